@@ -1,0 +1,51 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import ContactPerson, Customer, Segment
+
+
+class NoHardDeleteMixin:
+    """Customers and the people behind them are never hard-deleted, except by a superuser."""
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(Segment)
+class SegmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "description"]
+    search_fields = ["name"]
+
+
+class ContactPersonInline(admin.TabularInline):
+    model = ContactPerson
+    extra = 0
+    fields = ["first_name", "last_name", "title", "email", "phone", "is_primary", "is_active"]
+    show_change_link = True
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(Customer)
+class CustomerAdmin(NoHardDeleteMixin, SimpleHistoryAdmin):
+    list_display = ["display_name", "kind", "tax_id", "email", "phone", "status", "owner", "last_contact_at"]
+    list_filter = ["status", "kind", "source", "relationship_kind", "segments"]
+    search_fields = ["display_name", "legal_name", "tax_id", "email", "phone"]
+    list_select_related = ["owner"]
+    autocomplete_fields = ["owner"]
+    filter_horizontal = ["segments"]
+    readonly_fields = ["status", "relationship_kind", "last_contact_at", "created_at", "updated_at", "created_by"]
+    inlines = [ContactPersonInline]
+    date_hierarchy = "first_contact_on"
+    show_full_result_count = False  # COUNT(*) over a million customers on every page is wasted work
+
+
+@admin.register(ContactPerson)
+class ContactPersonAdmin(NoHardDeleteMixin, SimpleHistoryAdmin):
+    list_display = ["__str__", "customer", "title", "email", "phone", "is_primary", "is_active"]
+    list_filter = ["is_primary", "is_active", "marketing_consent"]
+    search_fields = ["first_name", "last_name", "email", "phone", "customer__display_name"]
+    list_select_related = ["customer"]
+    raw_id_fields = ["customer"]
+    show_full_result_count = False

@@ -1,0 +1,76 @@
+"""The customer page is composed of sections and a timeline that each app registers.
+
+Apps higher in the stack (relationships, processes, analytics) cannot be imported from here, so
+they register what they add to the customer page in their AppConfig.ready(). The page then asks
+each source for its part: adding contracts or tickets later never rewrites the page.
+"""
+
+import heapq
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+SLOTS = ("header", "main", "side")
+
+
+@dataclass(frozen=True)
+class Section:
+    slot: str
+    order: int
+    template: str
+    context: Callable  # (request, customer) -> dict
+
+
+@dataclass(order=True)
+class TimelineEntry:
+    """One thing that happened; `template` renders it with `entry.obj` in the context."""
+
+    when: datetime
+    kind: str = field(compare=False)
+    template: str = field(compare=False)
+    obj: object = field(compare=False)
+
+
+_sections: list[Section] = []
+_timeline_sources: list[Callable] = []
+_history_sources: list[Callable] = []
+
+
+def register_section(*, slot, order, template, context):
+    if slot not in SLOTS:
+        raise ValueError(f"Unknown customer page slot {slot!r}")
+    if any(s.template == template for s in _sections):
+        return  # ready() may run twice in some test runners; register once.
+    _sections.append(Section(slot, order, template, context))
+
+
+def register_timeline_source(source: Callable[..., Iterable[TimelineEntry]]):
+    """`source(customer, *, limit)` returns at most `limit` entries, newest first, in O(1) queries."""
+    if source not in _timeline_sources:
+        _timeline_sources.append(source)
+
+
+def register_history_source(source: Callable):
+    """`source(customer)` returns a queryset of django-simple-history records about the customer."""
+    if source not in _history_sources:
+        _history_sources.append(source)
+
+
+def history_querysets(customer):
+    return [source(customer) for source in _history_sources]
+
+
+def sections_for(request, customer):
+    slots = defaultdict(list)
+    for section in sorted(_sections, key=lambda s: (s.slot, s.order)):
+        slots[section.slot].append(
+            {"template": section.template, "context": section.context(request, customer)}
+        )
+    return dict(slots)
+
+
+def timeline_for(customer, *, limit=50):
+    streams = [source(customer, limit=limit) for source in _timeline_sources]
+    merged = heapq.merge(*streams, key=lambda e: e.when, reverse=True)
+    return [entry for entry, _ in zip(merged, range(limit), strict=False)]

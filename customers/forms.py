@@ -1,0 +1,118 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from . import roles
+from .models import ContactPerson, Customer, normalize_tax_id
+from .selectors import find_duplicates
+
+
+def staff_users():
+    """Users who can own customers: active members of a role."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=roles.ALL_ROLES)
+        .distinct()
+        .order_by("username")
+    )
+
+
+class CustomerForm(forms.ModelForm):
+    """Customer details. On creation it also guards against twins (see `find_duplicates`)."""
+
+    confirm_not_duplicate = forms.BooleanField(
+        label=_("I checked the matches above: this is a different customer"),
+        required=False,
+    )
+
+    class Meta:
+        model = Customer
+        fields = [
+            "kind",
+            "display_name",
+            "legal_name",
+            "tax_id",
+            "email",
+            "phone",
+            "street",
+            "postal_code",
+            "city",
+            "country",
+            "owner",
+            "source",
+            "first_contact_on",
+            "segments",
+            "notes",
+        ]
+        widgets = {
+            "first_contact_on": forms.DateInput(attrs={"type": "date"}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            "segments": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args, check_duplicates=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.check_duplicates = check_duplicates
+        self.duplicates = []
+        self.fields["owner"].queryset = staff_users()
+        if not check_duplicates:
+            del self.fields["confirm_not_duplicate"]
+
+    def clean_tax_id(self):
+        tax_id = normalize_tax_id(self.cleaned_data.get("tax_id"))
+        if tax_id:
+            twin = Customer.objects.filter(tax_id=tax_id).exclude(pk=self.instance.pk).first()
+            if twin:
+                self.tax_id_twin = twin
+                raise forms.ValidationError(
+                    _("%(name)s already has this tax id. Open that customer instead of creating a twin."),
+                    code="duplicate_tax_id",
+                    params={"name": twin.display_name},
+                )
+        return tax_id
+
+    def clean_country(self):
+        return (self.cleaned_data.get("country") or "").upper()
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.check_duplicates and not self.errors:
+            self.duplicates = find_duplicates(
+                email=cleaned.get("email", ""),
+                phone=cleaned.get("phone", ""),
+                display_name=cleaned.get("display_name", ""),
+                exclude_pk=self.instance.pk,
+            )
+            if self.duplicates and not cleaned.get("confirm_not_duplicate"):
+                raise forms.ValidationError(
+                    _(
+                        "This customer looks like one we already know (see the matches). Open the "
+                        "existing customer, or confirm that this is a different one."
+                    ),
+                    code="possible_duplicate",
+                )
+        return cleaned
+
+
+class ContactPersonForm(forms.ModelForm):
+    class Meta:
+        model = ContactPerson
+        fields = [
+            "first_name",
+            "last_name",
+            "title",
+            "email",
+            "phone",
+            "is_primary",
+            "marketing_consent",
+            "is_active",
+        ]
+
+    def clean_email(self):
+        return (self.cleaned_data.get("email") or "").strip().lower()
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("is_primary") and cleaned.get("is_active") is False:
+            self.add_error("is_primary", _("An inactive person cannot be the primary contact."))
+        return cleaned

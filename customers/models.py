@@ -1,0 +1,240 @@
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Replace
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+def normalize_tax_id(value):
+    return "".join(ch for ch in (value or "") if ch.isalnum()).upper()
+
+
+def phone_digits(value):
+    return "".join(ch for ch in (value or "") if ch.isdigit())
+
+
+def _digits_only(field):
+    """An expression stripping the usual phone separators, so '+48 600-100 200' matches '48600100200'."""
+    expression = models.F(field)
+    for char in (" ", "-", "(", ")", "+", ".", "/"):
+        expression = Replace(expression, models.Value(char), models.Value(""))
+    return expression
+
+
+class Segment(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+
+    def __str__(self):
+        return self.name
+
+
+class CustomerQuerySet(models.QuerySet):
+    def for_list(self):
+        return self.select_related("owner").prefetch_related("segments")
+
+    def search(self, term):
+        term = (term or "").strip()
+        if not term:
+            return self
+        digits = phone_digits(term)
+        condition = (
+            models.Q(display_name__icontains=term)
+            | models.Q(legal_name__icontains=term)
+            | models.Q(email=term.lower())
+            | models.Q(tax_id=normalize_tax_id(term))
+        )
+        if len(digits) >= 6:
+            condition |= models.Q(phone_digits__endswith=digits)
+        return self.filter(condition)
+
+
+class Customer(models.Model):
+    """A person or organisation we know, from the first contact on. Never hard-deleted."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", _("Person")
+        ORGANISATION = "organisation", _("Organisation")
+
+    class Source(models.TextChoices):
+        MAILING = "mailing", _("Mailing")
+        WEB_FORM = "web_form", _("Web form")
+        REFERRAL = "referral", _("Referral")
+        EVENT = "event", _("Event")
+        INBOUND_CALL = "inbound_call", _("Inbound call")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        """The state of the customer's current relationship, written by relationship services."""
+
+        PROSPECT = "prospect", _("Prospect")
+        ACTIVE = "active", _("Active")
+        ENDED = "ended", _("Ended")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.ORGANISATION)
+    display_name = models.CharField(_("display name"), max_length=200)
+    legal_name = models.CharField(_("legal name"), max_length=300, blank=True)
+    tax_id = models.CharField(
+        _("tax id"),
+        max_length=40,
+        blank=True,
+        help_text=_("VAT / NIP / IČO; stored without spaces or dashes, unique when given."),
+    )
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    phone_digits = models.GeneratedField(
+        expression=_digits_only("phone"),
+        output_field=models.CharField(max_length=40),
+        db_persist=True,
+        help_text=_("The phone number without separators, for search and duplicate detection."),
+    )
+    street = models.CharField(_("street"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("ISO 3166 code, e.g. PL"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_customers",
+    )
+    source = models.CharField(_("source of first contact"), max_length=20, choices=Source)
+    first_contact_on = models.DateField(_("first contact on"))
+    segments = models.ManyToManyField(Segment, verbose_name=_("segments"), blank=True, related_name="customers")
+    notes = models.TextField(_("notes"), blank=True)
+
+    # Denormalised from the current relationship by relationships.services, so lists can filter
+    # and sort on them without a join (see the indexes below).
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.PROSPECT)
+    relationship_kind = models.CharField(_("relationship kind"), max_length=20, blank=True)
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    history = HistoricalRecords(excluded_fields=["phone_digits", "last_contact_at", "updated_at"])
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_name", "id"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tax_id"],
+                condition=~models.Q(tax_id=""),
+                name="customer_tax_id_unique_when_given",
+                violation_error_message=_("A customer with this tax id already exists."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["prospect", "active", "ended"]),
+                name="customer_status_valid",
+            ),
+        ]
+        indexes = [
+            # Customer list: default sort and name sort.
+            models.Index(fields=["display_name", "id"], name="customer_name_idx"),
+            # Customer list: filters by status / owner, sort by last contact.
+            models.Index(fields=["status", "display_name"], name="customer_status_idx"),
+            models.Index(fields=["owner", "display_name"], name="customer_owner_idx"),
+            models.Index(fields=["-last_contact_at"], name="customer_last_contact_idx"),
+            models.Index(fields=["source"], name="customer_source_idx"),
+            models.Index(fields=["relationship_kind"], name="customer_rel_kind_idx"),
+            # Duplicate guard and global search.
+            # E-mails are stored lower-cased (see clean()), so a plain index serves exact lookups.
+            models.Index(fields=["email"], name="customer_email_idx"),
+            models.Index(fields=["phone_digits"], name="customer_phone_digits_idx"),
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+    def get_absolute_url(self):
+        return reverse("customers:detail", args=[self.pk])
+
+    def clean(self):
+        # Stored in one spelling so uniqueness and search see "PL 123-456" and "pl123456" as one.
+        self.tax_id = normalize_tax_id(self.tax_id)
+        self.email = (self.email or "").strip().lower()
+
+
+class ContactPerson(models.Model):
+    """Someone who represents a customer: who we talk to."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="contacts"
+    )
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    title = models.CharField(_("role / title"), max_length=150, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    phone_digits = models.GeneratedField(
+        expression=_digits_only("phone"),
+        output_field=models.CharField(max_length=40),
+        db_persist=True,
+    )
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+    marketing_consent = models.BooleanField(_("marketing consent"), default=False)
+    marketing_consent_at = models.DateTimeField(
+        _("marketing consent given at"),
+        null=True,
+        blank=True,
+        help_text=_("When the person gave (or last confirmed) consent to marketing messages."),
+    )
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive people stay in the history but are not offered.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = HistoricalRecords(excluded_fields=["phone_digits"])
+
+    class Meta:
+        ordering = ["-is_primary", "last_name", "first_name", "id"]
+        verbose_name = _("contact person")
+        verbose_name_plural = _("contact persons")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=models.Q(is_primary=True),
+                name="one_primary_contact_per_customer",
+                violation_error_message=_("This customer already has a primary contact person."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(marketing_consent=False) | models.Q(marketing_consent_at__isnull=False),
+                name="contact_consent_has_date",
+                violation_error_message=_("Marketing consent needs the date it was given."),
+            ),
+        ]
+        indexes = [
+            # Global search by name, e-mail and phone.
+            models.Index(fields=["last_name", "first_name"], name="contact_name_idx"),
+            models.Index(fields=["email"], name="contact_email_idx"),
+            models.Index(fields=["phone_digits"], name="contact_phone_digits_idx"),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    def clean(self):
+        self.email = (self.email or "").strip().lower()
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}".strip()

@@ -1,0 +1,66 @@
+"""Roles are auth groups (created by a data migration); views name the roles that may use them.
+
+Superusers may use everything. A logged-in user without a matching role gets 403.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
+
+SALES = "sales"
+SERVICE = "service"
+FINANCE = "finance"
+MANAGER = "manager"
+
+ROLE_LABELS = {
+    SALES: _("Sales"),
+    SERVICE: _("Service"),
+    FINANCE: _("Finance"),
+    MANAGER: _("Manager"),
+}
+ALL_ROLES = tuple(ROLE_LABELS)
+
+# Who may do what with the customer file; views and templates read these, never literal lists.
+VIEW_CUSTOMERS = ALL_ROLES
+EDIT_CUSTOMERS = (SALES, MANAGER)
+EDIT_CONTACTS = (SALES, SERVICE, MANAGER)
+LOG_INTERACTIONS = ALL_ROLES
+START_RELATIONSHIP = (SALES, MANAGER)
+END_RELATIONSHIP = (MANAGER,)
+
+
+def user_roles(user):
+    """The set of role names the user holds, cached on the user object for the request."""
+    if not user.is_authenticated:
+        return frozenset()
+    if not hasattr(user, "_crm_roles"):
+        if user.is_superuser:
+            user._crm_roles = frozenset(ALL_ROLES)
+        else:
+            user._crm_roles = frozenset(
+                user.groups.filter(name__in=ALL_ROLES).values_list("name", flat=True)
+            )
+    return user._crm_roles
+
+
+def has_role(user, roles):
+    return bool(user_roles(user) & set(roles))
+
+
+def role_required(*roles):
+    """Login required, then 403 unless the user holds one of `roles`."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(request, *args, **kwargs):
+            if not has_role(request.user, roles):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapper.allowed_roles = roles
+        return wrapper
+
+    return decorator

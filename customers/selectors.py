@@ -1,0 +1,74 @@
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from .models import ContactPerson, Customer, normalize_tax_id, phone_digits
+
+
+@dataclass
+class DuplicateMatch:
+    customer: Customer
+    reasons: list = field(default_factory=list)
+
+
+def find_duplicates(*, tax_id="", email="", phone="", display_name="", exclude_pk=None, limit=10):
+    """Existing customers that look like the one described, with why each one matched.
+
+    Matches on tax id, e-mail and phone of the customer or of any of its contact persons, and on
+    the exact display name (case-insensitive). Each lookup uses an index.
+    """
+    from django.utils.translation import gettext as _
+
+    matches: dict[int, DuplicateMatch] = {}
+
+    def add(customers, reason):
+        for customer in customers:
+            matches.setdefault(customer.pk, DuplicateMatch(customer)).reasons.append(reason)
+
+    base = Customer.objects.select_related("owner")
+    if exclude_pk:
+        base = base.exclude(pk=exclude_pk)
+    tax_id = normalize_tax_id(tax_id)
+    if tax_id:
+        add(base.filter(tax_id=tax_id)[:limit], _("same tax id"))
+    email = (email or "").strip().lower()
+    if email:
+        contact_ids = ContactPerson.objects.filter(email=email)
+        add(
+            base.filter(Q(email=email) | Q(pk__in=contact_ids.values("customer_id")))
+            .distinct()[:limit],
+            _("same e-mail"),
+        )
+    digits = phone_digits(phone)
+    if len(digits) >= 6:
+        contact_ids = ContactPerson.objects.filter(phone_digits=digits)
+        add(
+            base.filter(Q(phone_digits=digits) | Q(pk__in=contact_ids.values("customer_id")))
+            .distinct()[:limit],
+            _("same phone"),
+        )
+    name = (display_name or "").strip()
+    if name:
+        add(base.filter(display_name__iexact=name)[:limit], _("same name"))
+    return list(matches.values())[:limit]
+
+
+def global_search(term, *, limit=10):
+    """Customers and contact persons by name, tax id, e-mail or phone, for the navbar search box."""
+    term = (term or "").strip()
+    if len(term) < 2:
+        return [], []
+    customers = list(Customer.objects.search(term).select_related("owner")[:limit])
+    digits = phone_digits(term)
+    contact_q = (
+        Q(last_name__icontains=term)
+        | Q(first_name__icontains=term)
+        | Q(email__iexact=term)
+    )
+    if " " in term:
+        first, _, last = term.partition(" ")
+        contact_q |= Q(first_name__iexact=first, last_name__icontains=last.strip())
+    if len(digits) >= 6:
+        contact_q |= Q(phone_digits__endswith=digits)
+    contacts = list(ContactPerson.objects.filter(contact_q).select_related("customer")[:limit])
+    return customers, contacts

@@ -1,0 +1,145 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from . import roles, services
+from .access import get_contact_for_user, get_customer_for_user
+from .customer_page import history_querysets, sections_for, timeline_for
+from .filters import CustomerFilter
+from .forms import ContactPersonForm, CustomerForm
+from .models import ContactPerson, Customer
+from .roles import role_required
+from .selectors import global_search
+
+
+@login_required
+def home(request):
+    """Each user's starting point: their customers, the longest-uncontacted first."""
+    mine = []
+    if roles.has_role(request.user, roles.VIEW_CUSTOMERS):
+        mine = list(
+            Customer.objects.filter(owner=request.user)
+            .exclude(status=Customer.Status.ENDED)
+            .order_by("last_contact_at", "display_name")[:10]
+        )
+    return render(request, "customers/home.html", {"my_customers": mine})
+
+
+@role_required(*roles.VIEW_CUSTOMERS)
+def customer_list(request):
+    customer_filter = CustomerFilter(
+        request.GET, queryset=Customer.objects.for_list(), request=request
+    )
+    page = Paginator(customer_filter.qs, settings.CUSTOMER_LIST_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    template = "customers/_customer_table.html" if request.htmx else "customers/customer_list.html"
+    return render(
+        request,
+        template,
+        {"filter": customer_filter, "page": page, "query": query.urlencode()},
+    )
+
+
+@role_required(*roles.VIEW_CUSTOMERS)
+def customer_detail(request, pk):
+    customer = get_customer_for_user(
+        request, pk, queryset=Customer.objects.select_related("owner", "created_by")
+    )
+    contacts = list(customer.contacts.all())
+    return render(
+        request,
+        "customers/customer_detail.html",
+        {
+            "customer": customer,
+            "segments": list(customer.segments.all()),
+            "contacts": contacts,
+            "sections": sections_for(request, customer),
+            "timeline": timeline_for(customer, limit=50),
+        },
+    )
+
+
+@role_required(*roles.EDIT_CUSTOMERS)
+def customer_edit(request, pk):
+    customer = get_customer_for_user(request, pk, write=True)
+    form = CustomerForm(request.POST or None, instance=customer)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "segments"}
+        services.customer_update(
+            customer=customer, data=data, segments=form.cleaned_data["segments"]
+        )
+        messages.success(request, _("Customer saved."))
+        return redirect(customer)
+    return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
+
+
+@role_required(*roles.VIEW_CUSTOMERS)
+def customer_history(request, pk):
+    customer = get_customer_for_user(request, pk)
+    records = []
+    histories = [
+        customer.history.all(),
+        ContactPerson.history.filter(customer_id=customer.pk),
+        *history_querysets(customer),
+    ]
+    for queryset in histories:
+        queryset = queryset.select_related("history_user")
+        previous = {}
+        for record in queryset.order_by("id", "history_date", "history_id"):
+            prior = previous.get(record.id)
+            changes = []
+            if prior is not None:
+                changes = record.diff_against(prior).changes
+            previous[record.id] = record
+            records.append({"record": record, "changes": changes})
+    records.sort(key=lambda r: r["record"].history_date, reverse=True)
+    return render(
+        request, "customers/customer_history.html", {"customer": customer, "records": records}
+    )
+
+
+@role_required(*roles.EDIT_CONTACTS)
+def contact_create(request, pk):
+    customer = get_customer_for_user(request, pk)
+    form = ContactPersonForm(request.POST or None, instance=ContactPerson(customer=customer))
+    if request.method == "POST" and form.is_valid():
+        services.contact_person_save(contact=form.instance)
+        messages.success(request, _("Contact person added."))
+        return redirect(customer)
+    return render(request, "customers/contact_form.html", {"form": form, "customer": customer})
+
+
+@role_required(*roles.EDIT_CONTACTS)
+def contact_edit(request, pk):
+    contact = get_contact_for_user(request, pk, write=True)
+    form = ContactPersonForm(request.POST or None, instance=contact)
+    if request.method == "POST" and form.is_valid():
+        services.contact_person_save(contact=form.instance)
+        messages.success(request, _("Contact person saved."))
+        return redirect(contact.customer)
+    return render(
+        request,
+        "customers/contact_form.html",
+        {"form": form, "customer": contact.customer, "contact": contact},
+    )
+
+
+@role_required(*roles.VIEW_CUSTOMERS)
+def search(request):
+    term = request.GET.get("q", "")
+    customers, contacts = global_search(term)
+    if len(customers) == 1 and not contacts and not request.htmx:
+        return redirect(customers[0])
+    return render(
+        request,
+        "customers/search.html",
+        {"term": term, "customers": customers, "contacts": contacts},
+    )
+
+

@@ -1,0 +1,148 @@
+"""The relationship lifecycle and the contact log: every write that spans customer and relationship."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.models import Customer
+
+from .models import Interaction, Relationship
+
+
+def _sync_customer_status(*, customer: Customer, relationship: Relationship):
+    """Write the current relationship's state down onto the customer, where lists filter on it."""
+    Customer.objects.filter(pk=customer.pk).update(
+        status=relationship.status, relationship_kind=relationship.kind
+    )
+    customer.status = relationship.status
+    customer.relationship_kind = relationship.kind
+
+
+def _touch_last_contact(*, customer: Customer, when):
+    # Only moves forward: logging an older call must not hide a newer one.
+    Customer.objects.filter(pk=customer.pk).filter(
+        Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=when)
+    ).update(last_contact_at=when)
+    if customer.last_contact_at is None or customer.last_contact_at < when:
+        customer.last_contact_at = when
+
+
+@transaction.atomic
+def customer_register(
+    *,
+    customer: Customer,
+    segments=(),
+    relationship_kind=Relationship.Kind.LASTING,
+    first_contact: dict,
+    by,
+) -> Customer:
+    """A new customer, from its first contact: the customer, its relationship and that contact."""
+    customer.created_by = by
+    if customer.owner_id is None:
+        customer.owner = by
+    customer.full_clean()
+    customer.save()
+    customer.segments.set(segments)
+    relationship = Relationship(
+        customer=customer,
+        kind=relationship_kind,
+        started_on=customer.first_contact_on,
+        started_by=by,
+    )
+    relationship.full_clean()
+    relationship.save()
+    _sync_customer_status(customer=customer, relationship=relationship)
+    first_contact = {"occurred_at": timezone.now(), **first_contact}
+    interaction_log(customer=customer, by=by, **first_contact)
+    return customer
+
+
+@transaction.atomic
+def interaction_log(
+    *,
+    customer: Customer,
+    by,
+    channel,
+    direction,
+    subject,
+    notes="",
+    outcome="",
+    occurred_at=None,
+    contact_person=None,
+) -> Interaction:
+    if contact_person is not None and contact_person.customer_id != customer.pk:
+        raise ValidationError(
+            {"contact_person": _("This person does not represent this customer.")}
+        )
+    interaction = Interaction(
+        customer=customer,
+        relationship=Relationship.objects.open().filter(customer=customer).first(),
+        contact_person=contact_person,
+        channel=channel,
+        direction=direction,
+        subject=subject,
+        notes=notes,
+        outcome=outcome,
+        occurred_at=occurred_at or timezone.now(),
+        created_by=by,
+    )
+    interaction.full_clean()
+    interaction.save()
+    _touch_last_contact(customer=customer, when=interaction.occurred_at)
+    return interaction
+
+
+@transaction.atomic
+def relationship_activate(*, relationship: Relationship, by) -> Relationship:
+    """A prospect becomes an active customer relationship (e.g. the first deal is signed)."""
+    relationship = Relationship.objects.select_for_update().get(pk=relationship.pk)
+    if relationship.status != Relationship.Status.PROSPECT:
+        raise ValidationError(_("Only a prospect relationship can be made active."))
+    relationship.status = Relationship.Status.ACTIVE
+    relationship.full_clean()
+    relationship.save()
+    _sync_customer_status(customer=relationship.customer, relationship=relationship)
+    return relationship
+
+
+@transaction.atomic
+def relationship_end(*, relationship: Relationship, reason, note="", by) -> Relationship:
+    """End a relationship consciously: a person, a reason, a time. Nothing else ever ends one."""
+    if not reason:
+        raise ValidationError({"end_reason": _("Say why the relationship ends.")})
+    if reason not in Relationship.EndReason.values:
+        raise ValidationError({"end_reason": _("Choose one of the listed reasons.")})
+    if reason == Relationship.EndReason.OTHER and not (note or "").strip():
+        raise ValidationError({"end_note": _("Describe the reason when you choose “Other”.")})
+    relationship = Relationship.objects.select_for_update().get(pk=relationship.pk)
+    if not relationship.is_open:
+        raise ValidationError(_("This relationship has already ended."))
+    relationship.status = Relationship.Status.ENDED
+    relationship.ended_at = timezone.now()
+    relationship.ended_by = by
+    relationship.end_reason = reason
+    relationship.end_note = (note or "").strip()
+    relationship.full_clean()
+    relationship.save()
+    _sync_customer_status(customer=relationship.customer, relationship=relationship)
+    return relationship
+
+
+@transaction.atomic
+def relationship_start(*, customer: Customer, kind=Relationship.Kind.LASTING, by) -> Relationship:
+    """A returning customer starts a new relationship; everything earlier stays on the customer."""
+    # Lock the customer row so two clicks cannot race; the partial unique index is the backstop.
+    Customer.objects.select_for_update().filter(pk=customer.pk).first()
+    if Relationship.objects.open().filter(customer=customer).exists():
+        raise ValidationError(_("This customer already has an open relationship."))
+    relationship = Relationship(customer=customer, kind=kind, started_by=by)
+    relationship.full_clean()
+    try:
+        with transaction.atomic():
+            relationship.save()
+    except IntegrityError as exc:
+        raise ValidationError(_("This customer already has an open relationship.")) from exc
+    _sync_customer_status(customer=customer, relationship=relationship)
+    return relationship
