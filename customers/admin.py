@@ -29,13 +29,29 @@ class ContactPersonInline(admin.TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(NoHardDeleteMixin, SimpleHistoryAdmin):
-    list_display = ["display_name", "kind", "tax_id", "email", "phone", "status", "owner", "last_contact_at"]
+    list_display = [
+        "display_name",
+        "kind",
+        "tax_id",
+        "email",
+        "phone",
+        "status",
+        "owner",
+        "last_contact_at",
+    ]
     list_filter = ["status", "kind", "source", "relationship_kind", "segments"]
     search_fields = ["display_name", "legal_name", "tax_id", "email", "phone"]
     list_select_related = ["owner"]
     autocomplete_fields = ["owner"]
     filter_horizontal = ["segments"]
-    readonly_fields = ["status", "relationship_kind", "last_contact_at", "created_at", "updated_at", "created_by"]
+    readonly_fields = [
+        "status",
+        "relationship_kind",
+        "last_contact_at",
+        "created_at",
+        "updated_at",
+        "created_by",
+    ]
     inlines = [ContactPersonInline]
     date_hierarchy = "first_contact_on"
     show_full_result_count = False  # COUNT(*) over a million customers on every page is wasted work

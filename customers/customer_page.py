@@ -46,7 +46,7 @@ def register_section(*, slot, order, template, context):
 
 
 def register_timeline_source(source: Callable[..., Iterable[TimelineEntry]]):
-    """`source(customer, *, limit)` returns at most `limit` entries, newest first, in O(1) queries."""
+    """`source(customer, *, limit)`: at most `limit` entries, newest first, in O(1) queries."""
     if source not in _timeline_sources:
         _timeline_sources.append(source)
 

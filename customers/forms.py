@@ -65,7 +65,10 @@ class CustomerForm(forms.ModelForm):
             if twin:
                 self.tax_id_twin = twin
                 raise forms.ValidationError(
-                    _("%(name)s already has this tax id. Open that customer instead of creating a twin."),
+                    _(
+                        "%(name)s already has this tax id. "
+                        "Open that customer instead of creating a twin."
+                    ),
                     code="duplicate_tax_id",
                     params={"name": twin.display_name},
                 )

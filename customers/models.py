@@ -1,9 +1,13 @@
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Replace
+from django.db.models.functions import Replace, Right
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+# National numbers in Poland and Czechia have nine digits: comparing the last nine digits
+# matches "+48 600 100 200" with "600100200" whatever prefix was typed.
+PHONE_KEY_LENGTH = 9
 
 
 def normalize_tax_id(value):
@@ -14,8 +18,13 @@ def phone_digits(value):
     return "".join(ch for ch in (value or "") if ch.isdigit())
 
 
+def phone_key(value):
+    digits = phone_digits(value)
+    return digits[-PHONE_KEY_LENGTH:] if len(digits) >= PHONE_KEY_LENGTH else ""
+
+
 def _digits_only(field):
-    """An expression stripping the usual phone separators, so '+48 600-100 200' matches '48600100200'."""
+    """An expression stripping the usual phone separators: '+48 600-100 200' → '48600100200'."""
     expression = models.F(field)
     for char in (" ", "-", "(", ")", "+", ".", "/"):
         expression = Replace(expression, models.Value(char), models.Value(""))
@@ -43,14 +52,16 @@ class CustomerQuerySet(models.QuerySet):
         term = (term or "").strip()
         if not term:
             return self
-        digits = phone_digits(term)
+        digits, key = phone_digits(term), phone_key(term)
         condition = (
             models.Q(display_name__icontains=term)
             | models.Q(legal_name__icontains=term)
             | models.Q(email=term.lower())
             | models.Q(tax_id=normalize_tax_id(term))
         )
-        if len(digits) >= 6:
+        if key:
+            condition |= models.Q(phone_key=key)
+        elif len(digits) >= 6:
             condition |= models.Q(phone_digits__endswith=digits)
         return self.filter(condition)
 
@@ -94,10 +105,18 @@ class Customer(models.Model):
         db_persist=True,
         help_text=_("The phone number without separators, for search and duplicate detection."),
     )
+    phone_key = models.GeneratedField(
+        expression=Right(_digits_only("phone"), PHONE_KEY_LENGTH),
+        output_field=models.CharField(max_length=PHONE_KEY_LENGTH),
+        db_persist=True,
+        help_text=_("The last nine digits of the phone number, to match it whatever the prefix."),
+    )
     street = models.CharField(_("street"), max_length=200, blank=True)
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
-    country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("ISO 3166 code, e.g. PL"))
+    country = models.CharField(
+        _("country"), max_length=2, blank=True, help_text=_("ISO 3166 code, e.g. PL")
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
@@ -108,7 +127,9 @@ class Customer(models.Model):
     )
     source = models.CharField(_("source of first contact"), max_length=20, choices=Source)
     first_contact_on = models.DateField(_("first contact on"))
-    segments = models.ManyToManyField(Segment, verbose_name=_("segments"), blank=True, related_name="customers")
+    segments = models.ManyToManyField(
+        Segment, verbose_name=_("segments"), blank=True, related_name="customers"
+    )
     notes = models.TextField(_("notes"), blank=True)
 
     # Denormalised from the current relationship by relationships.services, so lists can filter
@@ -128,7 +149,9 @@ class Customer(models.Model):
         related_name="+",
     )
 
-    history = HistoricalRecords(excluded_fields=["phone_digits", "last_contact_at", "updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["phone_digits", "phone_key", "last_contact_at", "updated_at"]
+    )
     objects = CustomerQuerySet.as_manager()
 
     class Meta:
@@ -159,7 +182,7 @@ class Customer(models.Model):
             # Duplicate guard and global search.
             # E-mails are stored lower-cased (see clean()), so a plain index serves exact lookups.
             models.Index(fields=["email"], name="customer_email_idx"),
-            models.Index(fields=["phone_digits"], name="customer_phone_digits_idx"),
+            models.Index(fields=["phone_key"], name="customer_phone_key_idx"),
         ]
 
     def __str__(self):
@@ -190,6 +213,11 @@ class ContactPerson(models.Model):
         output_field=models.CharField(max_length=40),
         db_persist=True,
     )
+    phone_key = models.GeneratedField(
+        expression=Right(_digits_only("phone"), PHONE_KEY_LENGTH),
+        output_field=models.CharField(max_length=PHONE_KEY_LENGTH),
+        db_persist=True,
+    )
     is_primary = models.BooleanField(_("primary contact"), default=False)
     marketing_consent = models.BooleanField(_("marketing consent"), default=False)
     marketing_consent_at = models.DateTimeField(
@@ -199,11 +227,13 @@ class ContactPerson(models.Model):
         help_text=_("When the person gave (or last confirmed) consent to marketing messages."),
     )
     is_active = models.BooleanField(
-        _("active"), default=True, help_text=_("Inactive people stay in the history but are not offered.")
+        _("active"),
+        default=True,
+        help_text=_("Inactive people stay in the history but are not offered."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    history = HistoricalRecords(excluded_fields=["phone_digits"])
+    history = HistoricalRecords(excluded_fields=["phone_digits", "phone_key"])
 
     class Meta:
         ordering = ["-is_primary", "last_name", "first_name", "id"]
@@ -217,7 +247,8 @@ class ContactPerson(models.Model):
                 violation_error_message=_("This customer already has a primary contact person."),
             ),
             models.CheckConstraint(
-                condition=models.Q(marketing_consent=False) | models.Q(marketing_consent_at__isnull=False),
+                condition=models.Q(marketing_consent=False)
+                | models.Q(marketing_consent_at__isnull=False),
                 name="contact_consent_has_date",
                 violation_error_message=_("Marketing consent needs the date it was given."),
             ),
@@ -226,7 +257,7 @@ class ContactPerson(models.Model):
             # Global search by name, e-mail and phone.
             models.Index(fields=["last_name", "first_name"], name="contact_name_idx"),
             models.Index(fields=["email"], name="contact_email_idx"),
-            models.Index(fields=["phone_digits"], name="contact_phone_digits_idx"),
+            models.Index(fields=["phone_key"], name="contact_phone_key_idx"),
         ]
 
     def __str__(self):

@@ -2,7 +2,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
-from .models import ContactPerson, Customer, normalize_tax_id, phone_digits
+from .models import ContactPerson, Customer, normalize_tax_id, phone_digits, phone_key
 
 
 @dataclass
@@ -35,16 +35,18 @@ def find_duplicates(*, tax_id="", email="", phone="", display_name="", exclude_p
     if email:
         contact_ids = ContactPerson.objects.filter(email=email)
         add(
-            base.filter(Q(email=email) | Q(pk__in=contact_ids.values("customer_id")))
-            .distinct()[:limit],
+            base.filter(Q(email=email) | Q(pk__in=contact_ids.values("customer_id"))).distinct()[
+                :limit
+            ],
             _("same e-mail"),
         )
-    digits = phone_digits(phone)
-    if len(digits) >= 6:
-        contact_ids = ContactPerson.objects.filter(phone_digits=digits)
+    key = phone_key(phone)
+    if key:
+        contact_ids = ContactPerson.objects.filter(phone_key=key)
         add(
-            base.filter(Q(phone_digits=digits) | Q(pk__in=contact_ids.values("customer_id")))
-            .distinct()[:limit],
+            base.filter(Q(phone_key=key) | Q(pk__in=contact_ids.values("customer_id"))).distinct()[
+                :limit
+            ],
             _("same phone"),
         )
     name = (display_name or "").strip()
@@ -59,16 +61,14 @@ def global_search(term, *, limit=10):
     if len(term) < 2:
         return [], []
     customers = list(Customer.objects.search(term).select_related("owner")[:limit])
-    digits = phone_digits(term)
-    contact_q = (
-        Q(last_name__icontains=term)
-        | Q(first_name__icontains=term)
-        | Q(email__iexact=term)
-    )
+    digits, key = phone_digits(term), phone_key(term)
+    contact_q = Q(last_name__icontains=term) | Q(first_name__icontains=term) | Q(email__iexact=term)
     if " " in term:
         first, _, last = term.partition(" ")
         contact_q |= Q(first_name__iexact=first, last_name__icontains=last.strip())
-    if len(digits) >= 6:
+    if key:
+        contact_q |= Q(phone_key=key)
+    elif len(digits) >= 6:
         contact_q |= Q(phone_digits__endswith=digits)
     contacts = list(ContactPerson.objects.filter(contact_q).select_related("customer")[:limit])
     return customers, contacts

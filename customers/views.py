@@ -97,7 +97,9 @@ def customer_history(request, pk):
             if prior is not None:
                 changes = record.diff_against(prior).changes
             previous[record.id] = record
-            records.append({"record": record, "changes": changes})
+            records.append(
+                {"record": record, "changes": changes, "model": record.instance._meta.verbose_name}
+            )
     records.sort(key=lambda r: r["record"].history_date, reverse=True)
     return render(
         request, "customers/customer_history.html", {"customer": customer, "records": records}
@@ -141,5 +143,3 @@ def search(request):
         "customers/search.html",
         {"term": term, "customers": customers, "contacts": contacts},
     )
-
-

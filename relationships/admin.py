@@ -6,7 +6,15 @@ from .models import Interaction, Relationship
 
 @admin.register(Relationship)
 class RelationshipAdmin(SimpleHistoryAdmin):
-    list_display = ["customer", "status", "kind", "started_on", "ended_at", "end_reason", "ended_by"]
+    list_display = [
+        "customer",
+        "status",
+        "kind",
+        "started_on",
+        "ended_at",
+        "end_reason",
+        "ended_by",
+    ]
     list_filter = ["status", "kind", "end_reason"]
     search_fields = ["customer__display_name", "end_note"]
     list_select_related = ["customer", "ended_by"]

@@ -29,7 +29,9 @@ def header_context(request, customer):
     relationships = _relationships(customer)
     current = relationships[0] if relationships else None
     last_contact = (
-        customer.interactions.select_related("created_by", "contact_person").order_by("-occurred_at", "-id").first()
+        customer.interactions.select_related("created_by", "contact_person")
+        .order_by("-occurred_at", "-id")
+        .first()
     )
     return {
         "relationship": current,
@@ -56,7 +58,12 @@ def interaction_entries(customer, *, limit):
         .order_by("-occurred_at", "-id")[:limit]
     )
     for interaction in interactions:
-        yield TimelineEntry(interaction.occurred_at, "interaction", "relationships/_timeline_interaction.html", interaction)
+        yield TimelineEntry(
+            interaction.occurred_at,
+            "interaction",
+            "relationships/_timeline_interaction.html",
+            interaction,
+        )
 
 
 def relationship_entries(customer, *, limit):
@@ -64,19 +71,38 @@ def relationship_entries(customer, *, limit):
     for relationship in _relationships(customer):
         if relationship.ended_at:
             events.append(
-                TimelineEntry(relationship.ended_at, "relationship_ended", "relationships/_timeline_relationship.html", relationship)
+                TimelineEntry(
+                    relationship.ended_at,
+                    "relationship_ended",
+                    "relationships/_timeline_relationship.html",
+                    relationship,
+                )
             )
         started = timezone.make_aware(datetime.combine(relationship.started_on, time.min))
         events.append(
-            TimelineEntry(started, "relationship_started", "relationships/_timeline_relationship.html", relationship)
+            TimelineEntry(
+                started,
+                "relationship_started",
+                "relationships/_timeline_relationship.html",
+                relationship,
+            )
         )
     events.sort(reverse=True)
     return events[:limit]
 
 
-register_section(slot="header", order=10, template="relationships/_header.html", context=header_context)
-register_section(slot="main", order=10, template="relationships/_log_interaction.html", context=log_context)
-register_section(slot="side", order=20, template="relationships/_relationships_panel.html", context=history_context)
+register_section(
+    slot="header", order=10, template="relationships/_header.html", context=header_context
+)
+register_section(
+    slot="main", order=10, template="relationships/_log_interaction.html", context=log_context
+)
+register_section(
+    slot="side",
+    order=20,
+    template="relationships/_relationships_panel.html",
+    context=history_context,
+)
 register_timeline_source(interaction_entries)
 register_timeline_source(relationship_entries)
 register_history_source(lambda customer: Relationship.history.filter(customer_id=customer.pk))

@@ -14,22 +14,40 @@ class FirstContactForm(forms.Form):
         label=_("Relationship kind"),
         choices=Relationship.Kind.choices,
         initial=Relationship.Kind.LASTING,
-        help_text=_("A casual contact buys once from whoever is available; a lasting one we shape."),
+        help_text=_(
+            "A casual contact buys once from whoever is available; a lasting one we shape."
+        ),
     )
-    channel = forms.ChoiceField(label=_("First contact channel"), choices=Interaction.Channel.choices)
+    channel = forms.ChoiceField(
+        label=_("First contact channel"), choices=Interaction.Channel.choices
+    )
     direction = forms.ChoiceField(
-        label=_("Direction"), choices=Interaction.Direction.choices, initial=Interaction.Direction.INBOUND
+        label=_("Direction"),
+        choices=Interaction.Direction.choices,
+        initial=Interaction.Direction.INBOUND,
     )
     subject = forms.CharField(label=_("What was it about?"), max_length=200)
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class InteractionForm(forms.ModelForm):
     class Meta:
         model = Interaction
-        fields = ["channel", "direction", "contact_person", "subject", "notes", "outcome", "occurred_at"]
+        fields = [
+            "channel",
+            "direction",
+            "contact_person",
+            "subject",
+            "notes",
+            "outcome",
+            "occurred_at",
+        ]
         widgets = {
-            "occurred_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "occurred_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
@@ -41,7 +59,9 @@ class InteractionForm(forms.ModelForm):
     def clean_occurred_at(self):
         when = self.cleaned_data["occurred_at"]
         if when and when > timezone.now() + timezone.timedelta(minutes=5):
-            raise forms.ValidationError(_("An interaction that has not happened yet is a task, not a contact."))
+            raise forms.ValidationError(
+                _("An interaction that has not happened yet is a task, not a contact.")
+            )
         return when
 
 
@@ -63,7 +83,10 @@ class RelationshipEndForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("end_reason") == Relationship.EndReason.OTHER and not cleaned.get("end_note", "").strip():
+        if (
+            cleaned.get("end_reason") == Relationship.EndReason.OTHER
+            and not cleaned.get("end_note", "").strip()
+        ):
             self.add_error("end_note", _("Describe the reason when you choose “Other”."))
         return cleaned
 

@@ -85,7 +85,9 @@ class Relationship(models.Model):
                 )
                 | models.Q(~models.Q(status="ended"), ended_at__isnull=True, end_reason=""),
                 name="relationship_end_is_complete",
-                violation_error_message=_("Ending a relationship needs a reason, a time and a person."),
+                violation_error_message=_(
+                    "Ending a relationship needs a reason, a time and a person."
+                ),
             ),
             models.CheckConstraint(
                 condition=models.Q(status__in=["prospect", "active", "ended"]),

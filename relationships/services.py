@@ -1,4 +1,4 @@
-"""The relationship lifecycle and the contact log: every write that spans customer and relationship."""
+"""The relationship lifecycle and the contact log: writes that span customer and relationship."""
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction

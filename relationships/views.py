@@ -25,7 +25,9 @@ def _apply_errors(form, error: ValidationError):
 
 @role_required(*roles.EDIT_CUSTOMERS)
 def customer_create(request):
-    form = CustomerForm(request.POST or None, check_duplicates=True, initial={"owner": request.user})
+    form = CustomerForm(
+        request.POST or None, check_duplicates=True, initial={"owner": request.user}
+    )
     contact_form = FirstContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and contact_form.is_valid():
         first = contact_form.cleaned_data
@@ -90,7 +92,9 @@ def relationship_end(request, pk):
         except ValidationError as error:
             _apply_errors(form, error)
         else:
-            messages.success(request, _("The relationship has ended. The customer and its history stay."))
+            messages.success(
+                request, _("The relationship has ended. The customer and its history stay.")
+            )
             return redirect(customer)
     return render(
         request,
@@ -108,11 +112,15 @@ def relationship_start(request, pk):
         messages.error(request, _("Choose the kind of relationship to start."))
         return redirect(customer)
     try:
-        services.relationship_start(customer=customer, kind=form.cleaned_data["kind"], by=request.user)
+        services.relationship_start(
+            customer=customer, kind=form.cleaned_data["kind"], by=request.user
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("A new relationship has started. Earlier history stays visible."))
+        messages.success(
+            request, _("A new relationship has started. Earlier history stays visible.")
+        )
     return redirect(customer)
 
 

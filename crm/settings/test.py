@@ -4,14 +4,21 @@ import os
 
 os.environ.setdefault("DEBUG", "true")
 
-from .base import *  # noqa: E402,F403
-from .base import STORAGES  # noqa: E402
+from .base import *  # noqa: F403
+from .base import STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tasks run inline in tests; tests/test_celery_broker.py exercises the real broker separately.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
-STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 AXES_ENABLED = True
 LANGUAGE_CODE = "en"
+
+if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
+    # Never share a queue folder with a `make run` worker on the same machine.
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "celery-test")  # noqa: F405

@@ -1,0 +1,54 @@
+"""A fixed cast of personas, one per role, and the factories every test uses."""
+
+import pytest
+
+from customers import roles
+
+from .factories import CustomerFactory, UserFactory
+
+
+@pytest.fixture
+def sales_rep(db):
+    return UserFactory(username="sally_sales", roles=[roles.SALES])
+
+
+@pytest.fixture
+def service_agent(db):
+    return UserFactory(username="sam_service", roles=[roles.SERVICE])
+
+
+@pytest.fixture
+def finance_clerk(db):
+    return UserFactory(username="fiona_finance", roles=[roles.FINANCE])
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="mike_manager", roles=[roles.MANAGER])
+
+
+@pytest.fixture
+def outsider(db):
+    """Logged in, but holds no role."""
+    return UserFactory(username="oscar_outsider")
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="ada_admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def persona_client(client):
+    """`persona_client(user)` logs the persona in and returns the client."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def customer(db, sales_rep):
+    return CustomerFactory(owner=sales_rep)

@@ -1,0 +1,95 @@
+import pytest
+from django.urls import reverse
+
+from relationships import services
+from tests.factories import (
+    ContactPersonFactory,
+    CustomerFactory,
+    InteractionFactory,
+    SegmentFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_customer_page_shows_who_they_are_last_contact_contacts_and_timeline(
+    persona_client, sales_rep, customer
+):
+    ContactPersonFactory(customer=customer, first_name="Jan", last_name="Kowalski", is_primary=True)
+    services.interaction_log(
+        customer=customer,
+        by=sales_rep,
+        channel="call",
+        direction="outbound",
+        subject="Offer discussed",
+    )
+    response = persona_client(sales_rep).get(customer.get_absolute_url())
+    body = response.content.decode()
+    assert customer.display_name in body
+    assert "Jan Kowalski" in body
+    assert "Offer discussed" in body  # last contact and timeline
+    assert "Relationship started" in body
+    assert 'id="log-interaction"' in body
+
+
+@pytest.mark.parametrize("interactions", [3, 60])
+def test_customer_page_query_count_is_bounded(
+    persona_client, sales_rep, django_assert_max_num_queries, interactions
+):
+    customer = CustomerFactory(owner=sales_rep)
+    customer.segments.add(SegmentFactory())
+    contacts = ContactPersonFactory.create_batch(4, customer=customer)
+    InteractionFactory.create_batch(
+        interactions, customer=customer, created_by=sales_rep, contact_person=contacts[0]
+    )
+    client = persona_client(sales_rep)
+    with django_assert_max_num_queries(14):
+        response = client.get(customer.get_absolute_url())
+    assert response.status_code == 200
+    assert len(response.context["timeline"]) == min(interactions + 1, 50)
+
+
+def test_timeline_is_newest_first_and_mixes_kinds(persona_client, manager, sales_rep, customer):
+    services.interaction_log(
+        customer=customer, by=sales_rep, channel="call", direction="outbound", subject="Call"
+    )
+    services.relationship_end(
+        relationship=customer.relationships.get(), reason="closed", by=manager
+    )
+    timeline = persona_client(manager).get(customer.get_absolute_url()).context["timeline"]
+    assert [e.kind for e in timeline] == [
+        "relationship_ended",
+        "interaction",
+        "relationship_started",
+    ]
+
+
+def test_history_page_lists_changes_with_who_and_what(persona_client, sales_rep, customer):
+    client = persona_client(sales_rep)
+    data = {
+        "kind": "organisation",
+        "display_name": "Renamed Ltd",
+        "source": "web_form",
+        "first_contact_on": customer.first_contact_on.isoformat(),
+        "email": customer.email,
+    }
+    assert client.post(reverse("customers:edit", args=[customer.pk]), data).status_code == 302
+    body = client.get(reverse("customers:history", args=[customer.pk])).content.decode()
+    assert "Renamed Ltd" in body
+    assert "sally_sales" in body
+
+
+def test_global_search_finds_contact_persons_by_phone_and_customers_by_name(
+    persona_client, sales_rep
+):
+    customer = CustomerFactory(display_name="Zeta Logistics")
+    ContactPersonFactory(
+        customer=customer, first_name="Eva", last_name="Svobodová", phone="+420 777 888 999"
+    )
+    client = persona_client(sales_rep)
+    response = client.get(reverse("customers:search"), {"q": "777 888 999"})
+    assert [c.full_name for c in response.context["contacts"]] == ["Eva Svobodová"]
+    # A single unambiguous customer match opens the customer directly.
+    response = client.get(reverse("customers:search"), {"q": "Zeta Logistics"})
+    assert response.status_code == 302
+    assert response.url == customer.get_absolute_url()

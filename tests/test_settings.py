@@ -1,0 +1,56 @@
+"""Production settings refuse to start when they would be unsafe."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _django_check(**env):
+    environment = {
+        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG"}
+    }
+    environment.update(env, DJANGO_SETTINGS_MODULE="crm.settings.base")
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "CRITICAL"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DEBUG": "false", "ALLOWED_HOSTS": "crm.example.com"}, "SECRET_KEY is not set"),
+        ({"DEBUG": "false", "SECRET_KEY": "x" * 50}, "ALLOWED_HOSTS is empty"),
+    ],
+)
+def test_production_refuses_to_start_without_secret_key_or_hosts(env, message):
+    result = _django_check(**env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_production_starts_with_both_set():
+    result = _django_check(DEBUG="false", SECRET_KEY="x" * 50, ALLOWED_HOSTS="crm.example.com")
+    assert result.returncode == 0, result.stderr
+
+
+def test_database_and_broker_come_from_the_environment(settings):
+    # CI points these at PostgreSQL and Redis; a developer's machine runs SQLite and the filesystem.
+    expected_engine = (
+        "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite3"
+    )
+    assert settings.DATABASES["default"]["ENGINE"].endswith(expected_engine)
+    if expected_engine == "postgresql":
+        assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
+        assert settings.DATABASES["default"]["CONN_MAX_AGE"] > 0
+    broker = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL") or "filesystem://"
+    assert broker == settings.CELERY_BROKER_URL
