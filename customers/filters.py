@@ -40,6 +40,14 @@ class CustomerFilter(django_filters.FilterSet):
         model = Customer
         fields = []
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.form.fields.values():
+            is_select = hasattr(field.widget, "choices")
+            field.widget.attrs["class"] = (
+                "form-select form-select-sm" if is_select else "form-control form-control-sm"
+            )
+
     def filter_search(self, queryset, name, value):
         return queryset.search(value)
 

@@ -1,4 +1,7 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row
 from django import forms
+from django.utils import timezone
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
@@ -55,8 +58,30 @@ class CustomerForm(forms.ModelForm):
         self.check_duplicates = check_duplicates
         self.duplicates = []
         self.fields["owner"].queryset = staff_users()
-        if not check_duplicates:
+        if not self.instance.pk:
+            self.fields["first_contact_on"].initial = timezone.localdate
+        if check_duplicates:
+            # Offered only once there are matches to confirm against (see clean()).
+            self.fields["confirm_not_duplicate"].widget = forms.HiddenInput()
+        else:
             del self.fields["confirm_not_duplicate"]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Row(Column("kind", css_class="col-md-4"), Column("display_name", css_class="col-md-8")),
+            Row(Column("legal_name", css_class="col-md-8"), Column("tax_id", css_class="col-md-4")),
+            Row(Column("email"), Column("phone")),
+            Row(
+                Column("street", css_class="col-md-5"),
+                Column("postal_code", css_class="col-md-2"),
+                Column("city", css_class="col-md-3"),
+                Column("country", css_class="col-md-2"),
+            ),
+            Row(Column("owner"), Column("source"), Column("first_contact_on")),
+            "segments",
+            "notes",
+            *(["confirm_not_duplicate"] if check_duplicates else []),
+        )
 
     def clean_tax_id(self):
         tax_id = normalize_tax_id(self.cleaned_data.get("tax_id"))
@@ -86,6 +111,8 @@ class CustomerForm(forms.ModelForm):
                 display_name=cleaned.get("display_name", ""),
                 exclude_pk=self.instance.pk,
             )
+            if self.duplicates:
+                self.fields["confirm_not_duplicate"].widget = forms.CheckboxInput()
             if self.duplicates and not cleaned.get("confirm_not_duplicate"):
                 raise forms.ValidationError(
                     _(

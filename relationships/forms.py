@@ -55,6 +55,9 @@ class InteractionForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["contact_person"].queryset = customer.contacts.filter(is_active=True)
         self.fields["occurred_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+        # The most common entry is a call we made; one less choice to make for it.
+        self.fields["channel"].initial = Interaction.Channel.CALL
+        self.fields["direction"].initial = Interaction.Direction.OUTBOUND
 
     def clean_occurred_at(self):
         when = self.cleaned_data["occurred_at"]
