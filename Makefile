@@ -6,7 +6,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE ?= crm.settings.base
 
-.PHONY: run test e2e lint format check migrate demo bench clean install
+.PHONY: run test e2e lint format check migrate demo bench clean install chromium
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,8 +32,19 @@ demo: migrate
 	$(PY) manage.py load_demo
 
 # The whole suite, browser journeys included, against DATABASE_URL (SQLite by default).
-test: $(STAMP)
+# Screenshots of the main pages land in test-artifacts/screenshots/.
+test: $(STAMP) chromium
 	$(BIN)/pytest
+
+# Only the browser journeys.
+e2e: $(STAMP) chromium
+	$(BIN)/pytest -m e2e
+
+# Playwright drives Debian's Chromium: it cannot download a browser of its own here.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests (needs root)..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

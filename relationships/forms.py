@@ -54,7 +54,13 @@ class InteractionForm(forms.ModelForm):
     def __init__(self, *args, customer, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["contact_person"].queryset = customer.contacts.filter(is_active=True)
-        self.fields["occurred_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+        # Empty means "just now": a pre-filled minute would sort a fresh call before one logged
+        # seconds earlier.
+        self.fields["occurred_at"].required = False
+        self.fields["occurred_at"].initial = None
+        if not self.instance.pk:
+            self.initial.pop("occurred_at", None)
+        self.fields["occurred_at"].help_text = _("Leave empty for now.")
         # The most common entry is a call we made; one less choice to make for it.
         self.fields["channel"].initial = Interaction.Channel.CALL
         self.fields["direction"].initial = Interaction.Direction.OUTBOUND

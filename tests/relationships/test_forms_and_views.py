@@ -291,3 +291,14 @@ def test_activating_from_the_page(persona_client, sales_rep, customer):
     )
     customer.refresh_from_db()
     assert customer.status == "active"
+
+
+def test_an_interaction_logged_without_a_time_happened_just_now(
+    persona_client, sales_rep, customer
+):
+    before = timezone.now()
+    persona_client(sales_rep).post(
+        reverse("relationships:interaction_create", args=[customer.pk]),
+        {"channel": "call", "direction": "outbound", "subject": "Quick call", "occurred_at": ""},
+    )
+    assert customer.interactions.get().occurred_at >= before
