@@ -1,7 +1,10 @@
-"""What relationships add to the customer page: status header, contact log, relationship history."""
+"""What relationships add to the customer page: status header, contact log, relationship history,
+and the customer file: contracts, invoices, payments, payouts, assets and documents."""
 
 from datetime import datetime, time
 
+from django.db.models import F, Func, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers import roles
@@ -11,9 +14,10 @@ from customers.customer_page import (
     register_section,
     register_timeline_source,
 )
+from customers.models import Customer
 
 from .forms import InteractionForm, RelationshipStartForm
-from .models import Interaction, Relationship
+from .models import Asset, Contract, Document, Interaction, Invoice, Payment, Payout, Relationship
 
 
 def _relationships(customer):
@@ -106,3 +110,278 @@ register_section(
 register_timeline_source(interaction_entries)
 register_timeline_source(relationship_entries)
 register_history_source(lambda customer: Relationship.history.filter(customer_id=customer.pk))
+
+
+# --- Contracts, billing, payouts, assets, documents -----------------------------------------
+# Each kind costs one query, shared by its panel and its timeline entries, and none at all when
+# the customer has no records of that kind (one query counts them all first). The page's query
+# count therefore does not grow with the number of records.
+
+PANEL_ROWS = 10
+FETCH_ROWS = 50  # The timeline's default length: panels show the first PANEL_ROWS of these.
+
+
+def _count(queryset):
+    return Coalesce(
+        Subquery(queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")[:1]),
+        0,
+    )
+
+
+def _file_counts(customer):
+    if not hasattr(customer, "_file_counts_cache"):
+        outer = OuterRef("pk")
+        counts = (
+            Customer.objects.filter(pk=customer.pk)
+            .values(
+                n_contracts=_count(Contract.objects.filter(customer=outer)),
+                n_invoices=_count(Invoice.objects.filter(customer=outer)),
+                n_payments=_count(Payment.objects.filter(invoice__customer=outer)),
+                n_payouts=_count(Payout.objects.filter(customer=outer)),
+                n_assets=_count(Asset.objects.filter(customer=outer)),
+                n_documents=_count(Document.objects.filter(customer=outer)),
+            )
+            .get()
+        )
+        customer._file_counts_cache = {k.removeprefix("n_"): v for k, v in counts.items()}
+    return customer._file_counts_cache
+
+
+def _rows(customer, kind, queryset):
+    """The newest FETCH_ROWS records of a kind, fetched once per page (or none, if none exist)."""
+    cache = customer.__dict__.setdefault("_file_rows_cache", {})
+    if kind not in cache:
+        cache[kind] = list(queryset[:FETCH_ROWS]) if _file_counts(customer)[kind] else []
+    return cache[kind]
+
+
+def _contracts(customer):
+    return _rows(
+        customer,
+        "contracts",
+        Contract.objects.filter(customer=customer)
+        .select_related("terminated_by")
+        .order_by("-start_date", "-id"),
+    )
+
+
+def _invoices(customer):
+    return _rows(
+        customer,
+        "invoices",
+        Invoice.objects.filter(customer=customer)
+        .select_related("contract")
+        .order_by("-issue_date", "-id"),
+    )
+
+
+def _payments(customer):
+    return _rows(
+        customer,
+        "payments",
+        Payment.objects.filter(invoice__customer=customer)
+        .select_related("invoice", "recorded_by")
+        .order_by("-paid_on", "-id"),
+    )
+
+
+def _payouts(customer):
+    return _rows(
+        customer,
+        "payouts",
+        Payout.objects.filter(customer=customer)
+        .select_related("requested_by", "approved_by", "paid_by")
+        .order_by("-requested_at", "-id"),
+    )
+
+
+def _assets(customer):
+    return _rows(
+        customer,
+        "assets",
+        Asset.objects.filter(customer=customer)
+        .select_related("contract")
+        .order_by(F("installed_on").desc(nulls_last=True), "-id"),
+    )
+
+
+def _documents(customer):
+    return _rows(
+        customer,
+        "documents",
+        Document.objects.filter(customer=customer)
+        .select_related("uploaded_by")
+        .order_by("-uploaded_at", "-id"),
+    )
+
+
+def _panel(rows, total):
+    return {"rows": rows[:PANEL_ROWS], "total": total, "more": total > PANEL_ROWS}
+
+
+def money_context(request, customer):
+    counts = _file_counts(customer)
+    totals = []
+    if counts["invoices"]:
+        totals = Invoice.objects.filter(customer=customer).totals_by_currency()
+    return {"totals": totals}
+
+
+def contracts_context(request, customer):
+    return _panel(_contracts(customer), _file_counts(customer)["contracts"])
+
+
+def invoices_context(request, customer):
+    return _panel(_invoices(customer), _file_counts(customer)["invoices"])
+
+
+def payments_context(request, customer):
+    return _panel(_payments(customer), _file_counts(customer)["payments"])
+
+
+def payouts_context(request, customer):
+    return {
+        **_panel(_payouts(customer), _file_counts(customer)["payouts"]),
+        "next": request.get_full_path(),
+    }
+
+
+def assets_context(request, customer):
+    return _panel(_assets(customer), _file_counts(customer)["assets"])
+
+
+def documents_context(request, customer):
+    return _panel(_documents(customer), _file_counts(customer)["documents"])
+
+
+def _at_start_of(day):
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _newest(entries, limit):
+    entries.sort(reverse=True)
+    return entries[:limit]
+
+
+def contract_entries(customer, *, limit):
+    template = "relationships/_timeline_contract.html"
+    entries = []
+    for contract in _contracts(customer):
+        if contract.signed_on:
+            entries.append(
+                TimelineEntry(
+                    _at_start_of(contract.signed_on), "contract_signed", template, contract
+                )
+            )
+        if contract.terminated_at:
+            entries.append(
+                TimelineEntry(contract.terminated_at, "contract_terminated", template, contract)
+            )
+    return _newest(entries, limit)
+
+
+def invoice_entries(customer, *, limit):
+    return _newest(
+        [
+            TimelineEntry(
+                _at_start_of(invoice.issue_date),
+                "invoice_issued",
+                "relationships/_timeline_invoice.html",
+                invoice,
+            )
+            for invoice in _invoices(customer)
+        ],
+        limit,
+    )
+
+
+def payment_entries(customer, *, limit):
+    return _newest(
+        [
+            TimelineEntry(
+                _at_start_of(payment.paid_on),
+                "payment_received",
+                "relationships/_timeline_payment.html",
+                payment,
+            )
+            for payment in _payments(customer)
+        ],
+        limit,
+    )
+
+
+def payout_entries(customer, *, limit):
+    template = "relationships/_timeline_payout.html"
+    entries = []
+    for payout in _payouts(customer):
+        entries.append(TimelineEntry(payout.requested_at, "payout_requested", template, payout))
+        if payout.paid_at:
+            entries.append(TimelineEntry(payout.paid_at, "payout_paid", template, payout))
+    return _newest(entries, limit)
+
+
+def asset_entries(customer, *, limit):
+    return _newest(
+        [
+            TimelineEntry(
+                _at_start_of(asset.installed_on),
+                "asset_installed",
+                "relationships/_timeline_asset.html",
+                asset,
+            )
+            for asset in _assets(customer)
+            if asset.installed_on
+        ],
+        limit,
+    )
+
+
+def document_entries(customer, *, limit):
+    return _newest(
+        [
+            TimelineEntry(
+                document.uploaded_at,
+                "document_added",
+                "relationships/_timeline_document.html",
+                document,
+            )
+            for document in _documents(customer)
+        ],
+        limit,
+    )
+
+
+register_section(
+    slot="header", order=20, template="relationships/_money_summary.html", context=money_context
+)
+register_section(
+    slot="main", order=20, template="relationships/_contracts_panel.html", context=contracts_context
+)
+register_section(
+    slot="main", order=30, template="relationships/_invoices_panel.html", context=invoices_context
+)
+register_section(
+    slot="main", order=40, template="relationships/_payments_panel.html", context=payments_context
+)
+register_section(
+    slot="main", order=50, template="relationships/_payouts_panel.html", context=payouts_context
+)
+register_section(
+    slot="side", order=30, template="relationships/_assets_panel.html", context=assets_context
+)
+register_section(
+    slot="side",
+    order=40,
+    template="relationships/_documents_panel.html",
+    context=documents_context,
+)
+for _source in (
+    contract_entries,
+    invoice_entries,
+    payment_entries,
+    payout_entries,
+    asset_entries,
+    document_entries,
+):
+    register_timeline_source(_source)
+register_history_source(lambda customer: Contract.history.filter(customer_id=customer.pk))

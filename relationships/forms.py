@@ -1,8 +1,10 @@
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Interaction, Relationship
+from .models import Asset, Contract, Document, Interaction, Invoice, Payment, Payout, Relationship
+from .services import document_file_check
 
 
 class FirstContactForm(forms.Form):
@@ -102,3 +104,164 @@ class RelationshipEndForm(forms.Form):
 
 class RelationshipStartForm(forms.Form):
     kind = forms.ChoiceField(label=_("Relationship kind"), choices=Relationship.Kind.choices)
+
+
+# --- Contracts, billing, payouts, assets, documents -----------------------------------------
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class CurrencyFormMixin:
+    """Currency codes are typed in any case and stored upper-case."""
+
+    def clean_currency(self):
+        return (self.cleaned_data.get("currency") or "").strip().upper()
+
+    def _default_currency(self):
+        if "currency" in self.fields and not self.instance.pk and not self.initial.get("currency"):
+            self.initial["currency"] = settings.DEFAULT_CURRENCY
+
+
+class ContractForm(CurrencyFormMixin, forms.ModelForm):
+    signed_on = forms.DateField(
+        label=_("Signed on"),
+        required=False,
+        widget=DATE_WIDGET,
+        help_text=_("Leave empty to save a draft that is signed later."),
+    )
+
+    class Meta:
+        model = Contract
+        fields = [
+            "number",
+            "title",
+            "product",
+            "value",
+            "currency",
+            "billing_period",
+            "start_date",
+            "end_date",
+        ]
+        widgets = {"start_date": DATE_WIDGET, "end_date": DATE_WIDGET}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._default_currency()
+        if self.instance.pk:
+            del self.fields["signed_on"]
+
+    def clean_signed_on(self):
+        signed_on = self.cleaned_data.get("signed_on")
+        if signed_on and signed_on > timezone.localdate():
+            raise forms.ValidationError(_("A contract cannot be signed in the future."))
+        return signed_on
+
+
+class ContractTerminateForm(forms.Form):
+    termination_reason = forms.CharField(
+        label=_("Why is the contract terminated?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The relationship with the customer goes on; only this contract ends."),
+    )
+
+
+class InvoiceForm(CurrencyFormMixin, forms.ModelForm):
+    class Meta:
+        model = Invoice
+        fields = ["number", "contract", "issue_date", "due_date", "amount", "currency"]
+        widgets = {"issue_date": DATE_WIDGET, "due_date": DATE_WIDGET}
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.customer = customer
+        self._default_currency()
+        self.fields["contract"].queryset = customer.contracts.all()
+
+
+class PaymentForm(CurrencyFormMixin, forms.ModelForm):
+    class Meta:
+        model = Payment
+        fields = ["amount", "currency", "paid_on", "method", "reference"]
+        widgets = {"paid_on": DATE_WIDGET}
+
+    def __init__(self, *args, invoice, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("currency", invoice.currency)
+            self.initial.setdefault("amount", invoice.balance)
+
+
+class WriteOffForm(forms.Form):
+    write_off_reason = forms.CharField(
+        label=_("Why is the invoice written off?"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class PayoutForm(CurrencyFormMixin, forms.ModelForm):
+    class Meta:
+        model = Payout
+        fields = ["kind", "amount", "currency", "reason"]
+        widgets = {"reason": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._default_currency()
+        self.fields["amount"].help_text = _(
+            "Above %(threshold)s (in the payout's currency) a manager approves it first."
+        ) % {"threshold": settings.PAYOUT_APPROVAL_THRESHOLD}
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount is not None and amount <= 0:
+            raise forms.ValidationError(_("The amount must be greater than zero."))
+        return amount
+
+
+class PayoutRejectForm(forms.Form):
+    rejection_reason = forms.CharField(
+        label=_("Why is the payout rejected?"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class AssetForm(forms.ModelForm):
+    class Meta:
+        model = Asset
+        fields = [
+            "name",
+            "model",
+            "serial_number",
+            "installed_on",
+            "location",
+            "contract",
+            "status",
+        ]
+        widgets = {"installed_on": DATE_WIDGET}
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.customer = customer
+        self.fields["contract"].queryset = customer.contracts.all()
+
+
+class DocumentForm(forms.ModelForm):
+    class Meta:
+        model = Document
+        fields = ["file", "title", "contract", "invoice", "asset"]
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.customer = customer
+        self.fields["title"].required = False
+        self.fields["title"].help_text = _("Leave empty to use the file name.")
+        self.fields["contract"].queryset = customer.contracts.all()
+        self.fields["invoice"].queryset = customer.invoices.all()
+        self.fields["asset"].queryset = customer.assets.all()
+        self.fields["file"].help_text = _("Up to %(size)s MB: %(types)s.") % {
+            "size": f"{settings.DOCUMENT_MAX_SIZE / 1024 / 1024:.0f}",
+            "types": ", ".join(sorted(settings.DOCUMENT_ALLOWED_TYPES)),
+        }
+
+    def clean_file(self):
+        uploaded = self.cleaned_data["file"]
+        document_file_check(uploaded)
+        return uploaded

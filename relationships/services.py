@@ -1,14 +1,22 @@
-"""The relationship lifecycle and the contact log: writes that span customer and relationship."""
+"""The relationship lifecycle, the contact log, contracts, billing, payouts, assets and documents:
+writes that span models."""
 
-from django.core.exceptions import ValidationError
+import calendar
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers import roles
 from customers.models import Customer
 
-from .models import Interaction, Relationship
+from .models import Asset, Contract, Document, Interaction, Invoice, Payment, Payout, Relationship
 
 
 def _sync_customer_status(*, customer: Customer, relationship: Relationship):
@@ -146,3 +154,443 @@ def relationship_start(*, customer: Customer, kind=Relationship.Kind.LASTING, by
         raise ValidationError(_("This customer already has an open relationship.")) from exc
     _sync_customer_status(customer=customer, relationship=relationship)
     return relationship
+
+
+# --- Contracts ------------------------------------------------------------------------------
+
+CONTRACT_EDITABLE_FIELDS = (
+    "number",
+    "title",
+    "product",
+    "value",
+    "currency",
+    "billing_period",
+    "start_date",
+    "end_date",
+)
+
+
+@transaction.atomic
+def contract_create(*, customer: Customer, by, signed_on=None, **fields) -> Contract:
+    """A draft contract of the customer; with `signed_on` it is signed at once."""
+    unknown = set(fields) - set(CONTRACT_EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Unexpected contract fields: {sorted(unknown)}")
+    contract = Contract(
+        customer=customer,
+        relationship=Relationship.objects.open().filter(customer=customer).first(),
+        created_by=by,
+        **fields,
+    )
+    contract.full_clean()
+    contract.save()
+    if signed_on:
+        contract = contract_sign(contract=contract, signed_on=signed_on, by=by)
+    return contract
+
+
+@transaction.atomic
+def contract_update(*, contract: Contract, data: dict) -> Contract:
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    if not contract.is_current:
+        raise ValidationError(_("A terminated or expired contract can no longer be changed."))
+    for name, value in data.items():
+        if name not in CONTRACT_EDITABLE_FIELDS:
+            raise TypeError(f"{name} cannot be changed here")
+        setattr(contract, name, value)
+    contract.full_clean()
+    contract.save()
+    return contract
+
+
+@transaction.atomic
+def contract_sign(*, contract: Contract, by, signed_on=None) -> Contract:
+    """A draft becomes active within the open relationship; a prospect becomes a customer."""
+    contract = Contract.objects.select_for_update().select_related("customer").get(pk=contract.pk)
+    if contract.status != Contract.Status.DRAFT:
+        raise ValidationError(_("Only a draft contract can be signed."))
+    relationship = Relationship.objects.open().filter(customer_id=contract.customer_id).first()
+    if relationship is None:
+        raise ValidationError(
+            _("This customer has no open relationship: start a new one before signing.")
+        )
+    signed_on = signed_on or timezone.localdate()
+    if signed_on > timezone.localdate():
+        raise ValidationError({"signed_on": _("A contract cannot be signed in the future.")})
+    contract.status = Contract.Status.ACTIVE
+    contract.signed_on = signed_on
+    contract.relationship = relationship
+    contract.full_clean()
+    contract.save()
+    if relationship.status == Relationship.Status.PROSPECT:
+        relationship_activate(relationship=relationship, by=by)
+    return contract
+
+
+@transaction.atomic
+def contract_terminate(*, contract: Contract, reason, by) -> Contract:
+    """End a contract early, with a reason. The relationship with the customer goes on."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"termination_reason": _("Say why the contract is terminated.")})
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    if not contract.is_current:
+        raise ValidationError(_("This contract has already ended."))
+    contract.status = Contract.Status.TERMINATED
+    contract.terminated_at = timezone.now()
+    contract.terminated_by = by
+    contract.termination_reason = reason
+    contract.full_clean()
+    contract.save()
+    return contract
+
+
+def contracts_expire(*, today: date) -> int:
+    """Active contracts whose end date has passed become expired. Safe to run any number of times.
+
+    Saved one by one rather than in one UPDATE, so the contract's change history records the
+    expiry like any other change.
+    """
+    expired = 0
+    for pk in Contract.objects.due_to_expire(today=today).values_list("pk", flat=True):
+        with transaction.atomic():
+            contract = Contract.objects.select_for_update().filter(pk=pk).first()
+            if contract is None or contract.status != Contract.Status.ACTIVE:
+                continue  # Terminated (or expired) meanwhile.
+            contract.status = Contract.Status.EXPIRED
+            contract.save(update_fields=["status"])
+            expired += 1
+    return expired
+
+
+# --- Recurring billing ----------------------------------------------------------------------
+
+PERIOD_MONTHS = {
+    Contract.BillingPeriod.MONTHLY: 1,
+    Contract.BillingPeriod.QUARTERLY: 3,
+    Contract.BillingPeriod.YEARLY: 12,
+}
+
+
+def _add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def billing_periods(contract: Contract, *, until: date):
+    """(start, end) of every period of a recurring contract that has started by `until`.
+
+    Counted from the start date each time (not from the previous period), so a contract starting
+    on the 31st bills on the last day of shorter months and returns to the 31st after them.
+    """
+    months = PERIOD_MONTHS[contract.billing_period]
+    last = min(until, contract.end_date) if contract.end_date else until
+    index = 0
+    while (start := _add_months(contract.start_date, index * months)) <= last:
+        end = _add_months(contract.start_date, (index + 1) * months) - timedelta(days=1)
+        if contract.end_date:
+            end = min(end, contract.end_date)
+        yield start, end
+        index += 1
+
+
+def contracts_bill_recurring(*, today: date) -> list[Invoice]:
+    """Invoice every started period of every active recurring contract, once.
+
+    Idempotent: a period already invoiced is skipped, and the unique (contract, period_start)
+    constraint makes a concurrent second run fail on insert instead of billing twice.
+    """
+    created = []
+    term = timedelta(days=settings.INVOICE_PAYMENT_TERM_DAYS)
+    for contract in Contract.objects.recurring().filter(start_date__lte=today).iterator():
+        billed = set(
+            contract.invoices.exclude(period_start=None).values_list("period_start", flat=True)
+        )
+        for start, end in billing_periods(contract, until=today):
+            if start in billed:
+                continue
+            invoice = Invoice(
+                customer_id=contract.customer_id,
+                contract=contract,
+                number=f"{contract.number}/{start:%Y-%m-%d}",
+                issue_date=today,
+                due_date=today + term,
+                amount=contract.value,
+                currency=contract.currency,
+                period_start=start,
+                period_end=end,
+            )
+            if invoice.amount <= 0:
+                break  # A free recurring contract has nothing to bill.
+            invoice.full_clean(validate_unique=False, validate_constraints=False)
+            try:
+                with transaction.atomic():
+                    invoice.save()
+            except IntegrityError:
+                continue  # Billed by a concurrent run a moment ago.
+            created.append(invoice)
+    return created
+
+
+# --- Invoices and payments ------------------------------------------------------------------
+
+INVOICE_EDITABLE_FIELDS = ("number", "contract", "issue_date", "due_date", "amount", "currency")
+
+
+@transaction.atomic
+def invoice_create(*, customer: Customer, by, **fields) -> Invoice:
+    unknown = set(fields) - set(INVOICE_EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Unexpected invoice fields: {sorted(unknown)}")
+    invoice = Invoice(customer=customer, created_by=by, **fields)
+    _check_invoice_currency(invoice)
+    invoice.full_clean()
+    invoice.save()
+    return invoice
+
+
+@transaction.atomic
+def invoice_update(*, invoice: Invoice, data: dict) -> Invoice:
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.written_off_at:
+        raise ValidationError(_("A written-off invoice can no longer be changed."))
+    for name, value in data.items():
+        if name not in INVOICE_EDITABLE_FIELDS:
+            raise TypeError(f"{name} cannot be changed here")
+        setattr(invoice, name, value)
+    if (
+        invoice.paid_amount
+        and "currency" in data
+        and invoice.payments.exclude(currency=invoice.currency).exists()
+    ):
+        raise ValidationError({"currency": _("Payments were made in another currency.")})
+    _check_invoice_currency(invoice)
+    invoice.full_clean()
+    invoice.save()
+    return invoice
+
+
+def _check_invoice_currency(invoice: Invoice):
+    if invoice.contract and invoice.currency and invoice.contract.currency != invoice.currency:
+        raise ValidationError(
+            {
+                "currency": _("The contract is in %(currency)s; invoice it in that currency.")
+                % {"currency": invoice.contract.currency}
+            }
+        )
+
+
+@transaction.atomic
+def payment_register(
+    *, invoice: Invoice, amount: Decimal, currency: str, paid_on: date, method, reference="", by
+) -> Payment:
+    """Record money received against an invoice. Overpayment and another currency are refused."""
+    if not roles.has_role(by, roles.REGISTER_PAYMENTS):
+        raise PermissionDenied
+    # The lock serialises payments of one invoice: two clerks cannot both pay its last balance.
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.written_off_at:
+        raise ValidationError(_("This invoice has been written off; it takes no payments."))
+    if currency != invoice.currency:
+        raise ValidationError(
+            {
+                "currency": _(
+                    "The invoice is in %(invoice)s; a payment in %(payment)s cannot be "
+                    "recorded against it. Record the amount converted to %(invoice)s."
+                )
+                % {"invoice": invoice.currency, "payment": currency}
+            }
+        )
+    if amount is not None and amount > invoice.balance:
+        raise ValidationError(
+            {
+                "amount": _(
+                    "This would overpay the invoice: the balance is %(balance)s %(currency)s."
+                )
+                % {"balance": invoice.balance, "currency": invoice.currency}
+            }
+        )
+    if paid_on and paid_on > timezone.localdate():
+        raise ValidationError({"paid_on": _("A payment cannot be dated in the future.")})
+    payment = Payment(
+        invoice=invoice,
+        amount=amount,
+        currency=currency,
+        paid_on=paid_on,
+        method=method,
+        reference=(reference or "").strip(),
+        recorded_by=by,
+    )
+    payment.full_clean()
+    payment.save()
+    invoice.paid_amount += payment.amount
+    invoice.full_clean()
+    invoice.save(update_fields=["paid_amount"])
+    return payment
+
+
+@transaction.atomic
+def invoice_write_off(*, invoice: Invoice, reason, by) -> Invoice:
+    """Give up on an invoice's balance, deliberately: finance or a manager, with a reason."""
+    if not roles.has_role(by, roles.WRITE_OFF):
+        raise PermissionDenied
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"write_off_reason": _("Say why the invoice is written off.")})
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.written_off_at:
+        raise ValidationError(_("This invoice has already been written off."))
+    if invoice.balance <= 0:
+        raise ValidationError(_("A paid invoice has nothing to write off."))
+    invoice.written_off_at = timezone.now()
+    invoice.written_off_by = by
+    invoice.write_off_reason = reason
+    invoice.full_clean()
+    invoice.save()
+    return invoice
+
+
+# --- Payouts --------------------------------------------------------------------------------
+
+PAYOUT_EDITABLE_FIELDS = ("kind", "amount", "currency", "reason")
+
+
+@transaction.atomic
+def payout_request(*, customer: Customer, by, **fields) -> Payout:
+    unknown = set(fields) - set(PAYOUT_EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Unexpected payout fields: {sorted(unknown)}")
+    payout = Payout(customer=customer, requested_by=by, **fields)
+    payout.full_clean()
+    payout.save()
+    return payout
+
+
+@transaction.atomic
+def payout_update(*, payout: Payout, data: dict) -> Payout:
+    """Change a payout still waiting for a decision; a decided one stays as it was decided."""
+    payout = Payout.objects.select_for_update().get(pk=payout.pk)
+    if payout.status != Payout.Status.REQUESTED:
+        raise ValidationError(_("Only a payout that is still requested can be changed."))
+    for name, value in data.items():
+        if name not in PAYOUT_EDITABLE_FIELDS:
+            raise TypeError(f"{name} cannot be changed here")
+        setattr(payout, name, value)
+    payout.full_clean()
+    payout.save()
+    return payout
+
+
+@transaction.atomic
+def payout_approve(*, payout: Payout, by) -> Payout:
+    if not roles.has_role(by, roles.APPROVE_PAYOUTS):
+        raise PermissionDenied
+    payout = Payout.objects.select_for_update().get(pk=payout.pk)
+    payout.approve(by=by)
+    return payout
+
+
+@transaction.atomic
+def payout_reject(*, payout: Payout, reason, by) -> Payout:
+    if not roles.has_role(by, roles.APPROVE_PAYOUTS):
+        raise PermissionDenied
+    payout = Payout.objects.select_for_update().get(pk=payout.pk)
+    payout.reject(by=by, reason=reason)
+    return payout
+
+
+@transaction.atomic
+def payout_mark_paid(*, payout: Payout, by) -> Payout:
+    if not roles.has_role(by, roles.PAY_PAYOUTS):
+        raise PermissionDenied
+    payout = Payout.objects.select_for_update().get(pk=payout.pk)
+    payout.mark_paid(by=by)
+    return payout
+
+
+# --- Assets and documents -------------------------------------------------------------------
+
+ASSET_EDITABLE_FIELDS = (
+    "name",
+    "model",
+    "serial_number",
+    "installed_on",
+    "location",
+    "contract",
+    "status",
+)
+
+
+@transaction.atomic
+def asset_create(*, customer: Customer, by, **fields) -> Asset:
+    unknown = set(fields) - set(ASSET_EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Unexpected asset fields: {sorted(unknown)}")
+    asset = Asset(customer=customer, created_by=by, **fields)
+    asset.full_clean()
+    asset.save()
+    return asset
+
+
+@transaction.atomic
+def asset_update(*, asset: Asset, data: dict) -> Asset:
+    for name, value in data.items():
+        if name not in ASSET_EDITABLE_FIELDS:
+            raise TypeError(f"{name} cannot be changed here")
+        setattr(asset, name, value)
+    asset.full_clean()
+    asset.save()
+    return asset
+
+
+def document_file_check(uploaded):
+    """Size and type limits for an uploaded file: by extension and by declared content type."""
+    allowed = settings.DOCUMENT_ALLOWED_TYPES
+    if uploaded.size > settings.DOCUMENT_MAX_SIZE:
+        raise ValidationError(
+            _("The file is %(size)s MB; the limit is %(limit)s MB.")
+            % {
+                "size": f"{uploaded.size / 1024 / 1024:.1f}",
+                "limit": f"{settings.DOCUMENT_MAX_SIZE / 1024 / 1024:.0f}",
+            },
+            code="too_large",
+        )
+    extension = PurePath(uploaded.name or "").suffix.lower()
+    if extension not in allowed:
+        raise ValidationError(
+            _("Files of this type cannot be attached. Allowed: %(types)s.")
+            % {"types": ", ".join(sorted(allowed))},
+            code="type_not_allowed",
+        )
+    content_type = (getattr(uploaded, "content_type", "") or "").split(";")[0].strip().lower()
+    if content_type not in allowed[extension]:
+        raise ValidationError(
+            _("The file's content (%(content_type)s) does not match its name (%(extension)s).")
+            % {"content_type": content_type or "?", "extension": extension},
+            code="type_mismatch",
+        )
+    return content_type
+
+
+@transaction.atomic
+def document_upload(
+    *, customer: Customer, by, file, title="", contract=None, invoice=None, asset=None
+) -> Document:
+    content_type = document_file_check(file)
+    name = PurePath(file.name).name
+    document = Document(
+        customer=customer,
+        contract=contract,
+        invoice=invoice,
+        asset=asset,
+        title=(title or "").strip() or name,
+        file=file,
+        original_name=name,
+        content_type=content_type,
+        size=file.size,
+        uploaded_by=by,
+    )
+    document.full_clean()
+    document.save()
+    return document

@@ -1,10 +1,23 @@
+from datetime import timedelta
+from decimal import Decimal
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import models
 from django.utils import timezone
 
 from customers.models import ContactPerson, Customer, Segment
-from relationships.models import Interaction, Relationship
+from relationships.models import (
+    Asset,
+    Contract,
+    Document,
+    Interaction,
+    Invoice,
+    Payment,
+    Payout,
+    Relationship,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -75,3 +88,95 @@ class InteractionFactory(factory.django.DjangoModelFactory):
     direction = Interaction.Direction.OUTBOUND
     subject = factory.Sequence(lambda n: f"Call {n}")
     occurred_at = factory.LazyFunction(timezone.now)
+
+
+# --- Contracts, billing, payouts, assets, documents -----------------------------------------
+
+
+class ContractFactory(factory.django.DjangoModelFactory):
+    """An active, signed one-off contract within the customer's open relationship."""
+
+    class Meta:
+        model = Contract
+
+    customer = factory.SubFactory(CustomerFactory)
+    relationship = factory.LazyAttribute(lambda c: c.customer.relationships.open().first())
+    number = factory.Sequence(lambda n: f"C-{n:05d}")
+    title = factory.Sequence(lambda n: f"Service agreement {n}")
+    product = "Managed printing"
+    value = Decimal("1200.00")
+    currency = "PLN"
+    billing_period = Contract.BillingPeriod.ONE_OFF
+    start_date = factory.LazyFunction(timezone.localdate)
+    status = Contract.Status.ACTIVE
+    signed_on = factory.LazyFunction(timezone.localdate)
+
+
+class InvoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Invoice
+
+    customer = factory.SubFactory(CustomerFactory)
+    number = factory.Sequence(lambda n: f"FV/{n:06d}")
+    issue_date = factory.LazyFunction(timezone.localdate)
+    due_date = factory.LazyAttribute(lambda i: i.issue_date + timedelta(days=14))
+    amount = Decimal("100.00")
+    currency = "PLN"
+
+
+class PaymentFactory(factory.django.DjangoModelFactory):
+    """A payment that also moves its invoice's paid total, as payment_register does."""
+
+    class Meta:
+        model = Payment
+
+    invoice = factory.SubFactory(InvoiceFactory)
+    amount = factory.LazyAttribute(lambda p: p.invoice.amount - p.invoice.paid_amount)
+    currency = factory.LazyAttribute(lambda p: p.invoice.currency)
+    paid_on = factory.LazyFunction(timezone.localdate)
+    method = Payment.Method.BANK_TRANSFER
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        payment = super()._create(model_class, *args, **kwargs)
+        Invoice.objects.filter(pk=payment.invoice_id).update(
+            paid_amount=models.F("paid_amount") + payment.amount
+        )
+        payment.invoice.refresh_from_db()
+        return payment
+
+
+class PayoutFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Payout
+
+    customer = factory.SubFactory(CustomerFactory)
+    kind = Payout.Kind.REFUND
+    amount = Decimal("100.00")
+    currency = "PLN"
+    reason = "Returned goods"
+    requested_by = factory.SubFactory(UserFactory)
+
+
+class AssetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Asset
+
+    customer = factory.SubFactory(CustomerFactory)
+    name = "Office printer"
+    model = "LaserJet 400"
+    serial_number = factory.Sequence(lambda n: f"SN{n:08d}")
+    installed_on = factory.LazyFunction(timezone.localdate)
+    location = "Reception"
+
+
+class DocumentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Document
+
+    customer = factory.SubFactory(CustomerFactory)
+    title = factory.Sequence(lambda n: f"Signed contract scan {n}")
+    file = factory.django.FileField(filename="scan.pdf", data=b"%PDF-1.4 test")
+    original_name = "scan.pdf"
+    content_type = "application/pdf"
+    size = 13

@@ -1,0 +1,129 @@
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Customer
+
+from .models import Contract, Invoice
+
+
+class _StyledFilterSet(django_filters.FilterSet):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.form.fields.values():
+            if isinstance(field.widget, forms.HiddenInput):
+                continue
+            if isinstance(field.widget, forms.CheckboxInput):
+                field.widget.attrs["class"] = "form-check-input d-block mt-2"
+                continue
+            is_select = hasattr(field.widget, "choices")
+            field.widget.attrs["class"] = (
+                "form-select form-select-sm" if is_select else "form-control form-control-sm"
+            )
+
+    @property
+    def qs(self):
+        qs = super().qs
+        # A stable tie-breaker so pages never repeat or skip rows.
+        return qs.order_by(*(qs.query.order_by or qs.model._meta.ordering), "id")
+
+
+class InvoiceFilter(_StyledFilterSet):
+    q = django_filters.CharFilter(label=_("Number or customer"), method="filter_search")
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=Invoice.Status.choices, method="filter_status"
+    )
+    overdue = django_filters.BooleanFilter(
+        label=_("Overdue only"), method="filter_overdue", widget=forms.CheckboxInput
+    )
+    due_after = django_filters.DateFilter(
+        label=_("Due from"),
+        field_name="due_date",
+        lookup_expr="gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    due_before = django_filters.DateFilter(
+        label=_("Due until"),
+        field_name="due_date",
+        lookup_expr="lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    currency = django_filters.CharFilter(label=_("Currency"), method="filter_currency")
+    customer = django_filters.ModelChoiceFilter(
+        queryset=Customer.objects.all(), widget=forms.HiddenInput
+    )
+    ordering = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields=(
+            ("due_date", "due"),
+            ("issue_date", "issued"),
+            ("amount", "amount"),
+            ("number", "number"),
+        ),
+        field_labels={
+            "due": _("Due date"),
+            "issued": _("Issue date"),
+            "amount": _("Amount"),
+            "number": _("Number"),
+        },
+    )
+
+    class Meta:
+        model = Invoice
+        fields = []
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(number__istartswith=value) | Q(customer__display_name__icontains=value)
+        )
+
+    def filter_status(self, queryset, name, value):
+        return queryset.with_status(value) if value else queryset
+
+    def filter_overdue(self, queryset, name, value):
+        return queryset.overdue() if value else queryset
+
+    def filter_currency(self, queryset, name, value):
+        value = value.strip().upper()
+        return queryset.filter(currency=value) if value else queryset
+
+
+class ContractFilter(_StyledFilterSet):
+    q = django_filters.CharFilter(label=_("Number, title or customer"), method="filter_search")
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=Contract.Status.choices)
+    billing_period = django_filters.ChoiceFilter(
+        label=_("Billing"), choices=Contract.BillingPeriod.choices
+    )
+    ending_within = django_filters.NumberFilter(
+        label=_("Ending within (days)"),
+        method="filter_ending_within",
+        min_value=0,
+        max_value=3650,
+    )
+    customer = django_filters.ModelChoiceFilter(
+        queryset=Customer.objects.all(), widget=forms.HiddenInput
+    )
+
+    class Meta:
+        model = Contract
+        fields = []
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(number__istartswith=value)
+            | Q(title__icontains=value)
+            | Q(customer__display_name__icontains=value)
+        )
+
+    def filter_ending_within(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.ending_within(int(value), today=timezone.localdate()).order_by("end_date")

@@ -1,0 +1,219 @@
+"""Money: Decimal amounts with an ISO 4217 currency code; totals are kept per currency."""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+MAX_DIGITS = 14
+DECIMAL_PLACES = 2
+ZERO = Decimal("0.00")
+
+# Active ISO 4217 codes (funds and precious metals left out: nobody invoices in XAU).
+ISO_4217 = frozenset(
+    [
+        "AED",
+        "AFN",
+        "ALL",
+        "AMD",
+        "ANG",
+        "AOA",
+        "ARS",
+        "AUD",
+        "AWG",
+        "AZN",
+        "BAM",
+        "BBD",
+        "BDT",
+        "BGN",
+        "BHD",
+        "BIF",
+        "BMD",
+        "BND",
+        "BOB",
+        "BRL",
+        "BSD",
+        "BTN",
+        "BWP",
+        "BYN",
+        "BZD",
+        "CAD",
+        "CDF",
+        "CHF",
+        "CLP",
+        "CNY",
+        "COP",
+        "CRC",
+        "CUP",
+        "CVE",
+        "CZK",
+        "DJF",
+        "DKK",
+        "DOP",
+        "DZD",
+        "EGP",
+        "ERN",
+        "ETB",
+        "EUR",
+        "FJD",
+        "FKP",
+        "GBP",
+        "GEL",
+        "GHS",
+        "GIP",
+        "GMD",
+        "GNF",
+        "GTQ",
+        "GYD",
+        "HKD",
+        "HNL",
+        "HTG",
+        "HUF",
+        "IDR",
+        "ILS",
+        "INR",
+        "IQD",
+        "IRR",
+        "ISK",
+        "JMD",
+        "JOD",
+        "JPY",
+        "KES",
+        "KGS",
+        "KHR",
+        "KMF",
+        "KPW",
+        "KRW",
+        "KWD",
+        "KYD",
+        "KZT",
+        "LAK",
+        "LBP",
+        "LKR",
+        "LRD",
+        "LSL",
+        "LYD",
+        "MAD",
+        "MDL",
+        "MGA",
+        "MKD",
+        "MMK",
+        "MNT",
+        "MOP",
+        "MRU",
+        "MUR",
+        "MVR",
+        "MWK",
+        "MXN",
+        "MYR",
+        "MZN",
+        "NAD",
+        "NGN",
+        "NIO",
+        "NOK",
+        "NPR",
+        "NZD",
+        "OMR",
+        "PAB",
+        "PEN",
+        "PGK",
+        "PHP",
+        "PKR",
+        "PLN",
+        "PYG",
+        "QAR",
+        "RON",
+        "RSD",
+        "RUB",
+        "RWF",
+        "SAR",
+        "SBD",
+        "SCR",
+        "SDG",
+        "SEK",
+        "SGD",
+        "SHP",
+        "SLE",
+        "SOS",
+        "SRD",
+        "SSP",
+        "STN",
+        "SVC",
+        "SYP",
+        "SZL",
+        "THB",
+        "TJS",
+        "TMT",
+        "TND",
+        "TOP",
+        "TRY",
+        "TTD",
+        "TWD",
+        "TZS",
+        "UAH",
+        "UGX",
+        "USD",
+        "UYU",
+        "UZS",
+        "VES",
+        "VND",
+        "VUV",
+        "WST",
+        "XAF",
+        "XCD",
+        "XCG",
+        "XOF",
+        "XPF",
+        "YER",
+        "ZAR",
+        "ZMW",
+        "ZWG",
+    ]
+)
+
+
+def validate_currency(value):
+    if value not in ISO_4217:
+        raise ValidationError(
+            _("“%(value)s” is not an ISO 4217 currency code (e.g. PLN, EUR, CZK)."),
+            code="invalid_currency",
+            params={"value": value},
+        )
+
+
+def amount_field(verbose_name, *, positive=True, **kwargs):
+    """A money amount; `positive` (the default) refuses zero and below beside the field."""
+    minimum = MinValueValidator(
+        Decimal("0.01") if positive else ZERO,
+        message=_("The amount must be greater than zero.")
+        if positive
+        else _("The amount cannot be negative."),
+    )
+    return models.DecimalField(
+        verbose_name,
+        max_digits=MAX_DIGITS,
+        decimal_places=DECIMAL_PLACES,
+        validators=[minimum],
+        **kwargs,
+    )
+
+
+def currency_field(**kwargs):
+    return models.CharField(
+        _("currency"),
+        max_length=3,
+        validators=[validate_currency],
+        help_text=_("ISO 4217 code, e.g. PLN, EUR, CZK."),
+        **kwargs,
+    )
+
+
+def totals_by_currency(pairs):
+    """[(currency, amount), ...] → {currency: total}, sorted by code; never one mixed sum."""
+    totals = defaultdict(lambda: ZERO)
+    for currency, amount in pairs:
+        totals[currency] += amount or ZERO
+    return dict(sorted(totals.items()))

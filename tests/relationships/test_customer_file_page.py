@@ -1,0 +1,130 @@
+"""The customer page shows the whole relationship: contracts, invoices with balances, payments,
+payouts, equipment and documents, a money summary per currency, and all of it on the timeline."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from relationships import services
+from tests.factories import (
+    AssetFactory,
+    ContractFactory,
+    CustomerFactory,
+    DocumentFactory,
+    InteractionFactory,
+    InvoiceFactory,
+    PaymentFactory,
+    PayoutFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+
+
+def _fill(customer, n, user):
+    """n records of every kind, in two currencies."""
+    for i in range(n):
+        currency = "EUR" if i % 2 else "PLN"
+        contract = ContractFactory(
+            customer=customer, currency=currency, signed_on=TODAY - timedelta(days=i)
+        )
+        invoice = InvoiceFactory(
+            customer=customer,
+            contract=contract,
+            currency=currency,
+            issue_date=TODAY - timedelta(days=30 + i),
+            due_date=TODAY - timedelta(days=i - 5),
+        )
+        PaymentFactory(invoice=invoice, amount=Decimal("10"))
+        PayoutFactory(customer=customer, currency=currency, requested_by=user)
+        AssetFactory(customer=customer, contract=contract)
+        DocumentFactory(customer=customer, contract=contract, uploaded_by=user)
+        InteractionFactory(customer=customer, created_by=user)
+
+
+@pytest.mark.parametrize("records", [2, 30])
+def test_customer_page_query_count_does_not_grow_with_records_of_every_kind(
+    persona_client, manager, sales_rep, django_assert_max_num_queries, records
+):
+    customer = CustomerFactory(owner=sales_rep)
+    _fill(customer, records, sales_rep)
+    client = persona_client(manager)
+    with django_assert_max_num_queries(18):
+        response = client.get(customer.get_absolute_url())
+    assert response.status_code == 200
+    timeline = response.context["timeline"]
+    assert len(timeline) == (50 if records == 30 else 2 * 7 + 1)
+
+
+def test_a_customer_without_any_of_it_costs_one_query_more(
+    persona_client, sales_rep, django_assert_max_num_queries
+):
+    customer = CustomerFactory(owner=sales_rep)
+    client = persona_client(sales_rep)
+    with django_assert_max_num_queries(11):
+        assert client.get(customer.get_absolute_url()).status_code == 200
+
+
+def test_panels_and_timeline_show_every_kind(persona_client, sales_rep, manager, customer):
+    contract = ContractFactory(customer=customer, number="UM-77", title="Printing")
+    invoice = InvoiceFactory(customer=customer, contract=contract, number="FV-77")
+    PaymentFactory(invoice=invoice, amount=Decimal("40"), reference="BANK-REF-9")
+    PayoutFactory(customer=customer, reason="Late delivery compensation", requested_by=sales_rep)
+    AssetFactory(customer=customer, serial_number="SN-XYZ-1")
+    DocumentFactory(customer=customer, title="Signed scan")
+    services.contract_terminate(contract=contract, reason="Replaced by a new plan", by=manager)
+
+    response = persona_client(sales_rep).get(customer.get_absolute_url())
+    body = response.content.decode()
+    for text in ("UM-77", "FV-77", "BANK-REF-9", "Late delivery compensation", "SN-XYZ-1"):
+        assert text in body
+    assert "Signed scan" in body
+    assert "60.00 PLN" in body  # the invoice's balance
+    kinds = [entry.kind for entry in response.context["timeline"]]
+    assert set(kinds) >= {
+        "contract_signed",
+        "contract_terminated",
+        "invoice_issued",
+        "payment_received",
+        "payout_requested",
+        "asset_installed",
+        "document_added",
+    }
+    assert kinds[0] == "contract_terminated"  # newest first
+    # Terminating the contract left the relationship as it was.
+    assert customer.relationships.get().is_open
+
+
+def test_money_summary_is_per_currency(persona_client, finance_clerk, customer):
+    InvoiceFactory(customer=customer, amount=Decimal("100"), currency="PLN")
+    InvoiceFactory(
+        customer=customer,
+        amount=Decimal("30"),
+        currency="EUR",
+        issue_date=TODAY - timedelta(days=20),
+        due_date=TODAY - timedelta(days=1),
+    )
+    response = persona_client(finance_clerk).get(customer.get_absolute_url())
+    totals = response.context["sections"]["header"][1]["context"]["totals"]
+    assert [(t["currency"], t["billed"], t["overdue"]) for t in totals] == [
+        ("EUR", Decimal("30"), Decimal("30")),
+        ("PLN", Decimal("100"), 0),
+    ]
+    body = response.content.decode()
+    assert 'id="money-summary"' in body
+    assert "130" not in body  # never a sum across currencies
+
+
+@pytest.mark.parametrize(
+    "persona", ["sales_rep", "service_agent", "finance_clerk", "manager", "admin_user"]
+)
+def test_everyone_who_may_see_the_customer_sees_the_panels(request, client, customer, persona):
+    InvoiceFactory(customer=customer, number="FV-SEEN")
+    client.force_login(request.getfixturevalue(persona))
+    body = client.get(customer.get_absolute_url()).content.decode()
+    for panel in ("contracts", "invoices", "payouts", "assets", "documents"):
+        assert f'id="{panel}"' in body
+    assert "FV-SEEN" in body
