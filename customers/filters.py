@@ -40,21 +40,13 @@ class CustomerFilter(django_filters.FilterSet):
         model = Customer
         fields = []
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.form.fields.values():
-            is_select = hasattr(field.widget, "choices")
-            field.widget.attrs["class"] = (
-                "form-select form-select-sm" if is_select else "form-control form-control-sm"
-            )
-
     def filter_search(self, queryset, name, value):
         return queryset.search(value)
 
     @property
     def qs(self):
         qs = super().qs
-        # A stable tie-breaker so pages never repeat or skip rows.
-        if qs.query.order_by:
-            qs = qs.order_by(*qs.query.order_by, "id")
-        return qs
+        # A stable tie-breaker, in the direction of the sort so one index serves both columns,
+        # so pages never repeat or skip rows.
+        order = list(qs.query.order_by) or ["display_name"]
+        return qs.order_by(*order, "-id" if str(order[0]).startswith("-") else "id")

@@ -171,13 +171,15 @@ class Customer(models.Model):
             ),
         ]
         indexes = [
-            # Customer list: default sort and name sort.
+            # Customer list: default sort and name sort. Every list index ends in id, the
+            # tie-breaker, so a page's keys come from an index-only scan (customers.pagination).
             models.Index(fields=["display_name", "id"], name="customer_name_idx"),
-            # Customer list: filters by status / owner, sort by last contact.
-            models.Index(fields=["status", "display_name"], name="customer_status_idx"),
-            models.Index(fields=["owner", "display_name"], name="customer_owner_idx"),
-            models.Index(fields=["-last_contact_at"], name="customer_last_contact_idx"),
-            models.Index(fields=["source"], name="customer_source_idx"),
+            models.Index(fields=["status", "display_name", "id"], name="customer_status_name_idx"),
+            models.Index(fields=["owner", "display_name", "id"], name="customer_owner_name_idx"),
+            models.Index(fields=["-last_contact_at", "-id"], name="customer_last_contact_id_idx"),
+            models.Index(fields=["-first_contact_on", "-id"], name="customer_first_contact_idx"),
+            models.Index(fields=["city", "id"], name="customer_city_idx"),
+            models.Index(fields=["source", "display_name", "id"], name="customer_source_name_idx"),
             models.Index(fields=["relationship_kind"], name="customer_rel_kind_idx"),
             # Duplicate guard and global search.
             # E-mails are stored lower-cased (see clean()), so a plain index serves exact lookups.

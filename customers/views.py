@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -11,6 +10,7 @@ from .customer_page import history_querysets, sections_for, timeline_for
 from .filters import CustomerFilter
 from .forms import ContactPersonForm, CustomerForm
 from .models import ContactPerson, Customer
+from .pagination import LargeTablePaginator
 from .roles import role_required
 from .selectors import global_search
 
@@ -33,7 +33,7 @@ def customer_list(request):
     customer_filter = CustomerFilter(
         request.GET, queryset=Customer.objects.for_list(), request=request
     )
-    page = Paginator(customer_filter.qs, settings.CUSTOMER_LIST_PAGE_SIZE).get_page(
+    page = LargeTablePaginator(customer_filter.qs, settings.CUSTOMER_LIST_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     query = request.GET.copy()

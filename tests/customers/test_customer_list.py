@@ -96,6 +96,29 @@ def test_list_query_count_does_not_grow_with_rows(
     for customer in CustomerFactory.create_batch(rows, owner=sales_rep):
         customer.segments.add(segment)
     client = persona_client(sales_rep)
-    with django_assert_max_num_queries(8):
+    # session, user, roles, capped count, segment and owner choices, page ids, rows, segments
+    with django_assert_max_num_queries(9):
         response = client.get(reverse("customers:list"))
     assert len(response.context["page"]) == rows
+
+
+def test_a_huge_result_is_counted_only_up_to_a_cap(persona_client, sales_rep, monkeypatch):
+    from customers.pagination import LargeTablePaginator
+
+    monkeypatch.setattr(LargeTablePaginator, "count_cap", 3)
+    CustomerFactory.create_batch(5)
+    response = persona_client(sales_rep).get(reverse("customers:list"))
+    assert response.context["page"].paginator.count_is_capped
+    assert "More than 3 customers match" in response.content.decode()
+
+
+def test_pages_keep_the_sort_order(persona_client, sales_rep, settings):
+    settings.CUSTOMER_LIST_PAGE_SIZE = 2
+    for name in ["Delta", "Alpha", "Charlie", "Bravo", "Echo"]:
+        CustomerFactory(display_name=name)
+    client = persona_client(sales_rep)
+    pages = [
+        _names(client.get(reverse("customers:list"), {"page": n, "ordering": "-name"}))
+        for n in (1, 2, 3)
+    ]
+    assert pages == [["Echo", "Delta"], ["Charlie", "Bravo"], ["Alpha"]]
