@@ -59,5 +59,10 @@ check: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check
 
+# Latency, SQL queries and throughput of the main pages on PostgreSQL (bench/README.md).
+SIZE ?= 100k
+bench: $(STAMP)
+	$(PY) bench/run.py --size $(SIZE)
+
 clean:
 	rm -rf $(VENV) var/celery var/celerybeat-schedule* .pytest_cache
