@@ -77,3 +77,16 @@ def role_required(*roles):
         return wrapper
 
     return decorator
+
+
+# Processes: sales pipeline, tickets, collections, retention, tasks and approvals (processes app).
+VIEW_PROCESSES = ALL_ROLES
+WORK_SALES = (SALES, MANAGER)
+WORK_ONBOARDING = (SALES, SERVICE, MANAGER)
+WORK_TICKETS = (SERVICE, MANAGER)
+WORK_COLLECTIONS = (FINANCE, MANAGER)
+WORK_RETENTION = (SALES, MANAGER)
+WORK_CUSTOM_PROCESSES = ALL_ROLES
+WORK_TASKS = ALL_ROLES
+APPROVE = (MANAGER,)
+MANAGE_DEFINITIONS = (MANAGER,)

@@ -180,3 +180,76 @@ class DocumentFactory(factory.django.DjangoModelFactory):
     original_name = "scan.pdf"
     content_type = "application/pdf"
     size = 13
+
+
+# --- Processes ------------------------------------------------------------------------------
+
+
+class ProcessDefinitionFactory(factory.django.DjangoModelFactory):
+    """A definition with working stages (and terminal stages after them).
+
+    `stages=[("Lead", {"sla_hours": 24}), ("Won", {"outcome": "won"}), ...]` overrides the default
+    sales pipeline.
+    """
+
+    class Meta:
+        model = "processes.ProcessDefinition"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Process {n}")
+    kind = "sales"
+    goal = "Win good customers"
+    hourly_rate = Decimal("120.00")
+    currency = "PLN"
+
+    @factory.post_generation
+    def stages(self, create, extracted, **kwargs):
+        if not create:
+            return
+        from processes.models import Stage
+
+        default = {
+            "sales": [
+                ("Lead", {"win_probability": 10, "sla_hours": 48}),
+                ("Qualified", {"win_probability": 30}),
+                ("Proposal", {"win_probability": 60, "fixed_cost": Decimal("50.00")}),
+                ("Won", {"outcome": "won", "win_probability": 100}),
+                ("Lost", {"outcome": "lost", "win_probability": 0}),
+            ],
+            "support": [
+                ("New", {"sla_hours": 4}),
+                ("In progress", {}),
+                ("Resolved", {"outcome": "resolved"}),
+                ("Cancelled", {"outcome": "cancelled"}),
+            ],
+            "collections": [
+                ("Reminder", {"code": "reminder", "sla_hours": 72}),
+                ("Demand", {"code": "demand", "sla_hours": 168}),
+                ("Final notice", {"code": "final_notice", "sla_hours": 168}),
+                ("Legal", {"code": "legal"}),
+                ("Settled", {"outcome": "won"}),
+                ("Written off", {"outcome": "lost"}),
+            ],
+        }
+        plan = extracted or default.get(
+            self.kind,
+            [
+                ("Contact", {}),
+                ("Talk", {}),
+                ("Done", {"outcome": "won"}),
+                ("Gone", {"outcome": "lost"}),
+            ],
+        )
+        for position, (name, fields) in enumerate(plan, start=1):
+            Stage.objects.create(definition=self, position=position, name=name, **fields)
+
+
+class SlaPolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "processes.SlaPolicy"
+        django_get_or_create = ("definition", "priority")
+
+    definition = factory.SubFactory(ProcessDefinitionFactory, kind="support")
+    priority = "normal"
+    response_hours = 8
+    resolution_hours = 40

@@ -212,6 +212,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "relationships.tasks.bill_recurring_contracts",
         "schedule": crontab(hour=1, minute=0),
     },
+    "processes-watch-sla-and-stalls": {
+        "task": "processes.tasks.watch_processes",
+        "schedule": crontab(minute="*/15"),
+    },
+    "processes-open-collection-cases": {
+        "task": "processes.tasks.open_collection_cases",
+        "schedule": crontab(hour=6, minute=0),
+    },
 }
 
 # --- Security -------------------------------------------------------------------------------
@@ -270,6 +278,19 @@ DOCUMENT_ALLOWED_TYPES = {
     ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",),
 }
 
+# --- Processes (processes app) ---------------------------------------------------------------
+# Boards, instance, ticket and task lists.
+PROCESS_LIST_PAGE_SIZE = env.int("PROCESS_LIST_PAGE_SIZE", default=25)
+# An open instance with no activity for this many days warns its owner (a definition may override).
+PROCESS_STALL_DAYS = env.int("PROCESS_STALL_DAYS", default=7)
+# This many hours after a warning's deadline, the managers are told as well (escalation).
+PROCESS_ESCALATION_HOURS = env.int("PROCESS_ESCALATION_HOURS", default=24)
+# A sales discount above this percentage needs a manager's approval before it applies.
+PROCESS_DISCOUNT_APPROVAL_THRESHOLD = Decimal(
+    env.str("PROCESS_DISCOUNT_APPROVAL_THRESHOLD", default="10")
+)
+# The collections job opens a case for an invoice this many days past its due date.
+COLLECTIONS_GRACE_DAYS = env.int("COLLECTIONS_GRACE_DAYS", default=7)
 
 LOGGING = {
     "version": 1,

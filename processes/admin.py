@@ -1,0 +1,227 @@
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    MAX_STAGES,
+    Approval,
+    CollectionCase,
+    KpiTarget,
+    Notification,
+    ProcessDefinition,
+    ProcessInstance,
+    RetentionCampaign,
+    SlaPolicy,
+    Stage,
+    StageTransition,
+    Task,
+    Ticket,
+    WorkLog,
+)
+
+
+class StageInlineFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        kept = [
+            form
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE", False)
+        ]
+        if len(kept) > MAX_STAGES:
+            raise ValidationError(
+                _("A definition has at most %(max)s stages.") % {"max": MAX_STAGES}
+            )
+        if kept and not any(not form.cleaned_data.get("outcome") for form in kept):
+            raise ValidationError(
+                _("A definition needs at least one working (non-terminal) stage.")
+            )
+
+
+class StageInline(admin.TabularInline):
+    model = Stage
+    formset = StageInlineFormSet
+    extra = 0
+    max_num = MAX_STAGES
+    fields = ["position", "name", "code", "sla_hours", "win_probability", "outcome", "fixed_cost"]
+    ordering = ["position"]
+
+
+class SlaPolicyInline(admin.TabularInline):
+    model = SlaPolicy
+    extra = 0
+    max_num = len(SlaPolicy.Priority)
+
+
+class KpiTargetInline(admin.TabularInline):
+    model = KpiTarget
+    extra = 0
+
+
+@admin.register(ProcessDefinition)
+class ProcessDefinitionAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "active", "hourly_rate", "currency", "stall_days"]
+    list_filter = ["kind", "active"]
+    search_fields = ["name", "goal"]
+    inlines = [StageInline, SlaPolicyInline, KpiTargetInline]
+    show_full_result_count = False
+
+    def has_delete_permission(self, request, obj=None):
+        # Definitions with history are deactivated, not deleted (instances protect them anyway).
+        return request.user.is_superuser
+
+
+class TransitionInline(admin.TabularInline):
+    model = StageTransition
+    extra = 0
+    fields = ["at", "from_stage", "to_stage", "by", "note"]
+    readonly_fields = fields
+    can_delete = False
+    ordering = ["-at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProcessInstance)
+class ProcessInstanceAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "customer",
+        "definition",
+        "stage",
+        "owner",
+        "amount",
+        "currency",
+        "outcome",
+        "opened_at",
+        "closed_at",
+        "last_activity_at",
+    ]
+    list_filter = ["definition__kind", "definition", "outcome"]
+    search_fields = ["title", "customer__display_name"]
+    list_select_related = ["customer", "definition", "stage", "owner"]
+    raw_id_fields = ["customer", "owner", "opened_by", "campaign"]
+    # Stages move through the app, which logs every move and accrues the cost.
+    readonly_fields = [
+        "definition",
+        "stage",
+        "outcome",
+        "outcome_reason",
+        "accrued_cost",
+        "closed_at",
+        "stage_entered_at",
+        "stage_due_at",
+    ]
+    inlines = [TransitionInline]
+    date_hierarchy = "opened_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False  # Opened in the app (first stage, transition log, tickets' SLA deadlines).
+
+
+@admin.register(StageTransition)
+class StageTransitionAdmin(admin.ModelAdmin):
+    list_display = ["at", "instance", "from_stage", "to_stage", "by"]
+    list_filter = ["to_stage__definition"]
+    search_fields = ["instance__title", "instance__customer__display_name"]
+    list_select_related = ["instance", "from_stage", "to_stage", "by"]
+    raw_id_fields = ["instance", "by"]
+    date_hierarchy = "at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # The log is history.
+
+
+@admin.register(WorkLog)
+class WorkLogAdmin(admin.ModelAdmin):
+    list_display = ["logged_at", "instance", "user", "minutes", "cost"]
+    search_fields = ["instance__title", "note"]
+    list_select_related = ["instance", "user"]
+    raw_id_fields = ["instance", "user"]
+    readonly_fields = ["cost"]
+    date_hierarchy = "logged_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False  # Logged in the app, which accrues the cost on the instance.
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = [
+        "instance",
+        "priority",
+        "response_due_at",
+        "first_response_at",
+        "resolution_due_at",
+        "resolved_at",
+    ]
+    list_filter = ["priority", "instance__definition"]
+    search_fields = ["instance__title", "instance__customer__display_name", "description"]
+    list_select_related = ["instance"]
+    raw_id_fields = ["instance", "contact_person", "asset", "first_response_by"]
+    show_full_result_count = False
+
+
+@admin.register(CollectionCase)
+class CollectionCaseAdmin(admin.ModelAdmin):
+    list_display = ["instance", "invoice", "balance_at_open", "reminders_sent"]
+    search_fields = ["invoice__number", "instance__customer__display_name"]
+    list_select_related = ["instance", "invoice"]
+    raw_id_fields = ["instance", "invoice"]
+    readonly_fields = ["balance_at_open", "reminders_sent"]
+    show_full_result_count = False
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = ["title", "customer", "instance", "assignee", "due_on", "done_at"]
+    list_filter = ["due_on", "done_at"]
+    search_fields = ["title", "customer__display_name"]
+    list_select_related = ["customer", "instance", "assignee"]
+    raw_id_fields = ["customer", "instance", "assignee", "created_by"]
+    date_hierarchy = "due_on"
+    show_full_result_count = False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "recipient", "kind", "instance", "message", "read_at", "emailed"]
+    list_filter = ["kind", "emailed"]
+    search_fields = ["message", "recipient__username"]
+    list_select_related = ["recipient", "instance"]
+    raw_id_fields = ["recipient", "instance"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+@admin.register(Approval)
+class ApprovalAdmin(admin.ModelAdmin):
+    list_display = ["requested_at", "action", "instance", "value", "requested_by", "decision"]
+    list_filter = ["action", "decision"]
+    search_fields = ["instance__title", "reason", "comment"]
+    list_select_related = ["instance", "requested_by"]
+    raw_id_fields = ["instance", "requested_by", "decided_by"]
+    # Decisions carry out the action they gate, so they are made in the app.
+    readonly_fields = ["decision", "decided_by", "decided_at", "comment"]
+    show_full_result_count = False
+
+
+@admin.register(RetentionCampaign)
+class RetentionCampaignAdmin(admin.ModelAdmin):
+    list_display = ["name", "definition", "segment", "started_by", "started_at"]
+    list_filter = ["definition", "segment"]
+    search_fields = ["name"]
+    list_select_related = ["definition", "segment", "started_by"]
+    raw_id_fields = ["started_by"]
+    show_full_result_count = False
+
+
+admin.site.register(KpiTarget)

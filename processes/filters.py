@@ -1,0 +1,144 @@
+import django_filters
+from django import forms
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers.forms import staff_users
+
+from .models import ProcessDefinition, ProcessInstance, SlaPolicy, Stage, Task
+
+
+class _StyledFilterSet(django_filters.FilterSet):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.form.fields.values():
+            if isinstance(field.widget, forms.HiddenInput):
+                continue
+            if isinstance(field.widget, forms.CheckboxInput):
+                field.widget.attrs["class"] = "form-check-input d-block mt-2"
+                continue
+            is_select = hasattr(field.widget, "choices")
+            field.widget.attrs["class"] = (
+                "form-select form-select-sm" if is_select else "form-control form-control-sm"
+            )
+
+    @property
+    def qs(self):
+        qs = super().qs
+        # A stable tie-breaker so pages never repeat or skip rows.
+        return qs.order_by(*(qs.query.order_by or qs.model._meta.ordering), "id")
+
+
+STATE_CHOICES = [
+    ("open", _("Open")),
+    ("closed", _("Closed")),
+    *Stage.Outcome.choices,
+]
+
+
+class InstanceFilter(_StyledFilterSet):
+    q = django_filters.CharFilter(label=_("Title or customer"), method="filter_search")
+    definition = django_filters.ModelChoiceFilter(
+        label=_("Process"), queryset=ProcessDefinition.objects.all()
+    )
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind"), field_name="definition__kind", choices=ProcessDefinition.Kind.choices
+    )
+    state = django_filters.ChoiceFilter(
+        label=_("State"), choices=STATE_CHOICES, method="filter_state", empty_label=_("Any")
+    )
+    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=staff_users())
+    late = django_filters.BooleanFilter(
+        label=_("Past stage SLA"), method="filter_late", widget=forms.CheckboxInput
+    )
+    ordering = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields=(
+            ("opened_at", "opened"),
+            ("last_activity_at", "activity"),
+            ("expected_close_on", "close"),
+            ("amount", "amount"),
+            ("stage_due_at", "due"),
+        ),
+        field_labels={
+            "opened": _("Opened"),
+            "activity": _("Last activity"),
+            "close": _("Expected close"),
+            "amount": _("Amount"),
+            "due": _("Stage due"),
+        },
+    )
+
+    class Meta:
+        model = ProcessInstance
+        fields = []
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(title__icontains=value) | Q(customer__display_name__icontains=value)
+        )
+
+    def filter_state(self, queryset, name, value):
+        if value == "open":
+            return queryset.filter(closed_at__isnull=True)
+        if value == "closed":
+            return queryset.filter(closed_at__isnull=False)
+        return queryset.filter(outcome=value) if value else queryset
+
+    def filter_late(self, queryset, name, value):
+        return queryset.past_stage_sla(now=timezone.now()) if value else queryset
+
+
+class TicketFilter(InstanceFilter):
+    priority = django_filters.ChoiceFilter(
+        label=_("Priority"), field_name="ticket__priority", choices=SlaPolicy.Priority.choices
+    )
+    breached = django_filters.BooleanFilter(
+        label=_("SLA breached"), method="filter_breached", widget=forms.CheckboxInput
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.filters["kind"]
+        self.form.fields.pop("kind", None)
+        self.filters["definition"].queryset = ProcessDefinition.objects.filter(
+            kind=ProcessDefinition.Kind.SUPPORT
+        )
+        self.form.fields["definition"].queryset = self.filters["definition"].queryset
+
+    def filter_breached(self, queryset, name, value):
+        if not value:
+            return queryset
+        now = timezone.now()
+        return queryset.filter(
+            Q(ticket__first_response_at__isnull=True, ticket__response_due_at__lt=now)
+            | Q(ticket__first_response_at__gt=F("ticket__response_due_at"))
+            | Q(ticket__resolved_at__isnull=True, ticket__resolution_due_at__lt=now)
+            | Q(ticket__resolved_at__gt=F("ticket__resolution_due_at"))
+        )
+
+
+class TaskFilter(_StyledFilterSet):
+    state = django_filters.ChoiceFilter(
+        label=_("Show"),
+        choices=[("open", _("To do")), ("overdue", _("Overdue")), ("done", _("Done"))],
+        method="filter_state",
+        empty_label=_("All"),
+    )
+
+    class Meta:
+        model = Task
+        fields = []
+
+    def filter_state(self, queryset, name, value):
+        if value == "open":
+            return queryset.filter(done_at__isnull=True)
+        if value == "overdue":
+            return queryset.filter(done_at__isnull=True, due_on__lt=timezone.localdate())
+        if value == "done":
+            return queryset.filter(done_at__isnull=False).order_by("-done_at")
+        return queryset

@@ -1,0 +1,192 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers.forms import staff_users
+from relationships.models import Asset
+
+from .models import (
+    ProcessDefinition,
+    ProcessInstance,
+    RetentionCampaign,
+    SlaPolicy,
+    Stage,
+    Task,
+)
+
+Kind = ProcessDefinition.Kind
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+def definitions_for(kinds):
+    return ProcessDefinition.objects.filter(active=True, kind__in=list(kinds)).order_by(
+        "kind", "name"
+    )
+
+
+class InstanceForm(forms.ModelForm):
+    """Open a process for a customer (sales opportunity, onboarding, retention, custom)."""
+
+    class Meta:
+        model = ProcessInstance
+        fields = ["definition", "title", "owner", "amount", "currency", "expected_close_on"]
+        widgets = {"expected_close_on": DATE}
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["definition"].queryset = definitions_for(kinds)
+        self.fields["definition"].label = _("Process")
+        self.fields["owner"].queryset = staff_users()
+        self.fields["currency"].required = False
+
+    def clean_currency(self):
+        return (self.cleaned_data.get("currency") or "").strip().upper()
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("amount") is not None and not cleaned.get("currency"):
+            definition = cleaned.get("definition")
+            if definition is not None:
+                cleaned["currency"] = definition.currency
+        return cleaned
+
+
+class InstanceEditForm(forms.ModelForm):
+    class Meta:
+        model = ProcessInstance
+        fields = ["title", "owner", "amount", "currency", "expected_close_on"]
+        widgets = {"expected_close_on": DATE}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = staff_users()
+        self.fields["currency"].required = False
+
+    def clean_currency(self):
+        return (self.cleaned_data.get("currency") or "").strip().upper()
+
+
+class MoveForm(forms.Form):
+    """Move a card: the stage to go to, and a reason when that stage ends the process."""
+
+    stage = forms.ModelChoiceField(label=_("Move to"), queryset=Stage.objects.none())
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=500,
+        help_text=_("Required when the process ends (won, lost, resolved, cancelled)."),
+    )
+
+    def __init__(self, *args, instance, stages=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance = instance
+        self.fields["stage"].queryset = Stage.objects.filter(
+            definition_id=instance.definition_id
+        ).exclude(pk=instance.stage_id)
+        if stages is not None:
+            # The board passes the definition's stages it already has: no query per card.
+            self.fields["stage"].choices = [("", "---------")] + [
+                (s.pk, s.name) for s in stages if s.pk != instance.stage_id
+            ]
+        self.auto_id = f"id_move{instance.pk}_%s"
+
+    def clean(self):
+        cleaned = super().clean()
+        stage = cleaned.get("stage")
+        if stage is not None and stage.is_terminal and not cleaned.get("reason", "").strip():
+            self.add_error(
+                "reason",
+                _("Say why the process ends as “%(outcome)s”.")
+                % {"outcome": stage.get_outcome_display()},
+            )
+        if not self.instance.is_open:
+            raise forms.ValidationError(
+                _("This process is closed; a closed process cannot be reopened.")
+            )
+        return cleaned
+
+
+class WorkLogForm(forms.Form):
+    minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=24 * 60)
+    note = forms.CharField(label=_("What was done"), max_length=200, required=False)
+
+
+class DiscountForm(forms.Form):
+    percent = forms.DecimalField(
+        label=_("Discount (%)"), min_value=0, max_value=100, max_digits=5, decimal_places=2
+    )
+    reason = forms.CharField(
+        label=_("Why"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required when the discount needs a manager's approval."),
+    )
+
+
+class TicketForm(forms.Form):
+    definition = forms.ModelChoiceField(label=_("Support process"), queryset=None)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}))
+    priority = forms.ChoiceField(
+        label=_("Priority"), choices=SlaPolicy.Priority.choices, initial=SlaPolicy.Priority.NORMAL
+    )
+    contact_person = forms.ModelChoiceField(
+        label=_("Contact person"), queryset=None, required=False
+    )
+    asset = forms.ModelChoiceField(label=_("Asset"), queryset=None, required=False)
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=None, required=False)
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["definition"].queryset = definitions_for([Kind.SUPPORT])
+        self.fields["contact_person"].queryset = customer.contacts.filter(is_active=True)
+        self.fields["asset"].queryset = Asset.objects.filter(customer=customer)
+        self.fields["owner"].queryset = staff_users()
+
+
+class TaskForm(forms.ModelForm):
+    class Meta:
+        model = Task
+        fields = ["title", "assignee", "due_on", "instance", "notes"]
+        widgets = {"due_on": DATE, "notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, customer, instance_fixed=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff_users()
+        if instance_fixed is not None:
+            del self.fields["instance"]
+        else:
+            self.fields["instance"].queryset = ProcessInstance.objects.open().filter(
+                customer=customer
+            )
+        if not self.is_bound:
+            self.fields["due_on"].initial = timezone.localdate
+
+    def clean_due_on(self):
+        due_on = self.cleaned_data["due_on"]
+        if due_on < timezone.localdate() - timezone.timedelta(days=365):
+            raise forms.ValidationError(_("That date is more than a year ago."))
+        return due_on
+
+
+class DecisionForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class WriteOffRequestForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why write the debt off?"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class RetentionCampaignForm(forms.ModelForm):
+    class Meta:
+        model = RetentionCampaign
+        fields = ["name", "definition", "segment", "contracts_ending_within_days"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["definition"].queryset = definitions_for([Kind.RETENTION])
+        self.fields["contracts_ending_within_days"].widget.attrs["max"] = 3650

@@ -1,0 +1,90 @@
+"""Definitions and stages are edited in the admin; every process model has a working changelist."""
+
+import pytest
+from django.urls import reverse
+
+from processes import services
+from processes.models import ProcessDefinition
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [
+    "processdefinition",
+    "processinstance",
+    "stagetransition",
+    "worklog",
+    "ticket",
+    "collectioncase",
+    "task",
+    "notification",
+    "approval",
+    "retentioncampaign",
+    "kpitarget",
+]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_changelist_and_search_works(admin_client, opportunity, ticket, model):
+    url = reverse(f"admin:processes_{model}_changelist")
+    assert admin_client.get(url).status_code == 200
+    assert admin_client.get(url, {"q": "printer"}).status_code == 200
+
+
+def test_instance_change_page_shows_the_transition_log(admin_client, opportunity):
+    response = admin_client.get(
+        reverse("admin:processes_processinstance_change", args=[opportunity.pk])
+    )
+    assert response.status_code == 200
+    assert "Lead" in response.content.decode()
+
+
+def _definition_post(stages):
+    data = {
+        "name": "Enterprise",
+        "kind": "sales",
+        "goal": "",
+        "active": "on",
+        "hourly_rate": "100",
+        "currency": "PLN",
+        "stall_days": "",
+        "stages-TOTAL_FORMS": str(len(stages)),
+        "stages-INITIAL_FORMS": "0",
+        "sla_policies-TOTAL_FORMS": "0",
+        "sla_policies-INITIAL_FORMS": "0",
+        "kpi_targets-TOTAL_FORMS": "0",
+        "kpi_targets-INITIAL_FORMS": "0",
+    }
+    for i, (name, outcome) in enumerate(stages):
+        data.update(
+            {
+                f"stages-{i}-position": str(i + 1),
+                f"stages-{i}-name": name,
+                f"stages-{i}-outcome": outcome,
+                f"stages-{i}-fixed_cost": "0",
+            }
+        )
+    return data
+
+
+def test_a_manager_defines_a_process_with_stages_in_the_admin(admin_client):
+    response = admin_client.post(
+        reverse("admin:processes_processdefinition_add"),
+        _definition_post([("Lead", ""), ("Won", "won"), ("Lost", "lost")]),
+    )
+    assert response.status_code == 302
+    definition = ProcessDefinition.objects.get(name="Enterprise")
+    assert list(definition.stages.values_list("name", flat=True)) == ["Lead", "Won", "Lost"]
+
+
+def test_the_admin_refuses_only_terminal_stages(admin_client):
+    response = admin_client.post(
+        reverse("admin:processes_processdefinition_add"),
+        _definition_post([("Won", "won"), ("Lost", "lost")]),
+    )
+    assert response.status_code == 200
+    assert not ProcessDefinition.objects.filter(name="Enterprise").exists()
+
+
+def test_instances_are_not_added_in_the_admin(admin_client, opportunity):
+    assert admin_client.get(reverse("admin:processes_processinstance_add")).status_code == 403
+    assert services  # opened in the app only

@@ -1,0 +1,101 @@
+"""The customer page shows open processes, tickets and tasks, and the timeline shows processes
+opened, moved and closed; without N+1 queries."""
+
+import pytest
+from django.utils import timezone
+
+from customers.roles import user_roles
+from processes import customer_page, services
+from tests.factories import CustomerFactory
+
+from .conftest import stage
+
+pytestmark = pytest.mark.django_db
+
+
+def test_open_processes_tickets_and_tasks_appear_on_the_customer_page(
+    persona_client, sales_rep, customer, opportunity, ticket
+):
+    services.task_create(
+        customer=customer,
+        title="Send the price list",
+        assignee=sales_rep,
+        due_on=timezone.localdate(),
+        by=sales_rep,
+    )
+    response = persona_client(sales_rep).get(customer.get_absolute_url())
+    body = response.content.decode()
+    assert 'id="processes"' in body
+    assert "Printers for the new office" in body
+    assert "Printer jams" in body
+    assert "Send the price list" in body
+
+
+def test_the_timeline_shows_opened_moved_and_closed(
+    persona_client, sales_rep, sales_process, customer, opportunity
+):
+    services.instance_move(
+        instance=opportunity, to_stage=stage(sales_process, "Proposal"), by=sales_rep
+    )
+    services.instance_move(
+        instance=opportunity, to_stage=stage(sales_process, "Won"), by=sales_rep, reason="Yes!"
+    )
+    response = persona_client(sales_rep).get(customer.get_absolute_url())
+    kinds = [e.kind for e in response.context["timeline"] if e.kind.startswith("process_")]
+    assert kinds == ["process_closed", "process_moved", "process_opened"]
+    body = response.content.decode()
+    assert "Process closed" in body and "Stage moved" in body and "Process opened" in body
+
+
+@pytest.mark.parametrize("n", [1, 15])
+def test_customer_page_query_count_does_not_grow_with_processes(
+    persona_client,
+    sales_rep,
+    sales_process,
+    standard_support,
+    service_agent,
+    django_assert_max_num_queries,
+    n,
+):
+    customer = CustomerFactory(owner=sales_rep)
+    for i in range(n):
+        instance = services.instance_open(
+            definition=sales_process, customer=customer, title=f"Deal {i}", by=sales_rep
+        )
+        services.instance_move(
+            instance=instance, to_stage=stage(sales_process, "Qualified"), by=sales_rep
+        )
+        services.ticket_open(
+            definition=standard_support,
+            customer=customer,
+            subject=f"T{i}",
+            description="x",
+            priority="low",
+            by=service_agent,
+        )
+        services.task_create(
+            customer=customer,
+            instance=instance,
+            title=f"Task {i}",
+            assignee=sales_rep,
+            due_on=timezone.localdate(),
+            by=sales_rep,
+        )
+    client = persona_client(sales_rep)
+    client.get(customer.get_absolute_url())
+    # The customer page without processes, plus: one count, open instances, tasks, transitions.
+    with django_assert_max_num_queries(15):
+        response = client.get(customer.get_absolute_url())
+    assert response.status_code == 200
+
+
+def test_a_customer_without_processes_costs_one_query(
+    rf, sales_rep, customer, django_assert_num_queries
+):
+    request = rf.get("/")
+    request.user = sales_rep
+    user_roles(sales_rep)  # the view's role check has cached them already
+    with django_assert_num_queries(1):
+        context = customer_page.processes_context(request, customer)
+        entries = customer_page.transition_entries(customer, limit=50)
+    assert (context["instances"], context["tasks"], entries) == ([], [], [])
