@@ -1,0 +1,95 @@
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from analytics import datagen
+from customers import roles
+from customers.models import Customer
+from relationships.models import Interaction
+
+DEMO_PASSWORD = "demo"
+DEMO_CUSTOMERS = 300
+DEMO_SEED = 1
+ADMIN_USERNAME = "admin"
+DEMO_URL = "http://127.0.0.1:8000/"
+
+
+class Command(BaseCommand):
+    help = gettext_lazy(
+        "Create the demo users (one per role, and admin; password “demo”) and, if there are "
+        "no customers yet, demo customers owned by them. Safe to run again."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--customers",
+            type=int,
+            default=DEMO_CUSTOMERS,
+            help=gettext_lazy("How many demo customers to add to an empty database (default 300)."),
+        )
+
+    def handle(self, *args, customers, **options):
+        # Well-known passwords on well-known usernames must never reach a production database.
+        if not settings.DEBUG:
+            raise CommandError(
+                _("load_demo gives well-known users the password “demo”; it needs DEBUG=true.")
+            )
+        with transaction.atomic():
+            staff = [self._user(role, role=role) for role in roles.ALL_ROLES]
+            self._user(ADMIN_USERNAME, superuser=True)
+
+        if Customer.objects.exists():
+            self.stdout.write(_("There are customers already, so no demo customers were added."))
+        else:
+            # The demo users own and work on the customers, so each login shows a populated CRM.
+            totals = datagen.generate(
+                customers=customers, seed=DEMO_SEED, staff=datagen.Staff.from_users(staff)
+            )
+            self.stdout.write(
+                _("Added %(customers)d demo customers with %(interactions)d interactions.")
+                % {
+                    "customers": totals[Customer._meta.label],
+                    "interactions": totals[Interaction._meta.label],
+                }
+            )
+        self._print_logins()
+
+    def _user(self, username, *, role=None, superuser=False):
+        user, created = get_user_model().objects.get_or_create(username=username)
+        user.set_password(DEMO_PASSWORD)
+        user.is_active = True
+        if superuser:
+            user.is_staff = user.is_superuser = True
+        user.save()
+        if role:
+            # The groups come from a data migration, but a flushed test database lacks them.
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
+        if created:
+            self.stdout.write(_("Created the demo user “%(username)s”.") % {"username": username})
+        return user
+
+    def _print_logins(self):
+        rows = [(role, DEMO_PASSWORD, str(roles.ROLE_LABELS[role])) for role in roles.ALL_ROLES]
+        rows.append(
+            (ADMIN_USERNAME, DEMO_PASSWORD, _("Administrator (everything, and Django admin)"))
+        )
+        header = (_("Username"), _("Password"), _("Role"))
+        widths = [max(len(row[column]) for row in [header, *rows]) for column in range(3)]
+
+        def line(cells):
+            return "  " + "   ".join(
+                cell.ljust(width) for cell, width in zip(cells, widths, strict=True)
+            )
+
+        self.stdout.write("")
+        self.stdout.write(self.style.MIGRATE_HEADING(_("Demo logins")))
+        self.stdout.write(line(header))
+        self.stdout.write(line(["-" * width for width in widths]))
+        for row in rows:
+            self.stdout.write(line(row))
+        self.stdout.write("")
+        self.stdout.write(_("Open %(url)s and log in as one of them.") % {"url": DEMO_URL})

@@ -1,0 +1,123 @@
+"""load_demo: demo logins for every role, and demo customers on an empty database, once."""
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db.models import Count
+from django.urls import reverse
+
+from customers import roles
+from customers.models import ContactPerson, Customer
+from relationships.models import Interaction, Relationship
+
+pytestmark = pytest.mark.django_db
+
+DEMO_USERNAMES = ["sales", "service", "finance", "manager", "admin"]
+
+
+@pytest.fixture(autouse=True)
+def debug(settings):
+    settings.DEBUG = True
+
+
+def load_demo(*args):
+    out = StringIO()
+    call_command("load_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def counts():
+    return {
+        model.__name__: model.objects.count()
+        for model in (get_user_model(), Customer, ContactPerson, Relationship, Interaction)
+    }
+
+
+def test_it_adds_demo_customers_owned_mostly_by_the_sales_user():
+    load_demo()
+
+    assert Customer.objects.count() == 300
+    owners = dict(
+        Customer.objects.values_list("owner__username").annotate(n=Count("pk")).order_by()
+    )
+    assert set(owners) <= {"sales", "manager"}
+    assert owners["sales"] > 150
+    authors = set(Interaction.objects.values_list("created_by__username", flat=True))
+    assert authors <= {"sales", "service", "finance", "manager"}
+
+
+def test_running_it_again_creates_nothing_new():
+    load_demo("--customers=20")
+    before = counts()
+
+    output = load_demo("--customers=20")
+
+    assert counts() == before
+    assert before["Customer"] == 20
+    assert "no demo customers were added" in output
+
+
+def test_it_leaves_an_existing_customer_base_alone():
+    Customer.objects.create(
+        display_name="Real customer", source="other", first_contact_on="2025-01-01"
+    )
+
+    load_demo()
+
+    assert list(Customer.objects.values_list("display_name", flat=True)) == ["Real customer"]
+    assert get_user_model().objects.filter(username__in=DEMO_USERNAMES).count() == 5
+
+
+@pytest.mark.parametrize("username", DEMO_USERNAMES)
+def test_demo_users_log_in_with_the_password_demo(client, username):
+    load_demo("--customers=0")
+
+    response = client.post(reverse("login"), {"username": username, "password": "demo"})
+
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(
+        get_user_model().objects.get(username=username).pk
+    )
+
+
+def test_demo_users_hold_their_roles():
+    load_demo("--customers=0")
+
+    users = get_user_model().objects.filter(username__in=DEMO_USERNAMES)
+    for role in roles.ALL_ROLES:
+        assert list(users.filter(groups__name=role).values_list("username", flat=True)) == [role]
+    admin = users.get(username="admin")
+    assert admin.is_superuser and admin.is_staff
+    assert not users.exclude(username="admin").filter(is_staff=True).exists()
+
+
+def test_it_resets_a_changed_demo_password():
+    load_demo("--customers=0")
+    sales = get_user_model().objects.get(username="sales")
+    sales.set_password("something-else-1")
+    sales.save()
+
+    load_demo("--customers=0")
+
+    sales.refresh_from_db()
+    assert sales.check_password("demo")
+
+
+def test_it_prints_the_logins_and_the_address():
+    output = load_demo("--customers=0")
+
+    for username in DEMO_USERNAMES:
+        assert f"  {username} " in output
+    assert "http://127.0.0.1:8000/" in output
+
+
+def test_it_refuses_to_run_without_debug(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError):
+        load_demo()
+
+    assert not get_user_model().objects.filter(username="admin").exists()
