@@ -4,31 +4,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from customers.filters import StyledFilterSet
 from customers.forms import staff_users
 
 from .models import ProcessDefinition, ProcessInstance, SlaPolicy, Stage, Task
-
-
-class _StyledFilterSet(django_filters.FilterSet):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.form.fields.values():
-            if isinstance(field.widget, forms.HiddenInput):
-                continue
-            if isinstance(field.widget, forms.CheckboxInput):
-                field.widget.attrs["class"] = "form-check-input d-block mt-2"
-                continue
-            is_select = hasattr(field.widget, "choices")
-            field.widget.attrs["class"] = (
-                "form-select form-select-sm" if is_select else "form-control form-control-sm"
-            )
-
-    @property
-    def qs(self):
-        qs = super().qs
-        # A stable tie-breaker so pages never repeat or skip rows.
-        return qs.order_by(*(qs.query.order_by or qs.model._meta.ordering), "id")
-
 
 STATE_CHOICES = [
     ("open", _("Open")),
@@ -37,7 +16,7 @@ STATE_CHOICES = [
 ]
 
 
-class InstanceFilter(_StyledFilterSet):
+class InstanceFilter(StyledFilterSet):
     q = django_filters.CharFilter(label=_("Title or customer"), method="filter_search")
     definition = django_filters.ModelChoiceFilter(
         label=_("Process"), queryset=ProcessDefinition.objects.all()
@@ -122,7 +101,7 @@ class TicketFilter(InstanceFilter):
         )
 
 
-class TaskFilter(_StyledFilterSet):
+class TaskFilter(StyledFilterSet):
     state = django_filters.ChoiceFilter(
         label=_("Show"),
         choices=[("open", _("To do")), ("overdue", _("Overdue")), ("done", _("Done"))],

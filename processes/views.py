@@ -1,19 +1,27 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, F, Q, Sum, Window
 from django.db.models.functions import RowNumber
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from customers import roles
 from customers.access import get_customer_for_user
 from customers.roles import role_required
+from customers.view_helpers import (
+    apply_service_errors as _apply_errors,
+)
+from customers.view_helpers import (
+    paginate,
+    render_object_form,
+)
+from customers.view_helpers import (
+    redirect_back as _back,
+)
 from relationships.access import get_invoice_for_user
 from relationships.models import Invoice
 
@@ -57,41 +65,18 @@ GENERAL_KINDS = (Kind.SALES, Kind.ONBOARDING, Kind.RETENTION, Kind.CUSTOM)
 BOARD_CARDS_PER_STAGE = 50
 
 
-def _apply_errors(form, error: ValidationError):
-    """Put a service's ValidationError next to the fields it names (or on top of the form)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 def _page(request, queryset):
-    page = Paginator(queryset, settings.PROCESS_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return page, query.urlencode()
-
-
-def _back(request, fallback):
-    """Back to the page the action was taken from, if it is ours."""
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return redirect(target)
-    return redirect(fallback)
+    return paginate(request, queryset, settings.PROCESS_LIST_PAGE_SIZE)
 
 
 def _form_page(request, form, *, title, submit, customer=None, cancel_url=None, status=200):
-    return render(
+    return render_object_form(
         request,
-        "processes/object_form.html",
-        {
-            "form": form,
-            "customer": customer,
-            "title": title,
-            "submit": submit,
-            "cancel_url": cancel_url or (customer.get_absolute_url() if customer else "/"),
-        },
+        form,
+        title=title,
+        submit=submit,
+        customer=customer,
+        cancel_url=cancel_url,
         status=status,
     )
 

@@ -4,33 +4,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from customers.filters import StyledFilterSet
 from customers.models import Customer
 
 from .models import Contract, Invoice
 
 
-class _StyledFilterSet(django_filters.FilterSet):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.form.fields.values():
-            if isinstance(field.widget, forms.HiddenInput):
-                continue
-            if isinstance(field.widget, forms.CheckboxInput):
-                field.widget.attrs["class"] = "form-check-input d-block mt-2"
-                continue
-            is_select = hasattr(field.widget, "choices")
-            field.widget.attrs["class"] = (
-                "form-select form-select-sm" if is_select else "form-control form-control-sm"
-            )
-
-    @property
-    def qs(self):
-        qs = super().qs
-        # A stable tie-breaker so pages never repeat or skip rows.
-        return qs.order_by(*(qs.query.order_by or qs.model._meta.ordering), "id")
-
-
-class InvoiceFilter(_StyledFilterSet):
+class InvoiceFilter(StyledFilterSet):
     q = django_filters.CharFilter(label=_("Number or customer"), method="filter_search")
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=Invoice.Status.choices, method="filter_status"
@@ -93,7 +73,7 @@ class InvoiceFilter(_StyledFilterSet):
         return queryset.filter(currency=value) if value else queryset
 
 
-class ContractFilter(_StyledFilterSet):
+class ContractFilter(StyledFilterSet):
     q = django_filters.CharFilter(label=_("Number, title or customer"), method="filter_search")
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Contract.Status.choices)
     billing_period = django_filters.ChoiceFilter(

@@ -1,11 +1,9 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -13,6 +11,16 @@ from customers import roles
 from customers.access import get_customer_for_user
 from customers.forms import CustomerForm
 from customers.roles import role_required
+from customers.view_helpers import (
+    apply_service_errors as _apply_errors,
+)
+from customers.view_helpers import (
+    paginate,
+    render_object_form,
+)
+from customers.view_helpers import (
+    redirect_back as _back,
+)
 
 from . import services
 from .access import (
@@ -40,15 +48,6 @@ from .forms import (
     WriteOffForm,
 )
 from .models import Contract, Invoice, Payout
-
-
-def _apply_errors(form, error: ValidationError):
-    """Put a service's ValidationError next to the fields it names (or on top of the form)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @role_required(*roles.EDIT_CUSTOMERS)
@@ -175,24 +174,12 @@ def _changed_data(form):
 
 
 def _page(request, queryset):
-    page = Paginator(queryset, settings.FINANCE_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return page, query.urlencode()
+    return paginate(request, queryset, settings.FINANCE_LIST_PAGE_SIZE)
 
 
 def _object_form(request, form, *, customer, title, submit, obj=None, cancel_url=None):
-    return render(
-        request,
-        "relationships/object_form.html",
-        {
-            "form": form,
-            "customer": customer,
-            "title": title,
-            "submit": submit,
-            "object": obj,
-            "cancel_url": cancel_url or customer.get_absolute_url(),
-        },
+    return render_object_form(
+        request, form, customer=customer, title=title, submit=submit, obj=obj, cancel_url=cancel_url
     )
 
 
@@ -528,14 +515,6 @@ def payout_edit(request, pk):
         submit=_("Save payout"),
         obj=payout,
     )
-
-
-def _back(request, fallback):
-    """Back to the page the action was taken from, if it is ours."""
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return redirect(target)
-    return redirect(fallback)
 
 
 @require_POST

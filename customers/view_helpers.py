@@ -1,0 +1,51 @@
+"""Small pieces every app's views share: service errors on forms, lists, form pages, going back."""
+
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from .pagination import LargeTablePaginator
+
+
+def apply_service_errors(form, error: ValidationError):
+    """Put a service's ValidationError next to the fields it names (or on top of the form)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def paginate(request, queryset, per_page):
+    """The requested page of a list, and the query string of its filters for the page links."""
+    page = LargeTablePaginator(queryset, per_page).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()
+
+
+def redirect_back(request, fallback):
+    """Back to the page the action was taken from, if it is ours."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect(fallback)
+
+
+def render_object_form(
+    request, form, *, title, submit, customer=None, obj=None, cancel_url=None, status=200
+):
+    """The plain create/edit page: a title, the form with its errors, save and cancel."""
+    return render(
+        request,
+        "object_form.html",
+        {
+            "form": form,
+            "customer": customer,
+            "title": title,
+            "submit": submit,
+            "object": obj,
+            "cancel_url": cancel_url or (customer.get_absolute_url() if customer else "/"),
+        },
+        status=status,
+    )
