@@ -81,8 +81,14 @@ PAGES = [
     Page("Customer list, searched", "/customers/?q={search}", LIST),
     Page("Customer list, filtered", "/customers/?status=active&owner={owner}", LIST),
     Page("Customer list, sorted", "/customers/?ordering=-last_contact", LIST),
-    Page("Customer list, last page", "/customers/?page={last_page}", LIST),
+    Page("Customer list, deep page", "/customers/?page={last_page}", LIST),
     Page("Customer page, long history", "/customers/{customer}/", CUSTOMER_PAGE),
+    Page("Invoice list", "/invoices/"),
+    Page("Invoice list, overdue", "/invoices/?overdue=on"),
+    Page("Contract list", "/contracts/"),
+    Page("Pipeline board", "/processes/{sales_definition}/board/"),
+    Page("Process list", "/processes/instances/"),
+    Page("Ticket list", "/tickets/"),
 ]
 CEILING = Page("Ceiling: one-query view", "/_bench/ceiling/")
 
@@ -183,6 +189,8 @@ def find_fixtures(password):
 
     from customers import roles
     from customers.models import Customer
+    from customers.pagination import LargeTablePaginator
+    from processes.models import ProcessDefinition
     from relationships.models import Interaction
 
     user, _ = get_user_model().objects.get_or_create(username=BENCH_USER)
@@ -209,14 +217,22 @@ def find_fixtures(password):
     )
     words = [w for w in re.findall(r"\w+", customer.display_name) if len(w) >= 4]
     total = Customer.objects.count()
+    # The list counts up to a cap and offers pages up to it: its deepest page is the cap's.
+    reachable = min(total, LargeTablePaginator.count_cap)
+    sales = (
+        ProcessDefinition.objects.filter(kind=ProcessDefinition.Kind.SALES, active=True)
+        .order_by("id")
+        .first()
+    )
     return {
+        "sales_definition": sales.pk if sales else 0,
         "customer": customer.pk,
         "customer_interactions": busiest["n"],
         "customer_name": customer.display_name,
         "search": max(words, key=len).lower() if words else customer.display_name[:4],
         "owner": owner["owner_id"] if owner else "",
         "customers": total,
-        "last_page": max(1, math.ceil(total / settings.CUSTOMER_LIST_PAGE_SIZE)),
+        "last_page": max(1, math.ceil(reachable / settings.CUSTOMER_LIST_PAGE_SIZE)),
     }
 
 
