@@ -30,6 +30,9 @@ class TimelineEntry:
     kind: str = field(compare=False)
     template: str = field(compare=False)
     obj: object = field(compare=False)
+    # Breaks ties between entries known only by their date: a relationship's start (-1) is the
+    # first thing that happened on its day, whatever else is dated that day.
+    rank: int = 0
 
 
 _sections: list[Section] = []
@@ -72,5 +75,5 @@ def sections_for(request, customer):
 
 def timeline_for(customer, *, limit=50):
     streams = [source(customer, limit=limit) for source in _timeline_sources]
-    merged = heapq.merge(*streams, key=lambda e: e.when, reverse=True)
+    merged = heapq.merge(*streams, key=lambda e: (e.when, e.rank), reverse=True)
     return [entry for entry, _ in zip(merged, range(limit), strict=False)]

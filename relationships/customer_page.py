@@ -89,6 +89,7 @@ def relationship_entries(customer, *, limit):
                 "relationship_started",
                 "relationships/_timeline_relationship.html",
                 relationship,
+                rank=-1,
             )
         )
     events.sort(reverse=True)

@@ -93,3 +93,14 @@ def test_global_search_finds_contact_persons_by_phone_and_customers_by_name(
     response = client.get(reverse("customers:search"), {"q": "Zeta Logistics"})
     assert response.status_code == 302
     assert response.url == customer.get_absolute_url()
+
+
+def test_a_relationship_start_is_the_oldest_entry_of_its_day(persona_client, finance_clerk):
+    from decimal import Decimal
+
+    from tests.factories import InvoiceFactory
+
+    customer = CustomerFactory()
+    InvoiceFactory(customer=customer, issue_date=customer.first_contact_on, amount=Decimal("10"))
+    timeline = persona_client(finance_clerk).get(customer.get_absolute_url()).context["timeline"]
+    assert timeline[-1].kind == "relationship_started"
