@@ -1,5 +1,8 @@
 from django import template
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -75,3 +78,53 @@ def filter_control(bound_field):
         attrs["name"],
         value,
     )
+
+
+@register.simple_tag
+def customer_rows(page):
+    """The customer list's rows.
+
+    Every customer list request renders them, so they are built here rather than in the
+    template language, whose per-variable lookups made up most of the page's render time.
+    The markup is what the template produced before.
+    """
+    if not page.object_list:
+        return format_html(
+            '<tr><td colspan="7" class="text-muted">{}</td></tr>',
+            _("No customers match these filters."),
+        )
+    person_icon = format_html(
+        '<i aria-hidden="true" class="bi bi-person text-muted" title="{}"></i>', _("Person")
+    )
+    rows = []
+    for customer in page.object_list:
+        last = customer.last_contact_at
+        rows.append(
+            format_html(
+                '<tr><td><a href="{}">{}</a>{}{}</td><td>{}</td><td>{}</td><td>{}</td>'
+                "<td>{}</td><td>{}</td><td>{}</td></tr>",
+                customer.get_absolute_url(),
+                customer.display_name,
+                person_icon if customer.kind == "person" else "",
+                format_html('<div class="small text-muted">{}</div>', customer.tax_id)
+                if customer.tax_id
+                else "",
+                status_badge(customer),
+                format_html_join(
+                    " ",
+                    '<span class="badge text-bg-light border">{}</span>',
+                    ((segment.name,) for segment in customer.segments.all()),
+                ),
+                customer.owner.get_username() if customer.owner else "—",
+                customer.city or "—",
+                format_html(
+                    '<span title="{}">{}</span>',
+                    formats.localize(timezone.localtime(last)),
+                    naturaltime(last),
+                )
+                if last
+                else "—",
+                formats.date_format(customer.first_contact_on, "SHORT_DATE_FORMAT"),
+            )
+        )
+    return mark_safe("".join(rows))
