@@ -152,7 +152,15 @@ def prepare_database(args, name):
     marker = f"crm-bench customers={args.size} seed={args.seed} generator={generator_fingerprint()}"
     with connect(args.server) as admin:
         existing = database_marker(admin, name)
-        if existing == marker and not args.regenerate:
+        same_data_set = (
+            existing is not None
+            and existing.split(" generator=")[0] == marker.split(" generator=")[0]
+        )
+        if not args.regenerate and (
+            existing == marker or (args.reuse_any_generator and same_data_set)
+        ):
+            if existing != marker:
+                log(f"reusing {name} made by another generator version ({existing})")
             log(f"reusing database {name} ({marker})")
             manage("migrate", "--noinput", "--verbosity=0")
             return False
@@ -535,6 +543,12 @@ def main():
         "--regenerate",
         action="store_true",
         help="drop and regenerate the database even if it holds this data set",
+    )
+    parser.add_argument(
+        "--reuse-any-generator",
+        action="store_true",
+        help="reuse a database of this size and seed even if the generator has changed since "
+        "(to measure app changes without regenerating a large data set)",
     )
     parser.add_argument(
         "--requests",
