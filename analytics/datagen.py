@@ -6,10 +6,23 @@ here, counting on from the tables' current maxima, so a batch's rows reference t
 without a round trip; a writer then streams each batch in one transaction (COPY on PostgreSQL,
 executemany elsewhere).
 
-To add a kind of row (contracts, invoices...): declare a `Table`, add it to `TABLES` after the
-tables it references, and emit its rows from a `DataGenerator` method called per customer.
+To add a kind of row: declare a `Table`, add it to `TABLES` after the tables it references, and
+emit its rows from a `DataGenerator` method called per customer.
+
+Billing: signed contracts only in an active current relationship (so their customer is active);
+recurring ones get one invoice per started period (relationships.services.billing_periods), and
+their terms keep that to at most MAX_PERIODS (12), so the billing job finds nothing left to bill.
+Payments add up to each invoice's paid amount. Processes: the definitions (PROCESS_SPECS) are
+created once by name through the ORM; every instance is bulk-written with its transition log,
+work, cost (fixed costs of the stages entered + work at the hourly rate), stage deadline and
+ticket SLA times computed as processes.services computes them, and a collection case for every
+invoice still unpaid after the grace period. Only the few tasks and the pending discount
+approval at the end of a run go through the services (`add_worklist`); the watch job is left
+to load_demo or the scheduler. Not generated: documents (they need files), contract history
+rows, interactions about invoices, and the approvals behind written-off collection cases.
 """
 
+import calendar
 import functools
 import itertools
 import random
@@ -19,7 +32,9 @@ import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.color import no_style
@@ -29,7 +44,28 @@ from faker import Faker
 
 from customers import roles
 from customers.models import ContactPerson, Customer, Segment
-from relationships.models import Interaction, Relationship
+from processes import services as process_services
+from processes.models import (
+    CollectionCase,
+    ProcessDefinition,
+    ProcessInstance,
+    RetentionCampaign,
+    SlaPolicy,
+    Stage,
+    StageTransition,
+    Ticket,
+    WorkLog,
+)
+from relationships.models import (
+    Asset,
+    Contract,
+    Interaction,
+    Invoice,
+    Payment,
+    Payout,
+    Relationship,
+)
+from relationships.services import billing_periods
 
 # Customers first contacted up to this many days ago, so histories span several years.
 HISTORY_DAYS = 8 * 365
@@ -87,8 +123,78 @@ INTERACTIONS = Table(
     occurred_at created_by_id created_at
     """,
 )
+CONTRACTS = Table(
+    Contract,
+    """
+    id customer_id relationship_id number title product value currency billing_period
+    start_date end_date status signed_on terminated_at terminated_by_id termination_reason
+    created_by_id created_at
+    """,
+)
+INVOICES = Table(
+    Invoice,
+    """
+    id customer_id contract_id number issue_date due_date amount currency paid_amount
+    period_start period_end written_off_at written_off_by_id write_off_reason created_by_id
+    created_at
+    """,
+)
+PAYMENTS = Table(
+    Payment,
+    "id invoice_id amount currency paid_on method reference recorded_by_id created_at",
+)
+PAYOUTS = Table(
+    Payout,
+    """
+    id customer_id kind amount currency reason status requested_by_id requested_at
+    approved_by_id approved_at rejected_by_id rejected_at rejection_reason paid_at paid_by_id
+    """,
+)
+ASSETS = Table(
+    Asset,
+    """
+    id customer_id contract_id name model serial_number installed_on location status
+    created_by_id created_at
+    """,
+)
+INSTANCES = Table(
+    ProcessInstance,
+    """
+    id definition_id customer_id title owner_id stage_id amount currency discount_percent
+    expected_close_on outcome outcome_reason accrued_cost campaign_id opened_at opened_by_id
+    closed_at stage_entered_at stage_due_at last_activity_at
+    """,
+)
+TRANSITIONS = Table(StageTransition, "id instance_id from_stage_id to_stage_id at by_id note")
+WORK_LOGS = Table(WorkLog, "id instance_id user_id minutes note cost logged_at")
+TICKETS = Table(
+    Ticket,
+    """
+    instance_id contact_person_id asset_id priority description response_due_at
+    resolution_due_at first_response_at first_response_by_id resolved_at
+    """,
+)
+COLLECTION_CASES = Table(CollectionCase, "instance_id invoice_id balance_at_open reminders_sent")
 # Parents before children, for a database that checks foreign keys per statement.
-TABLES = (CUSTOMERS, CUSTOMER_SEGMENTS, CONTACTS, RELATIONSHIPS, INTERACTIONS)
+TABLES = (
+    CUSTOMERS,
+    CUSTOMER_SEGMENTS,
+    CONTACTS,
+    RELATIONSHIPS,
+    INTERACTIONS,
+    CONTRACTS,
+    INVOICES,
+    PAYMENTS,
+    PAYOUTS,
+    ASSETS,
+    INSTANCES,
+    TRANSITIONS,
+    WORK_LOGS,
+    TICKETS,
+    COLLECTION_CASES,
+)
+# Ticket and collection case rows take their instance's key.
+KEYED_TABLES = tuple(table for table in TABLES if table not in (TICKETS, COLLECTION_CASES))
 TAX_ID_COLUMN = CUSTOMERS.columns.index("tax_id")
 
 SEGMENTS = {
@@ -488,6 +594,90 @@ GB = Locale(
 LOCALES = (PL, CZ, GB)
 
 
+# --- Billing and process content per country -------------------------------------------------
+# (title, product, monthly value in PLN: low, high).
+PRODUCTS = {
+    "PL": (
+        ("Umowa serwisowa", "Serwis i konserwacja urządzeń", 300, 2500),
+        ("Abonament na oprogramowanie", "Licencja CRM w chmurze", 150, 1800),
+        ("Outsourcing IT", "Wsparcie informatyczne", 800, 6000),
+        ("Dostawy materiałów", "Materiały eksploatacyjne", 200, 3000),
+        ("Wynajem sprzętu", "Wynajem drukarek i skanerów", 250, 1500),
+    ),
+    "CZ": (
+        ("Servisní smlouva", "Servis a údržba zařízení", 300, 2500),
+        ("Předplatné softwaru", "Licence CRM v cloudu", 150, 1800),
+        ("Outsourcing IT", "IT podpora", 800, 6000),
+        ("Dodávky materiálu", "Spotřební materiál", 200, 3000),
+        ("Pronájem techniky", "Pronájem tiskáren a skenerů", 250, 1500),
+    ),
+    "GB": (
+        ("Service agreement", "Equipment service and maintenance", 300, 2500),
+        ("Software subscription", "Cloud CRM licence", 150, 1800),
+        ("Managed IT", "IT support", 800, 6000),
+        ("Supplies", "Consumables", 200, 3000),
+        ("Equipment rental", "Printer and scanner rental", 250, 1500),
+    ),
+}
+# Monthly PLN values convert roughly; nobody bills 1234.56 EUR per month from a PLN price list.
+CURRENCY_FACTOR = {"PLN": 1.0, "EUR": 0.25, "CZK": 6.0}
+TERMINATION_REASONS = {
+    "PL": ("Klient rezygnuje z usługi.", "Zmiana dostawcy.", "Zaległości w płatnościach."),
+    "CZ": ("Zákazník ruší službu.", "Změna dodavatele.", "Neplacení faktur."),
+    "GB": ("Customer cancelled the service.", "Switched supplier.", "Unpaid invoices."),
+}
+WRITE_OFF_REASONS = {
+    "PL": ("Dług nieściągalny.", "Firma w upadłości.", "Koszt windykacji przewyższa dług."),
+    "CZ": ("Nedobytná pohledávka.", "Firma v insolvenci.", "Vymáhání by stálo víc než dluh."),
+    "GB": ("Uncollectable debt.", "Company in insolvency.", "Collection would cost more."),
+}
+PAYOUT_REASONS = {
+    "refund": ("Overpaid invoice refunded.", "Returned goods.", "Cancelled order refunded."),
+    "claim": ("Compensation for a delayed delivery.", "Service outage credit."),
+    "bonus": ("Annual loyalty bonus.", "Referral bonus."),
+}
+REJECTION_REASONS = (
+    "Not covered by the contract.",
+    "Claim not substantiated.",
+    "Duplicate request.",
+)
+EQUIPMENT = (
+    ("Printer", "HP LaserJet M507", "HPL"),
+    ("Multifunction printer", "Canon iR-ADV C5840", "CNR"),
+    ("Router", "Cisco ISR 1111", "CIS"),
+    ("Laptop", "Lenovo ThinkPad T14", "LNV"),
+    ("POS terminal", "Ingenico Move/5000", "ING"),
+    ("Server", "Dell PowerEdge R650", "DEL"),
+    ("Coffee machine", "Jura GIGA X8", "JUR"),
+)
+LOCATIONS = ("Reception", "Office 1st floor", "Warehouse", "Server room", "Shop floor", "")
+LOST_REASONS = (
+    "Chose a competitor.",
+    "Price too high.",
+    "No budget this year.",
+    "Project postponed.",
+    "No response after the proposal.",
+)
+TICKET_SUBJECTS = (
+    "Device does not start",
+    "Invoice access in the portal",
+    "Slow connection",
+    "Login problem",
+    "Error after update",
+    "Paper jam",
+    "Request for a replacement part",
+    "Question about settings",
+)
+RESOLUTION_NOTES = (
+    "Fixed on site.",
+    "Solved remotely.",
+    "Part replaced.",
+    "Configuration changed.",
+)
+CANCEL_NOTES = ("Duplicate ticket.", "Customer solved it themselves.", "Opened by mistake.")
+TASK_TITLES = ("Call back about the offer", "Send the signed contract", "Check payment status")
+
+
 def _weighted(pairs):
     """A tuple repeating each value by its weight: `rng.choice` on it is a fast weighted draw."""
     return tuple(
@@ -539,6 +729,52 @@ END_REASON_DRAW = _weighted(
 )
 # Contact persons per organisation: 0-4, most have two or three.
 ORG_CONTACTS_DRAW = _weighted(((0, 5), (1, 10), (2, 25), (3, 30), (4, 30)))
+
+# Recurring contracts: periods billed per year's worth of the monthly price.
+PERIOD_FACTOR = {
+    Contract.BillingPeriod.MONTHLY: 1,
+    Contract.BillingPeriod.QUARTERLY: 3,
+    Contract.BillingPeriod.YEARLY: 12,
+}
+PERIOD_DRAW = _weighted(
+    (
+        (Contract.BillingPeriod.MONTHLY, 45),
+        (Contract.BillingPeriod.QUARTERLY, 25),
+        (Contract.BillingPeriod.YEARLY, 15),
+        (Contract.BillingPeriod.ONE_OFF, 15),
+    )
+)
+PAYMENT_METHOD_DRAW = _weighted(
+    (
+        (Payment.Method.BANK_TRANSFER, 70),
+        (Payment.Method.CARD, 12),
+        (Payment.Method.DIRECT_DEBIT, 12),
+        (Payment.Method.CASH, 4),
+        (Payment.Method.OTHER, 2),
+    )
+)
+PAYOUT_KIND_DRAW = _weighted(
+    ((Payout.Kind.REFUND, 5), (Payout.Kind.CLAIM, 3), (Payout.Kind.BONUS, 2))
+)
+ASSET_STATUS_DRAW = _weighted(
+    ((Asset.Status.IN_USE, 85), (Asset.Status.UNDER_REPAIR, 10), (Asset.Status.RETIRED, 5))
+)
+# Invoices per contract at most: monthly terms run a year, open-ended ones started within a
+# year (contract_end), which keeps 1M customers within the time budget.
+MAX_PERIODS = 12
+PAYMENT_TERM_DAYS = settings.INVOICE_PAYMENT_TERM_DAYS
+ZERO = Decimal("0.00")
+
+
+def money(cents):
+    return Decimal(cents).scaleb(-2)
+
+
+def add_months(day, months):
+    """As relationships.services counts billing periods: the same day, or the month's last."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 # --- Identifiers unique by construction ---------------------------------------------------------
@@ -634,6 +870,9 @@ class Staff:
     creators: tuple
     authors: tuple
     managers: tuple
+    # Invoices, payments and write-offs; support tickets. Empty: the authors do it.
+    finance: tuple = ()
+    service: tuple = ()
 
     @classmethod
     def from_users(cls, users=None):
@@ -665,6 +904,9 @@ class Staff:
             ),
             # Only managers may end a relationship (roles.END_RELATIONSHIP).
             managers=pick(((roles.MANAGER, 1),)),
+            # roles.WRITE_OFF and roles.REGISTER_PAYMENTS: finance, sometimes a manager.
+            finance=pick(((roles.FINANCE, 4), (roles.MANAGER, 1))),
+            service=pick(((roles.SERVICE, 1),)),
         )
 
 
@@ -696,6 +938,199 @@ def ensure_segments():
     return {segment.name: segment.pk for segment in segments}
 
 
+# --- Process definitions --------------------------------------------------------------------
+# (name, kind, hourly rate, stall days, stages, SLA per priority). A stage: (name, code, SLA
+# hours, win probability, outcome, fixed cost).
+WON, LOST = Stage.Outcome.WON, Stage.Outcome.LOST
+RESOLVED, CANCELLED = Stage.Outcome.RESOLVED, Stage.Outcome.CANCELLED
+SUPPORT_STAGES = (
+    ("In progress", "", None, None, "", 0),
+    ("Waiting for customer", "", None, None, "", 0),
+    ("Resolved", "", None, None, RESOLVED, 0),
+    ("Cancelled", "", None, None, CANCELLED, 0),
+)
+PROCESS_SPECS = (
+    (
+        "SMB sales",
+        ProcessDefinition.Kind.SALES,
+        100,
+        None,
+        (
+            ("Lead", "lead", 48, 10, "", 0),
+            ("Qualified", "qualified", None, 30, "", 0),
+            ("Proposal", "proposal", None, 60, "", 50),
+            ("Won", "won", None, 100, WON, 0),
+            ("Lost", "lost", None, 0, LOST, 0),
+        ),
+        None,
+    ),
+    (
+        "Enterprise sales",
+        ProcessDefinition.Kind.SALES,
+        150,
+        14,
+        (
+            ("Lead", "lead", 72, 5, "", 0),
+            ("Qualified", "qualified", None, 15, "", 0),
+            ("Discovery", "discovery", None, 25, "", 100),
+            ("Solution design", "solution_design", None, 40, "", 200),
+            ("Proposal", "proposal", None, 60, "", 300),
+            ("Negotiation", "negotiation", None, 80, "", 0),
+            ("Won", "won", None, 100, WON, 0),
+            ("Lost", "lost", None, 0, LOST, 0),
+        ),
+        None,
+    ),
+    (
+        "Standard support",
+        ProcessDefinition.Kind.SUPPORT,
+        90,
+        None,
+        (("New", "new", 4, None, "", 0), *SUPPORT_STAGES),
+        {"low": (24, 120), "normal": (8, 40), "high": (4, 16), "urgent": (2, 8)},
+    ),
+    (
+        "24/7 support",
+        ProcessDefinition.Kind.SUPPORT,
+        120,
+        None,
+        (("New", "new", 1, None, "", 0), *SUPPORT_STAGES),
+        {"low": (8, 48), "normal": (4, 24), "high": (1, 8), "urgent": (1, 4)},
+    ),
+    (
+        "Collections",
+        ProcessDefinition.Kind.COLLECTIONS,
+        80,
+        30,
+        (
+            ("Reminder", "reminder", 14 * 24, None, "", 0),
+            ("Demand", "demand", 16 * 24, None, "", 0),
+            ("Final notice", "final_notice", 30 * 24, None, "", 20),
+            ("Legal", "legal", None, None, "", 300),
+            ("Settled", "settled", None, None, WON, 0),
+            ("Written off", "written_off", None, None, LOST, 0),
+        ),
+        None,
+    ),
+    (
+        "Retention",
+        ProcessDefinition.Kind.RETENTION,
+        90,
+        None,
+        (
+            ("Contact", "contact", None, None, "", 0),
+            ("Offer", "offer", None, None, "", 0),
+            ("Won", "won", None, None, WON, 0),
+            ("Lost", "lost", None, None, LOST, 0),
+        ),
+        None,
+    ),
+)
+PRIORITY_DRAW = _weighted((("low", 25), ("normal", 45), ("high", 20), ("urgent", 10)))
+
+
+@dataclass(frozen=True, slots=True)
+class FlowStage:
+    id: int
+    code: str
+    sla_hours: int | None
+    outcome: str
+    fixed_cost: int  # cents
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A definition as the generator uses it: working stages in order, terminal stages by
+    outcome, the hourly rate in cents and (support) the SLA hours per priority."""
+
+    definition_id: int
+    currency: str
+    rate: int
+    working: tuple
+    terminal: dict
+    sla: dict
+
+
+def ensure_processes():
+    """The generated data's process definitions, created once (by name), as `Flow`s.
+
+    Definitions already present are used as they are now, so stages edited by hand are kept.
+    """
+    flows = {}
+    for name, kind, rate, stall_days, stages, sla in PROCESS_SPECS:
+        with transaction.atomic():
+            definition, created = ProcessDefinition.objects.get_or_create(
+                name=name,
+                defaults={"kind": kind, "hourly_rate": Decimal(rate), "stall_days": stall_days},
+            )
+            if created:
+                Stage.objects.bulk_create(
+                    Stage(
+                        definition=definition,
+                        position=position,
+                        name=stage_name,
+                        code=code,
+                        sla_hours=sla_hours,
+                        win_probability=probability,
+                        outcome=outcome,
+                        fixed_cost=Decimal(cost),
+                    )
+                    for position, (stage_name, code, sla_hours, probability, outcome, cost) in (
+                        enumerate(stages, start=1)
+                    )
+                )
+                SlaPolicy.objects.bulk_create(
+                    SlaPolicy(
+                        definition=definition,
+                        priority=priority,
+                        response_hours=hours[0],
+                        resolution_hours=hours[1],
+                    )
+                    for priority, hours in (sla or {}).items()
+                )
+        rows = [
+            FlowStage(pk, code, sla_hours, outcome, int(cost * 100))
+            for pk, code, sla_hours, outcome, cost in definition.stages.order_by(
+                "position"
+            ).values_list("pk", "code", "sla_hours", "outcome", "fixed_cost")
+        ]
+        working = tuple(stage for stage in rows if not stage.outcome)
+        terminal = {stage.outcome: stage for stage in reversed(rows) if stage.outcome}
+        if not working or not definition.active:
+            continue
+        flows[name] = Flow(
+            definition_id=definition.pk,
+            currency=definition.currency,
+            rate=int(definition.hourly_rate * 100),
+            working=working,
+            terminal=terminal,
+            sla={
+                policy.priority: (policy.response_hours, policy.resolution_hours)
+                for policy in definition.sla_policies.all()
+            },
+        )
+    return flows
+
+
+def ensure_campaign(flows, *, staff, today, tz):
+    """This year's key-account retention campaign; the generator adds its instances."""
+    flow = flows.get("Retention")
+    if flow is None:
+        return None
+    segment = Segment.objects.filter(name="Key accounts").first()
+    started_at = datetime.combine(today - timedelta(days=30), datetime.min.time(), tzinfo=tz)
+    campaign, _ = RetentionCampaign.objects.get_or_create(
+        name=f"Key accounts {today:%Y}",
+        definition_id=flow.definition_id,
+        defaults={
+            "segment": segment,
+            "started_by_id": staff.managers[0],
+            "started_at": started_at + timedelta(hours=9),
+        },
+    )
+    return campaign
+
+
 # --- The generator --------------------------------------------------------------------------
 
 
@@ -710,10 +1145,11 @@ class Ids:
     """Primary keys handed out in Python, counting on from each table's current maximum."""
 
     def __init__(self, using):
-        self._next = {}
-        for table in TABLES:
+        self._next, self.first = {}, {}
+        for table in KEYED_TABLES:
             current = table.model._base_manager.using(using).aggregate(top=models.Max("pk"))["top"]
-            self._next[table] = itertools.count((current or 0) + 1).__next__
+            self.first[table] = (current or 0) + 1
+            self._next[table] = itertools.count(self.first[table]).__next__
 
     def __getitem__(self, table):
         return self._next[table]
@@ -745,9 +1181,33 @@ class Draft:
     contacts: list = field(default_factory=list)
     last_contact_at: datetime | None = None
     changed_at: datetime | None = None
+    segments: list = field(default_factory=list)
+    currency: str = "PLN"
+    contracts: list = field(default_factory=list)
+    assets: list = field(default_factory=list)
 
     def at(self, day, seconds):
         return self.midnight + timedelta(days=day, seconds=seconds)
+
+    def day(self, day):
+        return self.first_contact_on + timedelta(days=day)
+
+    def day_of(self, on):
+        return (on - self.first_contact_on).days
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedContract:
+    id: int
+    number: str
+    title: str
+    status: str
+    billing_period: str
+    start_date: date
+    end_date: date | None
+    signed_on: date | None
+    currency: str
+    value: int  # cents
 
 
 @dataclass(frozen=True, slots=True)
@@ -764,15 +1224,22 @@ class DataGenerator:
     """Rows for runs of customers. `customer()` drafts one customer and calls one method per
     table; a new kind of row is one more such method, reading what the draft already holds."""
 
-    def __init__(self, *, seed, staff, segments, today, tz, ids):
+    def __init__(self, *, seed, staff, segments, today, tz, ids, flows=None, campaign=None):
         self.seed = seed
         self.staff = staff
         self.segments = segments
         self.today = today
         self.tz = tz
         self.ids = ids
+        self.flows = flows or {}
+        self.campaign = campaign
         self.rng = random.Random()
         self.pools = {locale.code: Pools.drawn(locale, seed) for locale in LOCALES}
+        # Nothing generated happens on or after today's midnight, so it is all in the past.
+        self.horizon = datetime.combine(today, datetime.min.time(), tzinfo=tz)
+        self.finance = staff.finance or staff.authors
+        self.service = staff.service or staff.authors
+        self.approvers = tuple(dict.fromkeys(staff.managers))
 
     def batch(self, ordinals) -> Batch:
         batch = Batch()
@@ -806,6 +1273,13 @@ class DataGenerator:
         self.contacts(draft, batch)
         self.interactions(draft, batch)
         self.customer_segments(draft, batch)
+        self.contracts(draft, batch)
+        self.payouts(draft, batch)
+        self.assets(draft, batch)
+        if self.flows:
+            self.sales(draft, batch)
+            self.tickets(draft, batch)
+            self.retention(draft, batch)
         latest = draft.relationships[-1]
         first_contact_at = draft.at(0, draft.first_seconds)
         batch.rows[CUSTOMERS].append(
@@ -1125,10 +1599,706 @@ class DataGenerator:
                 chosen.append("Partners")
         elif rng.random() < 0.7:
             chosen.append("Consumers")
+        draft.segments = chosen
         for name in chosen:
             batch.rows[CUSTOMER_SEGMENTS].append(
                 (self.ids[CUSTOMER_SEGMENTS](), draft.id, self.segments[name])
             )
+
+    # --- Billing --------------------------------------------------------------------------
+
+    def moment(self, draft, day, low=WORKDAY_START, high=WORKDAY_END):
+        """A time on `day` (days from the first contact), never after the horizon."""
+        return min(
+            draft.at(day, self.rng.randrange(low, high)), self.horizon - timedelta(minutes=1)
+        )
+
+    def contracts(self, draft, batch):
+        """Contracts of the current relationship: signed (and billed) ones only when it is
+        active, so a customer with a signed contract is always an active customer."""
+        rng, today, latest = self.rng, self.today, draft.relationships[-1]
+        country = draft.locale.country
+        if country == "CZ":
+            draft.currency = "CZK" if rng.random() < 0.85 else "EUR"
+        elif country == "GB":
+            draft.currency = "EUR"
+        else:
+            draft.currency = "PLN" if rng.random() < 0.92 else "EUR"
+        signed = 0
+        if latest.status == Relationship.Status.ACTIVE and rng.random() < 0.6:
+            signed = rng.choice((1, 1, 1, 1, 1, 1, 2, 2, 2, 3))
+        drafts = 0
+        if latest.status != Relationship.Status.ENDED:
+            prospect = latest.status == Relationship.Status.PROSPECT
+            drafts = int(rng.random() < (0.2 if prospect else 0.05))
+        for index in range(signed + drafts):
+            contract_id = self.ids[CONTRACTS]()
+            number = f"C-{draft.id}-{index + 1}"
+            title, product, low, high = rng.choice(PRODUCTS[country])
+            period = rng.choice(PERIOD_DRAW)
+            monthly = rng.randint(low, high) // 10 * 10
+            units = monthly * PERIOD_FACTOR.get(period, 0) or monthly * rng.randint(3, 12)
+            value = max(10, int(units * CURRENCY_FACTOR[draft.currency])) * 100
+            terminated_at, terminated_by, reason, terminated_on = None, None, "", None
+            if index >= signed:
+                status, signed_on = Contract.Status.DRAFT, None
+                start = today + timedelta(days=rng.randint(7, 45))
+                end = None if rng.random() < 0.5 else add_months(start, 12) - timedelta(days=1)
+            else:
+                sign_day = rng.randrange(latest.start, draft.lifetime)
+                signed_on = draft.day(sign_day)
+                start = min(signed_on + timedelta(days=rng.randint(0, 14)), today)
+                end = self.contract_end(period, start)
+                last = min(end, today - timedelta(days=1)) if end else today - timedelta(days=1)
+                if (last - start).days >= 30 and rng.random() < 0.08:
+                    status = Contract.Status.TERMINATED
+                    terminated_on = start + timedelta(days=rng.randint(30, (last - start).days))
+                    terminated_at = self.moment(draft, draft.day_of(terminated_on))
+                    terminated_by = draft.owner
+                    reason = rng.choice(TERMINATION_REASONS[country])
+                elif end is not None and end < today:
+                    status = Contract.Status.EXPIRED
+                else:
+                    status = Contract.Status.ACTIVE
+            created_day = draft.day_of(signed_on) if signed_on else draft.lifetime - 1
+            contract = PlannedContract(
+                contract_id,
+                number,
+                title,
+                status,
+                period,
+                start,
+                end,
+                signed_on,
+                draft.currency,
+                value,
+            )
+            draft.contracts.append(contract)
+            batch.rows[CONTRACTS].append(
+                (
+                    contract_id,
+                    draft.id,
+                    latest.id,
+                    number,
+                    title,
+                    product,
+                    money(value),
+                    draft.currency,
+                    period,
+                    start,
+                    end,
+                    status,
+                    signed_on,
+                    terminated_at,
+                    terminated_by,
+                    reason,
+                    draft.owner,
+                    self.moment(draft, max(created_day, latest.start)),
+                )
+            )
+            if signed_on:
+                self.invoices(draft, batch, contract, until=terminated_on or today)
+
+    def contract_end(self, period, start):
+        """Fixed terms of a year (yearly contracts: one to three); open-ended only where the
+        history stays short, so every started period is invoiced in at most MAX_PERIODS invoices
+        (and the billing job, run on the generated data, finds nothing left to bill)."""
+        rng = self.rng
+        if period == Contract.BillingPeriod.ONE_OFF:
+            return start + timedelta(days=rng.randint(0, 90)) if rng.random() < 0.7 else None
+        if period == Contract.BillingPeriod.YEARLY:
+            if rng.random() < 0.5:
+                return None
+            return add_months(start, 12 * rng.randint(1, 3)) - timedelta(days=1)
+        recent = add_months(start, MAX_PERIODS) > self.today
+        if recent and rng.random() < 0.6:
+            return None
+        return add_months(start, 12) - timedelta(days=1)
+
+    def invoices(self, draft, batch, contract, *, until):
+        if contract.billing_period == Contract.BillingPeriod.ONE_OFF:
+            if contract.start_date > until:
+                return
+            periods = [(contract.start_date, None, None)]
+        else:
+            periods = [
+                (start, start, end) for start, end in billing_periods(contract, until=until)
+            ][-MAX_PERIODS:]
+        by = None if contract.billing_period != Contract.BillingPeriod.ONE_OFF else draft.owner
+        for issue, period_start, period_end in periods:
+            self.invoice(draft, batch, contract, issue, period_start, period_end, by)
+
+    def invoice(self, draft, batch, contract, issue, period_start, period_end, by):
+        rng, today = self.rng, self.today
+        invoice_id = self.ids[INVOICES]()
+        number = f"{contract.number}/{issue:%Y-%m-%d}"
+        amount = contract.value
+        due = issue + timedelta(days=PAYMENT_TERM_DAYS)
+        payments, write_off = self.settlement(amount, issue, due)
+        paid = 0
+        for cents, paid_on in payments:
+            paid += cents
+            method = rng.choice(PAYMENT_METHOD_DRAW)
+            payment_id = self.ids[PAYMENTS]()
+            if method == Payment.Method.BANK_TRANSFER:
+                reference = number if rng.random() < 0.7 else f"TR/{paid_on:%Y%m%d}/{payment_id}"
+            elif method == Payment.Method.CASH:
+                reference = f"KP/{paid_on:%Y}/{payment_id}"
+            else:
+                reference = ""
+            batch.rows[PAYMENTS].append(
+                (
+                    payment_id,
+                    invoice_id,
+                    money(cents),
+                    contract.currency,
+                    paid_on,
+                    method,
+                    reference,
+                    rng.choice(self.finance),
+                    self.moment(draft, draft.day_of(paid_on)),
+                )
+            )
+        written_off_at, written_off_by, reason = None, None, ""
+        if write_off is not None:
+            written_off_at = self.moment(draft, draft.day_of(write_off))
+            written_off_by = rng.choice(self.finance)
+            reason = rng.choice(WRITE_OFF_REASONS[draft.locale.country])
+        batch.rows[INVOICES].append(
+            (
+                invoice_id,
+                draft.id,
+                contract.id,
+                number,
+                issue,
+                due,
+                money(amount),
+                contract.currency,
+                money(paid),
+                period_start,
+                period_end,
+                written_off_at,
+                written_off_by,
+                reason,
+                by,
+                self.moment(draft, draft.day_of(issue), 6 * 3600, 7 * 3600),
+            )
+        )
+        grace = due + timedelta(days=settings.COLLECTIONS_GRACE_DAYS)
+        if grace < today and self.flows.get("Collections"):
+            owed = amount - sum(cents for cents, paid_on in payments if paid_on <= grace)
+            if owed > 0:
+                self.collection_case(
+                    draft,
+                    batch,
+                    invoice_id,
+                    number,
+                    contract.currency,
+                    grace,
+                    owed,
+                    paid_off=payments[-1][1] if paid == amount else None,
+                    written_off=(written_off_at, written_off_by, reason) if write_off else None,
+                )
+
+    def settlement(self, amount, issue, due):
+        """The payments of an invoice ([(cents, date)], in date order) and the day it was
+        written off, if it was: mostly paid on time, some late, a few partly or not at all."""
+        rng, today = self.rng, self.today
+        if issue >= today:
+            return [], None
+
+        def between(first, last):
+            return first + timedelta(days=rng.randint(0, max((last - first).days, 0)))
+
+        def part():
+            return max(100, amount * rng.randint(20, 70) // 100 // 100 * 100)
+
+        roll = rng.random()
+        if due >= today:  # Not due yet: some pay early, the rest are still open.
+            if roll < 0.4:
+                return [(amount, between(issue, today))], None
+            if roll < 0.5 and amount > 100:
+                return [(part(), between(issue, today))], None
+            return [], None
+        if roll < 0.75 or roll >= 0.98:
+            if rng.random() < 0.1 and amount > 100:
+                first = part()
+                on = between(issue, due)
+                return [(first, on), (amount - first, between(on, due))], None
+            return [(amount, between(issue, due))], None
+        if roll < 0.87:
+            days = rng.randint(1, 7) if rng.random() < 0.7 else rng.randint(8, 90)
+            return [(amount, min(due + timedelta(days=days), today))], None
+        payments = []
+        if rng.random() < 0.5 and amount > 100:
+            payments.append((part(), between(issue, today)))
+        if roll >= 0.95:
+            written_off = due + timedelta(days=rng.randint(60, 240))
+            if written_off < today:
+                return [(c, d) for c, d in payments if d <= written_off], written_off
+        return payments, None
+
+    def payouts(self, draft, batch):
+        rng, staff = self.rng, self.staff
+        if draft.lifetime < 30 or rng.random() >= 0.05:
+            return
+        kind = rng.choice(PAYOUT_KIND_DRAW)
+        day = rng.randrange(max(0, draft.lifetime - 720), draft.lifetime)
+        requested_at = self.moment(draft, day)
+        requested_by = rng.choice(staff.authors)
+        large = rng.random() < 0.35
+        amount = rng.randint(1001, 8000) if large else rng.randint(50, 1000)
+        approvers = [user for user in self.approvers if user != requested_by]
+        roll = rng.random()
+        approved_by = approved_at = rejected_by = rejected_at = paid_at = paid_by = None
+        reason = ""
+        recent = draft.lifetime - day < 21
+        if large and (recent or roll < 0.35 or not approvers):
+            status = Payout.Status.REQUESTED
+        elif roll < 0.85 or (large and roll < 0.9):
+            later = min(day + rng.randint(1, 10), draft.lifetime - 1)
+            if large:
+                approved_by = rng.choice(approvers)
+                approved_at = self.moment(draft, later)
+                later = min(later + rng.randint(0, 5), draft.lifetime - 1)
+            status = Payout.Status.APPROVED
+            if not large or roll < 0.85:
+                status = Payout.Status.PAID
+                paid_at = max(self.moment(draft, later), approved_at or requested_at)
+                paid_by = rng.choice(self.finance)
+        else:
+            status = Payout.Status.REJECTED
+            rejected_by = rng.choice(self.approvers)
+            rejected_at = self.moment(draft, min(day + rng.randint(1, 10), draft.lifetime - 1))
+            reason = rng.choice(REJECTION_REASONS)
+        batch.rows[PAYOUTS].append(
+            (
+                self.ids[PAYOUTS](),
+                draft.id,
+                kind,
+                money(amount * 100),
+                draft.currency,
+                rng.choice(PAYOUT_REASONS[kind]),
+                status,
+                requested_by,
+                requested_at,
+                approved_by,
+                approved_at,
+                rejected_by,
+                rejected_at,
+                reason,
+                paid_at,
+                paid_by,
+            )
+        )
+
+    def assets(self, draft, batch):
+        rng, today = self.rng, self.today
+        signed = [contract for contract in draft.contracts if contract.signed_on]
+        if not signed or rng.random() >= 0.35:
+            return
+        for _ in range(rng.choice((1, 1, 2, 3))):
+            asset_id = self.ids[ASSETS]()
+            contract = rng.choice(signed) if rng.random() < 0.8 else None
+            name, model, prefix = rng.choice(EQUIPMENT)
+            since = contract.start_date if contract else draft.day(draft.relationships[-1].start)
+            installed_on = min(since + timedelta(days=rng.randint(0, 20)), today)
+            ended = contract is not None and contract.status in (
+                Contract.Status.EXPIRED,
+                Contract.Status.TERMINATED,
+            )
+            if ended:
+                status = Asset.Status.RETURNED if rng.random() < 0.6 else Asset.Status.RETIRED
+            else:
+                status = rng.choice(ASSET_STATUS_DRAW)
+            if status == Asset.Status.IN_USE:
+                draft.assets.append(asset_id)
+            serial = f"{prefix}{_permute(asset_id, 10**9, 387_420_489, 271_828):09d}"
+            batch.rows[ASSETS].append(
+                (
+                    asset_id,
+                    draft.id,
+                    contract.id if contract else None,
+                    name,
+                    model,
+                    serial,
+                    installed_on,
+                    rng.choice(LOCATIONS),
+                    status,
+                    rng.choice(self.service),
+                    self.moment(draft, draft.day_of(installed_on)),
+                )
+            )
+
+    # --- Processes ------------------------------------------------------------------------
+
+    def instance(
+        self,
+        batch,
+        flow,
+        draft,
+        *,
+        title,
+        owner,
+        opened_by,
+        moves,
+        work=(),
+        amount=None,
+        currency="",
+        discount=ZERO,
+        expected_close_on=None,
+        campaign_id=None,
+        touched=None,
+    ):
+        """One instance from its moves [(stage, at, by, note)], the opening first, and its work
+        [(user, minutes, at)]: cost, current stage, deadline and closing follow from them as
+        processes.services computes them."""
+        instance_id = self.ids[INSTANCES]()
+        cost, previous = 0, None
+        transitions = batch.rows[TRANSITIONS]
+        for stage, at, by, note in moves:
+            transitions.append(
+                (
+                    self.ids[TRANSITIONS](),
+                    instance_id,
+                    previous.id if previous else None,
+                    stage.id,
+                    at,
+                    by,
+                    note,
+                )
+            )
+            cost += stage.fixed_cost
+            previous = stage
+        last_activity = moves[-1][1]
+        for user, minutes, at in work:
+            # minutes x the hourly rate, in cents, rounded half up like the service.
+            cents = (minutes * flow.rate * 2 + 60) // 120
+            cost += cents
+            last_activity = max(last_activity, at)
+            batch.rows[WORK_LOGS].append(
+                (self.ids[WORK_LOGS](), instance_id, user, minutes, "", money(cents), at)
+            )
+        if touched is not None:
+            last_activity = max(last_activity, touched)
+        stage, entered, _, note = moves[-1]
+        closed_at = entered if stage.outcome else None
+        due = None
+        if not stage.outcome and stage.sla_hours:
+            due = entered + timedelta(hours=stage.sla_hours)
+        batch.rows[INSTANCES].append(
+            (
+                instance_id,
+                flow.definition_id,
+                draft.id,
+                title,
+                owner,
+                stage.id,
+                None if amount is None else money(amount),
+                currency,
+                discount,
+                expected_close_on,
+                stage.outcome,
+                note if stage.outcome else "",
+                money(cost),
+                campaign_id,
+                moves[0][1],
+                opened_by,
+                closed_at,
+                entered,
+                due,
+                last_activity,
+            )
+        )
+        return instance_id
+
+    def spread(self, first, last, count):
+        """`count` sorted moments from `first` (included) to before `last`."""
+        span = max((last - first).total_seconds(), count)
+        offsets = sorted(self.rng.uniform(0, span) for _ in range(count - 1))
+        return [first, *(first + timedelta(seconds=int(offset)) for offset in offsets)]
+
+    def work(self, users, first, last, count):
+        rng = self.rng
+        if last <= first:
+            return []
+        return [
+            (rng.choice(users), rng.choice((15, 30, 45, 60, 90, 120)), moment)
+            for moment in self.spread(first, last, count + 1)[1:]
+        ]
+
+    def opened_floor(self, draft, relationship):
+        """The earliest moment a process can start within `relationship`."""
+        if relationship.start == 0:
+            return draft.at(0, draft.first_seconds + 60)
+        return draft.at(relationship.start, WORKDAY_START)
+
+    def sales(self, draft, batch):
+        rng, latest = self.rng, draft.relationships[-1]
+        enterprise = draft.organisation and (
+            "Enterprise" in draft.segments or "Key accounts" in draft.segments or rng.random() < 0.4
+        )
+        flow = self.flows.get("Enterprise sales" if enterprise else "SMB sales")
+        if flow is None:
+            return
+        cycle = (40, 180) if enterprise else (7, 60)
+        signed = [contract for contract in draft.contracts if contract.signed_on]
+        won, lost = flow.terminal.get(WON), flow.terminal.get(LOST)
+        if signed and won:
+            contract = min(signed, key=lambda contract: contract.signed_on)
+            close = self.moment(draft, draft.day_of(contract.signed_on))
+            opened = max(
+                close - timedelta(days=rng.randint(*cycle)), self.opened_floor(draft, latest)
+            )
+            close = max(close, opened + timedelta(hours=1))
+            amount = contract.value * PERIOD_FACTOR.get(contract.billing_period, 1)
+            self.deal(
+                draft,
+                batch,
+                flow,
+                opened,
+                close,
+                len(flow.working),
+                (won, "Contract signed."),
+                amount,
+                contract.currency,
+            )
+        if lost and latest.status == Relationship.Status.ENDED and rng.random() < 0.4:
+            floor = self.opened_floor(draft, latest)
+            end = latest.ended_at
+            if end > floor + timedelta(days=2):
+                opened = floor + (end - floor) * rng.uniform(0, 0.7)
+                close = opened + (end - opened) * rng.uniform(0.2, 1)
+                self.deal(
+                    draft,
+                    batch,
+                    flow,
+                    opened,
+                    close,
+                    rng.randint(1, len(flow.working)),
+                    (lost, rng.choice(LOST_REASONS)),
+                    self.deal_amount(draft),
+                    draft.currency,
+                )
+        if latest.status == Relationship.Status.ENDED:
+            return
+        prospect = latest.status == Relationship.Status.PROSPECT
+        if rng.random() < (0.7 if prospect else 0.3):
+            floor = max(self.opened_floor(draft, latest), self.horizon - timedelta(days=cycle[1]))
+            if floor < self.horizon - timedelta(hours=2):
+                opened = floor + (self.horizon - floor) * rng.uniform(0, 0.9)
+                close = opened + (self.horizon - opened) * rng.uniform(0.05, 1)
+                self.deal(
+                    draft,
+                    batch,
+                    flow,
+                    opened,
+                    close,
+                    rng.randint(1, len(flow.working)),
+                    None,
+                    self.deal_amount(draft),
+                    draft.currency,
+                )
+
+    def deal_amount(self, draft):
+        units = self.rng.randint(20, 800) * 100 * CURRENCY_FACTOR[draft.currency]
+        return int(units) * 100
+
+    def deal(self, draft, batch, flow, opened, close, reached, ending, amount, currency):
+        """A sales opportunity through the first `reached` working stages; `ending` (terminal
+        stage, reason) closes it at `close`, else it is still open and `close` is its last move."""
+        rng, owner = self.rng, draft.owner
+        moments = self.spread(opened, close, reached + (ending is not None))
+        moves = [
+            (stage, at, owner, "")
+            for stage, at in zip(flow.working[:reached], moments, strict=False)
+        ]
+        if ending is not None:
+            moves.append((ending[0], moments[-1], owner, ending[1]))
+            expected = moments[-1].astimezone(self.tz).date()
+            work = self.work((owner,), opened, moments[-1], rng.randint(0, 3))
+        else:
+            moves[-1] = (moves[-1][0], close, owner, "")
+            expected = self.today + timedelta(days=rng.randint(7, 120))
+            # Some have had nothing done since the last move: those stall.
+            work = self.work((owner,), opened, close, rng.choice((0, 0, 1, 2)))
+        self.instance(
+            batch,
+            flow,
+            draft,
+            title=f"{draft.locale.subjects[0]}: {amount // 100} {currency}",
+            owner=owner,
+            opened_by=owner,
+            moves=moves,
+            work=work,
+            amount=amount,
+            currency=currency,
+            discount=Decimal(5) if rng.random() < 0.15 else ZERO,
+            expected_close_on=expected,
+        )
+
+    def tickets(self, draft, batch):
+        rng, latest = self.rng, draft.relationships[-1]
+        if latest.status == Relationship.Status.ACTIVE:
+            count = rng.choice((1, 1, 2, 3)) if rng.random() < 0.4 else 0
+        elif latest.status == Relationship.Status.ENDED:
+            count = int(rng.random() < 0.1)
+        else:
+            count = 0
+        premium = "Enterprise" in draft.segments or "Key accounts" in draft.segments
+        flow = self.flows.get(
+            "24/7 support" if premium or rng.random() < 0.15 else "Standard support"
+        )
+        if flow is None or not count:
+            return
+        floor = self.opened_floor(draft, latest)
+        last = latest.ended_at if latest.ended_at else self.horizon
+        if last - floor < timedelta(days=1):
+            return
+        resolved, cancelled = flow.terminal.get(RESOLVED), flow.terminal.get(CANCELLED)
+        for _ in range(count):
+            if latest.ended_at is None and rng.random() < 0.35:
+                # Recent ones, some still waiting for an answer or a fix.
+                opened = self.horizon - timedelta(seconds=rng.randrange(3600, 4 * 86400))
+                opened = max(opened, floor)
+            else:
+                opened = floor + (last - floor) * rng.uniform(0, 0.97)
+            priority = rng.choice(PRIORITY_DRAW)
+            response_hours, resolution_hours = flow.sla.get(priority, (8, 40))
+            if rng.random() < 0.85:
+                respond = opened + timedelta(hours=response_hours * rng.uniform(0.05, 0.95))
+            else:
+                respond = opened + timedelta(hours=response_hours * rng.uniform(1.05, 3))
+            if rng.random() < 0.8:
+                resolve = opened + timedelta(hours=resolution_hours * rng.uniform(0.1, 0.95))
+            else:
+                resolve = opened + timedelta(hours=resolution_hours * rng.uniform(1.05, 2.5))
+            resolve = max(resolve, respond + timedelta(minutes=10))
+            if latest.ended_at is not None:
+                # The relationship ended; its tickets were closed before it did.
+                resolve = min(resolve, last - timedelta(minutes=1))
+                respond = min(respond, resolve - timedelta(minutes=1))
+            agent = rng.choice(self.service)
+            new, working = flow.working[0], flow.working[1:]
+            moves = [(new, opened, agent, "")]
+            responded = respond < self.horizon and respond > opened
+            if responded and working:
+                moves.append((working[0], respond, agent, ""))
+                if len(working) > 1 and rng.random() < 0.3:
+                    waiting = respond + (resolve - respond) * rng.uniform(0.2, 0.8)
+                    if waiting < self.horizon:
+                        moves.append((working[1], waiting, agent, ""))
+            ending = resolved if rng.random() < 0.92 or cancelled is None else cancelled
+            closed = resolve < self.horizon and responded and ending is not None
+            if closed:
+                notes = RESOLUTION_NOTES if ending is resolved else CANCEL_NOTES
+                moves.append((ending, resolve, agent, rng.choice(notes)))
+            work = []
+            if responded:
+                work = self.work((agent,), respond, min(resolve, self.horizon), rng.randint(0, 2))
+            contact = rng.choice(draft.contacts)[0] if draft.contacts else None
+            asset = rng.choice(draft.assets) if draft.assets and rng.random() < 0.4 else None
+            subject = rng.choice(TICKET_SUBJECTS)
+            instance_id = self.instance(
+                batch,
+                flow,
+                draft,
+                title=subject,
+                owner=agent,
+                opened_by=agent if rng.random() < 0.7 else rng.choice(self.staff.creators),
+                moves=moves,
+                work=work,
+                touched=respond if responded else None,
+            )
+            batch.rows[TICKETS].append(
+                (
+                    instance_id,
+                    contact,
+                    asset,
+                    priority,
+                    f"{subject}. {rng.choice(draft.locale.notes)}",
+                    opened + timedelta(hours=response_hours),
+                    opened + timedelta(hours=resolution_hours),
+                    respond if responded else None,
+                    agent if responded else None,
+                    resolve if closed and ending.outcome == RESOLVED else None,
+                )
+            )
+
+    def collection_case(
+        self, draft, batch, invoice_id, number, currency, grace, owed, *, paid_off, written_off
+    ):
+        """The case the daily job opened on the grace day, moved on by the clock, settled when
+        the invoice was paid or written off when finance gave up on it."""
+        rng, flow = self.rng, self.flows["Collections"]
+        owner = rng.choice(self.finance)
+        opened = draft.at(draft.day_of(grace), 6 * 3600 + rng.randrange(1800))
+        if paid_off is not None:
+            end = draft.at(draft.day_of(paid_off), 18 * 3600)
+            ending = (flow.terminal.get(WON), "Invoice paid in full.", None)
+        elif written_off is not None:
+            end = written_off[0]
+            ending = (flow.terminal.get(LOST), written_off[2], written_off[1])
+        else:
+            end, ending = self.horizon, None
+        if ending is not None and (ending[0] is None or end >= self.horizon):
+            end, ending = self.horizon, None
+        moves, reminders = [], 0
+        for stage, after in zip(flow.working, (0, 13, 28, 57), strict=False):
+            at = opened + timedelta(days=after)
+            if at >= end:
+                break
+            moves.append((stage, at, None if not moves else owner, ""))
+            reminders += stage.code in process_services.COLLECTION_EMAIL_STAGES
+        if ending is not None:
+            moves.append((ending[0], max(end, moves[-1][1]), ending[2], ending[1]))
+        instance_id = self.instance(
+            batch,
+            flow,
+            draft,
+            title=f"Invoice {number}",
+            owner=owner,
+            opened_by=None,
+            moves=moves,
+            work=self.work((owner,), opened, min(end, self.horizon), rng.randint(0, 2)),
+            amount=owed,
+            currency=currency,
+        )
+        batch.rows[COLLECTION_CASES].append((instance_id, invoice_id, money(owed), reminders))
+
+    def retention(self, draft, batch):
+        rng, campaign = self.rng, self.campaign
+        flow = self.flows.get("Retention")
+        if (
+            campaign is None
+            or flow is None
+            or "Key accounts" not in draft.segments
+            or draft.relationships[-1].status != Relationship.Status.ACTIVE
+            or not any(c.status == Contract.Status.ACTIVE for c in draft.contracts)
+            or draft.first_contact_on >= campaign.started_at.date()
+            or rng.random() >= 0.7
+        ):
+            return
+        opened = campaign.started_at + timedelta(hours=rng.randint(0, 72))
+        owner, roll = draft.owner, rng.random()
+        reached = 1 if roll < 0.4 else 2
+        moments = self.spread(opened, self.horizon - timedelta(hours=1), reached + (roll >= 0.7))
+        stages = flow.working[:reached]
+        moves = [(stage, at, owner, "") for stage, at in zip(stages, moments, strict=False)]
+        if roll >= 0.7:
+            outcome, note = (WON, "Renewed.") if roll < 0.9 else (LOST, rng.choice(LOST_REASONS))
+            if flow.terminal.get(outcome):
+                moves.append((flow.terminal[outcome], moments[-1], owner, note))
+        self.instance(
+            batch,
+            flow,
+            draft,
+            title=campaign.name,
+            owner=owner,
+            opened_by=campaign.started_by_id,
+            moves=moves,
+            campaign_id=campaign.pk,
+        )
 
 
 # --- Writers --------------------------------------------------------------------------------
@@ -1243,14 +2413,21 @@ def generate(
         raise ValueError("The seed must not be negative.")
     connection = connections[using]
     staff = staff or ensure_staff()
+    today = today or timezone.localdate()
+    tz = timezone.get_current_timezone()
+    segments = ensure_segments()
+    flows = ensure_processes()
     generator = DataGenerator(
         seed=seed,
         staff=staff,
-        segments=ensure_segments(),
-        today=today or timezone.localdate(),
-        tz=timezone.get_current_timezone(),
+        segments=segments,
+        today=today,
+        tz=tz,
         ids=Ids(using),
+        flows=flows,
+        campaign=ensure_campaign(flows, staff=staff, today=today, tz=tz),
     )
+    first_customer = generator.ids.first[CUSTOMERS]
     writer = writer_for(connection)
     totals = dict.fromkeys((table.model._meta.label for table in TABLES), 0)
     spans = [
@@ -1285,7 +2462,48 @@ def generate(
                     )
                 )
     writer.finish(TABLES)
+    if customers:
+        add_worklist(first_customer=first_customer, today=today)
     return totals
+
+
+def add_worklist(*, first_customer, today):
+    """A few tasks (some overdue) and a discount waiting for a manager, on the run's first
+    customers, through the services: they are few, and the services notify who they concern."""
+    User = get_user_model()
+    customers = list(
+        Customer.objects.filter(pk__gte=first_customer, status=Customer.Status.ACTIVE)
+        .select_related("owner")
+        .order_by("pk")[:6]
+    )
+    for index, customer in enumerate(customers):
+        process_services.task_create(
+            customer=customer,
+            title=TASK_TITLES[index % len(TASK_TITLES)],
+            assignee=customer.owner,
+            due_on=today + timedelta(days=index * 3 - 7),
+            by=customer.owner,
+        )
+    deal = (
+        ProcessInstance.objects.open()
+        .filter(
+            customer_id__gte=first_customer,
+            definition__kind=ProcessDefinition.Kind.SALES,
+            owner__groups__name=roles.SALES,
+            amount__isnull=False,
+        )
+        .exclude(approvals__decision="pending")
+        .select_related("definition")
+        .order_by("pk")
+        .first()
+    )
+    if deal is not None:
+        process_services.opportunity_set_discount(
+            instance=deal,
+            percent=settings.PROCESS_DISCOUNT_APPROVAL_THRESHOLD + 5,
+            reason="Multi-year commitment; the competitor offers the same price.",
+            by=User.objects.get(pk=deal.owner_id),
+        )
 
 
 def _drop_taken_tax_ids(batch, using):

@@ -2,7 +2,8 @@
 
 import hashlib
 import itertools
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -10,13 +11,34 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, F, Max, Min, Q, Sum
 from django.utils import timezone
 
 from analytics import datagen
 from customers import roles
 from customers.models import ContactPerson, Customer
-from relationships.models import Interaction, Relationship
+from processes.models import (
+    Approval,
+    CollectionCase,
+    ProcessDefinition,
+    ProcessInstance,
+    RetentionCampaign,
+    StageTransition,
+    Task,
+    Ticket,
+    WorkLog,
+)
+from processes.services import sla_deadlines
+from relationships.models import (
+    Asset,
+    Contract,
+    Interaction,
+    Invoice,
+    Payment,
+    Payout,
+    Relationship,
+)
+from relationships.services import billing_periods
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +97,59 @@ def digest():
             "occurred_at",
             "created_by__username",
         ),
+        Contract.objects.values_list(
+            "customer__display_name",
+            "number",
+            "title",
+            "value",
+            "currency",
+            "billing_period",
+            "start_date",
+            "end_date",
+            "status",
+            "signed_on",
+            "terminated_at",
+        ),
+        Invoice.objects.values_list(
+            "contract__number",
+            "number",
+            "issue_date",
+            "amount",
+            "paid_amount",
+            "period_start",
+            "written_off_at",
+            "written_off_by__username",
+        ),
+        Payment.objects.values_list("invoice__number", "amount", "paid_on", "method", "reference"),
+        Payout.objects.values_list(
+            "customer__display_name", "kind", "amount", "status", "requested_at", "approved_at"
+        ),
+        Asset.objects.values_list("customer__display_name", "contract__number", "model", "status"),
+        # Without the instances the services add at the end of a run (their times are "now").
+        ProcessInstance.objects.exclude(approvals__isnull=False).values_list(
+            "definition__name",
+            "customer__display_name",
+            "title",
+            "stage__name",
+            "amount",
+            "accrued_cost",
+            "opened_at",
+            "closed_at",
+            "stage_due_at",
+            "last_activity_at",
+            "owner__username",
+        ),
+        StageTransition.objects.exclude(instance__approvals__isnull=False).values_list(
+            "instance__title", "from_stage__name", "to_stage__name", "at", "by__username"
+        ),
+        WorkLog.objects.values_list("instance__title", "minutes", "cost", "logged_at"),
+        Ticket.objects.values_list(
+            "instance__title", "priority", "response_due_at", "first_response_at", "resolved_at"
+        ),
+        CollectionCase.objects.values_list(
+            "invoice__number", "balance_at_open", "reminders_sent", "instance__stage__name"
+        ),
+        Task.objects.values_list("customer__display_name", "title", "due_on"),
     ]
     for queryset in querysets:
         for row in queryset.order_by("pk"):
@@ -83,6 +158,14 @@ def digest():
 
 
 def wipe():
+    Task.objects.all().delete()
+    ProcessInstance.objects.all().delete()
+    RetentionCampaign.objects.all().delete()
+    Asset.objects.all().delete()
+    Payment.objects.all().delete()
+    Invoice.objects.all().delete()
+    Payout.objects.all().delete()
+    Contract.objects.all().delete()
     Interaction.objects.all().delete()
     Relationship.objects.all().delete()
     ContactPerson.objects.all().delete()
@@ -321,3 +404,132 @@ def test_in_a_large_sample_every_interaction_belongs_to_the_relationship_open_at
         ]
         expected = [interaction["relationship_id"]] if interaction["relationship_id"] else []
         assert open_then == expected
+
+
+# --- Billing ------------------------------------------------------------------------------------
+
+
+def test_an_invoice_has_paid_exactly_the_sum_of_its_payments_and_never_more(generated):
+    invoices = Invoice.objects.annotate(paid=Sum("payments__amount"))
+    assert invoices.filter(paid_amount__gt=0).exists()
+    for invoice in invoices:
+        assert invoice.paid_amount == (invoice.paid or 0)
+        assert 0 <= invoice.paid_amount <= invoice.amount
+    for payment in Payment.objects.select_related("invoice"):
+        assert payment.currency == payment.invoice.currency
+        assert payment.invoice.issue_date <= payment.paid_on <= date.fromisoformat(TODAY)
+
+
+def test_invoices_are_paid_late_unpaid_and_written_off_too():
+    generate(customers=60)
+    today = date.fromisoformat(TODAY)
+    statuses = {invoice.status_on(today) for invoice in Invoice.objects.all()}
+    assert {"paid", "overdue", "written_off"} <= statuses
+    late = Invoice.objects.filter(payments__paid_on__gt=F("due_date"))
+    assert late.exists()
+    for invoice in Invoice.objects.exclude(written_off_at=None):
+        assert invoice.written_off_by.groups.filter(name__in=roles.WRITE_OFF).exists()
+        assert invoice.write_off_reason and invoice.paid_amount < invoice.amount
+
+
+def test_a_signed_contract_belongs_to_an_active_customer_in_its_open_relationship(generated):
+    signed = Contract.objects.exclude(status="draft").select_related("customer", "relationship")
+    assert signed.exists()
+    for contract in signed:
+        assert contract.relationship.started_on <= contract.signed_on
+        assert contract.relationship.status == "active"
+        assert contract.customer.status == "active"
+        if contract.status == "active" and contract.end_date:
+            assert contract.end_date >= date.fromisoformat(TODAY)
+    assert not Contract.objects.filter(customer__status="prospect").exclude(status="draft")
+    assert not Contract.objects.filter(status="draft").exclude(signed_on=None)
+
+
+def test_a_recurring_contract_has_one_invoice_per_started_period(generated):
+    recurring = Contract.objects.exclude(status="draft").exclude(billing_period="one_off")
+    assert recurring.exists()
+    for contract in recurring:
+        until = date.fromisoformat(TODAY)
+        if contract.terminated_at:
+            until = local_day(contract.terminated_at)
+        periods = list(billing_periods(contract, until=until))
+        invoiced = list(contract.invoices.order_by("period_start"))
+        assert [(i.period_start, i.period_end) for i in invoiced] == periods
+        assert len(periods) <= datagen.MAX_PERIODS
+        for invoice in invoiced:
+            assert invoice.number == f"{contract.number}/{invoice.period_start:%Y-%m-%d}"
+            assert invoice.currency == contract.currency
+            assert (invoice.due_date - invoice.issue_date).days == 14
+
+
+def test_payouts_above_the_threshold_are_approved_by_another_manager(settings):
+    generate(customers=60, seed=3)
+    payouts = Payout.objects.filter(amount__gt=settings.PAYOUT_APPROVAL_THRESHOLD)
+    assert payouts.exists()
+    for payout in payouts.filter(status__in=["approved", "paid"]):
+        assert payout.approved_by.groups.filter(name=roles.MANAGER).exists()
+        assert payout.approved_by_id != payout.requested_by_id
+
+
+# --- Processes ----------------------------------------------------------------------------------
+
+
+def test_process_definitions_are_created_once():
+    generate(customers=5)
+    generate(customers=5, seed=8)
+    names = list(ProcessDefinition.objects.values_list("name", flat=True))
+    assert len(names) == len(set(names)) == 6
+    enterprise = ProcessDefinition.objects.get(name="Enterprise sales")
+    assert enterprise.stages.count() == 8
+
+
+def test_every_stage_of_both_sales_processes_has_cards():
+    generate(customers=300, seed=1)
+    for name in ("SMB sales", "Enterprise sales"):
+        definition = ProcessDefinition.objects.get(name=name)
+        for stage in definition.stages.all():
+            assert stage.instances.exists(), (name, stage.name)
+
+
+def test_the_transition_log_of_an_instance_ends_in_its_current_stage(generated):
+    instances = ProcessInstance.objects.prefetch_related("transitions", "work")
+    assert instances.exists()
+    for instance in instances.select_related("stage", "definition"):
+        log = sorted(instance.transitions.all(), key=lambda t: (t.at, t.pk))
+        assert log[0].from_stage_id is None and log[0].at == instance.opened_at
+        for before, after in itertools.pairwise(log):
+            assert after.from_stage_id == before.to_stage_id
+        assert log[-1].to_stage_id == instance.stage_id
+        assert log[-1].at == instance.stage_entered_at
+        assert instance.closed_at == (log[-1].at if instance.stage.outcome else None)
+        assert instance.outcome == instance.stage.outcome
+        entered = sum((t.to_stage.fixed_cost for t in log), Decimal(0))
+        assert instance.accrued_cost == entered + sum((w.cost for w in instance.work.all()), 0)
+        if instance.is_open and instance.stage.sla_hours:
+            assert instance.stage_due_at == instance.stage_entered_at + timedelta(
+                hours=instance.stage.sla_hours
+            )
+
+
+def test_tickets_follow_their_sla_and_some_breach_it():
+    generate(customers=60)
+    tickets = Ticket.objects.select_related("instance__definition")
+    assert tickets.exists()
+    for ticket in tickets:
+        instance = ticket.instance
+        due = sla_deadlines(
+            definition=instance.definition, priority=ticket.priority, opened_at=instance.opened_at
+        )
+        assert (ticket.response_due_at, ticket.resolution_due_at) == due
+    assert any(ticket.response_breached() or ticket.resolution_breached() for ticket in tickets)
+
+
+def test_collection_cases_chase_overdue_invoices_once():
+    generate(customers=60)
+    cases = CollectionCase.objects.select_related("invoice", "instance")
+    assert cases.exists()
+    for case in cases:
+        assert case.instance.customer_id == case.invoice.customer_id
+        assert case.invoice.due_date < local_day(case.instance.opened_at)
+        assert 0 < case.balance_at_open <= case.invoice.amount
+    assert not Approval.objects.exclude(action="discount").exists()

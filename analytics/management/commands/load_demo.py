@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 from analytics import datagen
 from customers import roles
 from customers.models import Customer
+from processes import services as process_services
 from relationships.models import Interaction
 
 DEMO_PASSWORD = "demo"
@@ -56,6 +57,10 @@ class Command(BaseCommand):
                     "interactions": totals[Interaction._meta.label],
                 }
             )
+            # The watch job's first run, so late and stalled work shows as notifications. Only
+            # after generating: a second load_demo adds nothing.
+            sent = process_services.processes_watch()
+            self.stdout.write(_("Sent %(sent)d notifications.") % {"sent": sent})
         self._print_logins()
 
     def _user(self, username, *, role=None, superuser=False):
