@@ -135,7 +135,11 @@ class Interaction(models.Model):
         OUTBOUND = "outbound", _("Outbound (we contacted them)")
 
     customer = models.ForeignKey(
-        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="interactions"
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="interactions",
+        db_index=False,  # interaction_customer_idx starts with it
     )
     relationship = models.ForeignKey(
         Relationship,
@@ -166,6 +170,7 @@ class Interaction(models.Model):
         null=True,
         blank=True,
         related_name="interactions",
+        db_index=False,  # interaction_author_idx starts with it
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
