@@ -482,6 +482,13 @@ class ProcessInstance(models.Model):
         indexes = [
             # Board: the open cards of a definition, by stage.
             models.Index(fields=["definition", "closed_at", "stage"], name="instance_board_idx"),
+            # Board: each column's most recently active open cards, read in index order so the
+            # per-stage row numbering needs no sort.
+            models.Index(
+                fields=["definition", "stage", "-last_activity_at", "-id"],
+                condition=models.Q(closed_at__isnull=True),
+                name="instance_board_cards_idx",
+            ),
             # Customer page: open processes and tickets of the customer.
             models.Index(fields=["customer", "closed_at"], name="instance_customer_idx"),
             # Instance list filtered by owner.

@@ -62,7 +62,8 @@ from .models import (
 Kind = ProcessDefinition.Kind
 # Kinds opened with the general form; tickets and collection cases have their own entry points.
 GENERAL_KINDS = (Kind.SALES, Kind.ONBOARDING, Kind.RETENTION, Kind.CUSTOM)
-BOARD_CARDS_PER_STAGE = 50
+# A column shows its most recently active cards; the list view has them all.
+BOARD_CARDS_PER_STAGE = 20
 
 
 def _page(request, queryset):

@@ -489,6 +489,8 @@ class Invoice(models.Model):
         indexes = [
             # Customer page: invoices panel, money summary.
             models.Index(fields=["customer", "-issue_date"], name="invoice_customer_idx"),
+            # Invoice list: its default order, with the id tie-breaker for index-only pages.
+            models.Index(fields=["-issue_date", "-id"], name="invoice_issue_date_idx"),
             # Invoice list: default sort, overdue filter and due range.
             models.Index(fields=["due_date"], name="invoice_due_idx"),
             models.Index(fields=["currency", "due_date"], name="invoice_currency_due_idx"),
