@@ -4,7 +4,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
-export DJANGO_SETTINGS_MODULE ?= crm.settings.base
 
 .PHONY: run test e2e lint format check migrate demo bench clean install chromium
 
@@ -34,11 +33,11 @@ demo: migrate
 # The whole suite, browser journeys included, against DATABASE_URL (SQLite by default).
 # Screenshots of the main pages land in test-artifacts/screenshots/.
 test: $(STAMP) chromium
-	$(BIN)/pytest
+	$(BIN)/pytest --ds=crm.settings.test
 
 # Only the browser journeys.
 e2e: $(STAMP) chromium
-	$(BIN)/pytest -m e2e
+	$(BIN)/pytest --ds=crm.settings.test -m e2e
 
 # Playwright drives Debian's Chromium: it cannot download a browser of its own here.
 chromium:
