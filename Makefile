@@ -13,11 +13,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP)
+# A development checkout runs with DEBUG on, so `.venv/bin/python manage.py ...` works as is.
+# Production never has this file: it sets its environment (see docker-compose.yml).
+.env:
+	printf '# Development settings written by make; see .env.example for production.\nDEBUG=true\n' > .env
+
+install: $(STAMP) .env
 
 # Development server with its Celery worker and beat, all stopped together by Ctrl-C (honcho).
 run: export DEBUG ?= true
-run: $(STAMP)
+run: $(STAMP) .env
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 	$(BIN)/honcho start -f Procfile.dev
