@@ -88,6 +88,14 @@ class Customer(models.Model):
         ACTIVE = "active", _("Active")
         ENDED = "ended", _("Ended")
 
+    class Grade(models.TextChoices):
+        """Customer value grades; analytics' scoring parameters set the thresholds."""
+
+        A = "A", _("A: most valuable")
+        B = "B", _("B: valuable")
+        C = "C", _("C: modest")
+        D = "D", _("D: low value or unreliable")
+
     kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.ORGANISATION)
     display_name = models.CharField(_("display name"), max_length=200)
     legal_name = models.CharField(_("legal name"), max_length=300, blank=True)
@@ -139,6 +147,46 @@ class Customer(models.Model):
     relationship_kind = models.CharField(_("relationship kind"), max_length=20, blank=True)
     last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
 
+    # Value at a glance: written by the scoring job (analytics.scoring) from the customer's
+    # current score, so every list, the page header and the processes' decision rules read them
+    # without importing analytics or joining the score history.
+    grade = models.CharField(
+        _("grade"),
+        max_length=1,
+        choices=Grade,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Empty until the customer is first scored."),
+    )
+    ltv = models.DecimalField(
+        _("lifetime value"),
+        max_digits=16,
+        decimal_places=2,
+        default=0,
+        editable=False,
+        help_text=_("In the scoring base currency (ltv_currency)."),
+    )
+    ltv_currency = models.CharField(_("value currency"), max_length=3, blank=True, editable=False)
+    payment_reliability = models.DecimalField(
+        _("payment reliability"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("0-100; empty while no invoice has fallen due."),
+    )
+    avg_days_late = models.DecimalField(
+        _("average days late"),
+        max_digits=7,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    scored_at = models.DateTimeField(_("scored at"), null=True, blank=True, editable=False)
+
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     created_by = models.ForeignKey(
@@ -151,7 +199,19 @@ class Customer(models.Model):
     )
 
     history = HistoricalRecords(
-        excluded_fields=["phone_digits", "phone_key", "last_contact_at", "updated_at"]
+        excluded_fields=[
+            "phone_digits",
+            "phone_key",
+            "last_contact_at",
+            "updated_at",
+            # Derived by the scoring job; their history is analytics' CustomerScore.
+            "grade",
+            "ltv",
+            "ltv_currency",
+            "payment_reliability",
+            "avg_days_late",
+            "scored_at",
+        ]
     )
     objects = CustomerQuerySet.as_manager()
 
@@ -170,6 +230,15 @@ class Customer(models.Model):
                 condition=models.Q(status__in=["prospect", "active", "ended"]),
                 name="customer_status_valid",
             ),
+            models.CheckConstraint(
+                condition=models.Q(grade__isnull=True) | models.Q(grade__in=["A", "B", "C", "D"]),
+                name="customer_grade_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(payment_reliability__isnull=True)
+                | models.Q(payment_reliability__gte=0, payment_reliability__lte=100),
+                name="customer_reliability_in_range",
+            ),
         ]
         indexes = [
             # Customer list: default sort and name sort. Every list index ends in id, the
@@ -186,6 +255,13 @@ class Customer(models.Model):
             models.Index(fields=["city", "id"], name="customer_city_idx"),
             models.Index(fields=["source", "display_name", "id"], name="customer_source_name_idx"),
             models.Index(fields=["relationship_kind"], name="customer_rel_kind_idx"),
+            # Customer list: filtered and sorted by value (grade then name, LTV, reliability).
+            # Unscored customers (NULL grade or reliability) sort last in both directions; the
+            # NULLS LAST indexes that serves (customer_grade_desc_idx, customer_reliability_idx,
+            # customer_reliability_desc_idx) exist on PostgreSQL only, created by migration
+            # 0006, since SQLite's CREATE INDEX cannot say NULLS LAST.
+            models.Index(fields=["grade", "display_name", "id"], name="customer_grade_name_idx"),
+            models.Index(fields=["ltv", "id"], name="customer_ltv_idx"),
             # Duplicate guard and global search.
             # E-mails are stored lower-cased (see clean()), so a plain index serves exact lookups.
             models.Index(fields=["email"], name="customer_email_idx"),

@@ -217,3 +217,34 @@ def totals_by_currency(pairs):
     for currency, amount in pairs:
         totals[currency] += amount or ZERO
     return dict(sorted(totals.items()))
+
+
+# --- Conversion between currencies ----------------------------------------------------------
+# The rates belong to the scoring parameters that managers edit (analytics), a layer above this
+# one; analytics registers a provider at start-up so that lower layers (processes' decision
+# rules weighing a process's cost against the customer's value) can convert without importing
+# it. Without a provider only same-currency amounts compare.
+
+_rates_provider = None
+
+
+def register_rates_provider(provider):
+    """`provider()` returns (base_currency, {currency: units of base per one unit})."""
+    global _rates_provider
+    _rates_provider = provider
+
+
+def convert(amount, from_currency, to_currency):
+    """`amount` in `to_currency`, or None when no rate links the two currencies."""
+    if amount is None:
+        return None
+    if from_currency == to_currency:
+        return amount
+    if _rates_provider is None:
+        return None
+    base, rates = _rates_provider()
+    to_base = Decimal(1) if from_currency == base else rates.get(from_currency)
+    from_base = Decimal(1) if to_currency == base else rates.get(to_currency)
+    if not to_base or not from_base:
+        return None
+    return (Decimal(amount) * to_base / from_base).quantize(Decimal("0.01"))
