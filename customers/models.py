@@ -164,10 +164,13 @@ class Customer(models.Model):
         max_digits=16,
         decimal_places=2,
         default=0,
+        db_default=0,  # the data generator's COPY leaves it out
         editable=False,
         help_text=_("In the scoring base currency (ltv_currency)."),
     )
-    ltv_currency = models.CharField(_("value currency"), max_length=3, blank=True, editable=False)
+    ltv_currency = models.CharField(
+        _("value currency"), max_length=3, blank=True, default="", db_default="", editable=False
+    )
     payment_reliability = models.DecimalField(
         _("payment reliability"),
         max_digits=5,
