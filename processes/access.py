@@ -6,7 +6,14 @@ from django.shortcuts import get_object_or_404
 
 from customers import roles
 
-from .models import Approval, Notification, ProcessDefinition, ProcessInstance, Task
+from .models import (
+    Approval,
+    DecisionRule,
+    Notification,
+    ProcessDefinition,
+    ProcessInstance,
+    Task,
+)
 
 Kind = ProcessDefinition.Kind
 
@@ -77,3 +84,10 @@ def get_approval_for_user(request, pk, *, write=False):
     return get_object_or_404(
         Approval.objects.select_related("instance__definition", "requested_by"), pk=pk
     )
+
+
+def get_decision_rule_for_user(request, pk):
+    """Decision rules are the managers' to edit (roles.MANAGE_DEFINITIONS)."""
+    if not roles.has_role(request.user, roles.MANAGE_DEFINITIONS):
+        raise PermissionDenied
+    return get_object_or_404(DecisionRule.objects.select_related("definition"), pk=pk)

@@ -7,6 +7,7 @@ from .models import (
     MAX_STAGES,
     Approval,
     CollectionCase,
+    DecisionRule,
     KpiTarget,
     Notification,
     ProcessDefinition,
@@ -214,9 +215,42 @@ class ApprovalAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
+@admin.register(DecisionRule)
+class DecisionRuleAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "definition",
+        "active",
+        "min_grade",
+        "min_ltv",
+        "max_cost_to_value_percent",
+        "min_amount",
+        "on_break",
+        "created_by",
+        "updated_at",
+    ]
+    list_filter = ["active", "on_break", "definition__kind", "definition"]
+    search_fields = ["name", "definition__name"]
+    list_select_related = ["definition", "created_by"]
+    readonly_fields = ["created_by", "created_at", "updated_at"]
+    show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
 @admin.register(RetentionCampaign)
 class RetentionCampaignAdmin(admin.ModelAdmin):
-    list_display = ["name", "definition", "segment", "started_by", "started_at"]
+    list_display = [
+        "name",
+        "definition",
+        "segment",
+        "started_by",
+        "started_at",
+        "skipped_by_rules",
+    ]
     list_filter = ["definition", "segment"]
     search_fields = ["name"]
     list_select_related = ["definition", "segment", "started_by"]

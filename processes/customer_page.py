@@ -49,6 +49,7 @@ def processes_context(request, customer):
             ProcessInstance.objects.open()
             .filter(customer=customer)
             .select_related("definition", "stage", "owner", "ticket")
+            .with_hold()
             .order_by("-last_activity_at", "-id")[:PANEL_ROWS]
         )
     if counts["open_tasks"]:

@@ -3,9 +3,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.forms import staff_users
+from customers.models import Customer
 from relationships.models import Asset
 
 from .models import (
+    DecisionRule,
     ProcessDefinition,
     ProcessInstance,
     RetentionCampaign,
@@ -190,3 +192,43 @@ class RetentionCampaignForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["definition"].queryset = definitions_for([Kind.RETENTION])
         self.fields["contracts_ending_within_days"].widget.attrs["max"] = 3650
+
+
+class DecisionRuleForm(forms.ModelForm):
+    """A manager's decision rule for one definition (fixed by the page it is edited on)."""
+
+    class Meta:
+        model = DecisionRule
+        fields = [
+            "name",
+            "min_grade",
+            "min_ltv",
+            "max_cost_to_value_percent",
+            "min_amount",
+            "on_break",
+            "active",
+        ]
+
+    def __init__(self, *args, definition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.definition = definition
+        self.fields["min_grade"].choices = [("", _("Any grade")), *Customer.Grade.choices]
+        currency = definition.currency
+        self.fields["min_ltv"].label = _("Minimum lifetime value (%(currency)s)") % {
+            "currency": currency
+        }
+        self.fields["min_amount"].label = _("Minimum amount (%(currency)s)") % {
+            "currency": currency
+        }
+        self.fields["on_break"].widget = forms.RadioSelect(choices=DecisionRule.OnBreak.choices)
+
+    def clean_name(self):
+        # The form leaves the definition out, so the model's unique name per definition is not
+        # among the constraints it checks: say it here, beside the field.
+        name = self.cleaned_data["name"].strip()
+        others = DecisionRule.objects.filter(definition=self.definition, name=name)
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise forms.ValidationError(_("Another rule of this process has this name."))
+        return name

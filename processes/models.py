@@ -11,6 +11,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import ContactPerson, Customer, Segment
@@ -141,6 +143,168 @@ class KpiTarget(models.Model):
 
     def __str__(self):
         return f"{self.definition} · {self.get_metric_display()} = {self.target}"
+
+
+class DecisionRule(models.Model):
+    """A manager's rule for starting an instance of a definition, e.g. "only for customers graded
+    A or B" or "only above 5,000". Every condition set must hold; a start that breaks one is
+    refused, or held until a manager approves it, as `on_break` says. Hand-started and
+    job-started instances (retention campaigns, collections) obey the same rules."""
+
+    class OnBreak(models.TextChoices):
+        REFUSE = "refuse", _("Refuse to start")
+        APPROVAL = "approval", _("Ask a manager")
+
+    definition = models.ForeignKey(
+        ProcessDefinition,
+        verbose_name=_("process"),
+        on_delete=models.CASCADE,
+        related_name="decision_rules",
+        db_index=False,  # decision_rule_active_idx starts with it
+    )
+    name = models.CharField(
+        _("name"), max_length=100, help_text=_("Shown in the reason when a start is refused.")
+    )
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("Only active rules are checked.")
+    )
+    min_grade = models.CharField(
+        _("minimum grade"),
+        max_length=1,
+        choices=Customer.Grade,
+        blank=True,
+        help_text=_("The customer must have this grade or a better one (A is best)."),
+    )
+    min_ltv = models.DecimalField(
+        _("minimum lifetime value"),
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+        help_text=_(
+            "In the process's currency; compared with the customer's lifetime value after "
+            "conversion into its currency."
+        ),
+    )
+    max_cost_to_value_percent = models.DecimalField(
+        _("maximum cost to value (%)"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_(
+            "The expected cost of the process (the average of those closed in the last year) "
+            "as a percentage of the customer's lifetime value may not exceed this."
+        ),
+    )
+    min_amount = amount_field(
+        _("minimum amount"),
+        positive=False,
+        null=True,
+        blank=True,
+        help_text=_(
+            "In the process's currency: the process's amount (the deal value, the debt) must be "
+            "at least this."
+        ),
+    )
+    on_break = models.CharField(
+        _("when broken"),
+        max_length=10,
+        choices=OnBreak,
+        default=OnBreak.REFUSE,
+        help_text=_("Refuse to start the process, or start it held until a manager approves."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["definition", "name", "id"]
+        verbose_name = _("decision rule")
+        verbose_name_plural = _("decision rules")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["definition", "name"],
+                name="decision_rule_name_unique",
+                violation_error_message=_("Another rule of this process has this name."),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(min_grade="")
+                | models.Q(min_ltv__isnull=False)
+                | models.Q(max_cost_to_value_percent__isnull=False)
+                | models.Q(min_amount__isnull=False),
+                name="decision_rule_has_a_condition",
+                violation_error_message=_("Set at least one condition."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_grade__in=["", "A", "B", "C", "D"]),
+                name="decision_rule_grade_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_ltv__isnull=True) | models.Q(min_ltv__gte=0),
+                name="decision_rule_ltv_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_cost_to_value_percent__isnull=True)
+                | models.Q(max_cost_to_value_percent__gt=0),
+                name="decision_rule_ratio_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_amount__isnull=True) | models.Q(min_amount__gte=0),
+                name="decision_rule_amount_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(on_break__in=["refuse", "approval"]),
+                name="decision_rule_on_break_valid",
+            ),
+        ]
+        indexes = [
+            # Opening an instance (by hand or by a job): the active rules of its definition.
+            models.Index(fields=["definition", "active"], name="decision_rule_active_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def grade_passes(self, grade):
+        """A grade at least as good as the minimum ("B" lets A and B through)."""
+        return bool(grade) and grade <= self.min_grade
+
+    def conditions_display(self):
+        """The rule's conditions in words, for the rules page."""
+        currency = self.definition.currency
+        parts = []
+        if self.min_grade:
+            parts.append(_("grade %(grade)s or better") % {"grade": self.min_grade})
+        if self.min_ltv is not None:
+            parts.append(
+                _("lifetime value at least %(value)s %(currency)s")
+                % {"value": money_display(self.min_ltv), "currency": currency}
+            )
+        if self.max_cost_to_value_percent is not None:
+            parts.append(
+                _("cost at most %(percent)s%% of the lifetime value")
+                % {"percent": number_format(self.max_cost_to_value_percent, 2)}
+            )
+        if self.min_amount is not None:
+            parts.append(
+                _("amount at least %(value)s %(currency)s")
+                % {"value": money_display(self.min_amount), "currency": currency}
+            )
+        return parts
+
+
+def money_display(value):
+    """An amount as the pages show it: two decimals, grouped (1,234.50 in English)."""
+    return number_format(value, 2, force_grouping=True)
 
 
 class Stage(models.Model):
@@ -336,6 +500,12 @@ class RetentionCampaign(models.Model):
         related_name="+",
     )
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    skipped_by_rules = models.PositiveIntegerField(
+        _("skipped by decision rules"),
+        default=0,
+        editable=False,
+        help_text=_("Customers of the segment a decision rule refused to start the process for."),
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -354,7 +524,19 @@ class ProcessInstanceQuerySet(models.QuerySet):
         return self.filter(closed_at__isnull=False)
 
     def for_list(self):
-        return self.select_related("definition", "stage", "customer", "owner", "ticket")
+        return self.select_related("definition", "stage", "customer", "owner", "ticket").with_hold()
+
+    def with_hold(self):
+        """Annotate `awaiting_start_approval`, so a list asks once, not once per row."""
+        return self.annotate(
+            awaiting_start_approval=models.Exists(
+                Approval.objects.filter(
+                    instance=models.OuterRef("pk"),
+                    action=Approval.Action.START,
+                    decision=Approval.Decision.PENDING,
+                )
+            )
+        )
 
     def past_stage_sla(self, *, now):
         return self.open().filter(stage_due_at__lt=now)
@@ -525,6 +707,19 @@ class ProcessInstance(models.Model):
     @property
     def is_open(self):
         return self.closed_at is None
+
+    @cached_property
+    def awaiting_start_approval(self):
+        """Started despite a decision rule and held until a manager approves: it cannot move.
+
+        Lists annotate it (ProcessInstanceQuerySet.with_hold); a page that has loaded the
+        instance's approvals sets it from them.
+        """
+        if self.pk is None or not self.is_open:
+            return False
+        return self.approvals.filter(
+            action=Approval.Action.START, decision=Approval.Decision.PENDING
+        ).exists()
 
     def stage_sla_breached(self, now=None):
         now = now or timezone.now()
@@ -911,6 +1106,7 @@ class Approval(models.Model):
     class Action(models.TextChoices):
         DISCOUNT = "discount", _("Discount above the threshold")
         WRITE_OFF = "write_off", _("Write off a collection case")
+        START = "start", _("Start despite a decision rule")
 
     class Decision(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -937,7 +1133,10 @@ class Approval(models.Model):
         settings.AUTH_USER_MODEL,
         verbose_name=_("requested by"),
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
+        help_text=_("Empty when a scheduled job started the process a decision rule held."),
     )
     requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
     decision = models.CharField(
@@ -981,9 +1180,15 @@ class Approval(models.Model):
             # Four eyes: nobody decides their own request.
             models.CheckConstraint(
                 condition=models.Q(decided_by__isnull=True)
+                | models.Q(requested_by__isnull=True)
                 | ~models.Q(decided_by=models.F("requested_by")),
                 name="approval_not_self_decided",
                 violation_error_message=_("Nobody can decide their own request."),
+            ),
+            # Only a job's start held by a decision rule comes from nobody in particular.
+            models.CheckConstraint(
+                condition=models.Q(requested_by__isnull=False) | models.Q(action="start"),
+                name="approval_has_requester",
             ),
         ]
         indexes = [

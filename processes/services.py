@@ -1,5 +1,6 @@
-"""Writes that span the process models: opening and moving instances, cost accrual, tickets,
-tasks, the SLA and stall watch, approvals, collections and retention campaigns."""
+"""Writes that span the process models: opening and moving instances (under the definitions'
+decision rules), cost accrual, tickets, tasks, the SLA and stall watch, approvals, collections
+and retention campaigns."""
 
 import logging
 from datetime import timedelta
@@ -10,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ from relationships.models import Contract, Interaction, Invoice
 from .models import (
     Approval,
     CollectionCase,
+    DecisionRule,
     Notification,
     ProcessDefinition,
     ProcessInstance,
@@ -35,9 +37,57 @@ from .models import (
     WorkLog,
     stage_deadline,
 )
+from .selectors import Breach, RuleBook
 
 logger = logging.getLogger(__name__)
 CENT = Decimal("0.01")
+
+
+# --- Decision rules -------------------------------------------------------------------------
+
+
+class DecisionRuleRefusal(ValidationError):
+    """Starting the process breaks a decision rule that refuses it; the messages say which and
+    why. A ValidationError, so forms show it above their fields like any other refusal."""
+
+    def __init__(self, breaches):
+        super().__init__([breach.message for breach in breaches], code="decision_rule")
+        self.breaches = breaches
+
+
+def decision_rules_check(
+    *, definition: ProcessDefinition, customer: Customer, amount=None, currency=""
+) -> list[Breach]:
+    """The active rules of `definition` that starting it for `customer` would break, each with
+    its reasons; empty when the start may go ahead."""
+    return RuleBook(definition).breaches(customer=customer, amount=amount, currency=currency)
+
+
+def _rule_save(rule: DecisionRule) -> DecisionRule:
+    rule.full_clean()
+    try:
+        with transaction.atomic():
+            rule.save()
+    except IntegrityError as error:  # A parallel save of the same name: the constraint holds.
+        raise ValidationError({"name": _("Another rule of this process has this name.")}) from error
+    return rule
+
+
+def decision_rule_create(*, definition: ProcessDefinition, data: dict, by) -> DecisionRule:
+    return _rule_save(DecisionRule(definition=definition, created_by=by, **data))
+
+
+def decision_rule_update(*, rule: DecisionRule, data: dict) -> DecisionRule:
+    for name, value in data.items():
+        setattr(rule, name, value)
+    return _rule_save(rule)
+
+
+def decision_rule_set_active(*, rule: DecisionRule, active: bool) -> DecisionRule:
+    rule.active = active
+    rule.full_clean()
+    rule.save(update_fields=["active", "updated_at"])
+    return rule
 
 
 # --- The engine -----------------------------------------------------------------------------
@@ -65,8 +115,15 @@ def instance_open(
     expected_close_on=None,
     campaign=None,
     at=None,
+    rule_book: RuleBook | None = None,
 ) -> ProcessInstance:
-    """A new instance of `definition` for `customer`, in the definition's first working stage."""
+    """A new instance of `definition` for `customer`, in the definition's first working stage.
+
+    The definition's active decision rules decide first: a broken rule that refuses raises
+    DecisionRuleRefusal (nothing is saved); broken rules that ask a manager open the instance
+    held, with a pending START approval listing why. `by` is None when a job opens it;
+    `rule_book` lets a job that opens many read the rules once.
+    """
     if not definition.active:
         raise ValidationError({"definition": _("This process is no longer active.")})
     first = definition.first_stage()
@@ -87,8 +144,22 @@ def instance_open(
     )
     _enter_stage(instance, first, at=at)
     instance.full_clean()
+    book = rule_book if rule_book is not None else RuleBook(definition)
+    breaches = book.breaches(customer=customer, amount=instance.amount, currency=instance.currency)
+    if any(breach.refuses for breach in breaches):
+        raise DecisionRuleRefusal(breaches)  # every broken rule, so one fix-up round is enough
     instance.save()
     StageTransition.objects.create(instance=instance, from_stage=None, to_stage=first, at=at, by=by)
+    if breaches:
+        _request_approval(
+            instance=instance,
+            action=Approval.Action.START,
+            reason="\n".join(breach.message for breach in breaches),
+            by=by,
+        )
+        instance.awaiting_start_approval = True
+    else:
+        instance.awaiting_start_approval = False
     return instance
 
 
@@ -98,10 +169,16 @@ def move_error(instance: ProcessInstance, to_stage: Stage, reason: str):
     - a closed instance stays closed (no reopening; open a new instance instead);
     - an open instance may move to any other stage of its own definition, forwards or back;
     - entering a terminal stage closes the instance and needs a reason;
-    - a collections case is written off only through an approved request.
+    - a collections case is written off only through an approved request;
+    - an instance started despite a decision rule waits for a manager's approval first.
     """
     if not instance.is_open:
         return _("This process is closed; a closed process cannot be reopened.")
+    if instance.awaiting_start_approval:
+        return _(
+            "This process waits for a manager's approval to start despite a decision rule; "
+            "it cannot move until then."
+        )
     if to_stage.definition_id != instance.definition_id:
         return _("That stage belongs to another process.")
     if to_stage.pk == instance.stage_id:
@@ -119,7 +196,8 @@ def instance_move(
 ) -> ProcessInstance:
     """Move an instance to another stage, logging the move; a terminal stage closes it.
 
-    `approval`: the approved request that authorises a gated move (writing off a case).
+    `approval`: the decided request that authorises a gated move (an approved write-off, or
+    a refused start closing a collection case without a cancelled stage).
     """
     # Two people moving the same card at once: the second one sees the first one's move.
     locked = (
@@ -134,8 +212,11 @@ def instance_move(
         and not (
             approval is not None
             and approval.instance_id == locked.pk
-            and approval.action == Approval.Action.WRITE_OFF
-            and approval.decision == Approval.Decision.APPROVED
+            and (approval.action, approval.decision)
+            in (
+                (Approval.Action.WRITE_OFF, Approval.Decision.APPROVED),
+                (Approval.Action.START, Approval.Decision.REJECTED),
+            )
         )
     ):
         raise ValidationError(
@@ -496,6 +577,8 @@ def processes_watch(*, now=None) -> int:
 
 
 def _request_approval(*, instance, action, value=None, reason="", by) -> Approval:
+    """A pending request for the managers (notified, except the requester). `by` is None for a
+    scheduled job's request."""
     approval = Approval(
         instance=instance,
         action=action,
@@ -509,19 +592,25 @@ def _request_approval(*, instance, action, value=None, reason="", by) -> Approva
             approval.save()
     except IntegrityError as error:
         raise ValidationError(_("This is already waiting for a manager's decision.")) from error
+    if by is not None:
+        message = _("%(who)s asks for approval: %(what)s on “%(title)s”.") % {
+            "who": by.get_username(),
+            "what": approval.get_action_display(),
+            "title": instance.title,
+        }
+    else:
+        message = _("A scheduled job asks for approval: %(what)s on “%(title)s”.") % {
+            "what": approval.get_action_display(),
+            "title": instance.title,
+        }
     for boss in managers():
-        if boss.pk != by.pk:
+        if by is None or boss.pk != by.pk:
             notification_send(
                 recipient=boss,
                 kind=Notification.Kind.APPROVAL_REQUESTED,
                 instance=instance,
                 occurrence=f"approval:{approval.pk}",
-                message=_("%(who)s asks for approval: %(what)s on “%(title)s”.")
-                % {
-                    "who": by.get_username(),
-                    "what": approval.get_action_display(),
-                    "title": instance.title,
-                },
+                message=message,
             )
     _touch(instance)
     return approval
@@ -583,8 +672,12 @@ def _decide(*, approval: Approval, by, decision, comment):
 
 
 def _tell_requester(approval: Approval):
+    """The requester hears the decision; a job's request is told to the instance's owner."""
+    recipient = approval.requested_by or approval.instance.owner
+    if recipient is None:
+        return
     notification_send(
-        recipient=approval.requested_by,
+        recipient=recipient,
         kind=Notification.Kind.APPROVAL_DECIDED,
         instance=approval.instance,
         occurrence=f"approval:{approval.pk}",
@@ -618,6 +711,11 @@ def approval_approve(*, approval: Approval, by, comment="") -> Approval:
         instance_move(
             instance=instance, to_stage=lost, by=by, reason=approval.reason, approval=approval
         )
+    elif approval.action == Approval.Action.START:
+        # The hold lifts with the decision; a held collection case sends its first e-mail now.
+        if instance.definition.kind == ProcessDefinition.Kind.COLLECTIONS and instance.stage.code:
+            _collection_email(instance=instance, stage=instance.stage, by=by)
+        _touch(instance)
     _tell_requester(approval)
     return approval
 
@@ -629,8 +727,23 @@ def approval_reject(*, approval: Approval, by, comment) -> Approval:
     approval = _decide(
         approval=approval, by=by, decision=Approval.Decision.REJECTED, comment=comment
     )
+    if approval.action == Approval.Action.START:
+        _close_refused_start(approval=approval, by=by)
     _tell_requester(approval)
     return approval
+
+
+def _close_refused_start(*, approval: Approval, by):
+    """A start the manager refused closes the instance, into the definition's cancelled stage
+    (else its lost stage), with the manager's comment as the reason."""
+    instance = approval.instance
+    stages = {stage.outcome: stage for stage in instance.definition.stages.exclude(outcome="")}
+    terminal = stages.get(Stage.Outcome.CANCELLED) or stages.get(Stage.Outcome.LOST)
+    if terminal is None:
+        raise ValidationError(_("This process has no cancelled or lost stage to close it in."))
+    instance_move(
+        instance=instance, to_stage=terminal, by=by, reason=approval.comment, approval=approval
+    )
 
 
 # --- Collections ----------------------------------------------------------------------------
@@ -680,9 +793,18 @@ def _collections_definition():
 
 @transaction.atomic
 def collection_case_open(
-    *, invoice: Invoice, by=None, definition: ProcessDefinition | None = None, owner=None
+    *,
+    invoice: Invoice,
+    by=None,
+    definition: ProcessDefinition | None = None,
+    owner=None,
+    rule_book: RuleBook | None = None,
 ) -> CollectionCase:
-    """Open the collection case of an overdue invoice: once per invoice, ever."""
+    """Open the collection case of an overdue invoice: once per invoice, ever.
+
+    Decision rules apply (DecisionRuleRefusal when one refuses); a case held for a manager's
+    approval sends its first e-mail only once approved.
+    """
     invoice = Invoice.objects.select_for_update().select_related("customer").get(pk=invoice.pk)
     if CollectionCase.objects.filter(invoice=invoice).exists():
         raise ValidationError(_("This invoice already has a collection case."))
@@ -699,17 +821,22 @@ def collection_case_open(
         owner=owner if owner is not None else by,
         amount=invoice.balance,
         currency=invoice.currency,
+        rule_book=rule_book,
     )
     case = CollectionCase(instance=instance, invoice=invoice, balance_at_open=invoice.balance)
     case.full_clean()
     case.save()
-    if instance.stage.code:
+    if instance.stage.code and not instance.awaiting_start_approval:
         _collection_email(instance=instance, stage=instance.stage, by=by)
     return case
 
 
 def collection_cases_open_overdue(*, today) -> list[CollectionCase]:
-    """The scheduled job: a case for each invoice overdue by more than the grace period."""
+    """The scheduled job: a case for each invoice overdue by more than the grace period.
+
+    An invoice a decision rule refuses gets no case (logged; the next run asks again, so a
+    rule changed in the meantime applies); a held case waits for a manager's approval.
+    """
     definition = _collections_definition()
     if definition is None:
         return []
@@ -720,9 +847,16 @@ def collection_cases_open_overdue(*, today) -> list[CollectionCase]:
         .order_by("due_date", "pk")
     )
     opened = []
+    book = RuleBook(definition)
     for invoice in invoices.iterator():
         try:
-            opened.append(collection_case_open(invoice=invoice, definition=definition))
+            opened.append(
+                collection_case_open(invoice=invoice, definition=definition, rule_book=book)
+            )
+        except DecisionRuleRefusal as refusal:
+            logger.info(
+                "No collection case for invoice %s: %s", invoice.number, " ".join(refusal.messages)
+            )
         except (ValidationError, IntegrityError):
             continue  # Opened by hand or by a parallel run a moment ago: once is enough.
     return opened
@@ -731,10 +865,23 @@ def collection_cases_open_overdue(*, today) -> list[CollectionCase]:
 def collection_cases_settle_paid() -> int:
     """Open cases whose invoice has been paid move to the definition's won (settled) stage."""
     settled = 0
-    cases = CollectionCase.objects.filter(
-        instance__closed_at__isnull=True,
-        invoice__paid_amount__gte=F("invoice__amount"),
-    ).select_related("instance__definition")
+    cases = (
+        CollectionCase.objects.filter(
+            instance__closed_at__isnull=True,
+            invoice__paid_amount__gte=F("invoice__amount"),
+        )
+        # A case held for a manager's approval cannot move; the decision comes first.
+        .exclude(
+            Exists(
+                Approval.objects.filter(
+                    instance=OuterRef("instance"),
+                    action=Approval.Action.START,
+                    decision=Approval.Decision.PENDING,
+                )
+            )
+        )
+        .select_related("instance__definition")
+    )
     for case in cases:
         won = case.instance.definition.stages.filter(outcome=Stage.Outcome.WON).first()
         if won is None:
@@ -761,7 +908,11 @@ def retention_candidates(*, segment, ending_within_days=None, today=None):
 def retention_campaign_start(
     *, name, definition: ProcessDefinition, segment, by, ending_within_days=None
 ) -> RetentionCampaign:
-    """Start one retention instance for each (still current) customer of the segment."""
+    """Start one retention instance for each (still current) customer of the segment.
+
+    Customers a decision rule refuses are skipped (counted in `skipped_by_rules`); those a rule
+    holds get an instance that waits for a manager's approval.
+    """
     if definition.kind != ProcessDefinition.Kind.RETENTION:
         raise ValidationError({"definition": _("Choose a retention process.")})
     campaign = RetentionCampaign(
@@ -776,13 +927,20 @@ def retention_campaign_start(
     customers = retention_candidates(
         segment=segment, ending_within_days=ending_within_days
     ).select_related("owner")
+    book = RuleBook(definition)
     for customer in customers:
-        instance_open(
-            definition=definition,
-            customer=customer,
-            title=name,
-            by=by,
-            owner=customer.owner or by,
-            campaign=campaign,
-        )
+        try:
+            instance_open(
+                definition=definition,
+                customer=customer,
+                title=name,
+                by=by,
+                owner=customer.owner or by,
+                campaign=campaign,
+                rule_book=book,
+            )
+        except DecisionRuleRefusal:
+            campaign.skipped_by_rules += 1
+    if campaign.skipped_by_rules:
+        campaign.save(update_fields=["skipped_by_rules"])
     return campaign

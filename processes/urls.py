@@ -46,6 +46,20 @@ urlpatterns = [
         views.collection_write_off_request,
         name="collection_write_off_request",
     ),
+    # Decision rules
+    path("processes/rules/", views.decision_rule_list, name="decision_rule_list"),
+    path("processes/<int:pk>/rules/new/", views.decision_rule_create, name="decision_rule_create"),
+    path("processes/rules/<int:pk>/edit/", views.decision_rule_edit, name="decision_rule_edit"),
+    path(
+        "processes/rules/<int:pk>/activate/",
+        views.decision_rule_activate,
+        name="decision_rule_activate",
+    ),
+    path(
+        "processes/rules/<int:pk>/deactivate/",
+        views.decision_rule_deactivate,
+        name="decision_rule_deactivate",
+    ),
     # Retention
     path("processes/campaigns/", views.campaign_list, name="campaign_list"),
     path("processes/campaigns/new/", views.campaign_create, name="campaign_create"),

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Prefetch, Q, Sum
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,10 +24,11 @@ from customers.view_helpers import (
 from relationships.access import get_invoice_for_user
 from relationships.models import Invoice
 
-from . import services
+from . import selectors, services
 from .access import (
     can_work,
     get_approval_for_user,
+    get_decision_rule_for_user,
     get_definition_for_user,
     get_instance_for_user,
     get_notification_for_user,
@@ -37,6 +38,7 @@ from .access import (
 from .filters import InstanceFilter, TaskFilter, TicketFilter
 from .forms import (
     DecisionForm,
+    DecisionRuleForm,
     DiscountForm,
     InstanceEditForm,
     InstanceForm,
@@ -50,6 +52,7 @@ from .forms import (
 from .models import (
     Approval,
     CollectionCase,
+    DecisionRule,
     Notification,
     ProcessDefinition,
     ProcessInstance,
@@ -106,6 +109,7 @@ def board(request, pk):
         for card in ProcessInstance.objects.open()
         .filter(definition=definition, stage=stage)
         .select_related("customer", "owner", "stage")
+        .with_hold()
         .order_by("-last_activity_at", "-id")[:BOARD_CARDS_PER_STAGE]
     ]
     totals = {}
@@ -125,7 +129,12 @@ def board(request, pk):
     columns = {stage.pk: [] for stage in working}
     for card in cards:
         card.late = card.stage_sla_breached(now)
-        card.move_form = MoveForm(instance=card, stages=stages) if may_move else None
+        # A card held for a manager's approval cannot move: it shows why instead of the form.
+        card.move_form = (
+            MoveForm(instance=card, stages=stages)
+            if may_move and not card.awaiting_start_approval
+            else None
+        )
         columns.setdefault(card.stage_id, []).append(card)
     return render(
         request,
@@ -169,6 +178,11 @@ def instance_list(request):
 def _detail_page(request, instance, *, status=200, **forms):
     may_work = can_work(request.user, instance.definition.kind)
     now = timezone.now()
+    approvals = list(instance.approvals.select_related("requested_by", "decided_by"))
+    # Read off the approvals the page shows anyway, rather than asked of the database again.
+    instance.awaiting_start_approval = instance.is_open and any(
+        approval.action == Approval.Action.START and approval.is_pending for approval in approvals
+    )
     context = {
         "instance": instance,
         "customer": instance.customer,
@@ -181,7 +195,11 @@ def _detail_page(request, instance, *, status=200, **forms):
         ),
         "work": list(instance.work.select_related("user")[:50]),
         "tasks": list(instance.tasks.select_related("assignee", "done_by").order_by("done_at")),
-        "approvals": list(instance.approvals.select_related("requested_by", "decided_by")),
+        "approvals": approvals,
+        "hold": next(
+            (a for a in approvals if a.action == Approval.Action.START and a.is_pending), None
+        ),
+        "value": selectors.cost_against_value(instance),
         "ticket": None,
         "case": None,
     }
@@ -200,7 +218,8 @@ def _detail_page(request, instance, *, status=200, **forms):
             CollectionCase.objects.filter(pk=instance.pk).select_related("invoice").first()
         )
     if may_work and instance.is_open:
-        context["move_form"] = forms.get("move_form") or MoveForm(instance=instance)
+        if "move_form" in forms or not instance.awaiting_start_approval:
+            context["move_form"] = forms.get("move_form") or MoveForm(instance=instance)
         context["work_form"] = forms.get("work_form") or WorkLogForm()
         if instance.definition.kind == Kind.SALES:
             context["discount_form"] = forms.get("discount_form") or DiscountForm(
@@ -232,9 +251,20 @@ def instance_create(request, pk):
         except ValidationError as error:
             _apply_errors(form, error)
         else:
-            messages.success(request, _("Process opened."))
+            _opened_message(request, instance, _("Process opened."))
             return redirect(instance)
     return _form_page(request, form, customer=customer, title=_("Open a process"), submit=_("Open"))
+
+
+def _opened_message(request, instance, opened):
+    if instance.awaiting_start_approval:
+        messages.warning(
+            request,
+            _("%(opened)s A decision rule holds it until a manager approves the start.")
+            % {"opened": opened},
+        )
+    else:
+        messages.success(request, opened)
 
 
 @role_required(*roles.VIEW_PROCESSES)
@@ -361,7 +391,7 @@ def ticket_create(request, pk):
         except ValidationError as error:
             _apply_errors(form, error)
         else:
-            messages.success(request, _("Ticket opened."))
+            _opened_message(request, ticket.instance, _("Ticket opened."))
             return redirect(ticket.instance)
     return _form_page(
         request, form, customer=customer, title=_("New ticket"), submit=_("Open ticket")
@@ -580,7 +610,7 @@ def collection_case_open(request, pk):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(invoice)
-    messages.success(request, _("Collection case opened."))
+    _opened_message(request, case.instance, _("Collection case opened."))
     return redirect(case.instance)
 
 
@@ -631,10 +661,25 @@ def campaign_create(request):
         except ValidationError as error:
             _apply_errors(form, error)
         else:
-            messages.success(
-                request,
-                _("Campaign started for %(n)s customers.") % {"n": campaign.instances.count()},
+            counts = campaign.instances.aggregate(
+                n=Count("id", distinct=True),
+                held=Count(
+                    "id",
+                    distinct=True,
+                    filter=Q(
+                        approvals__action=Approval.Action.START,
+                        approvals__decision=Approval.Decision.PENDING,
+                    ),
+                ),
             )
+            text = _("Campaign started for %(n)s customers.") % counts
+            if counts["held"]:
+                text += " " + _("%(held)s of them wait for a manager's approval.") % counts
+            if campaign.skipped_by_rules:
+                text += " " + _("Decision rules skipped %(skipped)s customers.") % {
+                    "skipped": campaign.skipped_by_rules
+                }
+            messages.success(request, text)
             return redirect("processes:campaign_list")
     return _form_page(
         request,
@@ -643,3 +688,94 @@ def campaign_create(request):
         submit=_("Start campaign"),
         cancel_url=reverse("processes:campaign_list"),
     )
+
+
+# --- Decision rules -------------------------------------------------------------------------
+
+
+def _rules_url(definition_id=None):
+    url = reverse("processes:decision_rule_list")
+    return f"{url}#definition-{definition_id}" if definition_id else url
+
+
+@role_required(*roles.MANAGE_DEFINITIONS)
+def decision_rule_list(request):
+    """Every definition with its rules: what starting each process is subject to."""
+    definitions = ProcessDefinition.objects.prefetch_related(
+        Prefetch(
+            "decision_rules",
+            queryset=DecisionRule.objects.select_related("created_by").order_by(
+                "-active", "name", "id"
+            ),
+        )
+    ).order_by("-active", "kind", "name")
+    return render(request, "processes/decision_rule_list.html", {"definitions": definitions})
+
+
+@role_required(*roles.MANAGE_DEFINITIONS)
+def decision_rule_create(request, pk):
+    definition = get_definition_for_user(request, pk)
+    form = DecisionRuleForm(request.POST or None, definition=definition)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.decision_rule_create(
+                definition=definition, data=form.cleaned_data, by=request.user
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Decision rule saved."))
+            return redirect(_rules_url(definition.pk))
+    return _form_page(
+        request,
+        form,
+        title=_("New decision rule for %(process)s") % {"process": definition.name},
+        submit=_("Save rule"),
+        cancel_url=_rules_url(definition.pk),
+    )
+
+
+@role_required(*roles.MANAGE_DEFINITIONS)
+def decision_rule_edit(request, pk):
+    rule = get_decision_rule_for_user(request, pk)
+    form = DecisionRuleForm(request.POST or None, instance=rule, definition=rule.definition)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            services.decision_rule_update(rule=rule, data=data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Decision rule saved."))
+            return redirect(_rules_url(rule.definition_id))
+    return _form_page(
+        request,
+        form,
+        title=_("Edit rule “%(name)s” of %(process)s")
+        % {"name": rule.name, "process": rule.definition.name},
+        submit=_("Save rule"),
+        cancel_url=_rules_url(rule.definition_id),
+    )
+
+
+def _set_rule_active(request, pk, *, active):
+    rule = get_decision_rule_for_user(request, pk)
+    services.decision_rule_set_active(rule=rule, active=active)
+    messages.success(
+        request,
+        (_("Rule “%(name)s” is active.") if active else _("Rule “%(name)s” is switched off."))
+        % {"name": rule.name},
+    )
+    return _back(request, _rules_url(rule.definition_id))
+
+
+@require_POST
+@role_required(*roles.MANAGE_DEFINITIONS)
+def decision_rule_activate(request, pk):
+    return _set_rule_active(request, pk, active=True)
+
+
+@require_POST
+@role_required(*roles.MANAGE_DEFINITIONS)
+def decision_rule_deactivate(request, pk):
+    return _set_rule_active(request, pk, active=False)

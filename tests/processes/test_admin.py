@@ -20,6 +20,7 @@ MODELS = [
     "approval",
     "retentioncampaign",
     "kpitarget",
+    "decisionrule",
 ]
 
 

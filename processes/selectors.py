@@ -1,0 +1,254 @@
+"""Reads that weigh a process's cost against the customer's value, and the decision rules that
+act on it. The customer's grade and lifetime value are written onto the customer by analytics'
+scoring job, so nothing here imports analytics; currencies convert through relationships.money,
+whose rates analytics registers."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Avg
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from relationships import money
+
+from .models import DecisionRule, ProcessDefinition, money_display
+
+CENT = Decimal("0.01")
+# The window whose closed instances set the expected cost of a new one.
+EXPECTED_COST_DAYS = 365
+
+
+def expected_cost(definition: ProcessDefinition, *, now=None) -> Decimal:
+    """What a new instance of `definition` is expected to cost, in the definition's currency:
+    the average accrued cost of its instances closed in the last year, else the fixed cost of
+    its first working stage (all a new instance is sure to cost)."""
+    since = (now or timezone.now()) - timedelta(days=EXPECTED_COST_DAYS)
+    average = definition.instances.filter(closed_at__gte=since).aggregate(
+        average=Avg("accrued_cost")
+    )["average"]
+    if average is not None:
+        return Decimal(average).quantize(CENT, rounding=ROUND_HALF_UP)
+    first = definition.first_stage()
+    return first.fixed_cost if first is not None else money.ZERO
+
+
+def not_scored_reason():
+    return _("the customer has not been scored yet")
+
+
+def no_rate_reason(from_currency, to_currency):
+    return _("no exchange rate links %(from)s and %(to)s") % {
+        "from": from_currency or "?",
+        "to": to_currency or "?",
+    }
+
+
+@dataclass(frozen=True)
+class CostToValue:
+    """A cost (in `currency`) against the customer's lifetime value.
+
+    `percent` is the cost as a percentage of the lifetime value, or None with `problem` saying
+    why it cannot be computed (not scored, no value, no exchange rate).
+    """
+
+    cost: Decimal
+    currency: str
+    percent: Decimal | None
+    problem: str = ""
+
+
+def cost_to_value(*, cost, currency, customer) -> CostToValue:
+    if customer.scored_at is None:
+        return CostToValue(cost, currency, None, not_scored_reason())
+    if customer.ltv is None or customer.ltv <= 0:
+        return CostToValue(
+            cost,
+            currency,
+            None,
+            _(
+                "the customer's lifetime value is %(value)s %(currency)s, so the cost cannot be "
+                "weighed against it"
+            )
+            % {"value": money_display(customer.ltv or 0), "currency": customer.ltv_currency},
+        )
+    converted = money.convert(cost, currency, customer.ltv_currency)
+    if converted is None:
+        return CostToValue(cost, currency, None, no_rate_reason(currency, customer.ltv_currency))
+    percent = (converted * 100 / customer.ltv).quantize(CENT, rounding=ROUND_HALF_UP)
+    return CostToValue(cost, currency, percent)
+
+
+@dataclass
+class Breach:
+    """An active rule a start breaks, and why (one reason per broken condition)."""
+
+    rule: DecisionRule
+    reasons: list = field(default_factory=list)
+
+    @property
+    def refuses(self):
+        return self.rule.on_break == DecisionRule.OnBreak.REFUSE
+
+    @property
+    def message(self):
+        return _("Rule “%(name)s”: %(reasons)s.") % {
+            "name": self.rule.name,
+            "reasons": "; ".join(self.reasons),
+        }
+
+    def __str__(self):
+        return self.message
+
+
+class RuleBook:
+    """The active decision rules of a definition, read once.
+
+    A job that starts a definition for many customers (a retention campaign, the collections
+    run) keeps one book: the rules and the expected cost are queried once, not per customer.
+    """
+
+    def __init__(self, definition: ProcessDefinition):
+        self.definition = definition
+        self.rules = list(
+            DecisionRule.objects.filter(definition=definition, active=True).order_by("name", "pk")
+        )
+        for rule in self.rules:
+            rule.definition = definition
+        self._expected_cost = None
+
+    def expected_cost(self):
+        if self._expected_cost is None:
+            self._expected_cost = expected_cost(self.definition)
+        return self._expected_cost
+
+    def breaches(self, *, customer, amount=None, currency="", cost=None) -> list[Breach]:
+        """The active rules that starting `definition` for `customer` would break.
+
+        `amount`/`currency`: the new instance's amount; `cost`: the cost to weigh against the
+        customer's value (in the definition's currency), by default the expected cost.
+        """
+        found = []
+        ratio = None
+        for rule in self.rules:
+            reasons = []
+            if rule.min_grade:
+                reasons += self._grade(rule, customer)
+            if rule.min_ltv is not None:
+                reasons += self._ltv(rule, customer)
+            if rule.max_cost_to_value_percent is not None:
+                if ratio is None:
+                    ratio = cost_to_value(
+                        cost=self.expected_cost() if cost is None else cost,
+                        currency=self.definition.currency,
+                        customer=customer,
+                    )
+                reasons += self._ratio(rule, ratio)
+            if rule.min_amount is not None:
+                reasons += self._amount(rule, amount, currency)
+            if reasons:
+                # "Not scored yet" once, however many of the rule's conditions it defeats.
+                found.append(Breach(rule=rule, reasons=list(dict.fromkeys(reasons))))
+        return found
+
+    # Each condition: [] when it holds, else the reason it does not (a condition that cannot
+    # be evaluated counts as broken, and the reason says why).
+
+    def _grade(self, rule, customer):
+        if customer.scored_at is None:
+            return [not_scored_reason()]
+        if not customer.grade:
+            return [_("the customer has no grade")]
+        if rule.grade_passes(customer.grade):
+            return []
+        return [
+            _("the customer is graded %(grade)s, the rule asks for %(minimum)s or better")
+            % {"grade": customer.grade, "minimum": rule.min_grade}
+        ]
+
+    def _ltv(self, rule, customer):
+        if customer.scored_at is None:
+            return [not_scored_reason()]
+        minimum = money.convert(rule.min_ltv, self.definition.currency, customer.ltv_currency)
+        if minimum is None:
+            return [no_rate_reason(self.definition.currency, customer.ltv_currency)]
+        if customer.ltv >= minimum:
+            return []
+        return [
+            _(
+                "the customer's lifetime value is %(value)s %(currency)s, the rule asks for at "
+                "least %(minimum)s %(minimum_currency)s"
+            )
+            % {
+                "value": money_display(customer.ltv),
+                "currency": customer.ltv_currency,
+                "minimum": money_display(rule.min_ltv),
+                "minimum_currency": self.definition.currency,
+            }
+        ]
+
+    def _ratio(self, rule, ratio: CostToValue):
+        if ratio.percent is None:
+            return [ratio.problem]
+        if ratio.percent <= rule.max_cost_to_value_percent:
+            return []
+        return [
+            _(
+                "the cost of %(cost)s %(currency)s is %(percent)s%% of the customer's lifetime "
+                "value, the rule allows at most %(maximum)s%%"
+            )
+            % {
+                "cost": money_display(ratio.cost),
+                "currency": ratio.currency,
+                "percent": money_display(ratio.percent),
+                "maximum": money_display(rule.max_cost_to_value_percent),
+            }
+        ]
+
+    def _amount(self, rule, amount, currency):
+        if amount is None:
+            return [_("the process has no amount")]
+        currency = (currency or self.definition.currency).upper()
+        converted = money.convert(Decimal(amount), currency, self.definition.currency)
+        if converted is None:
+            return [no_rate_reason(currency, self.definition.currency)]
+        if converted >= rule.min_amount:
+            return []
+        return [
+            _(
+                "the amount is %(amount)s %(currency)s, the rule asks for at least %(minimum)s "
+                "%(minimum_currency)s"
+            )
+            % {
+                "amount": money_display(Decimal(amount)),
+                "currency": currency,
+                "minimum": money_display(rule.min_amount),
+                "minimum_currency": self.definition.currency,
+            }
+        ]
+
+
+def cost_against_value(instance) -> dict:
+    """The instance page's "Cost against value" panel: the cost so far against the customer's
+    value, and the active rule limits it exceeds."""
+    ratio = cost_to_value(
+        cost=instance.accrued_cost,
+        currency=instance.definition.currency,
+        customer=instance.customer,
+    )
+    limits = list(
+        DecisionRule.objects.filter(
+            definition_id=instance.definition_id,
+            active=True,
+            max_cost_to_value_percent__isnull=False,
+        )
+        .order_by("max_cost_to_value_percent", "name")
+        .values_list("name", "max_cost_to_value_percent")
+    )
+    exceeded = (
+        [(name, limit) for name, limit in limits if ratio.percent > limit]
+        if ratio.percent is not None
+        else []
+    )
+    return {"ratio": ratio, "limits": limits, "exceeded": exceeded}
