@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import CustomerScore, ScoringParameters, ScoringRun
+from .models import CustomerScore, ReportView, ScoringParameters, ScoringRun
 
 
 @admin.register(ScoringParameters)
@@ -60,6 +60,20 @@ class ScoringRunAdmin(admin.ModelAdmin):
         "finished_at",
     ]
     list_filter = ["status"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReportView)
+class ReportViewAdmin(admin.ModelAdmin):
+    list_display = ["viewed_at", "user", "report"]
+    list_filter = ["report"]
+    list_select_related = ["user"]
+    date_hierarchy = "viewed_at"
 
     def has_add_permission(self, request):
         return False

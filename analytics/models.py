@@ -328,3 +328,30 @@ class ScoringRun(models.Model):
     @property
     def progress_percent(self):
         return round(100 * self.scored / self.total) if self.total else 100
+
+
+class ReportView(models.Model):
+    """One opening of a manager report; the usage report counts them per user and period."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # report_view_user_idx starts with it
+    )
+    report = models.CharField(_("report"), max_length=50)
+    viewed_at = models.DateTimeField(_("viewed at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-viewed_at", "-id"]
+        verbose_name = _("report view")
+        verbose_name_plural = _("report views")
+        indexes = [
+            # Usage report: views per period, and per user and period.
+            models.Index(fields=["viewed_at"], name="report_view_time_idx"),
+            models.Index(fields=["user", "viewed_at"], name="report_view_user_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.report} · {self.viewed_at:%Y-%m-%d %H:%M}"

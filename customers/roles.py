@@ -93,3 +93,5 @@ MANAGE_DEFINITIONS = (MANAGER,)
 
 # Customer value (analytics app): everyone reads how it is computed, managers change it.
 MANAGE_SCORING = (MANAGER,)
+# Manager reports and dashboards (analytics app).
+VIEW_REPORTS = (MANAGER,)
