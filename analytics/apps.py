@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class AnalyticsConfig(AppConfig):
     name = "analytics"
     verbose_name = _("Analytics")
+
+    def ready(self):
+        from relationships import money
+
+        from . import customer_page, signals  # noqa: F401  (register the header and receivers)
+        from .selectors import current_rates
+
+        money.register_rates_provider(current_rates)

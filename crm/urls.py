@@ -15,6 +15,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("", include("relationships.urls")),
     path("", include("processes.urls")),
+    path("", include("analytics.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -1,5 +1,7 @@
 import django_filters
 from django import forms
+from django.db.models import F
+from django.db.models.expressions import OrderBy
 from django.utils.translation import gettext_lazy as _
 
 from .forms import staff_users
@@ -28,7 +30,40 @@ class StyledFilterSet(django_filters.FilterSet):
         # A stable tie-breaker, in the direction of the sort so one index serves both columns,
         # so pages never repeat or skip rows.
         order = list(qs.query.order_by or qs.model._meta.ordering)
-        return qs.order_by(*order, "-id" if str(order[0]).startswith("-") else "id")
+        first = order[0]
+        descending = first.descending if isinstance(first, OrderBy) else str(first).startswith("-")
+        return qs.order_by(*order, "-id" if descending else "id")
+
+
+class CustomerOrderingFilter(django_filters.OrderingFilter):
+    """Sorting in which unscored customers (no grade, no reliability) come last both ways, and
+    customers of one grade are in name order; the customer_grade_* and customer_reliability_*
+    indexes serve exactly these orders."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        order = []
+        for param in value:
+            descending = param.startswith("-")
+            name = param.lstrip("-")
+            if name == "grade":
+                order += [
+                    F("grade").desc(nulls_last=True)
+                    if descending
+                    else F("grade").asc(nulls_last=True),
+                    "-display_name" if descending else "display_name",
+                ]
+            elif name == "reliability":
+                reliability = F("payment_reliability")
+                order.append(
+                    reliability.desc(nulls_last=True)
+                    if descending
+                    else reliability.asc(nulls_last=True)
+                )
+            else:
+                order.append(self.get_ordering_value(param))
+        return qs.order_by(*order)
 
 
 class CustomerFilter(StyledFilterSet):
@@ -44,10 +79,28 @@ class CustomerFilter(StyledFilterSet):
         choices=[("lasting", _("Lasting relationship")), ("casual", _("Casual contact"))],
     )
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Customer.Kind.choices)
-    ordering = django_filters.OrderingFilter(
+    grade = django_filters.ChoiceFilter(
+        label=_("Grade"),
+        choices=[*Customer.Grade.choices, ("none", _("Not graded"))],
+        method="filter_grade",
+    )
+    ltv_min = django_filters.NumberFilter(
+        label=_("LTV at least"), field_name="ltv", lookup_expr="gte", min_value=0
+    )
+    reliability_min = django_filters.NumberFilter(
+        label=_("Reliability at least"),
+        field_name="payment_reliability",
+        lookup_expr="gte",
+        min_value=0,
+        max_value=100,
+    )
+    ordering = CustomerOrderingFilter(
         label=_("Sort by"),
         fields=(
             ("display_name", "name"),
+            ("grade", "grade"),
+            ("ltv", "ltv"),
+            ("payment_reliability", "reliability"),
             ("last_contact_at", "last_contact"),
             ("first_contact_on", "first_contact"),
             ("status", "status"),
@@ -55,6 +108,9 @@ class CustomerFilter(StyledFilterSet):
         ),
         field_labels={
             "name": _("Name"),
+            "grade": _("Grade"),
+            "ltv": _("Lifetime value"),
+            "reliability": _("Payment reliability"),
             "last_contact": _("Last contact"),
             "first_contact": _("First contact"),
             "status": _("Status"),
@@ -65,6 +121,11 @@ class CustomerFilter(StyledFilterSet):
     class Meta:
         model = Customer
         fields = []
+
+    def filter_grade(self, queryset, name, value):
+        if value == "none":
+            return queryset.filter(grade__isnull=True)
+        return queryset.filter(grade=value)
 
     def filter_search(self, queryset, name, value):
         return queryset.search(value)

@@ -90,3 +90,8 @@ WORK_CUSTOM_PROCESSES = ALL_ROLES
 WORK_TASKS = ALL_ROLES
 APPROVE = (MANAGER,)
 MANAGE_DEFINITIONS = (MANAGER,)
+
+# Customer value (analytics app): everyone reads how it is computed, managers change it.
+MANAGE_SCORING = (MANAGER,)
+# Manager reports and dashboards (analytics app).
+VIEW_REPORTS = (MANAGER,)

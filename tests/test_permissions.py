@@ -58,6 +58,9 @@ PAGES = [
     ("relationships:asset_edit", "asset", {"service_agent", "manager", "admin_user"}),
     ("relationships:document_create", "customer", ALL),
     ("relationships:document_download", "document", ALL),
+    # Customer value
+    ("analytics:scoring_method", None, ALL),
+    ("analytics:scoring_parameters_edit", None, {"manager", "admin_user"}),
 ]
 POST_ONLY = [
     ("relationships:start", "customer"),

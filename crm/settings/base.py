@@ -216,6 +216,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "processes.tasks.watch_processes",
         "schedule": crontab(minute="*/15"),
     },
+    "analytics-score-customers": {
+        "task": "analytics.tasks.score_all_customers",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "processes-open-collection-cases": {
         "task": "processes.tasks.open_collection_cases",
         "schedule": crontab(hour=6, minute=0),

@@ -44,6 +44,85 @@ def status_badge(customer):
     return html
 
 
+_GRADE_CLASSES = {
+    "A": "text-bg-success",
+    "B": "text-bg-primary",
+    "C": "text-bg-warning",
+    "D": "text-bg-danger",
+}
+
+
+def _money(amount, currency):
+    return f"{formats.number_format(amount, 0, force_grouping=True)} {currency}"
+
+
+@register.simple_tag
+def grade_badge(customer, large=False):
+    """The customer's value grade as a coloured badge, its meaning in the tooltip."""
+    grade = customer.grade
+    if not grade:
+        return format_html(
+            '<span class="badge text-bg-light border grade-badge{}" title="{}">—</span>',
+            " fs-5" if large else "",
+            _("Not graded: no billing history yet") if customer.scored_at else _("Not scored yet"),
+        )
+    return format_html(
+        '<span class="badge {} grade-badge{}" title="{}">{}</span>',
+        _GRADE_CLASSES.get(grade, "text-bg-secondary"),
+        " fs-5" if large else "",
+        customer.get_grade_display(),
+        grade,
+    )
+
+
+def _reliability(customer):
+    reliability = customer.payment_reliability
+    if reliability is None:
+        return mark_safe('<span class="text-muted">—</span>')
+    colour = (
+        "text-success"
+        if reliability >= 90
+        else "text-warning"
+        if reliability >= 60
+        else "text-danger"
+    )
+    days = customer.avg_days_late
+    return format_html(
+        '<span class="{}" title="{}">{}</span>',
+        colour,
+        _("%(days)s days late on average") % {"days": formats.number_format(days, 1)}
+        if days
+        else _("pays on time"),
+        formats.number_format(reliability, 0),
+    )
+
+
+@register.simple_tag
+def sparkline(values, width=120, height=28):
+    """A tiny inline SVG line of `values` (oldest first): the trend without any JavaScript."""
+    points = [float(v) for v in values if v is not None]
+    if len(points) < 2:
+        return ""
+    low, high = min(points), max(points)
+    span = (high - low) or 1.0
+    step = (width - 4) / (len(points) - 1)
+    coords = " ".join(
+        f"{2 + i * step:.1f},{height - 2 - (v - low) / span * (height - 4):.1f}"
+        for i, v in enumerate(points)
+    )
+    return format_html(
+        '<svg class="sparkline" width="{}" height="{}" viewBox="0 0 {} {}" role="img" '
+        'aria-label="{}"><polyline fill="none" stroke="currentColor" stroke-width="1.5" '
+        'points="{}"/></svg>',
+        width,
+        height,
+        width,
+        height,
+        _("trend"),
+        coords,
+    )
+
+
 def _control(bound_field, *, small):
     """A form control built directly, without Django's per-option widget templates.
 
@@ -124,7 +203,7 @@ def customer_rows(page):
     """
     if not page.object_list:
         return format_html(
-            '<tr><td colspan="7" class="text-muted">{}</td></tr>',
+            '<tr><td colspan="9" class="text-muted">{}</td></tr>',
             _("No customers match these filters."),
         )
     person_icon = format_html(
@@ -135,14 +214,18 @@ def customer_rows(page):
         last = customer.last_contact_at
         rows.append(
             format_html(
-                '<tr><td><a href="{}">{}</a>{}{}</td><td>{}</td><td>{}</td><td>{}</td>'
-                "<td>{}</td><td>{}</td><td>{}</td></tr>",
+                '<tr><td><a href="{}">{}</a>{}{}</td><td>{}</td>'
+                '<td class="text-end text-nowrap">{}</td><td class="text-end">{}</td>'
+                "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 customer.get_absolute_url(),
                 customer.display_name,
                 person_icon if customer.kind == "person" else "",
                 format_html('<div class="small text-muted">{}</div>', customer.tax_id)
                 if customer.tax_id
                 else "",
+                grade_badge(customer),
+                _money(customer.ltv, customer.ltv_currency) if customer.ltv_currency else "—",
+                _reliability(customer),
                 status_badge(customer),
                 format_html_join(
                     " ",

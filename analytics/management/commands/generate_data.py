@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from analytics import datagen
+from analytics import datagen, scoring
 
 
 def _size(text):
@@ -49,8 +49,14 @@ class Command(BaseCommand):
                 "reproduce the same data on another day."
             ),
         )
+        parser.add_argument(
+            "--no-scores",
+            dest="scores",
+            action="store_false",
+            help=gettext_lazy("Do not run the scoring job over every customer afterwards."),
+        )
 
-    def handle(self, *args, customers, seed, batch, today, **options):
+    def handle(self, *args, customers, seed, batch, today, scores, **options):
         if seed < 0:
             raise CommandError(_("The seed must not be negative."))
         if batch < 1:
@@ -65,6 +71,16 @@ class Command(BaseCommand):
         )
         seconds = time.perf_counter() - started
         rows = sum(totals.values())
+        if scores:
+            scoring_started = time.perf_counter()
+            run = scoring.score_all_customers(as_of=today)
+            self.stdout.write(
+                _("Scored %(scored)s customers in %(seconds).1f s.")
+                % {
+                    "scored": f"{run.scored:,}",
+                    "seconds": time.perf_counter() - scoring_started,
+                }
+            )
         for label, count in totals.items():
             self.stdout.write(f"  {label:<34} {count:>12,}")
         self.stdout.write(

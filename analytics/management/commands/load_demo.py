@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from analytics import datagen
+from analytics import datagen, scoring
 from customers import roles
 from customers.models import Customer
 from processes import services as process_services
@@ -61,6 +61,9 @@ class Command(BaseCommand):
             # after generating: a second load_demo adds nothing.
             sent = process_services.processes_watch()
             self.stdout.write(_("Sent %(sent)d notifications.") % {"sent": sent})
+            # Grades and values on every card from the first page view, not the first night.
+            run = scoring.score_all_customers()
+            self.stdout.write(_("Scored %(scored)d customers.") % {"scored": run.scored})
         self._print_logins()
 
     def _user(self, username, *, role=None, superuser=False):

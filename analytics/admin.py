@@ -1,0 +1,82 @@
+from django.contrib import admin
+
+from .models import CustomerScore, ReportView, ScoringParameters, ScoringRun
+
+
+@admin.register(ScoringParameters)
+class ScoringParametersAdmin(admin.ModelAdmin):
+    """Read-only: a change is a new version, made on the “How customer value is computed” page
+    so that every customer is rescored with it."""
+
+    list_display = ["version", "base_currency", "ltv_horizon_months", "created_at", "created_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CustomerScore)
+class CustomerScoreAdmin(admin.ModelAdmin):
+    """Snapshots written by the scoring job; read-only."""
+
+    list_display = [
+        "customer",
+        "computed_at",
+        "grade",
+        "ltv",
+        "currency",
+        "payment_reliability",
+        "overdue_amount",
+        "is_current",
+    ]
+    list_filter = ["grade", "is_current"]
+    list_select_related = ["customer"]
+    search_fields = ["customer__display_name"]
+    raw_id_fields = ["customer"]
+    date_hierarchy = "computed_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ScoringRun)
+class ScoringRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "started_at",
+        "status",
+        "parameters",
+        "total",
+        "scored",
+        "changed",
+        "finished_at",
+    ]
+    list_filter = ["status"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReportView)
+class ReportViewAdmin(admin.ModelAdmin):
+    list_display = ["viewed_at", "user", "report"]
+    list_filter = ["report"]
+    list_select_related = ["user"]
+    date_hierarchy = "viewed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,192 @@
+"""What every manager report shares: the period and filter form, CSV export, charts, and the
+record of reports viewed (the usage report counts it).
+
+A report view is a small function decorated with `@report("slug")`: managers only, every view
+recorded, and `?format=csv` answered by the view with `csv_response`.
+"""
+
+import csv
+from calendar import monthrange
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import wraps
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers import roles
+from customers.forms import staff_users
+from customers.models import Segment
+from customers.roles import role_required
+from processes.models import ProcessDefinition
+
+from .models import ReportView
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole days from `start` to `end`, both included."""
+
+    start: date
+    end: date
+
+    @property
+    def days(self):
+        return (self.end - self.start).days + 1
+
+    def __str__(self):
+        return f"{self.start:%Y-%m-%d} - {self.end:%Y-%m-%d}"
+
+
+def _month_start(day, months_back=0):
+    year, month = day.year, day.month - months_back
+    while month < 1:
+        month += 12
+        year -= 1
+    return date(year, month, 1)
+
+
+def _month_end(first):
+    return first.replace(day=monthrange(first.year, first.month)[1])
+
+
+def period_for(preset, *, today=None, start=None, end=None) -> Period:
+    """The dates of a named period ending today (or of a custom one)."""
+    today = today or timezone.localdate()
+    if preset == "custom" and start and end:
+        return Period(min(start, end), max(start, end))
+    if preset == "last_month":
+        first = _month_start(today, 1)
+        return Period(first, _month_end(first))
+    if preset == "this_quarter":
+        first = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+        return Period(first, today)
+    if preset == "last_quarter":
+        first = _month_start(date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), 3)
+        return Period(first, _month_end(_month_start(first, -2)))
+    if preset == "this_year":
+        return Period(date(today.year, 1, 1), today)
+    if preset == "last_12_months":
+        return Period(_month_start(today, 11), today)
+    if preset == "last_30_days":
+        return Period(today - timedelta(days=29), today)
+    return Period(_month_start(today), today)  # this month
+
+
+PERIOD_CHOICES = [
+    ("this_month", _("This month")),
+    ("last_month", _("Last month")),
+    ("last_30_days", _("Last 30 days")),
+    ("this_quarter", _("This quarter")),
+    ("last_quarter", _("Last quarter")),
+    ("this_year", _("This year")),
+    ("last_12_months", _("Last 12 months")),
+    ("custom", _("Custom dates")),
+]
+
+
+class ReportFilterForm(forms.Form):
+    """Period, owner, segment and process definition; a report keeps the fields it uses:
+    `ReportFilterForm(request.GET, fields=("period", "owner"))`."""
+
+    period = forms.ChoiceField(label=_("Period"), choices=PERIOD_CHOICES, required=False)
+    start = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Owner"), queryset=get_user_model().objects.none(), required=False
+    )
+    segment = forms.ModelChoiceField(
+        label=_("Segment"), queryset=Segment.objects.all(), required=False
+    )
+    definition = forms.ModelChoiceField(
+        label=_("Process"), queryset=ProcessDefinition.objects.all(), required=False
+    )
+
+    def __init__(
+        self,
+        data=None,
+        *,
+        fields=("period", "owner", "segment", "definition"),
+        default_period="this_month",
+        **kwargs,
+    ):
+        super().__init__(data, **kwargs)
+        self.default_period = default_period
+        if "owner" in self.fields:
+            self.fields["owner"].queryset = staff_users()
+        keep = set(fields) | ({"start", "end"} if "period" in fields else set())
+        for name in list(self.fields):
+            if name not in keep:
+                del self.fields[name]
+        for field in self.fields.values():
+            is_select = hasattr(field.widget, "choices")
+            field.widget.attrs["class"] = (
+                "form-select form-select-sm" if is_select else "form-control form-control-sm"
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("period") == "custom" and not (cleaned.get("start") and cleaned.get("end")):
+            self.add_error("start", _("Give both dates for a custom period."))
+        return cleaned
+
+    def value(self, name):
+        """The cleaned value of `name`, or None (also when the form is invalid)."""
+        if not self.is_valid():
+            return None
+        return self.cleaned_data.get(name) or None
+
+    @property
+    def selected_period(self) -> Period:
+        data = self.cleaned_data if self.is_valid() else {}
+        return period_for(
+            data.get("period") or self.default_period, start=data.get("start"), end=data.get("end")
+        )
+
+
+def wants_csv(request):
+    return request.GET.get("format") == "csv"
+
+
+def csv_response(filename, header, rows):
+    """A CSV download; `rows` may be any iterable of sequences (streamed as written)."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    response.write("\ufeff")  # so spreadsheet programs read UTF-8 names correctly
+    writer = csv.writer(response)
+    writer.writerow([str(cell) for cell in header])
+    for row in rows:
+        writer.writerow(["" if cell is None else cell for cell in row])
+    return response
+
+
+def chart(kind, labels, datasets, **options):
+    """A Chart.js configuration for analytics/_chart.html (drawn by static/js/charts.js)."""
+    return {
+        "type": kind,
+        "data": {"labels": list(labels), "datasets": datasets},
+        "options": options,
+    }
+
+
+def report(slug, *, allowed=roles.VIEW_REPORTS):
+    """A report view: the given roles only, and every view recorded for the usage report."""
+
+    def decorator(view):
+        @wraps(view)
+        def recorded(request, *args, **kwargs):
+            ReportView.objects.create(user=request.user, report=slug)
+            return view(request, *args, **kwargs)
+
+        guarded = role_required(*allowed)(recorded)
+        guarded.report_slug = slug
+        return guarded
+
+    return decorator

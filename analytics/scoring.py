@@ -1,0 +1,408 @@
+"""The scoring job: every customer's value, computed set-based in batches of customer ids.
+
+Per batch of ids (in id order, so memory stays flat however many customers there are) a fixed
+handful of aggregate queries gathers the figures of all the batch's customers at once (payments,
+invoices, payouts, contracts, interactions, open tickets), `analytics.formulas.score` turns them
+into scores, and the batch is written in one transaction: a new CustomerScore only for customers
+whose score changed, and the headline figures copied onto the customer for lists and rules.
+
+The run record is the lock: a unique constraint allows one running run, so a second run started
+meanwhile stops at once (AlreadyRunning). A run that stopped making progress an hour ago is taken
+for dead and no longer blocks. Running twice over the same data changes nothing the second time.
+A single customer is rescored by the same code (`score_customer`), after invoices, payments,
+payouts and interactions are saved (analytics.signals).
+"""
+
+import logging
+from datetime import datetime, time, timedelta
+
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Count, ExpressionWrapper, F, Func, Q, Sum, Value
+from django.db.models.functions import Least
+from django.utils import timezone
+
+from customers.models import Customer
+from processes.models import Ticket
+from relationships.models import Contract, Interaction, Invoice, Payment, Payout
+
+from . import formulas
+from .models import CustomerScore, ScoringParameters, ScoringRun
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 5000
+STALE_AFTER = timedelta(hours=1)
+# The fields that make a score different from the previous one. Days since the last contact
+# grows every day by itself, so it is recorded but does not by itself make a new snapshot.
+COMPARED = (
+    "currency",
+    "ltv",
+    "net_revenue_12m",
+    "payment_reliability",
+    "avg_days_late",
+    "overdue_amount",
+    "interactions_90d",
+    "open_tickets",
+    "grade",
+)
+MONEY = models.DecimalField(max_digits=20, decimal_places=2)
+
+
+class AlreadyRunning(Exception):
+    """Another scoring run is in progress."""
+
+
+class DaysBetween(Func):
+    """Whole days from the first date to the second."""
+
+    output_field = models.IntegerField()
+    arity = 2
+
+    def as_sql(self, compiler, connection, **extra):
+        # PostgreSQL: date - date is an integer number of days.
+        start, end = self.get_source_expressions()
+        self.set_source_expressions([end, start])
+        try:
+            return super().as_sql(
+                compiler, connection, template="(%(expressions)s)", arg_joiner=" - "
+            )
+        finally:
+            self.set_source_expressions([start, end])
+
+    def as_sqlite(self, compiler, connection, **extra):
+        start, end = self.get_source_expressions()
+        self.set_source_expressions([end, start])
+        try:
+            return super().as_sql(
+                compiler,
+                connection,
+                template="CAST(julianday(%(expressions)s) AS INTEGER)",
+                arg_joiner=") - julianday(",
+            )
+        finally:
+            self.set_source_expressions([start, end])
+
+
+def _times(value, factor):
+    return ExpressionWrapper(value * factor, output_field=MONEY)
+
+
+def _by_currency(rows, target, key, *fields):
+    """Spread aggregate rows {customer, currency, field...} into the customers' Figures."""
+    for row in rows:
+        figures = target.get(row[key])
+        if figures is None:
+            continue
+        for name in fields:
+            if row[name]:
+                getattr(figures, name)[row["currency"]] = row[name]
+
+
+def gather(lo, hi, *, as_of, params, last_contacts) -> dict[int, formulas.Figures]:
+    """The figures of every customer with lo <= id <= hi, in seven aggregate queries."""
+    figures = {pk: formulas.Figures() for pk in last_contacts}
+    for pk, last_contact_at in last_contacts.items():
+        if last_contact_at:
+            figures[pk].last_contact_on = timezone.localtime(last_contact_at).date()
+    year_ago = as_of - timedelta(days=365)
+    past_due = Q(invoice__due_date__lt=as_of)
+    late = past_due & Q(paid_on__gt=F("invoice__due_date"))
+    days_late = DaysBetween(F("invoice__due_date"), F("paid_on"))
+    payments = (
+        Payment.objects.filter(
+            invoice__customer_id__gte=lo, invoice__customer_id__lte=hi, paid_on__lte=as_of
+        )
+        .values("invoice__customer_id", "currency")
+        .annotate(
+            paid=Sum("amount"),
+            paid_12m=Sum("amount", filter=Q(paid_on__gt=year_ago)),
+            paid_on_time=Sum("amount", filter=past_due & Q(paid_on__lte=F("invoice__due_date"))),
+            paid_late=Sum("amount", filter=late),
+            late_amount_days=Sum(_times(F("amount"), days_late), filter=late),
+            late_amount_capped_days=Sum(
+                _times(F("amount"), Least(days_late, Value(params.late_tolerance_days))),
+                filter=late,
+            ),
+        )
+        .order_by()
+    )
+    _by_currency(
+        payments,
+        figures,
+        "invoice__customer_id",
+        "paid",
+        "paid_12m",
+        "paid_on_time",
+        "paid_late",
+        "late_amount_days",
+        "late_amount_capped_days",
+    )
+    balance = F("amount") - F("paid_amount")
+    invoices = (
+        Invoice.objects.filter(customer_id__gte=lo, customer_id__lte=hi)
+        .values("customer_id", "currency")
+        .annotate(
+            count=Count("pk"),
+            due=Sum("amount", filter=Q(due_date__lt=as_of)),
+            unpaid=Sum(balance, filter=Q(due_date__lt=as_of)),
+            overdue=Sum(balance, filter=Q(due_date__lt=as_of, written_off_at__isnull=True)),
+        )
+        .order_by()
+    )
+    invoices = list(invoices)
+    _by_currency(invoices, figures, "customer_id", "due", "unpaid", "overdue")
+    for row in invoices:
+        if row["customer_id"] in figures:
+            figures[row["customer_id"]].has_invoices = True
+    payouts = (
+        Payout.objects.filter(
+            customer_id__gte=lo,
+            customer_id__lte=hi,
+            status=Payout.Status.PAID,
+            paid_at__date__lte=as_of,
+        )
+        .values("customer_id", "currency")
+        .annotate(
+            payouts=Sum("amount"), payouts_12m=Sum("amount", filter=Q(paid_at__date__gt=year_ago))
+        )
+        .order_by()
+    )
+    _by_currency(payouts, figures, "customer_id", "payouts", "payouts_12m")
+    contracts = (
+        Contract.objects.filter(
+            customer_id__gte=lo, customer_id__lte=hi, status=Contract.Status.ACTIVE
+        )
+        .exclude(billing_period=Contract.BillingPeriod.ONE_OFF)
+        .values_list("customer_id", "value", "currency", "billing_period", "end_date")
+        .order_by()
+    )
+    for customer_id, *contract in contracts:
+        if customer_id in figures:
+            figures[customer_id].contracts.append(tuple(contract))
+    window_start = timezone.make_aware(datetime.combine(as_of - timedelta(days=89), time.min))
+    window_end = timezone.make_aware(datetime.combine(as_of + timedelta(days=1), time.min))
+    interactions = (
+        Interaction.objects.filter(
+            customer_id__gte=lo,
+            customer_id__lte=hi,
+            occurred_at__gte=window_start,
+            occurred_at__lt=window_end,
+        )
+        .values("customer_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in interactions:
+        if row["customer_id"] in figures:
+            figures[row["customer_id"]].interactions_90d = row["n"]
+    tickets = (
+        Ticket.objects.filter(
+            instance__customer_id__gte=lo,
+            instance__customer_id__lte=hi,
+            instance__closed_at__isnull=True,
+        )
+        .values("instance__customer_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in tickets:
+        if row["instance__customer_id"] in figures:
+            figures[row["instance__customer_id"]].open_tickets = row["n"]
+    return figures
+
+
+def _changed(score: formulas.Score, current: CustomerScore | None, params) -> bool:
+    if current is None or current.parameters_id != params.pk:
+        return True
+    return any(getattr(score, name) != getattr(current, name) for name in COMPARED)
+
+
+def _update_customers(rows):
+    """Copy the headline figures onto the customers: [(id, grade, ltv, currency, reliability,
+    days late, scored_at)]. On PostgreSQL one UPDATE … FROM (VALUES …) per call; elsewhere
+    Django's bulk_update."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        values = ", ".join(
+            [
+                "(%s::bigint, %s::varchar, %s::numeric, %s::varchar, %s::numeric, %s::numeric, "
+                "%s::timestamptz)"
+            ]
+            * len(rows)
+        )
+        params = [value for row in rows for value in row]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE customers_customer AS c SET grade = v.grade, ltv = v.ltv, "
+                "ltv_currency = v.currency, payment_reliability = v.reliability, "
+                "avg_days_late = v.days_late, scored_at = v.scored_at "
+                f"FROM (VALUES {values}) AS v(id, grade, ltv, currency, reliability, days_late, "
+                "scored_at) WHERE c.id = v.id",
+                params,
+            )
+        return
+    customers = [
+        Customer(
+            pk=pk,
+            grade=grade,
+            ltv=ltv,
+            ltv_currency=currency,
+            payment_reliability=reliability,
+            avg_days_late=days_late,
+            scored_at=scored_at,
+        )
+        for pk, grade, ltv, currency, reliability, days_late, scored_at in rows
+    ]
+    Customer.objects.bulk_update(
+        customers,
+        ["grade", "ltv", "ltv_currency", "payment_reliability", "avg_days_late", "scored_at"],
+        batch_size=500,
+    )
+
+
+def score_batch(
+    *, after=0, last=None, limit=BATCH_SIZE, params, as_of, now
+) -> tuple[int, int, int]:
+    """Score up to `limit` customers with id > `after` (and <= `last` when given).
+
+    Returns (customers scored, scores changed, the last id scored; 0 when none was left).
+    One transaction: the batch's customers are locked first, so a single-customer rescoring
+    running at the same moment waits for the batch instead of writing a second current score.
+    """
+    with transaction.atomic():
+        customers = Customer.objects.filter(pk__gt=after).order_by("pk")
+        if last is not None:
+            customers = customers.filter(pk__lte=last)
+        rows = list(
+            customers.select_for_update(of=("self",)).values_list("pk", "last_contact_at")[:limit]
+        )
+        if not rows:
+            return 0, 0, 0
+        lo, hi = rows[0][0], rows[-1][0]
+        figures = gather(lo, hi, as_of=as_of, params=params, last_contacts=dict(rows))
+        current = {
+            s.customer_id: s
+            for s in CustomerScore.objects.current().filter(
+                customer_id__gte=lo, customer_id__lte=hi
+            )
+        }
+        rates = params.rates()
+        new_scores, retired, headline = [], [], []
+        for pk, customer_figures in figures.items():
+            score = formulas.score(customer_figures, as_of=as_of, params=params, rates=rates)
+            previous = current.get(pk)
+            if not _changed(score, previous, params):
+                continue
+            if previous is not None:
+                retired.append(previous.pk)
+            new_scores.append(
+                CustomerScore(
+                    customer_id=pk,
+                    computed_at=now,
+                    as_of=as_of,
+                    parameters=params,
+                    is_current=True,
+                    **{
+                        name: getattr(score, name)
+                        for name in (*COMPARED, "days_since_last_contact")
+                    },
+                )
+            )
+            headline.append(
+                (
+                    pk,
+                    score.grade,
+                    score.ltv,
+                    score.currency,
+                    score.payment_reliability,
+                    score.avg_days_late,
+                    now,
+                )
+            )
+        if retired:
+            CustomerScore.objects.filter(pk__in=retired).update(is_current=False)
+        CustomerScore.objects.bulk_create(new_scores, batch_size=1000)
+        _update_customers(headline)
+        return len(rows), len(new_scores), hi
+
+
+def score_customer(customer_id, *, as_of=None) -> bool:
+    """Rescore one customer now; True when the score changed."""
+    params = ScoringParameters.objects.current()
+    as_of = as_of or timezone.localdate()
+    _, changed, _ = score_batch(
+        after=customer_id - 1,
+        last=customer_id,
+        limit=1,
+        params=params,
+        as_of=as_of,
+        now=timezone.now(),
+    )
+    return bool(changed)
+
+
+def _start_run(*, params, as_of) -> ScoringRun:
+    now = timezone.now()
+    ScoringRun.objects.filter(
+        status=ScoringRun.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER
+    ).update(
+        status=ScoringRun.Status.FAILED,
+        finished_at=now,
+        error="Abandoned: no progress for an hour.",
+    )
+    try:
+        with transaction.atomic():
+            return ScoringRun.objects.create(
+                parameters=params,
+                as_of=as_of,
+                started_at=now,
+                heartbeat_at=now,
+                total=Customer.objects.count(),
+            )
+    except IntegrityError as error:
+        raise AlreadyRunning("Another scoring run is in progress.") from error
+
+
+def score_all_customers(*, as_of=None, batch_size=BATCH_SIZE, progress=None) -> ScoringRun:
+    """Rescore every customer; `progress(run)` is called after each batch.
+
+    Raises AlreadyRunning when another run holds the lock.
+    """
+    params = ScoringParameters.objects.current()
+    as_of = as_of or timezone.localdate()
+    run = _start_run(params=params, as_of=as_of)
+    now = run.started_at
+    after = 0
+    try:
+        while True:
+            scored, changed, after = score_batch(
+                after=after, limit=batch_size, params=params, as_of=as_of, now=now
+            )
+            if not scored:
+                break
+            run.scored += scored
+            run.changed += changed
+            run.heartbeat_at = timezone.now()
+            run.save(update_fields=["scored", "changed", "heartbeat_at"])
+            if progress:
+                progress(run)
+    except Exception as error:
+        run.status = ScoringRun.Status.FAILED
+        run.finished_at = timezone.now()
+        run.error = f"{type(error).__name__}: {error}"
+        run.save(update_fields=["status", "finished_at", "error"])
+        logger.exception("Scoring run %s failed after %s customers", run.pk, run.scored)
+        raise
+    run.status = ScoringRun.Status.DONE
+    run.finished_at = timezone.now()
+    run.total = max(run.total, run.scored)
+    run.save(update_fields=["status", "finished_at", "total"])
+    logger.info(
+        "Scoring run %s: %s customers scored, %s changed, in %s",
+        run.pk,
+        run.scored,
+        run.changed,
+        run.duration,
+    )
+    return run

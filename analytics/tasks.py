@@ -1,0 +1,30 @@
+"""Scheduled and queued scoring (CELERY_BEAT_SCHEDULE): thin wrappers around analytics.scoring."""
+
+import logging
+
+from celery import shared_task
+
+from . import scoring
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task
+def score_all_customers():
+    """Nightly: rescore every customer. A run already in progress makes this one a no-op."""
+    try:
+        run = scoring.score_all_customers(
+            progress=lambda run: logger.info(
+                "Scoring: %s of %s customers (%s%%)", run.scored, run.total, run.progress_percent
+            )
+        )
+    except scoring.AlreadyRunning:
+        logger.warning("Scoring skipped: another run is still in progress.")
+        return None
+    return {"run": run.pk, "scored": run.scored, "changed": run.changed}
+
+
+@shared_task
+def rescore_customer(customer_id):
+    """Queued after an invoice, payment, payout or interaction of the customer is saved."""
+    return scoring.score_customer(customer_id)

@@ -1,0 +1,81 @@
+"""What every manager report shares: periods, the filter form, CSV export and the usage record."""
+
+from datetime import date
+
+import pytest
+from django.http import HttpResponse
+from django.test import RequestFactory
+
+from analytics.models import ReportView
+from analytics.reports import ReportFilterForm, csv_response, period_for, report
+
+
+@pytest.mark.parametrize(
+    ("preset", "start", "end"),
+    [
+        ("this_month", date(2026, 5, 1), date(2026, 5, 20)),
+        ("last_month", date(2026, 4, 1), date(2026, 4, 30)),
+        ("last_30_days", date(2026, 4, 21), date(2026, 5, 20)),
+        ("this_quarter", date(2026, 4, 1), date(2026, 5, 20)),
+        ("last_quarter", date(2026, 1, 1), date(2026, 3, 31)),
+        ("this_year", date(2026, 1, 1), date(2026, 5, 20)),
+        ("last_12_months", date(2025, 6, 1), date(2026, 5, 20)),
+    ],
+)
+def test_named_periods_end_today_or_at_the_end_of_their_month(preset, start, end):
+    period = period_for(preset, today=date(2026, 5, 20))
+    assert (period.start, period.end) == (start, end)
+
+
+def test_last_quarter_in_january_is_the_previous_years_last_quarter():
+    period = period_for("last_quarter", today=date(2026, 1, 15))
+    assert (period.start, period.end) == (date(2025, 10, 1), date(2025, 12, 31))
+
+
+@pytest.mark.django_db
+def test_a_custom_period_needs_both_dates_beside_the_field():
+    form = ReportFilterForm({"period": "custom", "start": "2026-01-01"}, fields=("period",))
+    assert not form.is_valid()
+    assert "Give both dates" in str(form.errors["start"])
+    form = ReportFilterForm(
+        {"period": "custom", "start": "2026-03-31", "end": "2026-01-01"}, fields=("period",)
+    )
+    assert form.is_valid()
+    assert (form.selected_period.start, form.selected_period.end) == (
+        date(2026, 1, 1),
+        date(2026, 3, 31),
+    )
+
+
+@pytest.mark.django_db
+def test_a_report_keeps_only_the_filters_it_uses():
+    form = ReportFilterForm({}, fields=("period", "owner"))
+    assert list(form.fields) == ["period", "start", "end", "owner"]
+
+
+def test_csv_export_is_utf8_with_a_header_and_empty_cells_for_none():
+    response = csv_response("grades", ["Customer", "Grade"], [["Zakład Łódź", "A"], ["X", None]])
+    assert response["Content-Disposition"] == 'attachment; filename="grades.csv"'
+    assert response.content.decode("utf-8-sig").splitlines() == [
+        "Customer,Grade",
+        "Zakład Łódź,A",
+        "X,",
+    ]
+
+
+@pytest.mark.django_db
+def test_every_report_view_is_recorded_and_only_managers_get_in(manager, sales_rep):
+    @report("test-report")
+    def view(request):
+        return HttpResponse("ok")
+
+    request = RequestFactory().get("/")
+    request.user = manager
+    assert view(request).status_code == 200
+    request.user = sales_rep
+    with pytest.raises(Exception) as refused:
+        view(request)
+    assert refused.type.__name__ == "PermissionDenied"
+    assert list(ReportView.objects.values_list("user__username", "report")) == [
+        ("mike_manager", "test-report")
+    ]

@@ -1,0 +1,223 @@
+"""The nightly job: every customer, history only on change, idempotent, one run at a time, and
+a single customer rescored once a payment, invoice, payout or interaction commits."""
+
+import threading
+from datetime import date, timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.utils import timezone
+
+from analytics import scoring
+from analytics.models import CustomerScore, ScoringParameters, ScoringRun
+from customers import roles
+from relationships import services as relationship_services
+from relationships.models import Payment
+from tests.factories import CustomerFactory, InvoiceFactory, PaymentFactory, UserFactory
+
+from .conftest import AS_OF
+
+pytestmark = pytest.mark.django_db
+
+
+def paying_customer(amount="20000.00", paid_on=date(2026, 3, 1)):
+    customer = CustomerFactory()
+    invoice = InvoiceFactory(
+        customer=customer,
+        amount=Decimal(amount),
+        issue_date=date(2026, 2, 1),
+        due_date=date(2026, 3, 1),
+    )
+    PaymentFactory(invoice=invoice, paid_on=paid_on)
+    return customer
+
+
+def test_the_nightly_run_scores_every_customer_in_batches(params):
+    customers = [paying_customer() for _ in range(5)] + [CustomerFactory() for _ in range(2)]
+    seen = []
+    run = scoring.score_all_customers(as_of=AS_OF, batch_size=2, progress=seen.append)
+    assert run.status == ScoringRun.Status.DONE
+    assert (run.total, run.scored, run.changed) == (7, 7, 7)
+    assert len(seen) == 4  # batches of 2, 2, 2 and 1
+    assert CustomerScore.objects.current().count() == 7
+    customers[0].refresh_from_db()
+    assert customers[0].grade == "B"
+    assert customers[0].ltv == Decimal("20000.00")
+    assert customers[0].ltv_currency == "PLN"
+
+
+def test_running_twice_over_the_same_data_changes_nothing(params):
+    paying_customer()
+    CustomerFactory()
+    scoring.score_all_customers(as_of=AS_OF)
+    before = list(CustomerScore.objects.values_list("pk", "ltv", "grade", "is_current"))
+    again = scoring.score_all_customers(as_of=AS_OF)
+    assert again.changed == 0
+    assert list(CustomerScore.objects.values_list("pk", "ltv", "grade", "is_current")) == before
+
+
+def test_a_change_adds_a_snapshot_and_keeps_the_old_one_as_history(params):
+    customer = paying_customer(amount="5000.00")
+    scoring.score_all_customers(as_of=AS_OF)
+    later = InvoiceFactory(
+        customer=customer,
+        amount=Decimal("10000.00"),
+        issue_date=date(2026, 4, 1),
+        due_date=date(2026, 4, 15),
+    )
+    PaymentFactory(invoice=later, paid_on=date(2026, 4, 10))
+    run = scoring.score_all_customers(as_of=AS_OF)
+    assert run.changed == 1
+    history = list(CustomerScore.objects.filter(customer=customer).order_by("computed_at", "id"))
+    assert [(s.grade, s.ltv, s.is_current) for s in history] == [
+        ("C", Decimal("5000.00"), False),
+        ("B", Decimal("15000.00"), True),
+    ]
+
+
+def test_a_second_run_while_one_is_running_is_refused(params):
+    ScoringRun.objects.create(parameters=params, as_of=AS_OF)
+    with pytest.raises(scoring.AlreadyRunning):
+        scoring.score_all_customers(as_of=AS_OF)
+    assert ScoringRun.objects.count() == 1
+
+
+def test_a_run_that_stopped_making_progress_no_longer_blocks(params):
+    an_hour_ago = timezone.now() - timedelta(hours=1, minutes=1)
+    dead = ScoringRun.objects.create(parameters=params, as_of=AS_OF, heartbeat_at=an_hour_ago)
+    run = scoring.score_all_customers(as_of=AS_OF)
+    assert run.status == ScoringRun.Status.DONE
+    dead.refresh_from_db()
+    assert dead.status == ScoringRun.Status.FAILED and "Abandoned" in dead.error
+
+
+def test_a_failing_run_is_recorded_and_releases_the_lock(params, monkeypatch):
+    CustomerFactory()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(scoring, "gather", broken)
+    with pytest.raises(RuntimeError):
+        scoring.score_all_customers(as_of=AS_OF)
+    run = ScoringRun.objects.get()
+    assert run.status == ScoringRun.Status.FAILED and "disk full" in run.error
+    monkeypatch.undo()
+    assert scoring.score_all_customers(as_of=AS_OF).status == ScoringRun.Status.DONE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_started_while_another_is_mid_way_is_refused(transactional_db):
+    if connection.vendor != "postgresql":
+        pytest.skip("Two connections writing at once need PostgreSQL (CI's database).")
+    for _ in range(3):
+        paying_customer()
+    holding, tried = threading.Event(), threading.Event()
+    outcome = {}
+
+    def pause_after_first_batch(run):
+        holding.set()
+        tried.wait(timeout=20)
+
+    def first_run():
+        try:
+            outcome["first"] = scoring.score_all_customers(
+                as_of=AS_OF, batch_size=1, progress=pause_after_first_batch
+            ).status
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first_run)
+    thread.start()
+    assert holding.wait(timeout=20)
+    try:
+        with pytest.raises(scoring.AlreadyRunning):
+            scoring.score_all_customers(as_of=AS_OF)
+    finally:
+        tried.set()
+        thread.join()
+    assert outcome["first"] == ScoringRun.Status.DONE
+    assert CustomerScore.objects.current().count() == 3
+    assert ScoringRun.objects.count() == 1
+
+
+def test_a_payment_rescores_its_customer_once_the_transaction_commits(
+    params, django_capture_on_commit_callbacks
+):
+    clerk = UserFactory(roles=[roles.FINANCE])
+    customer = CustomerFactory()
+    invoice = InvoiceFactory(
+        customer=customer, amount=Decimal("12000.00"), due_date=timezone.localdate()
+    )
+    with django_capture_on_commit_callbacks(execute=False) as pending:
+        relationship_services.payment_register(
+            invoice=invoice,
+            amount=Decimal("12000.00"),
+            currency="PLN",
+            paid_on=timezone.localdate(),
+            method=Payment.Method.BANK_TRANSFER,
+            by=clerk,
+        )
+    customer.refresh_from_db()
+    assert customer.scored_at is None  # nothing before the commit
+    for callback in pending:
+        callback()
+    customer.refresh_from_db()
+    assert customer.ltv == Decimal("12000.00")
+    assert customer.grade == "B"
+
+
+def test_logging_an_interaction_rescores_the_customer(
+    params, sales_rep, django_capture_on_commit_callbacks
+):
+    customer = CustomerFactory(owner=sales_rep)
+    with django_capture_on_commit_callbacks(execute=True):
+        relationship_services.interaction_log(
+            customer=customer,
+            by=sales_rep,
+            channel="call",
+            direction="outbound",
+            subject="Renewal",
+        )
+    score = CustomerScore.objects.get(customer=customer, is_current=True)
+    assert score.interactions_90d == 1
+
+
+def test_nothing_is_rescored_before_the_transaction_commits(params):
+    customer = CustomerFactory()
+    InvoiceFactory(customer=customer)  # the test's transaction never commits
+    assert not CustomerScore.objects.filter(customer=customer).exists()
+
+
+def test_the_command_shows_progress_and_the_totals(params):
+    paying_customer()
+    CustomerFactory()
+    out = StringIO()
+    call_command("score_customers", "--batch-size", "1", stdout=out)
+    text = out.getvalue()
+    assert "[###############---------------]  50%  1/2" in text
+    assert "Scored 2 customers, 2 changed" in text
+
+
+def test_the_command_refuses_while_a_run_is_in_progress(params):
+    ScoringRun.objects.create(parameters=params, as_of=AS_OF)
+    with pytest.raises(CommandError, match="in progress"):
+        call_command("score_customers", stdout=StringIO())
+
+
+def test_new_parameters_rescore_everyone_with_the_new_version(params):
+    customer = paying_customer(amount="20000.00")
+    scoring.score_all_customers(as_of=AS_OF)
+    newer = ScoringParameters.objects.create(
+        version=params.version + 1,
+        grade_a_min_ltv=Decimal("15000"),
+        grade_b_min_ltv=Decimal("10000"),
+        grade_a_min_reliability=Decimal("90"),
+    )
+    run = scoring.score_all_customers(as_of=AS_OF)
+    assert run.parameters == newer and run.changed == 1
+    current = CustomerScore.objects.get(customer=customer, is_current=True)
+    assert (current.parameters, current.grade) == (newer, "A")
