@@ -855,7 +855,7 @@ def test_the_instance_page_weighs_the_cost_so_far_against_the_customers_value(
     response = persona_client(sales_rep).get(instance.get_absolute_url())
     panel = _panel(response)
     assert "120.00 PLN" in panel
-    assert "grade B" in panel
+    assert "text-bg-primary grade-badge" in panel and ">B</span>" in panel
     assert "2,000.00 PLN" in panel
     assert "87%" in panel
     assert "6.00%" in panel and "text-bg-danger" in panel
@@ -885,7 +885,7 @@ def test_the_instance_page_says_why_the_ratio_cannot_be_computed(
     client = persona_client(sales_rep)
     unscored = _open(sales_process, CustomerFactory(), sales_rep)
     panel = _panel(client.get(unscored.get_absolute_url()))
-    assert "not scored" in panel and "The customer has not been scored yet" in panel
+    assert "Not scored yet" in panel and "The customer has not been scored yet" in panel
     in_euro = _open(sales_process, scored(ltv="500", currency="EUR"), sales_rep)
     panel = _panel(client.get(in_euro.get_absolute_url()))
     assert "500.00 EUR" in panel and "No exchange rate links PLN and EUR" in panel
