@@ -75,17 +75,21 @@ def grade_badge(customer, large=False):
     )
 
 
+@register.simple_tag
+def reliability_class(reliability):
+    """Green from 90, amber from 60, red below: how well the customer pays, at a glance."""
+    if reliability is None:
+        return "text-muted"
+    if reliability >= 90:
+        return "text-success"
+    return "text-warning" if reliability >= 60 else "text-danger"
+
+
 def _reliability(customer):
     reliability = customer.payment_reliability
     if reliability is None:
         return mark_safe('<span class="text-muted">—</span>')
-    colour = (
-        "text-success"
-        if reliability >= 90
-        else "text-warning"
-        if reliability >= 60
-        else "text-danger"
-    )
+    colour = reliability_class(reliability)
     days = customer.avg_days_late
     return format_html(
         '<span class="{}" title="{}">{}</span>',
