@@ -25,7 +25,7 @@ from customers.models import Customer
 from processes.models import Ticket
 from relationships.models import Contract, Interaction, Invoice, Payment, Payout
 
-from . import formulas
+from . import formulas, scoring_sql
 from .models import CustomerScore, ScoringParameters, ScoringRun
 
 logger = logging.getLogger(__name__)
@@ -211,10 +211,30 @@ def gather(lo, hi, *, as_of, params, last_contacts) -> dict[int, formulas.Figure
     return figures
 
 
-def _changed(score: formulas.Score, current: CustomerScore | None, params) -> bool:
-    if current is None or current.parameters_id != params.pk:
-        return True
-    return any(getattr(score, name) != getattr(current, name) for name in COMPARED)
+def _current_scores(lo, hi):
+    """{customer id: (score id, parameters id, *COMPARED)} of the batch's current scores."""
+    rows = (
+        CustomerScore.objects.current()
+        .filter(customer_id__gte=lo, customer_id__lte=hi)
+        .values_list("customer_id", "pk", "parameters_id", *COMPARED)
+    )
+    return {row[0]: row[1:] for row in rows}
+
+
+def changed_scores_python(lo, hi, *, params, as_of, last_contacts):
+    """[(customer id, previous score id or None, Score)] for the batch's customers whose score
+    changed: the figures gathered by aggregate queries, the formulas run in Python."""
+    figures = gather(lo, hi, as_of=as_of, params=params, last_contacts=last_contacts)
+    current = _current_scores(lo, hi)
+    rates = params.rates()
+    changed = []
+    for pk, customer_figures in figures.items():
+        score = formulas.score(customer_figures, as_of=as_of, params=params, rates=rates)
+        previous = current.get(pk)
+        values = tuple(getattr(score, name) for name in COMPARED)
+        if previous is None or previous[1] != params.pk or previous[2:] != values:
+            changed.append((pk, previous[0] if previous else None, score))
+    return changed
 
 
 def _update_customers(rows):
@@ -269,6 +289,9 @@ def score_batch(
     Returns (customers scored, scores changed, the last id scored; 0 when none was left).
     One transaction: the batch's customers are locked first, so a single-customer rescoring
     running at the same moment waits for the batch instead of writing a second current score.
+    PostgreSQL computes the scores in SQL (analytics.scoring_sql); other databases gather the
+    figures and run analytics.formulas in Python. Both give the same scores (a test holds them
+    to it).
     """
     with transaction.atomic():
         customers = Customer.objects.filter(pk__gt=after).order_by("pk")
@@ -280,51 +303,50 @@ def score_batch(
         if not rows:
             return 0, 0, 0
         lo, hi = rows[0][0], rows[-1][0]
-        figures = gather(lo, hi, as_of=as_of, params=params, last_contacts=dict(rows))
-        current = {
-            s.customer_id: s
-            for s in CustomerScore.objects.current().filter(
-                customer_id__gte=lo, customer_id__lte=hi
+        if connection.vendor == "postgresql":
+            changed = scoring_sql.changed_scores(lo, hi, params=params, as_of=as_of)
+        else:
+            changed = changed_scores_python(
+                lo, hi, params=params, as_of=as_of, last_contacts=dict(rows)
             )
-        }
-        rates = params.rates()
-        new_scores, retired, headline = [], [], []
-        for pk, customer_figures in figures.items():
-            score = formulas.score(customer_figures, as_of=as_of, params=params, rates=rates)
-            previous = current.get(pk)
-            if not _changed(score, previous, params):
-                continue
-            if previous is not None:
-                retired.append(previous.pk)
-            new_scores.append(
-                CustomerScore(
-                    customer_id=pk,
-                    computed_at=now,
-                    as_of=as_of,
-                    parameters=params,
-                    is_current=True,
-                    **{
-                        name: getattr(score, name)
-                        for name in (*COMPARED, "days_since_last_contact")
-                    },
-                )
+        _write(changed, params=params, as_of=as_of, now=now)
+        return len(rows), len(changed), hi
+
+
+def _write(changed, *, params, as_of, now):
+    """The changed scores become current (the previous ones stay as history), and their
+    headline figures are copied onto the customers."""
+    retired = [previous for _, previous, _ in changed if previous is not None]
+    if retired:
+        CustomerScore.objects.filter(pk__in=retired).update(is_current=False)
+    CustomerScore.objects.bulk_create(
+        [
+            CustomerScore(
+                customer_id=pk,
+                computed_at=now,
+                as_of=as_of,
+                parameters=params,
+                is_current=True,
+                **{name: getattr(score, name) for name in (*COMPARED, "days_since_last_contact")},
             )
-            headline.append(
-                (
-                    pk,
-                    score.grade,
-                    score.ltv,
-                    score.currency,
-                    score.payment_reliability,
-                    score.avg_days_late,
-                    now,
-                )
+            for pk, _, score in changed
+        ],
+        batch_size=1000,
+    )
+    _update_customers(
+        [
+            (
+                pk,
+                score.grade,
+                score.ltv,
+                score.currency,
+                score.payment_reliability,
+                score.avg_days_late,
+                now,
             )
-        if retired:
-            CustomerScore.objects.filter(pk__in=retired).update(is_current=False)
-        CustomerScore.objects.bulk_create(new_scores, batch_size=1000)
-        _update_customers(headline)
-        return len(rows), len(new_scores), hi
+            for pk, _, score in changed
+        ]
+    )
 
 
 def score_customer(customer_id, *, as_of=None) -> bool:

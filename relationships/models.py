@@ -584,8 +584,12 @@ class Payment(models.Model):
             ),
         ]
         indexes = [
-            # Customer page: payments panel and timeline (joined through the invoice).
-            models.Index(fields=["invoice", "-paid_on"], name="payment_invoice_idx"),
+            # Customer page: payments panel and timeline (joined through the invoice). The
+            # scoring job (analytics.scoring_sql) reads each invoice's payments' dates and
+            # amounts from this index alone, hence the included amount (PostgreSQL).
+            models.Index(
+                fields=["invoice", "-paid_on"], include=["amount"], name="payment_invoice_idx"
+            ),
             # Payment-reliability and LTV jobs read payments by date.
             models.Index(fields=["paid_on"], name="payment_paid_on_idx"),
         ]

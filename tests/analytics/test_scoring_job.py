@@ -100,7 +100,7 @@ def test_a_failing_run_is_recorded_and_releases_the_lock(params, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(scoring, "gather", broken)
+    monkeypatch.setattr(scoring, "_write", broken)
     with pytest.raises(RuntimeError):
         scoring.score_all_customers(as_of=AS_OF)
     run = ScoringRun.objects.get()
