@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from customers import roles
@@ -11,6 +12,8 @@ from customers.view_helpers import apply_service_errors, render_object_form
 from . import selectors, services
 from .forms import ScoringParametersForm
 from .models import ScoringParameters
+from .reports import ReportFilterForm, chart, csv_response, report, wants_csv
+from .usage import RECORDS, usage
 
 
 @role_required(*roles.VIEW_CUSTOMERS)
@@ -57,4 +60,62 @@ def scoring_parameters_edit(request):
         title=_("Change how customer value is computed"),
         submit=_("Save as a new version"),
         cancel_url=reverse("analytics:scoring_method"),
+    )
+
+
+# --- System usage ---------------------------------------------------------------------------
+
+USAGE_TABLES = ("weeks", "days", "users")
+
+
+def _usage_csv(figures, table):
+    labels = [str(label) for _key, label, *_rest in RECORDS]
+    if table == "users":
+        header = [_("User"), _("Active days"), _("Last active"), *labels]
+        rows = (
+            [row.key.get_username(), row.active, row.last_active, *row.cells()]
+            for row in figures.users
+        )
+    else:
+        first = _("Week starting") if table == "weeks" else _("Day")
+        header = [first, _("Active users"), *labels]
+        rows = ([row.key, row.active, *row.cells()] for row in getattr(figures, table))
+    period = figures.period
+    return csv_response(f"usage-{table}-{period.start:%Y%m%d}-{period.end:%Y%m%d}", header, rows)
+
+
+@report("usage")
+def usage_report(request):
+    """System usage: active users per day and week, records added and reports viewed per user,
+    and a warning when activity has dropped after a peak."""
+    filters = ReportFilterForm(
+        request.GET, fields=("period", "owner"), default_period="last_12_months"
+    )
+    filters.fields["owner"].label = _("User")
+    figures = usage(filters.selected_period, user=filters.value("owner"))
+    if wants_csv(request):
+        table = request.GET.get("table")
+        return _usage_csv(figures, table if table in USAGE_TABLES else "users")
+    query = request.GET.copy()
+    for name in ("format", "table"):
+        query.pop(name, None)
+    weekly = chart(
+        "bar",
+        [date_format(row.key, "SHORT_DATE_FORMAT") for row in figures.weeks],
+        [{"label": _("Active users"), "data": [row.active for row in figures.weeks]}],
+        plugins={"legend": {"display": False}},
+        scales={"y": {"beginAtZero": True, "ticks": {"precision": 0}}},
+    )
+    return render(
+        request,
+        "analytics/usage_report.html",
+        {
+            "filters": filters,
+            "usage": figures,
+            "drop": figures.drop,
+            "record_labels": [label for _key, label, *_rest in RECORDS],
+            "totals": [(label, figures.totals[key]) for key, label, *_rest in RECORDS],
+            "weekly_chart": weekly,
+            "query": query.urlencode(),
+        },
     )
