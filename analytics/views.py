@@ -1,17 +1,19 @@
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from customers import roles
 from customers.roles import role_required
 from customers.view_helpers import apply_service_errors, render_object_form
 
-from . import selectors, services
-from .forms import ScoringParametersForm
-from .models import ScoringParameters
+from . import digest, selectors, services
+from .forms import DigestSubscriptionForm, ScoringParametersForm
+from .models import DigestLog, DigestSubscription, ScoringParameters
 from .reports import ReportFilterForm, chart, csv_response, report, wants_csv
 from .usage import RECORDS, usage
 
@@ -118,4 +120,31 @@ def usage_report(request):
             "weekly_chart": weekly,
             "query": query.urlencode(),
         },
+    )
+
+
+# --- My settings ----------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_settings(request):
+    """The user's own preferences: for now, the daily digest on or off."""
+    subscription = DigestSubscription.objects.filter(user=request.user).first()
+    form = DigestSubscriptionForm(
+        request.POST if request.method == "POST" else None,
+        instance=subscription or DigestSubscription(user=request.user),
+    )
+    if form.is_valid():
+        enabled = form.cleaned_data["enabled"]
+        digest.digest_subscription_set(user=request.user, enabled=enabled)
+        if enabled:
+            messages.success(request, _("You will get the daily digest."))
+        else:
+            messages.success(request, _("You will no longer get the daily digest."))
+        return redirect("analytics:my_settings")
+    return render(
+        request,
+        "analytics/my_settings.html",
+        {"form": form, "last_digest": DigestLog.objects.filter(user=request.user).first()},
     )
