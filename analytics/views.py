@@ -90,9 +90,10 @@ def _usage_csv(figures, table):
 def usage_report(request):
     """System usage: active users per day and week, records added and reports viewed per user,
     and a warning when activity has dropped after a peak."""
-    filters = ReportFilterForm(
-        request.GET, fields=("period", "owner"), default_period="last_12_months"
-    )
+    data = request.GET.copy()
+    # A drop shows over months: the whole last year unless asked otherwise, shown as selected.
+    data.setdefault("period", "last_12_months")
+    filters = ReportFilterForm(data, fields=("period", "owner"))
     filters.fields["owner"].label = _("User")
     figures = usage(filters.selected_period, user=filters.value("owner"))
     if wants_csv(request):

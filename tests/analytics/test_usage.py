@@ -250,6 +250,12 @@ def test_only_managers_open_the_usage_report(client, persona_client, sales_rep):
     assert persona_client(sales_rep).get(URL).status_code == 403
 
 
+def test_the_report_covers_the_last_twelve_months_unless_asked_otherwise(persona_client, manager):
+    response = persona_client(manager).get(URL)
+    assert response.context["filters"]["period"].value() == "last_12_months"
+    assert response.context["usage"].period.days > 300
+
+
 def test_the_report_shows_tables_and_the_weekly_chart(march, persona_client, manager):
     response = persona_client(manager).get(URL, MARCH)
     assert response.status_code == 200
