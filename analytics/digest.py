@@ -264,7 +264,8 @@ def digest_email(digest: Digest) -> EmailMultiAlternatives:
 def digest_send(*, user, now, today) -> bool:
     """Compute and send `user`'s digest for `today`; False when there was nothing to report or
     another run sent it first."""
-    since = max(user.last_digest_at or now - FIRST_LOOKBACK, now - MAX_LOOKBACK)
+    last_sent = getattr(user, "last_digest_at", None)  # annotated by digest_recipients
+    since = max(last_sent or now - FIRST_LOOKBACK, now - MAX_LOOKBACK)
     digest = digest_for(user, now=now, since=since)
     if digest.is_empty:
         return False

@@ -281,3 +281,13 @@ def test_the_digest_is_on_until_the_user_turns_it_off(persona_client, sales_rep)
 def test_my_settings_refuses_other_methods(persona_client, sales_rep):
     assert persona_client(sales_rep).delete(SETTINGS_URL).status_code == 405
     assert not DigestSubscription.objects.exists()
+
+
+@pytest.mark.parametrize("model", ["useractivity", "digestsubscription", "digestlog"])
+def test_admins_list_activity_subscriptions_and_digests_sent(client, admin_user, sales_rep, model):
+    digest.digest_subscription_set(user=sales_rep, enabled=False)
+    DigestLog.objects.create(user=sales_rep, day=TODAY, sent_at=NOW, items=3)
+    client.force_login(admin_user)  # records today's activity
+    response = client.get(reverse(f"admin:analytics_{model}_changelist"), {"q": "a"})
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == 1
