@@ -183,15 +183,20 @@ def usage(period, *, user=None, today=None) -> Usage:
         person(row[0]).active, person(row[0]).last_active = row[1], row[2]
 
     for key, _label, model, who, when in RECORDS:
-        records = _records(model, who, when, period, user)
-        by_day = records.annotate(day=TruncDate(when)).values("day").annotate(n=Count("pk"))
-        for day, count in by_day.values_list("day", "n"):
+        # One scan per kind of record, grouped by user and day: at most users x days rows.
+        counts = (
+            _records(model, who, when, period, user)
+            .annotate(day=TruncDate(when))
+            .values(who, "day")
+            .annotate(n=Count("pk"))
+            .values_list(who, "day", "n")
+        )
+        for pk, day, count in counts:
             if day in days:
-                days[day].records[key] = count
+                days[day].records[key] += count
                 weeks[week_start(day)].records[key] += count
-        by_user = records.exclude(**{f"{who}__isnull": True}).values(who).annotate(n=Count("pk"))
-        for pk, count in by_user.values_list(who, "n"):
-            person(pk).records[key] = count
+            if pk is not None:  # records made by a scheduled job or an import
+                person(pk).records[key] += count
 
     users = get_user_model().objects.order_by("username")
     if user:

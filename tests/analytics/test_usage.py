@@ -281,8 +281,8 @@ def test_the_report_query_count_does_not_grow_with_users(
     for user in UserFactory.create_batch(extra_users, roles=["sales"]):
         active(user, date(2026, 3, 3))
     client = persona_client(manager)
-    # session, user, roles, report view, owner choices, activity x3, records x8, users, drop
-    with django_assert_max_num_queries(18):
+    # session, user, roles, report view, owner choices, activity x3, records x4, users, drop
+    with django_assert_max_num_queries(14):
         response = client.get(URL, MARCH)
     assert len(response.context["usage"].users) == extra_users + 1
 
