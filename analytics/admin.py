@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from .models import CustomerScore, ReportView, ScoringParameters, ScoringRun
+from .models import (
+    CustomerScore,
+    DigestLog,
+    DigestSubscription,
+    ReportView,
+    ScoringParameters,
+    ScoringRun,
+    UserActivity,
+)
 
 
 @admin.register(ScoringParameters)
@@ -74,6 +82,50 @@ class ReportViewAdmin(admin.ModelAdmin):
     list_filter = ["report"]
     list_select_related = ["user"]
     date_hierarchy = "viewed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(UserActivity)
+class UserActivityAdmin(admin.ModelAdmin):
+    """Written by the activity middleware; read-only."""
+
+    list_display = ["day", "user"]
+    list_select_related = ["user"]
+    search_fields = ["user__username"]
+    date_hierarchy = "day"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DigestSubscription)
+class DigestSubscriptionAdmin(admin.ModelAdmin):
+    """Users choose on their My settings page; an admin may change it for them."""
+
+    list_display = ["user", "enabled", "changed_at"]
+    list_filter = ["enabled"]
+    list_select_related = ["user"]
+    search_fields = ["user__username"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(DigestLog)
+class DigestLogAdmin(admin.ModelAdmin):
+    """One row per digest sent; deleting today's row lets the job send it again."""
+
+    list_display = ["day", "user", "items", "sent_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__username"]
+    date_hierarchy = "day"
 
     def has_add_permission(self, request):
         return False

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from relationships.money import ISO_4217
 
-from .models import ScoringParameters
+from .models import DigestSubscription, ScoringParameters
 from .services import EDITABLE
 
 
@@ -68,3 +68,9 @@ class ScoringParametersForm(forms.ModelForm):
 
     def clean_base_currency(self):
         return (self.cleaned_data.get("base_currency") or "").upper()
+
+
+class DigestSubscriptionForm(forms.ModelForm):
+    class Meta:
+        model = DigestSubscription
+        fields = ["enabled"]

@@ -355,3 +355,95 @@ class ReportView(models.Model):
 
     def __str__(self):
         return f"{self.report} · {self.viewed_at:%Y-%m-%d %H:%M}"
+
+
+class UserActivity(models.Model):
+    """A day on which a user used the CRM: one row per user and day, written by the first
+    request of the day (analytics.middleware) or by the login. The usage report counts them."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # user_activity_once_per_day starts with it
+    )
+    day = models.DateField(_("day"))
+
+    class Meta:
+        ordering = ["-day", "user_id"]
+        verbose_name = _("user activity")
+        verbose_name_plural = _("user activity")
+        constraints = [
+            # The activity middleware inserts blindly (ON CONFLICT DO NOTHING): a second tab, a
+            # second browser or a new session the same day cannot count a user twice.
+            models.UniqueConstraint(fields=["user", "day"], name="user_activity_once_per_day"),
+        ]
+        indexes = [
+            # Usage report and its drop warning: active users per day and week of a period,
+            # counted from the index alone.
+            models.Index(fields=["day", "user"], name="user_activity_day_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} · {self.day:%Y-%m-%d}"
+
+
+class DigestSubscription(models.Model):
+    """A user's choice about the daily digest e-mail. Created when the user first changes it:
+    a user without a row gets the digest."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="digest_subscription",
+    )
+    enabled = models.BooleanField(
+        _("send me the daily digest"),
+        default=True,
+        help_text=_(
+            "One e-mail each morning: your customers whose value changed, your overdue tasks "
+            "and your processes and tickets close to or past a deadline."
+        ),
+    )
+    changed_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("digest subscription")
+        verbose_name_plural = _("digest subscriptions")
+
+    def __str__(self):
+        return f"{self.user_id} · {'on' if self.enabled else 'off'}"
+
+
+class DigestLog(models.Model):
+    """One daily digest sent to one user. The row is inserted before the e-mail goes out, so
+    the unique (user, day) makes a second run, or a second worker, send nothing."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="digest_logs",
+        db_index=False,  # digest_once_per_user_and_day starts with it
+    )
+    day = models.DateField(_("day"))
+    sent_at = models.DateTimeField(
+        _("sent at"),
+        default=timezone.now,
+        help_text=_("The moment the digest describes; the next one reports changes after it."),
+    )
+    items = models.PositiveIntegerField(_("items"), default=0)
+
+    class Meta:
+        ordering = ["-day", "-id"]
+        verbose_name = _("digest sent")
+        verbose_name_plural = _("digests sent")
+        constraints = [
+            # Sending's idempotency; its index also finds a user's last digest (newest day).
+            models.UniqueConstraint(fields=["user", "day"], name="digest_once_per_user_and_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} · {self.day:%Y-%m-%d}"

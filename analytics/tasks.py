@@ -1,10 +1,12 @@
-"""Scheduled and queued scoring (CELERY_BEAT_SCHEDULE): thin wrappers around analytics.scoring."""
+"""Scheduled and queued jobs (CELERY_BEAT_SCHEDULE): thin wrappers around analytics.scoring and
+analytics.digest."""
 
 import logging
 
 from celery import shared_task
+from django.utils import timezone
 
-from . import scoring
+from . import digest, scoring
 
 logger = logging.getLogger(__name__)
 
@@ -28,3 +30,9 @@ def score_all_customers():
 def rescore_customer(customer_id):
     """Queued after an invoice, payment, payout or interaction of the customer is saved."""
     return scoring.score_customer(customer_id)
+
+
+@shared_task
+def send_daily_digests():
+    """Every morning (DIGEST_HOUR): each user's digest, once per user and day."""
+    return digest.digests_send(now=timezone.now())

@@ -1,16 +1,21 @@
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from customers import roles
 from customers.roles import role_required
 from customers.view_helpers import apply_service_errors, render_object_form
 
-from . import selectors, services
-from .forms import ScoringParametersForm
-from .models import ScoringParameters
+from . import digest, selectors, services
+from .forms import DigestSubscriptionForm, ScoringParametersForm
+from .models import DigestLog, DigestSubscription, ScoringParameters
+from .reports import ReportFilterForm, chart, csv_response, report, wants_csv
+from .usage import RECORDS, usage
 
 
 @role_required(*roles.VIEW_CUSTOMERS)
@@ -57,4 +62,90 @@ def scoring_parameters_edit(request):
         title=_("Change how customer value is computed"),
         submit=_("Save as a new version"),
         cancel_url=reverse("analytics:scoring_method"),
+    )
+
+
+# --- System usage ---------------------------------------------------------------------------
+
+USAGE_TABLES = ("weeks", "days", "users")
+
+
+def _usage_csv(figures, table):
+    labels = [str(label) for _key, label, *_rest in RECORDS]
+    if table == "users":
+        header = [_("User"), _("Active days"), _("Last active"), *labels]
+        rows = (
+            [row.key.get_username(), row.active, row.last_active, *row.cells()]
+            for row in figures.users
+        )
+    else:
+        first = _("Week starting") if table == "weeks" else _("Day")
+        header = [first, _("Active users"), *labels]
+        rows = ([row.key, row.active, *row.cells()] for row in getattr(figures, table))
+    period = figures.period
+    return csv_response(f"usage-{table}-{period.start:%Y%m%d}-{period.end:%Y%m%d}", header, rows)
+
+
+@report("usage")
+def usage_report(request):
+    """System usage: active users per day and week, records added and reports viewed per user,
+    and a warning when activity has dropped after a peak."""
+    data = request.GET.copy()
+    # A drop shows over months: the whole last year unless asked otherwise, shown as selected.
+    data.setdefault("period", "last_12_months")
+    filters = ReportFilterForm(data, fields=("period", "owner"))
+    filters.fields["owner"].label = _("User")
+    figures = usage(filters.selected_period, user=filters.value("owner"))
+    if wants_csv(request):
+        table = request.GET.get("table")
+        return _usage_csv(figures, table if table in USAGE_TABLES else "users")
+    query = request.GET.copy()
+    for name in ("format", "table"):
+        query.pop(name, None)
+    weekly = chart(
+        "bar",
+        [date_format(row.key, "SHORT_DATE_FORMAT") for row in figures.weeks],
+        [{"label": _("Active users"), "data": [row.active for row in figures.weeks]}],
+        plugins={"legend": {"display": False}},
+        scales={"y": {"beginAtZero": True, "ticks": {"precision": 0}}},
+    )
+    return render(
+        request,
+        "analytics/usage_report.html",
+        {
+            "filters": filters,
+            "usage": figures,
+            "drop": figures.drop,
+            "record_labels": [label for _key, label, *_rest in RECORDS],
+            "totals": [(label, figures.totals[key]) for key, label, *_rest in RECORDS],
+            "weekly_chart": weekly,
+            "query": query.urlencode(),
+        },
+    )
+
+
+# --- My settings ----------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_settings(request):
+    """The user's own preferences: for now, the daily digest on or off."""
+    subscription = DigestSubscription.objects.filter(user=request.user).first()
+    form = DigestSubscriptionForm(
+        request.POST if request.method == "POST" else None,
+        instance=subscription or DigestSubscription(user=request.user),
+    )
+    if form.is_valid():
+        enabled = form.cleaned_data["enabled"]
+        digest.digest_subscription_set(user=request.user, enabled=enabled)
+        if enabled:
+            messages.success(request, _("You will get the daily digest."))
+        else:
+            messages.success(request, _("You will no longer get the daily digest."))
+        return redirect("analytics:my_settings")
+    return render(
+        request,
+        "analytics/my_settings.html",
+        {"form": form, "last_digest": DigestLog.objects.filter(user=request.user).first()},
     )

@@ -199,6 +199,7 @@ class Customer(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # customer_author_idx starts with it
     )
 
     history = HistoricalRecords(
@@ -269,6 +270,8 @@ class Customer(models.Model):
             # E-mails are stored lower-cased (see clean()), so a plain index serves exact lookups.
             models.Index(fields=["email"], name="customer_email_idx"),
             models.Index(fields=["phone_key"], name="customer_phone_key_idx"),
+            # Usage report (analytics.usage): customers added per user and period.
+            models.Index(fields=["created_by", "created_at"], name="customer_author_idx"),
         ]
 
     def __str__(self):

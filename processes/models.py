@@ -613,6 +613,7 @@ class ProcessInstance(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # instance_opener_idx starts with it
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
     stage_entered_at = models.DateTimeField(_("in stage since"), default=timezone.now)
@@ -687,6 +688,8 @@ class ProcessInstance(models.Model):
                 condition=models.Q(closed_at__isnull=True),
                 name="instance_open_activity_idx",
             ),
+            # Usage report (analytics.usage): processes opened per user and period.
+            models.Index(fields=["opened_by", "opened_at"], name="instance_opener_idx"),
         ]
 
     def __str__(self):

@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # One UserActivity row per user and day for the usage report; no query after the first.
+    "analytics.middleware.UserActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -203,6 +205,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The hour (TIME_ZONE) at which the daily digest e-mails go out.
+DIGEST_HOUR = env.int("DIGEST_HOUR", default=7)
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {
         "task": "customers.tasks.clear_expired_sessions",
@@ -223,6 +227,10 @@ CELERY_BEAT_SCHEDULE = {
     "analytics-score-customers": {
         "task": "analytics.tasks.score_all_customers",
         "schedule": crontab(hour=2, minute=30),
+    },
+    "analytics-send-daily-digests": {
+        "task": "analytics.tasks.send_daily_digests",
+        "schedule": crontab(hour=DIGEST_HOUR, minute=0),
     },
     "processes-open-collection-cases": {
         "task": "processes.tasks.open_collection_cases",
@@ -299,6 +307,14 @@ PROCESS_DISCOUNT_APPROVAL_THRESHOLD = Decimal(
 )
 # The collections job opens a case for an invoice this many days past its due date.
 COLLECTIONS_GRACE_DAYS = env.int("COLLECTIONS_GRACE_DAYS", default=7)
+
+# --- Analytics (analytics app) ----------------------------------------------------------------
+# The address the CRM is reached at, for the links in e-mails sent by scheduled jobs (no request
+# to take the host from): https://crm.example.com
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The daily digest lists, besides what is already late, the processes and tickets whose deadline
+# falls within this many hours.
+DIGEST_SLA_HOURS = env.int("DIGEST_SLA_HOURS", default=24)
 
 LOGGING = {
     "version": 1,
