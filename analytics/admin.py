@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import CustomerScore, ReportView, ScoringParameters, ScoringRun
+from .models import CustomerQuality, CustomerScore, ReportView, ScoringParameters, ScoringRun
 
 
 @admin.register(ScoringParameters)
@@ -74,6 +74,23 @@ class ReportViewAdmin(admin.ModelAdmin):
     list_filter = ["report"]
     list_select_related = ["user"]
     date_hierarchy = "viewed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CustomerQuality)
+class CustomerQualityAdmin(admin.ModelAdmin):
+    """Written by the data quality job; read-only. Managers edit the template on its page."""
+
+    list_display = ["customer", "score", "computed_at"]
+    list_select_related = ["customer"]
+    raw_id_fields = ["customer"]
+    search_fields = ["customer__display_name"]
+    show_full_result_count = False
 
     def has_add_permission(self, request):
         return False

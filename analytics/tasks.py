@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from . import scoring
+from . import quality, scoring
 
 logger = logging.getLogger(__name__)
 
@@ -28,3 +28,9 @@ def score_all_customers():
 def rescore_customer(customer_id):
     """Queued after an invoice, payment, payout or interaction of the customer is saved."""
     return scoring.score_customer(customer_id)
+
+
+@shared_task
+def compute_data_quality():
+    """Nightly, after scoring, and after managers change the data quality template."""
+    return quality.compute_all()

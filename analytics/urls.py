@@ -7,4 +7,12 @@ app_name = "analytics"
 urlpatterns = [
     path("value/", views.scoring_method, name="scoring_method"),
     path("value/parameters/", views.scoring_parameters_edit, name="scoring_parameters_edit"),
+    path("reports/customer-value/", views.value_report, name="value_report"),
+    path("reports/segments/", views.segment_report, name="segment_report"),
+    path("reports/data-quality/", views.data_quality, name="data_quality"),
+    path(
+        "reports/data-quality/template/",
+        views.data_quality_template_edit,
+        name="data_quality_template_edit",
+    ),
 ]

@@ -220,6 +220,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.tasks.score_all_customers",
         "schedule": crontab(hour=2, minute=30),
     },
+    "analytics-data-quality": {
+        "task": "analytics.tasks.compute_data_quality",
+        "schedule": crontab(hour=3, minute=45),
+    },
     "processes-open-collection-cases": {
         "task": "processes.tasks.open_collection_cases",
         "schedule": crontab(hour=6, minute=0),
