@@ -70,6 +70,7 @@ def scoring_parameters_edit(request):
 # --- Customer value, segment and data quality reports -----------------------------------------
 
 REPORT_PAGE_SIZE = 25
+COUNTS = {"precision": 0}  # chart axes of counts: no 0.5 customers
 GRADE_COLOURS = {
     "A": "#198754",
     "B": "#0d6efd",
@@ -89,6 +90,16 @@ def _segment_name(segment):
 
 def _owner_name(owner):
     return owner.get_username() if owner else _("No owner")
+
+
+def _with_period(data, default):
+    """The query with the report's default period filled in, so the form shows the period the
+    figures are for (an empty choice would display the first one, "This month")."""
+    if data.get("period"):
+        return data
+    data = data.copy()
+    data["period"] = default
+    return data
 
 
 def _table(request, choices):
@@ -133,7 +144,9 @@ def value_report(request):
     """Customer value by segment and owner, the customers whose grade moved, and relationships
     started and ended over the period."""
     form = ReportFilterForm(
-        request.GET, fields=("period", "owner", "segment"), default_period="last_12_months"
+        _with_period(request.GET, "last_12_months"),
+        fields=("period", "owner", "segment"),
+        default_period="last_12_months",
     )
     period = form.selected_period
     owner, segment = form.value("owner"), form.value("segment")
@@ -181,7 +194,7 @@ def value_report(request):
                     }
                     for grade in (*value_reports.GRADES, value_reports.NOT_GRADED)
                 ],
-                scales={"x": {"stacked": True}, "y": {"stacked": True}},
+                scales={"x": {"stacked": True}, "y": {"stacked": True, "ticks": COUNTS}},
             ),
             "relationships_chart": chart(
                 "bar",
@@ -198,6 +211,7 @@ def value_report(request):
                         "backgroundColor": "#dc3545",
                     },
                 ],
+                scales={"y": {"ticks": COUNTS}},
             ),
         },
     )
@@ -319,7 +333,7 @@ def segment_report(request):
                         statuses, ("#0dcaf0", "#198754", "#6c757d"), strict=True
                     )
                 ],
-                scales={"x": {"stacked": True}, "y": {"stacked": True}},
+                scales={"x": {"stacked": True}, "y": {"stacked": True, "ticks": COUNTS}},
             ),
         },
     )
@@ -410,6 +424,7 @@ def data_quality(request):
                     }
                 ],
                 indexAxis="y",
+                scales={"x": {"ticks": COUNTS}},
                 plugins={"legend": {"display": False}},
             ),
         },
