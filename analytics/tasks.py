@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from . import quality, scoring
+from . import quality, scoring, snapshots
 
 logger = logging.getLogger(__name__)
 
@@ -34,3 +34,10 @@ def rescore_customer(customer_id):
 def compute_data_quality():
     """Nightly, after scoring, and after managers change the data quality template."""
     return quality.compute_all()
+
+
+@shared_task
+def refresh_report_snapshots():
+    """Nightly, after scoring: the sums the value and segment reports read."""
+    run = snapshots.refresh()
+    return {"refresh": run.pk, "last_score": run.last_score_id}

@@ -1,99 +1,109 @@
-"""Reads of the customer value report and the segment report: every figure one GROUP BY query.
+"""Reads of the customer value report and the segment report.
 
-Grades, LTV and reliability are read from the customers' columns the scoring job writes, so a
-distribution is one aggregate over customers (joined to their segments); grade changes come
-from the CustomerScore history; relationships started and ended from their dates. A customer in
-several segments counts in each; customers without a segment form their own row (segment None).
+The figures are sums over the report snapshots (analytics.snapshots, refreshed every night):
+a few hundred small rows per page instead of GROUP BY over every customer, interaction and
+payment. A customer in several segments counts in each; customers without a segment form their
+own row (segment None); per-owner figures count each customer once.
 """
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import models
-from django.db.models import Avg, Count, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
+from django.db.models import Q, Sum
+from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
 from customers.models import Customer, Segment
-from processes.models import ProcessInstance
-from relationships.models import Interaction, Invoice, Payment, Relationship
 
-from .models import CustomerScore
+from .models import CustomerStateSnapshot, DailyActivity, GradeChange, ReportScope
 
 GRADES = ("A", "B", "C", "D")
 NOT_GRADED = "ungraded"
 STATUSES = tuple(Customer.Status.values)
+_COUNTS = {
+    "customers": "customers",
+    **{status: status for status in STATUSES},
+    "A": "grade_a",
+    "B": "grade_b",
+    "C": "grade_c",
+    "D": "grade_d",
+    NOT_GRADED: "ungraded",
+}
+_VALUE_SUMS = ("ltv_sum", "ltv_count", "reliability_sum", "reliability_count", "open_processes")
+PER_SEGMENT = Q(scope__in=[ReportScope.SEGMENT, ReportScope.NONE])
 
 
-def _customers(*, owner=None, segment=None, prefix=""):
-    """A Q selecting customers (through `prefix`, e.g. "customer__") by owner and segment."""
-    condition = Q()
-    if owner is not None:
-        condition &= Q(**{f"{prefix}owner": owner})
+def _scoped(queryset, *, owner=None, segment=None, per_segment=True):
+    """Rows of one segment, of every segment (and none), or of all customers."""
     if segment is not None:
-        condition &= Q(**{f"{prefix}segments": segment})
-    return condition
+        queryset = queryset.filter(scope=ReportScope.SEGMENT, segment=segment)
+    elif per_segment:
+        queryset = queryset.filter(PER_SEGMENT)
+    else:
+        queryset = queryset.filter(scope=ReportScope.ALL)
+    if owner is not None:
+        queryset = queryset.filter(owner=owner)
+    return queryset
 
 
-def _grade_counts(prefix=""):
-    counts = {grade: Count("pk", filter=Q(**{f"{prefix}grade": grade})) for grade in GRADES}
-    counts[NOT_GRADED] = Count("pk", filter=Q(**{f"{prefix}grade__isnull": True}))
-    return counts
-
-
-def _value_figures(base_currency):
-    scored = Q(scored_at__isnull=False, ltv_currency=base_currency)
-    return {
-        "customers": Count("pk"),
-        **_grade_counts(),
-        "ltv_total": Sum("ltv", filter=scored),
-        "ltv_average": Avg("ltv", filter=scored),
-        "reliability": Avg("payment_reliability"),
-    }
-
-
-def _segment_rows(rows, key, *, segment=None):
-    """Rows keyed by segment id in the order of the segment names; customers without a segment
-    last. Segments without customers get a row of zeros (unless a segment is filtered)."""
-    by_id = {row.pop(key): row for row in rows}
-    segments = [segment] if segment is not None else list(Segment.objects.all())
-    ordered = [(s, by_id.get(s.pk)) for s in segments]
-    if segment is None:
-        ordered.append((None, by_id.get(None)))
-    return ordered
-
-
-def grades_per_segment(*, base_currency, owner=None, segment=None) -> list[dict]:
-    """Grade distribution, LTV (total and mean, in the base currency) and average reliability
-    per segment, one query: customers LEFT JOIN their segments, grouped by segment."""
-    rows = (
-        Customer.objects.filter(_customers(owner=owner, segment=segment))
-        .values("segments")
-        .annotate(**_value_figures(base_currency))
-        .order_by()
+def _state_sums(queryset, key):
+    """{segment or owner id: figures} summed over the snapshot rows."""
+    rows = queryset.values(key).annotate(
+        **{name: Sum(column) for name, column in _COUNTS.items()},
+        **{name: Sum(name) for name in _VALUE_SUMS},
     )
-    empty = {"customers": 0, **dict.fromkeys((*GRADES, NOT_GRADED), 0)}
-    result = []
-    for seg, row in _segment_rows(list(rows), "segments", segment=segment):
-        row = row or {**empty, "ltv_total": None, "ltv_average": None, "reliability": None}
-        if seg is None and not row["customers"]:
-            continue
-        result.append({"segment": seg, **row})
+    result = {}
+    for row in rows.order_by():
+        ltv_count, reliability_count = row.pop("ltv_count"), row.pop("reliability_count")
+        ltv_sum, reliability_sum = row.pop("ltv_sum"), row.pop("reliability_sum")
+        row["ltv_total"] = ltv_sum
+        row["ltv_average"] = ltv_sum / ltv_count if ltv_count else None
+        row["reliability"] = reliability_sum / reliability_count if reliability_count else None
+        result[row.pop(key)] = row
     return result
 
 
-def grades_per_owner(*, base_currency, owner=None, segment=None) -> list[dict]:
-    """The same figures per owner (customer_owner_* indexes); owner None: nobody's customers."""
-    rows = list(
-        Customer.objects.filter(_customers(owner=owner, segment=segment))
-        .values("owner")
-        .annotate(**_value_figures(base_currency))
-        .order_by()
+def _empty_state():
+    return {
+        **dict.fromkeys(_COUNTS, 0),
+        "open_processes": 0,
+        "ltv_total": Decimal(0),
+        "ltv_average": None,
+        "reliability": None,
+    }
+
+
+def _segment_rows(by_segment, *, segment=None):
+    """(segment, figures) in the order of the segment names, customers without a segment last;
+    a segment without customers gets zeros. With a segment filter, that segment only."""
+    segments = [segment] if segment is not None else list(Segment.objects.all())
+    rows = [(s, by_segment.get(s.pk) or _empty_state()) for s in segments]
+    if segment is None and None in by_segment:
+        rows.append((None, by_segment[None]))
+    return rows
+
+
+def grades_per_segment(*, owner=None, segment=None) -> list[dict]:
+    """Grade distribution, LTV (total and mean of the scored customers, in the base currency)
+    and average reliability per segment."""
+    sums = _state_sums(
+        _scoped(CustomerStateSnapshot.objects.all(), owner=owner, segment=segment), "segment"
     )
-    users = get_user_model().objects.in_bulk([r["owner"] for r in rows if r["owner"]])
-    for row in rows:
-        row["owner"] = users.get(row["owner"])
+    return [{"segment": seg, **row} for seg, row in _segment_rows(sums, segment=segment)]
+
+
+def grades_per_owner(*, owner=None, segment=None) -> list[dict]:
+    """The same figures per owner, each customer once; owner None: nobody's customers."""
+    sums = _state_sums(
+        _scoped(
+            CustomerStateSnapshot.objects.all(), owner=owner, segment=segment, per_segment=False
+        ),
+        "owner",
+    )
+    users = get_user_model().objects.in_bulk([pk for pk in sums if pk])
+    rows = [{"owner": users.get(pk), **row} for pk, row in sums.items()]
     rows.sort(key=lambda r: (r["owner"] is None, r["owner"].get_username() if r["owner"] else ""))
     return rows
 
@@ -102,31 +112,14 @@ def grades_per_owner(*, base_currency, owner=None, segment=None) -> list[dict]:
 
 
 def movers(period, *, owner=None, segment=None):
-    """Score snapshots of the period whose grade differs from the customer's previous snapshot,
-    newest first. A customer's first snapshot is not a move. "Not graded" counts as a grade
-    (NOT_GRADED), so a customer losing or gaining a grade moves too."""
-    previous = (
-        CustomerScore.objects.filter(customer=OuterRef("customer"))
-        .filter(
-            Q(computed_at__lt=OuterRef("computed_at"))
-            | Q(computed_at=OuterRef("computed_at"), pk__lt=OuterRef("pk"))
-        )
-        .order_by("-computed_at", "-pk")
-        .values(key=Coalesce("grade", Value(NOT_GRADED)))[:1]
-    )
+    """The grade changes of the period, newest first (grade "" is "not graded")."""
     start, end = _aware_range(period)
-    return (
-        CustomerScore.objects.filter(computed_at__gte=start, computed_at__lt=end)
-        .filter(_customers(owner=owner, segment=segment, prefix="customer__"))
-        .annotate(
-            grade_key=Coalesce("grade", Value(NOT_GRADED)),
-            previous_grade=Subquery(previous, output_field=models.CharField()),
-        )
-        .filter(previous_grade__isnull=False)
-        .exclude(grade_key=F("previous_grade"))
-        .select_related("customer")
-        .order_by("-computed_at", "-pk")
-    )
+    changes = GradeChange.objects.filter(changed_at__gte=start, changed_at__lt=end)
+    if owner is not None:
+        changes = changes.filter(customer__owner=owner)
+    if segment is not None:
+        changes = changes.filter(customer__segments=segment)
+    return changes.select_related("customer").order_by("-changed_at", "-id")
 
 
 @dataclass
@@ -201,32 +194,25 @@ def relationships_started_ended(period, *, owner=None, segment=None):
     """
     kind = bucket_kind(period)
     trunc = TruncWeek if kind == "week" else TruncMonth
-    customers = _customers(owner=owner, segment=segment, prefix="customer__")
-    started = (
-        Relationship.objects.filter(customers, started_on__gte=period.start)
-        .filter(started_on__lte=period.end)
-        .annotate(bucket=trunc("started_on"))
-        .values("bucket")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    start, end = _aware_range(period)
-    ended = (
-        Relationship.objects.filter(customers, ended_at__gte=start, ended_at__lt=end)
-        .annotate(bucket=trunc("ended_at", output_field=models.DateField()))
-        .values("bucket", "end_reason")
-        .annotate(n=Count("pk"))
+    M = DailyActivity.Measure
+    facts = (
+        _scoped(DailyActivity.objects.all(), owner=owner, segment=segment, per_segment=False)
+        .filter(measure__in=[M.STARTED, M.ENDED], day__gte=period.start, day__lte=period.end)
+        .annotate(bucket=trunc("day"))
+        .values("bucket", "measure", "key")
+        .annotate(n=Sum("value"))
         .order_by()
     )
     rows = {day: Bucket(day) for day in buckets(period, kind)}
-    for row in started:
-        rows[_day(row["bucket"])].started += row["n"]
     totals = {}
-    for row in ended:
-        bucket = rows[_day(row["bucket"])]
-        bucket.ended += row["n"]
-        bucket.reasons[row["end_reason"]] = bucket.reasons.get(row["end_reason"], 0) + row["n"]
-        totals[row["end_reason"]] = totals.get(row["end_reason"], 0) + row["n"]
+    for fact in facts:
+        bucket, n = rows[_day(fact["bucket"])], int(fact["n"])
+        if fact["measure"] == M.STARTED:
+            bucket.started += n
+            continue
+        bucket.ended += n
+        bucket.reasons[fact["key"]] = bucket.reasons.get(fact["key"], 0) + n
+        totals[fact["key"]] = totals.get(fact["key"], 0) + n
     return kind, list(rows.values()), totals
 
 
@@ -237,82 +223,46 @@ def _day(value):
 # --- Segment report ---------------------------------------------------------------------------
 
 
-def _money_by_segment(rows, key, amount):
-    """{segment id or None: {currency: amount}} of per-segment, per-currency aggregate rows."""
-    result = {}
-    for row in rows:
-        if row[amount]:
-            result.setdefault(row[key], {})[row["currency"]] = row[amount]
-    return result
-
-
-def segment_summary(period, *, owner=None, today=None) -> list[dict]:
-    """Per segment (and for customers without one): customers by status and by grade, and the
-    period's activity: interactions, open processes, payments received and the overdue balance
-    per currency (currencies are never added together)."""
-    today = today or timezone.localdate()
-    start, end = _aware_range(period)
-    states = (
-        Customer.objects.filter(_customers(owner=owner))
-        .values("segments")
-        .annotate(
-            customers=Count("pk"),
-            **{status: Count("pk", filter=Q(status=status)) for status in STATUSES},
-            **_grade_counts(),
-        )
+def segment_summary(period, *, owner=None) -> list[dict]:
+    """Per segment (and for customers without one): customers by status and by grade and open
+    processes (at the last refresh), and the period's activity: interactions, and payments
+    received and the overdue balance per currency (currencies are never added together)."""
+    snapshot = _scoped(CustomerStateSnapshot.objects.all(), owner=owner)
+    state = _state_sums(snapshot, "segment")
+    overdue = {}
+    for segment_id, amounts in snapshot.exclude(overdue={}).values_list("segment", "overdue"):
+        target = overdue.setdefault(segment_id, {})
+        for currency, amount in amounts.items():
+            target[currency] = target.get(currency, Decimal(0)) + Decimal(amount)
+    M = DailyActivity.Measure
+    activity = (
+        _scoped(DailyActivity.objects.all(), owner=owner)
+        .filter(measure__in=[M.CONTACTS, M.REVENUE], day__gte=period.start, day__lte=period.end)
+        .values("segment", "measure", "key")
+        .annotate(total=Sum("value"))
         .order_by()
     )
-    by_customer = _customers(owner=owner, prefix="customer__")
-    contacts = dict(
-        Interaction.objects.filter(by_customer, occurred_at__gte=start, occurred_at__lt=end)
-        .values("customer__segments")
-        .annotate(n=Count("pk"))
-        .order_by()
-        .values_list("customer__segments", "n")
-    )
-    open_processes = dict(
-        ProcessInstance.objects.filter(by_customer, closed_at__isnull=True)
-        .values("customer__segments")
-        .annotate(n=Count("pk"))
-        .order_by()
-        .values_list("customer__segments", "n")
-    )
-    revenue = _money_by_segment(
-        Payment.objects.filter(
-            _customers(owner=owner, prefix="invoice__customer__"),
-            paid_on__gte=period.start,
-            paid_on__lte=period.end,
-        )
-        .values("invoice__customer__segments", "currency")
-        .annotate(total=Sum("amount"))
-        .order_by(),
-        "invoice__customer__segments",
-        "total",
-    )
-    overdue = _money_by_segment(
-        Invoice.objects.overdue(today=today)
-        .filter(by_customer)
-        .values("customer__segments", "currency")
-        .annotate(total=Sum(F("amount") - F("paid_amount")))
-        .order_by(),
-        "customer__segments",
-        "total",
-    )
-    empty = {"customers": 0, **dict.fromkeys((*STATUSES, *GRADES, NOT_GRADED), 0)}
+    contacts, revenue = {}, {}
+    for fact in activity:
+        if fact["measure"] == M.CONTACTS:
+            contacts[fact["segment"]] = int(fact["total"])
+        else:
+            revenue.setdefault(fact["segment"], {})[fact["key"]] = fact["total"]
+    segments_with_activity = set(contacts) | set(revenue)
+    if None in segments_with_activity and None not in state:
+        state[None] = _empty_state()
     result = []
-    for seg, row in _segment_rows(list(states), "segments"):
+    for seg, row in _segment_rows(state):
         key = seg.pk if seg else None
-        row = {
-            "segment": seg,
-            **(row or empty),
-            "contacts": contacts.get(key, 0),
-            "open_processes": open_processes.get(key, 0),
-            "revenue": dict(sorted(revenue.get(key, {}).items())),
-            "overdue": dict(sorted(overdue.get(key, {}).items())),
-        }
-        if seg is None and not (row["customers"] or row["contacts"] or row["revenue"]):
-            continue
-        result.append(row)
+        result.append(
+            {
+                "segment": seg,
+                **row,
+                "contacts": contacts.get(key, 0),
+                "revenue": dict(sorted(revenue.get(key, {}).items())),
+                "overdue": dict(sorted(overdue.get(key, {}).items())),
+            }
+        )
     return result
 
 

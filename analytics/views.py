@@ -14,7 +14,7 @@ from customers.roles import role_required
 from customers.view_helpers import apply_service_errors, paginate, render_object_form
 from relationships.models import Relationship
 
-from . import quality, selectors, services, value_reports
+from . import quality, selectors, services, snapshots, value_reports
 from .forms import DataQualityTemplateForm, ScoringParametersForm
 from .models import DataQualityTemplate, ScoringParameters
 from .reports import ReportFilterForm, chart, csv_response, report, wants_csv
@@ -81,7 +81,7 @@ GRADE_COLOURS = {
 
 
 def _grade_label(grade):
-    return _("Not graded") if grade == value_reports.NOT_GRADED else grade
+    return grade if grade in value_reports.GRADES else _("Not graded")
 
 
 def _segment_name(segment):
@@ -150,11 +150,11 @@ def value_report(request):
     )
     period = form.selected_period
     owner, segment = form.value("owner"), form.value("segment")
-    base = selectors.current_parameters().base_currency
+    refreshed = snapshots.last_refresh()
     if wants_csv(request):
-        return _value_report_csv(request, period=period, owner=owner, segment=segment, base=base)
-    per_segment = value_reports.grades_per_segment(base_currency=base, owner=owner, segment=segment)
-    per_owner = value_reports.grades_per_owner(base_currency=base, owner=owner, segment=segment)
+        return _value_report_csv(request, period=period, owner=owner, segment=segment)
+    per_segment = value_reports.grades_per_segment(owner=owner, segment=segment)
+    per_owner = value_reports.grades_per_owner(owner=owner, segment=segment)
     movers = value_reports.seek_page(
         value_reports.movers(period, owner=owner, segment=segment),
         request.GET.get("page"),
@@ -172,7 +172,8 @@ def value_report(request):
         "analytics/value_report.html",
         {
             "filters": form,
-            "base_currency": base,
+            "refreshed": refreshed,
+            "base_currency": selectors.current_parameters().base_currency,
             "per_segment": per_segment,
             "per_owner": per_owner,
             "movers": movers,
@@ -217,36 +218,36 @@ def value_report(request):
     )
 
 
-def _value_report_csv(request, *, period, owner, segment, base):
+def _value_report_csv(request, *, period, owner, segment):
     table = _table(request, ("segments", "owners", "movers", "relationships"))
     if table == "segments":
-        rows = value_reports.grades_per_segment(base_currency=base, owner=owner, segment=segment)
+        rows = value_reports.grades_per_segment(owner=owner, segment=segment)
         return csv_response(
             "customer-value-per-segment",
             _value_header(_("Segment")),
             ([_segment_name(row["segment"]), *_value_row_cells(row)] for row in rows),
         )
     if table == "owners":
-        rows = value_reports.grades_per_owner(base_currency=base, owner=owner, segment=segment)
+        rows = value_reports.grades_per_owner(owner=owner, segment=segment)
         return csv_response(
             "customer-value-per-owner",
             _value_header(_("Owner")),
             ([_owner_name(row["owner"]), *_value_row_cells(row)] for row in rows),
         )
     if table == "movers":
-        scores = value_reports.movers(period, owner=owner, segment=segment)
+        changes = value_reports.movers(period, owner=owner, segment=segment)
         return csv_response(
             "grade-movers",
             [_("Customer"), _("Customer id"), _("Previous grade"), _("New grade"), _("When")],
             (
                 [
-                    score.customer.display_name,
-                    score.customer_id,
-                    _grade_label(score.previous_grade),
-                    _grade_label(score.grade_key),
-                    timezone.localtime(score.computed_at).isoformat(timespec="minutes"),
+                    change.customer.display_name,
+                    change.customer_id,
+                    _grade_label(change.previous_grade),
+                    _grade_label(change.grade),
+                    timezone.localtime(change.changed_at).isoformat(timespec="minutes"),
                 ]
-                for score in scores.iterator(chunk_size=2000)
+                for change in changes.iterator(chunk_size=2000)
             ),
         )
     kind, periods, reasons = value_reports.relationships_started_ended(
@@ -277,6 +278,7 @@ def _value_report_csv(request, *, period, owner, segment, base):
 def segment_report(request):
     """Per segment: the customers' current state and the period's activity."""
     form = ReportFilterForm(request.GET, fields=("period", "owner"))
+    refreshed = snapshots.last_refresh()
     rows = value_reports.segment_summary(form.selected_period, owner=form.value("owner"))
     revenue_currencies = value_reports.currencies(rows, "revenue")
     overdue_currencies = value_reports.currencies(rows, "overdue")
@@ -317,6 +319,7 @@ def segment_report(request):
         "analytics/segment_report.html",
         {
             "filters": form,
+            "refreshed": refreshed,
             "rows": rows,
             "statuses": statuses,
             "grades": grades,

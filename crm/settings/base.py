@@ -220,6 +220,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.tasks.score_all_customers",
         "schedule": crontab(hour=2, minute=30),
     },
+    "analytics-report-snapshots": {
+        "task": "analytics.tasks.refresh_report_snapshots",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "analytics-data-quality": {
         "task": "analytics.tasks.compute_data_quality",
         "schedule": crontab(hour=3, minute=45),

@@ -8,8 +8,16 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from analytics import views
-from analytics.models import CustomerScore, ReportView, ScoringParameters
+from analytics import snapshots, tasks, views
+from analytics.models import (
+    CustomerScore,
+    CustomerStateSnapshot,
+    DailyActivity,
+    GradeChange,
+    ReportRefresh,
+    ReportView,
+    ScoringParameters,
+)
 from customers import roles
 from relationships.models import Relationship
 from tests.factories import CustomerFactory, SegmentFactory, UserFactory
@@ -170,8 +178,8 @@ def period(start, end):
 def test_movers_are_the_grade_changes_of_the_period_newest_first(persona_client, manager, history):
     client = persona_client(manager)
     movers = client.get(URL, period("2026-02-01", "2026-04-30")).context["movers"]
-    assert [(s.customer.display_name, s.previous_grade, s.grade_key) for s in movers] == [
-        ("Delta", "D", "ungraded"),
+    assert [(c.customer.display_name, c.previous_grade, c.grade) for c in movers] == [
+        ("Delta", "D", ""),
         ("Alfa", "B", "A"),
         ("Delta", "C", "D"),
     ]
@@ -309,6 +317,54 @@ def test_the_report_needs_a_fixed_number_of_queries(
     persona_client, manager, history, relationships, django_assert_max_num_queries
 ):
     client = persona_client(manager)
+    snapshots.refresh()
     with django_assert_max_num_queries(14):
         response = client.get(URL, period("2026-01-01", "2026-06-30"))
     assert response.status_code == 200
+
+
+def test_figures_are_those_of_the_last_nightly_refresh_which_the_page_states(
+    persona_client, manager, book
+):
+    client = persona_client(manager)
+    first = client.get(URL)
+    assert "as of" in first.content.decode()
+    graded("Late Arrival", grade="A", ltv="1000", segments=[book["retail"]])
+    retail = rows_by(client.get(URL).context["per_segment"], "segment")["Retail"]
+    assert retail["customers"] == 3  # not yet: the snapshot is from before
+    snapshots.refresh()
+    retail = rows_by(client.get(URL).context["per_segment"], "segment")["Retail"]
+    assert (retail["customers"], retail["A"]) == (4, 2)
+
+
+def test_the_refresh_is_idempotent_and_reads_only_new_scores(history):
+    first = snapshots.refresh()
+    state = sorted(CustomerStateSnapshot.objects.values_list("scope", "segment", "customers"))
+    daily = DailyActivity.objects.count()
+    assert GradeChange.objects.count() == 3
+    second = snapshots.refresh()
+    assert second.last_score_id == first.last_score_id
+    assert GradeChange.objects.count() == 3
+    assert sorted(CustomerStateSnapshot.objects.values_list("scope", "segment", "customers")) == (
+        state
+    )
+    assert DailyActivity.objects.count() == daily
+    score(history["beta"], "A", datetime(2026, 5, 1, 3))
+    snapshots.refresh()
+    assert GradeChange.objects.order_by("-changed_at").first().customer == history["beta"]
+    recent = score(history["beta"], "C", timezone.localtime().replace(tzinfo=None))
+    snapshots.refresh()  # scores of the last minutes wait for the next refresh
+    assert not GradeChange.objects.filter(score=recent).exists()
+
+
+def test_the_refresh_runs_every_night_after_scoring():
+    from django.conf import settings
+
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    job = next(e for e in schedule.values() if e["task"].endswith("refresh_report_snapshots"))
+    scoring = schedule["analytics-score-customers"]["schedule"]
+    assert (min(job["schedule"].hour), min(job["schedule"].minute)) > (
+        min(scoring.hour),
+        min(scoring.minute),
+    )
+    assert tasks.refresh_report_snapshots()["refresh"] == ReportRefresh.objects.get().pk

@@ -52,7 +52,7 @@ def snapshot(customer, grade, days_ago):
         interactions_90d=0,
         open_tickets=0,
         grade=grade,
-        is_current=days_ago == 0,
+        is_current=days_ago == 1,
     )
 
 
@@ -64,7 +64,7 @@ def test_a_manager_reads_value_segment_and_data_quality_reports(
     graded("Steady Shop", "B", "15000", retail, sales_rep)
     graded("Corner Kiosk", "D", "300", retail, manager)
     snapshot(rising, "B", 20)
-    snapshot(rising, "A", 0)
+    snapshot(rising, "A", 1)
     ContactPersonFactory(customer=rising, is_primary=True)
     CustomerFactory(display_name="Nameless Lead", email="", phone="")
     quality.compute_all()
