@@ -403,6 +403,12 @@ class DataQualityTemplate(models.Model):
         editable=False,
         help_text=_("When the completeness job last finished."),
     )
+    last_customer_id = models.BigIntegerField(
+        _("last customer checked"),
+        default=0,
+        editable=False,
+        help_text=_("Customers with a higher id were created after the job: not checked yet."),
+    )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("updated by"),
@@ -469,6 +475,32 @@ class CustomerQuality(models.Model):
 
     def __str__(self):
         return f"{self.customer_id} · {self.score}%"
+
+
+class QualitySummary(models.Model):
+    """The completeness figures of one owner's customers (owner None: nobody's), written by the
+    completeness job with the scores, so the report adds up a row per owner instead of
+    aggregating every customer's score on every view."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="+",
+    )
+    checked = models.PositiveIntegerField(_("records checked"))
+    score_sum = models.BigIntegerField(_("sum of the scores"))
+    complete = models.PositiveIntegerField(_("complete records"))
+    below_target = models.PositiveIntegerField(_("records below the target"))
+    failing = models.JSONField(_("records failing each check"), default=dict)
+
+    class Meta:
+        verbose_name = _("data quality summary")
+        verbose_name_plural = _("data quality summaries")
+
+    def __str__(self):
+        return f"{self.owner_id}: {self.checked}"
 
 
 class ReportRefresh(models.Model):

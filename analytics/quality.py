@@ -5,22 +5,21 @@ of the template) computes every customer's completeness set-based, in batches of
 like the scoring job: per batch, three queries read the customers' own fields, their segments
 and an aggregate of their contact persons; the scores are computed in memory and only the rows
 that changed are written back (CustomerQuality). Running it twice changes nothing the second
-time. The reports then aggregate the stored scores (selectors below).
+time. A per-owner summary of the stored scores is written last; the report adds up its rows.
 """
 
 import logging
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
 from django.db import models, transaction
-from django.db.models import Avg, Count, F, Q, Value
+from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import ContactPerson, Customer
 
-from .models import CustomerQuality, DataQualityTemplate
+from .models import CustomerQuality, DataQualityTemplate, QualitySummary
 
 logger = logging.getLogger(__name__)
 
@@ -151,25 +150,27 @@ def compute_batch(*, after=0, limit=BATCH_SIZE, checks, now) -> tuple[int, int, 
 
 
 def compute_all(*, batch_size=BATCH_SIZE) -> dict:
-    """Recompute every customer's completeness against the current template."""
+    """Recompute every customer's completeness against the current template, then the
+    per-owner summary the report reads."""
     template = DataQualityTemplate.objects.current()
     checks = enabled_checks(template)
     now = timezone.now()
-    after, scored, changed = 0, 0, 0
+    after, last_id, scored, changed = 0, 0, 0, 0
     while True:
         batch_scored, batch_changed, after = compute_batch(
             after=after, limit=batch_size, checks=checks, now=now
         )
         if not batch_scored:
             break
+        last_id = after
         scored += batch_scored
         changed += batch_changed
-    DataQualityTemplate.objects.filter(pk=template.pk).update(computed_at=timezone.now())
+    summarise(template)
+    DataQualityTemplate.objects.filter(pk=template.pk).update(
+        computed_at=timezone.now(), last_customer_id=last_id
+    )
     logger.info("Data quality: %s customers checked, %s changed", scored, changed)
     return {"checked": scored, "changed": changed}
-
-
-# --- Reading the stored scores (the data quality report) -------------------------------------
 
 
 class BitAnd(models.Func):
@@ -184,56 +185,88 @@ def _failing(check):
     return GreaterThan(BitAnd(F("failed_checks"), Value(check.bit)), 0)
 
 
-def stored_scores(*, owner=None):
-    scores = CustomerQuality.objects.all()
-    if owner is not None:
-        scores = scores.filter(customer__owner=owner)
-    return scores
+def summarise(template):
+    """Replace the per-owner summary with one aggregate over the stored scores."""
+    rows = (
+        CustomerQuality.objects.values("customer__owner")
+        .annotate(
+            checked=Count("pk"),
+            score_sum=Sum("score"),
+            complete=Count("pk", filter=Q(score=100)),
+            below_target=Count("pk", filter=Q(score__lt=template.target)),
+            **{f"fail_{c.code}": Count("pk", filter=_failing(c)) for c in CHECKS},
+        )
+        .order_by()
+    )
+    summaries = [
+        QualitySummary(
+            owner_id=row.pop("customer__owner"),
+            checked=row.pop("checked"),
+            score_sum=row.pop("score_sum"),
+            complete=row.pop("complete"),
+            below_target=row.pop("below_target"),
+            failing={name.removeprefix("fail_"): count for name, count in row.items()},
+        )
+        for row in rows
+    ]
+    with transaction.atomic():
+        QualitySummary.objects.all().delete()
+        QualitySummary.objects.bulk_create(summaries)
+
+
+# --- Reading the stored figures (the data quality report) ------------------------------------
 
 
 def summary(template, *, owner=None) -> dict:
-    """Overall completeness: average, records checked, complete, below target, not yet checked,
-    and how many records fail each of the template's checks."""
-    checks = enabled_checks(template)
-    figures = stored_scores(owner=owner).aggregate(
-        average=Avg("score"),
-        checked=Count("pk"),
-        complete=Count("pk", filter=Q(score=100)),
-        below_target=Count("pk", filter=Q(score__lt=template.target)),
-        **{f"fail_{check.code}": Count("pk", filter=_failing(check)) for check in checks},
-    )
-    customers = Customer.objects.all()
+    """Overall completeness: average, records checked, complete, below target, not checked yet
+    (created since the job ran), and how many records fail each of the template's checks."""
+    rows = QualitySummary.objects.all()
     if owner is not None:
-        customers = customers.filter(owner=owner)
-    figures["not_checked"] = customers.filter(quality__isnull=True).count()
-    figures["failing"] = [(check, figures.pop(f"fail_{check.code}")) for check in checks]
+        rows = rows.filter(owner=owner)
+    rows = list(rows)
+    checked = sum(row.checked for row in rows)
+    figures = {
+        "average": sum(row.score_sum for row in rows) / checked if checked else None,
+        "checked": checked,
+        "complete": sum(row.complete for row in rows),
+        "below_target": sum(row.below_target for row in rows),
+        "failing": [
+            (check, sum(row.failing.get(check.code, 0) for row in rows))
+            for check in enabled_checks(template)
+        ],
+    }
+    # Customers are never deleted and ids only grow: the ones above the last id checked are new.
+    new = Customer.objects.filter(pk__gt=template.last_customer_id)
+    if owner is not None:
+        new = new.filter(owner=owner)
+    figures["not_checked"] = new.count()
     return figures
 
 
 def per_owner(template, *, owner=None) -> list[dict]:
     """Completeness per owner, the weakest first; owner None is the customers nobody owns."""
-    rows = list(
-        stored_scores(owner=owner)
-        .values("customer__owner")
-        .annotate(
-            average=Avg("score"),
-            checked=Count("pk"),
-            complete=Count("pk", filter=Q(score=100)),
-            below_target=Count("pk", filter=Q(score__lt=template.target)),
-        )
-        .order_by("average", "customer__owner")
-    )
-    users = get_user_model().objects.in_bulk(
-        [r["customer__owner"] for r in rows if r["customer__owner"]]
-    )
-    for row in rows:
-        row["owner"] = users.get(row.pop("customer__owner"))
-    return rows
+    rows = QualitySummary.objects.select_related("owner")
+    if owner is not None:
+        rows = rows.filter(owner=owner)
+    result = [
+        {
+            "owner": row.owner,
+            "checked": row.checked,
+            "average": row.score_sum / row.checked if row.checked else None,
+            "complete": row.complete,
+            "below_target": row.below_target,
+        }
+        for row in rows
+    ]
+    result.sort(key=lambda r: (r["average"] or 0, r["owner"].pk if r["owner"] else 0))
+    return result
 
 
 def records_to_fix(*, owner=None, check=None):
     """Incomplete records, the lowest score first (customer_quality_score_idx)."""
-    records = stored_scores(owner=owner).filter(score__lt=100)
+    records = CustomerQuality.objects.filter(score__lt=100)
+    if owner is not None:
+        records = records.filter(customer__owner=owner)
     if check is not None:
         records = records.filter(_failing(check))
     return records.select_related("customer", "customer__owner").order_by("score", "customer_id")

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from customers import roles
 from customers.models import Customer
 from customers.roles import role_required
-from customers.view_helpers import apply_service_errors, paginate, render_object_form
+from customers.view_helpers import apply_service_errors, render_object_form
 from relationships.models import Relationship
 
 from . import quality, selectors, services, snapshots, value_reports
@@ -397,9 +397,13 @@ def data_quality(request):
                 for record in records.iterator(chunk_size=2000)
             ),
         )
-    page, query = paginate(
-        request, quality.records_to_fix(owner=owner, check=check), REPORT_PAGE_SIZE
+    page = value_reports.seek_page(
+        quality.records_to_fix(owner=owner, check=check),
+        request.GET.get("page"),
+        REPORT_PAGE_SIZE,
     )
+    query = request.GET.copy()
+    query.pop("page", None)
     for record in page:
         record.missing = quality.failed_labels(record.failed_checks)
     summary = quality.summary(template, owner=owner)
@@ -413,7 +417,7 @@ def data_quality(request):
             "summary": summary,
             "per_owner": quality.per_owner(template, owner=owner),
             "page": page,
-            "query": query,
+            "query": query.urlencode(),
             "recomputing": template.computed_at is None
             or template.computed_at < template.updated_at,
             "failing_chart": chart(
