@@ -93,5 +93,16 @@ def test_a_manager_reads_value_segment_and_data_quality_reports(
     expect(records.locator("tbody tr").first).to_contain_text("Nameless Lead")
     expect(page.locator("#quality-per-owner")).to_contain_text("sally_sales")
     screenshot("data-quality")
-    records.locator("tbody tr").first.get_by_role("link", name="Edit").click()
+
+    page.get_by_role("link", name="Change the template").click()
+    page.get_by_label("Target completeness (%)").fill("150")
+    page.get_by_role("button", name="Save the template").click()
+    expect(page.locator("#id_target").locator("..")).to_contain_text("100")  # the error, beside it
+    page.get_by_label("Target completeness (%)").fill("60")
+    page.get_by_label("Tax id (organisations)").uncheck()
+    page.get_by_role("button", name="Save the template").click()
+    expect(page.locator(".alert")).to_contain_text("Template saved")
+    expect(page.locator("#records-table tbody tr", has_text="Rising Star Ltd")).to_have_count(0)
+
+    page.locator("#records-table tbody tr").first.get_by_role("link", name="Edit").click()
     expect(page.get_by_label("Display name")).to_have_value("Nameless Lead")
