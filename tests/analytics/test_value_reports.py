@@ -204,8 +204,9 @@ def test_movers_follow_the_owner_filter_and_are_paginated(
     assert (second.has_previous, second.has_next) == (True, False)
 
 
-def relationship(started_on, *, ended_on=None, reason="", by=None):
-    customer = CustomerFactory(relationship=False, first_contact_on=started_on)
+def relationship(started_on, *, ended_on=None, reason="", by=None, owner=None, segments=()):
+    customer = CustomerFactory(relationship=False, first_contact_on=started_on, owner=owner)
+    customer.segments.set(segments)
     if ended_on is None:
         return Relationship.objects.create(customer=customer, started_on=started_on)
     return Relationship.objects.create(
@@ -263,6 +264,33 @@ def test_a_short_period_is_shown_per_week(persona_client, manager, relationships
     assert weeks[date(2026, 3, 2)] == (1, 0)
     assert weeks[date(2026, 3, 30)] == (0, 1)
     assert sum(started for started, _ended in weeks.values()) == 1
+
+
+def test_relationships_started_and_ended_follow_the_owner_and_segment_filters(
+    persona_client, manager, sales_rep, relationships
+):
+    retail, other = SegmentFactory(name="Retail"), SegmentFactory(name="Other")
+    competitor = Relationship.EndReason.MOVED_TO_COMPETITOR
+    relationship(date(2026, 2, 2), owner=sales_rep, segments=[retail, other])
+    relationship(
+        date(2026, 1, 5),
+        ended_on=date(2026, 2, 3),
+        reason=competitor,
+        by=manager,
+        owner=sales_rep,
+        segments=[retail],
+    )
+    client = persona_client(manager)
+
+    def february(**filters):
+        context = client.get(URL, {**period("2026-01-01", "2026-06-30"), **filters}).context
+        bucket = context["periods"][1][1]
+        return bucket.started, bucket.ended
+
+    assert february() == (1, 3)  # a customer in two segments is one relationship
+    assert february(owner=sales_rep.pk) == (1, 1)
+    assert february(segment=retail.pk) == (1, 1)
+    assert february(segment=other.pk) == (1, 0)
 
 
 def csv_lines(response):
