@@ -19,6 +19,7 @@ import logging
 from datetime import timedelta
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import models, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
@@ -258,7 +259,27 @@ def refresh(*, today=None) -> ReportRefresh:
     return run
 
 
-def last_refresh() -> ReportRefresh:
-    """The newest refresh; a database that never had one (a new install) gets one now."""
+# A database this small computes its first snapshot during the first page view; a bigger one
+# queues it (minutes at a million customers) and the page says the figures are on their way.
+FIRST_RUN_INLINE_LIMIT = 10_000
+
+
+def first_run(compute, task, *, key):
+    """Run `compute()` now on a small database, else queue `task` once per hour and process."""
+    small = Customer.objects.order_by()[: FIRST_RUN_INLINE_LIMIT + 1].count()
+    if small <= FIRST_RUN_INLINE_LIMIT:
+        return compute()
+    if cache.add(f"analytics-first-run-{key}", True, timeout=3600):
+        task.delay()
+    return None
+
+
+def last_refresh() -> ReportRefresh | None:
+    """The newest refresh; a database that never had one (a new install) gets its first one
+    (None while it is being computed)."""
     newest = ReportRefresh.objects.order_by("-finished_at", "-id").first()
-    return newest or refresh()
+    if newest is not None:
+        return newest
+    from .tasks import refresh_report_snapshots
+
+    return first_run(refresh, refresh_report_snapshots, key="report-snapshots")

@@ -14,7 +14,7 @@ from customers.roles import role_required
 from customers.view_helpers import apply_service_errors, render_object_form
 from relationships.models import Relationship
 
-from . import quality, selectors, services, snapshots, value_reports
+from . import quality, selectors, services, snapshots, tasks, value_reports
 from .forms import DataQualityTemplateForm, ScoringParametersForm
 from .models import DataQualityTemplate, ScoringParameters
 from .reports import ReportFilterForm, chart, csv_response, report, wants_csv
@@ -357,6 +357,9 @@ def data_quality(request):
     """Completeness of the customer records against the template: overall, per owner, and the
     records to fix, the least complete first."""
     template = DataQualityTemplate.objects.current()
+    if template.computed_at is None:
+        snapshots.first_run(quality.compute_all, tasks.compute_data_quality, key="data-quality")
+        template = DataQualityTemplate.objects.current()
     form = DataQualityFilterForm(request.GET, template=template)
     owner = form.value("owner")
     check = quality.CHECKS_BY_CODE.get(form.value("check") or "")

@@ -207,3 +207,9 @@ def test_the_report_needs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(14):
         response = client.get(URL)
     assert len(response.context["page"].object_list) == 25
+
+
+def test_the_first_view_computes_the_scores_of_a_small_database(persona_client, manager, records):
+    response = persona_client(manager).get(URL)
+    assert response.context["summary"]["checked"] == 3
+    assert "being computed" not in response.content.decode()

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -356,7 +357,7 @@ def test_figures_are_those_of_the_last_nightly_refresh_which_the_page_states(
 ):
     client = persona_client(manager)
     first = client.get(URL)
-    assert "as of" in first.content.decode()
+    assert "As of" in first.content.decode()
     graded("Late Arrival", grade="A", ltv="1000", segments=[book["retail"]])
     retail = rows_by(client.get(URL).context["per_segment"], "segment")["Retail"]
     assert retail["customers"] == 3  # not yet: the snapshot is from before
@@ -396,3 +397,18 @@ def test_the_refresh_runs_every_night_after_scoring():
         min(scoring.minute),
     )
     assert tasks.refresh_report_snapshots()["refresh"] == ReportRefresh.objects.get().pk
+
+
+def test_a_big_database_queues_its_first_refresh_instead_of_computing_it_in_the_request(
+    persona_client, manager, book, monkeypatch
+):
+    queued = []
+    cache.delete("analytics-first-run-report-snapshots")  # the local-memory cache outlives tests
+    monkeypatch.setattr(snapshots, "FIRST_RUN_INLINE_LIMIT", 2)
+    monkeypatch.setattr(tasks.refresh_report_snapshots, "delay", lambda: queued.append(True))
+    client = persona_client(manager)
+    body = client.get(URL).content.decode()
+    assert "being computed for the first time" in body
+    client.get(reverse("analytics:segment_report"))
+    assert queued == [True]  # once, however often the pages are opened meanwhile
+    assert not ReportRefresh.objects.exists()
