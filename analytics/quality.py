@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import ContactPerson, Customer
 
 from .models import CustomerQuality, DataQualityTemplate, QualitySummary
+from .snapshots import lock_for_rewrite
 
 logger = logging.getLogger(__name__)
 
@@ -210,6 +211,7 @@ def summarise(template):
         for row in rows
     ]
     with transaction.atomic():
+        lock_for_rewrite(QualitySummary)
         QualitySummary.objects.all().delete()
         QualitySummary.objects.bulk_create(summaries)
 

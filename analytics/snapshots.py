@@ -20,7 +20,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
@@ -234,6 +234,16 @@ def record_grade_changes(*, after_score_id=0, until=None, batch=SCORE_BATCH) -> 
         last = scores[-1]["pk"]
 
 
+def lock_for_rewrite(model):
+    """Inside a transaction that replaces every row of `model`: make a second one (the nightly
+    run meeting a manual one) wait for it, so their rows cannot end up side by side. Readers
+    are not blocked and keep seeing the old rows until the commit. SQLite writes one at a time
+    anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {model._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+
+
 def refresh(*, today=None) -> ReportRefresh:
     """Rebuild the snapshots and record the new grade changes."""
     started_at = timezone.now()
@@ -241,9 +251,11 @@ def refresh(*, today=None) -> ReportRefresh:
     last_score = record_grade_changes(after_score_id=previous.last_score_id if previous else 0)
     state = build_state(today=today)
     with transaction.atomic():
+        lock_for_rewrite(CustomerStateSnapshot)
         CustomerStateSnapshot.objects.all().delete()
         CustomerStateSnapshot.objects.bulk_create(state, batch_size=1000)
     with transaction.atomic():
+        lock_for_rewrite(DailyActivity)
         DailyActivity.objects.all().delete()
         batch = []
         for fact in build_daily():
