@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .models import (
+    CustomerQuality,
     CustomerScore,
     DigestLog,
     DigestSubscription,
@@ -98,6 +99,22 @@ class UserActivityAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     search_fields = ["user__username"]
     date_hierarchy = "day"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CustomerQuality)
+class CustomerQualityAdmin(admin.ModelAdmin):
+    """Written by the data quality job; read-only. Managers edit the template on its page."""
+
+    list_display = ["customer", "score", "computed_at"]
+    list_select_related = ["customer"]
+    raw_id_fields = ["customer"]
+    search_fields = ["customer__display_name"]
     show_full_result_count = False
 
     def has_add_permission(self, request):

@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from relationships.money import ISO_4217
 
-from .models import DigestSubscription, ScoringParameters
-from .services import EDITABLE
+from .models import DataQualityTemplate, DigestSubscription, ScoringParameters
+from .services import EDITABLE, QUALITY_EDITABLE
 
 
 class RatesField(forms.CharField):
@@ -74,3 +74,15 @@ class DigestSubscriptionForm(forms.ModelForm):
     class Meta:
         model = DigestSubscription
         fields = ["enabled"]
+
+
+class DataQualityTemplateForm(forms.ModelForm):
+    class Meta:
+        model = DataQualityTemplate
+        fields = QUALITY_EDITABLE
+
+    def clean(self):
+        cleaned = super().clean()
+        if not any(cleaned.get(name) for name in QUALITY_EDITABLE if name.startswith("require_")):
+            raise forms.ValidationError(_("Choose at least one thing a complete record holds."))
+        return cleaned

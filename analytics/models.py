@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Customer
+from customers.models import Customer, Segment
 from relationships.money import currency_field, validate_currency
 
 
@@ -447,3 +447,310 @@ class DigestLog(models.Model):
 
     def __str__(self):
         return f"{self.user_id} · {self.day:%Y-%m-%d}"
+
+
+class DataQualityTemplateQuerySet(models.QuerySet):
+    def current(self):
+        """The one template, created with the defaults the first time anyone asks for it."""
+        template, _ = self.get_or_create(pk=1)
+        return template
+
+
+class DataQualityTemplate(models.Model):
+    """What a complete customer record holds, as managers define it: each checked item is one
+    check of the completeness score (analytics.quality). There is one row, created lazily."""
+
+    require_email = models.BooleanField(_("e-mail"), default=True)
+    require_phone = models.BooleanField(_("phone"), default=True)
+    require_street = models.BooleanField(_("street"), default=True)
+    require_postal_code = models.BooleanField(_("postal code"), default=True)
+    require_city = models.BooleanField(_("city"), default=True)
+    require_country = models.BooleanField(_("country"), default=True)
+    require_tax_id = models.BooleanField(
+        _("tax id (organisations)"),
+        default=True,
+        help_text=_("Only organisations need one; people pass this check."),
+    )
+    require_owner = models.BooleanField(_("owner"), default=True)
+    require_segment = models.BooleanField(_("at least one segment"), default=True)
+    require_contact = models.BooleanField(_("at least one active contact person"), default=True)
+    require_primary_contact = models.BooleanField(_("a primary contact person"), default=True)
+    require_contact_email = models.BooleanField(_("a contact person with an e-mail"), default=True)
+    require_marketing_consent = models.BooleanField(
+        _("marketing consent recorded"),
+        default=False,
+        help_text=_("At least one contact person's marketing consent, with its date."),
+    )
+    target = models.PositiveSmallIntegerField(
+        _("target completeness (%)"),
+        default=80,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("Records below it are counted as records to fix."),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    computed_at = models.DateTimeField(
+        _("scores computed at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the completeness job last finished."),
+    )
+    last_customer_id = models.BigIntegerField(
+        _("last customer checked"),
+        default=0,
+        editable=False,
+        help_text=_("Customers with a higher id were created after the job: not checked yet."),
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    objects = DataQualityTemplateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("data quality template")
+        verbose_name_plural = _("data quality templates")
+        constraints = [
+            # One template: the completeness scores always mean the same thing.
+            models.CheckConstraint(condition=models.Q(pk=1), name="one_data_quality_template"),
+            models.CheckConstraint(
+                condition=models.Q(target__gte=1, target__lte=100),
+                name="data_quality_target_in_range",
+            ),
+        ]
+
+    def __str__(self):
+        return str(_("Data quality template"))
+
+
+class CustomerQuality(models.Model):
+    """A customer's completeness against the data quality template, written by the nightly
+    job (analytics.quality) so that reports aggregate stored numbers instead of checking
+    every record live."""
+
+    customer = models.OneToOneField(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="quality",
+    )
+    score = models.PositiveSmallIntegerField(
+        _("completeness (%)"), help_text=_("Share of the template's checks the record passes.")
+    )
+    failed_checks = models.PositiveIntegerField(
+        _("failed checks"),
+        default=0,
+        help_text=_("A bit per failed check; analytics.quality.CHECKS names the bits."),
+    )
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("customer data quality")
+        verbose_name_plural = _("customer data quality")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(score__gte=0, score__lte=100),
+                name="customer_quality_score_in_range",
+            ),
+        ]
+        indexes = [
+            # Data quality report: the records to fix, lowest score first.
+            models.Index(fields=["score", "customer"], name="customer_quality_score_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id} · {self.score}%"
+
+
+class QualitySummary(models.Model):
+    """The completeness figures of one owner's customers (owner None: nobody's), written by the
+    completeness job with the scores, so the report adds up a row per owner instead of
+    aggregating every customer's score on every view."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="+",
+    )
+    checked = models.PositiveIntegerField(_("records checked"))
+    score_sum = models.BigIntegerField(_("sum of the scores"))
+    complete = models.PositiveIntegerField(_("complete records"))
+    below_target = models.PositiveIntegerField(_("records below the target"))
+    failing = models.JSONField(_("records failing each check"), default=dict)
+
+    class Meta:
+        verbose_name = _("data quality summary")
+        verbose_name_plural = _("data quality summaries")
+
+    def __str__(self):
+        return f"{self.owner_id}: {self.checked}"
+
+
+class ReportRefresh(models.Model):
+    """One refresh of the report snapshots (analytics.snapshots): when it ran, and how far into
+    the score history the grade changes have been recorded."""
+
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"))
+    last_score_id = models.BigIntegerField(
+        _("last score read"), default=0, help_text=_("Grade changes are recorded up to it.")
+    )
+
+    class Meta:
+        ordering = ["-finished_at", "-id"]
+        verbose_name = _("report refresh")
+        verbose_name_plural = _("report refreshes")
+
+    def __str__(self):
+        return f"{self.finished_at:%Y-%m-%d %H:%M}"
+
+
+class ReportScope(models.TextChoices):
+    """What the segment of a snapshot row means: one segment, customers without any segment, or
+    all customers (so that per-owner totals count a customer in several segments once)."""
+
+    SEGMENT = "segment", _("Segment")
+    NONE = "none", _("No segment")
+    ALL = "all", _("All customers")
+
+
+def _scope_constraint(name):
+    # A segment row names its segment; the other scopes never do.
+    return models.CheckConstraint(
+        condition=models.Q(scope="segment", segment__isnull=False)
+        | models.Q(scope__in=["none", "all"], segment__isnull=True),
+        name=name,
+    )
+
+
+class CustomerStateSnapshot(models.Model):
+    """Customers' current state per segment and owner, as the last refresh found it: counts by
+    status and grade, LTV and reliability sums, open processes and overdue balances. Reports sum
+    these few rows instead of grouping every customer on every page view."""
+
+    scope = models.CharField(_("scope"), max_length=10, choices=ReportScope)
+    segment = models.ForeignKey(
+        Segment, verbose_name=_("segment"), on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="+",
+    )
+    customers = models.PositiveIntegerField(default=0)
+    prospect = models.PositiveIntegerField(default=0)
+    active = models.PositiveIntegerField(default=0)
+    ended = models.PositiveIntegerField(default=0)
+    grade_a = models.PositiveIntegerField(default=0)
+    grade_b = models.PositiveIntegerField(default=0)
+    grade_c = models.PositiveIntegerField(default=0)
+    grade_d = models.PositiveIntegerField(default=0)
+    ungraded = models.PositiveIntegerField(default=0)
+    ltv_currency = models.CharField(max_length=3, blank=True)
+    ltv_sum = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+    ltv_count = models.PositiveIntegerField(default=0, help_text=_("Scored customers."))
+    reliability_sum = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    reliability_count = models.PositiveIntegerField(default=0)
+    open_processes = models.PositiveIntegerField(default=0)
+    overdue = models.JSONField(default=dict, help_text=_("{currency: outstanding overdue}"))
+
+    class Meta:
+        verbose_name = _("customer state snapshot")
+        verbose_name_plural = _("customer state snapshots")
+        constraints = [_scope_constraint("state_snapshot_scope_valid")]
+        indexes = [
+            # Value and segment reports: per segment, or per owner over all customers.
+            models.Index(fields=["scope", "segment", "owner"], name="state_snapshot_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.scope} {self.segment_id} {self.owner_id}"
+
+
+class DailyActivity(models.Model):
+    """One figure of one day per segment and owner: interactions, payments received (per
+    currency), relationships started and ended (per end reason). Rows exist only where the
+    figure is not zero, so a year of a segment is a few thousand rows to add up."""
+
+    class Measure(models.TextChoices):
+        CONTACTS = "contacts", _("Contacts")
+        REVENUE = "revenue", _("Revenue")
+        STARTED = "started", _("Relationships started")
+        ENDED = "ended", _("Relationships ended")
+
+    day = models.DateField(_("day"))
+    measure = models.CharField(_("measure"), max_length=10, choices=Measure)
+    scope = models.CharField(_("scope"), max_length=10, choices=ReportScope)
+    segment = models.ForeignKey(
+        Segment, verbose_name=_("segment"), on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="+",
+        db_index=False,  # reports filter by owner only together with a day range
+    )
+    key = models.CharField(
+        _("currency or reason"),
+        max_length=30,
+        blank=True,
+        help_text=_("Revenue: currency; ended: reason."),
+    )
+    value = models.DecimalField(_("value"), max_digits=20, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("daily activity")
+        verbose_name_plural = _("daily activity")
+        constraints = [_scope_constraint("daily_activity_scope_valid")]
+        indexes = [
+            # Segment report (contacts, revenue) and value report (started, ended) of a period.
+            models.Index(fields=["measure", "scope", "day"], name="daily_activity_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.measure} {self.value}"
+
+
+class GradeChange(models.Model):
+    """A customer's grade moving from one score snapshot to the next, recorded from the
+    CustomerScore history by the report refresh (the movers report reads it)."""
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    score = models.OneToOneField(
+        CustomerScore, verbose_name=_("score"), on_delete=models.CASCADE, related_name="+"
+    )
+    previous_grade = models.CharField(_("previous grade"), max_length=1, blank=True)
+    grade = models.CharField(
+        _("new grade"), max_length=1, blank=True, help_text=_("Empty: not graded.")
+    )
+    changed_at = models.DateTimeField(_("changed at"))
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("grade change")
+        verbose_name_plural = _("grade changes")
+        indexes = [
+            # Movers report: the period's changes, newest first.
+            models.Index(fields=["-changed_at", "-id"], name="grade_change_time_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id}: {self.previous_grade or '-'} → {self.grade or '-'}"

@@ -1,10 +1,11 @@
-"""Writes of analytics: new versions of the scoring parameters."""
+"""Writes of analytics: new versions of the scoring parameters, the data quality template."""
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from .models import ScoringParameters
+from . import quality as quality_checks
+from .models import DataQualityTemplate, ScoringParameters
 from .selectors import forget_rates
 
 EDITABLE = [
@@ -50,3 +51,33 @@ def _rescore_everyone():
     from .tasks import score_all_customers
 
     score_all_customers.delay()
+
+
+QUALITY_EDITABLE = [
+    *(f"require_{code}" for code in quality_checks.CHECKS_BY_CODE),
+    "target",
+]
+
+
+def data_quality_template_update(*, data: dict, by) -> DataQualityTemplate:
+    """Save the template and recompute every customer's completeness once it commits."""
+    with transaction.atomic():
+        template = DataQualityTemplate.objects.select_for_update().get(
+            pk=DataQualityTemplate.objects.current().pk
+        )
+        for name in QUALITY_EDITABLE:
+            if name in data:
+                setattr(template, name, data[name])
+        template.updated_by = by
+        template.full_clean()
+        if not quality_checks.enabled_checks(template):
+            raise ValidationError(_("Choose at least one thing a complete record holds."))
+        template.save()
+        transaction.on_commit(_recompute_quality)
+    return template
+
+
+def _recompute_quality():
+    from .tasks import compute_data_quality
+
+    compute_data_quality.delay()

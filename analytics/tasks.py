@@ -6,7 +6,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from . import digest, scoring
+from . import digest, quality, scoring, snapshots
 
 logger = logging.getLogger(__name__)
 
@@ -36,3 +36,16 @@ def rescore_customer(customer_id):
 def send_daily_digests():
     """Every morning (DIGEST_HOUR): each user's digest, once per user and day."""
     return digest.digests_send(now=timezone.now())
+
+
+@shared_task
+def compute_data_quality():
+    """Nightly, after scoring, and after managers change the data quality template."""
+    return quality.compute_all()
+
+
+@shared_task
+def refresh_report_snapshots():
+    """Nightly, after scoring: the sums the value and segment reports read."""
+    run = snapshots.refresh()
+    return {"refresh": run.pk, "last_score": run.last_score_id}

@@ -9,4 +9,12 @@ urlpatterns = [
     path("value/parameters/", views.scoring_parameters_edit, name="scoring_parameters_edit"),
     path("reports/usage/", views.usage_report, name="usage_report"),
     path("my-settings/", views.my_settings, name="my_settings"),
+    path("reports/customer-value/", views.value_report, name="value_report"),
+    path("reports/segments/", views.segment_report, name="segment_report"),
+    path("reports/data-quality/", views.data_quality, name="data_quality"),
+    path(
+        "reports/data-quality/template/",
+        views.data_quality_template_edit,
+        name="data_quality_template_edit",
+    ),
 ]

@@ -95,3 +95,5 @@ MANAGE_DEFINITIONS = (MANAGER,)
 MANAGE_SCORING = (MANAGER,)
 # Manager reports and dashboards (analytics app).
 VIEW_REPORTS = (MANAGER,)
+# The data quality template: what a complete customer record holds (analytics app).
+MANAGE_DATA_QUALITY = (MANAGER,)

@@ -232,6 +232,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.tasks.send_daily_digests",
         "schedule": crontab(hour=DIGEST_HOUR, minute=0),
     },
+    "analytics-report-snapshots": {
+        "task": "analytics.tasks.refresh_report_snapshots",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    "analytics-data-quality": {
+        "task": "analytics.tasks.compute_data_quality",
+        "schedule": crontab(hour=3, minute=45),
+    },
     "processes-open-collection-cases": {
         "task": "processes.tasks.open_collection_cases",
         "schedule": crontab(hour=6, minute=0),

@@ -1,0 +1,21 @@
+"""The analytics pages, one module per area; urls.py names them through this package."""
+
+from .scoring import scoring_method, scoring_parameters_edit
+from .usage import my_settings, usage_report
+from .value import (
+    data_quality,
+    data_quality_template_edit,
+    segment_report,
+    value_report,
+)
+
+__all__ = [
+    "data_quality",
+    "data_quality_template_edit",
+    "my_settings",
+    "scoring_method",
+    "scoring_parameters_edit",
+    "segment_report",
+    "usage_report",
+    "value_report",
+]

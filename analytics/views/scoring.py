@@ -1,0 +1,62 @@
+"""Customer value: how it is computed, and managers changing its parameters."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from customers import roles
+from customers.roles import role_required
+from customers.view_helpers import apply_service_errors, render_object_form
+
+from .. import selectors, services
+from ..forms import ScoringParametersForm
+from ..models import ScoringParameters
+
+
+@role_required(*roles.VIEW_CUSTOMERS)
+def scoring_method(request):
+    """“How customer value is computed”: the formulas with the current numbers, their history
+    and the scoring runs."""
+    params = selectors.current_parameters()
+    return render(
+        request,
+        "analytics/scoring_method.html",
+        {
+            "params": params,
+            "rates": sorted(params.rates().items() - {(params.base_currency, 1)}),
+            "missing_rates": selectors.currencies_without_rate(params),
+            "versions": ScoringParameters.objects.select_related("created_by")[:20],
+            "runs": selectors.last_runs(),
+        },
+    )
+
+
+@role_required(*roles.MANAGE_SCORING)
+def scoring_parameters_edit(request):
+    current = selectors.current_parameters()
+    form = ScoringParametersForm(request.POST or None, instance=ScoringParameters())
+    if request.method == "GET":
+        form = ScoringParametersForm(
+            initial={name: getattr(current, name) for name in services.EDITABLE if name != "note"}
+        )
+    if request.method == "POST" and form.is_valid():
+        try:
+            params = services.scoring_parameters_create(data=form.cleaned_data, by=request.user)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("Saved as version %(version)s; every customer is being rescored with it.")
+                % {"version": params.version},
+            )
+            return redirect("analytics:scoring_method")
+    return render_object_form(
+        request,
+        form,
+        title=_("Change how customer value is computed"),
+        submit=_("Save as a new version"),
+        cancel_url=reverse("analytics:scoring_method"),
+    )
