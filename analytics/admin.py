@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import CustomerScore, ReportView, ScoringParameters, ScoringRun
+from .models import CustomerScore, ForecastSnapshot, ReportView, ScoringParameters, ScoringRun
 
 
 @admin.register(ScoringParameters)
@@ -74,6 +74,31 @@ class ReportViewAdmin(admin.ModelAdmin):
     list_filter = ["report"]
     list_select_related = ["user"]
     date_hierarchy = "viewed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ForecastSnapshot)
+class ForecastSnapshotAdmin(admin.ModelAdmin):
+    """Written by the weekly forecast job; read-only, so forecast accuracy stays honest."""
+
+    list_display = [
+        "snapshot_on",
+        "month",
+        "definition",
+        "owner",
+        "currency",
+        "count",
+        "amount",
+        "weighted_amount",
+    ]
+    list_filter = ["definition", "currency"]
+    list_select_related = ["definition", "owner"]
+    date_hierarchy = "snapshot_on"
 
     def has_add_permission(self, request):
         return False

@@ -1,10 +1,13 @@
-"""Writes of analytics: new versions of the scoring parameters."""
+"""Writes of analytics: new versions of the scoring parameters, forecast snapshots."""
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import ScoringParameters
+from .forecast import open_pipeline, sales_definitions
+from .models import ForecastSnapshot, ScoringParameters
+from .reports import _month_start
 from .selectors import forget_rates
 
 EDITABLE = [
@@ -50,3 +53,29 @@ def _rescore_everyone():
     from .tasks import score_all_customers
 
     score_all_customers.delay()
+
+
+def forecast_snapshot_take(*, on=None) -> int:
+    """Write down today's weighted pipeline per expected close month (this month on), owner,
+    definition and currency; returns the rows written. Idempotent: a day that already has its
+    snapshot gets nothing new (and two runs at once collide on the unique constraints)."""
+    on = on or timezone.localdate()
+    if ForecastSnapshot.objects.filter(snapshot_on=on).exists():
+        return 0
+    rows = [
+        ForecastSnapshot(
+            snapshot_on=on,
+            month=row["month"],
+            owner_id=row["owner"],
+            definition_id=row["definition"],
+            currency=row["currency"],
+            weighted_amount=row["weighted_total"],
+            amount=row["net_total"],
+            count=row["count"],
+        )
+        for row in open_pipeline(definitions=sales_definitions()).filter(
+            expected_close_on__gte=_month_start(on)
+        )
+    ]
+    ForecastSnapshot.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)

@@ -1,10 +1,11 @@
-"""Scheduled and queued scoring (CELERY_BEAT_SCHEDULE): thin wrappers around analytics.scoring."""
+"""Scheduled and queued analytics jobs (CELERY_BEAT_SCHEDULE): thin wrappers around
+analytics.scoring and analytics.services."""
 
 import logging
 
 from celery import shared_task
 
-from . import scoring
+from . import scoring, services
 
 logger = logging.getLogger(__name__)
 
@@ -28,3 +29,11 @@ def score_all_customers():
 def rescore_customer(customer_id):
     """Queued after an invoice, payment, payout or interaction of the customer is saved."""
     return scoring.score_customer(customer_id)
+
+
+@shared_task
+def snapshot_forecast():
+    """Weekly: write down the weighted pipeline, for forecast accuracy. Twice a day is a no-op."""
+    written = services.forecast_snapshot_take()
+    logger.info("Forecast snapshot: %s rows written.", written)
+    return written

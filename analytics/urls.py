@@ -13,4 +13,5 @@ urlpatterns = [
         views.process_kpi_instances,
         name="process_kpi_instances",
     ),
+    path("reports/forecast/", views.forecast_report, name="forecast"),
 ]

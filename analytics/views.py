@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -13,7 +14,7 @@ from customers.roles import role_required
 from customers.view_helpers import apply_service_errors, paginate, render_object_form
 from processes.models import ProcessDefinition, Stage
 
-from . import process_kpis, selectors, services
+from . import forecast, process_kpis, selectors, services
 from .forms import ScoringParametersForm
 from .models import ScoringParameters
 from .reports import ReportFilterForm, chart, csv_response, report, wants_csv
@@ -231,5 +232,110 @@ def process_kpi_instances(request):
             "page": page,
             "query": query,
             "back": f"{reverse('analytics:process_kpis')}?{back.urlencode()}",
+        },
+    )
+
+
+# --- Forecast and its accuracy --------------------------------------------------------------
+
+
+@report("forecast")
+def forecast_report(request):
+    """The weighted pipeline by expected close month, and how accurate past forecasts were."""
+    form = ReportFilterForm(request.GET, fields=KPI_FILTERS, default_period="last_12_months")
+    form.fields["definition"].queryset = ProcessDefinition.objects.filter(
+        kind=ProcessDefinition.Kind.SALES
+    )
+    owner = form.value("owner")
+    definitions = forecast.sales_definitions(form.value("definition"))
+    months = forecast.past_months(form.selected_period, today=timezone.localdate())
+    by_owner = forecast.forecast_accuracy(
+        months=months, definitions=definitions, owner=owner, by_owner=True
+    )
+    if wants_csv(request):
+        return csv_response(
+            "forecast-accuracy",
+            [
+                _("Month"),
+                _("Owner"),
+                _("Currency"),
+                _("Forecast"),
+                _("Actual won"),
+                _("Accuracy (%)"),
+            ],
+            [
+                [
+                    f"{row.month:%Y-%m}",
+                    row.owner_name,
+                    row.currency,
+                    f"{row.forecast:.2f}",
+                    f"{row.actual:.2f}",
+                    "" if row.accuracy is None else f"{row.accuracy:.1f}",
+                ]
+                for row in by_owner
+            ],
+        )
+    totals = forecast.totals_of(by_owner)
+    pipeline = forecast.pipeline_by_month(definitions=definitions, owner=owner)
+    currencies = sorted({row.currency for row in totals} | {row.currency for row in pipeline})
+    month_labels = [date_format(month, "YEAR_MONTH_FORMAT") for month in months]
+    pipeline_months = sorted({row.month for row in pipeline if row.month})
+    return render(
+        request,
+        "analytics/forecast.html",
+        {
+            "filters": form,
+            "pipeline": pipeline,
+            "totals": totals,
+            "by_owner": by_owner,
+            "accuracy_chart": chart(
+                "line",
+                month_labels,
+                [
+                    {
+                        "label": code,
+                        "data": [
+                            forecast.rounded(
+                                next(
+                                    (
+                                        row.accuracy
+                                        for row in totals
+                                        if row.month == month and row.currency == code
+                                    ),
+                                    None,
+                                )
+                            )
+                            for month in months
+                        ],
+                        "spanGaps": True,
+                    }
+                    for code in currencies
+                ],
+                scales={"y": {"suggestedMin": 0, "suggestedMax": 100}},
+            ),
+            "pipeline_chart": chart(
+                "bar",
+                [date_format(month, "YEAR_MONTH_FORMAT") for month in pipeline_months],
+                [
+                    {
+                        "label": code,
+                        "data": [
+                            float(
+                                sum(
+                                    (
+                                        row.weighted
+                                        for row in pipeline
+                                        if row.month == month and row.currency == code
+                                    ),
+                                    0,
+                                )
+                            )
+                            for month in pipeline_months
+                        ],
+                    }
+                    for code in currencies
+                ],
+                scales={"y": {"beginAtZero": True}},
+            ),
         },
     )

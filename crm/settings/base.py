@@ -220,6 +220,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.tasks.score_all_customers",
         "schedule": crontab(hour=2, minute=30),
     },
+    "analytics-snapshot-forecast": {
+        "task": "analytics.tasks.snapshot_forecast",
+        "schedule": crontab(day_of_week="monday", hour=5, minute=0),
+    },
     "processes-open-collection-cases": {
         "task": "processes.tasks.open_collection_cases",
         "schedule": crontab(hour=6, minute=0),
