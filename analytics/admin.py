@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from .models import CustomerScore, ForecastSnapshot, ReportView, ScoringParameters, ScoringRun
+from .models import (
+    CustomerScore,
+    ForecastSnapshot,
+    ReportView,
+    ScoringParameters,
+    ScoringRun,
+    StageStay,
+)
 
 
 @admin.register(ScoringParameters)
@@ -99,6 +106,23 @@ class ForecastSnapshotAdmin(admin.ModelAdmin):
     list_filter = ["definition", "currency"]
     list_select_related = ["definition", "owner"]
     date_hierarchy = "snapshot_on"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StageStay)
+class StageStayAdmin(admin.ModelAdmin):
+    """Measured from the log of moves by the stage stays job; read-only."""
+
+    list_display = ["left_at", "instance", "stage", "seconds", "sla_met"]
+    list_filter = ["definition", "sla_met"]
+    list_select_related = ["instance", "stage"]
+    raw_id_fields = ["instance", "transition"]
+    show_full_result_count = False
 
     def has_add_permission(self, request):
         return False

@@ -1,50 +1,23 @@
-"""SQL building blocks of the manager reports: durations in seconds on every database, and
-percentiles computed by PostgreSQL (percentile_cont) or, on SQLite, in Python from the values."""
+"""SQL building blocks of the manager reports: percentiles computed by PostgreSQL
+(percentile_cont) or, on SQLite, in Python from the values; JIT off for a report's queries."""
 
 from collections import defaultdict
+from contextlib import contextmanager
 
-from django.db import connection, models
-
-
-class EpochSeconds(models.Func):
-    """Seconds since 1970 of a datetime expression, so durations are plain numbers."""
-
-    output_field = models.FloatField()
-
-    def as_postgresql(self, compiler, conn, **extra):
-        return self.as_sql(
-            compiler,
-            conn,
-            template="EXTRACT(EPOCH FROM %(expressions)s)::double precision",
-            **extra,
-        )
-
-    def as_sqlite(self, compiler, conn, **extra):
-        return self.as_sql(
-            compiler, conn, template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)", **extra
-        )
-
-
-def seconds_between(start, end):
-    """`end - start` in seconds (a float expression)."""
-    if isinstance(start, str):
-        start = models.F(start)
-    if isinstance(end, str):
-        end = models.F(end)
-    return models.ExpressionWrapper(
-        EpochSeconds(end) - EpochSeconds(start), output_field=models.FloatField()
-    )
+from django.db import connection, models, transaction
 
 
 class PercentileCont(models.Aggregate):
-    """PostgreSQL's continuous percentile (linear interpolation between the closest values)."""
+    """PostgreSQL's continuous percentiles (linear interpolation between the closest values),
+    several from one sort: a list with one value per fraction."""
 
     function = "percentile_cont"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = models.FloatField()
+    template = "%(function)s(ARRAY[%(fractions)s]) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = models.Field()  # a list of floats or of durations, as the driver reads it
 
-    def __init__(self, expression, fraction, **extra):
-        super().__init__(expression, fraction=float(fraction), **extra)
+    def __init__(self, expression, fractions, **extra):
+        listed = ", ".join(repr(float(fraction)) for fraction in fractions)
+        super().__init__(expression, fractions=listed, **extra)
 
 
 def percentile(values, fraction):
@@ -65,16 +38,15 @@ def percentiles(queryset, value, group_by, fractions=(0.5, 0.9)):
     the percentiles computed here. A group key is the tuple of the group fields' values.
     """
     if connection.vendor == "postgresql":
-        names = {fraction: f"p{round(fraction * 1000)}" for fraction in fractions}
         rows = (
             queryset.order_by()
             .values(*group_by)
-            .annotate(**{name: PercentileCont(value, fraction) for fraction, name in names.items()})
+            .annotate(_percentiles=PercentileCont(value, fractions))
         )
         return {
-            tuple(row[field] for field in group_by): {
-                fraction: row[name] for fraction, name in names.items()
-            }
+            tuple(row[field] for field in group_by): dict(
+                zip(fractions, row["_percentiles"], strict=True)
+            )
             for row in rows
         }
     groups = defaultdict(list)
@@ -87,3 +59,40 @@ def percentiles(queryset, value, group_by, fractions=(0.5, 0.9)):
         key: {fraction: percentile(values, fraction) for fraction in fractions}
         for key, values in groups.items()
     }
+
+
+def grouped(queryset, group_by, aggregates, *, percentile_of=None, fractions=(0.5, 0.9)):
+    """Rows of `queryset.values(*group_by).annotate(**aggregates)`, each also carrying
+    "p50", "p90", … of the `percentile_of` expression: in the same GROUP BY query on
+    PostgreSQL, computed from the values on SQLite."""
+    names = {fraction: f"p{round(fraction * 100)}" for fraction in fractions}
+    postgres = connection.vendor == "postgresql"
+    extra = {}
+    if percentile_of is not None and postgres:
+        extra = {"_percentiles": PercentileCont(percentile_of, fractions)}
+    rows = list(queryset.order_by().values(*group_by).annotate(**aggregates, **extra))
+    if percentile_of is None:
+        return rows
+    found = {} if postgres else percentiles(queryset, percentile_of, group_by, fractions)
+    for row in rows:
+        if postgres:
+            values = dict(
+                zip(fractions, row.pop("_percentiles") or [None] * len(fractions), strict=True)
+            )
+        else:
+            values = found.get(tuple(row[field] for field in group_by), {})
+        row.update({name: values.get(fraction) for fraction, name in names.items()})
+    return rows
+
+
+@contextmanager
+def without_jit():
+    """PostgreSQL compiles a large aggregate just in time for tens of milliseconds, longer than
+    a dashboard's queries take to run; a report turns it off for its own transaction."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+        yield

@@ -420,3 +420,66 @@ class ForecastSnapshot(models.Model):
 
     def __str__(self):
         return f"{self.snapshot_on} · {self.month:%Y-%m} · {self.currency} {self.weighted_amount}"
+
+
+class StageStay(models.Model):
+    """One stay of an instance in a working stage, from entering it to the move that ended it.
+
+    Derived from the transition log (analytics.services.stage_stays_refresh, run by a frequent
+    job and caught up when the KPI dashboard opens), so the dashboard reads durations instead of
+    pairing every move with the one before it on each view.
+    """
+
+    transition = models.OneToOneField(
+        "processes.StageTransition",
+        verbose_name=_("move that ended the stay"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+    )
+    instance = models.ForeignKey(
+        "processes.ProcessInstance",
+        verbose_name=_("instance"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    definition = models.ForeignKey(
+        "processes.ProcessDefinition",
+        verbose_name=_("definition"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # stage_stay_kpi_idx starts with it
+    )
+    stage = models.ForeignKey(
+        "processes.Stage", verbose_name=_("stage"), on_delete=models.CASCADE, related_name="+"
+    )
+    entered_at = models.DateTimeField(_("entered at"), null=True, blank=True)
+    left_at = models.DateTimeField(_("left at"))
+    seconds = models.FloatField(
+        _("seconds in the stage"),
+        null=True,
+        blank=True,
+        help_text=_("Empty if the log lacks the entry."),
+    )
+    sla_met = models.BooleanField(
+        _("within the stage's SLA"),
+        null=True,
+        blank=True,
+        help_text=_("Empty when the stage had no SLA."),
+    )
+
+    class Meta:
+        ordering = ["-left_at"]
+        verbose_name = _("stage stay")
+        verbose_name_plural = _("stage stays")
+        indexes = [
+            # Process KPI dashboard: the stays that ended in a period, per definition; the
+            # measured columns are in the key so PostgreSQL answers from the index alone.
+            models.Index(
+                fields=["definition", "left_at", "stage", "seconds", "sla_met"],
+                name="stage_stay_kpi_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.instance_id} · {self.stage_id} · {self.seconds}"

@@ -8,19 +8,19 @@ The cohorts, so every number can be drilled down to the instances behind it:
 - started: instances opened in the period;
 - closed: instances closed in the period; conversion, cycle time, cost, value and the ticket
   SLAs are measured on them;
-- stage stays: stays in a stage that ended (the instance moved on) in the period.
+- stage stays: stays in a stage that ended (the instance moved on) in the period, as measured
+  into StageStay from the log of moves.
 """
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import (
     Avg,
     Count,
     DecimalField,
+    DurationField,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -43,7 +43,8 @@ from processes.models import (
     Ticket,
 )
 
-from .aggregates import percentile, percentiles, seconds_between
+from .aggregates import grouped
+from .models import StageStay
 
 Metric = KpiTarget.Metric
 DAY = 86400.0
@@ -139,6 +140,7 @@ class DefinitionKpis:
     cost_avg: Decimal | None = None
     won: dict = field(default_factory=dict)  # {currency: net amount won}
     stages: list = field(default_factory=list)
+    cycle_buckets: list = field(default_factory=list)
     response_total: int = 0
     response_met: int = 0
     resolution_total: int = 0
@@ -192,82 +194,67 @@ def _instances(*, definitions, owner=None):
     return queryset.order_by()
 
 
-def _entered_at():
-    """When the stay that a transition ends began: the instance's latest entry into the stage
-    the transition leaves, at or before it."""
+def entered_at():
+    """When the stay that a move ends began: the instance's move just before it (which entered
+    the stage this one leaves). Read backwards along transition_instance_idx, one row."""
     return Subquery(
         StageTransition.objects.filter(
-            instance=OuterRef("instance"), to_stage=OuterRef("from_stage"), at__lte=OuterRef("at")
+            Q(at__lt=OuterRef("at")) | Q(at=OuterRef("at"), id__lt=OuterRef("id")),
+            instance=OuterRef("instance"),
         )
-        .exclude(pk=OuterRef("pk"))
         .order_by("-at", "-id")
         .values("at")[:1]
     )
 
 
 def stays_ended(*, definitions, owner, start, end):
-    """Transitions that ended a stay in the period, annotated with `stay_seconds`."""
-    queryset = StageTransition.objects.filter(
-        to_stage__definition__in=definitions,
-        at__gte=start,
-        at__lt=end,
-        from_stage__isnull=False,
+    """The measured stays that ended (the instance moved on) in the period."""
+    queryset = StageStay.objects.filter(
+        definition__in=definitions, left_at__gte=start, left_at__lt=end, seconds__isnull=False
     )
     if owner is not None:
         queryset = queryset.filter(instance__owner=owner)
-    return queryset.order_by().annotate(
-        entered_at=_entered_at(), stay_seconds=seconds_between("entered_at", "at")
-    )
+    return queryset.order_by()
 
 
 def _stage_figures(*, definitions, owner, start, end):
-    """{stage id: StageKpis fields} in one pass over the period's transitions: the correlated
-    lookup of each stay's start runs once per transition (a materialised CTE), not once per
-    aggregate that reads it."""
-    inner = stays_ended(definitions=definitions, owner=owner, start=start, end=end).values(
-        stage=F("from_stage_id"), sla_hours=F("from_stage__sla_hours"), seconds=F("stay_seconds")
+    """{stage id: StageKpis fields}: one GROUP BY over the stays that ended in the period."""
+    stays = stays_ended(definitions=definitions, owner=owner, start=start, end=end)
+    rows = grouped(
+        stays,
+        ["stage"],
+        {
+            "stays": Count("pk"),
+            "avg": Avg("seconds"),
+            "sla_total": Count("pk", filter=Q(sla_met__isnull=False)),
+            "sla_met": Count("pk", filter=Q(sla_met=True)),
+        },
+        percentile_of=F("seconds"),
     )
-    sql, params = inner.query.sql_with_params()
-    postgres = connection.vendor == "postgresql"
-    percentile_sql = (
-        ", percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds),"
-        " percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds)"
-        if postgres
-        else ", NULL, NULL"
-    )
-    # The SQL is composed of the ORM's own query and fixed text; values travel as parameters.
-    query = (
-        f"WITH stays AS {'MATERIALIZED ' if postgres else ''}({sql}) "
-        "SELECT stage, COUNT(*), AVG(seconds),"
-        " SUM(CASE WHEN sla_hours IS NOT NULL THEN 1 ELSE 0 END),"
-        " SUM(CASE WHEN sla_hours IS NOT NULL AND seconds <= sla_hours * 3600.0"
-        " THEN 1 ELSE 0 END)"
-        f"{percentile_sql} FROM stays WHERE seconds IS NOT NULL GROUP BY stage"
-    )
-    figures = {}
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        for stage, stays, avg, sla_total, sla_met, p50, p90 in cursor.fetchall():
-            figures[stage] = {
-                "stays": stays,
-                "avg_days": avg / DAY if avg is not None else None,
-                "sla_total": sla_total or 0,
-                "sla_met": sla_met or 0,
-                "median_days": p50 / DAY if p50 is not None else None,
-                "p90_days": p90 / DAY if p90 is not None else None,
-            }
-        if not postgres and figures:
-            cursor.execute(
-                f"WITH stays AS ({sql}) SELECT stage, seconds FROM stays WHERE seconds IS NOT NULL",
-                params,
-            )
-            by_stage = defaultdict(list)
-            for stage, seconds in cursor.fetchall():
-                by_stage[stage].append(seconds)
-            for stage, values in by_stage.items():
-                figures[stage]["median_days"] = percentile(values, 0.5) / DAY
-                figures[stage]["p90_days"] = percentile(values, 0.9) / DAY
-    return figures
+    return {
+        row["stage"]: {
+            "stays": row["stays"],
+            "avg_days": row["avg"] / DAY,
+            "sla_total": row["sla_total"],
+            "sla_met": row["sla_met"],
+            "median_days": _days(row["p50"]),
+            "p90_days": _days(row["p90"]),
+        }
+        for row in rows
+    }
+
+
+def _days(value):
+    """Days in a duration or a number of seconds."""
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        return value.total_seconds() / DAY
+    return value / DAY
+
+
+def cycle_duration():
+    return ExpressionWrapper(F("closed_at") - F("opened_at"), output_field=DurationField())
 
 
 def _targets(definitions, preset_period):
@@ -312,16 +299,27 @@ def process_kpis(*, period, definitions, owner=None):
     ):
         rows[row["definition"]].started = row["n"]
 
-    closed = instances.filter(closed_at__gte=start, closed_at__lt=end)
+    # The cycle as an interval: PostgreSQL subtracts timestamps far faster than it extracts
+    # seconds from them, and the dashboard reads it a dozen times per instance.
+    closed = instances.filter(closed_at__gte=start, closed_at__lt=end).annotate(
+        _cycle=cycle_duration()
+    )
     success = Q(definition__kind=ProcessDefinition.Kind.SUPPORT, outcome=Stage.Outcome.RESOLVED) | (
         ~Q(definition__kind=ProcessDefinition.Kind.SUPPORT) & Q(outcome=Stage.Outcome.WON)
     )
-    for row in closed.values("definition").annotate(
-        n=Count("id"),
-        succeeded=Count("id", filter=success),
-        cost_total=Sum("accrued_cost"),
-        cost_avg=Avg("accrued_cost"),
-        cycle_avg=Avg(seconds_between("opened_at", "closed_at")),
+    cycle = F("_cycle")
+    for row in grouped(
+        closed,
+        ["definition"],
+        {
+            "n": Count("id"),
+            "succeeded": Count("id", filter=success),
+            "cost_total": Sum("accrued_cost"),
+            "cost_avg": Avg("accrued_cost"),
+            "cycle_avg": Avg(cycle),
+            **_cycle_buckets(cycle),
+        },
+        percentile_of=cycle,
     ):
         kpis = rows[row["definition"]]
         kpis.closed = row["n"]
@@ -332,12 +330,10 @@ def process_kpis(*, period, definitions, owner=None):
             if row["cost_avg"] is not None
             else None
         )
-        kpis.cycle_avg_days = row["cycle_avg"] / DAY if row["cycle_avg"] is not None else None
-    for (definition_id,), values in percentiles(
-        closed, seconds_between("opened_at", "closed_at"), ["definition"]
-    ).items():
-        rows[definition_id].cycle_median_days = values[0.5] / DAY
-        rows[definition_id].cycle_p90_days = values[0.9] / DAY
+        kpis.cycle_avg_days = _days(row["cycle_avg"])
+        kpis.cycle_median_days = _days(row["p50"])
+        kpis.cycle_p90_days = _days(row["p90"])
+        kpis.cycle_buckets = [row[f"bucket{i}"] for i in range(len(CYCLE_BUCKETS))]
     for row in (
         closed.filter(outcome=Stage.Outcome.WON, amount__isnull=False)
         .values("definition", "currency")
@@ -442,28 +438,30 @@ def weekly_volume(*, period, definitions, owner=None):
     return weeks, [count(started, w) for w in weeks], [count(closed, w) for w in weeks]
 
 
-def cycle_distribution(*, period, definitions, owner=None):
-    """[(bucket label, instances closed in the period whose cycle fell in it)], one query."""
-    start, end = period_bounds(period)
-    closed = (
-        _instances(definitions=definitions, owner=owner)
-        .filter(closed_at__gte=start, closed_at__lt=end)
-        .annotate(cycle=seconds_between("opened_at", "closed_at"))
-    )
-    aggregates = {}
+def _cycle_buckets(cycle):
+    """Counts of instances per cycle-time bucket (CYCLE_BUCKETS, in days)."""
+    buckets = {}
     for index, (low, high) in enumerate(CYCLE_BUCKETS):
-        condition = Q(cycle__gte=low * DAY)
+        condition = Q(_cycle__gte=timedelta(days=low))
         if high is not None:
-            condition &= Q(cycle__lt=high * DAY)
-        aggregates[f"b{index}"] = Count("id", filter=condition)
-    counts = closed.aggregate(**aggregates)
+            condition &= Q(_cycle__lt=timedelta(days=high))
+        buckets[f"bucket{index}"] = Count("id", filter=condition)
+    return buckets
+
+
+def cycle_distribution(rows):
+    """(bucket labels, instances closed in the period per bucket) of the dashboard's rows."""
     labels = [
         _("%(low)s-%(high)s d") % {"low": low, "high": high}
         if high is not None
         else _("%(low)s+ d") % {"low": low}
         for low, high in CYCLE_BUCKETS
     ]
-    return labels, [counts[f"b{index}"] for index in range(len(CYCLE_BUCKETS))]
+    counts = [
+        sum(kpis.cycle_buckets[index] for kpis in rows if kpis.cycle_buckets)
+        for index in range(len(CYCLE_BUCKETS))
+    ]
+    return labels, counts
 
 
 # --- Drill-down: the instances behind each number ---------------------------------------------
@@ -499,21 +497,16 @@ def drilldown(*, show, period, definitions, owner=None, stage=None):
             "-closed_at", "-id"
         )
     if show == "cycle":
-        return closed.annotate(cycle=seconds_between("opened_at", "closed_at")).order_by(
-            "-cycle", "-id"
-        )
+        return closed.annotate(cycle=cycle_duration()).order_by("-cycle", "-id")
     if show == "cost":
         return closed.order_by("-accrued_cost", "-id")
     stays = stays_ended(definitions=definitions, owner=owner, start=start, end=end)
     if show == "stage":
-        return instances.filter(pk__in=stays.filter(from_stage=stage).values("instance")).order_by(
+        return instances.filter(pk__in=stays.filter(stage=stage).values("instance")).order_by(
             "-last_activity_at", "-id"
         )
     if show == "sla_missed":
-        late_stays = stays.filter(
-            from_stage__sla_hours__isnull=False,
-            stay_seconds__gt=F("from_stage__sla_hours") * Value(3600.0),
-        ).values("instance")
+        late_stays = stays.filter(sla_met=False).values("instance")
         late_tickets = Ticket.objects.filter(
             Q(response_due_at__isnull=False)
             & ~(

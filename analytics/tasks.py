@@ -37,3 +37,9 @@ def snapshot_forecast():
     written = services.forecast_snapshot_take()
     logger.info("Forecast snapshot: %s rows written.", written)
     return written
+
+
+@shared_task
+def measure_stage_stays():
+    """Every few minutes: measure the stage stays ended by the latest moves (KPI dashboard)."""
+    return services.stage_stays_refresh()

@@ -15,6 +15,7 @@ from customers.view_helpers import apply_service_errors, paginate, render_object
 from processes.models import ProcessDefinition, Stage
 
 from . import forecast, process_kpis, selectors, services
+from .aggregates import without_jit
 from .forms import ScoringParametersForm
 from .models import ScoringParameters
 from .reports import ReportFilterForm, chart, csv_response, report, wants_csv
@@ -145,10 +146,16 @@ def process_kpi_dashboard(request):
     """Per process definition, variants of one kind side by side: volume, conversion, cycle
     time, time in stage, SLA compliance, cost and value per cost against their targets."""
     form = ReportFilterForm(request.GET, fields=KPI_FILTERS)
+    # The job measures stays every few minutes; the moves since then are caught up here.
+    services.stage_stays_refresh(max_batches=1)
     period = form.selected_period
     owner = form.value("owner")
     definitions = process_kpis.definitions_shown(form.value("definition"))
-    rows = process_kpis.process_kpis(period=period, definitions=definitions, owner=owner)
+    with without_jit():
+        rows = process_kpis.process_kpis(period=period, definitions=definitions, owner=owner)
+        weeks, started, closed = process_kpis.weekly_volume(
+            period=period, definitions=definitions, owner=owner
+        )
     if wants_csv(request):
         return csv_response(f"process-kpis-{period.start}-{period.end}", *_kpi_csv(rows))
     for kpis in rows:
@@ -159,12 +166,7 @@ def process_kpi_dashboard(request):
         }
         for stage in kpis.stages:
             stage.link = _drill_url(request, "stage", kpis.definition, stage=stage.stage.pk)
-    weeks, started, closed = process_kpis.weekly_volume(
-        period=period, definitions=definitions, owner=owner
-    )
-    buckets, counts = process_kpis.cycle_distribution(
-        period=period, definitions=definitions, owner=owner
-    )
+    buckets, counts = process_kpis.cycle_distribution(rows)
     kinds = dict(ProcessDefinition.Kind.choices)
     return render(
         request,
@@ -199,6 +201,7 @@ def process_kpi_dashboard(request):
 def process_kpi_instances(request):
     """The instances behind one number of the KPI dashboard, with the same filters."""
     form = ReportFilterForm(request.GET, fields=KPI_FILTERS)
+    services.stage_stays_refresh(max_batches=1)
     show = request.GET.get("show")
     if show not in process_kpis.DRILLDOWNS:
         show = "closed"
@@ -242,16 +245,20 @@ def process_kpi_instances(request):
 @report("forecast")
 def forecast_report(request):
     """The weighted pipeline by expected close month, and how accurate past forecasts were."""
-    form = ReportFilterForm(request.GET, fields=KPI_FILTERS, default_period="last_12_months")
+    data = request.GET.copy()
+    data.setdefault("period", "last_12_months")  # so the select shows the period used
+    form = ReportFilterForm(data, fields=KPI_FILTERS, default_period="last_12_months")
     form.fields["definition"].queryset = ProcessDefinition.objects.filter(
         kind=ProcessDefinition.Kind.SALES
     )
     owner = form.value("owner")
     definitions = forecast.sales_definitions(form.value("definition"))
     months = forecast.past_months(form.selected_period, today=timezone.localdate())
-    by_owner = forecast.forecast_accuracy(
-        months=months, definitions=definitions, owner=owner, by_owner=True
-    )
+    with without_jit():
+        by_owner = forecast.forecast_accuracy(
+            months=months, definitions=definitions, owner=owner, by_owner=True
+        )
+        pipeline = forecast.pipeline_by_month(definitions=definitions, owner=owner)
     if wants_csv(request):
         return csv_response(
             "forecast-accuracy",
@@ -276,7 +283,6 @@ def forecast_report(request):
             ],
         )
     totals = forecast.totals_of(by_owner)
-    pipeline = forecast.pipeline_by_month(definitions=definitions, owner=owner)
     currencies = sorted({row.currency for row in totals} | {row.currency for row in pipeline})
     month_labels = [date_format(month, "YEAR_MONTH_FORMAT") for month in months]
     pipeline_months = sorted({row.month for row in pipeline if row.month})
@@ -289,7 +295,7 @@ def forecast_report(request):
             "totals": totals,
             "by_owner": by_owner,
             "accuracy_chart": chart(
-                "line",
+                "bar",
                 month_labels,
                 [
                     {
@@ -307,7 +313,6 @@ def forecast_report(request):
                             )
                             for month in months
                         ],
-                        "spanGaps": True,
                     }
                     for code in currencies
                 ],

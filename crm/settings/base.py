@@ -220,6 +220,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.tasks.score_all_customers",
         "schedule": crontab(hour=2, minute=30),
     },
+    "analytics-measure-stage-stays": {
+        "task": "analytics.tasks.measure_stage_stays",
+        "schedule": crontab(minute="*/10"),
+    },
     "analytics-snapshot-forecast": {
         "task": "analytics.tasks.snapshot_forecast",
         "schedule": crontab(day_of_week="monday", hour=5, minute=0),

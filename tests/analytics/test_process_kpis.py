@@ -8,7 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from analytics import process_kpis
+from analytics import process_kpis, tasks
+from analytics import services as analytics_services
+from analytics.models import StageStay
 from analytics.reports import Period
 from processes import services
 from processes.models import KpiTarget, ProcessInstance
@@ -138,6 +140,7 @@ def march_tickets(standard_support, support_24_7, service_agent):
 
 
 def kpis_of(definition, **filters):
+    analytics_services.stage_stays_refresh()
     rows = process_kpis.process_kpis(
         period=MARCH, definitions=process_kpis.definitions_shown(), **filters
     )
@@ -154,6 +157,8 @@ def test_volume_conversion_cycle_time_cost_and_value_per_cost_of_a_known_month(
     assert kpis.cycle_median_days == pytest.approx(4)
     assert kpis.cycle_p90_days == pytest.approx(8.8)
     assert kpis.cycle_avg_days == pytest.approx(16 / 3)
+    # The chart's cycle-time buckets: 0-1, 1-3, 3-7, 7-14, … days.
+    assert process_kpis.cycle_distribution([kpis])[1] == [0, 1, 1, 1, 0, 0, 0, 0]
     assert kpis.cost_total == Decimal("180.00")
     assert kpis.cost_avg == Decimal("60.00")
     assert kpis.won == {"PLN": Decimal("10000.00"), "EUR": Decimal("1800.00")}
@@ -192,6 +197,34 @@ def test_ticket_sla_counts_responses_resolutions_and_stage_stays(
     assert kpis.sla_rate == 50
     idle = kpis_of(support_24_7)
     assert (idle.started, idle.closed, idle.sla_rate, idle.conversion) == (0, 0, None, None)
+
+
+def test_stage_stays_are_measured_once_from_the_log_of_moves(sales_process, march_sales):
+    # A: Lead, Qualified; B: Lead; C: Lead, Qualified. D has not left Lead yet.
+    assert tasks.measure_stage_stays() == 5
+    assert analytics_services.stage_stays_refresh() == 0
+    stays = {
+        (stay.instance_id, stay.stage.name): (stay.seconds / 86400, stay.sla_met)
+        for stay in StageStay.objects.select_related("stage")
+    }
+    deals = march_sales
+    assert stays == {
+        (deals["A"].pk, "Lead"): (1, True),
+        (deals["A"].pk, "Qualified"): (3, None),
+        (deals["B"].pk, "Lead"): (2, True),
+        (deals["C"].pk, "Lead"): (4, False),
+        (deals["C"].pk, "Qualified"): (6, None),
+    }
+
+
+def test_stays_are_measured_in_batches_and_a_late_committed_move_is_still_found(
+    sales_process, march_sales
+):
+    assert analytics_services.stage_stays_refresh(batch_size=2, max_batches=1) == 2
+    assert analytics_services.stage_stays_refresh(batch_size=2) == 3
+    StageStay.objects.filter(instance=march_sales["A"]).order_by("pk").first().delete()
+    assert analytics_services.stage_stays_refresh() == 1
+    assert StageStay.objects.count() == 5
 
 
 @pytest.mark.parametrize(
@@ -248,6 +281,7 @@ def test_owner_and_definition_filters_narrow_every_figure(
 
 
 def test_the_period_decides_which_instances_count(sales_process, march_sales):
+    analytics_services.stage_stays_refresh()
     april = Period(datetime(2026, 4, 1).date(), datetime(2026, 4, 30).date())
     rows = process_kpis.process_kpis(period=april, definitions=[sales_process])
     assert (rows[0].started, rows[0].closed, rows[0].stages[0].stays) == (0, 0, 0)
@@ -265,7 +299,7 @@ def test_the_dashboard_shows_variants_side_by_side_with_links_to_their_instances
     django_assert_max_num_queries,
 ):
     client = persona_client(manager)
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(24):
         response = client.get(reverse("analytics:process_kpis"), MARCH_QUERY)
     assert response.status_code == 200
     page = response.content.decode()
