@@ -15,7 +15,7 @@ from customers.view_helpers import apply_service_errors, paginate, render_object
 from processes.models import ProcessDefinition, Stage
 
 from . import forecast, process_kpis, selectors, services
-from .aggregates import without_jit
+from .aggregates import report_transaction
 from .forms import ScoringParametersForm
 from .models import ScoringParameters
 from .reports import ReportFilterForm, chart, csv_response, report, wants_csv
@@ -151,7 +151,7 @@ def process_kpi_dashboard(request):
     period = form.selected_period
     owner = form.value("owner")
     definitions = process_kpis.definitions_shown(form.value("definition"))
-    with without_jit():
+    with report_transaction():
         rows = process_kpis.process_kpis(period=period, definitions=definitions, owner=owner)
         weeks, started, closed = process_kpis.weekly_volume(
             period=period, definitions=definitions, owner=owner
@@ -254,7 +254,7 @@ def forecast_report(request):
     owner = form.value("owner")
     definitions = forecast.sales_definitions(form.value("definition"))
     months = forecast.past_months(form.selected_period, today=timezone.localdate())
-    with without_jit():
+    with report_transaction():
         by_owner = forecast.forecast_accuracy(
             months=months, definitions=definitions, owner=owner, by_owner=True
         )
