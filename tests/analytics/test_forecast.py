@@ -213,7 +213,7 @@ def test_the_forecast_page_shows_pipeline_accuracy_and_the_formula(
     persona_client, manager, sales_process, pipeline, history, django_assert_max_num_queries
 ):
     client = persona_client(manager)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(16):
         response = client.get(reverse("analytics:forecast"))
     assert response.status_code == 200
     page = response.content.decode()
