@@ -72,6 +72,12 @@ def success_outcome(kind):
     return Stage.Outcome.RESOLVED if kind == ProcessDefinition.Kind.SUPPORT else Stage.Outcome.WON
 
 
+def succeeded():
+    """The condition of success_outcome, for a query over instances of any kind."""
+    support = Q(definition__kind=ProcessDefinition.Kind.SUPPORT)
+    return (support & Q(outcome=Stage.Outcome.RESOLVED)) | (~support & Q(outcome=Stage.Outcome.WON))
+
+
 def conversion_metric(kind):
     return Metric.RESOLUTION_RATE if kind == ProcessDefinition.Kind.SUPPORT else Metric.WIN_RATE
 
@@ -304,16 +310,13 @@ def process_kpis(*, period, definitions, owner=None):
     closed = instances.filter(closed_at__gte=start, closed_at__lt=end).annotate(
         _cycle=cycle_duration()
     )
-    success = Q(definition__kind=ProcessDefinition.Kind.SUPPORT, outcome=Stage.Outcome.RESOLVED) | (
-        ~Q(definition__kind=ProcessDefinition.Kind.SUPPORT) & Q(outcome=Stage.Outcome.WON)
-    )
     cycle = F("_cycle")
     for row in grouped(
         closed,
         ["definition"],
         {
             "n": Count("id"),
-            "succeeded": Count("id", filter=success),
+            "succeeded": Count("id", filter=succeeded()),
             "cost_total": Sum("accrued_cost"),
             "cost_avg": Avg("accrued_cost"),
             "cycle_avg": Avg(cycle),
@@ -478,10 +481,7 @@ def drilldown(*, show, period, definitions, owner=None, stage=None):
             "-opened_at", "-id"
         )
     if show == "succeeded":
-        success = Q(
-            definition__kind=ProcessDefinition.Kind.SUPPORT, outcome=Stage.Outcome.RESOLVED
-        ) | (~Q(definition__kind=ProcessDefinition.Kind.SUPPORT) & Q(outcome=Stage.Outcome.WON))
-        return closed.filter(success).order_by("-closed_at", "-id")
+        return closed.filter(succeeded()).order_by("-closed_at", "-id")
     if show == "won":
         return closed.filter(outcome=Stage.Outcome.WON, amount__isnull=False).order_by(
             "-closed_at", "-id"

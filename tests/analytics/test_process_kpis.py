@@ -227,6 +227,17 @@ def test_stays_are_measured_in_batches_and_a_late_committed_move_is_still_found(
     assert StageStay.objects.count() == 5
 
 
+def test_the_sla_drill_down_lists_tickets_that_missed_a_deadline(
+    persona_client, manager, standard_support, march_tickets
+):
+    response = persona_client(manager).get(
+        reverse("analytics:process_kpi_instances"),
+        {**MARCH_QUERY, "definition": standard_support.pk, "show": "sla_missed"},
+    )
+    _answered_in_time, never_answered = march_tickets
+    assert [i.pk for i in response.context["page"]] == [never_answered.pk]
+
+
 @pytest.mark.parametrize(
     ("metric", "value", "target", "status"),
     [
