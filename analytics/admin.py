@@ -5,9 +5,11 @@ from .models import (
     CustomerScore,
     DigestLog,
     DigestSubscription,
+    ForecastSnapshot,
     ReportView,
     ScoringParameters,
     ScoringRun,
+    StageStay,
     UserActivity,
 )
 
@@ -107,6 +109,31 @@ class UserActivityAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(ForecastSnapshot)
+class ForecastSnapshotAdmin(admin.ModelAdmin):
+    """Written by the weekly forecast job; read-only, so forecast accuracy stays honest."""
+
+    list_display = [
+        "snapshot_on",
+        "month",
+        "definition",
+        "owner",
+        "currency",
+        "count",
+        "amount",
+        "weighted_amount",
+    ]
+    list_filter = ["definition", "currency"]
+    list_select_related = ["definition", "owner"]
+    date_hierarchy = "snapshot_on"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(CustomerQuality)
 class CustomerQualityAdmin(admin.ModelAdmin):
     """Written by the data quality job; read-only. Managers edit the template on its page."""
@@ -115,6 +142,22 @@ class CustomerQualityAdmin(admin.ModelAdmin):
     list_select_related = ["customer"]
     raw_id_fields = ["customer"]
     search_fields = ["customer__display_name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StageStay)
+class StageStayAdmin(admin.ModelAdmin):
+    """Measured from the log of moves by the stage stays job; read-only."""
+
+    list_display = ["left_at", "instance", "stage", "seconds", "sla_met"]
+    list_filter = ["definition", "sla_met"]
+    list_select_related = ["instance", "stage"]
+    raw_id_fields = ["instance", "transition"]
     show_full_result_count = False
 
     def has_add_permission(self, request):

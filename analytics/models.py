@@ -754,3 +754,131 @@ class GradeChange(models.Model):
 
     def __str__(self):
         return f"{self.customer_id}: {self.previous_grade or '-'} → {self.grade or '-'}"
+
+
+class ForecastSnapshot(models.Model):
+    """The weighted sales pipeline as it stood on one day, per expected close month, owner,
+    definition and currency. The weekly job writes them; forecast accuracy compares the latest
+    one taken before a month began with what was won in that month."""
+
+    snapshot_on = models.DateField(_("snapshot taken on"))
+    month = models.DateField(_("expected close month"), help_text=_("The first day of the month."))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    definition = models.ForeignKey(
+        "processes.ProcessDefinition",
+        verbose_name=_("definition"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    currency = currency_field()
+    weighted_amount = models.DecimalField(
+        _("weighted amount"),
+        max_digits=16,
+        decimal_places=2,
+        help_text=_("Net amount x the stage's win probability, summed."),
+    )
+    amount = models.DecimalField(
+        _("unweighted amount"), max_digits=16, decimal_places=2, help_text=_("Net amounts, summed.")
+    )
+    count = models.PositiveIntegerField(_("open opportunities"))
+
+    class Meta:
+        ordering = ["-snapshot_on", "month", "definition", "owner", "currency"]
+        verbose_name = _("forecast snapshot")
+        verbose_name_plural = _("forecast snapshots")
+        constraints = [
+            # The weekly job's idempotency: one row per day, month, owner, definition, currency.
+            # Two partial constraints, because NULL owners never collide in a plain unique one.
+            models.UniqueConstraint(
+                fields=["snapshot_on", "month", "owner", "definition", "currency"],
+                condition=models.Q(owner__isnull=False),
+                name="forecast_snapshot_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["snapshot_on", "month", "definition", "currency"],
+                condition=models.Q(owner__isnull=True),
+                name="forecast_snapshot_unique_unowned",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weighted_amount__gte=0, amount__gte=0),
+                name="forecast_snapshot_amounts_not_negative",
+            ),
+        ]
+        indexes = [
+            # Forecast accuracy: the latest snapshot before a month, and its rows for that month.
+            models.Index(fields=["month", "snapshot_on"], name="forecast_month_idx"),
+            models.Index(fields=["snapshot_on"], name="forecast_snapshot_on_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.snapshot_on} · {self.month:%Y-%m} · {self.currency} {self.weighted_amount}"
+
+
+class StageStay(models.Model):
+    """One stay of an instance in a working stage, from entering it to the move that ended it.
+
+    Derived from the transition log (analytics.services.stage_stays_refresh, run by a frequent
+    job and caught up when the KPI dashboard opens), so the dashboard reads durations instead of
+    pairing every move with the one before it on each view.
+    """
+
+    transition = models.OneToOneField(
+        "processes.StageTransition",
+        verbose_name=_("move that ended the stay"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+    )
+    instance = models.ForeignKey(
+        "processes.ProcessInstance",
+        verbose_name=_("instance"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    definition = models.ForeignKey(
+        "processes.ProcessDefinition",
+        verbose_name=_("definition"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # stage_stay_kpi_idx starts with it
+    )
+    stage = models.ForeignKey(
+        "processes.Stage", verbose_name=_("stage"), on_delete=models.CASCADE, related_name="+"
+    )
+    entered_at = models.DateTimeField(_("entered at"), null=True, blank=True)
+    left_at = models.DateTimeField(_("left at"))
+    seconds = models.FloatField(
+        _("seconds in the stage"),
+        null=True,
+        blank=True,
+        help_text=_("Empty if the log lacks the entry."),
+    )
+    sla_met = models.BooleanField(
+        _("within the stage's SLA"),
+        null=True,
+        blank=True,
+        help_text=_("Empty when the stage had no SLA."),
+    )
+
+    class Meta:
+        ordering = ["-left_at"]
+        verbose_name = _("stage stay")
+        verbose_name_plural = _("stage stays")
+        indexes = [
+            # Process KPI dashboard: the stays that ended in a period, per definition; the
+            # measured columns are in the key so PostgreSQL answers from the index alone.
+            models.Index(
+                fields=["definition", "left_at", "stage", "seconds", "sla_met"],
+                name="stage_stay_kpi_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.instance_id} · {self.stage_id} · {self.seconds}"

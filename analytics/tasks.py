@@ -1,12 +1,12 @@
-"""Scheduled and queued jobs (CELERY_BEAT_SCHEDULE): thin wrappers around analytics.scoring and
-analytics.digest."""
+"""Scheduled and queued analytics jobs (CELERY_BEAT_SCHEDULE): thin wrappers around
+analytics.scoring, digest, quality, snapshots and services."""
 
 import logging
 
 from celery import shared_task
 from django.utils import timezone
 
-from . import digest, quality, scoring, snapshots
+from . import digest, quality, scoring, services, snapshots
 
 logger = logging.getLogger(__name__)
 
@@ -49,3 +49,17 @@ def refresh_report_snapshots():
     """Nightly, after scoring: the sums the value and segment reports read."""
     run = snapshots.refresh()
     return {"refresh": run.pk, "last_score": run.last_score_id}
+
+
+@shared_task
+def snapshot_forecast():
+    """Weekly: write down the weighted pipeline, for forecast accuracy. Twice a day is a no-op."""
+    written = services.forecast_snapshot_take()
+    logger.info("Forecast snapshot: %s rows written.", written)
+    return written
+
+
+@shared_task
+def measure_stage_stays():
+    """Every few minutes: measure the stage stays ended by the latest moves (KPI dashboard)."""
+    return services.stage_stays_refresh()

@@ -17,4 +17,11 @@ urlpatterns = [
         views.data_quality_template_edit,
         name="data_quality_template_edit",
     ),
+    path("reports/process-kpis/", views.process_kpi_dashboard, name="process_kpis"),
+    path(
+        "reports/process-kpis/instances/",
+        views.process_kpi_instances,
+        name="process_kpi_instances",
+    ),
+    path("reports/forecast/", views.forecast_report, name="forecast"),
 ]

@@ -674,6 +674,9 @@ class ProcessInstance(models.Model):
             ),
             # Customer page: open processes and tickets of the customer.
             models.Index(fields=["customer", "closed_at"], name="instance_customer_idx"),
+            # Process KPI dashboard: instances started per definition and period (and per week).
+            # Closed per period reads instance_board_idx (definition, closed_at, …).
+            models.Index(fields=["definition", "opened_at"], name="instance_kpi_opened_idx"),
             # Instance list filtered by owner.
             models.Index(fields=["owner", "closed_at"], name="instance_owner_idx"),
             # SLA watch: open instances past their stage deadline.

@@ -1,5 +1,6 @@
 """The analytics pages, one module per area; urls.py names them through this package."""
 
+from .processes import forecast_report, process_kpi_dashboard, process_kpi_instances
 from .scoring import scoring_method, scoring_parameters_edit
 from .usage import my_settings, usage_report
 from .value import (
@@ -12,7 +13,10 @@ from .value import (
 __all__ = [
     "data_quality",
     "data_quality_template_edit",
+    "forecast_report",
     "my_settings",
+    "process_kpi_dashboard",
+    "process_kpi_instances",
     "scoring_method",
     "scoring_parameters_edit",
     "segment_report",

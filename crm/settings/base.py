@@ -240,6 +240,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.tasks.compute_data_quality",
         "schedule": crontab(hour=3, minute=45),
     },
+    "analytics-measure-stage-stays": {
+        "task": "analytics.tasks.measure_stage_stays",
+        "schedule": crontab(minute="*/10"),
+    },
+    "analytics-snapshot-forecast": {
+        "task": "analytics.tasks.snapshot_forecast",
+        "schedule": crontab(day_of_week="monday", hour=5, minute=0),
+    },
     "processes-open-collection-cases": {
         "task": "processes.tasks.open_collection_cases",
         "schedule": crontab(hour=6, minute=0),

@@ -3,6 +3,12 @@ from datetime import date
 import pytest
 
 from analytics.models import ScoringParameters
+from tests.processes.conftest import (  # noqa: F401 (the process fixtures, for the KPI reports)
+    enterprise_sales,
+    sales_process,
+    standard_support,
+    support_24_7,
+)
 
 # A fixed day, so due dates, lateness and the 12-month window give hand-computable figures.
 AS_OF = date(2026, 6, 30)

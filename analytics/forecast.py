@@ -1,0 +1,192 @@
+"""The sales forecast and its accuracy (reads).
+
+Weighted pipeline: each open sales opportunity counts its net amount (after discount) times the
+win probability of the stage it is in, by expected close month and currency.
+
+Accuracy of a past month M: F = the weighted forecast for M in the latest snapshot taken before
+M began, A = the net amount of sales opportunities won (closed) in M, and
+accuracy = 1 - |A - F| / F (undefined when nothing was forecast). Per currency, never summed
+across currencies.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, DateField, DecimalField, F, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Round, TruncMonth
+
+from processes.models import ProcessDefinition, ProcessInstance, Stage
+
+from .models import ForecastSnapshot
+from .process_kpis import net_amount, period_bounds
+from .reports import Period, _month_end, _month_start
+
+ZERO = Decimal("0.00")
+MONEY = DecimalField(max_digits=16, decimal_places=2)
+
+
+def sales_definitions(definition=None):
+    if definition is not None:
+        return [definition] if definition.kind == ProcessDefinition.Kind.SALES else []
+    return list(ProcessDefinition.objects.filter(kind=ProcessDefinition.Kind.SALES))
+
+
+def weighted_amount():
+    """net amount x the stage's win probability, rounded as ProcessInstance.weighted_amount."""
+    return Round(
+        net_amount() * F("stage__win_probability") / Value(Decimal(100)), 2, output_field=MONEY
+    )
+
+
+def open_pipeline(*, definitions, owner=None):
+    """Open opportunities with an amount, grouped by expected close month (None: no date),
+    owner, definition and currency: count, net amount and weighted amount."""
+    queryset = ProcessInstance.objects.open().filter(
+        definition__in=definitions, amount__isnull=False
+    )
+    if owner is not None:
+        queryset = queryset.filter(owner=owner)
+    return (
+        queryset.order_by()
+        .annotate(month=TruncMonth("expected_close_on", output_field=DateField()))
+        .values("month", "owner", "definition", "currency")
+        .annotate(
+            count=Count("id"),
+            # Not named "amount": F("amount") in the sums must mean the instance's column.
+            net_total=Coalesce(Sum(net_amount()), Value(ZERO), output_field=MONEY),
+            weighted_total=Coalesce(Sum(weighted_amount()), Value(ZERO), output_field=MONEY),
+        )
+    )
+
+
+@dataclass
+class PipelineMonth:
+    month: date | None
+    currency: str
+    count: int
+    amount: Decimal
+    weighted: Decimal
+
+
+def pipeline_by_month(*, definitions, owner=None):
+    """[PipelineMonth] by month (undated last) and currency."""
+    totals = {}
+    for row in open_pipeline(definitions=definitions, owner=owner):
+        key = (row["month"], row["currency"])
+        entry = totals.setdefault(key, PipelineMonth(row["month"], row["currency"], 0, ZERO, ZERO))
+        entry.count += row["count"]
+        entry.amount += row["net_total"]
+        entry.weighted += row["weighted_total"]
+    return sorted(totals.values(), key=lambda e: (e.month is None, e.month or date.min, e.currency))
+
+
+def next_month(first):
+    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
+
+
+def past_months(period: Period, *, today):
+    """The first days of the months of `period` that ended before `today`."""
+    months = []
+    month = _month_start(period.start)
+    while month <= period.end and _month_end(month) < today:
+        months.append(month)
+        month = next_month(month)
+    return months
+
+
+def accuracy(actual, forecast):
+    """1 - |actual - forecast| / forecast, as a percentage; None without a forecast."""
+    if not forecast:
+        return None
+    return 100 * (1 - abs(actual - forecast) / forecast)
+
+
+@dataclass
+class AccuracyRow:
+    month: date
+    currency: str
+    forecast: Decimal
+    actual: Decimal
+    owner_id: int | None = None
+    owner_name: str = ""
+
+    @property
+    def accuracy(self):
+        return accuracy(self.actual, self.forecast)
+
+
+def forecast_accuracy(*, months, definitions, owner=None, by_owner=False):
+    """[AccuracyRow] per month and currency (and owner with `by_owner`), in two GROUP BY
+    queries: the forecasts of the latest snapshot before each month, and the amounts won."""
+    if not months or not definitions:
+        return []
+    group = ["month", "currency"] + (["owner"] if by_owner else [])
+    latest_before = (
+        ForecastSnapshot.objects.filter(snapshot_on__lt=OuterRef("month"))
+        .order_by("-snapshot_on")
+        .values("snapshot_on")[:1]
+    )
+    forecasts = ForecastSnapshot.objects.filter(
+        month__in=months, definition__in=definitions, snapshot_on=Subquery(latest_before)
+    )
+    start, _ = period_bounds(Period(months[0], months[0]))
+    _, end = period_bounds(Period(_month_end(months[-1]), _month_end(months[-1])))
+    won = ProcessInstance.objects.filter(
+        definition__in=definitions,
+        outcome=Stage.Outcome.WON,
+        amount__isnull=False,
+        closed_at__gte=start,
+        closed_at__lt=end,
+    )
+    if owner is not None:
+        forecasts = forecasts.filter(owner=owner)
+        won = won.filter(owner=owner)
+    rows = {}
+    for row in forecasts.order_by().values(*group).annotate(total=Sum("weighted_amount")):
+        key = tuple(row[name] for name in group)
+        rows[key] = [row["total"] or ZERO, ZERO]
+    for row in (
+        won.order_by()
+        .annotate(month=TruncMonth("closed_at", output_field=DateField()))
+        .values(*group)
+        .annotate(total=Sum(net_amount()))
+    ):
+        key = tuple(row[name] for name in group)
+        rows.setdefault(key, [ZERO, ZERO])[1] = row["total"] or ZERO
+    names = {}
+    if by_owner:
+        owner_ids = {key[2] for key in rows if key[2] is not None}
+        names = dict(
+            get_user_model().objects.filter(pk__in=owner_ids).values_list("pk", "username")
+        )
+    result = [
+        AccuracyRow(
+            month=key[0],
+            currency=key[1],
+            forecast=forecast,
+            actual=actual,
+            owner_id=key[2] if by_owner else None,
+            owner_name=names.get(key[2], "") if by_owner else "",
+        )
+        for key, (forecast, actual) in rows.items()
+    ]
+    return sorted(result, key=lambda r: (r.month, r.currency, r.owner_name))
+
+
+def totals_of(rows):
+    """Per-owner AccuracyRows summed per month and currency (the owner's rows only add up
+    amounts of one currency)."""
+    totals = {}
+    for row in rows:
+        entry = totals.setdefault(
+            (row.month, row.currency), AccuracyRow(row.month, row.currency, ZERO, ZERO)
+        )
+        entry.forecast += row.forecast
+        entry.actual += row.actual
+    return sorted(totals.values(), key=lambda r: (r.month, r.currency))
+
+
+def rounded(value, places=1):
+    return None if value is None else round(float(value), places)
