@@ -1,12 +1,12 @@
-"""Scheduled and queued jobs (CELERY_BEAT_SCHEDULE): thin wrappers around analytics.scoring and
-analytics.digest."""
+"""Scheduled and queued jobs (CELERY_BEAT_SCHEDULE): thin wrappers around analytics.scoring,
+analytics.digest and analytics.usage."""
 
 import logging
 
 from celery import shared_task
 from django.utils import timezone
 
-from . import digest, scoring
+from . import digest, scoring, usage
 
 logger = logging.getLogger(__name__)
 
@@ -36,3 +36,10 @@ def rescore_customer(customer_id):
 def send_daily_digests():
     """Every morning (DIGEST_HOUR): each user's digest, once per user and day."""
     return digest.digests_send(now=timezone.now())
+
+
+@shared_task
+def rollup_usage():
+    """Nightly, after midnight (TIME_ZONE): the usage report's figures of the past days, and of
+    every day not computed yet."""
+    return usage.usage_rollup_nightly(today=timezone.localdate())
