@@ -169,27 +169,32 @@ def _first_record_day():
     return timezone.localtime(min(firsts), timezone.get_default_timezone()).date()
 
 
+def _rollup_insert(first: date, last: date, now):
+    """The INSERT … SELECT of the rollup rows of the days `first` to `last`: the live counts of
+    _counts, summed per day and user."""
+    quote = connection.ops.quote_name
+    day, who = quote("day"), quote("who")
+    columns = ", ".join(quote(key) for key in RECORD_KEYS)
+    sums = ", ".join(f"SUM({quote(key)})" for key in RECORD_KEYS)
+    select, params = _counts([(first, last)]).query.sql_with_params()
+    return (
+        f"INSERT INTO {quote(UsageDay._meta.db_table)} ({day}, user_id, {columns}, computed_at) "
+        f"SELECT {day}, {who}, {sums}, %s FROM ({select}) records GROUP BY {day}, {who}",
+        [connection.ops.adapt_datetimefield_value(now), *params],
+    )
+
+
 def usage_rollup(*, first: date, last: date) -> int:
     """(Re)computes UsageDay for the days `first` to `last` in SQL, one INSERT … SELECT per
     range of ROLLUP_CHUNK_DAYS days, replacing what was there: running it twice gives the same
     rows. Returns the number of days computed."""
-    table = connection.ops.quote_name(UsageDay._meta.db_table)
-    day, who = connection.ops.quote_name("day"), connection.ops.quote_name("who")
-    columns = ", ".join(connection.ops.quote_name(key) for key in RECORD_KEYS)
-    sums = ", ".join(f"SUM({connection.ops.quote_name(key)})" for key in RECORD_KEYS)
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     for start, end in _runs(days, longest=ROLLUP_CHUNK_DAYS):
-        select, params = _counts([(start, end)]).query.sql_with_params()
         now = timezone.now()
         with transaction.atomic():
             UsageDay.objects.filter(day__gte=start, day__lte=end).delete()
             with connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {table} ({day}, user_id, {columns}, computed_at) "
-                    f"SELECT {day}, {who}, {sums}, %s FROM ({select}) records "
-                    f"GROUP BY {day}, {who}",
-                    [connection.ops.adapt_datetimefield_value(now), *params],
-                )
+                cursor.execute(*_rollup_insert(start, end, now))
             # The marker of each computed day: its row without a user, zeros if nobody's records.
             marked = set(
                 UsageDay.objects.filter(day__gte=start, day__lte=end, user=None).values_list(
