@@ -7,6 +7,7 @@ from .models import (
     ReportView,
     ScoringParameters,
     ScoringRun,
+    UsageDay,
     UserActivity,
 )
 
@@ -95,6 +96,23 @@ class UserActivityAdmin(admin.ModelAdmin):
     """Written by the activity middleware; read-only."""
 
     list_display = ["day", "user"]
+    list_select_related = ["user"]
+    search_fields = ["user__username"]
+    date_hierarchy = "day"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(UsageDay)
+class UsageDayAdmin(admin.ModelAdmin):
+    """Written by the nightly usage rollup (`manage.py rollup_usage` recomputes days); read-only."""
+
+    list_display = ["day", "user", "customers", "interactions", "processes", "reports"]
     list_select_related = ["user"]
     search_fields = ["user__username"]
     date_hierarchy = "day"

@@ -4,6 +4,7 @@ export and who may open it."""
 from datetime import date, datetime, timedelta
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.http import HttpResponse
 from django.test import Client
@@ -301,6 +302,25 @@ def test_todays_records_show_without_the_nightly_run(persona_client, manager, sa
     assert figures.days[-1].records["interactions"] == 1
     assert figures.days[-2].records["customers"] == 1  # from the rollup
     assert _row(figures.users, sales_rep).records["customers"] == 2
+
+
+def test_the_command_rebuilds_a_range_of_past_days_by_hand(march, capsys):
+    call_command("rollup_usage", "--start", "2026-03-09", "--end", "2026-03-12")
+    assert "Computed 4 days." in capsys.readouterr().out
+    assert _rollup_rows() == [
+        (date(2026, 3, 9), None, 0, 0, 0, 0),
+        (date(2026, 3, 10), None, 0, 0, 0, 0),
+        (date(2026, 3, 10), "mike_manager", 0, 0, 0, 1),
+        (date(2026, 3, 10), "sam_service", 0, 3, 0, 0),
+        (date(2026, 3, 11), None, 0, 0, 0, 0),
+        (date(2026, 3, 11), "mike_manager", 0, 0, 1, 0),
+        (date(2026, 3, 12), None, 0, 0, 0, 0),
+        (date(2026, 3, 12), "mike_manager", 0, 0, 0, 1),
+    ]
+    with pytest.raises(CommandError, match="before the first"):
+        call_command("rollup_usage", "--start", "2026-03-12", "--end", "2026-03-09")
+    with pytest.raises(CommandError, match="today is counted live"):
+        call_command("rollup_usage", "--start", timezone.localdate().isoformat())
 
 
 @pytest.mark.parametrize("extra_users", [1, 15])

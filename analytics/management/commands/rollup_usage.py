@@ -32,9 +32,9 @@ class Command(BaseCommand):
             days = usage.usage_rollup_nightly(today=timezone.localdate())
         else:
             end = end or yesterday
+            if max(start, end) > yesterday:
+                raise CommandError(_("Only past days can be computed; today is counted live."))
             if end < start:
                 raise CommandError(_("The last day is before the first."))
-            if end > yesterday:
-                raise CommandError(_("Only past days can be computed; today is counted live."))
             days = usage.usage_rollup(first=start, last=end)
         self.stdout.write(_("Computed %(days)d days.") % {"days": days})
