@@ -10,6 +10,7 @@ from .models import (
     ScoringParameters,
     ScoringRun,
     StageStay,
+    UsageDay,
     UserActivity,
 )
 
@@ -158,6 +159,23 @@ class StageStayAdmin(admin.ModelAdmin):
     list_filter = ["definition", "sla_met"]
     list_select_related = ["instance", "stage"]
     raw_id_fields = ["instance", "transition"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(UsageDay)
+class UsageDayAdmin(admin.ModelAdmin):
+    """Written by the nightly usage rollup (`manage.py rollup_usage` recomputes days); read-only."""
+
+    list_display = ["day", "user", "customers", "interactions", "processes", "reports"]
+    list_select_related = ["user"]
+    search_fields = ["user__username"]
+    date_hierarchy = "day"
     show_full_result_count = False
 
     def has_add_permission(self, request):

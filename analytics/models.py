@@ -389,6 +389,51 @@ class UserActivity(models.Model):
         return f"{self.user_id} · {self.day:%Y-%m-%d}"
 
 
+class UsageDay(models.Model):
+    """Records added by one user on one local day (TIME_ZONE), counted once by the nightly
+    rollup (analytics.usage.usage_rollup) so the usage report does not group the big tables live.
+
+    Every computed day has exactly one row without a user: the records nobody made (a scheduled
+    job, an import), zeros when there were none. A day without that row has not been computed,
+    and the report counts it live."""
+
+    day = models.DateField(_("day"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # usage_day_user_idx starts with it
+    )
+    customers = models.PositiveIntegerField(_("customers added"), default=0)
+    interactions = models.PositiveIntegerField(_("interactions logged"), default=0)
+    processes = models.PositiveIntegerField(_("processes opened"), default=0)
+    reports = models.PositiveIntegerField(_("reports viewed"), default=0)
+    computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-day", "user_id"]
+        verbose_name = _("usage day")
+        verbose_name_plural = _("usage days")
+        constraints = [
+            # Usage report: the figures of a period, per day, from this index alone.
+            models.UniqueConstraint(fields=["day", "user"], name="usage_day_once_per_user"),
+            # The marker of a computed day (NULLs are distinct in the constraint above).
+            models.UniqueConstraint(
+                fields=["day"], condition=models.Q(user__isnull=True), name="usage_day_computed"
+            ),
+        ]
+        indexes = [
+            # Usage report narrowed to one user.
+            models.Index(fields=["user", "day"], name="usage_day_user_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id or '-'} · {self.day:%Y-%m-%d}"
+
+
 class DigestSubscription(models.Model):
     """A user's choice about the daily digest e-mail. Created when the user first changes it:
     a user without a row gets the digest."""

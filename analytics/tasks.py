@@ -1,12 +1,12 @@
 """Scheduled and queued analytics jobs (CELERY_BEAT_SCHEDULE): thin wrappers around
-analytics.scoring, digest, quality, snapshots and services."""
+analytics.scoring, digest, quality, snapshots, usage and services."""
 
 import logging
 
 from celery import shared_task
 from django.utils import timezone
 
-from . import digest, quality, scoring, services, snapshots
+from . import digest, quality, scoring, services, snapshots, usage
 
 logger = logging.getLogger(__name__)
 
@@ -63,3 +63,10 @@ def snapshot_forecast():
 def measure_stage_stays():
     """Every few minutes: measure the stage stays ended by the latest moves (KPI dashboard)."""
     return services.stage_stays_refresh()
+
+
+@shared_task
+def rollup_usage():
+    """Nightly, after midnight (TIME_ZONE): the usage report's figures of the past days, and of
+    every day not computed yet."""
+    return usage.usage_rollup_nightly(today=timezone.localdate())

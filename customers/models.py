@@ -272,6 +272,9 @@ class Customer(models.Model):
             models.Index(fields=["phone_key"], name="customer_phone_key_idx"),
             # Usage report (analytics.usage): customers added per user and period.
             models.Index(fields=["created_by", "created_at"], name="customer_author_idx"),
+            # Usage report (analytics.usage): today's customers counted live, and the nightly
+            # rollup's ranges of days.
+            models.Index(fields=["created_at"], name="customer_created_idx"),
         ]
 
     def __str__(self):

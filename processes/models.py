@@ -693,6 +693,9 @@ class ProcessInstance(models.Model):
             ),
             # Usage report (analytics.usage): processes opened per user and period.
             models.Index(fields=["opened_by", "opened_at"], name="instance_opener_idx"),
+            # Usage report (analytics.usage): today's processes counted live, and the nightly
+            # rollup's ranges of days.
+            models.Index(fields=["opened_at"], name="instance_opened_idx"),
         ]
 
     def __str__(self):

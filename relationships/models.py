@@ -183,6 +183,9 @@ class Interaction(models.Model):
             models.Index(fields=["customer", "-occurred_at"], name="interaction_customer_idx"),
             # Usage reports: records added per user and period.
             models.Index(fields=["created_by", "created_at"], name="interaction_author_idx"),
+            # Usage report (analytics.usage): today's interactions counted live, and the
+            # nightly rollup's ranges of days.
+            models.Index(fields=["created_at"], name="interaction_created_idx"),
         ]
 
     def __str__(self):

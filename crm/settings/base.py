@@ -224,6 +224,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "processes.tasks.watch_processes",
         "schedule": crontab(minute="*/15"),
     },
+    # After midnight, so yesterday is complete.
+    "analytics-rollup-usage": {
+        "task": "analytics.tasks.rollup_usage",
+        "schedule": crontab(hour=0, minute=20),
+    },
     "analytics-score-customers": {
         "task": "analytics.tasks.score_all_customers",
         "schedule": crontab(hour=2, minute=30),

@@ -4,6 +4,7 @@ export and who may open it."""
 from datetime import date, datetime, timedelta
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.http import HttpResponse
 from django.test import Client
@@ -12,9 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics.middleware import SESSION_KEY, UserActivityMiddleware
-from analytics.models import ReportView, UserActivity
+from analytics.models import ReportView, UsageDay, UserActivity
 from analytics.reports import Period
-from analytics.usage import usage, usage_drop
+from analytics.tasks import rollup_usage
+from analytics.usage import usage, usage_drop, usage_rollup, usage_rollup_nightly
 from customers.models import Customer
 from processes import services as process_services
 from relationships.models import Interaction
@@ -175,6 +177,172 @@ def test_one_user_narrows_every_figure(march, sales_rep):
     assert [row.active for row in figures.weeks] == [1, 1]
     assert sum(row.active for row in figures.days) == 3  # the 16th is outside the period
     assert figures.totals == {"customers": 2, "interactions": 0, "processes": 0, "reports": 0}
+
+
+# --- The nightly rollup ---------------------------------------------------------------------
+
+
+def _figures(figures):
+    return (
+        [(row.key, row.active, row.records) for row in figures.days],
+        [(row.key, row.active, row.records) for row in figures.weeks],
+        [(row.key, row.active, row.last_active, row.records) for row in figures.users],
+    )
+
+
+def _rollup_rows():
+    return sorted(
+        UsageDay.objects.values_list(
+            "day", "user__username", "customers", "interactions", "processes", "reports"
+        ),
+        key=lambda row: (row[0], row[1] or ""),
+    )
+
+
+def _sql(queries):
+    return " ".join(query["sql"] for query in queries.captured_queries)
+
+
+def test_the_rollup_holds_the_live_figures_by_local_day(march, sales_rep, service_agent, manager):
+    # 00:30 in Warsaw on the 4th is 23:30 UTC on the 3rd: the 4th here.
+    after_midnight = InteractionFactory(customer=Customer.objects.first(), created_by=sales_rep)
+    Interaction.objects.filter(pk=after_midnight.pk).update(
+        created_at=local(date(2026, 3, 4), 0, 30)
+    )
+    nobodys = CustomerFactory(created_by=None)  # an import
+    Customer.objects.filter(pk=nobodys.pk).update(created_at=local(date(2026, 3, 4), 23, 59))
+    live, live_sally = usage(PERIOD), usage(PERIOD, user=sales_rep)
+
+    assert usage_rollup(first=PERIOD.start, last=PERIOD.end) == 14
+    with CaptureQueriesContext(connection) as queries:
+        rolled, rolled_sally = usage(PERIOD), usage(PERIOD, user=sales_rep)
+
+    assert "relationships_interaction" not in _sql(queries)
+    assert _figures(rolled) == _figures(live)
+    assert _figures(rolled_sally) == _figures(live_sally)
+    assert rolled.totals == {"customers": 3, "interactions": 4, "processes": 1, "reports": 2}
+    recorded = [row for row in _rollup_rows() if row[2:] != (0, 0, 0, 0)]
+    assert recorded == [
+        (date(2026, 3, 3), "sally_sales", 2, 0, 0, 0),
+        (date(2026, 3, 4), None, 1, 0, 0, 0),
+        (date(2026, 3, 4), "sally_sales", 0, 1, 0, 0),
+        (date(2026, 3, 10), "mike_manager", 0, 0, 0, 1),
+        (date(2026, 3, 10), "sam_service", 0, 3, 0, 0),
+        (date(2026, 3, 11), "mike_manager", 0, 0, 1, 0),
+        (date(2026, 3, 12), "mike_manager", 0, 0, 0, 1),
+    ]
+    # Every computed day is marked, records or not.
+    assert UsageDay.objects.filter(user=None).count() == 14
+
+
+def test_running_the_rollup_again_gives_the_same_rows_and_follows_deletions(march):
+    usage_rollup(first=PERIOD.start, last=PERIOD.end)
+    first = _rollup_rows()
+    usage_rollup(first=PERIOD.start, last=PERIOD.end)
+    assert _rollup_rows() == first
+
+    ReportView.objects.filter(report="kpi").delete()
+    usage_rollup(first=PERIOD.start, last=PERIOD.end)
+    assert (date(2026, 3, 12), "mike_manager", 0, 0, 0, 1) in first
+    assert (date(2026, 3, 12), "mike_manager", 0, 0, 0, 1) not in _rollup_rows()
+    assert usage(PERIOD).totals["reports"] == 1
+
+
+def test_the_nightly_job_backfills_every_missing_day_and_refreshes_the_last_week(march):
+    # The first run: all history, from the first record (3 March) to yesterday.
+    assert usage_rollup_nightly(today=date(2026, 3, 16)) == 13
+    marked = set(UsageDay.objects.filter(user=None).values_list("day", flat=True))
+    assert marked == {date(2026, 3, 3) + timedelta(days=n) for n in range(13)}
+
+    UsageDay.objects.filter(day__in=[date(2026, 3, 4), date(2026, 3, 5)]).delete()  # a gap
+    # The gap, the new days 16-29 and nothing else before the last week.
+    assert usage_rollup_nightly(today=date(2026, 3, 30)) == 2 + 14
+    marked = set(UsageDay.objects.filter(user=None).values_list("day", flat=True))
+    assert marked == {date(2026, 3, 3) + timedelta(days=n) for n in range(27)}
+    assert usage_rollup_nightly(today=date(2026, 3, 30)) == 7
+    assert _figures(usage(PERIOD))[0][2][2] == {  # the 4th and back in the report
+        "customers": 0,
+        "interactions": 0,
+        "processes": 0,
+        "reports": 0,
+    }
+    assert usage(PERIOD).totals == {
+        "customers": 2,
+        "interactions": 3,
+        "processes": 1,
+        "reports": 2,
+    }
+
+
+def test_the_nightly_task_is_scheduled_and_computes_up_to_yesterday(settings, sales_rep):
+    schedule = settings.CELERY_BEAT_SCHEDULE["analytics-rollup-usage"]
+    assert schedule["task"] == "analytics.tasks.rollup_usage"
+    assert (schedule["schedule"].hour, schedule["schedule"].minute) == ({0}, {20})
+
+    today = timezone.localdate()
+    customer = CustomerFactory(created_by=sales_rep)
+    Customer.objects.filter(pk=customer.pk).update(created_at=local(today - timedelta(days=2)))
+    assert rollup_usage.delay().get() == 2
+    assert UsageDay.objects.filter(user=None).latest("day").day == today - timedelta(days=1)
+    assert UsageDay.objects.get(user=sales_rep).customers == 1
+
+
+def test_todays_records_show_without_the_nightly_run(persona_client, manager, sales_rep):
+    today = timezone.localdate()
+    yesterdays = CustomerFactory(created_by=sales_rep)
+    Customer.objects.filter(pk=yesterdays.pk).update(created_at=local(today - timedelta(days=1)))
+    usage_rollup_nightly(today=today)
+    CustomerFactory(created_by=sales_rep)  # now
+    InteractionFactory(customer=yesterdays, created_by=sales_rep)
+
+    response = persona_client(manager).get(URL)
+    figures = response.context["usage"]
+    assert figures.days[-1].key == today
+    assert figures.days[-1].records["customers"] == 1
+    assert figures.days[-1].records["interactions"] == 1
+    assert figures.days[-2].records["customers"] == 1  # from the rollup
+    assert _row(figures.users, sales_rep).records["customers"] == 2
+
+
+def test_the_command_rebuilds_a_range_of_past_days_by_hand(march, capsys):
+    call_command("rollup_usage", "--start", "2026-03-09", "--end", "2026-03-12")
+    assert "Computed 4 days." in capsys.readouterr().out
+    assert _rollup_rows() == [
+        (date(2026, 3, 9), None, 0, 0, 0, 0),
+        (date(2026, 3, 10), None, 0, 0, 0, 0),
+        (date(2026, 3, 10), "mike_manager", 0, 0, 0, 1),
+        (date(2026, 3, 10), "sam_service", 0, 3, 0, 0),
+        (date(2026, 3, 11), None, 0, 0, 0, 0),
+        (date(2026, 3, 11), "mike_manager", 0, 0, 1, 0),
+        (date(2026, 3, 12), None, 0, 0, 0, 0),
+        (date(2026, 3, 12), "mike_manager", 0, 0, 0, 1),
+    ]
+    with pytest.raises(CommandError, match="before the first"):
+        call_command("rollup_usage", "--start", "2026-03-12", "--end", "2026-03-09")
+    with pytest.raises(CommandError, match="today is counted live"):
+        call_command("rollup_usage", "--start", timezone.localdate().isoformat())
+
+
+@pytest.mark.parametrize("extra_users", [1, 15])
+def test_a_year_of_rollup_costs_the_same_queries_and_one_live_scan_of_today(
+    persona_client, manager, django_assert_max_num_queries, extra_users
+):
+    today = timezone.localdate()
+    for n, user in enumerate(UserFactory.create_batch(extra_users, roles=["sales"])):
+        interaction = InteractionFactory(created_by=user)
+        Interaction.objects.filter(pk=interaction.pk).update(
+            created_at=local(today - timedelta(days=1 + 20 * n % 360))
+        )
+    usage_rollup_nightly(today=today)
+    client = persona_client(manager)
+    with (
+        CaptureQueriesContext(connection) as queries,
+        django_assert_max_num_queries(14),
+    ):
+        response = client.get(URL)
+    assert response.context["usage"].totals["interactions"] == extra_users
+    scans = [q for q in queries.captured_queries if "relationships_interaction" in q["sql"]]
+    assert len(scans) == 1  # today's, live
 
 
 # --- The drop warning -----------------------------------------------------------------------
