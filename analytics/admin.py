@@ -15,6 +15,16 @@ from .models import (
 )
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the jobs write: admins look, nobody adds or edits them by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ScoringParameters)
 class ScoringParametersAdmin(admin.ModelAdmin):
     """Read-only: a change is a new version, made on the “How customer value is computed” page
@@ -33,7 +43,7 @@ class ScoringParametersAdmin(admin.ModelAdmin):
 
 
 @admin.register(CustomerScore)
-class CustomerScoreAdmin(admin.ModelAdmin):
+class CustomerScoreAdmin(ReadOnlyAdmin):
     """Snapshots written by the scoring job; read-only."""
 
     list_display = [
@@ -53,15 +63,9 @@ class CustomerScoreAdmin(admin.ModelAdmin):
     date_hierarchy = "computed_at"
     show_full_result_count = False
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ScoringRun)
-class ScoringRunAdmin(admin.ModelAdmin):
+class ScoringRunAdmin(ReadOnlyAdmin):
     list_display = [
         "started_at",
         "status",
@@ -73,29 +77,17 @@ class ScoringRunAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ReportView)
-class ReportViewAdmin(admin.ModelAdmin):
+class ReportViewAdmin(ReadOnlyAdmin):
     list_display = ["viewed_at", "user", "report"]
     list_filter = ["report"]
     list_select_related = ["user"]
     date_hierarchy = "viewed_at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(UserActivity)
-class UserActivityAdmin(admin.ModelAdmin):
+class UserActivityAdmin(ReadOnlyAdmin):
     """Written by the activity middleware; read-only."""
 
     list_display = ["day", "user"]
@@ -103,15 +95,9 @@ class UserActivityAdmin(admin.ModelAdmin):
     search_fields = ["user__username"]
     date_hierarchy = "day"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ForecastSnapshot)
-class ForecastSnapshotAdmin(admin.ModelAdmin):
+class ForecastSnapshotAdmin(ReadOnlyAdmin):
     """Written by the weekly forecast job; read-only, so forecast accuracy stays honest."""
 
     list_display = [
@@ -128,15 +114,9 @@ class ForecastSnapshotAdmin(admin.ModelAdmin):
     list_select_related = ["definition", "owner"]
     date_hierarchy = "snapshot_on"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(CustomerQuality)
-class CustomerQualityAdmin(admin.ModelAdmin):
+class CustomerQualityAdmin(ReadOnlyAdmin):
     """Written by the data quality job; read-only. Managers edit the template on its page."""
 
     list_display = ["customer", "score", "computed_at"]
@@ -144,15 +124,9 @@ class CustomerQualityAdmin(admin.ModelAdmin):
     raw_id_fields = ["customer"]
     search_fields = ["customer__display_name"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(StageStay)
-class StageStayAdmin(admin.ModelAdmin):
+class StageStayAdmin(ReadOnlyAdmin):
     """Measured from the log of moves by the stage stays job; read-only."""
 
     list_display = ["left_at", "instance", "stage", "seconds", "sla_met"]
@@ -161,15 +135,9 @@ class StageStayAdmin(admin.ModelAdmin):
     raw_id_fields = ["instance", "transition"]
     show_full_result_count = False
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(UsageDay)
-class UsageDayAdmin(admin.ModelAdmin):
+class UsageDayAdmin(ReadOnlyAdmin):
     """Written by the nightly usage rollup (`manage.py rollup_usage` recomputes days); read-only."""
 
     list_display = ["day", "user", "customers", "interactions", "processes", "reports"]
@@ -177,12 +145,6 @@ class UsageDayAdmin(admin.ModelAdmin):
     search_fields = ["user__username"]
     date_hierarchy = "day"
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DigestSubscription)
@@ -197,16 +159,10 @@ class DigestSubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(DigestLog)
-class DigestLogAdmin(admin.ModelAdmin):
+class DigestLogAdmin(ReadOnlyAdmin):
     """One row per digest sent; deleting today's row lets the job send it again."""
 
     list_display = ["day", "user", "items", "sent_at"]
     list_select_related = ["user"]
     search_fields = ["user__username"]
     date_hierarchy = "day"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
