@@ -26,17 +26,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScoringParameters)
-class ScoringParametersAdmin(admin.ModelAdmin):
+class ScoringParametersAdmin(ReadOnlyAdmin):
     """Read-only: a change is a new version, made on the “How customer value is computed” page
     so that every customer is rescored with it."""
 
     list_display = ["version", "base_currency", "ltv_horizon_months", "created_at", "created_by"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_delete_permission(self, request, obj=None):
         return False
