@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test e2e lint format check migrate demo bench clean install chromium
+.PHONY: run test e2e lint format check migrate demo bench bench-scoring clean install chromium
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,10 @@ check: $(STAMP)
 SIZE ?= 100k
 bench: $(STAMP)
 	$(PY) bench/run.py --size $(SIZE)
+
+# The nightly scoring job against one plain SQL aggregate over the same data (bench/README.md).
+bench-scoring: $(STAMP)
+	$(PY) bench/score_job.py --size $(SIZE)
 
 clean:
 	rm -rf $(VENV) var/celery var/celerybeat-schedule* .pytest_cache

@@ -222,8 +222,9 @@ def _current_scores(lo, hi):
 
 
 def changed_scores_python(lo, hi, *, params, as_of, last_contacts):
-    """[(customer id, previous score id or None, Score)] for the batch's customers whose score
-    changed: the figures gathered by aggregate queries, the formulas run in Python."""
+    """[(customer id, previous score id or None, Score, True)] for the batch's customers whose
+    score changed: the figures gathered by aggregate queries, the formulas run in Python. (The
+    last item, "the customer's headline figures need copying", is always true here.)"""
     figures = gather(lo, hi, as_of=as_of, params=params, last_contacts=last_contacts)
     current = _current_scores(lo, hi)
     rates = params.rates()
@@ -233,33 +234,29 @@ def changed_scores_python(lo, hi, *, params, as_of, last_contacts):
         previous = current.get(pk)
         values = tuple(getattr(score, name) for name in COMPARED)
         if previous is None or previous[1] != params.pk or previous[2:] != values:
-            changed.append((pk, previous[0] if previous else None, score))
+            changed.append((pk, previous[0] if previous else None, score, True))
     return changed
 
 
-def _update_customers(rows):
+def _update_customers(rows, *, scored_at):
     """Copy the headline figures onto the customers: [(id, grade, ltv, currency, reliability,
-    days late, scored_at)]. On PostgreSQL one UPDATE … FROM (VALUES …) per call; elsewhere
-    Django's bulk_update."""
+    days late)]. On PostgreSQL one UPDATE from arrays per batch; elsewhere bulk_update."""
     if not rows:
         return
     if connection.vendor == "postgresql":
-        values = ", ".join(
-            [
-                "(%s::bigint, %s::varchar, %s::numeric, %s::varchar, %s::numeric, %s::numeric, "
-                "%s::timestamptz)"
-            ]
-            * len(rows)
-        )
-        params = [value for row in rows for value in row]
+        columns = list(zip(*rows, strict=True))
+        ids = list(columns[0])
         with connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE customers_customer AS c SET grade = v.grade, ltv = v.ltv, "
                 "ltv_currency = v.currency, payment_reliability = v.reliability, "
-                "avg_days_late = v.days_late, scored_at = v.scored_at "
-                f"FROM (VALUES {values}) AS v(id, grade, ltv, currency, reliability, days_late, "
-                "scored_at) WHERE c.id = v.id",
-                params,
+                "avg_days_late = v.days_late, scored_at = %s "
+                "FROM unnest(%s::bigint[], %s::varchar[], %s::numeric[], %s::varchar[], "
+                "%s::numeric[], %s::numeric[]) "
+                "AS v(id, grade, ltv, currency, reliability, days_late) "
+                # The range lets the planner reach the rows through the primary key.
+                "WHERE c.id = v.id AND c.id BETWEEN %s AND %s",
+                [scored_at, *(list(column) for column in columns), min(ids), max(ids)],
             )
         return
     customers = [
@@ -272,7 +269,7 @@ def _update_customers(rows):
             avg_days_late=days_late,
             scored_at=scored_at,
         )
-        for pk, grade, ltv, currency, reliability, days_late, scored_at in rows
+        for pk, grade, ltv, currency, reliability, days_late in rows
     ]
     Customer.objects.bulk_update(
         customers,
@@ -297,13 +294,15 @@ def score_batch(
         customers = Customer.objects.filter(pk__gt=after).order_by("pk")
         if last is not None:
             customers = customers.filter(pk__lte=last)
-        rows = list(
-            customers.select_for_update(of=("self",)).values_list("pk", "last_contact_at")[:limit]
-        )
+        # The SQL path reads the last contact itself: fetching only ids saves parsing a
+        # timestamp per customer (most of the job's Python time at a million customers).
+        sql_path = connection.vendor == "postgresql"
+        fields = ("pk",) if sql_path else ("pk", "last_contact_at")
+        rows = list(customers.select_for_update(of=("self",)).values_list(*fields)[:limit])
         if not rows:
             return 0, 0, 0
         lo, hi = rows[0][0], rows[-1][0]
-        if connection.vendor == "postgresql":
+        if sql_path:
             changed = scoring_sql.changed_scores(lo, hi, params=params, as_of=as_of)
         else:
             changed = changed_scores_python(
@@ -316,7 +315,7 @@ def score_batch(
 def _write(changed, *, params, as_of, now):
     """The changed scores become current (the previous ones stay as history), and their
     headline figures are copied onto the customers."""
-    retired = [previous for _, previous, _ in changed if previous is not None]
+    retired = [previous for _, previous, _, _ in changed if previous is not None]
     if retired:
         CustomerScore.objects.filter(pk__in=retired).update(is_current=False)
     CustomerScore.objects.bulk_create(
@@ -329,10 +328,11 @@ def _write(changed, *, params, as_of, now):
                 is_current=True,
                 **{name: getattr(score, name) for name in (*COMPARED, "days_since_last_contact")},
             )
-            for pk, _, score in changed
+            for pk, _, score, _ in changed
         ],
         batch_size=1000,
     )
+    # A customer row carries 20 indexes: it is rewritten only when what it shows changed.
     _update_customers(
         [
             (
@@ -342,10 +342,11 @@ def _write(changed, *, params, as_of, now):
                 score.currency,
                 score.payment_reliability,
                 score.avg_days_late,
-                now,
             )
-            for pk, _, score in changed
-        ]
+            for pk, _, score, headline_changed in changed
+            if headline_changed
+        ],
+        scored_at=now,
     )
 
 

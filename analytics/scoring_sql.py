@@ -117,7 +117,10 @@ figures AS (
            coalesce(ct.n, 0) AS interactions_90d,
            coalesce(t.n, 0) AS open_tickets,
            (b.customer_id IS NOT NULL OR o.customer_id IS NOT NULL
-            OR k.customer_id IS NOT NULL) AS has_billing
+            OR k.customer_id IS NOT NULL) AS has_billing,
+           c.scored_at, c.grade AS shown_grade, c.ltv AS shown_ltv,
+           c.ltv_currency AS shown_currency, c.payment_reliability AS shown_reliability,
+           c.avg_days_late AS shown_days_late
     FROM customers_customer c
     LEFT JOIN billing b ON b.customer_id = c.id
     LEFT JOIN payouts o ON o.customer_id = c.id
@@ -136,7 +139,10 @@ scores AS (
     FROM figures f
 )
 SELECT s.customer_id, cs.id, s.ltv, s.net_12m, s.reliability, s.days_late, s.overdue,
-       s.days_since, s.interactions_90d, s.open_tickets, s.grade
+       s.days_since, s.interactions_90d, s.open_tickets, s.grade,
+       s.scored_at IS NULL
+       OR (s.shown_grade, s.shown_ltv, s.shown_currency, s.shown_reliability, s.shown_days_late)
+          IS DISTINCT FROM (s.grade, s.ltv, %(base)s, s.reliability, s.days_late)
 FROM scores s
 LEFT JOIN analytics_customerscore cs
     ON cs.customer_id = s.customer_id AND cs.is_current
@@ -195,8 +201,9 @@ def statement(lo, hi, *, params, as_of):
 
 
 def changed_scores(lo, hi, *, params, as_of):
-    """[(customer id, previous score id or None, formulas.Score)] for the customers with
-    lo <= id <= hi whose score changed."""
+    """[(customer id, previous score id or None, formulas.Score, whether the customer's
+    headline figures differ from the new ones)] for the customers with lo <= id <= hi whose
+    score changed."""
     with connection.cursor() as cursor:
         cursor.execute(*statement(lo, hi, params=params, as_of=as_of))
         rows = cursor.fetchall()
@@ -216,6 +223,7 @@ def changed_scores(lo, hi, *, params, as_of):
                 open_tickets=tickets,
                 grade=grade,
             ),
+            headline_changed,
         )
         for (
             customer_id,
@@ -229,5 +237,6 @@ def changed_scores(lo, hi, *, params, as_of):
             interactions,
             tickets,
             grade,
+            headline_changed,
         ) in rows
     ]

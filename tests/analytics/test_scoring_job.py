@@ -16,7 +16,13 @@ from analytics.models import CustomerScore, ScoringParameters, ScoringRun
 from customers import roles
 from relationships import services as relationship_services
 from relationships.models import Payment
-from tests.factories import CustomerFactory, InvoiceFactory, PaymentFactory, UserFactory
+from tests.factories import (
+    CustomerFactory,
+    InteractionFactory,
+    InvoiceFactory,
+    PaymentFactory,
+    UserFactory,
+)
 
 from .conftest import AS_OF
 
@@ -221,3 +227,22 @@ def test_new_parameters_rescore_everyone_with_the_new_version(params):
     assert run.parameters == newer and run.changed == 1
     current = CustomerScore.objects.get(customer=customer, is_current=True)
     assert (current.parameters, current.grade) == (newer, "A")
+
+
+def test_a_customer_row_is_rewritten_only_when_what_it_shows_changes(params):
+    customer = paying_customer()
+    scoring.score_all_customers(as_of=AS_OF)
+    customer.refresh_from_db()
+    first_scored_at = customer.scored_at
+    # A new interaction changes the snapshot (interactions in the last 90 days), not the
+    # grade, LTV or reliability the customer row shows.
+    InteractionFactory(
+        customer=customer, occurred_at=timezone.make_aware(timezone.datetime(2026, 6, 1))
+    )
+    run = scoring.score_all_customers(as_of=AS_OF)
+    assert run.changed == 1
+    assert CustomerScore.objects.filter(customer=customer).count() == 2
+    customer.refresh_from_db()
+    if connection.vendor == "postgresql":
+        assert customer.scored_at == first_scored_at
+    assert customer.grade == "B" and customer.ltv == Decimal("20000.00")

@@ -33,7 +33,7 @@ def test_sql_and_python_give_identical_scores(discount_rate):
     )
     assert len(by_sql) == len(ids)  # nothing scored yet: every score is new
     assert by_sql == by_python
-    graded = [score for _, _, score in by_sql if score.grade]
+    graded = [score for _, _, score, _ in by_sql if score.grade]
     assert len({score.grade for score in graded}) >= 3  # the data exercises the formulas
     assert any(score.payment_reliability not in (None, 100) for score in graded)
     assert any(score.avg_days_late for score in graded)
