@@ -20,6 +20,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Count, ExpressionWrapper, F, Func, Q, Sum, Value
 from django.db.models.functions import Least
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from customers.models import Customer
 from processes.models import Ticket
@@ -372,7 +373,7 @@ def _start_run(*, params, as_of) -> ScoringRun:
     ).update(
         status=ScoringRun.Status.FAILED,
         finished_at=now,
-        error="Abandoned: no progress for an hour.",
+        error=gettext("Abandoned: no progress for an hour."),
     )
     try:
         with transaction.atomic():
