@@ -524,8 +524,8 @@ def git_revision():
 # --- Main ----------------------------------------------------------------------------------
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_database_arguments(parser):
+    """The options that choose the bench database; bench/score_job.py takes the same."""
     parser.add_argument(
         "--size",
         type=parse_size,
@@ -550,6 +550,11 @@ def main():
         help="reuse a database of this size and seed even if the generator has changed since "
         "(to measure app changes without regenerating a large data set)",
     )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_database_arguments(parser)
     parser.add_argument(
         "--requests",
         type=int,

@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import run as page_bench  # bench/run.py: the database and the shared helpers
-from run import RESULTS, ROOT, log, parse_size, size_label
+from run import RESULTS, ROOT, log, size_label
 
 # From the issue: the job within 3x of the plain aggregate; peak memory under 300 MB at 1M.
 TARGET_RATIO = 3.0
@@ -258,29 +258,7 @@ def misses(jobs):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--size",
-        type=parse_size,
-        default=parse_size("100k"),
-        help="customers in the data set: 2000, 100k, 1M (default 100k)",
-    )
-    parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
-    parser.add_argument(
-        "--server",
-        default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432"),
-        help="PostgreSQL server URL without a database name "
-        "(default $BENCH_POSTGRES or postgres://postgres@127.0.0.1:5432)",
-    )
-    parser.add_argument(
-        "--regenerate",
-        action="store_true",
-        help="drop and regenerate the database even if it holds this data set",
-    )
-    parser.add_argument(
-        "--reuse-any-generator",
-        action="store_true",
-        help="reuse a database of this size and seed even if the generator has changed since",
-    )
+    page_bench.add_database_arguments(parser)
     parser.add_argument(
         "--batch-size",
         type=int,
