@@ -2,11 +2,12 @@ import argparse
 import time
 from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from analytics import datagen, scoring
+from analytics.management.base import TranslatedCommand
 
 
 def _size(text):
@@ -18,7 +19,7 @@ def _size(text):
         ) from exc
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy(
         "Generate realistic customers with contacts, relationships and interactions. "
         "The same seed gives the same data."

@@ -1,12 +1,13 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from analytics import datagen, scoring
+from analytics.management.base import TranslatedCommand
 from customers import roles
 from customers.models import Customer
 from processes import services as process_services
@@ -19,7 +20,7 @@ ADMIN_USERNAME = "admin"
 DEMO_URL = "http://127.0.0.1:8000/"
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy(
         "Create the demo users (one per role, and admin; password “demo”) and, if there are "
         "no customers yet, demo customers owned by them. Safe to run again."

@@ -1,14 +1,15 @@
 from datetime import date, timedelta
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from analytics import usage
+from analytics.management.base import TranslatedCommand
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy(
         "Recompute the usage report's daily figures for a range of days; without a range, what "
         "the nightly job does: the last week and every day not computed yet."

@@ -1,14 +1,15 @@
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from analytics import scoring
+from analytics.management.base import TranslatedCommand
 from customers.models import Customer
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy(
         "Rescore every customer now (the nightly job), with a progress bar; or one customer."
     )
