@@ -141,7 +141,7 @@ INVOICES = Table(
 )
 PAYMENTS = Table(
     Payment,
-    "id invoice_id amount currency paid_on method reference recorded_by_id created_at",
+    "id invoice_id customer_id amount currency paid_on method reference recorded_by_id created_at",
 )
 PAYOUTS = Table(
     Payout,
@@ -1750,6 +1750,7 @@ class DataGenerator:
                 (
                     payment_id,
                     invoice_id,
+                    draft.id,
                     money(cents),
                     contract.currency,
                     paid_on,

@@ -14,8 +14,11 @@ payouts and interactions are saved (analytics.signals).
 """
 
 import logging
+import queue
+import threading
 from datetime import datetime, time, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Count, ExpressionWrapper, F, Func, Q, Sum, Value
 from django.db.models.functions import Least
@@ -285,30 +288,51 @@ def score_batch(
     """Score up to `limit` customers with id > `after` (and <= `last` when given).
 
     Returns (customers scored, scores changed, the last id scored; 0 when none was left).
-    One transaction: the batch's customers are locked first, so a single-customer rescoring
-    running at the same moment waits for the batch instead of writing a second current score.
+    The customers whose score changes are locked before it is written, so a single-customer
+    rescoring running at the same moment waits instead of writing a second current score.
     PostgreSQL computes the scores in SQL (analytics.scoring_sql); other databases gather the
     figures and run analytics.formulas in Python. Both give the same scores (a test holds them
     to it).
     """
+    customers = Customer.objects.filter(pk__gt=after).order_by("pk")
+    if last is not None:
+        customers = customers.filter(pk__lte=last)
+    if connection.vendor != "postgresql":
+        return _score_batch_python(customers, limit=limit, params=params, as_of=as_of, now=now)
+    ids = list(customers.values_list("pk", flat=True)[:limit])
+    if not ids:
+        return 0, 0, 0
+    lo, hi = ids[0], ids[-1]
+    # First without locks: on most nights most customers' scores don't change, and those
+    # cost one read and no write (locking rows writes to every one of them).
+    changed = scoring_sql.changed_scores(lo, hi, params=params, as_of=as_of)
+    if changed:
+        with transaction.atomic():
+            locked = list(
+                Customer.objects.filter(pk__in=[row[0] for row in changed])
+                .order_by("pk")
+                .select_for_update()
+                .values_list("pk", flat=True)
+            )
+            # Again under the locks, which a rescoring that committed meanwhile is seen by.
+            changed = scoring_sql.changed_scores(lo, hi, params=params, as_of=as_of, only=locked)
+            _write(changed, params=params, as_of=as_of, now=now)
+    return len(ids), len(changed), hi
+
+
+def _score_batch_python(customers, *, limit, params, as_of, now):
+    """score_batch on databases other than PostgreSQL: the batch is locked first, its
+    figures gathered by aggregate queries and scored by analytics.formulas."""
     with transaction.atomic():
-        customers = Customer.objects.filter(pk__gt=after).order_by("pk")
-        if last is not None:
-            customers = customers.filter(pk__lte=last)
-        # The SQL path reads the last contact itself: fetching only ids saves parsing a
-        # timestamp per customer (most of the job's Python time at a million customers).
-        sql_path = connection.vendor == "postgresql"
-        fields = ("pk",) if sql_path else ("pk", "last_contact_at")
-        rows = list(customers.select_for_update(of=("self",)).values_list(*fields)[:limit])
+        rows = list(
+            customers.select_for_update(of=("self",)).values_list("pk", "last_contact_at")[:limit]
+        )
         if not rows:
             return 0, 0, 0
         lo, hi = rows[0][0], rows[-1][0]
-        if sql_path:
-            changed = scoring_sql.changed_scores(lo, hi, params=params, as_of=as_of)
-        else:
-            changed = changed_scores_python(
-                lo, hi, params=params, as_of=as_of, last_contacts=dict(rows)
-            )
+        changed = changed_scores_python(
+            lo, hi, params=params, as_of=as_of, last_contacts=dict(rows)
+        )
         _write(changed, params=params, as_of=as_of, now=now)
         return len(rows), len(changed), hi
 
@@ -388,23 +412,28 @@ def _start_run(*, params, as_of) -> ScoringRun:
         raise AlreadyRunning("Another scoring run is in progress.") from error
 
 
-def score_all_customers(*, as_of=None, batch_size=BATCH_SIZE, progress=None) -> ScoringRun:
+def score_all_customers(
+    *, as_of=None, batch_size=BATCH_SIZE, workers=None, progress=None
+) -> ScoringRun:
     """Rescore every customer; `progress(run)` is called after each batch.
 
-    Raises AlreadyRunning when another run holds the lock.
+    On PostgreSQL `workers` (default settings.SCORING_WORKERS) batches are scored at once, each
+    on its own connection: the database does the work, so one worker per core it has is the
+    most that helps. Inside a transaction (tests) the batches run one after the other, because
+    other connections could not see its data. Raises AlreadyRunning when another run holds
+    the lock.
     """
     params = ScoringParameters.objects.current()
     as_of = as_of or timezone.localdate()
+    workers = workers or settings.SCORING_WORKERS
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        workers = 1
     run = _start_run(params=params, as_of=as_of)
-    now = run.started_at
-    after = 0
+    batches = _parallel if workers > 1 else _serial
     try:
-        while True:
-            scored, changed, after = score_batch(
-                after=after, limit=batch_size, params=params, as_of=as_of, now=now
-            )
-            if not scored:
-                break
+        for scored, changed in batches(
+            workers=workers, limit=batch_size, params=params, as_of=as_of, now=run.started_at
+        ):
             run.scored += scored
             run.changed += changed
             run.heartbeat_at = timezone.now()
@@ -430,3 +459,73 @@ def score_all_customers(*, as_of=None, batch_size=BATCH_SIZE, progress=None) -> 
         run.duration,
     )
     return run
+
+
+def _serial(*, workers, limit, **score):
+    """(scored, changed) of each batch, one batch after the other."""
+    after = 0
+    while True:
+        scored, changed, after = score_batch(after=after, limit=limit, **score)
+        if not scored:
+            return
+        yield scored, changed
+
+
+def _ranges(limit):
+    """(after, last) id bounds of consecutive batches of `limit` customers."""
+    after = 0
+    while True:
+        following = Customer.objects.filter(pk__gt=after).order_by("pk")
+        last = following.values_list("pk", flat=True)[limit - 1 : limit].first()
+        if last is None:
+            last = following.aggregate(last=models.Max("pk"))["last"]
+            if last is None:
+                return
+        yield after, last
+        after = last
+
+
+def _parallel(*, workers, limit, **score):
+    """(scored, changed) of each batch as the `workers` threads finish them; the first error
+    stops them all and is raised here."""
+    ranges = _ranges(limit)
+    taking = threading.Lock()
+    stop = threading.Event()
+    results = queue.Queue()
+
+    def work():
+        try:
+            while not stop.is_set():
+                with taking:
+                    bounds = next(ranges, None)
+                if bounds is None:
+                    break
+                scored, changed, _ = score_batch(
+                    after=bounds[0], last=bounds[1], limit=limit, **score
+                )
+                results.put((scored, changed, None))
+        except Exception as error:
+            stop.set()
+            results.put((0, 0, error))
+        finally:
+            connection.close()  # this thread's own connection
+            results.put(None)
+
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    running = len(threads)
+    try:
+        while running:
+            result = results.get()
+            if result is None:
+                running -= 1
+                continue
+            scored, changed, error = result
+            if error is not None:
+                raise error
+            yield scored, changed
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()

@@ -1,10 +1,11 @@
 """The scoring formulas of analytics.formulas, computed by PostgreSQL for a batch of customers.
 
-One statement per batch reads the batch's invoices (each with its payments, through the payment
-index), paid payouts, active recurring contracts, recent interactions and open tickets, converts
-every amount to the base currency, applies the formulas, compares the result with each
-customer's current score and returns only the scores that changed. In the steady state (nothing
-changed since the last night) no row crosses to Python at all.
+One statement per batch reads, each as one range of an index on the customer id, the batch's
+payments (joined to their invoices for the due date), invoices, paid payouts, active recurring
+contracts, recent interactions and open tickets; converts every amount to the base currency,
+applies the formulas, compares the result with each customer's current score and returns only
+the scores that changed. In the steady state (nothing changed since the last night) no row
+crosses to Python at all.
 
 analytics.formulas stays the specification: the SQL below follows it step by step, the
 contracts' discount factors are computed by it (and passed in as a table), and a test runs both
@@ -21,37 +22,44 @@ from . import formulas
 SQL = """
 WITH rates(currency, rate) AS (VALUES {rates}),
 factors(months, factor) AS (VALUES {factors}),
-invoices AS (
-    SELECT i.customer_id, r.rate, i.amount, i.amount - i.paid_amount AS balance,
-           i.due_date < %(as_of)s AS past_due, i.written_off_at IS NULL AS open, pay.*
+paid AS (
+    SELECT i.customer_id,
+           sum(p.amount * r.rate) AS paid,
+           sum(p.amount * r.rate) FILTER (WHERE p.paid_on > %(year_ago)s) AS paid_12m,
+           sum(p.amount * r.rate)
+               FILTER (WHERE i.due_date < %(as_of)s AND p.paid_on <= i.due_date) AS on_time,
+           sum(p.amount * r.rate)
+               FILTER (WHERE i.due_date < %(as_of)s AND p.paid_on > i.due_date) AS late,
+           sum(p.amount * r.rate * (p.paid_on - i.due_date))
+               FILTER (WHERE i.due_date < %(as_of)s AND p.paid_on > i.due_date) AS late_days,
+           sum(p.amount * r.rate * least(p.paid_on - i.due_date, %(tolerance)s))
+               FILTER (WHERE i.due_date < %(as_of)s AND p.paid_on > i.due_date) AS late_capped
+    FROM relationships_payment p
+    JOIN relationships_invoice i ON i.id = p.invoice_id
+    LEFT JOIN rates r ON r.currency = i.currency
+    WHERE p.customer_id BETWEEN %(lo)s AND %(hi)s AND i.customer_id BETWEEN %(lo)s AND %(hi)s
+      AND p.paid_on <= %(as_of)s
+    GROUP BY i.customer_id
+),
+billed AS (
+    SELECT i.customer_id,
+           sum(i.amount * r.rate) FILTER (WHERE i.due_date < %(as_of)s) AS due,
+           sum((i.amount - i.paid_amount) * r.rate) FILTER (WHERE i.due_date < %(as_of)s) AS unpaid,
+           sum((i.amount - i.paid_amount) * r.rate)
+               FILTER (WHERE i.due_date < %(as_of)s AND i.written_off_at IS NULL) AS overdue
     FROM relationships_invoice i
     LEFT JOIN rates r ON r.currency = i.currency
-    CROSS JOIN LATERAL (
-        SELECT sum(p.amount) AS paid,
-               sum(p.amount) FILTER (WHERE p.paid_on > %(year_ago)s) AS paid_12m,
-               sum(p.amount) FILTER (WHERE p.paid_on <= i.due_date) AS on_time,
-               sum(p.amount) FILTER (WHERE p.paid_on > i.due_date) AS late,
-               sum(p.amount * (p.paid_on - i.due_date))
-                   FILTER (WHERE p.paid_on > i.due_date) AS late_days,
-               sum(p.amount * least(p.paid_on - i.due_date, %(tolerance)s))
-                   FILTER (WHERE p.paid_on > i.due_date) AS late_capped
-        FROM relationships_payment p
-        WHERE p.invoice_id = i.id AND p.paid_on <= %(as_of)s
-    ) pay
     WHERE i.customer_id BETWEEN %(lo)s AND %(hi)s
+    GROUP BY i.customer_id
 ),
 billing AS (
-    SELECT customer_id,
-           coalesce(sum(paid * rate), 0) AS paid,
-           coalesce(sum(paid_12m * rate), 0) AS paid_12m,
-           coalesce(sum(amount * rate) FILTER (WHERE past_due), 0) AS due,
-           coalesce(sum(on_time * rate) FILTER (WHERE past_due), 0) AS on_time,
-           coalesce(sum(late * rate) FILTER (WHERE past_due), 0) AS late,
-           coalesce(sum(late_days * rate) FILTER (WHERE past_due), 0) AS late_days,
-           coalesce(sum(late_capped * rate) FILTER (WHERE past_due), 0) AS late_capped,
-           coalesce(sum(balance * rate) FILTER (WHERE past_due), 0) AS unpaid,
-           coalesce(sum(balance * rate) FILTER (WHERE past_due AND open), 0) AS overdue
-    FROM invoices GROUP BY customer_id
+    SELECT d.customer_id,
+           coalesce(p.paid, 0) AS paid, coalesce(p.paid_12m, 0) AS paid_12m,
+           coalesce(d.due, 0) AS due, coalesce(p.on_time, 0) AS on_time,
+           coalesce(p.late, 0) AS late, coalesce(p.late_days, 0) AS late_days,
+           coalesce(p.late_capped, 0) AS late_capped, coalesce(d.unpaid, 0) AS unpaid,
+           coalesce(d.overdue, 0) AS overdue
+    FROM billed d LEFT JOIN paid p ON p.customer_id = d.customer_id
 ),
 payouts AS (
     SELECT o.customer_id,
@@ -93,9 +101,13 @@ contacts AS (
     GROUP BY customer_id
 ),
 tickets AS (
+    -- The batch's open instances, each looked up in the tickets' primary key (LIMIT keeps
+    -- the planner from hashing the whole ticket table once per batch instead).
     SELECT pi.customer_id, count(*) AS n
-    FROM processes_ticket t
-    JOIN processes_processinstance pi ON pi.id = t.instance_id
+    FROM processes_processinstance pi
+    CROSS JOIN LATERAL (
+        SELECT 1 FROM processes_ticket t WHERE t.instance_id = pi.id LIMIT 1
+    ) t
     WHERE pi.customer_id BETWEEN %(lo)s AND %(hi)s AND pi.closed_at IS NULL
     GROUP BY pi.customer_id
 ),
@@ -127,7 +139,7 @@ figures AS (
     LEFT JOIN contracts k ON k.customer_id = c.id
     LEFT JOIN contacts ct ON ct.customer_id = c.id
     LEFT JOIN tickets t ON t.customer_id = c.id
-    WHERE c.id BETWEEN %(lo)s AND %(hi)s
+    WHERE c.id BETWEEN %(lo)s AND %(hi)s {only}
 ),
 scores AS (
     SELECT f.*, CASE
@@ -156,8 +168,9 @@ ORDER BY s.customer_id
 """
 
 
-def statement(lo, hi, *, params, as_of):
-    """The SQL and its parameters for the batch lo <= id <= hi (EXPLAIN it to see the plan)."""
+def statement(lo, hi, *, params, as_of, only=None):
+    """The SQL and its parameters for the batch lo <= id <= hi, or only the customers `only`
+    (ids) within it (EXPLAIN it to see the plan)."""
     rates = sorted(params.rates().items())
     horizon = params.ltv_horizon_months
     factors = [
@@ -186,6 +199,7 @@ def statement(lo, hi, *, params, as_of):
         "c_rel": params.grade_c_min_reliability,
         "parameters": params.pk,
         "base": params.base_currency,
+        "only": list(only or ()),
     }
     for n, (currency, rate) in enumerate(rates):
         values[f"currency{n}"], values[f"rate{n}"] = currency, rate
@@ -196,16 +210,17 @@ def statement(lo, hi, *, params, as_of):
             f"(%(currency{n})s::text, %(rate{n})s::numeric)" for n in range(len(rates))
         ),
         factors=", ".join(f"({months}, %(factor{months})s::numeric)" for months, _ in factors),
+        only="AND c.id = ANY(%(only)s::bigint[])" if only is not None else "",
     )
     return sql, values
 
 
-def changed_scores(lo, hi, *, params, as_of):
+def changed_scores(lo, hi, *, params, as_of, only=None):
     """[(customer id, previous score id or None, formulas.Score, whether the customer's
-    headline figures differ from the new ones)] for the customers with lo <= id <= hi whose
-    score changed."""
+    headline figures differ from the new ones)] for the customers with lo <= id <= hi (and
+    among `only`, when given) whose score changed."""
     with connection.cursor() as cursor:
-        cursor.execute(*statement(lo, hi, params=params, as_of=as_of))
+        cursor.execute(*statement(lo, hi, params=params, as_of=as_of, only=only))
         rows = cursor.fetchall()
     return [
         (

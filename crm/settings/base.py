@@ -205,6 +205,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Batches the nightly scoring job computes at once (PostgreSQL), each on its own connection:
+# about one per core of the database server.
+SCORING_WORKERS = env.int("SCORING_WORKERS", default=2)
 # The hour (TIME_ZONE) at which the daily digest e-mails go out.
 DIGEST_HOUR = env.int("DIGEST_HOUR", default=7)
 CELERY_BEAT_SCHEDULE = {

@@ -11,9 +11,10 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from analytics import scoring
+from analytics import scoring, scoring_sql
 from analytics.models import CustomerScore, ScoringParameters, ScoringRun
 from customers import roles
+from customers.models import Customer
 from relationships import services as relationship_services
 from relationships.models import Payment
 from tests.factories import (
@@ -246,3 +247,91 @@ def test_a_customer_row_is_rewritten_only_when_what_it_shows_changes(params):
     if connection.vendor == "postgresql":
         assert customer.scored_at == first_scored_at
     assert customer.grade == "B" and customer.ltv == Decimal("20000.00")
+
+
+def _shown(customers):
+    return {
+        customer.pk: (customer.grade, customer.ltv, customer.payment_reliability)
+        for customer in customers
+    }
+
+
+def test_the_second_pass_scores_only_the_locked_customers(params):
+    if connection.vendor != "postgresql":
+        pytest.skip("The SQL path is PostgreSQL's.")
+    first, second = paying_customer(), paying_customer()
+    current = ScoringParameters.objects.current()
+    everyone = scoring_sql.changed_scores(first.pk, second.pk, params=current, as_of=AS_OF)
+    assert [row[0] for row in everyone] == [first.pk, second.pk]
+    only = scoring_sql.changed_scores(
+        first.pk, second.pk, params=current, as_of=AS_OF, only=[second.pk]
+    )
+    assert [row[0] for row in only] == [second.pk]
+
+
+def test_a_payment_recorded_between_the_two_passes_is_in_the_score_written(params, monkeypatch):
+    """The first pass reads without locks; what it found changed is read again once locked, so
+    a payment that committed in between is not lost to a stale score."""
+    if connection.vendor != "postgresql":
+        pytest.skip("The two passes are the SQL path's.")
+    customer = paying_customer(amount="20000.00")
+    late_invoice = InvoiceFactory(
+        customer=customer,
+        amount=Decimal("5000.00"),
+        issue_date=date(2026, 4, 1),
+        due_date=date(2026, 5, 1),
+    )
+    read = scoring_sql.changed_scores
+
+    def pay_after_the_first_read(*args, only=None, **kwargs):
+        rows = read(*args, only=only, **kwargs)
+        if only is None:
+            PaymentFactory(invoice=late_invoice, paid_on=date(2026, 5, 1))
+        return rows
+
+    monkeypatch.setattr(scoring_sql, "changed_scores", pay_after_the_first_read)
+    scoring.score_all_customers(as_of=AS_OF)
+    customer.refresh_from_db()
+    assert customer.ltv == Decimal("25000.00")
+    assert CustomerScore.objects.current().get(customer=customer).ltv == Decimal("25000.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_workers_score_exactly_as_one_worker_does(transactional_db):
+    if connection.vendor != "postgresql":
+        pytest.skip("Parallel batches need PostgreSQL (CI's database).")
+    ScoringParameters.objects.current()
+    customers = [paying_customer(amount=f"{n}000.00") for n in range(1, 8)]
+    customers += [CustomerFactory() for _ in range(3)]
+    run = scoring.score_all_customers(as_of=AS_OF, batch_size=2, workers=2)
+    assert (run.status, run.scored, run.changed) == (ScoringRun.Status.DONE, 10, 10)
+    parallel = _shown(Customer.objects.all())
+    CustomerScore.objects.all().delete()
+    Customer.objects.update(grade=None, ltv=0, payment_reliability=None, scored_at=None)
+    serial = scoring.score_all_customers(as_of=AS_OF, batch_size=2, workers=1)
+    assert serial.changed == 10
+    assert _shown(Customer.objects.all()) == parallel
+    assert parallel[customers[6].pk][1] == Decimal("7000.00")
+    assert CustomerScore.objects.current().count() == 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_failing_in_a_worker_fails_the_run_and_releases_the_lock(
+    transactional_db, monkeypatch
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("Parallel batches need PostgreSQL (CI's database).")
+    ScoringParameters.objects.current()
+    for _ in range(4):
+        paying_customer()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(scoring, "_write", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        scoring.score_all_customers(as_of=AS_OF, batch_size=1, workers=2)
+    run = ScoringRun.objects.get()
+    assert run.status == ScoringRun.Status.FAILED and "disk full" in run.error
+    monkeypatch.undo()
+    assert scoring.score_all_customers(as_of=AS_OF, workers=2).changed == 4

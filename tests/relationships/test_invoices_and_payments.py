@@ -227,3 +227,22 @@ def test_totals_are_kept_per_currency_and_never_summed_across(customer):
             "overdue": 0,
         },
     ]
+
+
+def test_a_payment_carries_its_invoices_customer(finance_clerk):
+    invoice = InvoiceFactory(amount=Decimal("100"))
+    payment = _pay(invoice, finance_clerk, "40")
+    assert Payment.objects.get(pk=payment.pk).customer_id == invoice.customer_id
+
+
+def test_an_invoice_moved_to_another_customer_takes_its_payments_along(finance_clerk):
+    invoice = InvoiceFactory(amount=Decimal("100"), contract=None)
+    first = _pay(invoice, finance_clerk, "40")
+    second = _pay(invoice, finance_clerk, "10")
+    other = CustomerFactory()
+    invoice = Invoice.objects.get(pk=invoice.pk)
+    invoice.customer = other
+    invoice.save()
+    moved = Payment.objects.filter(pk__in=[first.pk, second.pk])
+    assert set(moved.values_list("customer", flat=True)) == {other.pk}
+    assert set(other.payments.all()) == {first, second}
