@@ -171,11 +171,13 @@ def clock_seconds(text):
     return seconds
 
 
-def run_job(case, server, database, batch_size):
+def run_job(case, server, database, batch_size, workers):
     """`manage.py score_customers` in a subprocess under /usr/bin/time -v."""
     command = [sys.executable, "manage.py", "score_customers"]
     if batch_size:
         command += ["--batch-size", str(batch_size)]
+    if workers:
+        command += ["--workers", str(workers)]
     log(f"{case}: {' '.join(command[1:])}")
     with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
         started = time.perf_counter()
@@ -266,6 +268,12 @@ def main():
         help="passed to score_customers --batch-size (default: the command's own)",
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="passed to score_customers --workers (default: SCORING_WORKERS, 2)",
+    )
+    parser.add_argument(
         "--repeats", type=int, default=3, help="runs of the aggregate; the best counts (default 3)"
     )
     parser.add_argument(
@@ -330,8 +338,12 @@ def main():
     )
     data = volumes(args.server, name)
     jobs = [
-        run_job("Scoring job, first run (all change)", args.server, name, args.batch_size),
-        run_job("Scoring job, again (steady state)", args.server, name, args.batch_size),
+        run_job(
+            "Scoring job, first run (all change)", args.server, name, args.batch_size, args.workers
+        ),
+        run_job(
+            "Scoring job, again (steady state)", args.server, name, args.batch_size, args.workers
+        ),
     ]
     customers = data.get("customers_customer") or 0
     for job, expected in zip(jobs, ("all", "none"), strict=True):
@@ -370,6 +382,7 @@ def main():
             "start-up included) and maximum resident set size; first after resetting scores, "
             "runs and customer value columns (and VACUUM ANALYZE), then again at once",
             "batch_size": args.batch_size,
+            "workers": args.workers,
         },
         "reset": reset,
         "rows_estimated": data,

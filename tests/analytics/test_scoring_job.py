@@ -209,6 +209,13 @@ def test_the_command_shows_progress_and_the_totals(params):
     assert "Scored 2 customers, 2 changed" in text
 
 
+@pytest.mark.parametrize(("option", "value"), [("--batch-size", "0"), ("--workers", "0")])
+def test_the_command_refuses_nonsense_sizes(params, option, value):
+    with pytest.raises(CommandError, match="at least"):
+        call_command("score_customers", option, value, stdout=StringIO())
+    assert not ScoringRun.objects.exists()
+
+
 def test_the_command_refuses_while_a_run_is_in_progress(params):
     ScoringRun.objects.create(parameters=params, as_of=AS_OF)
     with pytest.raises(CommandError, match="in progress"):

@@ -1,5 +1,6 @@
 import time
 
+from django.conf import settings
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,8 +25,17 @@ class Command(TranslatedCommand):
             default=scoring.BATCH_SIZE,
             help=gettext_lazy("Customers per batch (default %(default)s)."),
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=settings.SCORING_WORKERS,
+            help=gettext_lazy(
+                "Batches scored at once on PostgreSQL, each on its own connection "
+                "(default %(default)s, SCORING_WORKERS)."
+            ),
+        )
 
-    def handle(self, *args, customer=None, batch_size, **options):
+    def handle(self, *args, customer=None, batch_size, workers, **options):
         if customer is not None:
             if not Customer.objects.filter(pk=customer).exists():
                 raise CommandError(_("There is no customer %(id)s.") % {"id": customer})
@@ -34,9 +44,13 @@ class Command(TranslatedCommand):
             return
         if batch_size < 1:
             raise CommandError(_("The batch size must be at least 1."))
+        if workers < 1:
+            raise CommandError(_("There must be at least one worker."))
         started = time.monotonic()
         try:
-            run = scoring.score_all_customers(batch_size=batch_size, progress=self._progress)
+            run = scoring.score_all_customers(
+                batch_size=batch_size, workers=workers, progress=self._progress
+            )
         except scoring.AlreadyRunning as error:
             raise CommandError(_("Another scoring run is in progress; try again later.")) from error
         self.stdout.write("")  # ends the progress bar's line
