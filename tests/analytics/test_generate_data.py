@@ -533,3 +533,8 @@ def test_collection_cases_chase_overdue_invoices_once():
         assert case.invoice.due_date < local_day(case.instance.opened_at)
         assert 0 < case.balance_at_open <= case.invoice.amount
     assert not Approval.objects.exclude(action="discount").exists()
+
+
+def test_payments_carry_their_invoices_customer(generated):
+    assert Payment.objects.filter(invoice__customer__in=generated).exists()
+    assert not Payment.objects.exclude(customer=F("invoice__customer")).exists()
