@@ -64,6 +64,7 @@ PERIOD_DAYS = {
     KpiTarget.Period.QUARTER: Decimal("91.31"),
     KpiTarget.Period.YEAR: Decimal("365.25"),
 }
+DEADLINES = ("response_total", "response_met", "resolution_total", "resolution_met")
 CYCLE_BUCKETS = [(0, 1), (1, 3), (3, 7), (7, 14), (14, 30), (30, 60), (60, 90), (90, None)]
 
 
@@ -388,26 +389,40 @@ def _rolled_up(rows, *, period, definitions, computed):
     histograms = defaultdict(lambda: defaultdict(int))
     stage_sums = defaultdict(lambda: defaultdict(float))  # {stage: {field: sum}}
 
-    for day in ProcessKpiDay.objects.filter(definition__in=ids, day__in=days):
-        kpis = rows[day.definition_id]
-        kpis.started += day.started
-        kpis.closed += day.closed
-        kpis.succeeded += day.succeeded
-        kpis.cost_total += day.cost_total
-        cycle_seconds[day.definition_id] += day.cycle_seconds
-        kpis.cycle_buckets = [
-            a + b for a, b in zip_longest(kpis.cycle_buckets, day.cycle_buckets, fillvalue=0)
-        ]
-        for code, amount in day.won.items():
-            kpis.won[code] = kpis.won.get(code, Decimal(0)) + Decimal(amount)
-        for name in ("response_total", "response_met", "resolution_total", "resolution_met"):
-            setattr(kpis, name, getattr(kpis, name) + getattr(day, name))
-    for day in StageKpiDay.objects.filter(definition__in=ids, day__in=days).values_list(
-        "stage", "stays", "seconds", "sla_total", "sla_met"
+    kpi_days_shown = ProcessKpiDay.objects.filter(definition__in=ids, day__in=days).order_by()
+    sums = ("started", "closed", "succeeded", "cost_total", "cycle_seconds", *DEADLINES)
+    for row in kpi_days_shown.values("definition").annotate(
+        **{f"_{name}": Sum(name) for name in sums}
     ):
-        sums = stage_sums[day[0]]
-        for name, value in zip(("stays", "seconds", "sla_total", "sla_met"), day[1:], strict=True):
-            sums[name] += value
+        kpis = rows[row["definition"]]
+        for name in sums:
+            if name == "cycle_seconds":
+                cycle_seconds[row["definition"]] += row["_cycle_seconds"]
+            else:
+                setattr(kpis, name, getattr(kpis, name) + row[f"_{name}"])
+    # The JSON columns are added up here, only from the days that have any closed.
+    for definition, buckets, won in kpi_days_shown.filter(closed__gt=0).values_list(
+        "definition", "cycle_buckets", "won"
+    ):
+        kpis = rows[definition]
+        kpis.cycle_buckets = [
+            a + b for a, b in zip_longest(kpis.cycle_buckets, buckets, fillvalue=0)
+        ]
+        for code, amount in won.items():
+            kpis.won[code] = kpis.won.get(code, Decimal(0)) + Decimal(amount)
+    for row in (
+        StageKpiDay.objects.filter(definition__in=ids, day__in=days)
+        .order_by()
+        .values("stage")
+        .annotate(
+            _stays=Sum("stays"),
+            _seconds=Sum("seconds"),
+            _sla_total=Sum("sla_total"),
+            _sla_met=Sum("sla_met"),
+        )
+    ):
+        for name in ("stays", "seconds", "sla_total", "sla_met"):
+            stage_sums[row["stage"]][name] += row[f"_{name}"]
     months = kpi_days.whole_months(computed)
     rest = [day for day in days if day.replace(day=1) not in months]
     for definition, stage, bucket, count in (
