@@ -10,11 +10,17 @@ The cohorts, so every number can be drilled down to the instances behind it:
   SLAs are measured on them;
 - stage stays: stays in a stage that ended (the instance moved on) in the period, as measured
   into StageStay from the log of moves.
+
+Days the nightly rollup has computed are read from it (analytics.kpi_days, which explains what
+is exact and what is within 3 %); today, days not computed yet and every figure narrowed to an
+owner are measured live.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from itertools import zip_longest
 
 from django.db.models import (
     Avg,
@@ -43,8 +49,9 @@ from processes.models import (
     Ticket,
 )
 
+from . import kpi_days
 from .aggregates import grouped
-from .models import StageStay
+from .models import DurationHistogram, ProcessKpiDay, StageKpiDay, StageStay
 
 Metric = KpiTarget.Metric
 DAY = 86400.0
@@ -57,6 +64,7 @@ PERIOD_DAYS = {
     KpiTarget.Period.QUARTER: Decimal("91.31"),
     KpiTarget.Period.YEAR: Decimal("365.25"),
 }
+DEADLINES = ("response_total", "response_met", "resolution_total", "resolution_met")
 CYCLE_BUCKETS = [(0, 1), (1, 3), (3, 7), (7, 14), (14, 30), (30, 60), (60, 90), (90, None)]
 
 
@@ -290,12 +298,34 @@ def definitions_shown(definition=None):
     return list(ProcessDefinition.objects.order_by("kind", "name"))
 
 
-def process_kpis(*, period, definitions, owner=None):
-    """[DefinitionKpis] of `definitions`, by kind and name."""
+def process_kpis(*, period, definitions, owner=None, today=None):
+    """[DefinitionKpis] of `definitions`, by kind and name: from the rollup for the days it has
+    computed (not when narrowed to an owner), live for the others."""
     if not definitions:
         return []
-    start, end = period_bounds(period)
     rows = {d.pk: DefinitionKpis(definition=d) for d in definitions}
+    computed = set()
+    if owner is None:
+        computed = kpi_days.computed_days(period.start, period.end, today=today)
+    if computed:
+        figures = _rolled_up(rows, period=period, definitions=definitions, computed=computed)
+    else:
+        figures = _live(rows, period=period, definitions=definitions, owner=owner)
+    stages = Stage.objects.filter(definition__in=definitions, outcome="").order_by(
+        "definition", "position"
+    )
+    for stage in stages:
+        rows[stage.definition_id].stages.append(StageKpis(stage=stage, **figures.get(stage.pk, {})))
+
+    targets = _targets(definitions, target_period_for(period))
+    for kpis in rows.values():
+        _measure(kpis, targets, period)
+    return sorted(rows.values(), key=lambda k: (k.definition.kind, k.definition.name))
+
+
+def _live(rows, *, period, definitions, owner):
+    """Fills `rows` with the period measured live and exactly; returns the stage figures."""
+    start, end = period_bounds(period)
     instances = _instances(definitions=definitions, owner=owner)
 
     for row in (
@@ -346,18 +376,162 @@ def process_kpis(*, period, definitions, owner=None):
         .annotate(total=Sum(net_amount()))
     ):
         rows[row["definition"]].won[row["currency"]] = row["total"]
+    return _stage_figures(definitions=definitions, owner=owner, start=start, end=end)
 
-    figures = _stage_figures(definitions=definitions, owner=owner, start=start, end=end)
-    stages = Stage.objects.filter(definition__in=definitions, outcome="").order_by(
-        "definition", "position"
+
+def _rolled_up(rows, *, period, definitions, computed):
+    """Fills `rows` with the computed days' sums plus the other days measured live (their sums
+    and histograms), the percentiles read from the histograms; returns the stage figures."""
+    ids = [d.pk for d in definitions]
+    days = sorted(computed)
+    cycle_seconds = defaultdict(float)
+    # {stage id: {bucket: count}} of the stays, {("cycle", definition id): …} of the cycles.
+    histograms = defaultdict(lambda: defaultdict(int))
+    stage_sums = defaultdict(lambda: defaultdict(float))  # {stage: {field: sum}}
+
+    kpi_days_shown = ProcessKpiDay.objects.filter(definition__in=ids, day__in=days).order_by()
+    sums = ("started", "closed", "succeeded", "cost_total", "cycle_seconds", *DEADLINES)
+    for row in kpi_days_shown.values("definition").annotate(
+        **{f"_{name}": Sum(name) for name in sums}
+    ):
+        kpis = rows[row["definition"]]
+        for name in sums:
+            if name == "cycle_seconds":
+                cycle_seconds[row["definition"]] += row["_cycle_seconds"]
+            else:
+                setattr(kpis, name, getattr(kpis, name) + row[f"_{name}"])
+    # The JSON columns are added up here, only from the days that have any closed.
+    for definition, buckets, won in kpi_days_shown.filter(closed__gt=0).values_list(
+        "definition", "cycle_buckets", "won"
+    ):
+        kpis = rows[definition]
+        kpis.cycle_buckets = [
+            a + b for a, b in zip_longest(kpis.cycle_buckets, buckets, fillvalue=0)
+        ]
+        for code, amount in won.items():
+            kpis.won[code] = kpis.won.get(code, Decimal(0)) + Decimal(amount)
+    for row in (
+        StageKpiDay.objects.filter(definition__in=ids, day__in=days)
+        .order_by()
+        .values("stage")
+        .annotate(
+            _stays=Sum("stays"),
+            _seconds=Sum("seconds"),
+            _sla_total=Sum("sla_total"),
+            _sla_met=Sum("sla_met"),
+        )
+    ):
+        for name in ("stays", "seconds", "sla_total", "sla_met"):
+            stage_sums[row["stage"]][name] += row[f"_{name}"]
+    months = kpi_days.whole_months(computed)
+    rest = [day for day in days if day.replace(day=1) not in months]
+    for definition, stage, bucket, count in (
+        DurationHistogram.objects.filter(definition__in=ids)
+        .filter(
+            Q(span=DurationHistogram.Span.MONTH, day__in=sorted(months))
+            | Q(span=DurationHistogram.Span.DAY, day__in=rest)
+        )
+        .order_by()
+        .values("definition", "stage", "bucket")
+        .annotate(n=Sum("count"))
+        .values_list("definition", "stage", "bucket", "n")
+    ):
+        histograms[stage if stage is not None else ("cycle", definition)][bucket] += count
+
+    live = kpi_days.runs(
+        day
+        for day in (period.start + timedelta(days=n) for n in range(period.days))
+        if day not in computed
     )
-    for stage in stages:
-        rows[stage.definition_id].stages.append(StageKpis(stage=stage, **figures.get(stage.pk, {})))
+    if live:
+        _live_sums(rows, definitions, live, cycle_seconds, histograms, stage_sums)
 
-    targets = _targets(definitions, target_period_for(period))
-    for kpis in rows.values():
-        _measure(kpis, targets, period)
-    return sorted(rows.values(), key=lambda k: (k.definition.kind, k.definition.name))
+    for pk, kpis in rows.items():
+        if kpis.closed:
+            kpis.cost_avg = (kpis.cost_total / kpis.closed).quantize(Decimal("0.01"))
+            kpis.cycle_avg_days = cycle_seconds[pk] / kpis.closed / DAY
+            counts = histograms.get(("cycle", pk), {})
+            kpis.cycle_median_days = _days(kpi_days.histogram_percentile(counts, 0.5))
+            kpis.cycle_p90_days = _days(kpi_days.histogram_percentile(counts, 0.9))
+    figures = {}
+    for stage, sums in stage_sums.items():
+        if not sums["stays"]:
+            continue
+        counts = histograms.get(stage, {})
+        figures[stage] = {
+            "stays": int(sums["stays"]),
+            "avg_days": sums["seconds"] / sums["stays"] / DAY,
+            "sla_total": int(sums["sla_total"]),
+            "sla_met": int(sums["sla_met"]),
+            "median_days": _days(kpi_days.histogram_percentile(counts, 0.5)),
+            "p90_days": _days(kpi_days.histogram_percentile(counts, 0.9)),
+        }
+    return figures
+
+
+def _live_sums(rows, definitions, ranges, cycle_seconds, histograms, stage_sums):
+    """Adds the days `ranges` [(first, last)], measured live, to the rolled-up sums and
+    histograms of _rolled_up."""
+    instances = _instances(definitions=definitions)
+    for row in (
+        instances.filter(kpi_days.within("opened_at", ranges))
+        .values("definition")
+        .annotate(n=Count("id"))
+    ):
+        rows[row["definition"]].started += row["n"]
+    closed = instances.filter(kpi_days.within("closed_at", ranges)).annotate(
+        _cycle=cycle_duration()
+    )
+    for row in closed.values("definition").annotate(
+        n=Count("id"),
+        succeeded=Count("id", filter=succeeded()),
+        cost_total=Sum("accrued_cost"),
+        cycle_total=Sum(F("_cycle")),
+        **_cycle_buckets(F("_cycle")),
+        **_ticket_deadlines(),
+    ):
+        kpis = rows[row["definition"]]
+        kpis.closed += row["n"]
+        kpis.succeeded += row["succeeded"]
+        kpis.cost_total += row["cost_total"] or Decimal(0)
+        cycle_seconds[row["definition"]] += kpi_days.seconds_of(row["cycle_total"])
+        kpis.cycle_buckets = [
+            a + row[f"bucket{i}"]
+            for i, a in enumerate(kpis.cycle_buckets or [0] * len(CYCLE_BUCKETS))
+        ]
+        for name in ("response_total", "response_met", "resolution_total", "resolution_met"):
+            setattr(kpis, name, getattr(kpis, name) + row[name])
+    for row in (
+        closed.filter(outcome=Stage.Outcome.WON, amount__isnull=False)
+        .values("definition", "currency")
+        .annotate(total=Sum(net_amount()))
+    ):
+        won = rows[row["definition"]].won
+        won[row["currency"]] = won.get(row["currency"], Decimal(0)) + row["total"]
+    for definition, opened, closed_at in closed.values_list("definition", "opened_at", "closed_at"):
+        bucket = kpi_days.bucket_of((closed_at - opened).total_seconds())
+        histograms[("cycle", definition)][bucket] += 1
+
+    stays = StageStay.objects.filter(
+        kpi_days.within("left_at", ranges), definition__in=definitions, seconds__isnull=False
+    ).order_by()
+    for row in stays.values("stage").annotate(
+        n=Count("pk"),
+        seconds_total=Sum("seconds"),
+        sla_total=Count("pk", filter=Q(sla_met__isnull=False)),
+        sla_met=Count("pk", filter=Q(sla_met=True)),
+    ):
+        sums = stage_sums[row["stage"]]
+        sums["stays"] += row["n"]
+        sums["seconds"] += row["seconds_total"]
+        sums["sla_total"] += row["sla_total"]
+        sums["sla_met"] += row["sla_met"]
+    for row in (
+        stays.annotate(bucket=kpi_days.bucket_sql(F("seconds")))
+        .values("stage", "bucket")
+        .annotate(n=Count("pk"))
+    ):
+        histograms[row["stage"]][int(row["bucket"])] += row["n"]
 
 
 def _measure(kpis, targets, period):
@@ -379,35 +553,44 @@ def _measure(kpis, targets, period):
         )
 
 
-def weekly_volume(*, period, definitions, owner=None):
-    """(week starts, started per week, closed per week) over the period."""
-    start, end = period_bounds(period)
-    instances = _instances(definitions=definitions, owner=owner)
-    started = {
-        row["week"]: row["n"]
-        for row in instances.filter(opened_at__gte=start, opened_at__lt=end)
-        .annotate(week=TruncWeek("opened_at"))
-        .values("week")
-        .annotate(n=Count("id"))
-    }
-    closed = {
-        row["week"]: row["n"]
-        for row in instances.filter(closed_at__gte=start, closed_at__lt=end)
-        .annotate(week=TruncWeek("closed_at"))
-        .values("week")
-        .annotate(n=Count("id"))
-    }
+def weekly_volume(*, period, definitions, owner=None, today=None):
+    """(week starts, started per week, closed per week) over the period: the days the rollup
+    has computed from it (not when narrowed to an owner), the others live."""
     first = period.start - timedelta(days=period.start.weekday())
     weeks = []
     day = first
     while day <= period.end:
         weeks.append(day)
         day += timedelta(days=7)
+    started, closed = defaultdict(int), defaultdict(int)
 
-    def count(table, week):
-        return sum(n for key, n in table.items() if timezone.localtime(key).date() == week)
+    def week_of(day):
+        return day - timedelta(days=day.weekday())
 
-    return weeks, [count(started, w) for w in weeks], [count(closed, w) for w in weeks]
+    computed = set()
+    if owner is None:
+        computed = kpi_days.computed_days(period.start, period.end, today=today)
+        for day, opened, ended in ProcessKpiDay.objects.filter(
+            definition__in=definitions, day__in=sorted(computed)
+        ).values_list("day", "started", "closed"):
+            started[week_of(day)] += opened
+            closed[week_of(day)] += ended
+    live = kpi_days.runs(
+        day
+        for day in (period.start + timedelta(days=n) for n in range(period.days))
+        if day not in computed
+    )
+    if live:
+        instances = _instances(definitions=definitions, owner=owner)
+        for field, table in (("opened_at", started), ("closed_at", closed)):
+            for row in (
+                instances.filter(kpi_days.within(field, live))
+                .annotate(week=TruncWeek(field))
+                .values("week")
+                .annotate(n=Count("id"))
+            ):
+                table[timezone.localtime(row["week"]).date()] += row["n"]
+    return weeks, [started[w] for w in weeks], [closed[w] for w in weeks]
 
 
 def _cycle_buckets(cycle):

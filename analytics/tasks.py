@@ -6,7 +6,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from . import digest, quality, scoring, services, snapshots, usage
+from . import digest, kpi_days, quality, scoring, services, snapshots, usage
 
 logger = logging.getLogger(__name__)
 
@@ -70,3 +70,10 @@ def rollup_usage():
     """Nightly, after midnight (TIME_ZONE): the usage report's figures of the past days, and of
     every day not computed yet."""
     return usage.usage_rollup_nightly(today=timezone.localdate())
+
+
+@shared_task
+def rollup_process_kpis():
+    """Nightly, after midnight (TIME_ZONE): the process KPI dashboard's figures of the past days,
+    and of every day not computed yet."""
+    return kpi_days.process_kpi_rollup_nightly(today=timezone.localdate())

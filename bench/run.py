@@ -89,6 +89,17 @@ PAGES = [
     Page("Pipeline board", "/processes/{sales_definition}/board/"),
     Page("Process list", "/processes/instances/"),
     Page("Ticket list", "/tickets/"),
+    # Manager reports (analytics/): each with its default period, the KPI dashboard also over
+    # the longer periods a manager picks (analytics.reports.PERIOD_CHOICES).
+    Page("Process KPIs, this month", "/reports/process-kpis/"),
+    Page("Process KPIs, last quarter", "/reports/process-kpis/?period=last_quarter"),
+    Page("Process KPIs, last 12 months", "/reports/process-kpis/?period=last_12_months"),
+    Page("Forecast report", "/reports/forecast/"),
+    Page("Customer value report", "/reports/customer-value/"),
+    Page("Segment report", "/reports/segments/"),
+    Page("Data quality report", "/reports/data-quality/"),
+    Page("Usage report", "/reports/usage/"),
+    Page("How customer value is computed", "/value/"),
 ]
 CEILING = Page("Ceiling: one-query view", "/_bench/ceiling/")
 
@@ -145,10 +156,25 @@ def manage(*args):
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, check=True)
 
 
+def database_name(args):
+    """The database a run uses: the one named by --database, else crm_bench_<size>."""
+    return args.database or f"crm_bench_{size_label(args.size)}"
+
+
 def prepare_database(args, name):
-    """Create and fill crm_bench_<size>, or reuse it when it holds this very data set."""
+    """Create and fill crm_bench_<size>, or reuse it when it holds this very data set; a
+    database named by --database is only migrated, never created, regenerated or dropped."""
     from psycopg import sql
 
+    if args.database:
+        if args.regenerate:
+            sys.exit("--regenerate and --database exclude each other: --database is used as it is")
+        with connect(args.server) as admin:
+            if database_marker(admin, name) is None:
+                sys.exit(f"There is no database {name} on {args.server}")
+        log(f"using database {name} as it is (--database); migrating it")
+        manage("migrate", "--noinput", "--verbosity=0")
+        return False
     marker = f"crm-bench customers={args.size} seed={args.seed} generator={generator_fingerprint()}"
     with connect(args.server) as admin:
         existing = database_marker(admin, name)
@@ -540,6 +566,12 @@ def add_database_arguments(parser):
         "(default $BENCH_POSTGRES or postgres://postgres@127.0.0.1:5432)",
     )
     parser.add_argument(
+        "--database",
+        metavar="NAME",
+        help="use this existing database as it is (only migrated; never created, regenerated "
+        "or dropped) instead of crm_bench_<size>; --size then only chooses the targets",
+    )
+    parser.add_argument(
         "--regenerate",
         action="store_true",
         help="drop and regenerate the database even if it holds this data set",
@@ -599,7 +631,7 @@ def main():
         parser.error(f"no page name contains {args.only!r}")
 
     label = size_label(args.size)
-    name = f"crm_bench_{label}"
+    name = database_name(args)
     os.environ.update(
         {
             "CRM_BENCH": "1",

@@ -289,7 +289,7 @@ def main():
     args = parser.parse_args()
 
     label = size_label(args.size)
-    name = f"crm_bench_{label}"
+    name = page_bench.database_name(args)
     os.environ.update(
         {
             "CRM_BENCH": "1",

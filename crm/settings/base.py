@@ -232,6 +232,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.tasks.rollup_usage",
         "schedule": crontab(hour=0, minute=20),
     },
+    # After midnight, so yesterday is complete; its stage stays are measured first.
+    "analytics-rollup-process-kpis": {
+        "task": "analytics.tasks.rollup_process_kpis",
+        "schedule": crontab(hour=0, minute=40),
+    },
     "analytics-score-customers": {
         "task": "analytics.tasks.score_all_customers",
         "schedule": crontab(hour=2, minute=30),

@@ -8,9 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from analytics import process_kpis, tasks
+from analytics import kpi_days, process_kpis, tasks
 from analytics import services as analytics_services
-from analytics.models import StageStay
+from analytics.aggregates import percentile
+from analytics.models import DurationHistogram, ProcessKpiDay, StageKpiDay, StageStay
 from analytics.reports import Period
 from processes import services
 from processes.models import KpiTarget, ProcessInstance
@@ -381,3 +382,135 @@ def test_only_managers_see_the_kpis(client, persona_client, sales_rep, name):
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
     assert persona_client(sales_rep).get(url).status_code == 403
+
+
+# --- The nightly rollup (analytics.kpi_days) ---------------------------------------------------
+
+MARCH_1, MARCH_31 = MARCH.start, MARCH.end
+
+
+def rollup_rows():
+    return (
+        sorted(
+            ProcessKpiDay.objects.values_list(
+                "day", "definition", "started", "closed", "succeeded", "cost_total", "won"
+            ),
+            key=str,
+        ),
+        sorted(StageKpiDay.objects.values_list("day", "stage", "stays", "sla_met"), key=str),
+        sorted(
+            DurationHistogram.objects.values_list("span", "day", "stage", "bucket", "count"),
+            key=str,
+        ),
+    )
+
+
+def test_a_rolled_up_month_gives_the_live_figures_percentiles_within_three_percent(
+    sales_process, march_sales
+):
+    assert kpi_days.process_kpi_rollup(first=MARCH_1, last=MARCH_31) == 31
+    kpis = kpis_of(sales_process)
+    assert (kpis.started, kpis.closed, kpis.succeeded) == (4, 3, 2)
+    assert kpis.cycle_avg_days == pytest.approx(16 / 3)
+    assert kpis.cycle_median_days == pytest.approx(4, rel=0.03)
+    assert kpis.cycle_p90_days == pytest.approx(8.8, rel=0.03)
+    assert process_kpis.cycle_distribution([kpis])[1] == [0, 1, 1, 1, 0, 0, 0, 0]
+    assert (kpis.cost_total, kpis.cost_avg) == (Decimal("180.00"), Decimal("60.00"))
+    assert kpis.won == {"PLN": Decimal("10000.00"), "EUR": Decimal("1800.00")}
+    lead, qualified = kpis.stages[0], kpis.stages[1]
+    assert (lead.stays, lead.sla_met, lead.sla_total) == (3, 2, 3)
+    assert lead.median_days == pytest.approx(2, rel=0.03)
+    assert lead.p90_days == pytest.approx(3.6, rel=0.03)
+    assert lead.avg_days == pytest.approx(7 / 3)
+    assert qualified.median_days == pytest.approx(4.5, rel=0.03)
+    # The whole month is read from its month histogram.
+    assert DurationHistogram.objects.filter(span="month", day=MARCH_1).exists()
+
+
+def test_ticket_deadlines_add_up_across_rolled_up_days(
+    standard_support, support_24_7, march_tickets
+):
+    kpi_days.process_kpi_rollup(first=MARCH_1, last=MARCH_31)
+    kpis = kpis_of(standard_support)
+    assert (kpis.response_met, kpis.response_total) == (1, 2)
+    assert (kpis.resolution_met, kpis.resolution_total) == (1, 2)
+    assert kpis.sla_rate == 50
+
+
+def test_the_rollup_is_idempotent(sales_process, march_sales):
+    kpi_days.process_kpi_rollup(first=MARCH_1, last=MARCH_31)
+    first = rollup_rows()
+    kpi_days.process_kpi_rollup(first=MARCH_1, last=MARCH_31)
+    kpi_days.process_kpi_rollup(first=datetime(2026, 3, 5).date(), last=MARCH_31)
+    assert rollup_rows() == first
+    assert ProcessKpiDay.objects.filter(definition=None).count() == 31
+
+
+def test_days_not_computed_are_measured_live_beside_the_computed_ones(sales_process, march_sales):
+    # Only the first five days computed: A's and C's stays in Lead end later, and are live.
+    kpi_days.process_kpi_rollup(first=MARCH_1, last=datetime(2026, 3, 5).date())
+    kpis = kpis_of(sales_process)
+    assert (kpis.started, kpis.closed, kpis.succeeded) == (4, 3, 2)
+    assert kpis.won == {"PLN": Decimal("10000.00"), "EUR": Decimal("1800.00")}
+    assert kpis.cycle_median_days == pytest.approx(4, rel=0.03)
+    assert [s.stays for s in kpis.stages][:2] == [3, 2]
+    assert not DurationHistogram.objects.filter(span="month").exists()
+
+
+def test_today_is_measured_live_after_the_nightly_rollup(
+    sales_process, sales_rep, django_capture_on_commit_callbacks
+):
+    today = timezone.localdate()
+    yesterday = timezone.now() - timezone.timedelta(days=1)
+    run(sales_process, by=sales_rep, opened=yesterday, moves=[("Lost", yesterday)])
+    assert tasks.rollup_process_kpis() >= 1
+    assert kpi_days.computed_days(today - timezone.timedelta(days=1), today) == {
+        today - timezone.timedelta(days=1)
+    }
+    run(sales_process, by=sales_rep, opened=timezone.now(), moves=[("Lost", timezone.now())])
+    period = Period(today - timezone.timedelta(days=1), today)
+    rows = process_kpis.process_kpis(period=period, definitions=[sales_process])
+    assert (rows[0].started, rows[0].closed) == (2, 2)
+    _weeks, started, closed = process_kpis.weekly_volume(period=period, definitions=[sales_process])
+    assert (sum(started), sum(closed)) == (2, 2)
+
+
+def test_the_nightly_job_fills_every_past_day_then_only_the_last_week(sales_process, march_sales):
+    today = datetime(2026, 4, 3).date()
+    days = kpi_days.process_kpi_rollup_nightly(today=today)
+    assert days == (today - datetime(2026, 3, 1).date()).days  # 1 March to 2 April
+    assert kpi_days.process_kpi_rollup_nightly(today=today) == kpi_days.ROLLUP_REFRESH_DAYS
+
+
+def test_an_owner_filter_is_measured_live(sales_process, march_sales, sales_rep):
+    kpi_days.process_kpi_rollup(first=MARCH_1, last=MARCH_31)
+    kpis = kpis_of(sales_process, owner=sales_rep)
+    assert (kpis.started, kpis.closed, kpis.succeeded) == (2, 2, 1)
+    assert kpis.cycle_median_days == pytest.approx(3)  # 2 and 4 days, exactly
+
+
+def test_histogram_percentiles_are_within_the_bucket_precision():
+    values = [60 * 1.37**n for n in range(40)] + [86400 * 4] * 7
+    counts = {}
+    for value in values:
+        counts[kpi_days.bucket_of(value)] = counts.get(kpi_days.bucket_of(value), 0) + 1
+    for fraction in (0.5, 0.9):
+        exact = percentile(values, fraction)
+        assert kpi_days.histogram_percentile(counts, fraction) == pytest.approx(exact, rel=0.03)
+    assert kpi_days.histogram_percentile({}, 0.5) is None
+
+
+def test_the_rolled_up_dashboard_keeps_its_query_budget(
+    persona_client,
+    manager,
+    sales_process,
+    standard_support,
+    march_sales,
+    march_tickets,
+    django_assert_max_num_queries,
+):
+    kpi_days.process_kpi_rollup(first=MARCH_1, last=MARCH_31)
+    client = persona_client(manager)
+    with django_assert_max_num_queries(24):
+        response = client.get(reverse("analytics:process_kpis"), MARCH_QUERY)
+    assert "66.7%" in response.content.decode()
