@@ -651,6 +651,8 @@ def main():
     generated = prepare_database(args, name)
     if args.prepare_only:
         return
+    # The server runs with DEBUG off: whitenoise serves the collected, hashed files.
+    manage("collectstatic", "--noinput", "--verbosity=0")
 
     import django
 
