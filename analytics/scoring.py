@@ -299,10 +299,17 @@ def score_batch(
         customers = customers.filter(pk__lte=last)
     if connection.vendor != "postgresql":
         return _score_batch_python(customers, limit=limit, params=params, as_of=as_of, now=now)
-    ids = list(customers.values_list("pk", flat=True)[:limit])
-    if not ids:
+    # The batch's bounds and size, without bringing its ids over to Python.
+    if last is None:
+        last = _last_of_batch(after, limit)
+        if last is None:
+            return 0, 0, 0
+    batch = Customer.objects.filter(pk__gt=after, pk__lte=last).aggregate(
+        lo=models.Min("pk"), hi=models.Max("pk"), size=Count("pk")
+    )
+    if not batch["size"]:
         return 0, 0, 0
-    lo, hi = ids[0], ids[-1]
+    lo, hi = batch["lo"], batch["hi"]
     # First without locks: on most nights most customers' scores don't change, and those
     # cost one read and no write (locking rows writes to every one of them).
     changed = scoring_sql.changed_scores(lo, hi, params=params, as_of=as_of)
@@ -317,7 +324,7 @@ def score_batch(
             # Again under the locks, which a rescoring that committed meanwhile is seen by.
             changed = scoring_sql.changed_scores(lo, hi, params=params, as_of=as_of, only=locked)
             _write(changed, params=params, as_of=as_of, now=now)
-    return len(ids), len(changed), hi
+    return batch["size"], len(changed), hi
 
 
 def _score_batch_python(customers, *, limit, params, as_of, now):
@@ -471,16 +478,20 @@ def _serial(*, workers, limit, **score):
         yield scored, changed
 
 
+def _last_of_batch(after, limit):
+    """The id of the `limit`-th customer after `after`, or of the last one when fewer are
+    left (None when none is)."""
+    following = Customer.objects.filter(pk__gt=after).order_by("pk")
+    last = following.values_list("pk", flat=True)[limit - 1 : limit].first()
+    if last is None:
+        last = following.aggregate(last=models.Max("pk"))["last"]
+    return last
+
+
 def _ranges(limit):
     """(after, last) id bounds of consecutive batches of `limit` customers."""
     after = 0
-    while True:
-        following = Customer.objects.filter(pk__gt=after).order_by("pk")
-        last = following.values_list("pk", flat=True)[limit - 1 : limit].first()
-        if last is None:
-            last = following.aggregate(last=models.Max("pk"))["last"]
-            if last is None:
-                return
+    while (last := _last_of_batch(after, limit)) is not None:
         yield after, last
         after = last
 
