@@ -75,6 +75,8 @@ def _interaction_renderer():
     template they took about half of the customer page's rendering time.
     """
     date_format = formats.get_format("SHORT_DATETIME_FORMAT")
+    # get_channel_display() would translate every channel's label on each call.
+    channels = {value: escape(str(label)) for value, label in Interaction.Channel.choices}
     inbound, outbound = escape(_("inbound")), escape(_("outbound"))
     unknown, with_ = escape(_("unknown")), escape(_("with"))
 
@@ -83,7 +85,7 @@ def _interaction_renderer():
         author = interaction.created_by.get_username() if interaction.created_by else ""
         about = [
             escape(dateformat.format(timezone.localtime(interaction.occurred_at), date_format)),
-            escape(interaction.get_channel_display()),
+            channels.get(interaction.channel) or escape(interaction.channel),
             inbound if interaction.direction == "inbound" else outbound,
             escape(author) if author else unknown,
         ]
