@@ -6,6 +6,7 @@ each source for its part: adding contracts or tickets later never rewrites the p
 """
 
 import heapq
+import inspect
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ class TimelineEntry:
 
 _sections: list[Section] = []
 _timeline_sources: list[Callable] = []
+_sources_taking_since: set[Callable] = set()
 _history_sources: list[Callable] = []
 
 
@@ -58,9 +60,16 @@ def register_section(*, slot, order, template, context):
 
 
 def register_timeline_source(source: Callable[..., Iterable[TimelineEntry]]):
-    """`source(customer, *, limit)`: at most `limit` entries, newest first, in O(1) queries."""
+    """`source(customer, *, limit)`: at most `limit` entries, newest first, in O(1) queries.
+
+    A source may also take `since`: entries older than it cannot make the timeline, because
+    the sources asked before it already gave `limit` newer ones, so it may leave them out
+    (and spare the query fetching them).
+    """
     if source not in _timeline_sources:
         _timeline_sources.append(source)
+        if "since" in inspect.signature(source).parameters:
+            _sources_taking_since.add(source)
 
 
 def register_history_source(source: Callable):
@@ -83,6 +92,18 @@ def sections_for(request, customer):
 
 
 def timeline_for(customer, *, limit=50):
-    streams = [source(customer, limit=limit) for source in _timeline_sources]
+    streams = []
+    newest = []  # the dates of the `limit` newest entries so far, a heap: the oldest first
+    for source in _timeline_sources:
+        options = {"limit": limit}
+        if len(newest) == limit and source in _sources_taking_since:
+            options["since"] = newest[0]
+        entries = list(source(customer, **options))
+        streams.append(entries)
+        for entry in entries:
+            if len(newest) < limit:
+                heapq.heappush(newest, entry.when)
+            elif entry.when > newest[0]:
+                heapq.heapreplace(newest, entry.when)
     merged = heapq.merge(*streams, key=lambda e: (e.when, e.rank), reverse=True)
     return [entry for entry, _ in zip(merged, range(limit), strict=False)]

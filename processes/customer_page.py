@@ -73,14 +73,16 @@ def processes_context(request, customer):
     }
 
 
-def transition_entries(customer, *, limit):
+def transition_entries(customer, *, limit, since=None):
     if not _counts(customer)["instances"]:
         return []
-    transitions = (
-        StageTransition.objects.filter(instance__customer=customer)
-        .select_related("instance__definition", "from_stage", "to_stage", "by")
-        .order_by("-at", "-id")[:limit]
-    )
+    transitions = StageTransition.objects.filter(instance__customer=customer)
+    if since is not None:
+        # A long history's timeline is often all contacts: then no transition is fetched.
+        transitions = transitions.filter(at__gte=since)
+    transitions = transitions.select_related(
+        "instance__definition", "from_stage", "to_stage", "by"
+    ).order_by("-at", "-id")[:limit]
     entries = []
     for transition in transitions:
         if transition.is_opening:
