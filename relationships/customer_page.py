@@ -4,8 +4,7 @@ and the customer file: contracts, invoices, payments, payouts, assets and docume
 from datetime import datetime, time
 from html import escape
 
-from django.db.models import F, Func, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import F
 from django.template.defaultfilters import linebreaksbr
 from django.utils import dateformat, formats, timezone
 from django.utils.safestring import mark_safe
@@ -18,7 +17,7 @@ from customers.customer_page import (
     register_section,
     register_timeline_source,
 )
-from customers.models import Customer
+from customers.selectors import CustomerCounts
 
 from .forms import InteractionForm, RelationshipStartForm
 from .models import Asset, Contract, Document, Interaction, Invoice, Payment, Payout, Relationship
@@ -172,29 +171,21 @@ PANEL_ROWS = 10
 FETCH_ROWS = 50  # The timeline's default length: panels show the first PANEL_ROWS of these.
 
 
-def _count(queryset):
-    return Coalesce(
-        Subquery(queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")[:1]),
-        0,
-    )
+_count_file = CustomerCounts(
+    lambda customer: {
+        "contracts": Contract.objects.filter(customer=customer),
+        "invoices": Invoice.objects.filter(customer=customer),
+        "payments": Payment.objects.filter(invoice__customer=customer),
+        "payouts": Payout.objects.filter(customer=customer),
+        "assets": Asset.objects.filter(customer=customer),
+        "documents": Document.objects.filter(customer=customer),
+    }
+)
 
 
 def _file_counts(customer):
     if not hasattr(customer, "_file_counts_cache"):
-        outer = OuterRef("pk")
-        counts = (
-            Customer.objects.filter(pk=customer.pk)
-            .values(
-                n_contracts=_count(Contract.objects.filter(customer=outer)),
-                n_invoices=_count(Invoice.objects.filter(customer=outer)),
-                n_payments=_count(Payment.objects.filter(invoice__customer=outer)),
-                n_payouts=_count(Payout.objects.filter(customer=outer)),
-                n_assets=_count(Asset.objects.filter(customer=outer)),
-                n_documents=_count(Document.objects.filter(customer=outer)),
-            )
-            .get()
-        )
-        customer._file_counts_cache = {k.removeprefix("n_"): v for k, v in counts.items()}
+        customer._file_counts_cache = _count_file(customer)
     return customer._file_counts_cache
 
 
