@@ -18,4 +18,5 @@ def roles(request):
     user = getattr(request, "user", None)
     if user is None:
         return {}
-    return {"can": _Can(user), "user_roles": role_rules.user_roles(user)}
+    # Sorted: shown in the user menu, and part of the cache key of the main navigation.
+    return {"can": _Can(user), "user_roles": tuple(sorted(role_rules.user_roles(user)))}

@@ -45,8 +45,37 @@ class Segment(models.Model):
 
 
 class CustomerQuerySet(models.QuerySet):
+    # What a row of the customer list shows: every list request builds 25 of these, so the
+    # other columns (notes, address, generated phone keys...) are not fetched or converted.
+    LIST_FIELDS = (
+        "kind",
+        "display_name",
+        "tax_id",
+        "city",
+        "status",
+        "relationship_kind",
+        "first_contact_on",
+        "last_contact_at",
+        "grade",
+        "ltv",
+        "ltv_currency",
+        "payment_reliability",
+        "avg_days_late",
+        "scored_at",
+        "owner__username",
+    )
+
     def for_list(self):
-        return self.select_related("owner").prefetch_related("segments")
+        """Rows for the customer list; each customer's segments are in `list_segments`."""
+        return (
+            self.select_related("owner")
+            .only(*self.LIST_FIELDS)
+            .prefetch_related(
+                models.Prefetch(
+                    "segments", queryset=Segment.objects.only("name"), to_attr="list_segments"
+                )
+            )
+        )
 
     def search(self, term):
         term = (term or "").strip()

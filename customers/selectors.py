@@ -1,6 +1,8 @@
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db import connections, router
+from django.db.models import F, Func, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from .models import ContactPerson, Customer, normalize_tax_id, phone_digits, phone_key
 
@@ -72,3 +74,56 @@ def global_search(term, *, limit=10):
         contact_q |= Q(phone_digits__endswith=digits)
     contacts = list(ContactPerson.objects.filter(contact_q).select_related("customer")[:limit])
     return customers, contacts
+
+
+class CustomerCounts:
+    """Counts of several kinds of rows about one customer, in one statement of correlated
+    subqueries that the ORM builds and compiles once per process.
+
+    The customer page counts what its panels hold on every request: building six Subquery
+    expressions and compiling them took the ORM about 3 ms of CPU, running them the database
+    0.1 ms. `querysets(customer)` returns {name: a queryset of the rows to count, filtered by
+    `customer`, which stands for the customer's primary key}; nothing else in them may vary
+    between calls, since they are built only once.
+    """
+
+    # Stands for the customer's id while the statement is compiled; no customer has it.
+    _PLACEHOLDER = -7_340_912_111
+
+    def __init__(self, querysets):
+        self._querysets = querysets
+        self._compiled = {}
+
+    def _compile(self, alias):
+        outer = OuterRef("pk")
+        query = (
+            Customer.objects.using(alias)
+            .filter(pk=self._PLACEHOLDER)
+            .values(
+                **{
+                    # Prefixed: a name may be a reverse relation's ("contracts"), which
+                    # values() refuses as an alias.
+                    f"count_{name}": Coalesce(
+                        Subquery(
+                            queryset.order_by()
+                            .annotate(n=Func(F("pk"), function="COUNT"))
+                            .values("n")[:1]
+                        ),
+                        0,
+                    )
+                    for name, queryset in self._querysets(outer).items()
+                }
+            )
+        )
+        return query.query.sql_with_params()
+
+    def __call__(self, customer):
+        alias = router.db_for_read(Customer, instance=customer)
+        if alias not in self._compiled:
+            self._compiled[alias] = self._compile(alias)
+        sql, params = self._compiled[alias]
+        params = [customer.pk if param == self._PLACEHOLDER else param for param in params]
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, params)
+            names = [column[0].removeprefix("count_") for column in cursor.description]
+            return dict(zip(names, cursor.fetchone(), strict=True))

@@ -5,11 +5,8 @@ One query counts it all; the section and the timeline then cost one query each, 
 all when the customer has none of it.
 """
 
-from django.db.models import F, Func, OuterRef, Subquery
-from django.db.models.functions import Coalesce
-
 from customers.customer_page import TimelineEntry, register_section, register_timeline_source
-from customers.models import Customer
+from customers.selectors import CustomerCounts
 
 from .access import workable_kinds
 from .models import ProcessDefinition, ProcessInstance, StageTransition, Task
@@ -17,27 +14,18 @@ from .models import ProcessDefinition, ProcessInstance, StageTransition, Task
 PANEL_ROWS = 20
 
 
-def _count(queryset):
-    return Coalesce(
-        Subquery(queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")[:1]),
-        0,
-    )
+_count_processes = CustomerCounts(
+    lambda customer: {
+        "open_instances": ProcessInstance.objects.filter(customer=customer, closed_at__isnull=True),
+        "instances": ProcessInstance.objects.filter(customer=customer),
+        "open_tasks": Task.objects.filter(customer=customer, done_at__isnull=True),
+    }
+)
 
 
 def _counts(customer):
     if not hasattr(customer, "_process_counts_cache"):
-        outer = OuterRef("pk")
-        customer._process_counts_cache = (
-            Customer.objects.filter(pk=customer.pk)
-            .values(
-                open_instances=_count(
-                    ProcessInstance.objects.filter(customer=outer, closed_at__isnull=True)
-                ),
-                instances=_count(ProcessInstance.objects.filter(customer=outer)),
-                open_tasks=_count(Task.objects.filter(customer=outer, done_at__isnull=True)),
-            )
-            .get()
-        )
+        customer._process_counts_cache = _count_processes(customer)
     return customer._process_counts_cache
 
 
@@ -73,14 +61,16 @@ def processes_context(request, customer):
     }
 
 
-def transition_entries(customer, *, limit):
+def transition_entries(customer, *, limit, since=None):
     if not _counts(customer)["instances"]:
         return []
-    transitions = (
-        StageTransition.objects.filter(instance__customer=customer)
-        .select_related("instance__definition", "from_stage", "to_stage", "by")
-        .order_by("-at", "-id")[:limit]
-    )
+    transitions = StageTransition.objects.filter(instance__customer=customer)
+    if since is not None:
+        # A long history's timeline is often all contacts: then no transition is fetched.
+        transitions = transitions.filter(at__gte=since)
+    transitions = transitions.select_related(
+        "instance__definition", "from_stage", "to_stage", "by"
+    ).order_by("-at", "-id")[:limit]
     entries = []
     for transition in transitions:
         if transition.is_opening:

@@ -2,10 +2,13 @@
 and the customer file: contracts, invoices, payments, payouts, assets and documents."""
 
 from datetime import datetime, time
+from html import escape
 
-from django.db.models import F, Func, OuterRef, Subquery
-from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.db.models import F
+from django.template.defaultfilters import linebreaksbr
+from django.utils import dateformat, formats, timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from customers import roles
 from customers.customer_page import (
@@ -14,7 +17,7 @@ from customers.customer_page import (
     register_section,
     register_timeline_source,
 )
-from customers.models import Customer
+from customers.selectors import CustomerCounts
 
 from .forms import InteractionForm, RelationshipStartForm
 from .models import Asset, Contract, Document, Interaction, Invoice, Payment, Payout, Relationship
@@ -29,17 +32,25 @@ def _relationships(customer):
     return customer._relationships_cache
 
 
+def _interactions(customer):
+    # Cached per customer object: the header shows the newest, the timeline the newest
+    # FETCH_ROWS, from one query.
+    if not hasattr(customer, "_interactions_cache"):
+        customer._interactions_cache = list(
+            Interaction.objects.filter(customer=customer)
+            .select_related("created_by", "contact_person")
+            .order_by("-occurred_at", "-id")[:FETCH_ROWS]
+        )
+    return customer._interactions_cache
+
+
 def header_context(request, customer):
     relationships = _relationships(customer)
     current = relationships[0] if relationships else None
-    last_contact = (
-        customer.interactions.select_related("created_by", "contact_person")
-        .order_by("-occurred_at", "-id")
-        .first()
-    )
+    interactions = _interactions(customer)
     return {
         "relationship": current,
-        "last_contact": last_contact,
+        "last_contact": interactions[0] if interactions else None,
         "start_form": RelationshipStartForm(),
         "returning": len(relationships) > 1,
     }
@@ -55,18 +66,56 @@ def history_context(request, customer):
     return {"relationships": _relationships(customer)}
 
 
+def _interaction_renderer():
+    """A function rendering an interaction's timeline entry, with what every entry of the page
+    shares (translated words, the date format) worked out once.
+
+    Interactions fill most customers' timelines, 50 entries on a long history: as an included
+    template they took about half of the customer page's rendering time.
+    """
+    date_format = formats.get_format("SHORT_DATETIME_FORMAT")
+    # get_channel_display() would translate every channel's label on each call.
+    channels = {value: escape(str(label)) for value, label in Interaction.Channel.choices}
+    inbound, outbound = escape(_("inbound")), escape(_("outbound"))
+    unknown, with_ = escape(_("unknown")), escape(_("with"))
+
+    def render(entry):
+        interaction = entry.obj
+        author = interaction.created_by.get_username() if interaction.created_by else ""
+        about = [
+            escape(dateformat.format(timezone.localtime(interaction.occurred_at), date_format)),
+            channels.get(interaction.channel) or escape(interaction.channel),
+            inbound if interaction.direction == "inbound" else outbound,
+            escape(author) if author else unknown,
+        ]
+        if interaction.contact_person:
+            about.append(f"{with_} {escape(interaction.contact_person.full_name)}")
+        outcome = f" — {escape(interaction.outcome)}" if interaction.outcome else ""
+        notes = ""
+        if interaction.notes:
+            notes = f'<div class="small">{linebreaksbr(interaction.notes, autoescape=True)}</div>'
+        return mark_safe(
+            f'\n<li class="tl-interaction">\n  <div class="small text-muted">{" · ".join(about)}'
+            f"</div>\n  <div><strong>{escape(interaction.subject)}</strong>{outcome}</div>\n"
+            f"  {notes}\n</li>\n"
+        )
+
+    return render
+
+
 def interaction_entries(customer, *, limit):
-    interactions = (
-        Interaction.objects.filter(customer=customer)
-        .select_related("created_by", "contact_person")
-        .order_by("-occurred_at", "-id")[:limit]
-    )
+    if limit <= FETCH_ROWS:
+        interactions = _interactions(customer)[:limit]
+    else:
+        interactions = (
+            Interaction.objects.filter(customer=customer)
+            .select_related("created_by", "contact_person")
+            .order_by("-occurred_at", "-id")[:limit]
+        )
+    render = _interaction_renderer()
     for interaction in interactions:
         yield TimelineEntry(
-            interaction.occurred_at,
-            "interaction",
-            "relationships/_timeline_interaction.html",
-            interaction,
+            interaction.occurred_at, "interaction", None, interaction, render=render
         )
 
 
@@ -122,29 +171,21 @@ PANEL_ROWS = 10
 FETCH_ROWS = 50  # The timeline's default length: panels show the first PANEL_ROWS of these.
 
 
-def _count(queryset):
-    return Coalesce(
-        Subquery(queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")[:1]),
-        0,
-    )
+_count_file = CustomerCounts(
+    lambda customer: {
+        "contracts": Contract.objects.filter(customer=customer),
+        "invoices": Invoice.objects.filter(customer=customer),
+        "payments": Payment.objects.filter(invoice__customer=customer),
+        "payouts": Payout.objects.filter(customer=customer),
+        "assets": Asset.objects.filter(customer=customer),
+        "documents": Document.objects.filter(customer=customer),
+    }
+)
 
 
 def _file_counts(customer):
     if not hasattr(customer, "_file_counts_cache"):
-        outer = OuterRef("pk")
-        counts = (
-            Customer.objects.filter(pk=customer.pk)
-            .values(
-                n_contracts=_count(Contract.objects.filter(customer=outer)),
-                n_invoices=_count(Invoice.objects.filter(customer=outer)),
-                n_payments=_count(Payment.objects.filter(invoice__customer=outer)),
-                n_payouts=_count(Payout.objects.filter(customer=outer)),
-                n_assets=_count(Asset.objects.filter(customer=outer)),
-                n_documents=_count(Document.objects.filter(customer=outer)),
-            )
-            .get()
-        )
-        customer._file_counts_cache = {k.removeprefix("n_"): v for k, v in counts.items()}
+        customer._file_counts_cache = _count_file(customer)
     return customer._file_counts_cache
 
 

@@ -7,6 +7,15 @@ from customers import roles
 from .factories import CustomerFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: the navigation and capped list counts live there,
+    and one test's data must never show in another's pages."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def sales_rep(db):
     return UserFactory(username="sally_sales", roles=[roles.SALES])

@@ -1,8 +1,13 @@
-from django import template
+from functools import partial
+from html import escape
+
+from django import forms, template
 from django.contrib.humanize.templatetags.humanize import naturaltime
-from django.utils import formats, timezone
-from django.utils.html import format_html, format_html_join
+from django.urls import reverse
+from django.utils import dateformat, formats, numberformat, timezone
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -52,10 +57,6 @@ _GRADE_CLASSES = {
 }
 
 
-def _money(amount, currency):
-    return f"{formats.number_format(amount, 0, force_grouping=True)} {currency}"
-
-
 @register.simple_tag
 def grade_badge(customer, large=False):
     """The customer's value grade as a coloured badge, its meaning in the tooltip."""
@@ -85,22 +86,6 @@ def reliability_class(reliability):
     return "text-warning" if reliability >= 60 else "text-danger"
 
 
-def _reliability(customer):
-    reliability = customer.payment_reliability
-    if reliability is None:
-        return mark_safe('<span class="text-muted">—</span>')
-    colour = reliability_class(reliability)
-    days = customer.avg_days_late
-    return format_html(
-        '<span class="{}" title="{}">{}</span>',
-        colour,
-        _("%(days)s days late on average") % {"days": formats.number_format(days, 1)}
-        if days
-        else _("pays on time"),
-        formats.number_format(reliability, 0),
-    )
-
-
 @register.simple_tag
 def sparkline(values, width=120, height=28):
     """A tiny inline SVG line of `values` (oldest first): the trend without any JavaScript."""
@@ -127,6 +112,26 @@ def sparkline(values, width=120, height=28):
     )
 
 
+def _choices(field):
+    """A choice field's (value, label) pairs, values as strings.
+
+    A model choice field's own iterator reads its queryset with .iterator(), which on
+    PostgreSQL is a server-side cursor: three round trips (DECLARE, FETCH, CLOSE) for the
+    handful of owners or segments a filter offers. Here the queryset is read in one query.
+    """
+    if not isinstance(field, forms.ModelChoiceField):
+        return ((str(value), label) for value, label in field.choices)
+    choices = []
+    if field.empty_label is not None:
+        choices.append(("", field.empty_label))
+    if getattr(field, "null_label", None) is not None:  # django-filter's "no value" choice
+        choices.append((str(field.null_value), field.null_label))
+    choices += [
+        (str(field.prepare_value(obj)), field.label_from_instance(obj)) for obj in field.queryset
+    ]
+    return choices
+
+
 def _control(bound_field, *, small):
     """A form control built directly, without Django's per-option widget templates.
 
@@ -142,20 +147,17 @@ def _control(bound_field, *, small):
     value = "" if value is None else str(value)
     size = " form-select-sm" if small else ""
     if hasattr(field, "choices"):
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (choice_value, " selected" if choice_value == value else "", label)
-                for choice_value, label in ((str(v), lbl) for v, lbl in field.choices)
-            ),
+        options = "".join(
+            f'<option value="{escape(choice)}"{" selected" if choice == value else ""}>'
+            f"{escape(str(label))}</option>"
+            for choice, label in _choices(field)
         )
         return format_html(
             '<select class="form-select{}" id="{}" name="{}">{}</select>',
             size,
             bound_field.id_for_label,
             bound_field.html_name,
-            options,
+            mark_safe(options),
         )
     size = " form-control-sm" if small else ""
     if widget.__class__.__name__ == "Textarea":
@@ -197,13 +199,26 @@ def quick_field(bound_field):
     )
 
 
+def _url_for_pk(viewname):
+    """A function building `viewname`'s URL for a primary key, reversing the pattern once.
+
+    reverse() walks the URL resolver on every call; a list of rows needs the same URL with
+    25 different ids, so the URL is reversed once around a placeholder id.
+    """
+    placeholder = "9876543210"
+    head, tail = reverse(viewname, args=[placeholder]).split(placeholder)
+    return lambda pk: f"{head}{pk}{tail}"
+
+
 @register.simple_tag
 def customer_rows(page):
     """The customer list's rows.
 
     Every customer list request renders them, so they are built here rather than in the
-    template language, whose per-variable lookups made up most of the page's render time.
-    The markup is what the template produced before.
+    template language, whose per-variable lookups made up most of the page's render time, and
+    everything that is the same for every row (badges, labels, localized formats, the detail
+    URL) is worked out once per page instead of once per row. The markup is what the
+    template produced before. Expects the customers of `Customer.objects.for_list()`.
     """
     if not page.object_list:
         return format_html(
@@ -213,39 +228,59 @@ def customer_rows(page):
     person_icon = format_html(
         '<i aria-hidden="true" class="bi bi-person text-muted" title="{}"></i>', _("Person")
     )
+    detail_url = _url_for_pk("customers:detail")
+    language = get_language()
+    number = partial(
+        numberformat.format,
+        decimal_sep=formats.get_format("DECIMAL_SEPARATOR", language),
+        grouping=formats.get_format("NUMBER_GROUPING", language),
+        thousand_sep=formats.get_format("THOUSAND_SEPARATOR", language),
+    )
+    datetime_format = formats.get_format("DATETIME_FORMAT", language)
+    short_date_format = formats.get_format("SHORT_DATE_FORMAT", language)
+    days_late = _("%(days)s days late on average")
+    on_time = escape(_("pays on time"))
+    grade_badges, status_badges = {}, {}
     rows = []
     for customer in page.object_list:
-        last = customer.last_contact_at
-        rows.append(
-            format_html(
-                '<tr><td><a href="{}">{}</a>{}{}</td><td>{}</td>'
-                '<td class="text-end text-nowrap">{}</td><td class="text-end">{}</td>'
-                "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                customer.get_absolute_url(),
-                customer.display_name,
-                person_icon if customer.kind == "person" else "",
-                format_html('<div class="small text-muted">{}</div>', customer.tax_id)
-                if customer.tax_id
-                else "",
-                grade_badge(customer),
-                _money(customer.ltv, customer.ltv_currency) if customer.ltv_currency else "—",
-                _reliability(customer),
-                status_badge(customer),
-                format_html_join(
-                    " ",
-                    '<span class="badge text-bg-light border">{}</span>',
-                    ((segment.name,) for segment in customer.segments.all()),
-                ),
-                customer.owner.get_username() if customer.owner else "—",
-                customer.city or "—",
-                format_html(
-                    '<span title="{}">{}</span>',
-                    formats.localize(timezone.localtime(last)),
-                    naturaltime(last),
-                )
-                if last
-                else "—",
-                formats.date_format(customer.first_contact_on, "SHORT_DATE_FORMAT"),
+        # The badges depend on a few values only: built once for each combination on the page.
+        key = (customer.grade, customer.scored_at is not None)
+        grade = grade_badges.get(key) or grade_badges.setdefault(key, grade_badge(customer))
+        key = (customer.status, customer.relationship_kind)
+        status = status_badges.get(key) or status_badges.setdefault(key, status_badge(customer))
+        reliability = customer.payment_reliability
+        if reliability is None:
+            reliability = '<span class="text-muted">—</span>'
+        else:
+            days = customer.avg_days_late
+            title = escape(days_late % {"days": number(days, decimal_pos=1)}) if days else on_time
+            reliability = (
+                f'<span class="{reliability_class(reliability)}" title="{title}">'
+                f"{number(reliability, decimal_pos=0)}</span>"
             )
+        last = customer.last_contact_at
+        if last:
+            when = escape(dateformat.format(timezone.localtime(last), datetime_format))
+            last = f'<span title="{when}">{escape(naturaltime(last))}</span>'
+        segments = " ".join(
+            f'<span class="badge text-bg-light border">{escape(segment.name)}</span>'
+            for segment in customer.list_segments
+        )
+        name = f'<a href="{detail_url(customer.pk)}">{escape(customer.display_name)}</a>'
+        if customer.kind == "person":
+            name += person_icon
+        if customer.tax_id:
+            name += f'<div class="small text-muted">{escape(customer.tax_id)}</div>'
+        ltv = "—"
+        if customer.ltv_currency:
+            amount = number(customer.ltv, decimal_pos=0, force_grouping=True)
+            ltv = escape(f"{amount} {customer.ltv_currency}")
+        owner = escape(customer.owner.get_username()) if customer.owner else "—"
+        first = escape(dateformat.format(customer.first_contact_on, short_date_format))
+        rows.append(
+            f"<tr><td>{name}</td><td>{grade}</td>"
+            f'<td class="text-end text-nowrap">{ltv}</td><td class="text-end">{reliability}</td>'
+            f"<td>{status}</td><td>{segments}</td><td>{owner}</td>"
+            f"<td>{escape(customer.city or '—')}</td><td>{last or '—'}</td><td>{first}</td></tr>"
         )
     return mark_safe("".join(rows))

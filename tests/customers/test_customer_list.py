@@ -96,8 +96,9 @@ def test_list_query_count_does_not_grow_with_rows(
     for customer in CustomerFactory.create_batch(rows, owner=sales_rep):
         customer.segments.add(segment)
     client = persona_client(sales_rep)
-    # session, user, roles, capped count, segment and owner choices, page ids, rows, segments
-    with django_assert_max_num_queries(9):
+    # session, user, roles, capped count, segment and owner choices, the page's rows (its ids
+    # in a subquery), segments
+    with django_assert_max_num_queries(8):
         response = client.get(reverse("customers:list"))
     assert len(response.context["page"]) == rows
 
@@ -122,3 +123,22 @@ def test_pages_keep_the_sort_order(persona_client, sales_rep, settings):
         for n in (1, 2, 3)
     ]
     assert pages == [["Echo", "Delta"], ["Charlie", "Bravo"], ["Alpha"]]
+
+
+def test_a_count_over_the_cap_is_remembered_and_an_exact_count_is_not(
+    monkeypatch, django_assert_num_queries
+):
+    from customers.models import Customer
+    from customers.pagination import LargeTablePaginator
+
+    monkeypatch.setattr(LargeTablePaginator, "count_cap", 3)
+    CustomerFactory.create_batch(5)
+    everyone = Customer.objects.order_by("pk")
+    assert LargeTablePaginator(everyone, 2).count_is_capped
+    with django_assert_num_queries(0):
+        assert LargeTablePaginator(everyone, 2).count_is_capped
+    CustomerFactory.create_batch(2, display_name="Exact match")
+    exact = Customer.objects.filter(display_name="Exact match").order_by("pk")
+    assert LargeTablePaginator(exact, 2).count == 2
+    CustomerFactory(display_name="Exact match")
+    assert LargeTablePaginator(exact, 2).count == 3

@@ -43,10 +43,37 @@ def test_customer_page_query_count_is_bounded(
         interactions, customer=customer, created_by=sales_rep, contact_person=contacts[0]
     )
     client = persona_client(sales_rep)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(13):
         response = client.get(customer.get_absolute_url())
     assert response.status_code == 200
     assert len(response.context["timeline"]) == min(interactions + 1, 50)
+
+
+def test_an_interaction_on_the_timeline_says_when_how_who_with_whom_and_what(
+    persona_client, sales_rep, customer
+):
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    contact = ContactPersonFactory(customer=customer, first_name="Jan", last_name="<Kowalski>")
+    InteractionFactory(
+        customer=customer,
+        created_by=None,
+        contact_person=contact,
+        channel="email",
+        direction="inbound",
+        subject="Offer & terms",
+        outcome="Agreed",
+        notes="First line\n<b>second</b>",
+        occurred_at=timezone.make_aware(datetime(2026, 3, 5, 14, 30)),
+    )
+    body = persona_client(sales_rep).get(customer.get_absolute_url()).content.decode()
+    entry = body[body.index('<li class="tl-interaction">') :]
+    entry = entry[: entry.index("</li>")]
+    assert "03/05/2026 2:30 p.m. · E-mail · inbound · unknown · with Jan &lt;Kowalski&gt;" in entry
+    assert "<strong>Offer &amp; terms</strong> — Agreed" in entry
+    assert '<div class="small">First line<br>&lt;b&gt;second&lt;/b&gt;</div>' in entry
 
 
 def test_timeline_is_newest_first_and_mixes_kinds(persona_client, manager, sales_rep, customer):

@@ -99,3 +99,32 @@ def test_a_customer_without_processes_costs_one_query(
         context = customer_page.processes_context(request, customer)
         entries = customer_page.transition_entries(customer, limit=50)
     assert (context["instances"], context["tasks"], entries) == ([], [], [])
+
+
+def test_transitions_older_than_a_full_timeline_are_left_out_and_newer_ones_shown(
+    persona_client, sales_rep, sales_process, customer, opportunity
+):
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from processes.models import StageTransition
+    from tests.factories import InteractionFactory
+
+    opened = StageTransition.objects.get(instance=opportunity)
+    now = timezone.now()
+    StageTransition.objects.filter(pk=opened.pk).update(at=now - timedelta(days=30))
+    InteractionFactory.create_batch(50, customer=customer, occurred_at=now, created_by=sales_rep)
+    client = persona_client(sales_rep)
+    with CaptureQueriesContext(connection) as queries:
+        timeline = client.get(customer.get_absolute_url()).context["timeline"]
+    assert [e.kind for e in timeline] == ["interaction"] * 50
+    transitions = [q for q in queries if 'FROM "processes_stagetransition"' in q["sql"]]
+    assert all('"at" >=' in q["sql"] for q in transitions)
+    services.instance_move(
+        instance=opportunity, to_stage=stage(sales_process, "Proposal"), by=sales_rep
+    )
+    timeline = client.get(customer.get_absolute_url()).context["timeline"]
+    assert timeline[0].kind == "process_moved"
+    assert [e.kind for e in timeline].count("interaction") == 49

@@ -130,3 +130,15 @@ def test_everyone_who_may_see_the_customer_sees_the_panels(request, client, cust
     for panel in ("contracts", "invoices", "payouts", "assets", "documents"):
         assert f'id="{panel}"' in body
     assert "FV-SEEN" in body
+
+
+def test_each_customer_page_counts_its_own_records(persona_client, manager, customer):
+    # The counting statement is compiled once and re-run for every customer.
+    other = CustomerFactory()
+    InvoiceFactory.create_batch(2, customer=customer)
+    InvoiceFactory(customer=other)
+    client = persona_client(manager)
+    for who, invoices in ((customer, 2), (other, 1), (customer, 2)):
+        sections = client.get(who.get_absolute_url()).context["sections"]
+        panel = next(s for s in sections["main"] if s["template"].endswith("_invoices_panel.html"))
+        assert panel["context"]["total"] == invoices
