@@ -393,7 +393,15 @@ def _rolled_up(rows, *, period, definitions, computed, stamp=None):
     ids = sorted(d.pk for d in definitions)
     days = sorted(computed)
     key = ":".join(
-        str(part) for part in (ROLLUP_CACHE_PREFIX, *ids, days[0], days[-1], len(days), stamp)
+        str(part)
+        for part in (
+            ROLLUP_CACHE_PREFIX,
+            *ids,
+            days[0],
+            days[-1],
+            len(days),
+            stamp and stamp.isoformat(),
+        )
     )
     rolled = cache.get(key)
     if rolled is None:
