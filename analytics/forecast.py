@@ -53,7 +53,9 @@ def open_pipeline(*, definitions, owner=None):
         .annotate(month=TruncMonth("expected_close_on", output_field=DateField()))
         .values("month", "owner", "definition", "currency")
         .annotate(
-            count=Count("id"),
+            # COUNT(*), not of the id: every column read is in instance_open_pipeline_idx, so
+            # PostgreSQL answers from the index without visiting the table.
+            count=Count("*"),
             # Not named "amount": F("amount") in the sums must mean the instance's column.
             net_total=Coalesce(Sum(net_amount()), Value(ZERO), output_field=MONEY),
             weighted_total=Coalesce(Sum(weighted_amount()), Value(ZERO), output_field=MONEY),
