@@ -1,10 +1,20 @@
 """A fixed cast of personas, one per role, and the factories every test uses."""
 
 import pytest
+from django.core.cache import cache
 
 from customers import roles
 
 from .factories import CustomerFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Reports cache what nightly jobs computed (keyed by their runs, which a test's rolled-back
+    rows repeat); every test starts and ends with an empty cache."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

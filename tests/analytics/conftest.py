@@ -1,7 +1,6 @@
 from datetime import date
 
 import pytest
-from django.core.cache import cache
 
 from analytics.models import ScoringParameters
 from tests.processes.conftest import (  # noqa: F401 (the process fixtures, for the KPI reports)
@@ -13,14 +12,6 @@ from tests.processes.conftest import (  # noqa: F401 (the process fixtures, for 
 
 # A fixed day, so due dates, lateness and the 12-month window give hand-computable figures.
 AS_OF = date(2026, 6, 30)
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    """Reports cache what the nightly jobs computed; each test starts without that."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
