@@ -9,7 +9,7 @@ accuracy = 1 - |A - F| / F (undefined when nothing was forecast). Per currency, 
 across currencies.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -113,6 +113,8 @@ class AccuracyRow:
     actual: Decimal
     owner_id: int | None = None
     owner_name: str = ""
+    # A total's per-owner rows, as the report shows them under it.
+    lines: list = field(default_factory=list, compare=False, repr=False)
 
     @property
     def accuracy(self):

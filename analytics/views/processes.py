@@ -231,6 +231,13 @@ def forecast_report(request):
             ],
         )
     totals = forecast.totals_of(by_owner)
+    # Each month's owners beside its total, grouped here once: looking them up in the template
+    # compared every owner row with every total.
+    lines = {}
+    for line in by_owner:
+        lines.setdefault((line.month, line.currency), []).append(line)
+    for row in totals:
+        row.lines = lines.get((row.month, row.currency), [])
     currencies = sorted({row.currency for row in totals} | {row.currency for row in pipeline})
     month_labels = [date_format(month, "YEAR_MONTH_FORMAT") for month in months]
     pipeline_months = sorted({row.month for row in pipeline if row.month})
