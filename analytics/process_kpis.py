@@ -391,22 +391,9 @@ def _rolled_up(rows, *, period, definitions, computed, stamp=None):
     """Fills `rows` with the computed days' sums plus the other days measured live (their sums
     and histograms), the percentiles read from the histograms; returns the stage figures."""
     ids = sorted(d.pk for d in definitions)
-    days = sorted(computed)
-    key = ":".join(
-        str(part)
-        for part in (
-            ROLLUP_CACHE_PREFIX,
-            *ids,
-            days[0],
-            days[-1],
-            len(days),
-            stamp and stamp.isoformat(),
-        )
+    rolled = _cached_rollup(
+        "totals", definitions, computed, stamp, lambda: _rollup_totals(ids, computed)
     )
-    rolled = cache.get(key)
-    if rolled is None:
-        rolled = _rollup_totals(ids, computed)
-        cache.set(key, rolled, ROLLUP_CACHE_SECONDS)
     for pk, totals in rolled["kpis"].items():
         kpis = rows[pk]
         for name, value in totals.items():
@@ -450,6 +437,30 @@ def _rolled_up(rows, *, period, definitions, computed, stamp=None):
             "p90_days": _days(kpi_days.histogram_percentile(counts, 0.9)),
         }
     return figures
+
+
+def _cached_rollup(part, definitions, computed, stamp, compute):
+    """`compute()`, a part of the dashboard read from the rollup, cached under a key of the
+    definitions, the computed days and when the latest of them was computed: a rollup run over
+    any of these days changes the key, so an entry is never stale."""
+    days = sorted(computed)
+    key = ":".join(
+        str(piece)
+        for piece in (
+            ROLLUP_CACHE_PREFIX,
+            part,
+            *sorted(d.pk for d in definitions),
+            days[0],
+            days[-1],
+            len(days),
+            stamp.isoformat(),
+        )
+    )
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.set(key, found, ROLLUP_CACHE_SECONDS)
+    return found
 
 
 def _rollup_totals(ids, computed):
@@ -616,13 +627,10 @@ def weekly_volume(*, period, definitions, owner=None, today=None):
 
     computed = set()
     if owner is None:
-        computed = kpi_days.computed_days(period.start, period.end, today=today)
-        for day, opened, ended in (
-            ProcessKpiDay.objects.filter(definition__in=definitions, day__in=sorted(computed))
-            .order_by()
-            .values("day")
-            .annotate(opened=Sum("started"), ended=Sum("closed"))
-            .values_list("day", "opened", "ended")
+        computed, stamp = kpi_days.computed_days_stamped(period.start, period.end, today=today)
+    if computed:
+        for day, opened, ended in _cached_rollup(
+            "weekly", definitions, computed, stamp, lambda: _rolled_up_days(definitions, computed)
         ):
             started[week_of(day)] += opened
             closed[week_of(day)] += ended
@@ -642,6 +650,17 @@ def weekly_volume(*, period, definitions, owner=None, today=None):
             ):
                 table[timezone.localtime(row["week"]).date()] += row["n"]
     return weeks, [started[w] for w in weeks], [closed[w] for w in weeks]
+
+
+def _rolled_up_days(definitions, computed):
+    """[(day, started, closed)] of the computed days, all `definitions` together."""
+    return list(
+        ProcessKpiDay.objects.filter(definition__in=definitions, day__in=sorted(computed))
+        .order_by()
+        .values("day")
+        .annotate(opened=Sum("started"), ended=Sum("closed"))
+        .values_list("day", "opened", "ended")
+    )
 
 
 def _cycle_buckets(cycle):

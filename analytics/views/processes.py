@@ -1,6 +1,7 @@
 """Process KPI dashboard with its drill-down, and the sales forecast with its accuracy."""
 
 from itertools import groupby
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.shortcuts import render
@@ -21,15 +22,19 @@ from ..reports import ReportFilterForm, chart, csv_response, report, wants_csv
 KPI_FILTERS = ("period", "owner", "definition")
 
 
-def _drill_url(request, show, definition, **extra):
+def _drill_urls(request):
+    """drill_url(show, definition, **extra): the drill-down of one number with the page's
+    filters; the filters are encoded once per page, not once per link."""
     query = request.GET.copy()
     for name in ("format", "page", "definition", "show", "stage"):
         query.pop(name, None)
-    query["definition"] = definition.pk
-    query["show"] = show
-    for name, value in extra.items():
-        query[name] = value
-    return f"{reverse('analytics:process_kpi_instances')}?{query.urlencode()}"
+    base = f"{reverse('analytics:process_kpi_instances')}?{query.urlencode()}"
+    separator = "&" if query else ""
+
+    def drill_url(show, definition, **extra):
+        return f"{base}{separator}{urlencode({'definition': definition.pk, 'show': show, **extra})}"
+
+    return drill_url
 
 
 def _kpi_csv(rows):
@@ -106,14 +111,15 @@ def process_kpi_dashboard(request):
         )
     if wants_csv(request):
         return csv_response(f"process-kpis-{period.start}-{period.end}", *_kpi_csv(rows))
+    drill_url = _drill_urls(request)
     for kpis in rows:
         kpis.links = {
-            show: _drill_url(request, show, kpis.definition)
+            show: drill_url(show, kpis.definition)
             for show in process_kpis.DRILLDOWNS
             if show != "stage"
         }
         for stage in kpis.stages:
-            stage.link = _drill_url(request, "stage", kpis.definition, stage=stage.stage.pk)
+            stage.link = drill_url("stage", kpis.definition, stage=stage.stage.pk)
     buckets, counts = process_kpis.cycle_distribution(rows)
     kinds = dict(ProcessDefinition.Kind.choices)
     return render(
