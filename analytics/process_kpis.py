@@ -12,8 +12,9 @@ The cohorts, so every number can be drilled down to the instances behind it:
   into StageStay from the log of moves.
 
 Days the nightly rollup has computed are read from it (analytics.kpi_days, which explains what
-is exact and what is within 3 %); today, days not computed yet and every figure narrowed to an
-owner are measured live.
+is exact and what is within 3 %), and cached under a key that changes whenever the rollup computes
+one of those days again; today, days not computed yet and every figure narrowed to an owner are
+measured live.
 """
 
 from collections import defaultdict
