@@ -212,7 +212,9 @@ def forecast_report(request):
         by_owner = forecast.forecast_accuracy(
             months=months, definitions=definitions, owner=owner, by_owner=True
         )
-        pipeline = forecast.pipeline_by_month(definitions=definitions, owner=owner)
+        pipeline, pipeline_at = forecast.recent_pipeline_by_month(
+            definitions=definitions, owner=owner
+        )
     if wants_csv(request):
         return csv_response(
             "forecast-accuracy",
@@ -253,6 +255,7 @@ def forecast_report(request):
         {
             "filters": form,
             "pipeline": pipeline,
+            "pipeline_at": pipeline_at,
             "totals": totals,
             "by_owner": by_owner,
             "accuracy_chart": chart(
