@@ -94,6 +94,8 @@ def report_transaction():
         return
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute("SET LOCAL work_mem = '32MB'")
+            # SET LOCAL both, in one round trip.
+            cursor.execute(
+                "SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true)"
+            )
         yield

@@ -102,15 +102,21 @@ def within(field, ranges):
 
 def computed_days(first: date, last: date, *, today=None):
     """The days from `first` to `last` the rollup has computed (never today or later)."""
+    return computed_days_stamped(first, last, today=today)[0]
+
+
+def computed_days_stamped(first: date, last: date, *, today=None):
+    """(computed_days, when the latest of them was computed): the two change together whenever
+    the rollup computes or recomputes one of these days, so they make a cache key."""
     today = today or timezone.localdate()
     last = min(last, today - timedelta(days=1))
     if last < first:
-        return set()
-    return set(
-        ProcessKpiDay.objects.filter(definition=None, day__gte=first, day__lte=last).values_list(
-            "day", flat=True
-        )
-    )
+        return set(), None
+    found = ProcessKpiDay.objects.filter(
+        definition=None, day__gte=first, day__lte=last
+    ).values_list("day", "computed_at")
+    days = {day for day, _ in found}
+    return days, max((at for _, at in found), default=None)
 
 
 def whole_months(days):

@@ -12,8 +12,9 @@ The cohorts, so every number can be drilled down to the instances behind it:
   into StageStay from the log of moves.
 
 Days the nightly rollup has computed are read from it (analytics.kpi_days, which explains what
-is exact and what is within 3 %); today, days not computed yet and every figure narrowed to an
-owner are measured live.
+is exact and what is within 3 %), and cached under a key that changes whenever the rollup computes
+one of those days again; today, days not computed yet and every figure narrowed to an owner are
+measured live.
 """
 
 from collections import defaultdict
@@ -22,6 +23,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from itertools import zip_longest
 
+from django.core.cache import cache
 from django.db.models import (
     Avg,
     Count,
@@ -65,6 +67,11 @@ PERIOD_DAYS = {
     KpiTarget.Period.YEAR: Decimal("365.25"),
 }
 DEADLINES = ("response_total", "response_met", "resolution_total", "resolution_met")
+# The rolled-up part of the dashboard changes only when the rollup runs, and its cache key
+# carries when that last happened (kpi_days.computed_days_stamped); the timeout only bounds
+# how long an entry no key points to any more stays around.
+ROLLUP_CACHE_PREFIX = "process-kpis:rollup:v1"
+ROLLUP_CACHE_SECONDS = 36 * 3600
 CYCLE_BUCKETS = [(0, 1), (1, 3), (3, 7), (7, 14), (14, 30), (30, 60), (60, 90), (90, None)]
 
 
@@ -304,11 +311,13 @@ def process_kpis(*, period, definitions, owner=None, today=None):
     if not definitions:
         return []
     rows = {d.pk: DefinitionKpis(definition=d) for d in definitions}
-    computed = set()
+    computed, stamp = set(), None
     if owner is None:
-        computed = kpi_days.computed_days(period.start, period.end, today=today)
+        computed, stamp = kpi_days.computed_days_stamped(period.start, period.end, today=today)
     if computed:
-        figures = _rolled_up(rows, period=period, definitions=definitions, computed=computed)
+        figures = _rolled_up(
+            rows, period=period, definitions=definitions, computed=computed, stamp=stamp
+        )
     else:
         figures = _live(rows, period=period, definitions=definitions, owner=owner)
     stages = Stage.objects.filter(definition__in=definitions, outcome="").order_by(
@@ -379,64 +388,26 @@ def _live(rows, *, period, definitions, owner):
     return _stage_figures(definitions=definitions, owner=owner, start=start, end=end)
 
 
-def _rolled_up(rows, *, period, definitions, computed):
+def _rolled_up(rows, *, period, definitions, computed, stamp=None):
     """Fills `rows` with the computed days' sums plus the other days measured live (their sums
     and histograms), the percentiles read from the histograms; returns the stage figures."""
-    ids = [d.pk for d in definitions]
-    days = sorted(computed)
-    cycle_seconds = defaultdict(float)
-    # {stage id: {bucket: count}} of the stays, {("cycle", definition id): …} of the cycles.
+    ids = sorted(d.pk for d in definitions)
+    rolled = _cached_rollup(
+        "totals", definitions, computed, stamp, lambda: _rollup_totals(ids, computed)
+    )
+    for pk, totals in rolled["kpis"].items():
+        kpis = rows[pk]
+        for name, value in totals.items():
+            setattr(kpis, name, value)
+        kpis.won = dict(kpis.won)
+        kpis.cycle_buckets = list(kpis.cycle_buckets)
+    cycle_seconds = defaultdict(float, rolled["cycle_seconds"])
     histograms = defaultdict(lambda: defaultdict(int))
-    stage_sums = defaultdict(lambda: defaultdict(float))  # {stage: {field: sum}}
-
-    kpi_days_shown = ProcessKpiDay.objects.filter(definition__in=ids, day__in=days).order_by()
-    sums = ("started", "closed", "succeeded", "cost_total", "cycle_seconds", *DEADLINES)
-    for row in kpi_days_shown.values("definition").annotate(
-        **{f"_{name}": Sum(name) for name in sums}
-    ):
-        kpis = rows[row["definition"]]
-        for name in sums:
-            if name == "cycle_seconds":
-                cycle_seconds[row["definition"]] += row["_cycle_seconds"]
-            else:
-                setattr(kpis, name, getattr(kpis, name) + row[f"_{name}"])
-    # The JSON columns are added up here, only from the days that have any closed.
-    for definition, buckets, won in kpi_days_shown.filter(closed__gt=0).values_list(
-        "definition", "cycle_buckets", "won"
-    ):
-        kpis = rows[definition]
-        kpis.cycle_buckets = [
-            a + b for a, b in zip_longest(kpis.cycle_buckets, buckets, fillvalue=0)
-        ]
-        for code, amount in won.items():
-            kpis.won[code] = kpis.won.get(code, Decimal(0)) + Decimal(amount)
-    for row in (
-        StageKpiDay.objects.filter(definition__in=ids, day__in=days)
-        .order_by()
-        .values("stage")
-        .annotate(
-            _stays=Sum("stays"),
-            _seconds=Sum("seconds"),
-            _sla_total=Sum("sla_total"),
-            _sla_met=Sum("sla_met"),
-        )
-    ):
-        for name in ("stays", "seconds", "sla_total", "sla_met"):
-            stage_sums[row["stage"]][name] += row[f"_{name}"]
-    months = kpi_days.whole_months(computed)
-    rest = [day for day in days if day.replace(day=1) not in months]
-    for definition, stage, bucket, count in (
-        DurationHistogram.objects.filter(definition__in=ids)
-        .filter(
-            Q(span=DurationHistogram.Span.MONTH, day__in=sorted(months))
-            | Q(span=DurationHistogram.Span.DAY, day__in=rest)
-        )
-        .order_by()
-        .values("definition", "stage", "bucket")
-        .annotate(n=Sum("count"))
-        .values_list("definition", "stage", "bucket", "n")
-    ):
-        histograms[stage if stage is not None else ("cycle", definition)][bucket] += count
+    for name, counts in rolled["histograms"].items():
+        histograms[name].update(counts)
+    stage_sums = defaultdict(lambda: defaultdict(float))
+    for stage, sums in rolled["stage_sums"].items():
+        stage_sums[stage].update(sums)
 
     live = kpi_days.runs(
         day
@@ -467,6 +438,94 @@ def _rolled_up(rows, *, period, definitions, computed):
             "p90_days": _days(kpi_days.histogram_percentile(counts, 0.9)),
         }
     return figures
+
+
+def _cached_rollup(part, definitions, computed, stamp, compute):
+    """`compute()`, a part of the dashboard read from the rollup, cached under a key of the
+    definitions, the computed days and when the latest of them was computed: a rollup run over
+    any of these days changes the key, so an entry is never stale."""
+    days = sorted(computed)
+    key = ":".join(
+        str(piece)
+        for piece in (
+            ROLLUP_CACHE_PREFIX,
+            part,
+            *sorted(d.pk for d in definitions),
+            days[0],
+            days[-1],
+            len(days),
+            stamp.isoformat(),
+        )
+    )
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.set(key, found, ROLLUP_CACHE_SECONDS)
+    return found
+
+
+def _rollup_totals(ids, computed):
+    """What the rollup holds for the definitions `ids` over the days `computed`, as plain data
+    (cached by _rolled_up): per definition its sums, cycle buckets and amounts won; the seconds
+    of the cycles; per stage the stays' sums; the histograms {stage or ("cycle", definition):
+    {bucket: count}}, of whole months read from their month rows."""
+    days = sorted(computed)
+    kpis = {pk: {"cycle_buckets": [], "won": {}} for pk in ids}
+    cycle_seconds = {}
+    histograms = defaultdict(dict)
+    stage_sums = {}
+
+    kpi_days_shown = ProcessKpiDay.objects.filter(definition__in=ids, day__in=days).order_by()
+    sums = ("started", "closed", "succeeded", "cost_total", *DEADLINES)
+    for row in kpi_days_shown.values("definition").annotate(
+        _cycle_seconds=Sum("cycle_seconds"), **{f"_{name}": Sum(name) for name in sums}
+    ):
+        kpis[row["definition"]].update({name: row[f"_{name}"] for name in sums})
+        cycle_seconds[row["definition"]] = row["_cycle_seconds"]
+    # The JSON columns are added up here, only from the days that have any closed.
+    for definition, buckets, won in kpi_days_shown.filter(closed__gt=0).values_list(
+        "definition", "cycle_buckets", "won"
+    ):
+        totals = kpis[definition]
+        totals["cycle_buckets"] = [
+            a + b for a, b in zip_longest(totals["cycle_buckets"], buckets, fillvalue=0)
+        ]
+        for code, amount in won.items():
+            totals["won"][code] = totals["won"].get(code, Decimal(0)) + Decimal(amount)
+    for row in (
+        StageKpiDay.objects.filter(definition__in=ids, day__in=days)
+        .order_by()
+        .values("stage")
+        .annotate(
+            _stays=Sum("stays"),
+            _seconds=Sum("seconds"),
+            _sla_total=Sum("sla_total"),
+            _sla_met=Sum("sla_met"),
+        )
+    ):
+        stage_sums[row["stage"]] = {
+            name: float(row[f"_{name}"]) for name in ("stays", "seconds", "sla_total", "sla_met")
+        }
+    months = kpi_days.whole_months(computed)
+    rest = [day for day in days if day.replace(day=1) not in months]
+    for definition, stage, bucket, count in (
+        DurationHistogram.objects.filter(definition__in=ids)
+        .filter(
+            Q(span=DurationHistogram.Span.MONTH, day__in=sorted(months))
+            | Q(span=DurationHistogram.Span.DAY, day__in=rest)
+        )
+        .order_by()
+        .values("definition", "stage", "bucket")
+        .annotate(n=Sum("count"))
+        .values_list("definition", "stage", "bucket", "n")
+    ):
+        histograms[stage if stage is not None else ("cycle", definition)][bucket] = count
+    return {
+        "kpis": kpis,
+        "cycle_seconds": cycle_seconds,
+        "histograms": dict(histograms),
+        "stage_sums": stage_sums,
+    }
 
 
 def _live_sums(rows, definitions, ranges, cycle_seconds, histograms, stage_sums):
@@ -569,10 +628,11 @@ def weekly_volume(*, period, definitions, owner=None, today=None):
 
     computed = set()
     if owner is None:
-        computed = kpi_days.computed_days(period.start, period.end, today=today)
-        for day, opened, ended in ProcessKpiDay.objects.filter(
-            definition__in=definitions, day__in=sorted(computed)
-        ).values_list("day", "started", "closed"):
+        computed, stamp = kpi_days.computed_days_stamped(period.start, period.end, today=today)
+    if computed:
+        for day, opened, ended in _cached_rollup(
+            "weekly", definitions, computed, stamp, lambda: _rolled_up_days(definitions, computed)
+        ):
             started[week_of(day)] += opened
             closed[week_of(day)] += ended
     live = kpi_days.runs(
@@ -591,6 +651,17 @@ def weekly_volume(*, period, definitions, owner=None, today=None):
             ):
                 table[timezone.localtime(row["week"]).date()] += row["n"]
     return weeks, [started[w] for w in weeks], [closed[w] for w in weeks]
+
+
+def _rolled_up_days(definitions, computed):
+    """[(day, started, closed)] of the computed days, all `definitions` together."""
+    return list(
+        ProcessKpiDay.objects.filter(definition__in=definitions, day__in=sorted(computed))
+        .order_by()
+        .values("day")
+        .annotate(opened=Sum("started"), ended=Sum("closed"))
+        .values_list("day", "opened", "ended")
+    )
 
 
 def _cycle_buckets(cycle):

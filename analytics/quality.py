@@ -57,6 +57,9 @@ CHECKS = (
 CHECKS_BY_CODE = {check.code: check for check in CHECKS}
 _FIELD_CHECKS = ("email", "phone", "street", "postal_code", "city", "country")
 
+# The summary counts the customers not checked yet up to this many.
+NOT_CHECKED_CAP = 10_000
+
 
 def enabled_checks(template) -> list[Check]:
     return [check for check in CHECKS if getattr(template, check.template_field)]
@@ -241,7 +244,10 @@ def summary(template, *, owner=None) -> dict:
     new = Customer.objects.filter(pk__gt=template.last_customer_id)
     if owner is not None:
         new = new.filter(owner=owner)
-    figures["not_checked"] = new.count()
+    # Counted up to a cap, as the lists count: before the first run that would be every customer.
+    figures["not_checked"] = new.order_by()[: NOT_CHECKED_CAP + 1].count()
+    figures["not_checked_over_cap"] = figures["not_checked"] > NOT_CHECKED_CAP
+    figures["not_checked_cap"] = NOT_CHECKED_CAP
     return figures
 
 

@@ -13,6 +13,7 @@ from functools import wraps
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -176,13 +177,31 @@ def chart(kind, labels, datasets, **options):
     }
 
 
+def record_view(*, user, report):
+    """Records one opening of a report. On PostgreSQL without waiting for the commit to reach
+    the disk (synchronous_commit off for this one statement's transaction): a view lost in a
+    crash is harmless, and that wait was the largest, most variable part of a report's time
+    on a busy server. One statement, so a report's query count stays as it was."""
+    if connection.vendor != "postgresql":
+        ReportView.objects.create(user=user, report=report)
+        return
+    table = connection.ops.quote_name(ReportView._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', true)) "
+            f"INSERT INTO {table} (user_id, report, viewed_at) "
+            "SELECT %s, %s, %s FROM unflushed",
+            [user.pk, report, timezone.now()],
+        )
+
+
 def report(slug, *, allowed=roles.VIEW_REPORTS):
     """A report view: the given roles only, and every view recorded for the usage report."""
 
     def decorator(view):
         @wraps(view)
         def recorded(request, *args, **kwargs):
-            ReportView.objects.create(user=request.user, report=slug)
+            record_view(user=request.user, report=slug)
             return view(request, *args, **kwargs)
 
         guarded = role_required(*allowed)(recorded)

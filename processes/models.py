@@ -691,6 +691,35 @@ class ProcessInstance(models.Model):
                 condition=models.Q(closed_at__isnull=True),
                 name="instance_open_activity_idx",
             ),
+            # Sales forecast (analytics.forecast.open_pipeline): the open pipeline per close
+            # month, owner and currency, read from this index alone (no row of the table).
+            models.Index(
+                fields=[
+                    "definition",
+                    "owner",
+                    "currency",
+                    "expected_close_on",
+                    "stage",
+                    "amount",
+                    "discount_percent",
+                ],
+                condition=models.Q(closed_at__isnull=True, amount__isnull=False),
+                name="instance_open_pipeline_idx",
+            ),
+            # Forecast accuracy (analytics.forecast.forecast_accuracy): the amounts won per
+            # close month, owner and currency, read from this index alone.
+            models.Index(
+                fields=[
+                    "definition",
+                    "closed_at",
+                    "owner",
+                    "currency",
+                    "amount",
+                    "discount_percent",
+                ],
+                condition=models.Q(outcome=Stage.Outcome.WON, amount__isnull=False),
+                name="instance_won_amount_idx",
+            ),
             # Usage report (analytics.usage): processes opened per user and period.
             models.Index(fields=["opened_by", "opened_at"], name="instance_opener_idx"),
             # Usage report (analytics.usage): today's processes counted live, and the nightly

@@ -1,6 +1,7 @@
 """A fixed cast of personas, one per role, and the factories every test uses."""
 
 import pytest
+from django.core.cache import cache
 
 from customers import roles
 
@@ -8,11 +9,12 @@ from .factories import CustomerFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    """Each test starts with an empty cache: the navigation and capped list counts live there,
-    and one test's data must never show in another's pages."""
-    from django.core.cache import cache
-
+def empty_cache():
+    """Every test starts and ends with an empty cache: the navigation, capped list counts and
+    the reports' nightly figures live there (keyed by runs that a test's rolled-back rows
+    repeat), and one test's data must never show in another's pages."""
+    cache.clear()
+    yield
     cache.clear()
 
 

@@ -1,7 +1,10 @@
 from django import template
+from django.template.defaultfilters import floatformat
 from django.utils import formats
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 register = template.Library()
 
@@ -41,4 +44,47 @@ def amounts(by_currency):
             (formats.number_format(amount, 2, force_grouping=True), currency)
             for currency, amount in by_currency.items()
         ),
+    )
+
+
+_RAG_BADGES = {
+    "green": ("text-bg-success", "bi-check-circle", _lazy("on target")),
+    "amber": ("text-bg-warning", "bi-exclamation-circle", _lazy("within 10%")),
+    "red": ("text-bg-danger", "bi-x-circle", _lazy("off target")),
+}
+
+
+@register.simple_tag
+def rag_badge(status):
+    """The green / amber / red badge of a KPI against its target; nothing without a target."""
+    if status not in _RAG_BADGES:
+        return ""
+    css, icon, label = _RAG_BADGES[status]
+    return format_html(
+        '<span class="badge {}" data-rag="{}"><i aria-hidden="true" class="bi {}"></i> {}</span>',
+        css,
+        status,
+        icon,
+        label,
+    )
+
+
+@register.simple_tag
+def kpi_cell(measure, link, places, suffix=""):
+    """One KPI of one definition on the dashboard: its value linked to the instances behind it,
+    its badge and its target. A tag, not an included template: the dashboard shows dozens."""
+    value = getattr(measure, "value", None)
+    if value is None:
+        shown = mark_safe('<span class="text-muted">—</span>')
+    else:
+        shown = format_html('<a href="{}">{}{}</a>', link, floatformat(value, places), suffix)
+    target = getattr(measure, "target", None)
+    if target is None:
+        return format_html("{} {}", shown, rag_badge(getattr(measure, "status", None)))
+    return format_html(
+        '{} {}<div class="small text-muted">{}{}</div>',
+        shown,
+        rag_badge(measure.status),
+        _("target %(target)s") % {"target": floatformat(target, places)},
+        suffix,
     )

@@ -1,6 +1,7 @@
 """Process KPI dashboard with its drill-down, and the sales forecast with its accuracy."""
 
 from itertools import groupby
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.shortcuts import render
@@ -21,15 +22,19 @@ from ..reports import ReportFilterForm, chart, csv_response, report, wants_csv
 KPI_FILTERS = ("period", "owner", "definition")
 
 
-def _drill_url(request, show, definition, **extra):
+def _drill_urls(request):
+    """drill_url(show, definition, **extra): the drill-down of one number with the page's
+    filters; the filters are encoded once per page, not once per link."""
     query = request.GET.copy()
     for name in ("format", "page", "definition", "show", "stage"):
         query.pop(name, None)
-    query["definition"] = definition.pk
-    query["show"] = show
-    for name, value in extra.items():
-        query[name] = value
-    return f"{reverse('analytics:process_kpi_instances')}?{query.urlencode()}"
+    base = f"{reverse('analytics:process_kpi_instances')}?{query.urlencode()}"
+    separator = "&" if query else ""
+
+    def drill_url(show, definition, **extra):
+        return f"{base}{separator}{urlencode({'definition': definition.pk, 'show': show, **extra})}"
+
+    return drill_url
 
 
 def _kpi_csv(rows):
@@ -106,14 +111,15 @@ def process_kpi_dashboard(request):
         )
     if wants_csv(request):
         return csv_response(f"process-kpis-{period.start}-{period.end}", *_kpi_csv(rows))
+    drill_url = _drill_urls(request)
     for kpis in rows:
         kpis.links = {
-            show: _drill_url(request, show, kpis.definition)
+            show: drill_url(show, kpis.definition)
             for show in process_kpis.DRILLDOWNS
             if show != "stage"
         }
         for stage in kpis.stages:
-            stage.link = _drill_url(request, "stage", kpis.definition, stage=stage.stage.pk)
+            stage.link = drill_url("stage", kpis.definition, stage=stage.stage.pk)
     buckets, counts = process_kpis.cycle_distribution(rows)
     kinds = dict(ProcessDefinition.Kind.choices)
     return render(
@@ -206,7 +212,9 @@ def forecast_report(request):
         by_owner = forecast.forecast_accuracy(
             months=months, definitions=definitions, owner=owner, by_owner=True
         )
-        pipeline = forecast.pipeline_by_month(definitions=definitions, owner=owner)
+        pipeline, pipeline_at = forecast.recent_pipeline_by_month(
+            definitions=definitions, owner=owner
+        )
     if wants_csv(request):
         return csv_response(
             "forecast-accuracy",
@@ -231,6 +239,13 @@ def forecast_report(request):
             ],
         )
     totals = forecast.totals_of(by_owner)
+    # Each month's owners beside its total, grouped here once: looking them up in the template
+    # compared every owner row with every total.
+    lines = {}
+    for line in by_owner:
+        lines.setdefault((line.month, line.currency), []).append(line)
+    for row in totals:
+        row.lines = lines.get((row.month, row.currency), [])
     currencies = sorted({row.currency for row in totals} | {row.currency for row in pipeline})
     month_labels = [date_format(month, "YEAR_MONTH_FORMAT") for month in months]
     pipeline_months = sorted({row.month for row in pipeline if row.month})
@@ -240,6 +255,7 @@ def forecast_report(request):
         {
             "filters": form,
             "pipeline": pipeline,
+            "pipeline_at": pipeline_at,
             "totals": totals,
             "by_owner": by_owner,
             "accuracy_chart": chart(

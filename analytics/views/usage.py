@@ -16,6 +16,9 @@ from ..usage import RECORDS, usage
 # --- System usage ---------------------------------------------------------------------------
 
 USAGE_TABLES = ("weeks", "days", "users")
+# The page shows the most recent rows of the week and day tables; the rest, the same rows the
+# CSV holds, come on request (htmx swaps the whole table in, or the page reloads with it).
+RECENT_ROWS = {"weeks": 8, "days": 14}
 
 
 def _usage_csv(figures, table):
@@ -50,6 +53,17 @@ def usage_report(request):
     query = request.GET.copy()
     for name in ("format", "table"):
         query.pop(name, None)
+    expanded = request.GET.get("table")
+    tables = {
+        name: _table(figures, name, full=name == expanded, query=query.urlencode())
+        for name in RECENT_ROWS
+    }
+    if request.htmx and expanded in RECENT_ROWS:
+        return render(
+            request,
+            "analytics/_usage_table.html",
+            {"table": tables[expanded], "record_labels": _record_labels()},
+        )
     weekly = chart(
         "bar",
         [date_format(row.key, "SHORT_DATE_FORMAT") for row in figures.weeks],
@@ -64,12 +78,34 @@ def usage_report(request):
             "filters": filters,
             "usage": figures,
             "drop": figures.drop,
-            "record_labels": [label for _key, label, *_rest in RECORDS],
+            "record_labels": _record_labels(),
+            "weeks": tables["weeks"],
+            "days": tables["days"],
             "totals": [(label, figures.totals[key]) for key, label, *_rest in RECORDS],
             "weekly_chart": weekly,
             "query": query.urlencode(),
         },
     )
+
+
+def _record_labels():
+    return [label for _key, label, *_rest in RECORDS]
+
+
+def _table(figures, name, *, full, query):
+    """The week or day table as the template shows it: its most recent rows (newest last, as in
+    the CSV) unless `full`, how many rows it has, and the URL that shows all of them."""
+    rows = getattr(figures, name)
+    shown = rows if full else rows[-RECENT_ROWS[name] :]
+    separator = "&" if query else ""
+    return {
+        "name": name,
+        "rows": shown,
+        "total": len(rows),
+        "hidden": len(rows) - len(shown),
+        "all_url": f"?{query}{separator}table={name}",
+        "csv_url": f"?{query}{separator}format=csv&table={name}",
+    }
 
 
 # --- My settings ----------------------------------------------------------------------------

@@ -189,6 +189,22 @@ STORAGES = {
     },
 }
 
+# --- Cache ----------------------------------------------------------------------------------
+# The reports cache what only a nightly job changes (analytics.process_kpis, the KPI rollup),
+# under keys that change when the job has run, so a stale entry is never read. Without
+# REDIS_URL each process keeps its own small in-memory cache, which is enough for that.
+_redis_url = env.str("REDIS_URL", default="")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url}
+        if _redis_url
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 1000},
+        }
+    )
+}
+
 # --- E-mail ---------------------------------------------------------------------------------
 # EMAIL_URL=smtp+tls://user:password@smtp.example.com:587 switches to SMTP.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
@@ -196,7 +212,6 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="crm@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Celery ---------------------------------------------------------------------------------
-_redis_url = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_redis_url or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "celery")

@@ -213,3 +213,18 @@ def test_the_first_view_computes_the_scores_of_a_small_database(persona_client, 
     response = persona_client(manager).get(URL)
     assert response.context["summary"]["checked"] == 3
     assert "being computed" not in response.content.decode()
+
+
+def test_customers_not_checked_yet_are_counted_up_to_a_cap(
+    persona_client, manager, records, monkeypatch
+):
+    quality.compute_all()
+    CustomerFactory.create_batch(3)
+    monkeypatch.setattr(quality, "NOT_CHECKED_CAP", 2)
+    response = persona_client(manager).get(URL)
+    summary = response.context["summary"]
+    assert (summary["not_checked"], summary["not_checked_over_cap"]) == (3, True)
+    assert "more than 2" in response.content.decode()
+    monkeypatch.setattr(quality, "NOT_CHECKED_CAP", 3)
+    summary = quality.summary(DataQualityTemplate.objects.current())
+    assert (summary["not_checked"], summary["not_checked_over_cap"]) == (3, False)

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -221,6 +222,22 @@ def test_the_forecast_page_shows_pipeline_accuracy_and_the_formula(
     assert 'data-chart="chart-accuracy"' in page and 'data-chart="chart-pipeline"' in page
     assert "3,700.00" in page  # next month's weighted PLN pipeline
     assert "90.0%" in page and "75.0%" in page
+
+
+def test_the_page_reuses_a_pipeline_summed_less_than_a_minute_ago(
+    persona_client, manager, sales_process, sales_rep, pipeline
+):
+    client = persona_client(manager)
+    assert "3,700.00" in client.get(reverse("analytics:forecast")).content.decode()
+    opportunity(
+        sales_process, by=sales_rep, stage_name="Lead", amount="1000", close=NEXT_MONTH
+    )  # 100 weighted
+    response = client.get(reverse("analytics:forecast"))
+    assert "3,700.00" in response.content.decode()
+    assert "at most a minute old" in response.content.decode()
+    assert timezone.now() - response.context["pipeline_at"] < timedelta(minutes=1)
+    cache.clear()  # a minute later
+    assert "3,800.00" in client.get(reverse("analytics:forecast")).content.decode()
 
 
 def test_forecast_csv_has_a_row_per_month_owner_and_currency(

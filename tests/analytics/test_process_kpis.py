@@ -514,3 +514,28 @@ def test_the_rolled_up_dashboard_keeps_its_query_budget(
     with django_assert_max_num_queries(24):
         response = client.get(reverse("analytics:process_kpis"), MARCH_QUERY)
     assert "66.7%" in response.content.decode()
+
+
+def test_the_rolled_up_part_is_cached_until_the_rollup_computes_its_days_again(
+    sales_process, sales_rep, march_sales, django_assert_num_queries
+):
+    kpi_days.process_kpi_rollup(first=MARCH_1, last=MARCH_31)
+    assert kpis_of(sales_process).started == 4
+    run(sales_process, by=sales_rep, opened=at(20), moves=[("Lost", at(22))])
+    # Still the rollup's figure, now from the cache: none of the rollup's tables is read.
+    definitions = process_kpis.definitions_shown()
+    with django_assert_num_queries(3):  # the computed days, the stages, the targets
+        rows = process_kpis.process_kpis(period=MARCH, definitions=definitions)
+    assert next(r for r in rows if r.definition == sales_process).started == 4
+    kpi_days.process_kpi_rollup(first=datetime(2026, 3, 20).date(), last=MARCH_31)
+    kpis = kpis_of(sales_process)
+    assert (kpis.started, kpis.closed, kpis.succeeded) == (5, 4, 2)
+
+
+def test_a_newly_computed_day_gives_a_new_cache_entry(sales_process, sales_rep, march_sales):
+    kpi_days.process_kpi_rollup(first=MARCH_1, last=datetime(2026, 3, 19).date())
+    assert kpis_of(sales_process).started == 4
+    run(sales_process, by=sales_rep, opened=at(20), moves=[("Lost", at(22))])
+    assert kpis_of(sales_process).started == 5  # 20 March not computed: live
+    kpi_days.process_kpi_rollup(first=datetime(2026, 3, 20).date(), last=MARCH_31)
+    assert kpis_of(sales_process).closed == 4

@@ -480,3 +480,37 @@ def test_each_table_exports_to_csv(march, persona_client, manager, sales_rep):
     assert "sally_sales,3,2026-03-10,2,0,0,0" in users
     one = _csv(client.get(URL, {**MARCH, "owner": sales_rep.pk, "format": "csv"}))
     assert one[1:] == ["sally_sales,3,2026-03-10,2,0,0,0"]
+
+
+WINTER = {"period": "custom", "start": "2026-01-01", "end": "2026-03-15"}  # 74 days, 11 weeks
+
+
+def test_the_page_shows_the_recent_weeks_and_days_and_links_to_all_of_them(
+    march, persona_client, manager
+):
+    response = persona_client(manager).get(URL, WINTER)
+    weeks, days = response.context["weeks"], response.context["days"]
+    assert (len(weeks["rows"]), weeks["total"]) == (8, 11)
+    assert (len(days["rows"]), days["total"]) == (14, 74)
+    assert days["rows"][-1].key == date(2026, 3, 15)  # the most recent, newest last
+    page = response.content.decode()
+    assert page.count("<tr><td>") == 8 + 14
+    assert "Show all 74 rows" in page
+    assert 'hx-get="?period=custom&amp;start=2026-01-01&amp;end=2026-03-15&amp;table=days"' in page
+
+
+def test_show_all_answers_htmx_with_the_whole_table_and_reloads_the_page_without_it(
+    march, persona_client, manager
+):
+    client = persona_client(manager)
+    partial = client.get(URL, {**WINTER, "table": "days"}, headers={"HX-Request": "true"})
+    html = partial.content.decode()
+    assert "<html" not in html
+    assert html.count("<tr><td>") == 74
+    assert html.index(">Thu 01/01/2026<") < html.index(">Sun 03/15/2026<")
+    assert "Show all" not in html
+    # Without htmx the whole page comes back with that table in full, the other one short.
+    page = client.get(URL, {**WINTER, "table": "weeks"})
+    assert (len(page.context["weeks"]["rows"]), len(page.context["days"]["rows"])) == (11, 14)
+    # The CSV holds every row whatever is shown.
+    assert len(_csv(client.get(URL, {**WINTER, "format": "csv", "table": "days"}))) == 1 + 74

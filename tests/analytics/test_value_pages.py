@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -171,6 +172,25 @@ def test_currencies_in_use_without_a_rate_are_pointed_out(persona_client, manage
     InvoiceFactory(currency="CHF")
     body = persona_client(manager).get(reverse("analytics:scoring_method")).content.decode()
     assert "Billing uses CHF without a rate" in body
+
+
+def test_currencies_in_use_are_read_once_per_ten_minutes_and_rates_apply_at_once(
+    persona_client, manager, django_assert_num_queries
+):
+    InvoiceFactory(currency="CHF")
+    client = persona_client(manager)
+    url = reverse("analytics:scoring_method")
+    client.get(url)
+    InvoiceFactory(currency="JPY")  # within the ten minutes: not seen yet
+    with django_assert_num_queries(6):  # no DISTINCT over the billing tables
+        body = client.get(url).content.decode()
+    assert "Billing uses CHF without a rate" in body
+    params = ScoringParameters.objects.current()
+    params.exchange_rates = {**params.exchange_rates, "CHF": "4.50"}
+    params.save()
+    assert "without a rate" not in client.get(url).content.decode()
+    cache.clear()  # ten minutes later
+    assert "Billing uses JPY without a rate" in client.get(url).content.decode()
 
 
 def test_a_manager_saves_new_parameters_as_the_next_version_and_everyone_is_rescored(
