@@ -175,7 +175,7 @@ _count_file = CustomerCounts(
     lambda customer: {
         "contracts": Contract.objects.filter(customer=customer),
         "invoices": Invoice.objects.filter(customer=customer),
-        "payments": Payment.objects.filter(invoice__customer=customer),
+        "payments": Payment.objects.filter(customer=customer),
         "payouts": Payout.objects.filter(customer=customer),
         "assets": Asset.objects.filter(customer=customer),
         "documents": Document.objects.filter(customer=customer),
@@ -221,7 +221,7 @@ def _payments(customer):
     return _rows(
         customer,
         "payments",
-        Payment.objects.filter(invoice__customer=customer)
+        Payment.objects.filter(customer=customer)
         .select_related("invoice", "recorded_by")
         .order_by("-paid_on", "-id"),
     )
