@@ -282,33 +282,22 @@ def _update_customers(rows, *, scored_at):
     )
 
 
-def score_batch(
-    *, after=0, last=None, limit=BATCH_SIZE, params, as_of, now
-) -> tuple[int, int, int]:
-    """Score up to `limit` customers with id > `after` (and <= `last` when given).
+def score_batch(*, after, last, params, as_of, now) -> tuple[int, int]:
+    """Score the customers with after < id <= last; returns (customers scored, scores changed).
 
-    Returns (customers scored, scores changed, the last id scored; 0 when none was left).
     The customers whose score changes are locked before it is written, so a single-customer
     rescoring running at the same moment waits instead of writing a second current score.
     PostgreSQL computes the scores in SQL (analytics.scoring_sql); other databases gather the
     figures and run analytics.formulas in Python. Both give the same scores (a test holds them
     to it).
     """
-    customers = Customer.objects.filter(pk__gt=after).order_by("pk")
-    if last is not None:
-        customers = customers.filter(pk__lte=last)
+    customers = Customer.objects.filter(pk__gt=after, pk__lte=last)
     if connection.vendor != "postgresql":
-        return _score_batch_python(customers, limit=limit, params=params, as_of=as_of, now=now)
+        return _score_batch_python(customers, params=params, as_of=as_of, now=now)
     # The batch's bounds and size, without bringing its ids over to Python.
-    if last is None:
-        last = _last_of_batch(after, limit)
-        if last is None:
-            return 0, 0, 0
-    batch = Customer.objects.filter(pk__gt=after, pk__lte=last).aggregate(
-        lo=models.Min("pk"), hi=models.Max("pk"), size=Count("pk")
-    )
+    batch = customers.aggregate(lo=models.Min("pk"), hi=models.Max("pk"), size=Count("pk"))
     if not batch["size"]:
-        return 0, 0, 0
+        return 0, 0
     lo, hi = batch["lo"], batch["hi"]
     # First without locks: on most nights most customers' scores don't change, and those
     # cost one read and no write (locking rows writes to every one of them).
@@ -324,24 +313,25 @@ def score_batch(
             # Again under the locks, which a rescoring that committed meanwhile is seen by.
             changed = scoring_sql.changed_scores(lo, hi, params=params, as_of=as_of, only=locked)
             _write(changed, params=params, as_of=as_of, now=now)
-    return batch["size"], len(changed), hi
+    return batch["size"], len(changed)
 
 
-def _score_batch_python(customers, *, limit, params, as_of, now):
+def _score_batch_python(customers, *, params, as_of, now):
     """score_batch on databases other than PostgreSQL: the batch is locked first, its
     figures gathered by aggregate queries and scored by analytics.formulas."""
     with transaction.atomic():
         rows = list(
-            customers.select_for_update(of=("self",)).values_list("pk", "last_contact_at")[:limit]
+            customers.order_by("pk")
+            .select_for_update(of=("self",))
+            .values_list("pk", "last_contact_at")
         )
         if not rows:
-            return 0, 0, 0
-        lo, hi = rows[0][0], rows[-1][0]
+            return 0, 0
         changed = changed_scores_python(
-            lo, hi, params=params, as_of=as_of, last_contacts=dict(rows)
+            rows[0][0], rows[-1][0], params=params, as_of=as_of, last_contacts=dict(rows)
         )
         _write(changed, params=params, as_of=as_of, now=now)
-        return len(rows), len(changed), hi
+        return len(rows), len(changed)
 
 
 def _write(changed, *, params, as_of, now):
@@ -386,10 +376,9 @@ def score_customer(customer_id, *, as_of=None) -> bool:
     """Rescore one customer now; True when the score changed."""
     params = ScoringParameters.objects.current()
     as_of = as_of or timezone.localdate()
-    _, changed, _ = score_batch(
+    _, changed = score_batch(
         after=customer_id - 1,
         last=customer_id,
-        limit=1,
         params=params,
         as_of=as_of,
         now=timezone.now(),
@@ -470,28 +459,21 @@ def score_all_customers(
 
 def _serial(*, workers, limit, **score):
     """(scored, changed) of each batch, one batch after the other."""
-    after = 0
-    while True:
-        scored, changed, after = score_batch(after=after, limit=limit, **score)
-        if not scored:
-            return
-        yield scored, changed
-
-
-def _last_of_batch(after, limit):
-    """The id of the `limit`-th customer after `after`, or of the last one when fewer are
-    left (None when none is)."""
-    following = Customer.objects.filter(pk__gt=after).order_by("pk")
-    last = following.values_list("pk", flat=True)[limit - 1 : limit].first()
-    if last is None:
-        last = following.aggregate(last=models.Max("pk"))["last"]
-    return last
+    for after, last in _ranges(limit):
+        yield score_batch(after=after, last=last, **score)
 
 
 def _ranges(limit):
-    """(after, last) id bounds of consecutive batches of `limit` customers."""
+    """(after, last) id bounds of consecutive batches of `limit` customers: the limit-th id
+    after the previous batch, or the last id when fewer are left."""
     after = 0
-    while (last := _last_of_batch(after, limit)) is not None:
+    while True:
+        following = Customer.objects.filter(pk__gt=after).order_by("pk")
+        last = following.values_list("pk", flat=True)[limit - 1 : limit].first()
+        if last is None:
+            last = following.aggregate(last=models.Max("pk"))["last"]
+            if last is None:
+                return
         yield after, last
         after = last
 
@@ -511,9 +493,7 @@ def _parallel(*, workers, limit, **score):
                     bounds = next(ranges, None)
                 if bounds is None:
                     break
-                scored, changed, _ = score_batch(
-                    after=bounds[0], last=bounds[1], limit=limit, **score
-                )
+                scored, changed = score_batch(after=bounds[0], last=bounds[1], **score)
                 results.put((scored, changed, None))
         except Exception as error:
             stop.set()
