@@ -31,9 +31,7 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
-    OuterRef,
     Q,
-    Subquery,
     Sum,
     Value,
 )
@@ -47,7 +45,6 @@ from processes.models import (
     ProcessDefinition,
     ProcessInstance,
     Stage,
-    StageTransition,
     Ticket,
 )
 
@@ -213,19 +210,6 @@ def _instances(*, definitions, owner=None):
     if owner is not None:
         queryset = queryset.filter(owner=owner)
     return queryset.order_by()
-
-
-def entered_at():
-    """When the stay that a move ends began: the instance's move just before it (which entered
-    the stage this one leaves). Read backwards along transition_instance_idx, one row."""
-    return Subquery(
-        StageTransition.objects.filter(
-            Q(at__lt=OuterRef("at")) | Q(at=OuterRef("at"), id__lt=OuterRef("id")),
-            instance=OuterRef("instance"),
-        )
-        .order_by("-at", "-id")
-        .values("at")[:1]
-    )
 
 
 def stays_ended(*, definitions, owner, start, end):
