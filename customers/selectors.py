@@ -8,6 +8,7 @@ from django.db.models.query import get_related_populators
 from .models import (
     ContactPerson,
     Customer,
+    Segment,
     normalize_tax_id,
     phone_digits,
     phone_key,
@@ -209,3 +210,19 @@ class CustomerRows:
                 setattr(obj, name, row[pos])
             objects.append(obj)
         return objects
+
+
+_fetch_contacts = CustomerRows(lambda customer: ContactPerson.objects.filter(customer=customer))
+_fetch_segments = CustomerRows(lambda customer: Segment.objects.filter(customers=customer))
+
+
+def customer_contacts(customer):
+    """The customer's contact persons, active or not, fetched once per customer object: the
+    customer page lists them and its interaction form offers the active ones."""
+    if not hasattr(customer, "_contacts_cache"):
+        customer._contacts_cache = _fetch_contacts(customer)
+    return customer._contacts_cache
+
+
+def customer_segments(customer):
+    return _fetch_segments(customer)

@@ -12,7 +12,7 @@ from .forms import ContactPersonForm, CustomerForm
 from .models import ContactPerson, Customer
 from .pagination import LargeTablePaginator
 from .roles import role_required
-from .selectors import global_search
+from .selectors import customer_contacts, customer_segments, global_search
 
 
 @login_required
@@ -51,14 +51,13 @@ def customer_detail(request, pk):
     customer = get_customer_for_user(
         request, pk, queryset=Customer.objects.select_related("owner", "created_by")
     )
-    contacts = list(customer.contacts.all())
     return render(
         request,
         "customers/customer_detail.html",
         {
             "customer": customer,
-            "segments": list(customer.segments.all()),
-            "contacts": contacts,
+            "segments": customer_segments(customer),
+            "contacts": customer_contacts(customer),
             "sections": sections_for(request, customer),
             "timeline": timeline_for(customer, limit=50),
         },

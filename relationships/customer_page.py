@@ -17,7 +17,7 @@ from customers.customer_page import (
     register_section,
     register_timeline_source,
 )
-from customers.selectors import CustomerCounts, CustomerRows
+from customers.selectors import CustomerCounts, CustomerRows, customer_contacts
 
 from .forms import InteractionForm, RelationshipStartForm
 from .models import Asset, Contract, Document, Interaction, Invoice, Payment, Payout, Relationship
@@ -70,7 +70,7 @@ def header_context(request, customer):
 def log_context(request, customer):
     if not roles.has_role(request.user, roles.LOG_INTERACTIONS):
         return {"form": None}
-    return {"form": InteractionForm(customer=customer)}
+    return {"form": InteractionForm(customer=customer, contacts=customer_contacts(customer))}
 
 
 def history_context(request, customer):
