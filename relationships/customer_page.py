@@ -1,7 +1,7 @@
 """What relationships add to the customer page: status header, contact log, relationship history,
 and the customer file: contracts, invoices, payments, payouts, assets and documents."""
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from html import escape
 
 from django.db.models import F
@@ -20,7 +20,17 @@ from customers.customer_page import (
 from customers.selectors import CustomerCounts, CustomerRows, customer_contacts
 
 from .forms import InteractionForm, RelationshipStartForm
-from .models import Asset, Contract, Document, Interaction, Invoice, Payment, Payout, Relationship
+from .models import (
+    Asset,
+    Contract,
+    Document,
+    Interaction,
+    Invoice,
+    Payment,
+    Payout,
+    Relationship,
+    currency_totals,
+)
 
 _fetch_relationships = CustomerRows(
     lambda customer: Relationship.objects.filter(customer=customer).select_related(
@@ -286,11 +296,17 @@ def _panel(rows, total):
     return {"rows": rows[:PANEL_ROWS], "total": total, "more": total > PANEL_ROWS}
 
 
+_sum_invoices = CustomerRows(
+    lambda customer, today: Invoice.objects.filter(customer=customer).currency_sums(today=today),
+    today=date,
+)
+
+
 def money_context(request, customer):
     counts = _file_counts(customer)
     totals = []
     if counts["invoices"]:
-        totals = Invoice.objects.filter(customer=customer).totals_by_currency()
+        totals = currency_totals(_sum_invoices(customer, today=timezone.localdate()))
     return {"totals": totals}
 
 

@@ -1,6 +1,8 @@
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from django.db.models import Count
 from django.utils import timezone
 
 from customers.models import ContactPerson
@@ -67,3 +69,42 @@ def test_prefetching_is_refused():
     rows = CustomerRows(lambda customer: _contacts(customer).prefetch_related("customer__segments"))
     with pytest.raises(ValueError):
         rows(CustomerFactory())
+
+
+def test_a_moment_varies_between_calls_while_the_statement_stays_compiled():
+    from datetime import timedelta
+
+    from customers.models import Customer
+
+    customer = CustomerFactory()
+    now = timezone.now()
+    ContactPersonFactory(
+        customer=customer, last_name="Old", marketing_consent_at=now - timedelta(days=9)
+    )
+    ContactPersonFactory(customer=customer, last_name="New", marketing_consent_at=now)
+    since = CustomerRows(
+        lambda customer, since: _contacts(customer).filter(marketing_consent_at__gte=since),
+        since=datetime,
+    )
+    assert [c.last_name for c in since(customer, since=now - timedelta(days=1))] == ["New"]
+    assert [c.last_name for c in since(customer, since=now - timedelta(days=10))] == ["New", "Old"]
+
+    first_contact = CustomerRows(
+        lambda customer, day: (
+            Customer.objects.filter(pk=customer, first_contact_on__lte=day)
+            .values("display_name")
+            .annotate(contacts=Count("contacts"))
+        ),
+        day=date,
+    )
+    day = customer.first_contact_on
+    assert first_contact(customer, day=day) == [
+        {"display_name": customer.display_name, "contacts": 2}
+    ]
+    assert first_contact(customer, day=day - timedelta(days=1)) == []
+
+
+def test_a_moment_the_statement_does_not_use_is_refused():
+    rows = CustomerRows(lambda customer, since: _contacts(customer), since=datetime)
+    with pytest.raises(ValueError):
+        rows(CustomerFactory(), since=timezone.now())
