@@ -220,7 +220,11 @@ class CustomerRows:
         return prepared
 
     def __call__(self, customer, **moments):
-        alias = router.db_for_read(Customer, instance=customer)
+        """`customer`: a Customer, or a customer's primary key."""
+        if isinstance(customer, Customer):
+            alias, pk = router.db_for_read(Customer, instance=customer), customer.pk
+        else:
+            alias, pk = router.db_for_read(Customer), customer
         if alias not in self._prepared:
             self._prepared[alias] = self._prepare(alias)
         prepared = self._prepared[alias]
@@ -228,7 +232,7 @@ class CustomerRows:
         params = [
             param
             if slot is None
-            else customer.pk
+            else pk
             if slot == "pk"
             else self._adapt(connection, moments[slot])
             for param, slot in zip(prepared["params"], prepared["slots"], strict=True)

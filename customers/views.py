@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from . import roles, services
-from .access import get_contact_for_user, get_customer_for_user
+from .access import get_contact_for_user, get_customer_for_user, get_customer_page_for_user
 from .customer_page import history_querysets, sections_for, timeline_for
 from .filters import CustomerFilter
 from .forms import ContactPersonForm, CustomerForm
@@ -48,9 +48,7 @@ def customer_list(request):
 
 @role_required(*roles.VIEW_CUSTOMERS)
 def customer_detail(request, pk):
-    customer = get_customer_for_user(
-        request, pk, queryset=Customer.objects.select_related("owner", "created_by")
-    )
+    customer = get_customer_page_for_user(request, pk)
     return render(
         request,
         "customers/customer_detail.html",
