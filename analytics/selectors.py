@@ -6,6 +6,7 @@ from django.core.cache import cache
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from customers.selectors import CustomerRows
 from relationships.models import Contract, Invoice, Payout
 
 from .models import CustomerScore, ScoringParameters, ScoringRun
@@ -33,13 +34,19 @@ def forget_rates():
     _rates_cache["value"] = None
 
 
-def score_trend(customer, *, limit=12):
+TREND_SCORES = 12
+
+# Compiled once per process: the customer page reads a trend on every request.
+_newest_scores = CustomerRows(
+    lambda customer: CustomerScore.objects.filter(customer=customer).order_by(
+        "-computed_at", "-id"
+    )[:TREND_SCORES]
+)
+
+
+def score_trend(customer):
     """The customer's newest snapshots, oldest first, for the header's trend."""
-    scores = list(
-        CustomerScore.objects.filter(customer=customer).order_by("-computed_at", "-id")[:limit]
-    )
-    scores.reverse()
-    return scores
+    return _newest_scores(customer)[::-1]
 
 
 def explain(*, reliability, days_late, overdue=None, currency=""):

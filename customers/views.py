@@ -5,14 +5,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from . import roles, services
-from .access import get_contact_for_user, get_customer_for_user
+from .access import get_contact_for_user, get_customer_for_user, get_customer_page_for_user
 from .customer_page import history_querysets, sections_for, timeline_for
 from .filters import CustomerFilter
 from .forms import ContactPersonForm, CustomerForm
 from .models import ContactPerson, Customer
 from .pagination import LargeTablePaginator
 from .roles import role_required
-from .selectors import global_search
+from .selectors import customer_contacts, customer_segments, global_search
 
 
 @login_required
@@ -48,17 +48,14 @@ def customer_list(request):
 
 @role_required(*roles.VIEW_CUSTOMERS)
 def customer_detail(request, pk):
-    customer = get_customer_for_user(
-        request, pk, queryset=Customer.objects.select_related("owner", "created_by")
-    )
-    contacts = list(customer.contacts.all())
+    customer = get_customer_page_for_user(request, pk)
     return render(
         request,
         "customers/customer_detail.html",
         {
             "customer": customer,
-            "segments": list(customer.segments.all()),
-            "contacts": contacts,
+            "segments": customer_segments(customer),
+            "contacts": customer_contacts(customer),
             "sections": sections_for(request, customer),
             "timeline": timeline_for(customer, limit=50),
         },

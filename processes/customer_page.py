@@ -5,8 +5,10 @@ One query counts it all; the section and the timeline then cost one query each, 
 all when the customer has none of it.
 """
 
+from datetime import datetime
+
 from customers.customer_page import TimelineEntry, register_section, register_timeline_source
-from customers.selectors import CustomerCounts
+from customers.selectors import CustomerCounts, CustomerRows
 
 from .access import workable_kinds
 from .models import ProcessDefinition, ProcessInstance, StageTransition, Task
@@ -61,16 +63,38 @@ def processes_context(request, customer):
     }
 
 
+def _transitions(customer):
+    return StageTransition.objects.filter(instance__customer=customer).select_related(
+        "instance__definition", "from_stage", "to_stage", "by"
+    )
+
+
+# The page's timeline length, as compiled statements: one for the newest, one for those since.
+TIMELINE_ROWS = 50
+_newest_transitions = CustomerRows(
+    lambda customer: _transitions(customer).order_by("-at", "-id")[:TIMELINE_ROWS]
+)
+_transitions_since = CustomerRows(
+    lambda customer, since: (
+        _transitions(customer).filter(at__gte=since).order_by("-at", "-id")[:TIMELINE_ROWS]
+    ),
+    since=datetime,
+)
+
+
 def transition_entries(customer, *, limit, since=None):
     if not _counts(customer)["instances"]:
         return []
-    transitions = StageTransition.objects.filter(instance__customer=customer)
-    if since is not None:
+    if limit != TIMELINE_ROWS:
+        transitions = _transitions(customer)
+        if since is not None:
+            transitions = transitions.filter(at__gte=since)
+        transitions = transitions.order_by("-at", "-id")[:limit]
+    elif since is not None:
         # A long history's timeline is often all contacts: then no transition is fetched.
-        transitions = transitions.filter(at__gte=since)
-    transitions = transitions.select_related(
-        "instance__definition", "from_stage", "to_stage", "by"
-    ).order_by("-at", "-id")[:limit]
+        transitions = _transitions_since(customer, since=since)
+    else:
+        transitions = _newest_transitions(customer)
     entries = []
     for transition in transitions:
         if transition.is_opening:

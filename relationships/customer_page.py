@@ -1,7 +1,7 @@
 """What relationships add to the customer page: status header, contact log, relationship history,
 and the customer file: contracts, invoices, payments, payouts, assets and documents."""
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from html import escape
 
 from django.db.models import F
@@ -17,30 +17,51 @@ from customers.customer_page import (
     register_section,
     register_timeline_source,
 )
-from customers.selectors import CustomerCounts
+from customers.selectors import CustomerCounts, CustomerRows, customer_contacts
 
 from .forms import InteractionForm, RelationshipStartForm
-from .models import Asset, Contract, Document, Interaction, Invoice, Payment, Payout, Relationship
+from .models import (
+    Asset,
+    Contract,
+    Document,
+    Interaction,
+    Invoice,
+    Payment,
+    Payout,
+    Relationship,
+    currency_totals,
+)
+
+_fetch_relationships = CustomerRows(
+    lambda customer: Relationship.objects.filter(customer=customer).select_related(
+        "ended_by", "started_by"
+    )
+)
 
 
 def _relationships(customer):
     # Cached per customer object: header, side panel and timeline share one query.
     if not hasattr(customer, "_relationships_cache"):
-        customer._relationships_cache = list(
-            customer.relationships.select_related("ended_by", "started_by")
-        )
+        customer._relationships_cache = _fetch_relationships(customer)
     return customer._relationships_cache
+
+
+def _newest_interactions(customer):
+    return (
+        Interaction.objects.filter(customer=customer)
+        .select_related("created_by", "contact_person")
+        .order_by("-occurred_at", "-id")
+    )
+
+
+_fetch_interactions = CustomerRows(lambda customer: _newest_interactions(customer)[:FETCH_ROWS])
 
 
 def _interactions(customer):
     # Cached per customer object: the header shows the newest, the timeline the newest
     # FETCH_ROWS, from one query.
     if not hasattr(customer, "_interactions_cache"):
-        customer._interactions_cache = list(
-            Interaction.objects.filter(customer=customer)
-            .select_related("created_by", "contact_person")
-            .order_by("-occurred_at", "-id")[:FETCH_ROWS]
-        )
+        customer._interactions_cache = _fetch_interactions(customer)
     return customer._interactions_cache
 
 
@@ -59,7 +80,7 @@ def header_context(request, customer):
 def log_context(request, customer):
     if not roles.has_role(request.user, roles.LOG_INTERACTIONS):
         return {"form": None}
-    return {"form": InteractionForm(customer=customer)}
+    return {"form": InteractionForm(customer=customer, contacts=customer_contacts(customer))}
 
 
 def history_context(request, customer):
@@ -107,11 +128,7 @@ def interaction_entries(customer, *, limit):
     if limit <= FETCH_ROWS:
         interactions = _interactions(customer)[:limit]
     else:
-        interactions = (
-            Interaction.objects.filter(customer=customer)
-            .select_related("created_by", "contact_person")
-            .order_by("-occurred_at", "-id")[:limit]
-        )
+        interactions = _newest_interactions(customer)[:limit]
     render = _interaction_renderer()
     for interaction in interactions:
         yield TimelineEntry(
@@ -189,83 +206,107 @@ def _file_counts(customer):
     return customer._file_counts_cache
 
 
-def _rows(customer, kind, queryset):
+def _rows(customer, kind, fetch):
     """The newest FETCH_ROWS records of a kind, fetched once per page (or none, if none exist)."""
     cache = customer.__dict__.setdefault("_file_rows_cache", {})
     if kind not in cache:
-        cache[kind] = list(queryset[:FETCH_ROWS]) if _file_counts(customer)[kind] else []
+        cache[kind] = fetch(customer) if _file_counts(customer)[kind] else []
     return cache[kind]
 
 
-def _contracts(customer):
-    return _rows(
-        customer,
-        "contracts",
+_fetch_contracts = CustomerRows(
+    lambda customer: (
         Contract.objects.filter(customer=customer)
         .select_related("terminated_by")
-        .order_by("-start_date", "-id"),
+        .order_by("-start_date", "-id")[:FETCH_ROWS]
     )
+)
+
+
+def _contracts(customer):
+    return _rows(customer, "contracts", _fetch_contracts)
+
+
+_fetch_invoices = CustomerRows(
+    lambda customer: (
+        Invoice.objects.filter(customer=customer)
+        .select_related("contract")
+        .order_by("-issue_date", "-id")[:FETCH_ROWS]
+    )
+)
 
 
 def _invoices(customer):
-    return _rows(
-        customer,
-        "invoices",
-        Invoice.objects.filter(customer=customer)
-        .select_related("contract")
-        .order_by("-issue_date", "-id"),
+    return _rows(customer, "invoices", _fetch_invoices)
+
+
+_fetch_payments = CustomerRows(
+    lambda customer: (
+        Payment.objects.filter(customer=customer)
+        .select_related("invoice", "recorded_by")
+        .order_by("-paid_on", "-id")[:FETCH_ROWS]
     )
+)
 
 
 def _payments(customer):
-    return _rows(
-        customer,
-        "payments",
-        Payment.objects.filter(customer=customer)
-        .select_related("invoice", "recorded_by")
-        .order_by("-paid_on", "-id"),
+    return _rows(customer, "payments", _fetch_payments)
+
+
+_fetch_payouts = CustomerRows(
+    lambda customer: (
+        Payout.objects.filter(customer=customer)
+        .select_related("requested_by", "approved_by", "paid_by")
+        .order_by("-requested_at", "-id")[:FETCH_ROWS]
     )
+)
 
 
 def _payouts(customer):
-    return _rows(
-        customer,
-        "payouts",
-        Payout.objects.filter(customer=customer)
-        .select_related("requested_by", "approved_by", "paid_by")
-        .order_by("-requested_at", "-id"),
+    return _rows(customer, "payouts", _fetch_payouts)
+
+
+_fetch_assets = CustomerRows(
+    lambda customer: (
+        Asset.objects.filter(customer=customer)
+        .select_related("contract")
+        .order_by(F("installed_on").desc(nulls_last=True), "-id")[:FETCH_ROWS]
     )
+)
 
 
 def _assets(customer):
-    return _rows(
-        customer,
-        "assets",
-        Asset.objects.filter(customer=customer)
-        .select_related("contract")
-        .order_by(F("installed_on").desc(nulls_last=True), "-id"),
+    return _rows(customer, "assets", _fetch_assets)
+
+
+_fetch_documents = CustomerRows(
+    lambda customer: (
+        Document.objects.filter(customer=customer)
+        .select_related("uploaded_by")
+        .order_by("-uploaded_at", "-id")[:FETCH_ROWS]
     )
+)
 
 
 def _documents(customer):
-    return _rows(
-        customer,
-        "documents",
-        Document.objects.filter(customer=customer)
-        .select_related("uploaded_by")
-        .order_by("-uploaded_at", "-id"),
-    )
+    return _rows(customer, "documents", _fetch_documents)
 
 
 def _panel(rows, total):
     return {"rows": rows[:PANEL_ROWS], "total": total, "more": total > PANEL_ROWS}
 
 
+_sum_invoices = CustomerRows(
+    lambda customer, today: Invoice.objects.filter(customer=customer).currency_sums(today=today),
+    today=date,
+)
+
+
 def money_context(request, customer):
     counts = _file_counts(customer)
     totals = []
     if counts["invoices"]:
-        totals = Invoice.objects.filter(customer=customer).totals_by_currency()
+        totals = currency_totals(_sum_invoices(customer, today=timezone.localdate()))
     return {"totals": totals}
 
 

@@ -53,9 +53,21 @@ class InteractionForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args, customer, **kwargs):
+    def __init__(self, *args, customer, contacts=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["contact_person"].queryset = customer.contacts.filter(is_active=True)
+        field = self.fields["contact_person"]
+        field.queryset = customer.contacts.filter(is_active=True)
+        if contacts is not None:
+            # The customer's contact persons, already fetched: offered without a query of
+            # their own (the queryset above still validates what is posted).
+            field.choices = [
+                ("", field.empty_label),
+                *(
+                    (field.prepare_value(c), field.label_from_instance(c))
+                    for c in contacts
+                    if c.is_active
+                ),
+            ]
         # Empty means "just now": a pre-filled minute would sort a fresh call before one logged
         # seconds earlier.
         self.fields["occurred_at"].required = False

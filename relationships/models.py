@@ -372,10 +372,13 @@ class InvoiceQuerySet(models.QuerySet):
 
     def totals_by_currency(self, *, today=None):
         """Billed, paid, written off, outstanding and overdue, one row per currency."""
-        today = today or timezone.localdate()
+        return currency_totals(self.currency_sums(today=today or timezone.localdate()))
+
+    def currency_sums(self, *, today):
+        """The values() queryset under totals_by_currency(), whose rows currency_totals() reads."""
         balance = models.F("amount") - models.F("paid_amount")
         unsettled = models.Q(written_off_at__isnull=True)
-        rows = (
+        return (
             self.order_by()
             .values("currency")
             .annotate(
@@ -387,8 +390,12 @@ class InvoiceQuerySet(models.QuerySet):
             )
             .order_by("currency")
         )
-        keys = ("billed", "paid", "written_off", "outstanding", "overdue")
-        return [{"currency": r["currency"], **{k: r[k] or ZERO for k in keys}} for r in rows]
+
+
+def currency_totals(rows):
+    """The rows of InvoiceQuerySet.currency_sums(), a sum over no invoices as zero."""
+    keys = ("billed", "paid", "written_off", "outstanding", "overdue")
+    return [{"currency": r["currency"], **{k: r[k] or ZERO for k in keys}} for r in rows]
 
 
 class Invoice(models.Model):

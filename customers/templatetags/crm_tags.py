@@ -119,8 +119,10 @@ def _choices(field):
     PostgreSQL is a server-side cursor: three round trips (DECLARE, FETCH, CLOSE) for the
     handful of owners or segments a filter offers. Here the queryset is read in one query.
     """
-    if not isinstance(field, forms.ModelChoiceField):
-        return ((str(value), label) for value, label in field.choices)
+    choices = field.choices
+    if not isinstance(choices, forms.models.ModelChoiceIterator):
+        # A plain choice field, or a model choice field given its choices from rows at hand.
+        return ((str(value), label) for value, label in choices)
     choices = []
     if field.empty_label is not None:
         choices.append(("", field.empty_label))

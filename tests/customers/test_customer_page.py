@@ -43,7 +43,7 @@ def test_customer_page_query_count_is_bounded(
         interactions, customer=customer, created_by=sales_rep, contact_person=contacts[0]
     )
     client = persona_client(sales_rep)
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(10):
         response = client.get(customer.get_absolute_url())
     assert response.status_code == 200
     assert len(response.context["timeline"]) == min(interactions + 1, 50)
@@ -131,3 +131,17 @@ def test_a_relationship_start_is_the_oldest_entry_of_its_day(persona_client, fin
     InvoiceFactory(customer=customer, issue_date=customer.first_contact_on, amount=Decimal("10"))
     timeline = persona_client(finance_clerk).get(customer.get_absolute_url()).context["timeline"]
     assert timeline[-1].kind == "relationship_started"
+
+
+def test_the_log_form_offers_the_active_contact_persons_only(persona_client, sales_rep, customer):
+    active = ContactPersonFactory(customer=customer, first_name="Ada", last_name="Active")
+    ContactPersonFactory(customer=customer, first_name="Ian", last_name="Inactive", is_active=False)
+    ContactPersonFactory(first_name="Otto", last_name="Other")  # another customer's
+
+    body = persona_client(sales_rep).get(customer.get_absolute_url()).content.decode()
+    select = body[body.index('name="contact_person"') :]
+    select = select[: select.index("</select>")]
+    assert f'<option value="{active.pk}">Ada Active</option>' in select
+    assert "Inactive" not in select
+    assert "Other" not in select
+    assert "Ian Inactive" in body  # still listed among the contact persons
