@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -85,6 +86,40 @@ def global_search(term, *, limit=10):
     return customers, contacts
 
 
+@contextmanager
+def statement_cursor(connection):
+    """A cursor for a statement run over and over with new parameters, as the compiled
+    statements below are: on PostgreSQL one that binds its parameters on the server, so that
+    psycopg prepares the statement after its fifth run on a connection and PostgreSQL stops
+    planning it anew. Planning the customer page's joins took the server longer than running
+    them (2.4 ms against 0.2 ms for the process moves). Django's other queries keep binding on
+    the client, its default; elsewhere this is a plain cursor.
+    """
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    import psycopg
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg.postgres import types as pg_types
+    from psycopg.pq import Format
+
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    raw = psycopg.Cursor(connection.connection)
+    # As Django's own cursors: the connection's time zone unless the connection disagrees.
+    tzloader = connection.connection.adapters.get_loader(pg_types["timestamptz"].oid, Format.TEXT)
+    if connection.timezone != tzloader.timezone:
+        register_tzloader(connection.timezone, raw)
+    cursor = (
+        connection.make_debug_cursor(raw)
+        if connection.queries_logged
+        else connection.make_cursor(raw)
+    )
+    with cursor:
+        yield cursor
+
+
 class CustomerCounts:
     """Counts of several kinds of rows about one customer, in one statement of correlated
     subqueries that the ORM builds and compiles once per process.
@@ -132,7 +167,7 @@ class CustomerCounts:
             self._compiled[alias] = self._compile(alias)
         sql, params = self._compiled[alias]
         params = [customer.pk if param == self._PLACEHOLDER else param for param in params]
-        with connections[alias].cursor() as cursor:
+        with statement_cursor(connections[alias]) as cursor:
             cursor.execute(sql, params)
             names = [column[0].removeprefix("count_") for column in cursor.description]
             return dict(zip(names, cursor.fetchone(), strict=True))
@@ -237,7 +272,7 @@ class CustomerRows:
             else self._adapt(connection, moments[slot])
             for param, slot in zip(prepared["params"], prepared["slots"], strict=True)
         ]
-        with connection.cursor() as cursor:
+        with statement_cursor(connection) as cursor:
             cursor.execute(prepared["sql"], params)
             rows = cursor.fetchall()
         converters = prepared["converters"]

@@ -135,6 +135,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # The customer page's statements, compiled once per process (customers.selectors), are
+    # prepared on the server after their fifth run on a connection, so PostgreSQL stops planning
+    # them on every request. Only those bind on the server; every other query binds on the
+    # client (Django's default) and is never prepared. Set DB_PREPARE_THRESHOLD=off behind a
+    # pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
+    _prepare = env.str("DB_PREPARE_THRESHOLD", default="5").strip().lower()
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        None if _prepare in ("", "off", "none") else int(_prepare)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------------

@@ -108,3 +108,34 @@ def test_a_moment_the_statement_does_not_use_is_refused():
     rows = CustomerRows(lambda customer, since: _contacts(customer), since=datetime)
     with pytest.raises(ValueError):
         rows(CustomerFactory(), since=timezone.now())
+
+
+def test_a_compiled_statement_is_prepared_on_the_server_after_its_fifth_run(sales_rep):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    customers = [CustomerFactory(owner=sales_rep) for _ in range(6)]
+    ContactPersonFactory(customer=customers[-1], last_name="Last")
+    fetch = CustomerRows(
+        lambda customer: ContactPerson.objects.filter(customer=customer).order_by("id")
+    )
+
+    def prepared():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                ["%customers_contactperson%"],
+            )
+            return cursor.fetchone()[0]
+
+    rows = [fetch(customer) for customer in customers]
+
+    assert prepared() == 1
+    # Prepared or not, each call still reads its own customer's rows.
+    assert [len(r) for r in rows] == [0, 0, 0, 0, 0, 1]
+    assert rows[-1][0].last_name == "Last"
+    # Django's own queries keep binding on the client: never prepared.
+    for customer in customers:
+        list(ContactPerson.objects.filter(customer=customer))
+    assert prepared() == 1
