@@ -10,18 +10,19 @@ across currencies.
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Count, DateField, DecimalField, F, OuterRef, Subquery, Sum, Value
+from django.db.models import Count, DateField, DecimalField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Round, TruncMonth
 from django.utils import timezone
 
 from processes.models import ProcessDefinition, ProcessInstance, Stage
 
-from .models import ForecastSnapshot
+from . import kpi_days
+from .models import ForecastSnapshot, WonDay
 from .process_kpis import net_amount, period_bounds
 from .reports import Period, _month_end, _month_start
 
@@ -146,8 +147,8 @@ class AccuracyRow:
 
 
 def forecast_accuracy(*, months, definitions, owner=None, by_owner=False):
-    """[AccuracyRow] per month and currency (and owner with `by_owner`), in two GROUP BY
-    queries: the forecasts of the latest snapshot before each month, and the amounts won."""
+    """[AccuracyRow] per month and currency (and owner with `by_owner`), in GROUP BY queries:
+    the forecasts of the latest snapshot before each month, and the amounts won (won_by_month)."""
     if not months or not definitions:
         return []
     group = ["month", "currency"] + (["owner"] if by_owner else [])
@@ -159,30 +160,15 @@ def forecast_accuracy(*, months, definitions, owner=None, by_owner=False):
     forecasts = ForecastSnapshot.objects.filter(
         month__in=months, definition__in=definitions, snapshot_on=Subquery(latest_before)
     )
-    start, _ = period_bounds(Period(months[0], months[0]))
-    _, end = period_bounds(Period(_month_end(months[-1]), _month_end(months[-1])))
-    won = ProcessInstance.objects.filter(
-        definition__in=definitions,
-        outcome=Stage.Outcome.WON,
-        amount__isnull=False,
-        closed_at__gte=start,
-        closed_at__lt=end,
-    )
     if owner is not None:
         forecasts = forecasts.filter(owner=owner)
-        won = won.filter(owner=owner)
     rows = {}
     for row in forecasts.order_by().values(*group).annotate(total=Sum("weighted_amount")):
         key = tuple(row[name] for name in group)
         rows[key] = [row["total"] or ZERO, ZERO]
-    for row in (
-        won.order_by()
-        .annotate(month=TruncMonth("closed_at", output_field=DateField()))
-        .values(*group)
-        .annotate(total=Sum(net_amount()))
-    ):
+    for row in won_by_month(months=months, definitions=definitions, owner=owner, group=group):
         key = tuple(row[name] for name in group)
-        rows.setdefault(key, [ZERO, ZERO])[1] = row["total"] or ZERO
+        rows.setdefault(key, [ZERO, ZERO])[1] += row["total"] or ZERO
     names = {}
     if by_owner:
         owner_ids = {key[2] for key in rows if key[2] is not None}
@@ -201,6 +187,54 @@ def forecast_accuracy(*, months, definitions, owner=None, by_owner=False):
         for key, (forecast, actual) in rows.items()
     ]
     return sorted(result, key=lambda r: (r.month, r.currency, r.owner_name))
+
+
+def won_by_month(*, months, definitions, owner, group):
+    """The net amount won per month and the `group` fields ("month", "currency", maybe
+    "owner"): months all of whose days the nightly rollup has computed are read from WonDay,
+    the others (before the first rollup, a month it has not reached) from the deals live."""
+    computed = kpi_days.computed_days(months[0], _month_end(months[-1]))
+    rolled = [month for month in months if month in kpi_days.whole_months(computed)]
+    live = [month for month in months if month not in rolled]
+    found = []
+    if rolled:
+        days = WonDay.objects.filter(
+            _any_month("day", [(month, _month_end(month)) for month in rolled]),
+            definition__in=definitions,
+        )
+        if owner is not None:
+            days = days.filter(owner=owner)
+        found += (
+            days.order_by()
+            .annotate(month=TruncMonth("day", output_field=DateField()))
+            .values(*group)
+            .annotate(total=Sum("amount"))
+        )
+    if live:
+        won = ProcessInstance.objects.filter(
+            _any_month("closed_at", [period_bounds(Period(m, _month_end(m))) for m in live]),
+            definition__in=definitions,
+            outcome=Stage.Outcome.WON,
+            amount__isnull=False,
+        )
+        if owner is not None:
+            won = won.filter(owner=owner)
+        found += (
+            won.order_by()
+            .annotate(month=TruncMonth("closed_at", output_field=DateField()))
+            .values(*group)
+            .annotate(total=Sum(net_amount()))
+        )
+    return found
+
+
+def _any_month(field, bounds):
+    """Q: `field` within one of the [start, end] date bounds, or [start, end) datetime bounds."""
+    condition = Q(pk__in=[])
+    for start, end in bounds:
+        upper = "lte" if isinstance(end, date) and not isinstance(end, datetime) else "lt"
+        condition |= Q(**{f"{field}__gte": start, f"{field}__{upper}": end})
+    return condition
 
 
 def totals_of(rows):

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from processes.models import ProcessInstance, Stage
 
-from .models import DurationHistogram, ProcessKpiDay, StageKpiDay, StageStay
+from .models import DurationHistogram, ProcessKpiDay, StageKpiDay, StageStay, WonDay
 
 BUCKET_RATIO = 1.03
 LOG_RATIO = math.log(BUCKET_RATIO)
@@ -190,12 +190,26 @@ def _rollup_rows(first, last):
         kpi.cycle_buckets = [found[f"bucket{i}"] for i in range(len(CYCLE_BUCKETS))]
         for name in ("response_total", "response_met", "resolution_total", "resolution_met"):
             setattr(kpi, name, found[name])
+    won_days = []
     for found in (
         closed.filter(outcome=Stage.Outcome.WON, amount__isnull=False)
-        .values("day", "definition", "currency")
-        .annotate(total=Sum(net_amount()))
+        .values("day", "definition", "owner", "currency")
+        .annotate(total=Sum(net_amount()), n=Count("id"))
+        .order_by("day", "definition", "owner", "currency")
     ):
-        row(found["day"], found["definition"]).won[found["currency"]] = str(found["total"])
+        won = row(found["day"], found["definition"]).won
+        currency = found["currency"]
+        won[currency] = str(Decimal(won.get(currency, "0")) + found["total"])
+        won_days.append(
+            WonDay(
+                day=found["day"],
+                definition_id=found["definition"],
+                owner_id=found["owner"],
+                currency=currency,
+                amount=found["total"],
+                deals=found["n"],
+            )
+        )
 
     histogram = defaultdict(int)  # {(day, definition, stage, bucket): count}
     for definition, opened, closed_at in closed.values_list(
@@ -243,7 +257,7 @@ def _rollup_rows(first, last):
         )
         for (day, definition, stage, bucket), n in histogram.items()
     ]
-    return markers + kpis, stages, buckets
+    return markers + kpis, stages, buckets, won_days
 
 
 def seconds_of(duration):
@@ -267,7 +281,9 @@ def process_kpi_rollup(*, first: date, last: date) -> int:
             ProcessKpiDay.objects.filter(day__gte=start, day__lte=end).delete()
             StageKpiDay.objects.filter(day__gte=start, day__lte=end).delete()
             DurationHistogram.objects.filter(span=Span.DAY, day__gte=start, day__lte=end).delete()
-            kpis, stages, buckets = _rollup_rows(start, end)
+            WonDay.objects.filter(day__gte=start, day__lte=end).delete()
+            kpis, stages, buckets, won_days = _rollup_rows(start, end)
+            WonDay.objects.bulk_create(won_days, batch_size=5000)
             ProcessKpiDay.objects.bulk_create(kpis, batch_size=2000)
             StageKpiDay.objects.bulk_create(stages, batch_size=2000)
             DurationHistogram.objects.bulk_create(buckets, batch_size=5000)

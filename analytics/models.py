@@ -1018,6 +1018,44 @@ class StageKpiDay(models.Model):
         return f"{self.day:%Y-%m-%d} · {self.stage_id}: {self.stays}"
 
 
+class WonDay(models.Model):
+    """The net amount of the deals won on one local day, per definition, owner and currency,
+    summed by the nightly rollup with ProcessKpiDay (whose marker says the day is computed):
+    forecast accuracy reads the months all of whose days are computed from here, since summing
+    a year of won deals live, per owner and month, took 100 ms at a million customers."""
+
+    day = models.DateField(_("day"))
+    definition = models.ForeignKey(
+        "processes.ProcessDefinition",
+        verbose_name=_("definition"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    currency = currency_field()
+    amount = models.DecimalField(_("net amount won"), max_digits=18, decimal_places=2)
+    deals = models.PositiveIntegerField(_("deals won"))
+
+    class Meta:
+        ordering = ["-day", "definition_id", "owner_id", "currency"]
+        verbose_name = _("won day")
+        verbose_name_plural = _("won days")
+        indexes = [
+            # Forecast accuracy: a period's days, for some definitions.
+            models.Index(fields=["day", "definition"], name="won_day_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.day:%Y-%m-%d} · {self.definition_id} · {self.currency} {self.amount}"
+
+
 class DurationHistogram(models.Model):
     """How many cycle times (stage empty: instances closed) or stage stays (stays that ended) fell
     in one duration bucket on one local day, or in one whole month: the KPI dashboard's medians

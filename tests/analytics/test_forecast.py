@@ -11,9 +11,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from analytics import forecast, services, tasks
-from analytics.models import ForecastSnapshot
-from analytics.reports import _month_start
+from analytics import forecast, kpi_days, services, tasks
+from analytics.models import ForecastSnapshot, ProcessKpiDay, WonDay
+from analytics.reports import _month_end, _month_start
 from processes import services as process_services
 from processes.models import ProcessInstance
 from tests.factories import CustomerFactory, UserFactory
@@ -171,8 +171,54 @@ def history(sales_process, sales_rep, other_rep):
     won(M2, "7000", outcome="Lost")
 
 
+@pytest.fixture(params=["live", "rolled up", "first month rolled up"])
+def won_source(request, history):
+    """The same history, with the amounts won read live, from the nightly rollup (WonDay), or
+    the first month from the rollup and the second live."""
+    if request.param == "rolled up":
+        kpi_days.process_kpi_rollup(first=M1, last=_month_end(M2))
+    elif request.param == "first month rolled up":
+        kpi_days.process_kpi_rollup(first=M1, last=_month_end(M1))
+    return request.param
+
+
+def test_the_rollup_sums_won_deals_per_day_definition_owner_and_currency(
+    sales_process, history, sales_rep, other_rep
+):
+    kpi_days.process_kpi_rollup(first=M1, last=_month_end(M2))
+    day1, day2 = M1 + timedelta(days=14), M2 + timedelta(days=14)
+    assert sorted(
+        WonDay.objects.values_list("day", "definition", "owner", "currency", "amount", "deals")
+    ) == sorted(
+        [
+            (day1, sales_process.pk, sales_rep.pk, "PLN", Decimal("9000.00"), 1),
+            (day2, sales_process.pk, sales_rep.pk, "EUR", Decimal("500.00"), 1),
+            (day2, sales_process.pk, sales_rep.pk, "PLN", Decimal("6000.00"), 1),
+            (day2, sales_process.pk, other_rep.pk, "PLN", Decimal("5000.00"), 1),
+        ]
+    )
+    # The day's KPI row still sums its owners per currency.
+    kpi = ProcessKpiDay.objects.get(day=day2, definition=sales_process)
+    assert {c: Decimal(v) for c, v in kpi.won.items()} == {"PLN": 11000, "EUR": 500}
+
+
+def test_a_rolled_up_month_is_read_from_the_rollup(sales_process, history):
+    kpi_days.process_kpi_rollup(first=M1, last=_month_end(M1))
+    # A deal of M1 deleted behind the rollup's back: M1 still shows what the rollup summed,
+    # M2 (not rolled up) is measured live.
+    ProcessInstance.objects.filter(amount=Decimal("10000")).delete()
+    ProcessInstance.objects.filter(amount=Decimal("500")).delete()
+    rows = forecast.totals_of(
+        forecast.forecast_accuracy(months=[M1, M2], definitions=[sales_process], by_owner=True)
+    )
+    assert [(r.month, r.currency, r.actual) for r in rows] == [
+        (M1, "PLN", Decimal("9000.00")),
+        (M2, "PLN", Decimal("11000.00")),
+    ]
+
+
 def test_accuracy_compares_the_last_snapshot_before_each_month_with_what_was_won(
-    sales_process, history
+    sales_process, won_source
 ):
     rows = forecast.totals_of(
         forecast.forecast_accuracy(months=[M1, M2], definitions=[sales_process], by_owner=True)
@@ -185,7 +231,7 @@ def test_accuracy_compares_the_last_snapshot_before_each_month_with_what_was_won
     assert [r.accuracy for r in rows] == [75, None, 90]
 
 
-def test_accuracy_per_owner(sales_process, history, other_rep):
+def test_accuracy_per_owner(sales_process, won_source, other_rep):
     rows = forecast.forecast_accuracy(months=[M2], definitions=[sales_process], by_owner=True)
     pln = {r.owner_name: r.accuracy for r in rows if r.currency == "PLN"}
     assert pln == {"sally_sales": 100, "otto_sales": 75}
