@@ -196,34 +196,26 @@ def won_by_month(*, months, definitions, owner, group):
     computed = kpi_days.computed_days(months[0], _month_end(months[-1]))
     rolled = [month for month in months if month in kpi_days.whole_months(computed)]
     live = [month for month in months if month not in rolled]
-    found = []
+    sources = []
     if rolled:
-        days = WonDay.objects.filter(
-            _any_month("day", [(month, _month_end(month)) for month in rolled]),
-            definition__in=definitions,
-        )
-        if owner is not None:
-            days = days.filter(owner=owner)
-        found += (
-            days.order_by()
-            .annotate(month=TruncMonth("day", output_field=DateField()))
-            .values(*group)
-            .annotate(total=Sum("amount"))
-        )
+        days = [(month, _month_end(month)) for month in rolled]
+        sources.append((WonDay.objects.filter(_any_month("day", days)), "day", Sum("amount")))
     if live:
+        bounds = [period_bounds(Period(month, _month_end(month))) for month in live]
         won = ProcessInstance.objects.filter(
-            _any_month("closed_at", [period_bounds(Period(m, _month_end(m))) for m in live]),
-            definition__in=definitions,
-            outcome=Stage.Outcome.WON,
-            amount__isnull=False,
+            _any_month("closed_at", bounds), outcome=Stage.Outcome.WON, amount__isnull=False
         )
+        sources.append((won, "closed_at", Sum(net_amount())))
+    found = []
+    for queryset, when, total in sources:
+        queryset = queryset.filter(definition__in=definitions)
         if owner is not None:
-            won = won.filter(owner=owner)
+            queryset = queryset.filter(owner=owner)
         found += (
-            won.order_by()
-            .annotate(month=TruncMonth("closed_at", output_field=DateField()))
+            queryset.order_by()
+            .annotate(month=TruncMonth(when, output_field=DateField()))
             .values(*group)
-            .annotate(total=Sum(net_amount()))
+            .annotate(total=total)
         )
     return found
 
