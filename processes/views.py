@@ -123,11 +123,12 @@ def board(request, pk):
             # count over the cap is remembered for a while (customers.pagination).
             counted = LargeTablePaginator(in_stage, BOARD_CARDS_PER_STAGE)
             count, count_is_capped = counted.count, counted.count_is_capped
+        targets = MoveForm.targets_for(cards[0], stages=stages) if cards else None
         for card in cards:
             card.late = card.stage_sla_breached(now)
             # A card held for a manager's approval cannot move: it shows why instead of the form.
             card.move_form = (
-                MoveForm(instance=card, stages=stages)
+                MoveForm(instance=card, targets=targets)
                 if may_move and not card.awaiting_start_approval
                 else None
             )

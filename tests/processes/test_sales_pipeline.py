@@ -43,6 +43,21 @@ def test_the_board_shows_a_column_per_working_stage_with_its_cards(
     assert 'name="stage"' in body  # each card carries its move form
 
 
+def test_a_cards_move_form_offers_the_other_stages_of_its_process(
+    persona_client, sales_rep, sales_process
+):
+    _fill(sales_process, 2, sales_rep)
+    response = persona_client(sales_rep).get(reverse("processes:board", args=[sales_process.pk]))
+    everything = [s.name for s in sales_process.stages.order_by("position")]
+    for column in response.context["columns"][:2]:
+        (card,) = column["cards"]
+        offered = [label for value, label in card.move_form.fields["stage"].choices if value]
+        assert offered == [name for name in everything if name != column["stage"].name]
+        assert set(card.move_form.fields["stage"].queryset.values_list("name", flat=True)) == set(
+            offered
+        )
+
+
 @pytest.mark.parametrize("cards", [3, 40])
 def test_board_query_count_does_not_grow_with_cards(
     persona_client, sales_rep, sales_process, django_assert_max_num_queries, cards
