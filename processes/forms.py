@@ -79,18 +79,31 @@ class MoveForm(forms.Form):
         help_text=_("Required when the process ends (won, lost, resolved, cancelled)."),
     )
 
-    def __init__(self, *args, instance, stages=None, **kwargs):
+    def __init__(self, *args, instance, targets=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance = instance
-        self.fields["stage"].queryset = Stage.objects.filter(
-            definition_id=instance.definition_id
-        ).exclude(pk=instance.stage_id)
-        if stages is not None:
-            # The board passes the definition's stages it already has: no query per card.
-            self.fields["stage"].choices = [("", "---------")] + [
-                (s.pk, s.name) for s in stages if s.pk != instance.stage_id
-            ]
+        queryset, choices = targets or self.targets_for(instance)
+        self.fields["stage"].queryset = queryset
+        if choices is not None:
+            self.fields["stage"].choices = choices
         self.auto_id = f"id_move{instance.pk}_%s"
+
+    @staticmethod
+    def targets_for(instance, *, stages=None):
+        """The stages the instance may move to, as (queryset, choices) for the stage field.
+
+        Given the definition's stages, the choices come from them without a query. The board
+        builds this once per column and hands it to each card's form, rather than building a
+        queryset per card.
+        """
+        queryset = Stage.objects.filter(definition_id=instance.definition_id).exclude(
+            pk=instance.stage_id
+        )
+        if stages is None:
+            return queryset, None
+        return queryset, [("", "---------")] + [
+            (s.pk, s.name) for s in stages if s.pk != instance.stage_id
+        ]
 
     def clean(self):
         cleaned = super().clean()

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from customers import roles
 from customers.access import get_customer_for_user
+from customers.pagination import LargeTablePaginator
 from customers.roles import role_required
 from customers.view_helpers import (
     apply_service_errors as _apply_errors,
@@ -101,55 +102,65 @@ def board(request, pk):
     definition = get_definition_for_user(request, pk)
     stages = list(definition.stages.order_by("position"))
     working = [stage for stage in stages if not stage.is_terminal]
-    # One small query per column (at most seven), each read straight off the partial index
-    # instance_board_cards_idx; numbering all open cards of a definition cost a sort of them all.
-    cards = [
-        card
-        for stage in working
-        for card in ProcessInstance.objects.open()
-        .filter(definition=definition, stage=stage)
-        .select_related("customer", "owner", "stage")
-        .with_hold()
-        .order_by("-last_activity_at", "-id")[:BOARD_CARDS_PER_STAGE]
-    ]
-    totals = {}
-    for row in (
-        ProcessInstance.objects.open()
-        .filter(definition=definition)
-        .values("stage_id", "currency")
-        .annotate(n=Count("id"), amount=Sum("amount"))
-        .order_by("stage_id", "currency")
-    ):
-        entry = totals.setdefault(row["stage_id"], {"count": 0, "amounts": []})
-        entry["count"] += row["n"]
-        if row["amount"] is not None:
-            entry["amounts"].append((row["currency"], row["amount"]))
     may_move = can_work(request.user, definition.kind)
     now = timezone.now()
-    columns = {stage.pk: [] for stage in working}
-    for card in cards:
-        card.late = card.stage_sla_breached(now)
-        # A card held for a manager's approval cannot move: it shows why instead of the form.
-        card.move_form = (
-            MoveForm(instance=card, stages=stages)
-            if may_move and not card.awaiting_start_approval
-            else None
+    columns = []
+    for stage in working:
+        in_stage = (
+            ProcessInstance.objects.open()
+            .filter(definition=definition, stage=stage)
+            .order_by("-last_activity_at", "-id")
         )
-        columns.setdefault(card.stage_id, []).append(card)
+        # The cards: one small query per column (at most seven), read in the order of
+        # instance_board_cards_idx; numbering all open cards of a definition sorted them all.
+        shown = in_stage.select_related("customer", "owner", "stage").with_hold()
+        cards = list(shown[:BOARD_CARDS_PER_STAGE])
+        if len(cards) < BOARD_CARDS_PER_STAGE:
+            count, count_is_capped = len(cards), False  # the whole column is on show
+        else:
+            # A column of a large pipeline holds tens of thousands of cards: it is counted as
+            # the big lists are, up to their cap and off instance_board_cards_idx alone, and a
+            # count over the cap is remembered for a while (customers.pagination).
+            counted = LargeTablePaginator(in_stage, BOARD_CARDS_PER_STAGE)
+            count, count_is_capped = counted.count, counted.count_is_capped
+        targets = MoveForm.targets_for(cards[0], stages=stages) if cards else None
+        for card in cards:
+            card.late = card.stage_sla_breached(now)
+            # A card held for a manager's approval cannot move: it shows why instead of the form.
+            card.move_form = (
+                MoveForm(instance=card, targets=targets)
+                if may_move and not card.awaiting_start_approval
+                else None
+            )
+        columns.append(
+            {
+                "stage": stage,
+                "cards": cards,
+                "count": count,
+                "count_is_capped": count_is_capped,
+                "count_cap": LargeTablePaginator.count_cap,
+                "amounts": [],
+            }
+        )
+    # The amounts per currency of the columns counted in full; over the cap they would cost a
+    # pass over every open card on every view, so such a column says so instead (as the invoice
+    # list does with its totals).
+    totalled = {c["stage"].pk: c for c in columns if c["count"] and not c["count_is_capped"]}
+    if totalled:
+        for row in (
+            ProcessInstance.objects.open()
+            .filter(definition=definition, stage__in=totalled, amount__isnull=False)
+            .values("stage_id", "currency")
+            .annotate(amount=Sum("amount"))
+            .order_by("stage_id", "currency")
+        ):
+            totalled[row["stage_id"]]["amounts"].append((row["currency"], row["amount"]))
     return render(
         request,
         "processes/board.html",
         {
             "definition": definition,
-            "columns": [
-                {
-                    "stage": stage,
-                    "cards": columns.get(stage.pk, []),
-                    "count": totals.get(stage.pk, {}).get("count", 0),
-                    "amounts": totals.get(stage.pk, {}).get("amounts", []),
-                }
-                for stage in working
-            ],
+            "columns": columns,
             "may_move": may_move,
             "per_stage": BOARD_CARDS_PER_STAGE,
         },

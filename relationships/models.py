@@ -501,6 +501,15 @@ class Invoice(models.Model):
             models.Index(fields=["customer", "-issue_date"], name="invoice_customer_idx"),
             # Invoice list: its default order, with the id tie-breaker for index-only pages.
             models.Index(fields=["-issue_date", "-id"], name="invoice_issue_date_idx"),
+            # Invoice list, overdue only (and the overdue status): the unsettled invoices in its
+            # default order, due date alongside, so a page skips the ones not yet due inside the
+            # index instead of reading the paid ones off the whole ledger.
+            models.Index(
+                fields=["-issue_date", "-id"],
+                include=["due_date"],
+                condition=models.Q(written_off_at__isnull=True, paid_amount__lt=models.F("amount")),
+                name="invoice_unsettled_idx",
+            ),
             # Invoice list: default sort, overdue filter and due range.
             models.Index(fields=["due_date"], name="invoice_due_idx"),
             models.Index(fields=["currency", "due_date"], name="invoice_currency_due_idx"),

@@ -1,6 +1,8 @@
 """The sales pipeline: a kanban board per definition whose cards move with a plain form, and a
 filterable, paginated list."""
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
@@ -41,6 +43,21 @@ def test_the_board_shows_a_column_per_working_stage_with_its_cards(
     assert 'name="stage"' in body  # each card carries its move form
 
 
+def test_a_cards_move_form_offers_the_other_stages_of_its_process(
+    persona_client, sales_rep, sales_process
+):
+    _fill(sales_process, 2, sales_rep)
+    response = persona_client(sales_rep).get(reverse("processes:board", args=[sales_process.pk]))
+    everything = [s.name for s in sales_process.stages.order_by("position")]
+    for column in response.context["columns"][:2]:
+        (card,) = column["cards"]
+        offered = [label for value, label in card.move_form.fields["stage"].choices if value]
+        assert offered == [name for name in everything if name != column["stage"].name]
+        assert set(card.move_form.fields["stage"].queryset.values_list("name", flat=True)) == set(
+            offered
+        )
+
+
 @pytest.mark.parametrize("cards", [3, 40])
 def test_board_query_count_does_not_grow_with_cards(
     persona_client, sales_rep, sales_process, django_assert_max_num_queries, cards
@@ -52,6 +69,70 @@ def test_board_query_count_does_not_grow_with_cards(
     with django_assert_max_num_queries(6 + columns):
         response = client.get(reverse("processes:board", args=[sales_process.pk]))
     assert sum(len(c["cards"]) for c in response.context["columns"]) == cards
+
+
+def _column_figures(response):
+    return [
+        (c["stage"].name, c["count"], c["count_is_capped"], c["amounts"], len(c["cards"]))
+        for c in response.context["columns"]
+    ]
+
+
+def test_each_column_counts_and_totals_all_its_open_cards_beyond_those_shown(
+    persona_client, sales_rep, sales_process, django_assert_max_num_queries
+):
+    # 21 cards per column, one more than a column shows; card i is worth 1000 + i, in EUR when
+    # i is odd and PLN when even.
+    _fill(sales_process, 63, sales_rep)
+    lead = sales_process.instances.filter(stage__name="Lead")
+    services.instance_move(
+        instance=lead.get(title="Deal 0"),
+        to_stage=stage(sales_process, "Won"),
+        by=sales_rep,
+        reason="Signed",
+    )
+    client = persona_client(sales_rep)
+    # Session, user, roles, definition, stages, then per column its cards and (a column
+    # fuller than it shows) its count, then the totals.
+    with django_assert_max_num_queries(6 + 2 * 3):
+        response = client.get(reverse("processes:board", args=[sales_process.pk]))
+
+    # The won deal (Deal 0, 1000 PLN) leaves Lead's count and totals.
+    assert _column_figures(response) == [
+        ("Lead", 20, False, [("EUR", Decimal("10300")), ("PLN", Decimal("10330"))], 20),
+        ("Qualified", 21, False, [("EUR", Decimal("11341")), ("PLN", Decimal("10310"))], 20),
+        ("Proposal", 21, False, [("EUR", Decimal("10320")), ("PLN", Decimal("11352"))], 20),
+    ]
+    body = response.content.decode()
+    assert body.count("Showing the 20 most recently active") == 2
+    assert "Deal 0" not in body
+
+
+def test_a_column_over_the_count_cap_says_so_and_leaves_its_amounts_untotalled(
+    persona_client, sales_rep, sales_process, monkeypatch, django_assert_max_num_queries
+):
+    from customers.pagination import LargeTablePaginator
+    from processes import views
+
+    monkeypatch.setattr(LargeTablePaginator, "count_cap", 3)
+    monkeypatch.setattr(views, "BOARD_CARDS_PER_STAGE", 2)
+    _fill(sales_process, 10, sales_rep)  # Lead 4 cards (0, 3, 6, 9), the others 3 each
+    client = persona_client(sales_rep)
+    board = reverse("processes:board", args=[sales_process.pk])
+    response = client.get(board)
+    assert _column_figures(response) == [
+        ("Lead", 4, True, [], 2),
+        ("Qualified", 3, False, [("EUR", Decimal("2008")), ("PLN", Decimal("1004"))], 2),
+        ("Proposal", 3, False, [("EUR", Decimal("1005")), ("PLN", Decimal("2010"))], 2),
+    ]
+    body = response.content.decode()
+    assert "more than 3</span>" in body
+    assert "More than 3 cards: their amounts are not totalled here." in body
+    # A count over the cap is remembered: the next view counts only the other two columns.
+    # Session, user, roles, definition, stages, three columns' cards, two counts, totals.
+    with django_assert_max_num_queries(11):
+        response = client.get(board)
+    assert response.context["columns"][0]["count_is_capped"]
 
 
 def test_a_card_moves_with_a_plain_post_and_returns_to_the_board(

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from relationships import services
 from relationships.models import Invoice, Payment
 from tests.factories import (
     ContractFactory,
@@ -74,6 +75,41 @@ def test_invoice_list_filters(persona_client, finance_clerk):
         due_after=(TODAY + timedelta(days=20)).isoformat(),
         due_before=(TODAY + timedelta(days=40)).isoformat(),
     ) == {partial.number}
+
+
+def test_overdue_only_lists_the_unsettled_invoices_past_due_newest_first(
+    persona_client, finance_clerk, manager, django_assert_max_num_queries
+):
+    def invoice(issued_days_ago, due_days_ago, **fields):
+        return InvoiceFactory(
+            issue_date=TODAY - timedelta(days=issued_days_ago),
+            due_date=TODAY - timedelta(days=due_days_ago),
+            **fields,
+        )
+
+    older = invoice(60, 30, amount=Decimal("100.00"))
+    partly_paid = invoice(20, 5, amount=Decimal("80.00"), currency="EUR")
+    PaymentFactory(invoice=partly_paid, amount=Decimal("30.00"))
+    newest = invoice(10, 1, amount=Decimal("40.00"))
+    PaymentFactory(invoice=invoice(50, 20))  # paid in full
+    invoice(5, -9)  # not yet due
+    invoice(2, 0)  # due today, so not yet overdue
+    written_off = invoice(40, 10)
+    services.invoice_write_off(invoice=written_off, reason="Insolvent", by=manager)
+    client = persona_client(finance_clerk)
+    # Session, user, roles, count, page keys with rows, totals.
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("relationships:invoice_list"), {"overdue": "on"})
+    assert [i.number for i in response.context["page"]] == [
+        newest.number,
+        partly_paid.number,
+        older.number,
+    ]
+    assert [(t["currency"], t["billed"], t["overdue"]) for t in response.context["totals"]] == [
+        ("EUR", Decimal("80.00"), Decimal("50.00")),
+        ("PLN", Decimal("140.00"), Decimal("140.00")),
+    ]
+    assert "3 invoices" in response.content.decode()
 
 
 def test_registering_a_payment_from_the_invoice(persona_client, finance_clerk):
