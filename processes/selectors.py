@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Avg
+from django.core.cache import cache
+from django.db.models import Avg, Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relationships import money
 
-from .models import DecisionRule, ProcessDefinition, money_display
+from .models import DecisionRule, ProcessDefinition, ProcessInstance, money_display
 
 CENT = Decimal("0.01")
 # The window whose closed instances set the expected cost of a new one.
@@ -252,3 +253,33 @@ def cost_against_value(instance) -> dict:
         else []
     )
     return {"ratio": ratio, "limits": limits, "exceeded": exceeded}
+
+
+BOARD_TOTALS_SECONDS = 60
+
+
+def recent_open_totals(definition):
+    """({stage id: {"count": n, "amounts": [(currency, amount)]}} over every open instance of
+    the definition, when it was summed): summed at most BOARD_TOTALS_SECONDS ago.
+
+    The board counts and totals its columns live while they hold up to the lists' count cap;
+    a column beyond it (tens of thousands of open deals) reads this instead, since summing all
+    open deals took 165 ms at a million customers."""
+    key = f"board:open-totals:v1:{definition.pk}"
+    found = cache.get(key)
+    if found is None:
+        totals = {}
+        for row in (
+            ProcessInstance.objects.open()
+            .filter(definition=definition)
+            .values("stage_id", "currency")
+            .annotate(n=Count("id"), amount=Sum("amount"))
+            .order_by("stage_id", "currency")
+        ):
+            entry = totals.setdefault(row["stage_id"], {"count": 0, "amounts": []})
+            entry["count"] += row["n"]
+            if row["amount"] is not None:
+                entry["amounts"].append((row["currency"], row["amount"]))
+        found = (totals, timezone.now())
+        cache.set(key, found, BOARD_TOTALS_SECONDS)
+    return found

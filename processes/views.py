@@ -138,13 +138,18 @@ def board(request, pk):
                 "cards": cards,
                 "count": count,
                 "count_is_capped": count_is_capped,
-                "count_cap": LargeTablePaginator.count_cap,
                 "amounts": [],
             }
         )
-    # The amounts per currency of the columns counted in full; over the cap they would cost a
-    # pass over every open card on every view, so such a column says so instead (as the invoice
-    # list does with its totals).
+    # The amounts per currency of the columns counted in full. A column over the cap takes its
+    # count and amounts from a sum over all open cards reused for up to a minute, and says when
+    # it was summed: summing them on every view took longer than the rest of the page.
+    if any(c["count_is_capped"] for c in columns):
+        summed, summed_at = selectors.recent_open_totals(definition)
+        for column in columns:
+            if column["count_is_capped"]:
+                found = summed.get(column["stage"].pk, {"count": 0, "amounts": []})
+                column.update(found, summed_at=summed_at)
     totalled = {c["stage"].pk: c for c in columns if c["count"] and not c["count_is_capped"]}
     if totalled:
         for row in (
