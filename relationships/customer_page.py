@@ -188,16 +188,36 @@ PANEL_ROWS = 10
 FETCH_ROWS = 50  # The timeline's default length: panels show the first PANEL_ROWS of these.
 
 
+# Each kind of the customer file: its model, the related objects its panel and timeline show,
+# and its newest-first order.
+_FILE_KINDS = {
+    "contracts": (Contract, ["terminated_by"], ["-start_date", "-id"]),
+    "invoices": (Invoice, ["contract"], ["-issue_date", "-id"]),
+    "payments": (Payment, ["invoice", "recorded_by"], ["-paid_on", "-id"]),
+    "payouts": (Payout, ["requested_by", "approved_by", "paid_by"], ["-requested_at", "-id"]),
+    "assets": (Asset, ["contract"], [F("installed_on").desc(nulls_last=True), "-id"]),
+    "documents": (Document, ["uploaded_by"], ["-uploaded_at", "-id"]),
+}
+
 _count_file = CustomerCounts(
     lambda customer: {
-        "contracts": Contract.objects.filter(customer=customer),
-        "invoices": Invoice.objects.filter(customer=customer),
-        "payments": Payment.objects.filter(customer=customer),
-        "payouts": Payout.objects.filter(customer=customer),
-        "assets": Asset.objects.filter(customer=customer),
-        "documents": Document.objects.filter(customer=customer),
+        kind: model.objects.filter(customer=customer)
+        for kind, (model, _related, _order) in _FILE_KINDS.items()
     }
 )
+
+
+def _newest_of(model, related, order):
+    return CustomerRows(
+        lambda customer: (
+            model.objects.filter(customer=customer)
+            .select_related(*related)
+            .order_by(*order)[:FETCH_ROWS]
+        )
+    )
+
+
+_fetch_file = {kind: _newest_of(*spec) for kind, spec in _FILE_KINDS.items()}
 
 
 def _file_counts(customer):
@@ -206,90 +226,12 @@ def _file_counts(customer):
     return customer._file_counts_cache
 
 
-def _rows(customer, kind, fetch):
+def _rows(customer, kind):
     """The newest FETCH_ROWS records of a kind, fetched once per page (or none, if none exist)."""
     cache = customer.__dict__.setdefault("_file_rows_cache", {})
     if kind not in cache:
-        cache[kind] = fetch(customer) if _file_counts(customer)[kind] else []
+        cache[kind] = _fetch_file[kind](customer) if _file_counts(customer)[kind] else []
     return cache[kind]
-
-
-_fetch_contracts = CustomerRows(
-    lambda customer: (
-        Contract.objects.filter(customer=customer)
-        .select_related("terminated_by")
-        .order_by("-start_date", "-id")[:FETCH_ROWS]
-    )
-)
-
-
-def _contracts(customer):
-    return _rows(customer, "contracts", _fetch_contracts)
-
-
-_fetch_invoices = CustomerRows(
-    lambda customer: (
-        Invoice.objects.filter(customer=customer)
-        .select_related("contract")
-        .order_by("-issue_date", "-id")[:FETCH_ROWS]
-    )
-)
-
-
-def _invoices(customer):
-    return _rows(customer, "invoices", _fetch_invoices)
-
-
-_fetch_payments = CustomerRows(
-    lambda customer: (
-        Payment.objects.filter(customer=customer)
-        .select_related("invoice", "recorded_by")
-        .order_by("-paid_on", "-id")[:FETCH_ROWS]
-    )
-)
-
-
-def _payments(customer):
-    return _rows(customer, "payments", _fetch_payments)
-
-
-_fetch_payouts = CustomerRows(
-    lambda customer: (
-        Payout.objects.filter(customer=customer)
-        .select_related("requested_by", "approved_by", "paid_by")
-        .order_by("-requested_at", "-id")[:FETCH_ROWS]
-    )
-)
-
-
-def _payouts(customer):
-    return _rows(customer, "payouts", _fetch_payouts)
-
-
-_fetch_assets = CustomerRows(
-    lambda customer: (
-        Asset.objects.filter(customer=customer)
-        .select_related("contract")
-        .order_by(F("installed_on").desc(nulls_last=True), "-id")[:FETCH_ROWS]
-    )
-)
-
-
-def _assets(customer):
-    return _rows(customer, "assets", _fetch_assets)
-
-
-_fetch_documents = CustomerRows(
-    lambda customer: (
-        Document.objects.filter(customer=customer)
-        .select_related("uploaded_by")
-        .order_by("-uploaded_at", "-id")[:FETCH_ROWS]
-    )
-)
-
-
-def _documents(customer):
-    return _rows(customer, "documents", _fetch_documents)
 
 
 def _panel(rows, total):
@@ -310,31 +252,15 @@ def money_context(request, customer):
     return {"totals": totals}
 
 
-def contracts_context(request, customer):
-    return _panel(_contracts(customer), _file_counts(customer)["contracts"])
+def _panel_context(kind):
+    def context(request, customer):
+        return _panel(_rows(customer, kind), _file_counts(customer)[kind])
 
-
-def invoices_context(request, customer):
-    return _panel(_invoices(customer), _file_counts(customer)["invoices"])
-
-
-def payments_context(request, customer):
-    return _panel(_payments(customer), _file_counts(customer)["payments"])
+    return context
 
 
 def payouts_context(request, customer):
-    return {
-        **_panel(_payouts(customer), _file_counts(customer)["payouts"]),
-        "next": request.get_full_path(),
-    }
-
-
-def assets_context(request, customer):
-    return _panel(_assets(customer), _file_counts(customer)["assets"])
-
-
-def documents_context(request, customer):
-    return _panel(_documents(customer), _file_counts(customer)["documents"])
+    return {**_panel_context("payouts")(request, customer), "next": request.get_full_path()}
 
 
 def _at_start_of(day):
@@ -349,7 +275,7 @@ def _newest(entries, limit):
 def contract_entries(customer, *, limit):
     template = "relationships/_timeline_contract.html"
     entries = []
-    for contract in _contracts(customer):
+    for contract in _rows(customer, "contracts"):
         if contract.signed_on:
             entries.append(
                 TimelineEntry(
@@ -372,7 +298,7 @@ def invoice_entries(customer, *, limit):
                 "relationships/_timeline_invoice.html",
                 invoice,
             )
-            for invoice in _invoices(customer)
+            for invoice in _rows(customer, "invoices")
         ],
         limit,
     )
@@ -387,7 +313,7 @@ def payment_entries(customer, *, limit):
                 "relationships/_timeline_payment.html",
                 payment,
             )
-            for payment in _payments(customer)
+            for payment in _rows(customer, "payments")
         ],
         limit,
     )
@@ -396,7 +322,7 @@ def payment_entries(customer, *, limit):
 def payout_entries(customer, *, limit):
     template = "relationships/_timeline_payout.html"
     entries = []
-    for payout in _payouts(customer):
+    for payout in _rows(customer, "payouts"):
         entries.append(TimelineEntry(payout.requested_at, "payout_requested", template, payout))
         if payout.paid_at:
             entries.append(TimelineEntry(payout.paid_at, "payout_paid", template, payout))
@@ -412,7 +338,7 @@ def asset_entries(customer, *, limit):
                 "relationships/_timeline_asset.html",
                 asset,
             )
-            for asset in _assets(customer)
+            for asset in _rows(customer, "assets")
             if asset.installed_on
         ],
         limit,
@@ -428,7 +354,7 @@ def document_entries(customer, *, limit):
                 "relationships/_timeline_document.html",
                 document,
             )
-            for document in _documents(customer)
+            for document in _rows(customer, "documents")
         ],
         limit,
     )
@@ -438,25 +364,37 @@ register_section(
     slot="header", order=20, template="relationships/_money_summary.html", context=money_context
 )
 register_section(
-    slot="main", order=20, template="relationships/_contracts_panel.html", context=contracts_context
+    slot="main",
+    order=20,
+    template="relationships/_contracts_panel.html",
+    context=_panel_context("contracts"),
 )
 register_section(
-    slot="main", order=30, template="relationships/_invoices_panel.html", context=invoices_context
+    slot="main",
+    order=30,
+    template="relationships/_invoices_panel.html",
+    context=_panel_context("invoices"),
 )
 register_section(
-    slot="main", order=40, template="relationships/_payments_panel.html", context=payments_context
+    slot="main",
+    order=40,
+    template="relationships/_payments_panel.html",
+    context=_panel_context("payments"),
 )
 register_section(
     slot="main", order=50, template="relationships/_payouts_panel.html", context=payouts_context
 )
 register_section(
-    slot="side", order=30, template="relationships/_assets_panel.html", context=assets_context
+    slot="side",
+    order=30,
+    template="relationships/_assets_panel.html",
+    context=_panel_context("assets"),
 )
 register_section(
     slot="side",
     order=40,
     template="relationships/_documents_panel.html",
-    context=documents_context,
+    context=_panel_context("documents"),
 )
 for _source in (
     contract_entries,
