@@ -10,8 +10,10 @@ across currencies.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
+from functools import reduce
+from operator import or_
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -23,7 +25,7 @@ from processes.models import ProcessDefinition, ProcessInstance, Stage
 
 from . import kpi_days
 from .models import ForecastSnapshot, WonDay
-from .process_kpis import net_amount, period_bounds
+from .process_kpis import net_amount
 from .reports import Period, _month_end, _month_start
 
 ZERO = Decimal("0.00")
@@ -198,12 +200,13 @@ def won_by_month(*, months, definitions, owner, group):
     live = [month for month in months if month not in rolled]
     sources = []
     if rolled:
-        days = [(month, _month_end(month)) for month in rolled]
-        sources.append((WonDay.objects.filter(_any_month("day", days)), "day", Sum("amount")))
+        days = reduce(or_, (Q(day__range=(month, _month_end(month))) for month in rolled))
+        sources.append((WonDay.objects.filter(days), "day", Sum("amount")))
     if live:
-        bounds = [period_bounds(Period(month, _month_end(month))) for month in live]
         won = ProcessInstance.objects.filter(
-            _any_month("closed_at", bounds), outcome=Stage.Outcome.WON, amount__isnull=False
+            kpi_days.within("closed_at", [(month, _month_end(month)) for month in live]),
+            outcome=Stage.Outcome.WON,
+            amount__isnull=False,
         )
         sources.append((won, "closed_at", Sum(net_amount())))
     found = []
@@ -218,15 +221,6 @@ def won_by_month(*, months, definitions, owner, group):
             .annotate(total=total)
         )
     return found
-
-
-def _any_month(field, bounds):
-    """Q: `field` within one of the [start, end] date bounds, or [start, end) datetime bounds."""
-    condition = Q(pk__in=[])
-    for start, end in bounds:
-        upper = "lte" if isinstance(end, date) and not isinstance(end, datetime) else "lt"
-        condition |= Q(**{f"{field}__gte": start, f"{field}__{upper}": end})
-    return condition
 
 
 def totals_of(rows):
