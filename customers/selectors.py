@@ -2,10 +2,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+import psycopg
 from django.db import connections, router
+from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django.db.models import F, Func, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.db.models.query import ModelIterable, ValuesIterable, get_related_populators
+from psycopg.postgres import types as pg_types
+from psycopg.pq import Format
 
 from .models import (
     ContactPerson,
@@ -86,6 +90,9 @@ def global_search(term, *, limit=10):
     return customers, contacts
 
 
+_TIMESTAMPTZ_OID = pg_types["timestamptz"].oid
+
+
 @contextmanager
 def statement_cursor(connection):
     """A cursor for a statement run over and over with new parameters, as the compiled
@@ -99,16 +106,11 @@ def statement_cursor(connection):
         with connection.cursor() as cursor:
             yield cursor
         return
-    import psycopg
-    from django.db.backends.postgresql.psycopg_any import register_tzloader
-    from psycopg.postgres import types as pg_types
-    from psycopg.pq import Format
-
     connection.ensure_connection()
     connection.validate_thread_sharing()
     raw = psycopg.Cursor(connection.connection)
     # As Django's own cursors: the connection's time zone unless the connection disagrees.
-    tzloader = connection.connection.adapters.get_loader(pg_types["timestamptz"].oid, Format.TEXT)
+    tzloader = connection.connection.adapters.get_loader(_TIMESTAMPTZ_OID, Format.TEXT)
     if connection.timezone != tzloader.timezone:
         register_tzloader(connection.timezone, raw)
     cursor = (
