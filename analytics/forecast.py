@@ -196,7 +196,8 @@ def won_by_month(*, months, definitions, owner, group):
     "owner"): months all of whose days the nightly rollup has computed are read from WonDay,
     the others (before the first rollup, a month it has not reached) from the deals live."""
     computed = kpi_days.computed_days(months[0], _month_end(months[-1]))
-    rolled = [month for month in months if month in kpi_days.whole_months(computed)]
+    whole = kpi_days.whole_months(computed)
+    rolled = [month for month in months if month in whole]
     live = [month for month in months if month not in rolled]
     sources = []
     if rolled:
