@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_htmx",
+    "core",
     "customers",
     "relationships",
     "processes",
