@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test e2e lint format check migrate demo bench bench-scoring clean install chromium
+.PHONY: run test e2e lint format check migrate demo bench bench-scoring clean install chromium compose-check
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -71,6 +71,14 @@ bench: $(STAMP)
 # The nightly scoring job against one plain SQL aggregate over the same data (bench/README.md).
 bench-scoring: $(STAMP)
 	$(PY) bench/score_job.py --size $(SIZE)
+
+# docker-compose.yml stays valid without a Docker engine: Debian's docker-compose parses and
+# interpolates it (with throwaway values for the variables it requires) as `docker compose config` would.
+compose-check: .env
+	@command -v docker-compose >/dev/null 2>&1 || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }
+	SECRET_KEY=check ALLOWED_HOSTS=check POSTGRES_PASSWORD=check \
+		docker-compose --env-file .env.example -f docker-compose.yml config --quiet
 
 clean:
 	rm -rf $(VENV) var/celery var/celerybeat-schedule* .pytest_cache
