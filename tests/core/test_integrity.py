@@ -6,7 +6,6 @@ must come back as the form error, on the right field, with the model's own messa
 on SQLite and on PostgreSQL, whose errors name the rule differently.
 """
 
-import copy
 from datetime import date
 from decimal import Decimal
 
@@ -47,23 +46,10 @@ from tests.factories import (
     SegmentFactory,
     SlaPolicyFactory,
     UserFactory,
+    twin_of,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def twin_of(obj, **changes):
-    """An unsaved copy of `obj`, as a second request would build it."""
-    twin = copy.copy(obj)
-    twin.pk = None
-    if hasattr(twin, "id"):
-        twin.id = None
-    twin._state = copy.copy(obj._state)
-    twin._state.adding = True
-    twin._state.fields_cache = {}
-    for name, value in changes.items():
-        setattr(twin, name, value)
-    return twin
 
 
 def _customer_tax_id():
