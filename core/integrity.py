@@ -107,12 +107,24 @@ def violated_rule(error: IntegrityError, *candidates: type[models.Model]) -> Uni
         for rule in rules:
             if rule.constraint is not None and rule.name == violation.name:
                 return rule
+            if rule.constraint is None and _is_field_constraint_name(rule, violation.name):
+                return rule
     if violation.columns:
         for rule in rules:
             table_matches = not violation.table or rule.model._meta.db_table == violation.table
             if table_matches and rule.columns == violation.columns:
                 return rule
     return None
+
+
+def _is_field_constraint_name(rule: UniqueRule, name: str) -> bool:
+    """PostgreSQL's name for a unique field's constraint: `<table>_<column>_key` when the table
+    was created with it, Django's `<table>_<column>_<hash>_uniq` when it was added later. The
+    detail naming the columns is translated with lc_messages, the name never is."""
+    if len(rule.fields) != 1:
+        return False
+    prefix = f"{rule.model._meta.db_table}_{next(iter(rule.columns))}_"
+    return name == f"{prefix}key" or (name.startswith(prefix) and name.endswith("_uniq"))
 
 
 def rule_error(

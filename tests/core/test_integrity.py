@@ -6,6 +6,7 @@ must come back as the form error, on the right field, with the model's own messa
 on SQLite and on PostgreSQL, whose errors name the rule differently.
 """
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -358,3 +359,15 @@ def test_postgresql_names_a_partial_unique_index_by_its_constraint():
         )
     assert refused.value.__cause__.diag.constraint_name == "customer_tax_id_unique_when_given"
     assert violated_rule(refused.value, Customer).name == "customer_tax_id_unique_when_given"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL names the constraint")
+def test_postgresql_a_unique_field_is_found_by_its_constraint_name_alone(monkeypatch):
+    """The detail naming the columns is translated with the server's lc_messages."""
+    ContractFactory(number="C-1")
+    twin = ContractFactory.build(number="C-1", customer=CustomerFactory())
+    with pytest.raises(IntegrityError) as refused, transaction.atomic():
+        twin.save()
+    monkeypatch.setattr("core.integrity._PG_KEY_COLUMNS", re.compile(r"^Schlüssel \((.+)\)"))
+    rule = violated_rule(refused.value, Contract)
+    assert (rule.model, rule.name) == (Contract, "number")
