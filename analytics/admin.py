@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.admin import UniqueRaceAdminMixin
+
 from .models import (
     CustomerQuality,
     CustomerScore,
@@ -142,7 +144,7 @@ class UsageDayAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DigestSubscription)
-class DigestSubscriptionAdmin(admin.ModelAdmin):
+class DigestSubscriptionAdmin(UniqueRaceAdminMixin, admin.ModelAdmin):
     """Users choose on their My settings page; an admin may change it for them."""
 
     list_display = ["user", "enabled", "changed_at"]

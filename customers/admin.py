@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import UniqueRaceAdminMixin
+
 from .models import ContactPerson, Customer, Segment
 
 
@@ -12,7 +14,7 @@ class NoHardDeleteMixin:
 
 
 @admin.register(Segment)
-class SegmentAdmin(admin.ModelAdmin):
+class SegmentAdmin(UniqueRaceAdminMixin, admin.ModelAdmin):
     list_display = ["name", "description"]
     search_fields = ["name"]
 
@@ -28,7 +30,7 @@ class ContactPersonInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(NoHardDeleteMixin, SimpleHistoryAdmin):
+class CustomerAdmin(UniqueRaceAdminMixin, NoHardDeleteMixin, SimpleHistoryAdmin):
     list_display = [
         "display_name",
         "kind",
@@ -58,7 +60,7 @@ class CustomerAdmin(NoHardDeleteMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ContactPerson)
-class ContactPersonAdmin(NoHardDeleteMixin, SimpleHistoryAdmin):
+class ContactPersonAdmin(UniqueRaceAdminMixin, NoHardDeleteMixin, SimpleHistoryAdmin):
     list_display = ["__str__", "customer", "title", "email", "phone", "is_primary", "is_active"]
     list_filter = ["is_primary", "is_active", "marketing_consent"]
     search_fields = ["first_name", "last_name", "email", "phone", "customer__display_name"]

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from . import roles
 from .models import ContactPerson, Customer, normalize_tax_id
 from .selectors import find_duplicates
+from .services import POSSIBLE_DUPLICATE_MESSAGE
 
 
 def staff_users():
@@ -114,14 +115,15 @@ class CustomerForm(forms.ModelForm):
             if self.duplicates:
                 self.fields["confirm_not_duplicate"].widget = forms.CheckboxInput()
             if self.duplicates and not cleaned.get("confirm_not_duplicate"):
-                raise forms.ValidationError(
-                    _(
-                        "This customer looks like one we already know (see the matches). Open the "
-                        "existing customer, or confirm that this is a different one."
-                    ),
-                    code="possible_duplicate",
-                )
+                raise forms.ValidationError(POSSIBLE_DUPLICATE_MESSAGE, code="possible_duplicate")
         return cleaned
+
+    def show_duplicates(self, error):
+        """The service's guard found twins this form's check could not see yet (saved by a
+        parallel request since): show them and offer the confirmation, as clean() does."""
+        self.duplicates = error.matches
+        self.fields["confirm_not_duplicate"].widget = forms.CheckboxInput()
+        self.add_error(None, error)
 
 
 class ContactPersonForm(forms.ModelForm):

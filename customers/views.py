@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -13,6 +14,7 @@ from .models import ContactPerson, Customer
 from .pagination import LargeTablePaginator
 from .roles import role_required
 from .selectors import customer_contacts, customer_segments, global_search
+from .view_helpers import apply_service_errors
 
 
 @login_required
@@ -68,11 +70,15 @@ def customer_edit(request, pk):
     form = CustomerForm(request.POST or None, instance=customer)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "segments"}
-        services.customer_update(
-            customer=customer, data=data, segments=form.cleaned_data["segments"]
-        )
-        messages.success(request, _("Customer saved."))
-        return redirect(customer)
+        try:
+            services.customer_update(
+                customer=customer, data=data, segments=form.cleaned_data["segments"]
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Customer saved."))
+            return redirect(customer)
     return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
 
 
@@ -108,9 +114,13 @@ def contact_create(request, pk):
     customer = get_customer_for_user(request, pk)
     form = ContactPersonForm(request.POST or None, instance=ContactPerson(customer=customer))
     if request.method == "POST" and form.is_valid():
-        services.contact_person_save(contact=form.instance)
-        messages.success(request, _("Contact person added."))
-        return redirect(customer)
+        try:
+            services.contact_person_save(contact=form.instance)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Contact person added."))
+            return redirect(customer)
     return render(request, "customers/contact_form.html", {"form": form, "customer": customer})
 
 
@@ -119,9 +129,13 @@ def contact_edit(request, pk):
     contact = get_contact_for_user(request, pk, write=True)
     form = ContactPersonForm(request.POST or None, instance=contact)
     if request.method == "POST" and form.is_valid():
-        services.contact_person_save(contact=form.instance)
-        messages.success(request, _("Contact person saved."))
-        return redirect(contact.customer)
+        try:
+            services.contact_person_save(contact=form.instance)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Contact person saved."))
+            return redirect(contact.customer)
     return render(
         request,
         "customers/contact_form.html",

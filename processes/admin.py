@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import UniqueRaceAdminMixin
+
 from .models import (
     MAX_STAGES,
     Approval,
@@ -61,7 +63,7 @@ class KpiTargetInline(admin.TabularInline):
 
 
 @admin.register(ProcessDefinition)
-class ProcessDefinitionAdmin(admin.ModelAdmin):
+class ProcessDefinitionAdmin(UniqueRaceAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "active", "hourly_rate", "currency", "stall_days"]
     list_filter = ["kind", "active"]
     search_fields = ["name", "goal"]
@@ -86,7 +88,7 @@ class TransitionInline(admin.TabularInline):
 
 
 @admin.register(ProcessInstance)
-class ProcessInstanceAdmin(admin.ModelAdmin):
+class ProcessInstanceAdmin(UniqueRaceAdminMixin, admin.ModelAdmin):
     list_display = [
         "title",
         "customer",
@@ -172,7 +174,7 @@ class TicketAdmin(admin.ModelAdmin):
 
 
 @admin.register(CollectionCase)
-class CollectionCaseAdmin(admin.ModelAdmin):
+class CollectionCaseAdmin(UniqueRaceAdminMixin, admin.ModelAdmin):
     list_display = ["instance", "invoice", "balance_at_open", "reminders_sent"]
     search_fields = ["invoice__number", "instance__customer__display_name"]
     list_select_related = ["instance", "invoice"]
@@ -204,7 +206,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Approval)
-class ApprovalAdmin(admin.ModelAdmin):
+class ApprovalAdmin(UniqueRaceAdminMixin, admin.ModelAdmin):
     list_display = ["requested_at", "action", "instance", "value", "requested_by", "decision"]
     list_filter = ["action", "decision"]
     search_fields = ["instance__title", "reason", "comment"]
@@ -216,7 +218,7 @@ class ApprovalAdmin(admin.ModelAdmin):
 
 
 @admin.register(DecisionRule)
-class DecisionRuleAdmin(admin.ModelAdmin):
+class DecisionRuleAdmin(UniqueRaceAdminMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "definition",

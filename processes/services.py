@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.integrity import save_or_raise_validation
 from customers import roles
 from customers.models import Customer
 from relationships import services as relationship_services
@@ -65,12 +66,8 @@ def decision_rules_check(
 
 def _rule_save(rule: DecisionRule) -> DecisionRule:
     rule.full_clean()
-    try:
-        with transaction.atomic():
-            rule.save()
-    except IntegrityError as error:  # A parallel save of the same name: the constraint holds.
-        raise ValidationError({"name": _("Another rule of this process has this name.")}) from error
-    return rule
+    # A parallel save of the same name: the constraint holds, the user sees it beside the name.
+    return save_or_raise_validation(rule, fields={"decision_rule_name_unique": "name"})
 
 
 def decision_rule_create(*, definition: ProcessDefinition, data: dict, by) -> DecisionRule:
@@ -587,11 +584,7 @@ def _request_approval(*, instance, action, value=None, reason="", by) -> Approva
         requested_by=by,
     )
     approval.full_clean()
-    try:
-        with transaction.atomic():
-            approval.save()
-    except IntegrityError as error:
-        raise ValidationError(_("This is already waiting for a manager's decision.")) from error
+    save_or_raise_validation(approval)
     if by is not None:
         message = _("%(who)s asks for approval: %(what)s on “%(title)s”.") % {
             "who": by.get_username(),

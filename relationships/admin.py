@@ -3,11 +3,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import UniqueRaceAdminMixin
+
 from .models import Asset, Contract, Document, Interaction, Invoice, Payment, Payout, Relationship
 
 
 @admin.register(Relationship)
-class RelationshipAdmin(SimpleHistoryAdmin):
+class RelationshipAdmin(UniqueRaceAdminMixin, SimpleHistoryAdmin):
     list_display = [
         "customer",
         "status",
@@ -42,7 +44,7 @@ class InteractionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contract)
-class ContractAdmin(SimpleHistoryAdmin):
+class ContractAdmin(UniqueRaceAdminMixin, SimpleHistoryAdmin):
     list_display = [
         "number",
         "customer",
@@ -83,7 +85,7 @@ class PaymentInline(admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(UniqueRaceAdminMixin, admin.ModelAdmin):
     list_display = [
         "number",
         "customer",
@@ -174,7 +176,7 @@ class PayoutAdmin(admin.ModelAdmin):
 
 
 @admin.register(Asset)
-class AssetAdmin(admin.ModelAdmin):
+class AssetAdmin(UniqueRaceAdminMixin, admin.ModelAdmin):
     list_display = ["name", "model", "serial_number", "customer", "status", "installed_on"]
     list_filter = ["status"]
     search_fields = ["serial_number", "model", "name", "customer__display_name"]

@@ -13,8 +13,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.integrity import save_or_raise_validation
 from customers import roles
 from customers.models import Customer
+from customers.services import customer_guard_duplicates
 
 from .models import Asset, Contract, Document, Interaction, Invoice, Payment, Payout, Relationship
 
@@ -45,13 +47,22 @@ def customer_register(
     relationship_kind=Relationship.Kind.LASTING,
     first_contact: dict,
     by,
+    duplicates_confirmed=False,
 ) -> Customer:
-    """A new customer, from its first contact: the customer, its relationship and that contact."""
+    """A new customer, from its first contact: the customer, its relationship and that contact.
+
+    A customer that looks like a known one is refused (customers.services.PossibleDuplicate)
+    unless `duplicates_confirmed`; one with a known tax id always is.
+    """
     customer.created_by = by
     if customer.owner_id is None:
         customer.owner = by
-    customer.full_clean()
-    customer.save()
+    # The field checks first (they normalise the tax id and e-mail the guard locks on), the
+    # guard, then the constraints: by then a parallel twin is committed and visible.
+    customer.full_clean(validate_constraints=False)
+    customer_guard_duplicates(customer=customer, confirmed=duplicates_confirmed)
+    customer.validate_constraints()
+    save_or_raise_validation(customer)
     customer.segments.set(segments)
     relationship = Relationship(
         customer=customer,
@@ -147,11 +158,7 @@ def relationship_start(*, customer: Customer, kind=Relationship.Kind.LASTING, by
         raise ValidationError(_("This customer already has an open relationship."))
     relationship = Relationship(customer=customer, kind=kind, started_by=by)
     relationship.full_clean()
-    try:
-        with transaction.atomic():
-            relationship.save()
-    except IntegrityError as exc:
-        raise ValidationError(_("This customer already has an open relationship.")) from exc
+    save_or_raise_validation(relationship)
     _sync_customer_status(customer=customer, relationship=relationship)
     return relationship
 
@@ -183,7 +190,7 @@ def contract_create(*, customer: Customer, by, signed_on=None, **fields) -> Cont
         **fields,
     )
     contract.full_clean()
-    contract.save()
+    save_or_raise_validation(contract)
     if signed_on:
         contract = contract_sign(contract=contract, signed_on=signed_on, by=by)
     return contract
@@ -199,7 +206,7 @@ def contract_update(*, contract: Contract, data: dict) -> Contract:
             raise TypeError(f"{name} cannot be changed here")
         setattr(contract, name, value)
     contract.full_clean()
-    contract.save()
+    save_or_raise_validation(contract)
     return contract
 
 
@@ -346,7 +353,7 @@ def invoice_create(*, customer: Customer, by, **fields) -> Invoice:
     invoice = Invoice(customer=customer, created_by=by, **fields)
     _check_invoice_currency(invoice)
     invoice.full_clean()
-    invoice.save()
+    save_or_raise_validation(invoice)
     return invoice
 
 
@@ -367,7 +374,7 @@ def invoice_update(*, invoice: Invoice, data: dict) -> Invoice:
         raise ValidationError({"currency": _("Payments were made in another currency.")})
     _check_invoice_currency(invoice)
     invoice.full_clean()
-    invoice.save()
+    save_or_raise_validation(invoice)
     return invoice
 
 
@@ -522,6 +529,10 @@ ASSET_EDITABLE_FIELDS = (
 )
 
 
+# The serial number is what the user typed twice; the model is usually picked from the list.
+ASSET_SERIAL_BESIDE = {"asset_serial_unique_per_model": "serial_number"}
+
+
 @transaction.atomic
 def asset_create(*, customer: Customer, by, **fields) -> Asset:
     unknown = set(fields) - set(ASSET_EDITABLE_FIELDS)
@@ -529,7 +540,7 @@ def asset_create(*, customer: Customer, by, **fields) -> Asset:
         raise TypeError(f"Unexpected asset fields: {sorted(unknown)}")
     asset = Asset(customer=customer, created_by=by, **fields)
     asset.full_clean()
-    asset.save()
+    save_or_raise_validation(asset, fields=ASSET_SERIAL_BESIDE)
     return asset
 
 
@@ -540,7 +551,7 @@ def asset_update(*, asset: Asset, data: dict) -> Asset:
             raise TypeError(f"{name} cannot be changed here")
         setattr(asset, name, value)
     asset.full_clean()
-    asset.save()
+    save_or_raise_validation(asset, fields=ASSET_SERIAL_BESIDE)
     return asset
 
 

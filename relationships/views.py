@@ -11,6 +11,7 @@ from customers import roles
 from customers.access import get_customer_for_user
 from customers.forms import CustomerForm
 from customers.roles import role_required
+from customers.services import PossibleDuplicate
 from customers.view_helpers import (
     apply_service_errors as _apply_errors,
 )
@@ -70,7 +71,10 @@ def customer_create(request):
                     "notes": first["notes"],
                 },
                 by=request.user,
+                duplicates_confirmed=form.cleaned_data["confirm_not_duplicate"],
             )
+        except PossibleDuplicate as error:
+            form.show_duplicates(error)
         except ValidationError as error:
             _apply_errors(form, error)
         else:

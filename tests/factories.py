@@ -1,3 +1,4 @@
+import copy
 from datetime import timedelta
 from decimal import Decimal
 
@@ -253,3 +254,18 @@ class SlaPolicyFactory(factory.django.DjangoModelFactory):
     priority = "normal"
     response_hours = 8
     resolution_hours = 40
+
+
+def twin_of(obj, **changes):
+    """An unsaved copy of a saved `obj` (with `changes`), as a second request would build it:
+    for the tests of unique rules that two people race on."""
+    twin = copy.copy(obj)
+    twin.pk = None
+    if hasattr(twin, "id"):
+        twin.id = None
+    twin._state = copy.copy(obj._state)
+    twin._state.adding = True
+    twin._state.fields_cache = {}
+    for name, value in changes.items():
+        setattr(twin, name, value)
+    return twin
