@@ -98,6 +98,8 @@ def publish(message: OutboxMessage) -> bool:
     app = current_app
     if app.conf.task_always_eager:
         # No broker: the task runs here, and its errors reach the caller as .delay()'s did.
+        if message.task not in app.tasks:
+            app.loader.import_default_modules()  # the apps' tasks modules (autodiscovery)
         app.tasks[message.task].apply_async(args=message.args, kwargs=message.kwargs)
         _mark_sent([message.pk])
         return True
@@ -110,7 +112,9 @@ def publish(message: OutboxMessage) -> bool:
 def _send(message: OutboxMessage):
     """Publish; None when sent, else the exception (already recorded on the row)."""
     try:
-        current_app.tasks[message.task].apply_async(
+        # By name: the publishing process need not have imported the task's module.
+        current_app.send_task(
+            message.task,
             args=message.args,
             kwargs=message.kwargs,
             retry=True,

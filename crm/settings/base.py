@@ -78,6 +78,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: a read whose database connection dropped mid-way runs once more (core.middleware).
+    "core.middleware.RetryReadsOnDroppedConnectionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -136,6 +138,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, but a restarting server is waited for (core.db.backends.postgresql).
+        DATABASES["default"]["ENGINE"] = "core.db.backends.postgresql"
     # The customer page's statements, compiled once per process (customers.selectors), are
     # prepared on the server after their fifth run on a connection, so PostgreSQL stops planning
     # them on every request. Only those bind on the server; every other query binds on the
@@ -145,6 +150,9 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
         None if _prepare in ("", "off", "none") else int(_prepare)
     )
+# How long opening a PostgreSQL connection keeps trying while the server refuses it (a restart
+# takes about half a second); requests wait that long at most instead of failing.
+DB_CONNECT_RETRY_SECONDS = env.float("DB_CONNECT_RETRY_SECONDS", default=5.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------------
