@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test e2e lint format check migrate demo bench bench-scoring clean install chromium
+.PHONY: run test e2e lint format check migrate demo bench bench-scoring bench-faults clean install chromium
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -71,6 +71,11 @@ bench: $(STAMP)
 # The nightly scoring job against one plain SQL aggregate over the same data (bench/README.md).
 bench-scoring: $(STAMP)
 	$(PY) bench/score_job.py --size $(SIZE)
+
+# Redis stopped, PostgreSQL restarted and a Celery worker killed under traffic, longer than the
+# fault tests, with their figures; every server is the run's own (bench/README.md, "Faults").
+bench-faults: $(STAMP)
+	$(PY) bench/faults.py
 
 clean:
 	rm -rf $(VENV) var/celery var/celerybeat-schedule* .pytest_cache
