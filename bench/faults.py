@@ -185,12 +185,13 @@ def postgres_restarts(cluster, template, *, restarts):
                 later = [a for a in traffic.between(began, time.monotonic()) if a[1] == 200]
                 recoveries.append((later[0][0] - began) if later else float("nan"))
     finally:
-        web.stop()
+        web.stop(keep_log=True)
     failed = Counter(
         match.group(1)
         for match in re.finditer(r"pid=<(\d+)> (\d{3}) ", web.output())
         if match.group(2).startswith("5")
     )
+    web.log.unlink()
     lost = [a for a in traffic.answers if not isinstance(a[1], int)]
     print(
         f"  {len(traffic.answers)} answers; failed per worker: {dict(failed) or 'none'}; "

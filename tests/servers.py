@@ -214,9 +214,11 @@ class Process:
             self.process.send_signal(sig)
             self.process.wait(20)
 
-    def stop(self) -> None:
+    def stop(self, *, keep_log: bool = False) -> None:
         self.kill(signal.SIGTERM)
         self._out.close()
+        if not keep_log:
+            self.log.unlink(missing_ok=True)
 
     def output(self) -> str:
         if not self._out.closed:
