@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test e2e lint format check migrate demo bench bench-scoring clean install chromium compose-check
+.PHONY: run test e2e lint format check migrate demo bench bench-scoring bench-faults clean install chromium compose-check
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -79,6 +79,11 @@ compose-check: .env
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }
 	SECRET_KEY=check ALLOWED_HOSTS=check POSTGRES_PASSWORD=check \
 		docker-compose --env-file .env.example -f docker-compose.yml config --quiet
+
+# Redis stopped, PostgreSQL restarted and a Celery worker killed under traffic, longer than the
+# fault tests, with their figures; every server is the run's own (bench/README.md, "Faults").
+bench-faults: $(STAMP)
+	$(PY) bench/faults.py
 
 clean:
 	rm -rf $(VENV) var/celery var/celerybeat-schedule* .pytest_cache

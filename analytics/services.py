@@ -7,6 +7,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import outbox
 from processes.models import StageTransition
 
 from . import quality as quality_checks
@@ -45,7 +46,7 @@ def scoring_parameters_create(*, data: dict, by) -> ScoringParameters:
             )
             params.full_clean()
             params.save()
-            transaction.on_commit(_rescore_everyone)
+            _rescore_everyone()
     except IntegrityError as error:
         raise ValidationError(
             _("Someone saved new parameters at the same moment; reload the page and try again.")
@@ -55,9 +56,11 @@ def scoring_parameters_create(*, data: dict, by) -> ScoringParameters:
 
 
 def _rescore_everyone():
+    """Queued in the outbox with the new version: it runs once the broker has it, even when the
+    broker is away at the moment of saving."""
     from .tasks import score_all_customers
 
-    score_all_customers.delay()
+    outbox.enqueue(score_all_customers)
 
 
 QUALITY_EDITABLE = [
@@ -80,14 +83,14 @@ def data_quality_template_update(*, data: dict, by) -> DataQualityTemplate:
         if not quality_checks.enabled_checks(template):
             raise ValidationError(_("Choose at least one thing a complete record holds."))
         template.save()
-        transaction.on_commit(_recompute_quality)
+        _recompute_quality()
     return template
 
 
 def _recompute_quality():
     from .tasks import compute_data_quality
 
-    compute_data_quality.delay()
+    outbox.enqueue(compute_data_quality)
 
 
 def forecast_snapshot_take(*, on=None) -> int:

@@ -2,34 +2,26 @@
 record a login as the day's activity.
 
 Receivers rather than calls in the services because every write path must trigger it: the
-services, Django admin and the shell alike. They hold no logic: they queue a task after commit
-or call analytics.middleware.activity_record.
+services, Django admin and the shell alike. They hold no logic: they queue a task in the outbox
+(core.outbox, published after commit) or call analytics.middleware.activity_record.
 """
 
-import logging
-
 from django.contrib.auth.signals import user_logged_in
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from core import outbox
 from relationships.models import Interaction, Invoice, Payment, Payout
 
 from .middleware import activity_record
 
-logger = logging.getLogger(__name__)
-
 
 def queue_rescore(customer_id):
-    def send():
-        from .tasks import rescore_customer
+    """Written to the outbox in the saving transaction: kept when the broker is away, gone
+    when the save is rolled back, published once it commits."""
+    from .tasks import rescore_customer
 
-        try:
-            rescore_customer.delay(customer_id)
-        except Exception:  # The broker being down must not fail a saved payment.
-            logger.exception("Could not queue rescoring of customer %s", customer_id)
-
-    transaction.on_commit(send)
+    outbox.enqueue(rescore_customer, customer_id)
 
 
 @receiver([post_save, post_delete], sender=Invoice)

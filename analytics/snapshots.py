@@ -19,12 +19,12 @@ import logging
 from datetime import timedelta
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.db import connection, models, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from core import outbox
 from customers.models import Customer
 from processes.models import ProcessInstance
 from relationships.models import Interaction, Invoice, Payment, Relationship
@@ -277,12 +277,15 @@ FIRST_RUN_INLINE_LIMIT = 10_000
 
 
 def first_run(compute, task, *, key):
-    """Run `compute()` now on a small database, else queue `task` once per hour and process."""
+    """Run `compute()` now on a small database, else queue `task` at most once an hour.
+
+    The once-an-hour guard is the outbox's (a database row), not the cache's: with the cache
+    away a cache.add would answer "taken" and the work would never be queued, or "free" on
+    every page view and queue it again each time."""
     small = Customer.objects.order_by()[: FIRST_RUN_INLINE_LIMIT + 1].count()
     if small <= FIRST_RUN_INLINE_LIMIT:
         return compute()
-    if cache.add(f"analytics-first-run-{key}", True, timeout=3600):
-        task.delay()
+    outbox.enqueue_once(task, key=f"analytics-first-run-{key}", within=3600)
     return None
 
 

@@ -78,6 +78,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: a read whose database connection dropped mid-way runs once more (core.middleware).
+    "core.middleware.RetryReadsOnDroppedConnectionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -136,6 +138,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, but a restarting server is waited for (core.db.backends.postgresql).
+        DATABASES["default"]["ENGINE"] = "core.db.backends.postgresql"
     # The customer page's statements, compiled once per process (customers.selectors), are
     # prepared on the server after their fifth run on a connection, so PostgreSQL stops planning
     # them on every request. Only those bind on the server; every other query binds on the
@@ -145,6 +150,9 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
         None if _prepare in ("", "off", "none") else int(_prepare)
     )
+# How long opening a PostgreSQL connection keeps trying while the server refuses it (a restart
+# takes about half a second); requests wait that long at most instead of failing.
+DB_CONNECT_RETRY_SECONDS = env.float("DB_CONNECT_RETRY_SECONDS", default=5.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -199,14 +207,27 @@ STORAGES = {
     },
 }
 
-# --- Cache ----------------------------------------------------------------------------------
+# --- Cache ---------------------------------------------------------------------------------
 # The reports cache what only a nightly job changes (analytics.process_kpis, the KPI rollup),
 # under keys that change when the job has run, so a stale entry is never read. Without
 # REDIS_URL each process keeps its own small in-memory cache, which is enough for that.
+# With Redis, the cache is an optimisation and never a dependency of reading: core.cache answers
+# as an empty cache while Redis is away (one log line when it goes, one when it is back), gives
+# up on a call after REDIS_CACHE_TIMEOUT seconds, and skips Redis for REDIS_CACHE_RETRY_AFTER
+# seconds after a failure, so an unreachable server costs a page at most one short timeout.
 _redis_url = env.str("REDIS_URL", default="")
+_cache_timeout = env.float("REDIS_CACHE_TIMEOUT", default=0.25)
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url}
+        {
+            "BACKEND": "core.cache.ResilientRedisCache",
+            "LOCATION": _redis_url,
+            "OPTIONS": {
+                "retry_after": env.float("REDIS_CACHE_RETRY_AFTER", default=5.0),
+                "socket_connect_timeout": _cache_timeout,
+                "socket_timeout": _cache_timeout,
+            },
+        }
         if _redis_url
         else {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -226,8 +247,40 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_redis_url or "filesyst
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "celery")
 CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged when it has finished, and a worker killed mid-task (OOM, SIGKILL, a
+# lost machine) hands it back to the queue: every queued task is idempotent, so a second run
+# finds its work done instead of doing it twice.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A broker that is away must fail fast in the web process: the outbox (core.outbox) keeps the
+# message and the drainer sends it later. Connecting and publishing give up within about a
+# second (BROKER_TIMEOUT per attempt, one retry).
+_broker_timeout = env.float("BROKER_TIMEOUT", default=0.5)
+CELERY_BROKER_CONNECTION_TIMEOUT = _broker_timeout
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+OUTBOX_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # An unacknowledged task (its worker died) is handed to another worker after this
+        # many seconds; longer than the longest task, or a slow one would run twice at once.
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "socket_connect_timeout": _broker_timeout,
+        "socket_timeout": env.float("BROKER_SOCKET_TIMEOUT", default=5.0),
+        # How often a worker looks for such tasks (kombu scans every interval x throttle s).
+        "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+        "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
+    }
+# The task outbox (core.outbox): seconds publishing is skipped after the broker failed, messages
+# a drainer claims at a time, and hours sent messages are kept (enqueue_once looks back on them).
+OUTBOX_RETRY_AFTER = env.float("OUTBOX_RETRY_AFTER", default=5.0)
+OUTBOX_DRAIN_BATCH = env.int("OUTBOX_DRAIN_BATCH", default=500)
+OUTBOX_KEEP_SENT_HOURS = env.int("OUTBOX_KEEP_SENT_HOURS", default=24)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Batches the nightly scoring job computes at once (PostgreSQL), each on its own connection:
@@ -236,6 +289,11 @@ SCORING_WORKERS = env.int("SCORING_WORKERS", default=2)
 # The hour (TIME_ZONE) at which the daily digest e-mails go out.
 DIGEST_HOUR = env.int("DIGEST_HOUR", default=7)
 CELERY_BEAT_SCHEDULE = {
+    # What a broker outage or a dead web process left in the outbox (core.outbox).
+    "core-drain-outbox": {
+        "task": "core.tasks.drain_outbox",
+        "schedule": 60.0,
+    },
     "clear-expired-sessions": {
         "task": "customers.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=15),
