@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test e2e lint format check migrate demo bench bench-scoring clean install chromium
+.PHONY: run test e2e lint format check migrate demo bench bench-scoring bench-load clean install chromium
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -71,6 +71,13 @@ bench: $(STAMP)
 # The nightly scoring job against one plain SQL aggregate over the same data (bench/README.md).
 bench-scoring: $(STAMP)
 	$(PY) bench/score_job.py --size $(SIZE)
+
+# 50 logged-in users reading and writing for 60 s against gunicorn; exits 1 on any 5xx or
+# lost write (bench/README.md). USERS=10 DURATION=10 for a quick one.
+USERS ?= 50
+DURATION ?= 60
+bench-load: $(STAMP)
+	$(PY) bench/load.py --users $(USERS) --seconds $(DURATION)
 
 clean:
 	rm -rf $(VENV) var/celery var/celerybeat-schedule* .pytest_cache
