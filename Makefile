@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test e2e lint format check migrate demo bench bench-scoring bench-faults clean install chromium compose-check
+.PHONY: run test e2e lint format check migrate demo bench bench-scoring bench-faults bench-load clean install chromium compose-check
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -84,6 +84,13 @@ compose-check: .env
 # fault tests, with their figures; every server is the run's own (bench/README.md, "Faults").
 bench-faults: $(STAMP)
 	$(PY) bench/faults.py
+
+# 50 logged-in users reading and writing for 60 s against gunicorn; exits 1 on any 5xx or
+# lost write (bench/README.md). USERS=10 DURATION=10 for a quick one.
+USERS ?= 50
+DURATION ?= 60
+bench-load: $(STAMP)
+	$(PY) bench/load.py --users $(USERS) --seconds $(DURATION)
 
 clean:
 	rm -rf $(VENV) var/celery var/celerybeat-schedule* .pytest_cache

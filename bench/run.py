@@ -310,13 +310,16 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def start_server(port, log_path):
+def start_server(port, log_path, **overrides):
+    """gunicorn with crm/gunicorn.conf.py on HOST:port; `overrides` are environment variables
+    (bench/load.py runs the production number of workers, recycled as in production)."""
     env = {
         **os.environ,
         "GUNICORN_BIND": f"{HOST}:{port}",
         "WEB_CONCURRENCY": "2",
         # Workers are not recycled mid-measurement: a restart would land in one page's numbers.
         "GUNICORN_MAX_REQUESTS": "0",
+        **overrides,
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [str(gunicorn), "-c", "crm/gunicorn.conf.py", "crm.wsgi"]

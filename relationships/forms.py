@@ -1,5 +1,6 @@
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -268,8 +269,8 @@ class DocumentForm(forms.ModelForm):
         self.fields["contract"].queryset = customer.contracts.all()
         self.fields["invoice"].queryset = customer.invoices.all()
         self.fields["asset"].queryset = customer.assets.all()
-        self.fields["file"].help_text = _("Up to %(size)s MB: %(types)s.") % {
-            "size": f"{settings.DOCUMENT_MAX_SIZE / 1024 / 1024:.0f}",
+        self.fields["file"].help_text = _("Up to %(size)s: %(types)s.") % {
+            "size": filesizeformat(settings.DOCUMENT_MAX_SIZE),
             "types": ", ".join(sorted(settings.DOCUMENT_ALLOWED_TYPES)),
         }
 

@@ -1,7 +1,6 @@
 import uuid
 from datetime import date
 from decimal import Decimal
-from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.uploads import storage_filename
 from customers.models import ContactPerson, Customer
 
 from .money import ZERO, amount_field, currency_field
@@ -891,8 +891,9 @@ class Asset(models.Model):
 
 
 def document_upload_to(instance, filename):
-    # A random folder per file: names never collide and paths cannot be guessed.
-    return f"documents/{timezone.now():%Y/%m}/{uuid.uuid4().hex}/{PurePath(filename).name}"
+    # A random folder per file: names never collide and paths cannot be guessed. The name on
+    # disk is a plain ASCII one; people see and download the original name.
+    return f"documents/{timezone.now():%Y/%m}/{uuid.uuid4().hex}/{storage_filename(filename)}"
 
 
 class Document(models.Model):

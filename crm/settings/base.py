@@ -391,19 +391,22 @@ INVOICE_PAYMENT_TERM_DAYS = env.int("INVOICE_PAYMENT_TERM_DAYS", default=14)
 # number is compared with the amount in the payout's own currency (1000 = 1000 PLN for a PLN
 # payout, 1000 EUR for a EUR payout); there is no conversion.
 PAYOUT_APPROVAL_THRESHOLD = Decimal(env.str("PAYOUT_APPROVAL_THRESHOLD", default="1000"))
-# Uploaded documents: at most this many bytes, and only these extensions with these content types.
+# Uploaded documents: at most this many bytes (a bigger file is refused while it arrives, never
+# stored whole), and only these extensions, each with the one content type the file's bytes must
+# show (sniffed by magic number; .txt and .csv must be UTF-8 or Windows-1250/1251 text, not markup).
+# Files are stored and served with that type, never with the one the browser declared.
 DOCUMENT_MAX_SIZE = env.int("DOCUMENT_MAX_SIZE", default=10 * 1024 * 1024)
 DOCUMENT_ALLOWED_TYPES = {
-    ".pdf": ("application/pdf",),
-    ".png": ("image/png",),
-    ".jpg": ("image/jpeg",),
-    ".jpeg": ("image/jpeg",),
-    ".txt": ("text/plain",),
-    ".csv": ("text/csv", "text/plain", "application/vnd.ms-excel"),
-    ".odt": ("application/vnd.oasis.opendocument.text",),
-    ".ods": ("application/vnd.oasis.opendocument.spreadsheet",),
-    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",),
-    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",),
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".txt": "text/plain",
+    ".csv": "text/csv",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
 # --- Processes (processes app) ---------------------------------------------------------------
