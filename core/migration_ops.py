@@ -27,7 +27,3 @@ class AddConstraintNotValid(migrations.AddConstraint):
 
     def describe(self):
         return f"{super().describe()} (not validating existing rows on PostgreSQL)"
-
-    def deconstruct(self):
-        name, args, kwargs = super().deconstruct()
-        return self.__class__.__name__, args, kwargs

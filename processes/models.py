@@ -512,7 +512,7 @@ class RetentionCampaign(models.Model):
         related_name="+",
     )
     started_at = models.DateTimeField(
-        _("started at"), default=timezone.now, validators=[bounds.WindowValidator("past")]
+        _("started at"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
     )
     skipped_by_rules = models.PositiveIntegerField(
         _("skipped by decision rules"),
@@ -527,7 +527,7 @@ class RetentionCampaign(models.Model):
         verbose_name_plural = _("retention campaigns")
         constraints = [
             bounds.window_check(
-                "started_at", bounds.PAST, name="campaign_started_in_window", datetime_field=True
+                "started_at", bounds.RECORDED, name="campaign_started_in_window", datetime_field=True
             ),
         ]
 
@@ -633,7 +633,7 @@ class ProcessInstance(models.Model):
         related_name="instances",
     )
     opened_at = models.DateTimeField(
-        _("opened at"), default=timezone.now, validators=[bounds.WindowValidator("past")]
+        _("opened at"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
     )
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -646,7 +646,7 @@ class ProcessInstance(models.Model):
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
     stage_entered_at = models.DateTimeField(
-        _("in stage since"), default=timezone.now, validators=[bounds.WindowValidator("past")]
+        _("in stage since"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
     )
     stage_due_at = models.DateTimeField(
         _("stage due"),
@@ -656,7 +656,7 @@ class ProcessInstance(models.Model):
         help_text=_("When the stage's SLA runs out; empty when the stage has none."),
     )
     last_activity_at = models.DateTimeField(
-        _("last activity"), default=timezone.now, validators=[bounds.WindowValidator("past")]
+        _("last activity"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
     )
 
     objects = ProcessInstanceQuerySet.as_manager()
@@ -698,17 +698,17 @@ class ProcessInstance(models.Model):
                 "expected_close_on", bounds.BUSINESS, name="instance_expected_close_in_window"
             ),
             bounds.window_check(
-                "opened_at", bounds.PAST, name="instance_opened_in_window", datetime_field=True
+                "opened_at", bounds.RECORDED, name="instance_opened_in_window", datetime_field=True
             ),
             bounds.window_check(
                 "stage_entered_at",
-                bounds.PAST,
+                bounds.RECORDED,
                 name="instance_stage_entered_in_window",
                 datetime_field=True,
             ),
             bounds.window_check(
                 "last_activity_at",
-                bounds.PAST,
+                bounds.RECORDED,
                 name="instance_last_activity_in_window",
                 datetime_field=True,
             ),
@@ -853,7 +853,7 @@ class StageTransition(models.Model):
         Stage, verbose_name=_("to"), on_delete=models.PROTECT, related_name="+"
     )
     at = models.DateTimeField(
-        _("at"), default=timezone.now, validators=[bounds.WindowValidator("past")]
+        _("at"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
     )
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -877,7 +877,7 @@ class StageTransition(models.Model):
         verbose_name_plural = _("stage transitions")
         constraints = [
             bounds.window_check(
-                "at", bounds.PAST, name="transition_at_in_window", datetime_field=True
+                "at", bounds.RECORDED, name="transition_at_in_window", datetime_field=True
             ),
         ]
         indexes = [
@@ -910,7 +910,7 @@ class WorkLog(models.Model):
     note = models.CharField(_("note"), max_length=200, blank=True)
     cost = amount_field(_("cost"), positive=False, editable=False)
     logged_at = models.DateTimeField(
-        _("logged at"), default=timezone.now, validators=[bounds.WindowValidator("past")]
+        _("logged at"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
     )
 
     class Meta:
@@ -923,7 +923,7 @@ class WorkLog(models.Model):
                 name="worklog_minutes_in_range",
             ),
             bounds.window_check(
-                "logged_at", bounds.PAST, name="worklog_logged_in_window", datetime_field=True
+                "logged_at", bounds.RECORDED, name="worklog_logged_in_window", datetime_field=True
             ),
         ]
         indexes = [
@@ -978,7 +978,7 @@ class Ticket(models.Model):
         _("resolution due"), null=True, blank=True, validators=[bounds.WindowValidator("recorded")]
     )
     first_response_at = models.DateTimeField(
-        _("first response"), null=True, blank=True, validators=[bounds.WindowValidator("past")]
+        _("first response"), null=True, blank=True, validators=[bounds.WindowValidator("recorded")]
     )
     first_response_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -989,7 +989,7 @@ class Ticket(models.Model):
         related_name="+",
     )
     resolved_at = models.DateTimeField(
-        _("resolved at"), null=True, blank=True, validators=[bounds.WindowValidator("past")]
+        _("resolved at"), null=True, blank=True, validators=[bounds.WindowValidator("recorded")]
     )
 
     class Meta:
@@ -1019,12 +1019,12 @@ class Ticket(models.Model):
             ),
             bounds.window_check(
                 "first_response_at",
-                bounds.PAST,
+                bounds.RECORDED,
                 name="ticket_first_response_in_window",
                 datetime_field=True,
             ),
             bounds.window_check(
-                "resolved_at", bounds.PAST, name="ticket_resolved_in_window", datetime_field=True
+                "resolved_at", bounds.RECORDED, name="ticket_resolved_in_window", datetime_field=True
             ),
         ]
         indexes = [
@@ -1149,7 +1149,7 @@ class Task(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(
-        _("created at"), default=timezone.now, validators=[bounds.WindowValidator("past")]
+        _("created at"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
     )
 
     objects = TaskQuerySet.as_manager()
@@ -1166,7 +1166,7 @@ class Task(models.Model):
             ),
             bounds.window_check("due_on", bounds.BUSINESS, name="task_due_in_window"),
             bounds.window_check(
-                "created_at", bounds.PAST, name="task_created_in_window", datetime_field=True
+                "created_at", bounds.RECORDED, name="task_created_in_window", datetime_field=True
             ),
         ]
         indexes = [
@@ -1229,10 +1229,10 @@ class Notification(models.Model):
     )
     message = models.CharField(_("message"), max_length=300)
     created_at = models.DateTimeField(
-        _("created at"), default=timezone.now, validators=[bounds.WindowValidator("past")]
+        _("created at"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
     )
     read_at = models.DateTimeField(
-        _("read at"), null=True, blank=True, validators=[bounds.WindowValidator("past")]
+        _("read at"), null=True, blank=True, validators=[bounds.WindowValidator("recorded")]
     )
     emailed = models.BooleanField(_("e-mailed"), default=False)
 
@@ -1248,12 +1248,12 @@ class Notification(models.Model):
             ),
             bounds.window_check(
                 "created_at",
-                bounds.PAST,
+                bounds.RECORDED,
                 name="notification_created_in_window",
                 datetime_field=True,
             ),
             bounds.window_check(
-                "read_at", bounds.PAST, name="notification_read_in_window", datetime_field=True
+                "read_at", bounds.RECORDED, name="notification_read_in_window", datetime_field=True
             ),
         ]
         indexes = [
@@ -1310,7 +1310,7 @@ class Approval(models.Model):
         help_text=_("Empty when a scheduled job started the process a decision rule held."),
     )
     requested_at = models.DateTimeField(
-        _("requested at"), default=timezone.now, validators=[bounds.WindowValidator("past")]
+        _("requested at"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
     )
     decision = models.CharField(
         _("decision"), max_length=10, choices=Decision, default=Decision.PENDING
@@ -1324,7 +1324,7 @@ class Approval(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField(
-        _("decided at"), null=True, blank=True, validators=[bounds.WindowValidator("past")]
+        _("decided at"), null=True, blank=True, validators=[bounds.WindowValidator("recorded")]
     )
     comment = models.TextField(
         _("comment"),
@@ -1372,12 +1372,12 @@ class Approval(models.Model):
             ),
             bounds.window_check(
                 "requested_at",
-                bounds.PAST,
+                bounds.RECORDED,
                 name="approval_requested_in_window",
                 datetime_field=True,
             ),
             bounds.window_check(
-                "decided_at", bounds.PAST, name="approval_decided_in_window", datetime_field=True
+                "decided_at", bounds.RECORDED, name="approval_decided_in_window", datetime_field=True
             ),
         ]
         indexes = [
