@@ -191,6 +191,11 @@ class ContractForm(CurrencyFormMixin, forms.ModelForm):
         start, period = cleaned.get("start_date"), cleaned.get("billing_period")
         if not start or not period or billing_terms & set(self.errors):
             return cleaned
+        for name in ("start_date", "end_date"):
+            try:
+                Contract._meta.get_field(name).run_validators(cleaned.get(name))
+            except forms.ValidationError:
+                return cleaned  # Refused beside the field by the model's window.
         probe = Contract(
             pk=self.instance.pk,
             start_date=start,
