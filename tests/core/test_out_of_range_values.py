@@ -10,6 +10,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from customers.models import Customer
 from relationships.models import Contract, Interaction, Invoice, Payment
 from tests.factories import (
     ContractFactory,
@@ -24,33 +25,36 @@ on_postgresql = pytest.mark.skipif(
 )
 
 
-def store_raw(model, pk, **values):
-    """Write values as a database from before the bounds holds them: past the validators and
-    with the window checks dropped (inside the test's transaction, so rolled back after)."""
-    table = connection.ops.quote_name(model._meta.db_table)
+def drop_window_checks(*models):
+    """The database as it was before the window checks (dropped inside the test's
+    transaction, so they are back after it)."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        for model in models:
+            table = connection.ops.quote_name(model._meta.db_table)
             cursor.execute(
                 "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass "
                 "AND conname LIKE %s",
                 [model._meta.db_table, "%_in_window"],
             )
             for (name,) in cursor.fetchall():
-                cursor.execute(
-                    f"ALTER TABLE {table} DROP CONSTRAINT {connection.ops.quote_name(name)}"
-                )
+                name = connection.ops.quote_name(name)
+                cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+
+
+def store_raw(model, pk, **values):
+    """Write values past the validators, as an older version or an import stored them."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
         for column, (value, cast) in values.items():
             column = connection.ops.quote_name(column)
-            cursor.execute(
-                f"UPDATE {table} SET {column} = %s::{cast} WHERE id = %s",
-                [value, pk],
-            )
+            cursor.execute(f"UPDATE {table} SET {column} = %s::{cast} WHERE id = %s", [value, pk])
 
 
 @pytest.fixture
 def broken_file(db, sales_rep):
     """A customer whose interaction, contract, invoices and payment carry dates PostgreSQL
     stores but Python cannot read (BC, infinity), as the probe of issue 13 left them."""
+    drop_window_checks(Customer, Interaction, Contract, Invoice, Payment)
     customer = CustomerFactory(owner=sales_rep)
     interaction = InteractionFactory(customer=customer)
     contract = ContractFactory(customer=customer, billing_period=Contract.BillingPeriod.MONTHLY)
@@ -59,7 +63,7 @@ def broken_file(db, sales_rep):
     payment = PaymentFactory(invoice=old_invoice, amount=Decimal("10.00"))
     store_raw(Interaction, interaction.pk, occurred_at=("0001-01-01 00:00:00+00 BC", "timestamptz"))
     store_raw(
-        type(customer),
+        Customer,
         customer.pk,
         last_contact_at=("0001-01-01 00:00:00+00 BC", "timestamptz"),
         first_contact_on=("0001-01-01 BC", "date"),
