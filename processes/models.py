@@ -527,7 +527,10 @@ class RetentionCampaign(models.Model):
         verbose_name_plural = _("retention campaigns")
         constraints = [
             bounds.window_check(
-                "started_at", bounds.RECORDED, name="campaign_started_in_window", datetime_field=True
+                "started_at",
+                bounds.RECORDED,
+                name="campaign_started_in_window",
+                datetime_field=True,
             ),
         ]
 
@@ -1024,7 +1027,10 @@ class Ticket(models.Model):
                 datetime_field=True,
             ),
             bounds.window_check(
-                "resolved_at", bounds.RECORDED, name="ticket_resolved_in_window", datetime_field=True
+                "resolved_at",
+                bounds.RECORDED,
+                name="ticket_resolved_in_window",
+                datetime_field=True,
             ),
         ]
         indexes = [
@@ -1377,7 +1383,10 @@ class Approval(models.Model):
                 datetime_field=True,
             ),
             bounds.window_check(
-                "decided_at", bounds.RECORDED, name="approval_decided_in_window", datetime_field=True
+                "decided_at",
+                bounds.RECORDED,
+                name="approval_decided_in_window",
+                datetime_field=True,
             ),
         ]
         indexes = [
