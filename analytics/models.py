@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import bounds
 from customers.models import Customer, Segment
 from relationships.money import currency_field, validate_currency
 
@@ -31,7 +32,7 @@ def _amount(verbose_name, default, **kwargs):
         max_digits=14,
         decimal_places=2,
         default=Decimal(default),
-        validators=[MinValueValidator(Decimal(0))],
+        validators=[MinValueValidator(Decimal(0)), bounds.max_amount_validator()],
         **kwargs,
     )
 
@@ -164,6 +165,12 @@ class ScoringParameters(models.Model):
                     "code": code
                 }
                 break
+            if not value.is_finite() or value > bounds.MAX_EXCHANGE_RATE:
+                errors["exchange_rates"] = _("The rate of %(code)s cannot exceed %(max)s.") % {
+                    "code": code,
+                    "max": bounds.MAX_EXCHANGE_RATE,
+                }
+                break
             if code != self.base_currency:
                 rates[code] = str(value)
         self.exchange_rates = dict(sorted(rates.items()))
@@ -201,8 +208,14 @@ class CustomerScore(models.Model):
         related_name="scores",
         db_index=False,  # score_customer_idx starts with it
     )
-    computed_at = models.DateTimeField(_("computed at"))
-    as_of = models.DateField(_("as of"), help_text=_("The day the figures describe."))
+    computed_at = models.DateTimeField(
+        _("computed at"), validators=[bounds.WindowValidator("recorded")]
+    )
+    as_of = models.DateField(
+        _("as of"),
+        help_text=_("The day the figures describe."),
+        validators=[bounds.WindowValidator("recorded")],
+    )
     parameters = models.ForeignKey(
         ScoringParameters,
         verbose_name=_("formula version"),
@@ -210,17 +223,40 @@ class CustomerScore(models.Model):
         related_name="scores",
     )
     currency = models.CharField(_("currency"), max_length=3)
-    ltv = models.DecimalField(_("lifetime value"), max_digits=16, decimal_places=2)
+    ltv = models.DecimalField(
+        _("lifetime value"),
+        max_digits=16,
+        decimal_places=2,
+        validators=[bounds.digits_max_validator(16, 2)],
+    )
     net_revenue_12m = models.DecimalField(
-        _("net revenue, last 12 months"), max_digits=16, decimal_places=2
+        _("net revenue, last 12 months"),
+        max_digits=16,
+        decimal_places=2,
+        validators=[bounds.digits_max_validator(16, 2)],
     )
     payment_reliability = models.DecimalField(
-        _("payment reliability"), max_digits=5, decimal_places=2, null=True, blank=True
+        _("payment reliability"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[bounds.min_zero_validator(), MaxValueValidator(Decimal(100))],
     )
     avg_days_late = models.DecimalField(
-        _("average days late"), max_digits=7, decimal_places=1, null=True, blank=True
+        _("average days late"),
+        max_digits=7,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[bounds.digits_max_validator(7, 1)],
     )
-    overdue_amount = models.DecimalField(_("overdue"), max_digits=16, decimal_places=2)
+    overdue_amount = models.DecimalField(
+        _("overdue"),
+        max_digits=16,
+        decimal_places=2,
+        validators=[bounds.digits_max_validator(16, 2)],
+    )
     days_since_last_contact = models.PositiveIntegerField(
         _("days since last contact"), null=True, blank=True
     )
@@ -287,18 +323,28 @@ class ScoringRun(models.Model):
         on_delete=models.PROTECT,
         related_name="runs",
     )
-    as_of = models.DateField(_("as of"))
-    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    as_of = models.DateField(_("as of"), validators=[bounds.WindowValidator("recorded")])
+    started_at = models.DateTimeField(
+        _("started at"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
+    )
     heartbeat_at = models.DateTimeField(
         _("last progress"),
         default=timezone.now,
         help_text=_("A running run without progress for an hour is taken for dead."),
+        validators=[bounds.WindowValidator("recorded")],
     )
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    finished_at = models.DateTimeField(
+        _("finished at"), null=True, blank=True, validators=[bounds.WindowValidator("recorded")]
+    )
     total = models.PositiveIntegerField(_("customers to score"), default=0)
     scored = models.PositiveIntegerField(_("customers scored"), default=0)
     changed = models.PositiveIntegerField(_("scores changed"), default=0)
-    error = models.TextField(_("error"), blank=True)
+    error = models.TextField(
+        _("error"),
+        blank=True,
+        max_length=bounds.LONG_TEXT,
+        validators=bounds.text_validators(bounds.LONG_TEXT),
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -341,7 +387,9 @@ class ReportView(models.Model):
         db_index=False,  # report_view_user_idx starts with it
     )
     report = models.CharField(_("report"), max_length=50)
-    viewed_at = models.DateTimeField(_("viewed at"), default=timezone.now)
+    viewed_at = models.DateTimeField(
+        _("viewed at"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
+    )
 
     class Meta:
         ordering = ["-viewed_at", "-id"]
@@ -368,7 +416,7 @@ class UserActivity(models.Model):
         related_name="+",
         db_index=False,  # user_activity_once_per_day starts with it
     )
-    day = models.DateField(_("day"))
+    day = models.DateField(_("day"), validators=[bounds.WindowValidator("recorded")])
 
     class Meta:
         ordering = ["-day", "user_id"]
@@ -397,7 +445,7 @@ class UsageDay(models.Model):
     job, an import), zeros when there were none. A day without that row has not been computed,
     and the report counts it live."""
 
-    day = models.DateField(_("day"))
+    day = models.DateField(_("day"), validators=[bounds.WindowValidator("recorded")])
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user"),
@@ -411,7 +459,9 @@ class UsageDay(models.Model):
     interactions = models.PositiveIntegerField(_("interactions logged"), default=0)
     processes = models.PositiveIntegerField(_("processes opened"), default=0)
     reports = models.PositiveIntegerField(_("reports viewed"), default=0)
-    computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
+    computed_at = models.DateTimeField(
+        _("computed at"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
+    )
 
     class Meta:
         ordering = ["-day", "user_id"]
@@ -473,11 +523,12 @@ class DigestLog(models.Model):
         related_name="digest_logs",
         db_index=False,  # digest_once_per_user_and_day starts with it
     )
-    day = models.DateField(_("day"))
+    day = models.DateField(_("day"), validators=[bounds.WindowValidator("recorded")])
     sent_at = models.DateTimeField(
         _("sent at"),
         default=timezone.now,
         help_text=_("The moment the digest describes; the next one reports changes after it."),
+        validators=[bounds.WindowValidator("recorded")],
     )
     items = models.PositiveIntegerField(_("items"), default=0)
 
@@ -594,7 +645,9 @@ class CustomerQuality(models.Model):
         default=0,
         help_text=_("A bit per failed check; analytics.quality.CHECKS names the bits."),
     )
-    computed_at = models.DateTimeField(_("computed at"))
+    computed_at = models.DateTimeField(
+        _("computed at"), validators=[bounds.WindowValidator("recorded")]
+    )
 
     class Meta:
         verbose_name = _("customer data quality")
@@ -644,8 +697,12 @@ class ReportRefresh(models.Model):
     """One refresh of the report snapshots (analytics.snapshots): when it ran, and how far into
     the score history the grade changes have been recorded."""
 
-    started_at = models.DateTimeField(_("started at"))
-    finished_at = models.DateTimeField(_("finished at"))
+    started_at = models.DateTimeField(
+        _("started at"), validators=[bounds.WindowValidator("recorded")]
+    )
+    finished_at = models.DateTimeField(
+        _("finished at"), validators=[bounds.WindowValidator("recorded")]
+    )
     last_score_id = models.BigIntegerField(
         _("last score read"), default=0, help_text=_("Grade changes are recorded up to it.")
     )
@@ -703,9 +760,13 @@ class CustomerStateSnapshot(models.Model):
     grade_d = models.PositiveIntegerField(default=0)
     ungraded = models.PositiveIntegerField(default=0)
     ltv_currency = models.CharField(max_length=3, blank=True)
-    ltv_sum = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+    ltv_sum = models.DecimalField(
+        max_digits=20, decimal_places=2, default=0, validators=[bounds.digits_max_validator(20, 2)]
+    )
     ltv_count = models.PositiveIntegerField(default=0, help_text=_("Scored customers."))
-    reliability_sum = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    reliability_sum = models.DecimalField(
+        max_digits=14, decimal_places=2, default=0, validators=[bounds.digits_max_validator(14, 2)]
+    )
     reliability_count = models.PositiveIntegerField(default=0)
     open_processes = models.PositiveIntegerField(default=0)
     overdue = models.JSONField(default=dict, help_text=_("{currency: outstanding overdue}"))
@@ -734,7 +795,7 @@ class DailyActivity(models.Model):
         STARTED = "started", _("Relationships started")
         ENDED = "ended", _("Relationships ended")
 
-    day = models.DateField(_("day"))
+    day = models.DateField(_("day"), validators=[bounds.WindowValidator("recorded")])
     measure = models.CharField(_("measure"), max_length=10, choices=Measure)
     scope = models.CharField(_("scope"), max_length=10, choices=ReportScope)
     segment = models.ForeignKey(
@@ -754,7 +815,9 @@ class DailyActivity(models.Model):
         blank=True,
         help_text=_("Revenue: currency; ended: reason."),
     )
-    value = models.DecimalField(_("value"), max_digits=20, decimal_places=2)
+    value = models.DecimalField(
+        _("value"), max_digits=20, decimal_places=2, validators=[bounds.digits_max_validator(20, 2)]
+    )
 
     class Meta:
         verbose_name = _("daily activity")
@@ -786,7 +849,9 @@ class GradeChange(models.Model):
     grade = models.CharField(
         _("new grade"), max_length=1, blank=True, help_text=_("Empty: not graded.")
     )
-    changed_at = models.DateTimeField(_("changed at"))
+    changed_at = models.DateTimeField(
+        _("changed at"), validators=[bounds.WindowValidator("recorded")]
+    )
 
     class Meta:
         ordering = ["-changed_at", "-id"]
@@ -806,8 +871,14 @@ class ForecastSnapshot(models.Model):
     definition and currency. The weekly job writes them; forecast accuracy compares the latest
     one taken before a month began with what was won in that month."""
 
-    snapshot_on = models.DateField(_("snapshot taken on"))
-    month = models.DateField(_("expected close month"), help_text=_("The first day of the month."))
+    snapshot_on = models.DateField(
+        _("snapshot taken on"), validators=[bounds.WindowValidator("recorded")]
+    )
+    month = models.DateField(
+        _("expected close month"),
+        help_text=_("The first day of the month."),
+        validators=[bounds.WindowValidator("business")],
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
@@ -828,9 +899,14 @@ class ForecastSnapshot(models.Model):
         max_digits=16,
         decimal_places=2,
         help_text=_("Net amount x the stage's win probability, summed."),
+        validators=[bounds.digits_max_validator(16, 2)],
     )
     amount = models.DecimalField(
-        _("unweighted amount"), max_digits=16, decimal_places=2, help_text=_("Net amounts, summed.")
+        _("unweighted amount"),
+        max_digits=16,
+        decimal_places=2,
+        help_text=_("Net amounts, summed."),
+        validators=[bounds.digits_max_validator(16, 2)],
     )
     count = models.PositiveIntegerField(_("open opportunities"))
 
@@ -897,8 +973,10 @@ class StageStay(models.Model):
     stage = models.ForeignKey(
         "processes.Stage", verbose_name=_("stage"), on_delete=models.CASCADE, related_name="+"
     )
-    entered_at = models.DateTimeField(_("entered at"), null=True, blank=True)
-    left_at = models.DateTimeField(_("left at"))
+    entered_at = models.DateTimeField(
+        _("entered at"), null=True, blank=True, validators=[bounds.WindowValidator("recorded")]
+    )
+    left_at = models.DateTimeField(_("left at"), validators=[bounds.WindowValidator("recorded")])
     seconds = models.FloatField(
         _("seconds in the stage"),
         null=True,
@@ -937,7 +1015,7 @@ class ProcessKpiDay(models.Model):
     Every computed day has exactly one row without a definition (zeros): a day without it has
     not been computed, and the dashboard measures it live."""
 
-    day = models.DateField(_("day"))
+    day = models.DateField(_("day"), validators=[bounds.WindowValidator("recorded")])
     definition = models.ForeignKey(
         "processes.ProcessDefinition",
         verbose_name=_("definition"),
@@ -950,7 +1028,11 @@ class ProcessKpiDay(models.Model):
     closed = models.PositiveIntegerField(_("closed"), default=0)
     succeeded = models.PositiveIntegerField(_("won or resolved"), default=0)
     cost_total = models.DecimalField(
-        _("cost of the instances closed"), max_digits=18, decimal_places=2, default=Decimal(0)
+        _("cost of the instances closed"),
+        max_digits=18,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=[bounds.digits_max_validator(18, 2)],
     )
     cycle_seconds = models.FloatField(
         _("cycle time of the instances closed, in seconds"), default=0
@@ -967,7 +1049,9 @@ class ProcessKpiDay(models.Model):
     response_met = models.PositiveIntegerField(_("response deadlines met"), default=0)
     resolution_total = models.PositiveIntegerField(_("resolution deadlines"), default=0)
     resolution_met = models.PositiveIntegerField(_("resolution deadlines met"), default=0)
-    computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
+    computed_at = models.DateTimeField(
+        _("computed at"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
+    )
 
     class Meta:
         ordering = ["-day", "definition_id"]
@@ -990,7 +1074,7 @@ class StageKpiDay(models.Model):
     """The measured stays (StageStay) in one stage that ended on one local day, summed by the
     nightly rollup with ProcessKpiDay (whose marker says the day is computed)."""
 
-    day = models.DateField(_("day"))
+    day = models.DateField(_("day"), validators=[bounds.WindowValidator("recorded")])
     definition = models.ForeignKey(
         "processes.ProcessDefinition",
         verbose_name=_("definition"),
@@ -1024,7 +1108,7 @@ class WonDay(models.Model):
     forecast accuracy reads the months all of whose days are computed from here, since summing
     a year of won deals live, per owner and month, took 100 ms at a million customers."""
 
-    day = models.DateField(_("day"))
+    day = models.DateField(_("day"), validators=[bounds.WindowValidator("recorded")])
     definition = models.ForeignKey(
         "processes.ProcessDefinition",
         verbose_name=_("definition"),
@@ -1040,7 +1124,12 @@ class WonDay(models.Model):
         related_name="+",
     )
     currency = currency_field()
-    amount = models.DecimalField(_("net amount won"), max_digits=18, decimal_places=2)
+    amount = models.DecimalField(
+        _("net amount won"),
+        max_digits=18,
+        decimal_places=2,
+        validators=[bounds.digits_max_validator(18, 2)],
+    )
     deals = models.PositiveIntegerField(_("deals won"))
 
     class Meta:
@@ -1067,7 +1156,11 @@ class DurationHistogram(models.Model):
         MONTH = "month", _("month")
 
     span = models.CharField(_("span"), max_length=5, choices=Span, default=Span.DAY)
-    day = models.DateField(_("day"), help_text=_("The day, or the first day of the month."))
+    day = models.DateField(
+        _("day"),
+        help_text=_("The day, or the first day of the month."),
+        validators=[bounds.WindowValidator("recorded")],
+    )
     definition = models.ForeignKey(
         "processes.ProcessDefinition",
         verbose_name=_("definition"),

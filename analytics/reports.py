@@ -18,6 +18,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import bounds
 from customers import roles
 from customers.forms import staff_users
 from customers.models import Segment
@@ -77,6 +78,10 @@ def period_for(preset, *, today=None, start=None, end=None) -> Period:
     return Period(_month_start(today), today)  # this month
 
 
+# A custom report period spans at most ten years: the reports add up days and months, and a
+# period of centuries (a typo such as 1900) would only make a page very slow.
+MAX_REPORT_DAYS = 10 * 366
+
 PERIOD_CHOICES = [
     ("this_month", _("This month")),
     ("last_month", _("Last month")),
@@ -95,10 +100,16 @@ class ReportFilterForm(forms.Form):
 
     period = forms.ChoiceField(label=_("Period"), choices=PERIOD_CHOICES, required=False)
     start = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[bounds.WindowValidator("business")],
     )
     end = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[bounds.WindowValidator("business")],
     )
     owner = forms.ModelChoiceField(
         label=_("Owner"), queryset=get_user_model().objects.none(), required=False
@@ -134,8 +145,14 @@ class ReportFilterForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("period") == "custom" and not (cleaned.get("start") and cleaned.get("end")):
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if cleaned.get("period") == "custom" and not (start and end):
             self.add_error("start", _("Give both dates for a custom period."))
+        elif start and end and abs((end - start).days) >= MAX_REPORT_DAYS:
+            self.add_error(
+                "start",
+                _("A report covers at most %(years)s years.") % {"years": MAX_REPORT_DAYS // 366},
+            )
         return cleaned
 
     def value(self, name):

@@ -25,6 +25,7 @@ from django.db.models.functions import Least
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from core import bounds
 from customers.models import Customer
 from processes.models import Ticket
 from relationships.models import Contract, Interaction, Invoice, Payment, Payout
@@ -439,7 +440,7 @@ def score_all_customers(
     except Exception as error:
         run.status = ScoringRun.Status.FAILED
         run.finished_at = timezone.now()
-        run.error = f"{type(error).__name__}: {error}"
+        run.error = f"{type(error).__name__}: {error}"[: bounds.LONG_TEXT]
         run.save(update_fields=["status", "finished_at", "error"])
         logger.exception("Scoring run %s failed after %s customers", run.pk, run.scored)
         raise

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from core import views as core_views
 from customers import views as customer_views
 
 urlpatterns = [
@@ -17,5 +18,6 @@ urlpatterns = [
     path("", include("processes.urls")),
     path("", include("analytics.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/bounds/", core_views.out_of_bounds, name="admin_out_of_bounds"),
     path("admin/", admin.site.urls),
 ]

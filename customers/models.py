@@ -5,6 +5,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core import bounds
+
 # National numbers in Poland and Czechia have nine digits: comparing the last nine digits
 # matches "+48 600 100 200" with "600100200" whatever prefix was typed.
 PHONE_KEY_LENGTH = 9
@@ -33,7 +35,12 @@ def _digits_only(field):
 
 class Segment(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(
+        _("description"),
+        blank=True,
+        max_length=bounds.SHORT_TEXT,
+        validators=bounds.text_validators(bounds.SHORT_TEXT),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -164,17 +171,26 @@ class Customer(models.Model):
         db_index=False,  # customer_owner_name_idx starts with it
     )
     source = models.CharField(_("source of first contact"), max_length=20, choices=Source)
-    first_contact_on = models.DateField(_("first contact on"))
+    first_contact_on = models.DateField(
+        _("first contact on"), validators=[bounds.WindowValidator("past")]
+    )
     segments = models.ManyToManyField(
         Segment, verbose_name=_("segments"), blank=True, related_name="customers"
     )
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(
+        _("notes"),
+        blank=True,
+        max_length=bounds.LONG_TEXT,
+        validators=bounds.text_validators(bounds.LONG_TEXT),
+    )
 
     # Denormalised from the current relationship by relationships.services, so lists can filter
     # and sort on them without a join (see the indexes below).
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.PROSPECT)
     relationship_kind = models.CharField(_("relationship kind"), max_length=20, blank=True)
-    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
+    last_contact_at = models.DateTimeField(
+        _("last contact"), null=True, blank=True, validators=[bounds.WindowValidator("past")]
+    )
 
     # Value at a glance: written by the scoring job (analytics.scoring) from the customer's
     # current score, so every list, the page header and the processes' decision rules read them
@@ -272,6 +288,15 @@ class Customer(models.Model):
                 | models.Q(payment_reliability__gte=0, payment_reliability__lte=100),
                 name="customer_reliability_in_range",
             ),
+            bounds.window_check(
+                "first_contact_on", bounds.PAST, name="customer_first_contact_in_window"
+            ),
+            bounds.window_check(
+                "last_contact_at",
+                bounds.PAST,
+                name="customer_last_contact_in_window",
+                datetime_field=True,
+            ),
         ]
         indexes = [
             # Customer list: default sort and name sort. Every list index ends in id, the
@@ -346,6 +371,7 @@ class ContactPerson(models.Model):
         null=True,
         blank=True,
         help_text=_("When the person gave (or last confirmed) consent to marketing messages."),
+        validators=[bounds.WindowValidator("past")],
     )
     is_active = models.BooleanField(
         _("active"),
@@ -372,6 +398,12 @@ class ContactPerson(models.Model):
                 | models.Q(marketing_consent_at__isnull=False),
                 name="contact_consent_has_date",
                 violation_error_message=_("Marketing consent needs the date it was given."),
+            ),
+            bounds.window_check(
+                "marketing_consent_at",
+                bounds.PAST,
+                name="contact_consent_in_window",
+                datetime_field=True,
             ),
         ]
         indexes = [

@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import bounds
 from customers.forms import staff_users
 from customers.models import Customer
 from relationships.models import Asset
@@ -133,6 +134,7 @@ class DiscountForm(forms.Form):
     reason = forms.CharField(
         label=_("Why"),
         required=False,
+        max_length=bounds.SHORT_TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Required when the discount needs a manager's approval."),
     )
@@ -141,7 +143,11 @@ class DiscountForm(forms.Form):
 class TicketForm(forms.Form):
     definition = forms.ModelChoiceField(label=_("Support process"), queryset=None)
     subject = forms.CharField(label=_("Subject"), max_length=200)
-    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}))
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=bounds.LONG_TEXT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
     priority = forms.ChoiceField(
         label=_("Priority"), choices=SlaPolicy.Priority.choices, initial=SlaPolicy.Priority.NORMAL
     )
@@ -186,13 +192,18 @@ class TaskForm(forms.ModelForm):
 
 class DecisionForm(forms.Form):
     comment = forms.CharField(
-        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Comment"),
+        required=False,
+        max_length=bounds.SHORT_TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
 class WriteOffRequestForm(forms.Form):
     reason = forms.CharField(
-        label=_("Why write the debt off?"), widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Why write the debt off?"),
+        max_length=bounds.SHORT_TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 

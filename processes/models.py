@@ -15,6 +15,7 @@ from django.utils.formats import number_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from core import bounds
 from customers.models import ContactPerson, Customer, Segment
 from relationships.models import Asset, Invoice
 from relationships.money import ZERO, amount_field, currency_field
@@ -39,7 +40,13 @@ class ProcessDefinition(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)
-    goal = models.TextField(_("goal"), blank=True, help_text=_("What the process is for."))
+    goal = models.TextField(
+        _("goal"),
+        blank=True,
+        help_text=_("What the process is for."),
+        max_length=bounds.LONG_TEXT,
+        validators=bounds.text_validators(bounds.LONG_TEXT),
+    )
     active = models.BooleanField(
         _("active"), default=True, help_text=_("Only active definitions can open new instances.")
     )
@@ -126,7 +133,12 @@ class KpiTarget(models.Model):
         related_name="kpi_targets",
     )
     metric = models.CharField(_("metric"), max_length=30, choices=Metric)
-    target = models.DecimalField(_("target value"), max_digits=14, decimal_places=2)
+    target = models.DecimalField(
+        _("target value"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[bounds.min_zero_validator(), bounds.max_amount_validator()],
+    )
     period = models.CharField(_("period"), max_length=10, choices=Period, default=Period.MONTH)
 
     class Meta:
@@ -181,7 +193,7 @@ class DecisionRule(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(ZERO)],
+        validators=[MinValueValidator(ZERO), bounds.max_amount_validator()],
         help_text=_(
             "In the process's currency; compared with the customer's lifetime value after "
             "conversion into its currency."
@@ -193,7 +205,7 @@ class DecisionRule(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(Decimal("0.01"))],
+        validators=[MinValueValidator(Decimal("0.01")), bounds.digits_max_validator(7, 2)],
         help_text=_(
             "The expected cost of the process (the average of those closed in the last year) "
             "as a percentage of the customer's lifetime value may not exceed this."
@@ -499,7 +511,9 @@ class RetentionCampaign(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    started_at = models.DateTimeField(
+        _("started at"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
+    )
     skipped_by_rules = models.PositiveIntegerField(
         _("skipped by decision rules"),
         default=0,
@@ -511,6 +525,14 @@ class RetentionCampaign(models.Model):
         ordering = ["-started_at", "-id"]
         verbose_name = _("retention campaign")
         verbose_name_plural = _("retention campaigns")
+        constraints = [
+            bounds.window_check(
+                "started_at",
+                bounds.RECORDED,
+                name="campaign_started_in_window",
+                datetime_field=True,
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -585,11 +607,19 @@ class ProcessInstance(models.Model):
         validators=[MinValueValidator(ZERO), MaxValueValidator(Decimal("100"))],
         help_text=_("Sales: the discount granted; above the threshold a manager approves it."),
     )
-    expected_close_on = models.DateField(_("expected close"), null=True, blank=True)
+    expected_close_on = models.DateField(
+        _("expected close"), null=True, blank=True, validators=[bounds.WindowValidator("business")]
+    )
     outcome = models.CharField(
         _("outcome"), max_length=20, choices=Stage.Outcome, blank=True, editable=False
     )
-    outcome_reason = models.TextField(_("outcome reason"), blank=True, editable=False)
+    outcome_reason = models.TextField(
+        _("outcome reason"),
+        blank=True,
+        editable=False,
+        max_length=bounds.SHORT_TEXT,
+        validators=bounds.text_validators(bounds.SHORT_TEXT),
+    )
     accrued_cost = amount_field(
         _("accrued cost"),
         positive=False,
@@ -605,7 +635,9 @@ class ProcessInstance(models.Model):
         blank=True,
         related_name="instances",
     )
-    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    opened_at = models.DateTimeField(
+        _("opened at"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
+    )
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("opened by"),
@@ -616,7 +648,9 @@ class ProcessInstance(models.Model):
         db_index=False,  # instance_opener_idx starts with it
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
-    stage_entered_at = models.DateTimeField(_("in stage since"), default=timezone.now)
+    stage_entered_at = models.DateTimeField(
+        _("in stage since"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
+    )
     stage_due_at = models.DateTimeField(
         _("stage due"),
         null=True,
@@ -624,7 +658,9 @@ class ProcessInstance(models.Model):
         editable=False,
         help_text=_("When the stage's SLA runs out; empty when the stage has none."),
     )
-    last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
+    last_activity_at = models.DateTimeField(
+        _("last activity"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
+    )
 
     objects = ProcessInstanceQuerySet.as_manager()
 
@@ -660,6 +696,24 @@ class ProcessInstance(models.Model):
                 fields=["campaign", "customer"],
                 condition=models.Q(campaign__isnull=False),
                 name="one_instance_per_campaign_customer",
+            ),
+            bounds.window_check(
+                "expected_close_on", bounds.BUSINESS, name="instance_expected_close_in_window"
+            ),
+            bounds.window_check(
+                "opened_at", bounds.RECORDED, name="instance_opened_in_window", datetime_field=True
+            ),
+            bounds.window_check(
+                "stage_entered_at",
+                bounds.RECORDED,
+                name="instance_stage_entered_in_window",
+                datetime_field=True,
+            ),
+            bounds.window_check(
+                "last_activity_at",
+                bounds.RECORDED,
+                name="instance_last_activity_in_window",
+                datetime_field=True,
             ),
         ]
         indexes = [
@@ -801,7 +855,9 @@ class StageTransition(models.Model):
     to_stage = models.ForeignKey(
         Stage, verbose_name=_("to"), on_delete=models.PROTECT, related_name="+"
     )
-    at = models.DateTimeField(_("at"), default=timezone.now)
+    at = models.DateTimeField(
+        _("at"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
+    )
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("by"),
@@ -811,12 +867,22 @@ class StageTransition(models.Model):
         related_name="+",
         help_text=_("Empty when a scheduled job made the move."),
     )
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(
+        _("note"),
+        blank=True,
+        max_length=bounds.SHORT_TEXT,
+        validators=bounds.text_validators(bounds.SHORT_TEXT),
+    )
 
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name = _("stage transition")
         verbose_name_plural = _("stage transitions")
+        constraints = [
+            bounds.window_check(
+                "at", bounds.RECORDED, name="transition_at_in_window", datetime_field=True
+            ),
+        ]
         indexes = [
             # Instance page history and the customer page timeline (joined through the instance).
             models.Index(fields=["instance", "-at"], name="transition_instance_idx"),
@@ -846,7 +912,9 @@ class WorkLog(models.Model):
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
     cost = amount_field(_("cost"), positive=False, editable=False)
-    logged_at = models.DateTimeField(_("logged at"), default=timezone.now)
+    logged_at = models.DateTimeField(
+        _("logged at"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
+    )
 
     class Meta:
         ordering = ["-logged_at", "-id"]
@@ -856,6 +924,9 @@ class WorkLog(models.Model):
             models.CheckConstraint(
                 condition=models.Q(minutes__gte=1, minutes__lte=24 * 60),
                 name="worklog_minutes_in_range",
+            ),
+            bounds.window_check(
+                "logged_at", bounds.RECORDED, name="worklog_logged_in_window", datetime_field=True
             ),
         ]
         indexes = [
@@ -898,10 +969,20 @@ class Ticket(models.Model):
     priority = models.CharField(
         _("priority"), max_length=10, choices=Priority, default=Priority.NORMAL
     )
-    description = models.TextField(_("description"))
-    response_due_at = models.DateTimeField(_("response due"), null=True, blank=True)
-    resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True)
-    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    description = models.TextField(
+        _("description"),
+        max_length=bounds.LONG_TEXT,
+        validators=bounds.text_validators(bounds.LONG_TEXT),
+    )
+    response_due_at = models.DateTimeField(
+        _("response due"), null=True, blank=True, validators=[bounds.WindowValidator("recorded")]
+    )
+    resolution_due_at = models.DateTimeField(
+        _("resolution due"), null=True, blank=True, validators=[bounds.WindowValidator("recorded")]
+    )
+    first_response_at = models.DateTimeField(
+        _("first response"), null=True, blank=True, validators=[bounds.WindowValidator("recorded")]
+    )
     first_response_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("first response by"),
@@ -910,7 +991,9 @@ class Ticket(models.Model):
         blank=True,
         related_name="+",
     )
-    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(
+        _("resolved at"), null=True, blank=True, validators=[bounds.WindowValidator("recorded")]
+    )
 
     class Meta:
         verbose_name = _("ticket")
@@ -924,6 +1007,30 @@ class Ticket(models.Model):
                 condition=models.Q(first_response_at__isnull=True)
                 | models.Q(first_response_by__isnull=False),
                 name="ticket_response_has_who",
+            ),
+            bounds.window_check(
+                "response_due_at",
+                bounds.RECORDED,
+                name="ticket_response_due_in_window",
+                datetime_field=True,
+            ),
+            bounds.window_check(
+                "resolution_due_at",
+                bounds.RECORDED,
+                name="ticket_resolution_due_in_window",
+                datetime_field=True,
+            ),
+            bounds.window_check(
+                "first_response_at",
+                bounds.RECORDED,
+                name="ticket_first_response_in_window",
+                datetime_field=True,
+            ),
+            bounds.window_check(
+                "resolved_at",
+                bounds.RECORDED,
+                name="ticket_resolved_in_window",
+                datetime_field=True,
             ),
         ]
         indexes = [
@@ -1018,14 +1125,19 @@ class Task(models.Model):
         related_name="tasks",
     )
     title = models.CharField(_("title"), max_length=200)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(
+        _("notes"),
+        blank=True,
+        max_length=bounds.LONG_TEXT,
+        validators=bounds.text_validators(bounds.LONG_TEXT),
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("assigned to"),
         on_delete=models.PROTECT,
         related_name="process_tasks",
     )
-    due_on = models.DateField(_("due on"))
+    due_on = models.DateField(_("due on"), validators=[bounds.WindowValidator("business")])
     done_at = models.DateTimeField(_("done at"), null=True, blank=True, editable=False)
     done_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -1042,7 +1154,9 @@ class Task(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_at = models.DateTimeField(
+        _("created at"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
+    )
 
     objects = TaskQuerySet.as_manager()
 
@@ -1055,6 +1169,10 @@ class Task(models.Model):
                 condition=models.Q(done_at__isnull=True, done_by__isnull=True)
                 | models.Q(done_at__isnull=False, done_by__isnull=False),
                 name="task_done_has_when_and_who",
+            ),
+            bounds.window_check("due_on", bounds.BUSINESS, name="task_due_in_window"),
+            bounds.window_check(
+                "created_at", bounds.RECORDED, name="task_created_in_window", datetime_field=True
             ),
         ]
         indexes = [
@@ -1116,8 +1234,12 @@ class Notification(models.Model):
         help_text=_("What the notification is about, e.g. the stage entry that ran late."),
     )
     message = models.CharField(_("message"), max_length=300)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    created_at = models.DateTimeField(
+        _("created at"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
+    )
+    read_at = models.DateTimeField(
+        _("read at"), null=True, blank=True, validators=[bounds.WindowValidator("recorded")]
+    )
     emailed = models.BooleanField(_("e-mailed"), default=False)
 
     class Meta:
@@ -1129,6 +1251,15 @@ class Notification(models.Model):
             models.UniqueConstraint(
                 fields=["recipient", "kind", "instance", "occurrence"],
                 name="notification_once_per_event",
+            ),
+            bounds.window_check(
+                "created_at",
+                bounds.RECORDED,
+                name="notification_created_in_window",
+                datetime_field=True,
+            ),
+            bounds.window_check(
+                "read_at", bounds.RECORDED, name="notification_read_in_window", datetime_field=True
             ),
         ]
         indexes = [
@@ -1167,8 +1298,14 @@ class Approval(models.Model):
         null=True,
         blank=True,
         help_text=_("E.g. the discount in percent that is asked for."),
+        validators=[bounds.min_zero_validator(), bounds.max_amount_validator()],
     )
-    reason = models.TextField(_("why"), blank=True)
+    reason = models.TextField(
+        _("why"),
+        blank=True,
+        max_length=bounds.SHORT_TEXT,
+        validators=bounds.text_validators(bounds.SHORT_TEXT),
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("requested by"),
@@ -1178,7 +1315,9 @@ class Approval(models.Model):
         related_name="+",
         help_text=_("Empty when a scheduled job started the process a decision rule held."),
     )
-    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    requested_at = models.DateTimeField(
+        _("requested at"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
+    )
     decision = models.CharField(
         _("decision"), max_length=10, choices=Decision, default=Decision.PENDING
     )
@@ -1190,8 +1329,15 @@ class Approval(models.Model):
         blank=True,
         related_name="+",
     )
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    comment = models.TextField(_("comment"), blank=True)
+    decided_at = models.DateTimeField(
+        _("decided at"), null=True, blank=True, validators=[bounds.WindowValidator("recorded")]
+    )
+    comment = models.TextField(
+        _("comment"),
+        blank=True,
+        max_length=bounds.SHORT_TEXT,
+        validators=bounds.text_validators(bounds.SHORT_TEXT),
+    )
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -1229,6 +1375,18 @@ class Approval(models.Model):
             models.CheckConstraint(
                 condition=models.Q(requested_by__isnull=False) | models.Q(action="start"),
                 name="approval_has_requester",
+            ),
+            bounds.window_check(
+                "requested_at",
+                bounds.RECORDED,
+                name="approval_requested_in_window",
+                datetime_field=True,
+            ),
+            bounds.window_check(
+                "decided_at",
+                bounds.RECORDED,
+                name="approval_decided_in_window",
+                datetime_field=True,
             ),
         ]
         indexes = [

@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import bounds
 from customers.filters import StyledFilterSet
 from customers.models import Customer
 
@@ -22,12 +23,14 @@ class InvoiceFilter(StyledFilterSet):
         label=_("Due from"),
         field_name="due_date",
         lookup_expr="gte",
+        validators=[bounds.WindowValidator("business")],
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     due_before = django_filters.DateFilter(
         label=_("Due until"),
         field_name="due_date",
         lookup_expr="lte",
+        validators=[bounds.WindowValidator("business")],
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     currency = django_filters.CharFilter(label=_("Currency"), method="filter_currency")

@@ -2,10 +2,14 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from core import bounds
 
 from .models import Asset, Contract, Document, Interaction, Invoice, Payment, Payout, Relationship
-from .services import document_file_check
+from .services import contract_backbilling, document_file_check
 
 
 class FirstContactForm(forms.Form):
@@ -31,7 +35,10 @@ class FirstContactForm(forms.Form):
     )
     subject = forms.CharField(label=_("What was it about?"), max_length=200)
     notes = forms.CharField(
-        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Notes"),
+        required=False,
+        max_length=bounds.LONG_TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
@@ -97,6 +104,7 @@ class RelationshipEndForm(forms.Form):
     end_note = forms.CharField(
         label=_("Note"),
         required=False,
+        max_length=bounds.SHORT_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required when the reason is “Other”."),
     )
@@ -141,6 +149,13 @@ class ContractForm(CurrencyFormMixin, forms.ModelForm):
         required=False,
         widget=DATE_WIDGET,
         help_text=_("Leave empty to save a draft that is signed later."),
+        validators=[bounds.WindowValidator("past")],
+    )
+    # Shown (as a check box) only when the start date lies more than one period in the past.
+    confirm_backbilling = forms.BooleanField(
+        label=_("Issue the invoices for these past periods"),
+        required=False,
+        widget=forms.HiddenInput,
     )
 
     class Meta:
@@ -169,10 +184,55 @@ class ContractForm(CurrencyFormMixin, forms.ModelForm):
             raise forms.ValidationError(_("A contract cannot be signed in the future."))
         return signed_on
 
+    def clean(self):
+        cleaned = super().clean()
+        billing_terms = {"start_date", "end_date", "billing_period", "value"}
+        if self.instance.pk and not billing_terms & set(self.changed_data):
+            return cleaned  # The terms are as they were: nothing new to bill.
+        start, period = cleaned.get("start_date"), cleaned.get("billing_period")
+        if not start or not period or billing_terms & set(self.errors):
+            return cleaned
+        for name in ("start_date", "end_date"):
+            try:
+                Contract._meta.get_field(name).run_validators(cleaned.get(name))
+            except forms.ValidationError:
+                return cleaned  # Refused beside the field by the model's window.
+        probe = Contract(
+            pk=self.instance.pk,
+            start_date=start,
+            end_date=cleaned.get("end_date"),
+            billing_period=period,
+            value=cleaned.get("value") or 0,
+            currency=cleaned.get("currency") or "",
+            backbilling_confirmed_until=self.instance.backbilling_confirmed_until,
+        )
+        pending = contract_backbilling(probe, today=timezone.localdate(), more_than=1)
+        if pending and not cleaned.get("confirm_backbilling"):
+            self.fields["confirm_backbilling"].widget = forms.CheckboxInput()
+            self.add_error("start_date", backbilling_message(pending))
+        return cleaned
+
+
+def backbilling_message(pending):
+    return ngettext(
+        "This will issue %(count)s invoice totalling %(total)s %(currency)s for past periods "
+        "(%(first)s to %(last)s). Tick the box below to confirm.",
+        "This will issue %(count)s invoices totalling %(total)s %(currency)s for past periods "
+        "(%(first)s to %(last)s). Tick the box below to confirm.",
+        pending.periods,
+    ) % {
+        "count": number_format(pending.periods, force_grouping=True),
+        "total": number_format(pending.total, 2, force_grouping=True),
+        "currency": pending.currency,
+        "first": date_format(pending.first_start, "DATE_FORMAT"),
+        "last": date_format(pending.until, "DATE_FORMAT"),
+    }
+
 
 class ContractTerminateForm(forms.Form):
     termination_reason = forms.CharField(
         label=_("Why is the contract terminated?"),
+        max_length=bounds.SHORT_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("The relationship with the customer goes on; only this contract ends."),
     )
@@ -206,7 +266,9 @@ class PaymentForm(CurrencyFormMixin, forms.ModelForm):
 
 class WriteOffForm(forms.Form):
     write_off_reason = forms.CharField(
-        label=_("Why is the invoice written off?"), widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Why is the invoice written off?"),
+        max_length=bounds.SHORT_TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
@@ -232,7 +294,9 @@ class PayoutForm(CurrencyFormMixin, forms.ModelForm):
 
 class PayoutRejectForm(forms.Form):
     rejection_reason = forms.CharField(
-        label=_("Why is the payout rejected?"), widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Why is the payout rejected?"),
+        max_length=bounds.SHORT_TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 

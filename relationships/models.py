@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core import bounds
 from core.uploads import storage_filename
 from customers.models import ContactPerson, Customer
 
@@ -47,7 +48,9 @@ class Relationship(models.Model):
     )
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.PROSPECT)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.LASTING)
-    started_on = models.DateField(_("started on"), default=timezone.localdate)
+    started_on = models.DateField(
+        _("started on"), default=timezone.localdate, validators=[bounds.WindowValidator("past")]
+    )
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("started by"),
@@ -56,7 +59,9 @@ class Relationship(models.Model):
         blank=True,
         related_name="+",
     )
-    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    ended_at = models.DateTimeField(
+        _("ended at"), null=True, blank=True, validators=[bounds.WindowValidator("past")]
+    )
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("ended by"),
@@ -66,7 +71,12 @@ class Relationship(models.Model):
         related_name="+",
     )
     end_reason = models.CharField(_("end reason"), max_length=30, choices=EndReason, blank=True)
-    end_note = models.TextField(_("end note"), blank=True)
+    end_note = models.TextField(
+        _("end note"),
+        blank=True,
+        max_length=bounds.SHORT_TEXT,
+        validators=bounds.text_validators(bounds.SHORT_TEXT),
+    )
 
     history = HistoricalRecords()
     objects = RelationshipQuerySet.as_manager()
@@ -101,6 +111,10 @@ class Relationship(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status__in=["prospect", "active", "ended"]),
                 name="relationship_status_valid",
+            ),
+            bounds.window_check("started_on", bounds.PAST, name="relationship_started_in_window"),
+            bounds.window_check(
+                "ended_at", bounds.PAST, name="relationship_ended_in_window", datetime_field=True
             ),
         ]
 
@@ -160,9 +174,16 @@ class Interaction(models.Model):
     channel = models.CharField(_("channel"), max_length=20, choices=Channel)
     direction = models.CharField(_("direction"), max_length=10, choices=Direction)
     subject = models.CharField(_("subject"), max_length=200)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(
+        _("notes"),
+        blank=True,
+        max_length=bounds.LONG_TEXT,
+        validators=bounds.text_validators(bounds.LONG_TEXT),
+    )
     outcome = models.CharField(_("outcome"), max_length=200, blank=True)
-    occurred_at = models.DateTimeField(_("when"), default=timezone.now)
+    occurred_at = models.DateTimeField(
+        _("when"), default=timezone.now, validators=[bounds.WindowValidator("past")]
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("by"),
@@ -178,6 +199,14 @@ class Interaction(models.Model):
         ordering = ["-occurred_at", "-id"]
         verbose_name = _("interaction")
         verbose_name_plural = _("interactions")
+        constraints = [
+            bounds.window_check(
+                "occurred_at",
+                bounds.PAST,
+                name="interaction_occurred_in_window",
+                datetime_field=True,
+            ),
+        ]
         indexes = [
             # Customer page: timeline and "last contact".
             models.Index(fields=["customer", "-occurred_at"], name="interaction_customer_idx"),
@@ -258,13 +287,21 @@ class Contract(models.Model):
     billing_period = models.CharField(
         _("billing period"), max_length=20, choices=BillingPeriod, default=BillingPeriod.ONE_OFF
     )
-    start_date = models.DateField(_("start date"))
+    start_date = models.DateField(_("start date"), validators=[bounds.WindowValidator("business")])
     end_date = models.DateField(
-        _("end date"), null=True, blank=True, help_text=_("Empty for an open-ended contract.")
+        _("end date"),
+        null=True,
+        blank=True,
+        help_text=_("Empty for an open-ended contract."),
+        validators=[bounds.WindowValidator("business")],
     )
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.DRAFT)
-    signed_on = models.DateField(_("signed on"), null=True, blank=True)
-    terminated_at = models.DateTimeField(_("terminated at"), null=True, blank=True)
+    signed_on = models.DateField(
+        _("signed on"), null=True, blank=True, validators=[bounds.WindowValidator("past")]
+    )
+    terminated_at = models.DateTimeField(
+        _("terminated at"), null=True, blank=True, validators=[bounds.WindowValidator("past")]
+    )
     terminated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("terminated by"),
@@ -273,7 +310,39 @@ class Contract(models.Model):
         blank=True,
         related_name="+",
     )
-    termination_reason = models.TextField(_("termination reason"), blank=True)
+    termination_reason = models.TextField(
+        _("termination reason"),
+        blank=True,
+        max_length=bounds.SHORT_TEXT,
+        validators=bounds.text_validators(bounds.SHORT_TEXT),
+    )
+    # Recurring billing issues at most BILLING_MAX_PERIODS_PER_RUN past periods of a contract
+    # on its own; more than that (a start date far in the past, a typo) waits until a person
+    # confirms them, recorded here (relationships.services.contract_confirm_backbilling).
+    backbilling_confirmed_until = models.DateField(
+        _("back-billing confirmed up to"),
+        null=True,
+        blank=True,
+        editable=False,
+        validators=[bounds.WindowValidator("business")],
+        help_text=_("Past periods starting up to this day are billed: a person confirmed them."),
+    )
+    backbilling_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("back-billing confirmed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    backbilling_confirmed_at = models.DateTimeField(
+        _("back-billing confirmed at"),
+        null=True,
+        blank=True,
+        editable=False,
+        validators=[bounds.WindowValidator("past")],
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -318,6 +387,22 @@ class Contract(models.Model):
                 ),
                 name="contract_termination_is_complete",
                 violation_error_message=_("Terminating a contract needs a reason."),
+            ),
+            bounds.window_check("start_date", bounds.BUSINESS, name="contract_start_in_window"),
+            bounds.window_check("end_date", bounds.BUSINESS, name="contract_end_in_window"),
+            bounds.window_check("signed_on", bounds.PAST, name="contract_signed_in_window"),
+            models.CheckConstraint(
+                condition=models.Q(backbilling_confirmed_until__isnull=True)
+                | models.Q(
+                    backbilling_confirmed_by__isnull=False, backbilling_confirmed_at__isnull=False
+                ),
+                name="contract_backbilling_confirmation_is_complete",
+            ),
+            bounds.window_check(
+                "terminated_at",
+                bounds.PAST,
+                name="contract_terminated_in_window",
+                datetime_field=True,
             ),
         ]
         indexes = [
@@ -418,8 +503,10 @@ class Invoice(models.Model):
         related_name="invoices",
     )
     number = models.CharField(_("number"), max_length=60, unique=True)
-    issue_date = models.DateField(_("issue date"), default=timezone.localdate)
-    due_date = models.DateField(_("due date"))
+    issue_date = models.DateField(
+        _("issue date"), default=timezone.localdate, validators=[bounds.WindowValidator("business")]
+    )
+    due_date = models.DateField(_("due date"), validators=[bounds.WindowValidator("business")])
     amount = amount_field(_("amount"))
     currency = currency_field()
     paid_amount = amount_field(
@@ -434,9 +521,14 @@ class Invoice(models.Model):
         null=True,
         blank=True,
         help_text=_("For invoices of a recurring contract: the first day of the billed period."),
+        validators=[bounds.WindowValidator("business")],
     )
-    period_end = models.DateField(_("period end"), null=True, blank=True)
-    written_off_at = models.DateTimeField(_("written off at"), null=True, blank=True)
+    period_end = models.DateField(
+        _("period end"), null=True, blank=True, validators=[bounds.WindowValidator("business")]
+    )
+    written_off_at = models.DateTimeField(
+        _("written off at"), null=True, blank=True, validators=[bounds.WindowValidator("past")]
+    )
     written_off_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("written off by"),
@@ -445,7 +537,12 @@ class Invoice(models.Model):
         blank=True,
         related_name="+",
     )
-    write_off_reason = models.TextField(_("write-off reason"), blank=True)
+    write_off_reason = models.TextField(
+        _("write-off reason"),
+        blank=True,
+        max_length=bounds.SHORT_TEXT,
+        validators=bounds.text_validators(bounds.SHORT_TEXT),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -494,6 +591,18 @@ class Invoice(models.Model):
                 condition=models.Q(period_start__isnull=False),
                 name="one_invoice_per_contract_period",
                 violation_error_message=_("This period of the contract is already invoiced."),
+            ),
+            bounds.window_check("issue_date", bounds.BUSINESS, name="invoice_issue_in_window"),
+            bounds.window_check("due_date", bounds.BUSINESS, name="invoice_due_in_window"),
+            bounds.window_check(
+                "period_start", bounds.BUSINESS, name="invoice_period_start_in_window"
+            ),
+            bounds.window_check("period_end", bounds.BUSINESS, name="invoice_period_end_in_window"),
+            bounds.window_check(
+                "written_off_at",
+                bounds.PAST,
+                name="invoice_written_off_in_window",
+                datetime_field=True,
             ),
         ]
         indexes = [
@@ -599,7 +708,9 @@ class Payment(models.Model):
     )
     amount = amount_field(_("amount"))
     currency = currency_field()
-    paid_on = models.DateField(_("paid on"), default=timezone.localdate)
+    paid_on = models.DateField(
+        _("paid on"), default=timezone.localdate, validators=[bounds.WindowValidator("past")]
+    )
     method = models.CharField(
         _("method"), max_length=20, choices=Method, default=Method.BANK_TRANSFER
     )
@@ -626,6 +737,7 @@ class Payment(models.Model):
                 name="payment_amount_positive",
                 violation_error_message=_("The amount must be greater than zero."),
             ),
+            bounds.window_check("paid_on", bounds.PAST, name="payment_paid_on_in_window"),
         ]
         indexes = [
             # Customer page: payments panel and timeline (joined through the invoice). The
@@ -695,7 +807,11 @@ class Payout(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)
     amount = amount_field(_("amount"))
     currency = currency_field()
-    reason = models.TextField(_("reason"))
+    reason = models.TextField(
+        _("reason"),
+        max_length=bounds.SHORT_TEXT,
+        validators=bounds.text_validators(bounds.SHORT_TEXT),
+    )
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.REQUESTED)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -703,7 +819,9 @@ class Payout(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    requested_at = models.DateTimeField(
+        _("requested at"), default=timezone.now, validators=[bounds.WindowValidator("past")]
+    )
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("approved by"),
@@ -712,7 +830,9 @@ class Payout(models.Model):
         blank=True,
         related_name="+",
     )
-    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    approved_at = models.DateTimeField(
+        _("approved at"), null=True, blank=True, validators=[bounds.WindowValidator("past")]
+    )
     rejected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("rejected by"),
@@ -721,9 +841,18 @@ class Payout(models.Model):
         blank=True,
         related_name="+",
     )
-    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
-    rejection_reason = models.TextField(_("rejection reason"), blank=True)
-    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    rejected_at = models.DateTimeField(
+        _("rejected at"), null=True, blank=True, validators=[bounds.WindowValidator("past")]
+    )
+    rejection_reason = models.TextField(
+        _("rejection reason"),
+        blank=True,
+        max_length=bounds.SHORT_TEXT,
+        validators=bounds.text_validators(bounds.SHORT_TEXT),
+    )
+    paid_at = models.DateTimeField(
+        _("paid at"), null=True, blank=True, validators=[bounds.WindowValidator("past")]
+    )
     paid_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("paid by"),
@@ -760,6 +889,21 @@ class Payout(models.Model):
                 condition=~models.Q(status="paid")
                 | models.Q(paid_at__isnull=False, paid_by__isnull=False),
                 name="payout_paid_has_when_and_who",
+            ),
+            bounds.window_check(
+                "requested_at",
+                bounds.PAST,
+                name="payout_requested_in_window",
+                datetime_field=True,
+            ),
+            bounds.window_check(
+                "approved_at", bounds.PAST, name="payout_approved_in_window", datetime_field=True
+            ),
+            bounds.window_check(
+                "rejected_at", bounds.PAST, name="payout_rejected_in_window", datetime_field=True
+            ),
+            bounds.window_check(
+                "paid_at", bounds.PAST, name="payout_paid_in_window", datetime_field=True
             ),
         ]
         indexes = [
@@ -845,7 +989,9 @@ class Asset(models.Model):
     name = models.CharField(_("name"), max_length=200)
     model = models.CharField(_("model"), max_length=100)
     serial_number = models.CharField(_("serial number"), max_length=100)
-    installed_on = models.DateField(_("installed on"), null=True, blank=True)
+    installed_on = models.DateField(
+        _("installed on"), null=True, blank=True, validators=[bounds.WindowValidator("business")]
+    )
     location = models.CharField(_("location"), max_length=200, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.IN_USE)
     created_by = models.ForeignKey(
@@ -872,6 +1018,7 @@ class Asset(models.Model):
                 condition=models.Q(status__in=["in_use", "under_repair", "returned", "retired"]),
                 name="asset_status_valid",
             ),
+            bounds.window_check("installed_on", bounds.BUSINESS, name="asset_installed_in_window"),
         ]
         indexes = [
             # Customer page: assets panel.
@@ -939,12 +1086,19 @@ class Document(models.Model):
         blank=True,
         related_name="+",
     )
-    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    uploaded_at = models.DateTimeField(
+        _("uploaded at"), default=timezone.now, validators=[bounds.WindowValidator("past")]
+    )
 
     class Meta:
         ordering = ["-uploaded_at", "-id"]
         verbose_name = _("document")
         verbose_name_plural = _("documents")
+        constraints = [
+            bounds.window_check(
+                "uploaded_at", bounds.PAST, name="document_uploaded_in_window", datetime_field=True
+            ),
+        ]
         indexes = [
             # Customer page: documents panel and timeline.
             models.Index(fields=["customer", "-uploaded_at"], name="document_customer_idx"),

@@ -8,6 +8,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core import bounds
+
 MAX_DIGITS = 14
 DECIMAL_PLACES = 2
 ZERO = Decimal("0.00")
@@ -185,7 +187,8 @@ def validate_currency(value):
 
 
 def amount_field(verbose_name, *, positive=True, **kwargs):
-    """A money amount; `positive` (the default) refuses zero and below beside the field."""
+    """A money amount; `positive` (the default) refuses zero and below beside the field, and
+    none is above bounds.MAX_AMOUNT."""
     minimum = MinValueValidator(
         Decimal("0.01") if positive else ZERO,
         message=_("The amount must be greater than zero.")
@@ -196,7 +199,7 @@ def amount_field(verbose_name, *, positive=True, **kwargs):
         verbose_name,
         max_digits=MAX_DIGITS,
         decimal_places=DECIMAL_PLACES,
-        validators=[minimum],
+        validators=[minimum, bounds.max_amount_validator()],
         **kwargs,
     )
 

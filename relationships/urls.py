@@ -18,6 +18,11 @@ urlpatterns = [
     path("contracts/<int:pk>/", views.contract_detail, name="contract_detail"),
     path("contracts/<int:pk>/edit/", views.contract_edit, name="contract_edit"),
     path("contracts/<int:pk>/sign/", views.contract_sign, name="contract_sign"),
+    path(
+        "contracts/<int:pk>/confirm-backbilling/",
+        views.contract_confirm_backbilling,
+        name="contract_confirm_backbilling",
+    ),
     path("contracts/<int:pk>/terminate/", views.contract_terminate, name="contract_terminate"),
     # Invoices and payments
     path("invoices/", views.invoice_list, name="invoice_list"),

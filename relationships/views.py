@@ -220,8 +220,27 @@ def contract_detail(request, pk):
             "assets": list(contract.assets.all()),
             "documents": list(contract.documents.select_related("uploaded_by")),
             "terminate_form": ContractTerminateForm(),
+            "backbilling": services.contract_backbilling(contract, today=timezone.localdate())
+            if contract.status == Contract.Status.ACTIVE
+            else None,
         },
     )
+
+
+@require_POST
+@role_required(*roles.CONFIRM_BACKBILLING)
+def contract_confirm_backbilling(request, pk):
+    contract = get_contract_for_user(request, pk, allowed=roles.CONFIRM_BACKBILLING)
+    try:
+        invoices = services.contract_confirm_backbilling(contract=contract, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("Back-billing confirmed: %(count)s invoices issued.") % {"count": len(invoices)},
+        )
+    return redirect(contract)
 
 
 @role_required(*roles.CREATE_CONTRACTS)
@@ -250,8 +269,15 @@ def contract_edit(request, pk):
         return redirect(contract)
     form = ContractForm(request.POST or None, instance=contract)
     if request.method == "POST" and form.is_valid():
+        data = _changed_data(form)
+        confirm_backbilling = data.pop("confirm_backbilling", False)
         try:
-            services.contract_update(contract=contract, data=_changed_data(form))
+            services.contract_update(
+                contract=contract,
+                data=data,
+                confirm_backbilling=confirm_backbilling,
+                by=request.user,
+            )
         except ValidationError as error:
             _apply_errors(form, error)
         else:
