@@ -336,6 +336,13 @@ class ScoringRun(models.Model):
     finished_at = models.DateTimeField(
         _("finished at"), null=True, blank=True, validators=[bounds.WindowValidator("recorded")]
     )
+    task_id = models.CharField(
+        _("task id"),
+        max_length=255,
+        blank=True,
+        editable=False,
+        help_text=_("The Celery task that runs it; a redelivered task takes its own run over."),
+    )
     total = models.PositiveIntegerField(_("customers to score"), default=0)
     scored = models.PositiveIntegerField(_("customers scored"), default=0)
     changed = models.PositiveIntegerField(_("scores changed"), default=0)

@@ -387,15 +387,22 @@ def score_customer(customer_id, *, as_of=None) -> bool:
     return bool(changed)
 
 
-def _start_run(*, params, as_of) -> ScoringRun:
+def _start_run(*, params, as_of, task_id="") -> ScoringRun:
     now = timezone.now()
-    ScoringRun.objects.filter(
-        status=ScoringRun.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER
-    ).update(
+    running = ScoringRun.objects.filter(status=ScoringRun.Status.RUNNING)
+    running.filter(heartbeat_at__lt=now - STALE_AFTER).update(
         status=ScoringRun.Status.FAILED,
         finished_at=now,
         error=gettext("Abandoned: no progress for an hour."),
     )
+    if task_id:
+        # The same Celery task delivered again: its worker died mid-run (acks_late redelivers
+        # it), so the run it left RUNNING is its own and must not make it a no-op.
+        running.filter(task_id=task_id).update(
+            status=ScoringRun.Status.FAILED,
+            finished_at=now,
+            error=gettext("Abandoned: its worker was lost; the task was delivered again."),
+        )
     try:
         with transaction.atomic():
             return ScoringRun.objects.create(
@@ -403,6 +410,7 @@ def _start_run(*, params, as_of) -> ScoringRun:
                 as_of=as_of,
                 started_at=now,
                 heartbeat_at=now,
+                task_id=task_id,
                 total=Customer.objects.count(),
             )
     except IntegrityError as error:
@@ -410,7 +418,7 @@ def _start_run(*, params, as_of) -> ScoringRun:
 
 
 def score_all_customers(
-    *, as_of=None, batch_size=BATCH_SIZE, workers=None, progress=None
+    *, as_of=None, batch_size=BATCH_SIZE, workers=None, progress=None, task_id=""
 ) -> ScoringRun:
     """Rescore every customer; `progress(run)` is called after each batch.
 
@@ -425,7 +433,7 @@ def score_all_customers(
     workers = workers or settings.SCORING_WORKERS
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         workers = 1
-    run = _start_run(params=params, as_of=as_of)
+    run = _start_run(params=params, as_of=as_of, task_id=task_id)
     batches = _parallel if workers > 1 else _serial
     try:
         for scored, changed in batches(

@@ -11,14 +11,16 @@ from . import digest, kpi_days, quality, scoring, services, snapshots, usage
 logger = logging.getLogger(__name__)
 
 
-@shared_task
-def score_all_customers():
-    """Nightly: rescore every customer. A run already in progress makes this one a no-op."""
+@shared_task(bind=True)
+def score_all_customers(self):
+    """Nightly: rescore every customer. A run already in progress makes this one a no-op,
+    unless that run is this very task's, left behind by a worker that died."""
     try:
         run = scoring.score_all_customers(
+            task_id=self.request.id or "",
             progress=lambda run: logger.info(
                 "Scoring: %s of %s customers (%s%%)", run.scored, run.total, run.progress_percent
-            )
+            ),
         )
     except scoring.AlreadyRunning:
         logger.warning("Scoring skipped: another run is still in progress.")

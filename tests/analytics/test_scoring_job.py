@@ -92,6 +92,25 @@ def test_a_second_run_while_one_is_running_is_refused(params):
     assert ScoringRun.objects.count() == 1
 
 
+def test_another_tasks_run_still_refuses_a_redelivered_task(params):
+    ScoringRun.objects.create(parameters=params, as_of=AS_OF, task_id="nightly-task")
+    with pytest.raises(scoring.AlreadyRunning):
+        scoring.score_all_customers(as_of=AS_OF, task_id="rescore-after-new-parameters")
+    assert ScoringRun.objects.get().status == ScoringRun.Status.RUNNING
+
+
+def test_a_task_delivered_again_takes_over_the_run_its_dead_worker_left(params):
+    # acks_late: a worker killed mid-run leaves its run RUNNING, fresh, and the broker hands
+    # the same task (same id) to another worker, which must not take its own run for a rival.
+    left = ScoringRun.objects.create(parameters=params, as_of=AS_OF, task_id="task-1")
+    run = scoring.score_all_customers(as_of=AS_OF, task_id="task-1")
+    assert run.status == ScoringRun.Status.DONE
+    assert run.task_id == "task-1"
+    left.refresh_from_db()
+    assert left.status == ScoringRun.Status.FAILED
+    assert "delivered again" in left.error
+
+
 def test_a_run_that_stopped_making_progress_no_longer_blocks(params):
     an_hour_ago = timezone.now() - timedelta(hours=1, minutes=1)
     dead = ScoringRun.objects.create(parameters=params, as_of=AS_OF, heartbeat_at=an_hour_ago)
