@@ -7,4 +7,4 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
-        from . import db  # noqa: F401  (registers the connection_created receiver)
+        from .db import loaders  # noqa: F401  (registers the connection_created receiver)

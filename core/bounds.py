@@ -96,7 +96,7 @@ WINDOWS = {window.name: window for window in (BUSINESS, PAST, RECORDED)}
 
 # The smallest and largest moments a page can show and convert between time zones without an
 # OverflowError: what values stored outside anything Python can hold are read as (see
-# core.db).
+# core.db.loaders).
 SAFE_MIN_DATE = date(1, 1, 2)
 SAFE_MAX_DATE = date(9999, 12, 30)
 SAFE_MIN_DATETIME = datetime(1, 1, 2, tzinfo=UTC)

@@ -19,7 +19,7 @@ from datetime import UTC
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
-from . import bounds
+from core import bounds
 
 try:
     from psycopg import DataError, postgres
@@ -97,7 +97,7 @@ def register_safe_loaders(adapters):
     )
 
 
-@receiver(connection_created, dispatch_uid="core.db.safe_loaders")
+@receiver(connection_created, dispatch_uid="core.db.loaders.safe_loaders")
 def _on_connection_created(sender, connection, **kwargs):
     if connection.vendor == "postgresql" and pg_datetime is not None:
         register_safe_loaders(connection.connection.adapters)
