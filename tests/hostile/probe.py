@@ -263,7 +263,11 @@ class Probe:
         return pages
 
     def run(self, *, name, persona, method, payload, fields, list_page):
-        """Send one request in a savepoint rolled back afterwards; the broken properties."""
+        """Send one request in a savepoint rolled back afterwards; the broken properties.
+
+        `fields` are those of the form that sends this request, or None for a stray request to
+        a URL without such a form.
+        """
         cache.clear()
         with transaction.atomic():
             try:
@@ -290,6 +294,11 @@ class Probe:
             fail(f"redirected off the site, to {location!r}")
         if method == "get":
             return outcome  # the answer itself was the page to check
+        if fields is None and status == 200:
+            # A page without a form of this kind answered a stray POST as it answers a GET
+            # (the reports log that view and refresh their figures, as on every visit).
+            return outcome
+        fields = fields or {}
         errors = [m for m in _messages(response) if m.level >= message_levels.ERROR]
         if status == 200:
             refused = True
