@@ -5,7 +5,7 @@ from django.db.models.expressions import OrderBy
 from django.utils.translation import gettext_lazy as _
 
 from .forms import staff_users
-from .models import Customer, Segment
+from .models import SEARCH_TERM_MAX_LENGTH, Customer, Segment
 
 
 class StyledFilterSet(django_filters.FilterSet):
@@ -33,6 +33,14 @@ class StyledFilterSet(django_filters.FilterSet):
         first = order[0]
         descending = first.descending if isinstance(first, OrderBy) else str(first).startswith("-")
         return qs.order_by(*order, "-id" if descending else "id")
+
+
+class SearchFilter(django_filters.CharFilter):
+    """A list's search box: a term longer than anything it searches is refused beside it."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", SEARCH_TERM_MAX_LENGTH)
+        super().__init__(*args, **kwargs)
 
 
 class CustomerOrderingFilter(django_filters.OrderingFilter):
@@ -67,7 +75,7 @@ class CustomerOrderingFilter(django_filters.OrderingFilter):
 
 
 class CustomerFilter(StyledFilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="filter_search")
+    q = SearchFilter(label=_("Search"), method="filter_search")
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Customer.Status.choices)
     segment = django_filters.ModelChoiceFilter(
         label=_("Segment"), field_name="segments", queryset=Segment.objects.all()

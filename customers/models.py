@@ -51,6 +51,11 @@ class Segment(models.Model):
         return self.name
 
 
+# The longest text a search compares with (a legal name): a longer term can match nothing, and
+# SQLite refuses LIKE patterns over 50,000 bytes, so such a term is not sent to the database.
+SEARCH_TERM_MAX_LENGTH = 300
+
+
 class CustomerQuerySet(models.QuerySet):
     # What a row of the customer list shows: every list request builds 25 of these, so the
     # other columns (notes, address, generated phone keys...) are not fetched or converted.
@@ -88,6 +93,8 @@ class CustomerQuerySet(models.QuerySet):
         term = (term or "").strip()
         if not term:
             return self
+        if len(term) > SEARCH_TERM_MAX_LENGTH:
+            return self.none()
         digits, key = phone_digits(term), phone_key(term)
         condition = (
             models.Q(display_name__icontains=term)

@@ -12,6 +12,7 @@ from psycopg.postgres import types as pg_types
 from psycopg.pq import Format
 
 from .models import (
+    SEARCH_TERM_MAX_LENGTH,
     ContactPerson,
     Customer,
     Segment,
@@ -74,7 +75,7 @@ def find_duplicates(*, tax_id="", email="", phone="", display_name="", exclude_p
 def global_search(term, *, limit=10):
     """Customers and contact persons by name, tax id, e-mail or phone, for the navbar search box."""
     term = (term or "").strip()
-    if len(term) < 2:
+    if not 2 <= len(term) <= SEARCH_TERM_MAX_LENGTH:
         return [], []
     customers = list(Customer.objects.search(term).select_related("owner")[:limit])
     digits, key = phone_digits(term), phone_key(term)

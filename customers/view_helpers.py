@@ -1,6 +1,7 @@
 """Small pieces every app's views share: service errors on forms, lists, form pages, going back."""
 
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -25,10 +26,16 @@ def paginate(request, queryset, per_page):
 
 
 def redirect_back(request, fallback):
-    """Back to the page the action was taken from, if it is ours."""
+    """Back to the page the action was taken from, if it is ours.
+
+    Only a path counts: anything else posted as `next` ("1e-30", a view's name) would be taken
+    by redirect() for a URL name to reverse, and fail.
+    """
     target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return redirect(target)
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, request.is_secure()
+    ):
+        return HttpResponseRedirect(target)
     return redirect(fallback)
 
 

@@ -4,7 +4,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.filters import StyledFilterSet
+from customers.filters import SearchFilter, StyledFilterSet
 from customers.forms import staff_users
 
 from .models import ProcessDefinition, ProcessInstance, SlaPolicy, Stage, Task
@@ -17,7 +17,7 @@ STATE_CHOICES = [
 
 
 class InstanceFilter(StyledFilterSet):
-    q = django_filters.CharFilter(label=_("Title or customer"), method="filter_search")
+    q = SearchFilter(label=_("Title or customer"), method="filter_search")
     definition = django_filters.ModelChoiceFilter(
         label=_("Process"), queryset=ProcessDefinition.objects.all()
     )

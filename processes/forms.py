@@ -1,4 +1,5 @@
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +20,7 @@ from .models import (
 
 Kind = ProcessDefinition.Kind
 DATE = forms.DateInput(attrs={"type": "date"})
+CAMPAIGN_WINDOW_MAX_DAYS = 3650
 
 
 def definitions_for(kinds):
@@ -215,7 +217,11 @@ class RetentionCampaignForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["definition"].queryset = definitions_for([Kind.RETENTION])
-        self.fields["contracts_ending_within_days"].widget.attrs["max"] = 3650
+        # Ten years, as the contract list's "ending within" filter; the field's own maximum
+        # (32,767) is not checked on SQLite, and a million days overflowed the date arithmetic.
+        window = self.fields["contracts_ending_within_days"]
+        window.validators.append(MaxValueValidator(CAMPAIGN_WINDOW_MAX_DAYS))
+        window.widget.attrs["max"] = CAMPAIGN_WINDOW_MAX_DAYS
 
 
 class DecisionRuleForm(forms.ModelForm):

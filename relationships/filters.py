@@ -5,14 +5,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
-from customers.filters import StyledFilterSet
+from customers.filters import SearchFilter, StyledFilterSet
 from customers.models import Customer
 
 from .models import Contract, Invoice
 
 
 class InvoiceFilter(StyledFilterSet):
-    q = django_filters.CharFilter(label=_("Number or customer"), method="filter_search")
+    q = SearchFilter(label=_("Number or customer"), method="filter_search")
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=Invoice.Status.choices, method="filter_status"
     )
@@ -77,7 +77,7 @@ class InvoiceFilter(StyledFilterSet):
 
 
 class ContractFilter(StyledFilterSet):
-    q = django_filters.CharFilter(label=_("Number, title or customer"), method="filter_search")
+    q = SearchFilter(label=_("Number, title or customer"), method="filter_search")
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Contract.Status.choices)
     billing_period = django_filters.ChoiceFilter(
         label=_("Billing"), choices=Contract.BillingPeriod.choices

@@ -1,4 +1,5 @@
 import pytest
+from axes.models import AccessAttempt
 from django.urls import reverse
 
 from tests.factories import UserFactory
@@ -95,3 +96,11 @@ def test_pages_send_a_content_security_policy(client, sales_rep):
     client.force_login(sales_rep)
     policy = client.get(reverse("customers:list"))["Content-Security-Policy"]
     assert "script-src 'self'" in policy
+
+
+def test_a_username_longer_than_any_is_refused_beside_the_field(client):
+    """It never reaches authentication, whose failure log holds 255 characters."""
+    response = client.post(reverse("login"), {"username": "a" * 100_000, "password": "wrong"})
+    assert response.status_code == 200
+    assert "username" in response.context["form"].errors
+    assert not AccessAttempt.objects.exists()

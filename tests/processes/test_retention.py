@@ -70,3 +70,22 @@ def test_a_campaign_form_with_bad_input_starts_nothing(persona_client, sales_rep
     )
     assert {"name", "definition", "segment"} <= set(response.context["form"].errors)
     assert not RetentionCampaign.objects.exists()
+
+
+@pytest.mark.parametrize("days", ["3651", "2147483648"])
+def test_a_campaign_window_over_ten_years_is_refused_beside_the_field(
+    persona_client, sales_rep, retention, days
+):
+    segment = SegmentFactory(name="Everyone")
+    response = persona_client(sales_rep).post(
+        reverse("processes:campaign_create"),
+        {
+            "name": "Far future",
+            "definition": retention.pk,
+            "segment": segment.pk,
+            "contracts_ending_within_days": days,
+        },
+    )
+    assert response.status_code == 200
+    assert "contracts_ending_within_days" in response.context["form"].errors
+    assert not RetentionCampaign.objects.exists()

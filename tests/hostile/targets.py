@@ -1,0 +1,380 @@
+"""Every URL of the project's apps: how to fill its path, who uses it, and the forms on its pages.
+
+`URLS` is the one hand-written part: for each URL name, the world object whose primary key fills
+`<int:pk>`, the personas who may use it, and the page that shows the record afterwards. Which
+URLs take a POST, which fields each form has, and which values a select offers are discovered:
+`project_url_names()` walks the URL resolver, and `discover_forms()` opens every page and parses
+its forms' HTML. tests/hostile/test_coverage.py fails when a URL appears that this table lacks.
+"""
+
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.urls.exceptions import Resolver404
+
+# The apps whose URLs are probed (and the project's own, under no namespace).
+APP_NAMESPACES = ("customers", "relationships", "processes", "analytics")
+SKIPPED_PREFIXES = ("admin/", "static/", "media/")
+
+
+@dataclass(frozen=True)
+class Url:
+    obj: str | None = None  # the world object whose pk fills <int:pk>
+    personas: tuple = ("manager",)
+    view: str | None = None  # "url_name:object" of the record's own page, checked after a post
+    anonymous: bool = False  # used before logging in (the log-in form)
+    # A form that no page renders (Django's set_language view): its fields, {name: (kind, options)}
+    fields: tuple = ()
+
+
+M = ("manager",)
+URLS = {
+    # crm
+    "home": Url(),
+    "login": Url(anonymous=True, personas=("anonymous",)),
+    "logout": Url(),
+    "password_change": Url(personas=("sales",)),
+    "password_change_done": Url(),
+    "set_language": Url(
+        personas=("sales",),
+        fields=(("language", "select", ("en", "pl", "cs")), ("next", "hidden", ("/",))),
+    ),
+    # customers
+    "customers:list": Url(personas=("manager", "sales")),
+    "customers:search": Url(),
+    "customers:detail": Url("customer"),
+    "customers:edit": Url("customer", ("manager", "sales")),
+    "customers:history": Url("customer"),
+    "customers:contact_create": Url("customer", ("manager", "service")),
+    "customers:contact_edit": Url("contact", ("manager", "sales")),
+    # relationships
+    "relationships:customer_create": Url(None, ("manager", "sales")),
+    "relationships:interaction_create": Url("customer", ("manager", "service")),
+    "relationships:start": Url("ended_customer", ("manager", "sales")),
+    "relationships:end": Url("relationship", M),
+    "relationships:activate": Url("relationship", ("manager", "sales")),
+    "relationships:contract_list": Url(),
+    "relationships:contract_create": Url("customer", ("manager", "sales")),
+    "relationships:contract_detail": Url("contract"),
+    "relationships:contract_edit": Url(
+        "contract", ("manager", "sales"), view="relationships:contract_detail:contract"
+    ),
+    "relationships:contract_sign": Url(
+        "draft_contract", ("manager", "sales"), view="relationships:contract_detail:draft_contract"
+    ),
+    "relationships:contract_terminate": Url(
+        "contract", M, view="relationships:contract_detail:contract"
+    ),
+    "relationships:invoice_list": Url(personas=("manager", "finance")),
+    "relationships:invoice_create": Url("customer", ("manager", "finance")),
+    "relationships:invoice_detail": Url("invoice"),
+    "relationships:invoice_edit": Url(
+        "invoice", ("manager", "finance"), view="relationships:invoice_detail:invoice"
+    ),
+    "relationships:payment_create": Url(
+        "invoice", ("manager", "finance"), view="relationships:invoice_detail:invoice"
+    ),
+    "relationships:invoice_write_off": Url(
+        "invoice", ("finance",), view="relationships:invoice_detail:invoice"
+    ),
+    "relationships:payout_list": Url(),
+    "relationships:payout_create": Url("customer", ("manager", "service")),
+    "relationships:payout_edit": Url("payout", ("manager", "sales")),
+    "relationships:payout_approve": Url("payout", M),
+    "relationships:payout_reject": Url("payout", M),
+    "relationships:payout_mark_paid": Url("approved_payout", ("finance",)),
+    "relationships:asset_create": Url("customer", ("manager", "service")),
+    "relationships:asset_edit": Url("asset", ("manager", "service")),
+    "relationships:document_create": Url("customer", ("manager", "sales")),
+    "relationships:document_download": Url("document"),
+    # processes
+    "processes:overview": Url(),
+    "processes:board": Url("sales_process"),
+    "processes:instance_list": Url(),
+    "processes:instance_detail": Url("opportunity"),
+    "processes:instance_edit": Url(
+        "opportunity", ("manager", "sales"), view="processes:instance_detail:opportunity"
+    ),
+    "processes:instance_move": Url(
+        "opportunity", ("manager", "sales"), view="processes:instance_detail:opportunity"
+    ),
+    "processes:instance_log_work": Url(
+        "opportunity", ("sales",), view="processes:instance_detail:opportunity"
+    ),
+    "processes:opportunity_discount": Url(
+        "opportunity", ("manager", "sales"), view="processes:instance_detail:opportunity"
+    ),
+    "processes:instance_task_create": Url(
+        "opportunity", ("service",), view="processes:instance_detail:opportunity"
+    ),
+    "processes:instance_create": Url("customer", ("manager", "sales")),
+    "processes:ticket_list": Url(),
+    "processes:ticket_create": Url("customer", ("manager", "service")),
+    "processes:ticket_respond": Url(
+        "ticket", ("service",), view="processes:instance_detail:ticket"
+    ),
+    "processes:task_list": Url(),
+    "processes:task_create": Url("customer", ("manager", "finance")),
+    "processes:task_done": Url("task", M),
+    "processes:notification_list": Url(),
+    "processes:notification_read": Url("notification", M),
+    "processes:notification_read_all": Url(),
+    "processes:approval_list": Url(),
+    "processes:approval_approve": Url("approval", M, view="processes:instance_detail:opportunity"),
+    "processes:approval_reject": Url("approval", M, view="processes:instance_detail:opportunity"),
+    "processes:collection_list": Url(personas=("manager", "finance")),
+    "processes:collection_case_open": Url("overdue_invoice", ("finance",)),
+    "processes:collection_write_off_request": Url(
+        "collection", ("manager", "finance"), view="processes:instance_detail:collection"
+    ),
+    "processes:decision_rule_list": Url(),
+    "processes:decision_rule_create": Url("sales_process"),
+    "processes:decision_rule_edit": Url("rule"),
+    "processes:decision_rule_activate": Url("inactive_rule"),
+    "processes:decision_rule_deactivate": Url("rule"),
+    "processes:campaign_list": Url(),
+    "processes:campaign_create": Url(None, ("manager", "sales")),
+    # analytics
+    "analytics:scoring_method": Url(),
+    "analytics:scoring_parameters_edit": Url(),
+    "analytics:usage_report": Url(),
+    "analytics:my_settings": Url(personas=("manager", "service")),
+    "analytics:value_report": Url(),
+    "analytics:segment_report": Url(),
+    "analytics:data_quality": Url(),
+    "analytics:data_quality_template_edit": Url(),
+    "analytics:process_kpis": Url(),
+    "analytics:process_kpi_instances": Url(),
+    "analytics:forecast": Url(),
+}
+
+# Lists that show the record's data: after a post one of them is opened too (drawn per example).
+LIST_PAGES = (
+    "customers:list",
+    "relationships:contract_list",
+    "relationships:invoice_list",
+    "relationships:payout_list",
+    "processes:instance_list",
+    "processes:ticket_list",
+    "processes:task_list",
+    "processes:approval_list",
+    "processes:collection_list",
+    "processes:campaign_list",
+    "processes:decision_rule_list",
+    "processes:notification_list",
+    "processes:board",
+)
+
+
+def _walk(patterns, prefix="", namespace=None):
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            if route.startswith(SKIPPED_PREFIXES):
+                continue
+            yield from _walk(pattern.url_patterns, route, pattern.namespace or namespace)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            if route.startswith(SKIPPED_PREFIXES):
+                continue
+            yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+
+def project_url_names():
+    """The names of every URL of the project's apps and of crm/urls.py (not admin or static)."""
+    names = set(_walk(get_resolver().url_patterns))
+    return {
+        name
+        for name in names
+        if ":" not in name or name.split(":", 1)[0] in APP_NAMESPACES or name == "set_language"
+    }
+
+
+def url_for(name, world):
+    entry = URLS[name]
+    return reverse(name, args=[world.pk(entry.obj)] if entry.obj else [])
+
+
+# --- Forms, read from the pages' HTML -------------------------------------------------------
+
+
+@dataclass
+class Field:
+    name: str
+    kind: str  # text, textarea, email, password, number, date, datetime-local, checkbox,
+    # radio, hidden, file, select, select-multiple
+    initial: list
+    options: list
+    maxlength: int | None = None
+    required: bool = False
+
+    @property
+    def multiple(self):
+        return self.kind in ("select-multiple", "checkbox-multiple")
+
+
+@dataclass
+class HtmlForm:
+    method: str
+    action: str  # the path posted to (the page's own when the form names none)
+    fields: dict
+    page: str  # the page it is on, as all_pages() names it
+
+
+class _FormParser(HTMLParser):
+    def __init__(self, path):
+        super().__init__(convert_charrefs=True)
+        self.page = path
+        self.forms = []
+        self._form = None
+        self._select = None
+        self._textarea = None
+        self._actions = []
+
+    def _field(self, name, kind):
+        fields = self._form["fields"]
+        if name not in fields:
+            fields[name] = Field(name, kind, [], [])
+        elif kind == "checkbox":
+            fields[name].kind = "checkbox-multiple"
+        return fields[name]
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self._form = {
+                "method": (a.get("method") or "get").lower(),
+                "action": a.get("action") or self.page,
+                "fields": {},
+            }
+            self._actions = []
+            return
+        if self._form is None:
+            return
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = (a.get("type") or "text").lower()
+            if kind in ("submit", "button", "reset", "image"):
+                return
+            if name == "csrfmiddlewaretoken":
+                return
+            field = self._field(name, kind)
+            field.required = field.required or "required" in a
+            if a.get("maxlength", "").isdigit():
+                field.maxlength = int(a["maxlength"])
+            value = a.get("value")
+            if kind in ("checkbox", "radio"):
+                field.options.append(value if value is not None else "on")
+                if "checked" in a:
+                    field.initial.append(value if value is not None else "on")
+            elif value is not None:
+                field.initial.append(value)
+        elif tag == "select" and name:
+            self._select = self._field(name, "select-multiple" if "multiple" in a else "select")
+        elif tag == "option" and self._select is not None:
+            value = a.get("value", "")
+            self._select.options.append(value)
+            if "selected" in a:
+                self._select.initial.append(value)
+        elif tag == "textarea" and name:
+            self._textarea = self._field(name, "textarea")
+            self._textarea.initial.append("")
+        elif tag == "button" and a.get("formaction"):
+            self._actions.append(a["formaction"])
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._textarea.initial[-1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            if self._textarea is not None and self._textarea.initial[-1].startswith("\n"):
+                # The HTML parser keeps the newline that browsers drop after <textarea>.
+                self._textarea.initial[-1] = self._textarea.initial[-1][1:]
+            self._textarea = None
+        elif tag == "form" and self._form is not None:
+            for action in self._actions or [self._form["action"]]:
+                self.forms.append(
+                    HtmlForm(
+                        method=self._form["method"],
+                        action=action,
+                        fields=dict(self._form["fields"]),
+                        page=self.page,
+                    )
+                )
+            self._form = None
+
+
+def parse_forms(html, page):
+    parser = _FormParser(page)
+    parser.feed(html)
+    return parser.forms
+
+
+def url_name_of(path):
+    """The URL name a form posts to, or None for a URL outside the project."""
+    try:
+        match = resolve(urlsplit(path).path)
+    except Resolver404:
+        return None
+    return match.view_name
+
+
+# Pages that show a form only in a state the table's object is not in: a customer whose
+# relationship ended (start a new one), a ticket (first response), a collection case (write
+# off), a draft contract (sign); and every record page the table names.
+EXTRA_PAGES = ("customers:detail:ended_customer",)
+
+
+def all_pages():
+    views = sorted({entry.view for entry in URLS.values() if entry.view})
+    return [*URLS, *views, *EXTRA_PAGES]
+
+
+def page_url(page, world):
+    """The path of a page: a URL name (filled as the table says) or "url name:world object"."""
+    if page in URLS:
+        return url_for(page, world)
+    name, obj = page.rsplit(":", 1)
+    return reverse(name, args=[world.pk(obj)])
+
+
+def _page_name(page):
+    return page if page in URLS else page.rsplit(":", 1)[0]
+
+
+def discover_forms(client, anonymous_client, world, pages=None):
+    """{(url name, method): HtmlForm} for the forms on the pages (all_pages() by default).
+
+    The first form found for a URL name wins, except that a form whose action is the URL as the
+    table fills it (the world's object) is preferred to one for another object.
+    """
+    pages = all_pages() if pages is None else pages
+    found = {}
+    for page in pages:
+        path = page_url(page, world)
+        anonymous = URLS[_page_name(page)].anonymous
+        response = (anonymous_client if anonymous else client).get(path)
+        if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+            continue
+        for form in parse_forms(response.content.decode(), path):
+            form.page = page
+            target = url_name_of(form.action)
+            if target is None:
+                continue  # a URL outside the project
+            key = (target, form.method)
+            own = target in URLS and urlsplit(form.action).path == url_for(target, world)
+            if key not in found or (own and not found[key][1]):
+                found[key] = (form, own)
+    forms = {key: form for key, (form, _own) in found.items()}
+    for name, entry in URLS.items():
+        if entry.fields and (name, "post") not in forms:
+            fields = {
+                field: Field(field, kind, [options[0]], list(options))
+                for field, kind, options in entry.fields
+            }
+            forms[(name, "post")] = HtmlForm("post", url_for(name, world), fields, page="")
+    return forms
