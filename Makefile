@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test e2e lint format check migrate demo bench bench-pages bench-scoring bench-faults bench-load clean install chromium compose-check
+.PHONY: run test e2e lint format check migrate demo bench bench-pages bench-scoring bench-faults bench-load bench-hostile clean install chromium compose-check
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -65,7 +65,7 @@ check: $(STAMP)
 
 # Every benchmark that proves a figure in the README: the pages, then the load run and the fault
 # runs in their long forms (the test suite runs the last two in a short form).
-bench: bench-pages bench-load bench-faults
+bench: bench-pages bench-load bench-faults bench-hostile
 
 # Latency, SQL queries and throughput of the main pages on PostgreSQL (bench/README.md).
 SIZE ?= 100k
@@ -83,6 +83,10 @@ compose-check: .env
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }
 	SECRET_KEY=check ALLOWED_HOSTS=check POSTGRES_PASSWORD=check \
 		docker-compose --env-file .env.example -f docker-compose.yml config --quiet
+
+# The hostile-input suite with many random examples per URL instead of CI's ten fixed ones.
+bench-hostile: $(STAMP)
+	HYPOTHESIS_PROFILE=long $(BIN)/pytest --ds=crm.settings.test -p no:cacheprovider tests/hostile
 
 # Redis stopped, PostgreSQL restarted and a Celery worker killed under traffic, longer than the
 # fault tests, with their figures; every server is the run's own (bench/README.md, "Faults").

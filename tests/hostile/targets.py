@@ -64,6 +64,11 @@ URLS = {
     "relationships:contract_sign": Url(
         "draft_contract", ("manager", "sales"), view="relationships:contract_detail:draft_contract"
     ),
+    "relationships:contract_confirm_backbilling": Url(
+        "backbilling_contract",
+        ("manager", "sales", "finance"),
+        view="relationships:contract_detail:backbilling_contract",
+    ),
     "relationships:contract_terminate": Url(
         "contract", M, view="relationships:contract_detail:contract"
     ),

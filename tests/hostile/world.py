@@ -82,6 +82,14 @@ def build_world(*, manager, sales_rep, service_agent, finance_clerk) -> HostileW
         start_date=today - timedelta(days=40),
         end_date=today + timedelta(days=300),
     )
+    # Six months of monthly periods never billed: more than recurring billing issues unconfirmed,
+    # so its page offers "confirm back-billing".
+    o["backbilling_contract"] = ContractFactory(
+        customer=customer,
+        billing_period=Contract.BillingPeriod.MONTHLY,
+        start_date=today - timedelta(days=200),
+        end_date=today + timedelta(days=300),
+    )
     o["draft_contract"] = ContractFactory(
         customer=customer, status=Contract.Status.DRAFT, signed_on=None
     )
