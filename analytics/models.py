@@ -346,11 +346,10 @@ class ScoringRun(models.Model):
     total = models.PositiveIntegerField(_("customers to score"), default=0)
     scored = models.PositiveIntegerField(_("customers scored"), default=0)
     changed = models.PositiveIntegerField(_("scores changed"), default=0)
-    error = models.TextField(
+    error = bounds.text_field(
         _("error"),
         blank=True,
-        max_length=bounds.LONG_TEXT,
-        validators=bounds.text_validators(bounds.LONG_TEXT),
+        limit=bounds.LONG_TEXT,
     )
 
     class Meta:

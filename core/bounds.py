@@ -181,9 +181,12 @@ LONG_TEXT = 10_000
 SHORT_TEXT = 2_000
 
 
-def text_validators(max_length: int):
-    """Validators of a TextField: Django enforces a TextField's max_length in forms only."""
-    return [MaxLengthValidator(max_length)]
+def text_field(*args, limit: int, validators=(), **kwargs) -> models.TextField:
+    """A TextField of at most `limit` characters, checked in forms (max_length) and by the model
+    (the validator): Django enforces a TextField's max_length in forms only."""
+    return models.TextField(
+        *args, max_length=limit, validators=[MaxLengthValidator(limit), *validators], **kwargs
+    )
 
 
 # --- Amounts ----------------------------------------------------------------------------------

@@ -20,6 +20,5 @@ def out_of_bounds(request):
         "groups": [
             {"label": label, "rule": rule, "rows": group} for (label, rule), group in groups.items()
         ],
-        "count": len(rows),
     }
     return render(request, "admin/core/out_of_bounds.html", context)

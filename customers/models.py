@@ -35,11 +35,10 @@ def _digits_only(field):
 
 class Segment(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
-    description = models.TextField(
+    description = bounds.text_field(
         _("description"),
         blank=True,
-        max_length=bounds.SHORT_TEXT,
-        validators=bounds.text_validators(bounds.SHORT_TEXT),
+        limit=bounds.SHORT_TEXT,
     )
 
     class Meta:
@@ -184,11 +183,10 @@ class Customer(models.Model):
     segments = models.ManyToManyField(
         Segment, verbose_name=_("segments"), blank=True, related_name="customers"
     )
-    notes = models.TextField(
+    notes = bounds.text_field(
         _("notes"),
         blank=True,
-        max_length=bounds.LONG_TEXT,
-        validators=bounds.text_validators(bounds.LONG_TEXT),
+        limit=bounds.LONG_TEXT,
     )
 
     # Denormalised from the current relationship by relationships.services, so lists can filter

@@ -40,12 +40,11 @@ class ProcessDefinition(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)
-    goal = models.TextField(
+    goal = bounds.text_field(
         _("goal"),
         blank=True,
         help_text=_("What the process is for."),
-        max_length=bounds.LONG_TEXT,
-        validators=bounds.text_validators(bounds.LONG_TEXT),
+        limit=bounds.LONG_TEXT,
     )
     active = models.BooleanField(
         _("active"), default=True, help_text=_("Only active definitions can open new instances.")
@@ -613,12 +612,11 @@ class ProcessInstance(models.Model):
     outcome = models.CharField(
         _("outcome"), max_length=20, choices=Stage.Outcome, blank=True, editable=False
     )
-    outcome_reason = models.TextField(
+    outcome_reason = bounds.text_field(
         _("outcome reason"),
         blank=True,
         editable=False,
-        max_length=bounds.SHORT_TEXT,
-        validators=bounds.text_validators(bounds.SHORT_TEXT),
+        limit=bounds.SHORT_TEXT,
     )
     accrued_cost = amount_field(
         _("accrued cost"),
@@ -867,11 +865,10 @@ class StageTransition(models.Model):
         related_name="+",
         help_text=_("Empty when a scheduled job made the move."),
     )
-    note = models.TextField(
+    note = bounds.text_field(
         _("note"),
         blank=True,
-        max_length=bounds.SHORT_TEXT,
-        validators=bounds.text_validators(bounds.SHORT_TEXT),
+        limit=bounds.SHORT_TEXT,
     )
 
     class Meta:
@@ -969,10 +966,9 @@ class Ticket(models.Model):
     priority = models.CharField(
         _("priority"), max_length=10, choices=Priority, default=Priority.NORMAL
     )
-    description = models.TextField(
+    description = bounds.text_field(
         _("description"),
-        max_length=bounds.LONG_TEXT,
-        validators=bounds.text_validators(bounds.LONG_TEXT),
+        limit=bounds.LONG_TEXT,
     )
     response_due_at = models.DateTimeField(
         _("response due"), null=True, blank=True, validators=[bounds.WindowValidator("recorded")]
@@ -1125,11 +1121,10 @@ class Task(models.Model):
         related_name="tasks",
     )
     title = models.CharField(_("title"), max_length=200)
-    notes = models.TextField(
+    notes = bounds.text_field(
         _("notes"),
         blank=True,
-        max_length=bounds.LONG_TEXT,
-        validators=bounds.text_validators(bounds.LONG_TEXT),
+        limit=bounds.LONG_TEXT,
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -1300,11 +1295,10 @@ class Approval(models.Model):
         help_text=_("E.g. the discount in percent that is asked for."),
         validators=[bounds.min_zero_validator(), bounds.max_amount_validator()],
     )
-    reason = models.TextField(
+    reason = bounds.text_field(
         _("why"),
         blank=True,
-        max_length=bounds.SHORT_TEXT,
-        validators=bounds.text_validators(bounds.SHORT_TEXT),
+        limit=bounds.SHORT_TEXT,
     )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -1332,11 +1326,10 @@ class Approval(models.Model):
     decided_at = models.DateTimeField(
         _("decided at"), null=True, blank=True, validators=[bounds.WindowValidator("recorded")]
     )
-    comment = models.TextField(
+    comment = bounds.text_field(
         _("comment"),
         blank=True,
-        max_length=bounds.SHORT_TEXT,
-        validators=bounds.text_validators(bounds.SHORT_TEXT),
+        limit=bounds.SHORT_TEXT,
     )
 
     class Meta:

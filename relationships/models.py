@@ -71,11 +71,10 @@ class Relationship(models.Model):
         related_name="+",
     )
     end_reason = models.CharField(_("end reason"), max_length=30, choices=EndReason, blank=True)
-    end_note = models.TextField(
+    end_note = bounds.text_field(
         _("end note"),
         blank=True,
-        max_length=bounds.SHORT_TEXT,
-        validators=bounds.text_validators(bounds.SHORT_TEXT),
+        limit=bounds.SHORT_TEXT,
     )
 
     history = HistoricalRecords()
@@ -174,11 +173,10 @@ class Interaction(models.Model):
     channel = models.CharField(_("channel"), max_length=20, choices=Channel)
     direction = models.CharField(_("direction"), max_length=10, choices=Direction)
     subject = models.CharField(_("subject"), max_length=200)
-    notes = models.TextField(
+    notes = bounds.text_field(
         _("notes"),
         blank=True,
-        max_length=bounds.LONG_TEXT,
-        validators=bounds.text_validators(bounds.LONG_TEXT),
+        limit=bounds.LONG_TEXT,
     )
     outcome = models.CharField(_("outcome"), max_length=200, blank=True)
     occurred_at = models.DateTimeField(
@@ -310,11 +308,10 @@ class Contract(models.Model):
         blank=True,
         related_name="+",
     )
-    termination_reason = models.TextField(
+    termination_reason = bounds.text_field(
         _("termination reason"),
         blank=True,
-        max_length=bounds.SHORT_TEXT,
-        validators=bounds.text_validators(bounds.SHORT_TEXT),
+        limit=bounds.SHORT_TEXT,
     )
     # Recurring billing issues at most BILLING_MAX_PERIODS_PER_RUN past periods of a contract
     # on its own; more than that (a start date far in the past, a typo) waits until a person
@@ -537,11 +534,10 @@ class Invoice(models.Model):
         blank=True,
         related_name="+",
     )
-    write_off_reason = models.TextField(
+    write_off_reason = bounds.text_field(
         _("write-off reason"),
         blank=True,
-        max_length=bounds.SHORT_TEXT,
-        validators=bounds.text_validators(bounds.SHORT_TEXT),
+        limit=bounds.SHORT_TEXT,
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -807,10 +803,9 @@ class Payout(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)
     amount = amount_field(_("amount"))
     currency = currency_field()
-    reason = models.TextField(
+    reason = bounds.text_field(
         _("reason"),
-        max_length=bounds.SHORT_TEXT,
-        validators=bounds.text_validators(bounds.SHORT_TEXT),
+        limit=bounds.SHORT_TEXT,
     )
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.REQUESTED)
     requested_by = models.ForeignKey(
@@ -844,11 +839,10 @@ class Payout(models.Model):
     rejected_at = models.DateTimeField(
         _("rejected at"), null=True, blank=True, validators=[bounds.WindowValidator("past")]
     )
-    rejection_reason = models.TextField(
+    rejection_reason = bounds.text_field(
         _("rejection reason"),
         blank=True,
-        max_length=bounds.SHORT_TEXT,
-        validators=bounds.text_validators(bounds.SHORT_TEXT),
+        limit=bounds.SHORT_TEXT,
     )
     paid_at = models.DateTimeField(
         _("paid at"), null=True, blank=True, validators=[bounds.WindowValidator("past")]
