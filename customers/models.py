@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core import bounds
+from core.bounds import SEARCH_TERM_MAX_LENGTH
 
 # National numbers in Poland and Czechia have nine digits: comparing the last nine digits
 # matches "+48 600 100 200" with "600100200" whatever prefix was typed.
@@ -48,11 +49,6 @@ class Segment(models.Model):
 
     def __str__(self):
         return self.name
-
-
-# The longest text a search compares with (a legal name): a longer term can match nothing, and
-# SQLite refuses LIKE patterns over 50,000 bytes, so such a term is not sent to the database.
-SEARCH_TERM_MAX_LENGTH = 300
 
 
 class CustomerQuerySet(models.QuerySet):
