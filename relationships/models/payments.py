@@ -6,8 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
+from core.money import amount_field, currency_field
 
-from ..money import amount_field, currency_field
 from .invoices import Invoice
 
 
