@@ -44,7 +44,7 @@ def scoring_parameters_edit(request):
         request.method == "POST"
         and form.is_valid()
         and (
-            created := run_service(
+            call := run_service(
                 form, services.scoring_parameters_create, data=form.cleaned_data, by=request.user
             )
         )
@@ -52,7 +52,7 @@ def scoring_parameters_edit(request):
         messages.success(
             request,
             _("Saved as version %(version)s; every customer is being rescored with it.")
-            % {"version": created.result.version},
+            % {"version": call.result.version},
         )
         return redirect("analytics:scoring_method")
     return render_object_form(

@@ -39,10 +39,11 @@ def run_service(form, service, /, **kwargs) -> ServiceCall:
     `apply_service_errors`) and the call answers false; otherwise it answers true, carrying the
     service's return value as `.result`.
 
-        if created := run_service(form, services.contract_create, customer=customer, **data):
-            messages.success(request, _("Contract saved."))
-            return redirect(created.result)
-        return render(...)  # the form again, with the service's errors
+        if request.method == "POST" and form.is_valid():
+            data = dict(form.cleaned_data)
+            if call := run_service(form, services.contract_create, customer=customer, **data):
+                return redirect(call.result)
+        return render(...)  # the form again, with the service's errors beside its fields
     """
     try:
         result = service(**kwargs)

@@ -5,9 +5,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.views.helpers import redirect_back as _back
 from customers import roles
 from customers.roles import role_required
-from customers.view_helpers import redirect_back as _back
 
 from .. import services
 from ..access import get_notification_for_user
