@@ -221,9 +221,9 @@ def find_fixtures(password):
     from django.contrib.auth.models import Group
     from django.db.models import Count
 
+    from core.pagination import LargeTablePaginator
     from customers import roles
     from customers.models import Customer
-    from customers.pagination import LargeTablePaginator
     from processes.models import ProcessDefinition
     from relationships.models import Interaction
 

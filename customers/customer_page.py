@@ -6,7 +6,7 @@ payouts, equipment, documents and their timeline entries; processes add open pro
 and tasks; analytics add the customer's value to the header.
 """
 
-from core.pages import PageRegistry, TimelineEntry  # noqa: F401  (until relationships and processes import it from core)
+from core.pages import PageRegistry
 
 customer_page = PageRegistry("customer page", slots=("header", "main", "side"))
 

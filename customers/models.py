@@ -301,7 +301,7 @@ class Customer(models.Model):
         ]
         indexes = [
             # Customer list: default sort and name sort. Every list index ends in id, the
-            # tie-breaker, so a page's keys come from an index-only scan (customers.pagination).
+            # tie-breaker, so a page's keys come from an index-only scan (core.pagination).
             models.Index(fields=["display_name", "id"], name="customer_name_idx"),
             models.Index(fields=["status", "display_name", "id"], name="customer_status_name_idx"),
             models.Index(fields=["owner", "display_name", "id"], name="customer_owner_name_idx"),

@@ -10,9 +10,9 @@ from django.utils import dateformat, formats, timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from core.pages import TimelineEntry
 from customers import roles
 from customers.customer_page import (
-    TimelineEntry,
     register_history_source,
     register_section,
     register_timeline_source,
