@@ -15,9 +15,9 @@ from relationships.money import currency_field
 class StageStay(models.Model):
     """One stay of an instance in a working stage, from entering it to the move that ended it.
 
-    Derived from the transition log (analytics.services.stage_stays_refresh, run by a frequent
-    job and caught up when the KPI dashboard opens), so the dashboard reads durations instead of
-    pairing every move with the one before it on each view.
+    Derived from the transition log (analytics.process_kpis.stays, run by a frequent job and
+    caught up when the KPI dashboard opens), so the dashboard reads durations instead of pairing
+    every move with the one before it on each view.
     """
 
     transition = models.OneToOneField(
@@ -79,8 +79,8 @@ class StageStay(models.Model):
 
 class ProcessKpiDay(models.Model):
     """One process definition's instances started and closed on one local day (TIME_ZONE), summed
-    by the nightly rollup (analytics.kpi_days) so the KPI dashboard adds up days instead of
-    grouping the instance table live.
+    by the nightly rollup (analytics.process_kpis.rollup) so the KPI dashboard adds up days
+    instead of grouping the instance table live.
 
     Every computed day has exactly one row without a definition (zeros): a day without it has
     not been computed, and the dashboard measures it live."""
@@ -218,8 +218,8 @@ class WonDay(models.Model):
 class DurationHistogram(models.Model):
     """How many cycle times (stage empty: instances closed) or stage stays (stays that ended) fell
     in one duration bucket on one local day, or in one whole month: the KPI dashboard's medians
-    and p90s of computed days come from these counts (analytics.kpi_days explains the buckets
-    and their precision). Written by the nightly rollup with ProcessKpiDay."""
+    and p90s of computed days come from these counts (analytics.process_kpis.kpi_days explains
+    the buckets and their precision). Written by the nightly rollup with ProcessKpiDay."""
 
     class Span(models.TextChoices):
         DAY = "day", _("day")
