@@ -1,139 +1,39 @@
 """The process KPI dashboard's nightly rollup: per local day (TIME_ZONE) and definition, the
 instances started and closed with their sums (ProcessKpiDay), per stage the stays that ended
 (StageKpiDay), and histograms of cycle times and stage stays (DurationHistogram), so a year of
-the dashboard adds up a few thousand rows instead of grouping and sorting millions live.
-
-Counts, sums, SLA met/total, cost and value won add up across days exactly. Medians and p90s do
-not: over computed days they are read from histograms whose buckets are BUCKET_RATIO wide (each
-bucket's upper bound is 3 % above its lower one), interpolated within the bucket, so a median or
-p90 shown is within 3 % of the exact value (4.0 days may show as 3.9 or 4.1). A period of days
-none of which is computed (today only, a filter by owner, before the first rollup) is measured
-live and exactly. Today, and any day the rollup has not computed yet, are always measured live.
+the dashboard adds up a few thousand rows instead of grouping and sorting millions live
+(analytics.process_kpis.days says what is exact and what is within 3 %).
 
 The nightly job recomputes the last ROLLUP_REFRESH_DAYS days and every earlier day not computed
 yet (all history on the first run); an instance reopened or a move entered with an older date
 changes older days only when `manage.py rollup_process_kpis --start … --end …` recomputes them.
 """
 
-import math
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, F, Min, Q, Sum, Value
-from django.db.models.functions import Floor, Greatest, Ln, TruncDate
+from django.db.models import Count, F, Min, Q, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from processes.models import ProcessInstance, Stage
 
-from .models import DurationHistogram, ProcessKpiDay, StageKpiDay, StageStay, WonDay
+from ..models import DurationHistogram, ProcessKpiDay, StageKpiDay, StageStay, WonDay
+from .kpi_days import bucket_of, bucket_sql, computed_days, month_days, runs, seconds_of, within
+from .measures import (
+    CYCLE_BUCKETS,
+    cycle_buckets,
+    cycle_duration,
+    net_amount,
+    succeeded,
+    ticket_deadlines,
+)
+from .stays import stage_stays_refresh
 
-BUCKET_RATIO = 1.03
-LOG_RATIO = math.log(BUCKET_RATIO)
 ROLLUP_REFRESH_DAYS = 7
 Span = DurationHistogram.Span
-
-
-# --- Buckets and percentiles ----------------------------------------------------------------
-
-
-def bucket_of(seconds):
-    """The histogram bucket of a duration: bucket b holds [RATIO**b, RATIO**(b+1)) seconds; a
-    duration under a second counts as one second."""
-    return math.floor(math.log(max(seconds, 1.0)) / LOG_RATIO)
-
-
-def bucket_sql(expression):
-    """bucket_of in SQL, for durations in seconds."""
-    return Floor(Ln(Greatest(expression, Value(1.0))) / Value(LOG_RATIO))
-
-
-def histogram_percentile(counts, fraction):
-    """percentile_cont of the values a histogram {bucket: count} counts: the two ranks it
-    interpolates between, each placed evenly within its bucket."""
-    total = sum(counts.values())
-    if not total:
-        return None
-    position = fraction * (total - 1)
-    low = int(position)
-    ranks = [low, min(low + 1, total - 1)]
-    values = []
-    seen = 0
-    buckets = iter(sorted(counts.items()))
-    bucket, count = next(buckets)
-    for rank in ranks:
-        while rank >= seen + count:
-            seen += count
-            bucket, count = next(buckets)
-        start = 0.0 if bucket <= 0 else BUCKET_RATIO**bucket
-        width = BUCKET_RATIO ** (bucket + 1) - start
-        values.append(start + width * (rank - seen + 0.5) / count)
-    return values[0] + (values[1] - values[0]) * (position - low)
-
-
-# --- Days -------------------------------------------------------------------------------------
-
-
-def day_start(day: date):
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
-
-
-def runs(days):
-    """Sorted days as [(first, last)] ranges of consecutive days."""
-    ranges = []
-    for day in sorted(days):
-        if ranges and day == ranges[-1][1] + timedelta(days=1):
-            ranges[-1][1] = day
-        else:
-            ranges.append([day, day])
-    return [tuple(r) for r in ranges]
-
-
-def within(field, ranges):
-    """Q: `field` (a datetime) falls on one of the day ranges [(first, last)]."""
-    condition = Q(pk__in=[])
-    for first, last in ranges:
-        condition |= Q(
-            **{f"{field}__gte": day_start(first), f"{field}__lt": day_start(last + timedelta(1))}
-        )
-    return condition
-
-
-def computed_days(first: date, last: date, *, today=None):
-    """The days from `first` to `last` the rollup has computed (never today or later)."""
-    return computed_days_stamped(first, last, today=today)[0]
-
-
-def computed_days_stamped(first: date, last: date, *, today=None):
-    """(computed_days, when the latest of them was computed): the two change together whenever
-    the rollup computes or recomputes one of these days, so they make a cache key."""
-    today = today or timezone.localdate()
-    last = min(last, today - timedelta(days=1))
-    if last < first:
-        return set(), None
-    found = ProcessKpiDay.objects.filter(
-        definition=None, day__gte=first, day__lte=last
-    ).values_list("day", "computed_at")
-    days = {day for day, _ in found}
-    return days, max((at for _, at in found), default=None)
-
-
-def whole_months(days):
-    """The first days of the months all of whose days are in `days`."""
-    firsts = {day.replace(day=1) for day in days}
-    return {first for first in firsts if all(d in days for d in _month_days(first))}
-
-
-def _month_days(first):
-    day, days = first, []
-    while day.month == first.month:
-        days.append(day)
-        day += timedelta(days=1)
-    return days
-
-
-# --- The rollup -------------------------------------------------------------------------------
 
 
 def _local_day(field):
@@ -142,15 +42,6 @@ def _local_day(field):
 
 def _rollup_rows(first, last):
     """The ProcessKpiDay, StageKpiDay and DurationHistogram rows of the days first to last."""
-    from .process_kpis import (
-        CYCLE_BUCKETS,
-        _cycle_buckets,
-        _ticket_deadlines,
-        cycle_duration,
-        net_amount,
-        succeeded,
-    )
-
     ranges = [(first, last)]
     now = timezone.now()
     days = defaultdict(dict)  # {(day, definition): fields}
@@ -179,8 +70,8 @@ def _rollup_rows(first, last):
         succeeded=Count("id", filter=succeeded()),
         cost_total=Sum("accrued_cost"),
         cycle_total=Sum(F("_cycle")),
-        **_cycle_buckets(F("_cycle")),
-        **_ticket_deadlines(),
+        **cycle_buckets(F("_cycle")),
+        **ticket_deadlines(),
     ):
         kpi = row(found["day"], found["definition"])
         kpi.closed = found["n"]
@@ -260,23 +151,15 @@ def _rollup_rows(first, last):
     return markers + kpis, stages, buckets, won_days
 
 
-def seconds_of(duration):
-    if duration is None:
-        return 0.0
-    if isinstance(duration, timedelta):
-        return duration.total_seconds()
-    return float(duration) / 1_000_000  # microseconds, as some backends sum intervals
-
-
 def process_kpi_rollup(*, first: date, last: date) -> int:
     """(Re)computes the rollup of the days `first` to `last`, one transaction per calendar month,
     replacing what was there (running it twice gives the same rows); then the month histograms
     of every month whose days are all computed. Returns the number of days computed."""
-    _measure_stays()
+    stage_stays_refresh()
     done = 0
     start = first
     while start <= last:
-        end = min(last, _month_days(start.replace(day=1))[-1])
+        end = min(last, month_days(start.replace(day=1))[-1])
         with transaction.atomic():
             ProcessKpiDay.objects.filter(day__gte=start, day__lte=end).delete()
             StageKpiDay.objects.filter(day__gte=start, day__lte=end).delete()
@@ -296,7 +179,7 @@ def process_kpi_rollup(*, first: date, last: date) -> int:
 def _month_histogram(first):
     """The month's histogram rows, summed from its day rows once all its days are computed."""
     DurationHistogram.objects.filter(span=Span.MONTH, day=first).delete()
-    days = _month_days(first)
+    days = month_days(first)
     if len(computed_days(days[0], days[-1])) < len(days):
         return
     DurationHistogram.objects.bulk_create(
@@ -320,13 +203,6 @@ def _month_histogram(first):
     )
 
 
-def _measure_stays():
-    # Imported here: services reads process_kpis, which reads this module.
-    from .services import stage_stays_refresh
-
-    stage_stays_refresh()
-
-
 def _first_day():
     firsts = [
         ProcessInstance.objects.aggregate(first=Min("opened_at"))["first"],
@@ -343,7 +219,7 @@ def process_kpi_rollup_nightly(*, today=None) -> int:
     earlier day not computed yet, back to the first instance. Returns the days computed."""
     today = today or timezone.localdate()
     yesterday = today - timedelta(days=1)
-    _measure_stays()
+    stage_stays_refresh()
     first = _first_day()
     if first is None or first > yesterday:
         return 0

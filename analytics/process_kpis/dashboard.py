@@ -1,133 +1,52 @@
 """The process KPI dashboard's reads: per process definition and period, volume, conversion,
 cycle time, time in stage, SLA compliance, cost and value per cost, each against its target.
 
-Every figure is a GROUP BY over the instances (or the transition log) of the period; nothing
-loops over instances in Python except the SQLite percentile fallback (analytics.aggregates).
-
-The cohorts, so every number can be drilled down to the instances behind it:
-- started: instances opened in the period;
-- closed: instances closed in the period; conversion, cycle time, cost, value and the ticket
-  SLAs are measured on them;
-- stage stays: stays in a stage that ended (the instance moved on) in the period, as measured
-  into StageStay from the log of moves.
-
-Days the nightly rollup has computed are read from it (analytics.kpi_days, which explains what
-is exact and what is within 3 %), and cached under a key that changes whenever the rollup computes
-one of those days again; today, days not computed yet and every figure narrowed to an owner are
-measured live.
+Every figure is a GROUP BY over the cohorts of analytics.process_kpis.measures; nothing loops
+over instances in Python except the SQLite percentile fallback (analytics.aggregates). Days the
+nightly rollup has computed are read from it (analytics.process_kpis.days), and cached under a
+key that changes whenever the rollup computes one of those days again; today, days not computed
+yet and every figure narrowed to an owner are measured live.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from itertools import zip_longest
 
 from django.core.cache import cache
-from django.db.models import (
-    Avg,
-    Count,
-    DecimalField,
-    DurationField,
-    ExpressionWrapper,
-    F,
-    Q,
-    Sum,
-    Value,
-)
-from django.db.models.functions import Round, TruncWeek
+from django.db.models import Avg, Count, F, Q, Sum
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
-from processes.models import (
-    KpiTarget,
-    ProcessDefinition,
-    ProcessInstance,
-    Stage,
-    Ticket,
-)
+from processes.models import ProcessDefinition, Stage
 
+from ..aggregates import grouped
+from ..models import DurationHistogram, ProcessKpiDay, StageKpiDay, StageStay
 from . import kpi_days
-from .aggregates import grouped
-from .models import DurationHistogram, ProcessKpiDay, StageKpiDay, StageStay
+from .measures import (
+    CYCLE_BUCKETS,
+    DAY,
+    DEADLINES,
+    conversion_metric,
+    cycle_buckets,
+    cycle_duration,
+    in_days,
+    instances_of,
+    net_amount,
+    period_bounds,
+    stays_ended,
+    succeeded,
+    ticket_deadlines,
+)
+from .targets import apply_targets, target_period_for, targets_of
 
-Metric = KpiTarget.Metric
-DAY = 86400.0
-# Amber: missing the target by at most this share of it.
-AMBER_MARGIN = Decimal("0.10")
-LOWER_IS_BETTER = {Metric.AVG_CYCLE_DAYS, Metric.AVG_COST}
-# Days a target's period lasts on average, to prorate amount targets to the period shown.
-PERIOD_DAYS = {
-    KpiTarget.Period.MONTH: Decimal("30.44"),
-    KpiTarget.Period.QUARTER: Decimal("91.31"),
-    KpiTarget.Period.YEAR: Decimal("365.25"),
-}
-DEADLINES = ("response_total", "response_met", "resolution_total", "resolution_met")
 # The rolled-up part of the dashboard changes only when the rollup runs, and its cache key
 # carries when that last happened (kpi_days.computed_days_stamped); the timeout only bounds
 # how long an entry no key points to any more stays around.
 ROLLUP_CACHE_PREFIX = "process-kpis:rollup:v1"
 ROLLUP_CACHE_SECONDS = 36 * 3600
-CYCLE_BUCKETS = [(0, 1), (1, 3), (3, 7), (7, 14), (14, 30), (30, 60), (60, 90), (90, None)]
-
-
-def period_bounds(period):
-    """The aware datetimes [start, end) of a Period of whole local days."""
-    start = timezone.make_aware(datetime.combine(period.start, time.min))
-    end = timezone.make_aware(datetime.combine(period.end + timedelta(days=1), time.min))
-    return start, end
-
-
-def success_outcome(kind):
-    """What counts as success: resolved tickets for support, won for every other kind."""
-    return Stage.Outcome.RESOLVED if kind == ProcessDefinition.Kind.SUPPORT else Stage.Outcome.WON
-
-
-def succeeded():
-    """The condition of success_outcome, for a query over instances of any kind."""
-    support = Q(definition__kind=ProcessDefinition.Kind.SUPPORT)
-    return (support & Q(outcome=Stage.Outcome.RESOLVED)) | (~support & Q(outcome=Stage.Outcome.WON))
-
-
-def conversion_metric(kind):
-    return Metric.RESOLUTION_RATE if kind == ProcessDefinition.Kind.SUPPORT else Metric.WIN_RATE
-
-
-def net_amount():
-    """amount x (1 - discount), rounded to cents as ProcessInstance.net_amount does."""
-    return Round(
-        ExpressionWrapper(
-            F("amount") * (Value(Decimal(100)) - F("discount_percent")) / Value(Decimal(100)),
-            output_field=DecimalField(max_digits=20, decimal_places=6),
-        ),
-        2,
-        output_field=DecimalField(max_digits=16, decimal_places=2),
-    )
-
-
-def rag(metric, value, target):
-    """green / amber / red of `value` against `target`; amber is within 10% on the wrong side."""
-    if value is None or target is None:
-        return None
-    value, target = Decimal(str(value)), Decimal(target)
-    if metric in LOWER_IS_BETTER:
-        if value <= target:
-            return "green"
-        return "amber" if value <= target * (1 + AMBER_MARGIN) else "red"
-    if value >= target:
-        return "green"
-    return "amber" if value >= target * (1 - AMBER_MARGIN) else "red"
-
-
-@dataclass
-class Measure:
-    """One KPI value of one definition, with its target and colour when it has one."""
-
-    value: object = None
-    metric: str = ""
-    target: Decimal | None = None
-    status: str | None = None
 
 
 @dataclass
@@ -204,24 +123,6 @@ class DefinitionKpis:
         return self.won.get(self.definition.currency, Decimal(0))
 
 
-def _instances(*, definitions, owner=None):
-    # Always by definition: the indexes on the instance table all start with it.
-    queryset = ProcessInstance.objects.filter(definition__in=definitions)
-    if owner is not None:
-        queryset = queryset.filter(owner=owner)
-    return queryset.order_by()
-
-
-def stays_ended(*, definitions, owner, start, end):
-    """The measured stays that ended (the instance moved on) in the period."""
-    queryset = StageStay.objects.filter(
-        definition__in=definitions, left_at__gte=start, left_at__lt=end, seconds__isnull=False
-    )
-    if owner is not None:
-        queryset = queryset.filter(instance__owner=owner)
-    return queryset.order_by()
-
-
 def _stage_figures(*, definitions, owner, start, end):
     """{stage id: StageKpis fields}: one GROUP BY over the stays that ended in the period."""
     stays = stays_ended(definitions=definitions, owner=owner, start=start, end=end)
@@ -242,44 +143,11 @@ def _stage_figures(*, definitions, owner, start, end):
             "avg_days": row["avg"] / DAY,
             "sla_total": row["sla_total"],
             "sla_met": row["sla_met"],
-            "median_days": _days(row["p50"]),
-            "p90_days": _days(row["p90"]),
+            "median_days": in_days(row["p50"]),
+            "p90_days": in_days(row["p90"]),
         }
         for row in rows
     }
-
-
-def _days(value):
-    """Days in a duration or a number of seconds."""
-    if value is None:
-        return None
-    if isinstance(value, timedelta):
-        return value.total_seconds() / DAY
-    return value / DAY
-
-
-def cycle_duration():
-    return ExpressionWrapper(F("closed_at") - F("opened_at"), output_field=DurationField())
-
-
-def _targets(definitions, preset_period):
-    """{(definition id, metric): (target, its period)}, preferring the period shown."""
-    preference = [preset_period] + [p for p in KpiTarget.Period.values if p != preset_period]
-    chosen = {}
-    for target in KpiTarget.objects.filter(definition__in=definitions):
-        key = (target.definition_id, target.metric)
-        if key not in chosen or preference.index(target.period) < preference.index(chosen[key][1]):
-            chosen[key] = (target.target, target.period)
-    return chosen
-
-
-def target_period_for(period):
-    """The target period that best matches the period shown (by its length)."""
-    if period.days > 120:
-        return KpiTarget.Period.YEAR
-    if period.days > 45:
-        return KpiTarget.Period.QUARTER
-    return KpiTarget.Period.MONTH
 
 
 def definitions_shown(definition=None):
@@ -310,16 +178,16 @@ def process_kpis(*, period, definitions, owner=None, today=None):
     for stage in stages:
         rows[stage.definition_id].stages.append(StageKpis(stage=stage, **figures.get(stage.pk, {})))
 
-    targets = _targets(definitions, target_period_for(period))
+    targets = targets_of(definitions, target_period_for(period))
     for kpis in rows.values():
-        _measure(kpis, targets, period)
+        apply_targets(kpis, targets, period)
     return sorted(rows.values(), key=lambda k: (k.definition.kind, k.definition.name))
 
 
 def _live(rows, *, period, definitions, owner):
     """Fills `rows` with the period measured live and exactly; returns the stage figures."""
     start, end = period_bounds(period)
-    instances = _instances(definitions=definitions, owner=owner)
+    instances = instances_of(definitions=definitions, owner=owner)
 
     for row in (
         instances.filter(opened_at__gte=start, opened_at__lt=end)
@@ -343,8 +211,8 @@ def _live(rows, *, period, definitions, owner):
             "cost_total": Sum("accrued_cost"),
             "cost_avg": Avg("accrued_cost"),
             "cycle_avg": Avg(cycle),
-            **_cycle_buckets(cycle),
-            **_ticket_deadlines(),
+            **cycle_buckets(cycle),
+            **ticket_deadlines(),
         },
         percentile_of=cycle,
     ):
@@ -357,9 +225,9 @@ def _live(rows, *, period, definitions, owner):
             if row["cost_avg"] is not None
             else None
         )
-        kpis.cycle_avg_days = _days(row["cycle_avg"])
-        kpis.cycle_median_days = _days(row["p50"])
-        kpis.cycle_p90_days = _days(row["p90"])
+        kpis.cycle_avg_days = in_days(row["cycle_avg"])
+        kpis.cycle_median_days = in_days(row["p50"])
+        kpis.cycle_p90_days = in_days(row["p90"])
         kpis.cycle_buckets = [row[f"bucket{i}"] for i in range(len(CYCLE_BUCKETS))]
         for name in ("response_total", "response_met", "resolution_total", "resolution_met"):
             setattr(kpis, name, row[name])
@@ -406,8 +274,8 @@ def _rolled_up(rows, *, period, definitions, computed, stamp=None):
             kpis.cost_avg = (kpis.cost_total / kpis.closed).quantize(Decimal("0.01"))
             kpis.cycle_avg_days = cycle_seconds[pk] / kpis.closed / DAY
             counts = histograms.get(("cycle", pk), {})
-            kpis.cycle_median_days = _days(kpi_days.histogram_percentile(counts, 0.5))
-            kpis.cycle_p90_days = _days(kpi_days.histogram_percentile(counts, 0.9))
+            kpis.cycle_median_days = in_days(kpi_days.histogram_percentile(counts, 0.5))
+            kpis.cycle_p90_days = in_days(kpi_days.histogram_percentile(counts, 0.9))
     figures = {}
     for stage, sums in stage_sums.items():
         if not sums["stays"]:
@@ -418,8 +286,8 @@ def _rolled_up(rows, *, period, definitions, computed, stamp=None):
             "avg_days": sums["seconds"] / sums["stays"] / DAY,
             "sla_total": int(sums["sla_total"]),
             "sla_met": int(sums["sla_met"]),
-            "median_days": _days(kpi_days.histogram_percentile(counts, 0.5)),
-            "p90_days": _days(kpi_days.histogram_percentile(counts, 0.9)),
+            "median_days": in_days(kpi_days.histogram_percentile(counts, 0.5)),
+            "p90_days": in_days(kpi_days.histogram_percentile(counts, 0.9)),
         }
     return figures
 
@@ -515,7 +383,7 @@ def _rollup_totals(ids, computed):
 def _live_sums(rows, definitions, ranges, cycle_seconds, histograms, stage_sums):
     """Adds the days `ranges` [(first, last)], measured live, to the rolled-up sums and
     histograms of _rolled_up."""
-    instances = _instances(definitions=definitions)
+    instances = instances_of(definitions=definitions)
     for row in (
         instances.filter(kpi_days.within("opened_at", ranges))
         .values("definition")
@@ -530,8 +398,8 @@ def _live_sums(rows, definitions, ranges, cycle_seconds, histograms, stage_sums)
         succeeded=Count("id", filter=succeeded()),
         cost_total=Sum("accrued_cost"),
         cycle_total=Sum(F("_cycle")),
-        **_cycle_buckets(F("_cycle")),
-        **_ticket_deadlines(),
+        **cycle_buckets(F("_cycle")),
+        **ticket_deadlines(),
     ):
         kpis = rows[row["definition"]]
         kpis.closed += row["n"]
@@ -577,25 +445,6 @@ def _live_sums(rows, definitions, ranges, cycle_seconds, histograms, stage_sums)
         histograms[row["stage"]][int(row["bucket"])] += row["n"]
 
 
-def _measure(kpis, targets, period):
-    definition = kpis.definition
-    values = {
-        conversion_metric(definition.kind): kpis.conversion,
-        Metric.AVG_CYCLE_DAYS: kpis.cycle_avg_days,
-        Metric.AVG_COST: kpis.cost_avg,
-        Metric.SLA_MET_RATE: kpis.sla_rate,
-        Metric.AMOUNT_RECOVERED: kpis.amount_recovered if kpis.closed else None,
-    }
-    for metric, value in values.items():
-        target, target_period = targets.get((definition.pk, metric), (None, None))
-        if target is not None and metric == Metric.AMOUNT_RECOVERED:
-            # An amount per month, quarter or year, prorated to the days shown.
-            target = (target * period.days / PERIOD_DAYS[target_period]).quantize(Decimal("0.01"))
-        kpis.measures[metric] = Measure(
-            value=value, metric=metric, target=target, status=rag(metric, value, target)
-        )
-
-
 def weekly_volume(*, period, definitions, owner=None, today=None):
     """(week starts, started per week, closed per week) over the period: the days the rollup
     has computed from it (not when narrowed to an owner), the others live."""
@@ -625,7 +474,7 @@ def weekly_volume(*, period, definitions, owner=None, today=None):
         if day not in computed
     )
     if live:
-        instances = _instances(definitions=definitions, owner=owner)
+        instances = instances_of(definitions=definitions, owner=owner)
         for field, table in (("opened_at", started), ("closed_at", closed)):
             for row in (
                 instances.filter(kpi_days.within(field, live))
@@ -648,38 +497,6 @@ def _rolled_up_days(definitions, computed):
     )
 
 
-def _cycle_buckets(cycle):
-    """Counts of instances per cycle-time bucket (CYCLE_BUCKETS, in days)."""
-    buckets = {}
-    for index, (low, high) in enumerate(CYCLE_BUCKETS):
-        condition = Q(_cycle__gte=timedelta(days=low))
-        if high is not None:
-            condition &= Q(_cycle__lt=timedelta(days=high))
-        buckets[f"bucket{index}"] = Count("id", filter=condition)
-    return buckets
-
-
-def _ticket_deadlines():
-    """Closed tickets' deadlines kept and missed, counted in the same pass over the closed
-    instances (their ticket joined): the first response (or the closing, if nobody answered)
-    by the response deadline; resolved tickets by the resolution deadline."""
-    has_response_due = Q(ticket__response_due_at__isnull=False)
-    responded_in_time = Q(ticket__first_response_at__lte=F("ticket__response_due_at")) | Q(
-        ticket__first_response_at__isnull=True,
-        ticket__resolved_at__lte=F("ticket__response_due_at"),
-    )
-    resolved_with_due = Q(ticket__resolution_due_at__isnull=False, outcome=Stage.Outcome.RESOLVED)
-    return {
-        "response_total": Count("id", filter=has_response_due),
-        "response_met": Count("id", filter=has_response_due & responded_in_time),
-        "resolution_total": Count("id", filter=resolved_with_due),
-        "resolution_met": Count(
-            "id",
-            filter=resolved_with_due & Q(ticket__resolved_at__lte=F("ticket__resolution_due_at")),
-        ),
-    }
-
-
 def cycle_distribution(rows):
     """(bucket labels, instances closed in the period per bucket) of the dashboard's rows."""
     labels = [
@@ -693,63 +510,3 @@ def cycle_distribution(rows):
         for index in range(len(CYCLE_BUCKETS))
     ]
     return labels, counts
-
-
-# --- Drill-down: the instances behind each number ---------------------------------------------
-
-DRILLDOWNS = {
-    "started": _lazy("Started in the period"),
-    "closed": _lazy("Closed in the period"),
-    "succeeded": _lazy("Won or resolved in the period"),
-    "won": _lazy("Won with an amount in the period"),
-    "cycle": _lazy("Closed in the period, longest cycle first"),
-    "cost": _lazy("Closed in the period, costliest first"),
-    "stage": _lazy("Left the stage in the period"),
-    "sla_missed": _lazy("Missed an SLA in the period"),
-}
-
-
-def drilldown(*, show, period, definitions, owner=None, stage=None):
-    """The instances behind one number of the dashboard (a key of DRILLDOWNS)."""
-    start, end = period_bounds(period)
-    instances = _instances(definitions=definitions, owner=owner)
-    closed = instances.filter(closed_at__gte=start, closed_at__lt=end)
-    if show == "started":
-        return instances.filter(opened_at__gte=start, opened_at__lt=end).order_by(
-            "-opened_at", "-id"
-        )
-    if show == "succeeded":
-        return closed.filter(succeeded()).order_by("-closed_at", "-id")
-    if show == "won":
-        return closed.filter(outcome=Stage.Outcome.WON, amount__isnull=False).order_by(
-            "-closed_at", "-id"
-        )
-    if show == "cycle":
-        return closed.annotate(cycle=cycle_duration()).order_by("-cycle", "-id")
-    if show == "cost":
-        return closed.order_by("-accrued_cost", "-id")
-    stays = stays_ended(definitions=definitions, owner=owner, start=start, end=end)
-    if show == "stage":
-        return instances.filter(pk__in=stays.filter(stage=stage).values("instance")).order_by(
-            "-last_activity_at", "-id"
-        )
-    if show == "sla_missed":
-        late_stays = stays.filter(sla_met=False).values("instance")
-        late_tickets = Ticket.objects.filter(
-            Q(response_due_at__isnull=False)
-            & ~(
-                Q(first_response_at__lte=F("response_due_at"))
-                | Q(first_response_at__isnull=True, resolved_at__lte=F("response_due_at"))
-            )
-            | Q(
-                resolution_due_at__isnull=False,
-                instance__outcome=Stage.Outcome.RESOLVED,
-                resolved_at__gt=F("resolution_due_at"),
-            ),
-            instance__closed_at__gte=start,
-            instance__closed_at__lt=end,
-        ).values("instance")
-        return instances.filter(Q(pk__in=late_stays) | Q(pk__in=late_tickets)).order_by(
-            "-last_activity_at", "-id"
-        )
-    return closed.order_by("-closed_at", "-id")
