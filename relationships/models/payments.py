@@ -24,8 +24,8 @@ class Payment(models.Model):
     invoice = models.ForeignKey(
         Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="payments"
     )
-    # The invoice's customer, copied on save (and moved with the invoice, see Invoice.save), so
-    # the scoring job reads a batch of customers' payments as one range of an index instead of
+    # The invoice's customer, copied on save (and moved with the invoice by services.invoice_move),
+    # so the scoring job reads a batch of customers' payments as one range of an index instead of
     # one look-up per invoice.
     customer = models.ForeignKey(
         "customers.Customer",
