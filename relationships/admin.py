@@ -131,7 +131,7 @@ class InvoiceAdmin(UniqueRaceAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(SimpleHistoryAdmin):
     """Read-only: a payment changes the invoice's paid total, so it is recorded in the app."""
 
     list_display = ["paid_on", "invoice", "amount", "currency", "method", "reference"]

@@ -65,6 +65,7 @@ def invoice_move(*, invoice: Invoice, customer: Customer, by) -> Invoice:
     invoice.full_clean()
     invoice.save(update_fields=["customer"])
     for payment in invoice.payments.order_by("pk"):
+        payment._history_user = by  # also outside a request (the shell, a job)
         payment.save(update_fields=["customer"])  # Payment.save copies the invoice's customer
     return invoice
 

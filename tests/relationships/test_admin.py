@@ -99,6 +99,15 @@ def test_moving_an_invoice_to_another_customer_in_admin_takes_its_payments_along
     assert (invoice.customer_id, invoice.due_date.isoformat()) == (other.pk, "2100-01-01")
     assert set(other.payments.all()) == set(payments)
     assert not customer.payments.exists()
+    for payment in payments:
+        latest = payment.history.latest()
+        assert (latest.history_type, latest.customer_id, latest.history_user) == (
+            "~",
+            other.pk,
+            admin_user,
+        )
+    history = client.get(reverse("admin:relationships_payment_history", args=[payments[0].pk]))
+    assert history.status_code == 200
 
 
 def test_an_invoice_edited_in_admin_without_a_new_customer_keeps_its_payments(

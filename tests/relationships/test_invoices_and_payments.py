@@ -250,6 +250,28 @@ def test_an_invoice_moved_to_another_customer_takes_its_payments_along(finance_c
     assert Payment.objects.get(pk=unrelated.pk).customer_id == unrelated.invoice.customer_id
 
 
+def test_moving_an_invoice_writes_a_history_row_for_each_payment_it_takes_along(
+    finance_clerk, admin_user
+):
+    invoice = InvoiceFactory(amount=Decimal("100"), contract=None)
+    old_customer = invoice.customer
+    payments = [_pay(invoice, finance_clerk, "40"), _pay(invoice, finance_clerk, "10")]
+    other = CustomerFactory()
+    services.invoice_move(invoice=invoice, customer=other, by=admin_user)
+    for payment in payments:
+        recorded, moved = payment.history.order_by("history_date", "history_id")
+        assert (recorded.history_type, recorded.customer_id) == ("+", old_customer.pk)
+        assert (moved.history_type, moved.customer_id, moved.history_user) == (
+            "~",
+            other.pk,
+            admin_user,
+        )
+        unchanged = [f.attname for f in Payment._meta.fields if f.name != "customer"]
+        assert [getattr(moved, name) for name in unchanged] == [
+            getattr(recorded, name) for name in unchanged
+        ]
+
+
 def test_an_invoice_under_a_contract_cannot_move_to_another_customer(finance_clerk, admin_user):
     contract = ContractFactory()
     invoice = InvoiceFactory(customer=contract.customer, contract=contract, amount=Decimal("100"))
