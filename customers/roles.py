@@ -1,4 +1,7 @@
-"""Roles are auth groups (created by a data migration); views name the roles that may use them.
+"""Being replaced by core.permissions and each app's permissions.py (processes and relationships
+still read it until they are converted).
+
+Roles are auth groups (created by a data migration); views name the roles that may use them.
 
 Superusers may use everything. A logged-in user without a matching role gets 403.
 """
@@ -8,6 +11,8 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
+
+from core.permissions import user_roles
 
 SALES = "sales"
 SERVICE = "service"
@@ -44,20 +49,6 @@ PAY_PAYOUTS = (FINANCE, MANAGER)
 CONFIRM_BACKBILLING = (SALES, FINANCE, MANAGER)
 MANAGE_ASSETS = (SERVICE, MANAGER)
 UPLOAD_DOCUMENTS = ALL_ROLES
-
-
-def user_roles(user):
-    """The set of role names the user holds, cached on the user object for the request."""
-    if not user.is_authenticated:
-        return frozenset()
-    if not hasattr(user, "_crm_roles"):
-        if user.is_superuser:
-            user._crm_roles = frozenset(ALL_ROLES)
-        else:
-            user._crm_roles = frozenset(
-                user.groups.filter(name__in=ALL_ROLES).values_list("name", flat=True)
-            )
-    return user._crm_roles
 
 
 def has_role(user, roles):
