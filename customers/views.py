@@ -1,3 +1,7 @@
+# The "New customer" page is not here: registering a customer also starts its relationship and
+# logs its first contact, so it lives one layer up, in relationships/views/registration.py
+# (customer_create) and relationships/services/registration.py (customer_register).
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
