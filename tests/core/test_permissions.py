@@ -308,6 +308,20 @@ def _ask(client, url):
     return client.post(url) if response.status_code == 405 else response
 
 
+def test_every_view_declares_a_permission_or_is_open_to_any_logged_in_user():
+    views = _our_views()
+    assert {name.partition(":")[0] for name in views} >= {
+        "customers",
+        "relationships",
+        "processes",
+        "analytics",
+    }
+    unguarded = {name for name, (view, _url) in views.items() if not hasattr(view, "permission")}
+    assert unguarded == LOGIN_ONLY
+    for name, (view, _url) in views.items():
+        assert name in LOGIN_ONLY or view.permission in registry, name
+
+
 def test_every_view_sends_an_anonymous_user_to_log_in(client):
     login = reverse("login")
     for name, (_view, url) in _our_views().items():
