@@ -6,8 +6,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from customers import roles
-from customers.roles import role_required
+from core.permissions import permission_required
 from customers.view_helpers import apply_service_errors as _apply_errors
 from customers.view_helpers import redirect_back as _back
 
@@ -15,6 +14,7 @@ from .. import services
 from ..access import get_approval_for_user
 from ..forms import DecisionForm
 from ..models import Approval
+from ..permissions import APPROVE
 
 
 def _approval_page(request, *, form=None, form_pk=None, status=200):
@@ -36,7 +36,7 @@ def _approval_page(request, *, form=None, form_pk=None, status=200):
     )
 
 
-@role_required(*roles.APPROVE)
+@permission_required(APPROVE)
 def approval_list(request):
     return _approval_page(request)
 
@@ -57,12 +57,12 @@ def _decide(request, pk, *, approve):
 
 
 @require_POST
-@role_required(*roles.APPROVE)
+@permission_required(APPROVE)
 def approval_approve(request, pk):
     return _decide(request, pk, approve=True)
 
 
 @require_POST
-@role_required(*roles.APPROVE)
+@permission_required(APPROVE)
 def approval_reject(request, pk):
     return _decide(request, pk, approve=False)

@@ -7,9 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from customers import roles
+from core.permissions import permission_required
 from customers.access import get_customer_for_user
-from customers.roles import role_required
 from customers.view_helpers import apply_service_errors as _apply_errors
 from customers.view_helpers import redirect_back as _back
 
@@ -18,11 +17,12 @@ from ..access import get_instance_for_user
 from ..filters import TicketFilter
 from ..forms import TicketForm
 from ..models import ProcessInstance
+from ..permissions import VIEW_PROCESSES, WORK_TICKETS
 from .helpers import Kind, _form_page, _page
 from .instances import _opened_message
 
 
-@role_required(*roles.VIEW_PROCESSES)
+@permission_required(VIEW_PROCESSES)
 def ticket_list(request):
     ticket_filter = TicketFilter(
         request.GET,
@@ -41,7 +41,7 @@ def ticket_list(request):
     )
 
 
-@role_required(*roles.WORK_TICKETS)
+@permission_required(WORK_TICKETS)
 def ticket_create(request, pk):
     customer = get_customer_for_user(request, pk)
     form = TicketForm(request.POST or None, customer=customer, initial={"owner": request.user})
@@ -60,7 +60,7 @@ def ticket_create(request, pk):
 
 
 @require_POST
-@role_required(*roles.WORK_TICKETS)
+@permission_required(WORK_TICKETS)
 def ticket_respond(request, pk):
     instance = get_instance_for_user(request, pk, write=True, kinds=[Kind.SUPPORT])
     try:

@@ -6,10 +6,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.integrity import save_or_raise_validation
-from customers import roles
+from core.permissions import can
 from customers.models import Customer
 
 from ..models import Invoice
+from ..permissions import WRITE_OFF
 
 INVOICE_EDITABLE_FIELDS = ("number", "contract", "issue_date", "due_date", "amount", "currency")
 
@@ -83,7 +84,7 @@ def _check_invoice_currency(invoice: Invoice):
 @transaction.atomic
 def invoice_write_off(*, invoice: Invoice, reason, by) -> Invoice:
     """Give up on an invoice's balance, deliberately: finance or a manager, with a reason."""
-    if not roles.has_role(by, roles.WRITE_OFF):
+    if not can(by, WRITE_OFF):
         raise PermissionDenied
     reason = (reason or "").strip()
     if not reason:

@@ -5,16 +5,16 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from customers import roles
+from core.permissions import permission_required
 from customers.access import get_customer_for_user
-from customers.roles import role_required
 from customers.view_helpers import apply_service_errors as _apply_errors
 
 from .. import services
 from ..forms import InteractionForm
+from ..permissions import LOG_INTERACTIONS
 
 
-@role_required(*roles.LOG_INTERACTIONS)
+@permission_required(LOG_INTERACTIONS)
 def interaction_create(request, pk):
     customer = get_customer_for_user(request, pk)
     form = InteractionForm(request.POST or None, customer=customer)

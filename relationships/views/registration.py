@@ -8,9 +8,9 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from customers import roles
+from core.permissions import permission_required
 from customers.forms import CustomerForm
-from customers.roles import role_required
+from customers.permissions import EDIT_CUSTOMERS
 from customers.services import PossibleDuplicate
 from customers.view_helpers import apply_service_errors as _apply_errors
 
@@ -18,7 +18,7 @@ from .. import services
 from ..forms import FirstContactForm
 
 
-@role_required(*roles.EDIT_CUSTOMERS)
+@permission_required(EDIT_CUSTOMERS)
 def customer_create(request):
     form = CustomerForm(
         request.POST or None, check_duplicates=True, initial={"owner": request.user}
