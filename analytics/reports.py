@@ -17,14 +17,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
-from customers import roles
+from core.permissions import permission_required
 from customers.forms import staff_users
 from customers.models import Segment
-from customers.roles import role_required
 from processes.models import ProcessDefinition
 
 from .models import ReportView
 from .periods import Period, month_end, month_start
+from .permissions import VIEW_REPORTS
 
 
 def period_for(preset, *, today=None, start=None, end=None) -> Period:
@@ -184,8 +184,9 @@ def record_view(*, user, report):
         )
 
 
-def report(slug, *, allowed=roles.VIEW_REPORTS):
-    """A report view: the given roles only, and every view recorded for the usage report."""
+def report(slug, *, permission=VIEW_REPORTS):
+    """A report view: for those who hold `permission` (managers by default), and every view
+    recorded for the usage report."""
 
     def decorator(view):
         @wraps(view)
@@ -193,7 +194,7 @@ def report(slug, *, allowed=roles.VIEW_REPORTS):
             record_view(user=request.user, report=slug)
             return view(request, *args, **kwargs)
 
-        guarded = role_required(*allowed)(recorded)
+        guarded = permission_required(permission)(recorded)
         guarded.report_slug = slug
         return guarded
 

@@ -5,16 +5,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from core.permissions import permission_required
 from core.views.helpers import render_object_form, run_service
-from customers import roles
-from customers.roles import role_required
+from customers.permissions import VIEW_CUSTOMERS
 
 from .. import selectors, services
 from ..forms import ScoringParametersForm
 from ..models import ScoringParameters
+from ..permissions import MANAGE_SCORING
 
 
-@role_required(*roles.VIEW_CUSTOMERS)
+@permission_required(VIEW_CUSTOMERS)
 def scoring_method(request):
     """“How customer value is computed”: the formulas with the current numbers, their history
     and the scoring runs."""
@@ -32,7 +33,7 @@ def scoring_method(request):
     )
 
 
-@role_required(*roles.MANAGE_SCORING)
+@permission_required(MANAGE_SCORING)
 def scoring_parameters_edit(request):
     current = selectors.current_parameters()
     form = ScoringParametersForm(request.POST or None, instance=ScoringParameters())

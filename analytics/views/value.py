@@ -9,15 +9,15 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.permissions import permission_required
 from core.views.helpers import render_object_form, run_service
-from customers import roles
 from customers.models import Customer
-from customers.roles import role_required
 from relationships.models import Relationship
 
 from .. import quality, selectors, services, tasks, value_reports
 from ..forms import DataQualityTemplateForm
 from ..models import DataQualityTemplate
+from ..permissions import MANAGE_DATA_QUALITY
 from ..reports import ReportFilterForm, chart, csv_response, report, wants_csv
 
 # --- Customer value, segment and data quality reports -----------------------------------------
@@ -394,7 +394,7 @@ def data_quality(request):
     )
 
 
-@role_required(*roles.MANAGE_DATA_QUALITY)
+@permission_required(MANAGE_DATA_QUALITY)
 def data_quality_template_edit(request):
     template = DataQualityTemplate.objects.current()
     form = DataQualityTemplateForm(request.POST or None, instance=template)

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers import roles
+from core.permissions import can
 from relationships import services as relationship_services
 
 from ..models import (
@@ -20,6 +20,7 @@ from ..models import (
     ProcessInstance,
     Stage,
 )
+from ..permissions import APPROVE
 from .activity import _touch
 from .approval_requests import _request_approval
 from .collection_emails import _collection_email
@@ -66,7 +67,7 @@ def collection_case_request_write_off(*, instance: ProcessInstance, reason, by) 
 
 
 def _decide(*, approval: Approval, by, decision, comment):
-    if not roles.has_role(by, roles.APPROVE):
+    if not can(by, APPROVE):
         raise ValidationError(_("Only a manager decides approvals."))
     approval = Approval.objects.select_for_update().select_related("instance").get(pk=approval.pk)
     if not approval.is_pending:

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from customers import roles
+from core.permissions import MANAGER
 
 from ..models import Notification
 
@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 def managers():
     return (
         get_user_model()
-        .objects.filter(is_active=True, groups__name=roles.MANAGER)
+        .objects.filter(is_active=True, groups__name=MANAGER)
         .distinct()
         .order_by("pk")
     )

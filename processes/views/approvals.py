@@ -5,15 +5,15 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.permissions import permission_required
 from core.views.helpers import redirect_back as _back
 from core.views.helpers import run_service
-from customers import roles
-from customers.roles import role_required
 
 from .. import services
 from ..access import get_approval_for_user
 from ..forms import DecisionForm
 from ..models import Approval
+from ..permissions import APPROVE
 
 
 def _approval_page(request, *, form=None, form_pk=None, status=200):
@@ -35,7 +35,7 @@ def _approval_page(request, *, form=None, form_pk=None, status=200):
     )
 
 
-@role_required(*roles.APPROVE)
+@permission_required(APPROVE)
 def approval_list(request):
     return _approval_page(request)
 
@@ -54,12 +54,12 @@ def _decide(request, pk, *, approve):
 
 
 @require_POST
-@role_required(*roles.APPROVE)
+@permission_required(APPROVE)
 def approval_approve(request, pk):
     return _decide(request, pk, approve=True)
 
 
 @require_POST
-@role_required(*roles.APPROVE)
+@permission_required(APPROVE)
 def approval_reject(request, pk):
     return _decide(request, pk, approve=False)

@@ -5,19 +5,19 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from core.pagination import LargeTablePaginator
-from customers import roles
-from customers.roles import role_required
+from core.permissions import permission_required
 
 from .. import selectors
 from ..access import can_work, get_definition_for_user
 from ..forms import MoveForm
 from ..models import ProcessDefinition, ProcessInstance
+from ..permissions import VIEW_PROCESSES
 
 # A column shows its most recently active cards; the list view has them all.
 BOARD_CARDS_PER_STAGE = 20
 
 
-@role_required(*roles.VIEW_PROCESSES)
+@permission_required(VIEW_PROCESSES)
 def process_overview(request):
     definitions = ProcessDefinition.objects.filter(active=True).annotate(
         open_count=Count("instances", filter=Q(instances__closed_at__isnull=True))
@@ -25,7 +25,7 @@ def process_overview(request):
     return render(request, "processes/overview.html", {"definitions": definitions})
 
 
-@role_required(*roles.VIEW_PROCESSES)
+@permission_required(VIEW_PROCESSES)
 def board(request, pk):
     """The kanban board: one column per working stage, the most recently active cards first."""
     definition = get_definition_for_user(request, pk)

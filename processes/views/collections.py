@@ -7,9 +7,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.permissions import permission_required
 from core.views.helpers import run_service
-from customers import roles
-from customers.roles import role_required
 from relationships.access import get_invoice_for_user
 from relationships.models import Invoice
 
@@ -18,11 +17,12 @@ from ..access import get_instance_for_user
 from ..filters import InstanceFilter
 from ..forms import WriteOffRequestForm
 from ..models import ProcessInstance
+from ..permissions import WORK_COLLECTIONS
 from .helpers import Kind, _page
 from .instances import _detail_page, _opened_message
 
 
-@role_required(*roles.WORK_COLLECTIONS)
+@permission_required(WORK_COLLECTIONS)
 def collection_list(request):
     collection_filter = InstanceFilter(
         request.GET,
@@ -46,9 +46,9 @@ def collection_list(request):
 
 
 @require_POST
-@role_required(*roles.WORK_COLLECTIONS)
+@permission_required(WORK_COLLECTIONS)
 def collection_case_open(request, pk):
-    invoice = get_invoice_for_user(request, pk, allowed=roles.WORK_COLLECTIONS)
+    invoice = get_invoice_for_user(request, pk, permission=WORK_COLLECTIONS)
     try:
         case = services.collection_case_open(invoice=invoice, by=request.user)
     except ValidationError as error:
@@ -59,7 +59,7 @@ def collection_case_open(request, pk):
 
 
 @require_POST
-@role_required(*roles.WORK_COLLECTIONS)
+@permission_required(WORK_COLLECTIONS)
 def collection_write_off_request(request, pk):
     instance = get_instance_for_user(request, pk, write=True, kinds=[Kind.COLLECTIONS])
     form = WriteOffRequestForm(request.POST)

@@ -7,15 +7,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.permissions import permission_required
 from core.views.helpers import redirect_back as _back
 from core.views.helpers import run_service
-from customers import roles
-from customers.roles import role_required
 
 from .. import services
 from ..access import get_decision_rule_for_user, get_definition_for_user
 from ..forms import DecisionRuleForm
 from ..models import DecisionRule, ProcessDefinition
+from ..permissions import MANAGE_DEFINITIONS
 from .helpers import _form_page
 
 
@@ -24,7 +24,7 @@ def _rules_url(definition_id=None):
     return f"{url}#definition-{definition_id}" if definition_id else url
 
 
-@role_required(*roles.MANAGE_DEFINITIONS)
+@permission_required(MANAGE_DEFINITIONS)
 def decision_rule_list(request):
     """Every definition with its rules: what starting each process is subject to."""
     definitions = ProcessDefinition.objects.prefetch_related(
@@ -38,7 +38,7 @@ def decision_rule_list(request):
     return render(request, "processes/decision_rule_list.html", {"definitions": definitions})
 
 
-@role_required(*roles.MANAGE_DEFINITIONS)
+@permission_required(MANAGE_DEFINITIONS)
 def decision_rule_create(request, pk):
     definition = get_definition_for_user(request, pk)
     form = DecisionRuleForm(request.POST or None, definition=definition)
@@ -64,7 +64,7 @@ def decision_rule_create(request, pk):
     )
 
 
-@role_required(*roles.MANAGE_DEFINITIONS)
+@permission_required(MANAGE_DEFINITIONS)
 def decision_rule_edit(request, pk):
     rule = get_decision_rule_for_user(request, pk)
     form = DecisionRuleForm(request.POST or None, instance=rule, definition=rule.definition)
@@ -95,12 +95,12 @@ def _set_rule_active(request, pk, *, active):
 
 
 @require_POST
-@role_required(*roles.MANAGE_DEFINITIONS)
+@permission_required(MANAGE_DEFINITIONS)
 def decision_rule_activate(request, pk):
     return _set_rule_active(request, pk, active=True)
 
 
 @require_POST
-@role_required(*roles.MANAGE_DEFINITIONS)
+@permission_required(MANAGE_DEFINITIONS)
 def decision_rule_deactivate(request, pk):
     return _set_rule_active(request, pk, active=False)

@@ -8,11 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.permissions import permission_required
 from core.views.helpers import redirect_back as _back
 from core.views.helpers import run_service
-from customers import roles
 from customers.access import get_customer_for_user
-from customers.roles import role_required
 
 from .. import selectors, services
 from ..access import can_work, get_instance_for_user, workable_kinds
@@ -26,13 +25,14 @@ from ..forms import (
     WriteOffRequestForm,
 )
 from ..models import Approval, CollectionCase, ProcessInstance, Ticket
+from ..permissions import VIEW_PROCESSES, WORK_SALES
 from .helpers import Kind, _form_page, _page
 
 # Kinds opened with the general form; tickets and collection cases have their own entry points.
 GENERAL_KINDS = (Kind.SALES, Kind.ONBOARDING, Kind.RETENTION, Kind.CUSTOM)
 
 
-@role_required(*roles.VIEW_PROCESSES)
+@permission_required(VIEW_PROCESSES)
 def instance_list(request):
     instance_filter = InstanceFilter(
         request.GET, queryset=ProcessInstance.objects.for_list(), request=request
@@ -103,12 +103,12 @@ def _detail_page(request, instance, *, status=200, **forms):
     return render(request, "processes/instance_detail.html", context, status=status)
 
 
-@role_required(*roles.VIEW_PROCESSES)
+@permission_required(VIEW_PROCESSES)
 def instance_detail(request, pk):
     return _detail_page(request, get_instance_for_user(request, pk))
 
 
-@role_required(*roles.VIEW_PROCESSES)
+@permission_required(VIEW_PROCESSES)
 def instance_create(request, pk):
     customer = get_customer_for_user(request, pk)
     kinds = [kind for kind in workable_kinds(request.user) if kind in GENERAL_KINDS]
@@ -146,7 +146,7 @@ def _opened_message(request, instance, opened):
         messages.success(request, opened)
 
 
-@role_required(*roles.VIEW_PROCESSES)
+@permission_required(VIEW_PROCESSES)
 def instance_edit(request, pk):
     instance = get_instance_for_user(request, pk, write=True)
     if not instance.is_open:
@@ -169,7 +169,7 @@ def instance_edit(request, pk):
 
 
 @require_POST
-@role_required(*roles.VIEW_PROCESSES)
+@permission_required(VIEW_PROCESSES)
 def instance_move(request, pk):
     instance = get_instance_for_user(request, pk, write=True)
     form = MoveForm(request.POST, instance=instance)
@@ -195,7 +195,7 @@ def instance_move(request, pk):
 
 
 @require_POST
-@role_required(*roles.VIEW_PROCESSES)
+@permission_required(VIEW_PROCESSES)
 def instance_log_work(request, pk):
     instance = get_instance_for_user(request, pk, write=True)
     form = WorkLogForm(request.POST)
@@ -212,7 +212,7 @@ def instance_log_work(request, pk):
 
 
 @require_POST
-@role_required(*roles.WORK_SALES)
+@permission_required(WORK_SALES)
 def opportunity_discount(request, pk):
     instance = get_instance_for_user(request, pk, write=True, kinds=[Kind.SALES])
     form = DiscountForm(request.POST)

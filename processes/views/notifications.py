@@ -5,17 +5,17 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.permissions import permission_required
 from core.views.helpers import redirect_back as _back
-from customers import roles
-from customers.roles import role_required
 
 from .. import services
 from ..access import get_notification_for_user
 from ..models import Notification
+from ..permissions import VIEW_PROCESSES
 from .helpers import _page
 
 
-@role_required(*roles.VIEW_PROCESSES)
+@permission_required(VIEW_PROCESSES)
 def notification_list(request):
     queryset = Notification.objects.filter(recipient=request.user).select_related(
         "instance__customer"
@@ -32,7 +32,7 @@ def notification_list(request):
 
 
 @require_POST
-@role_required(*roles.VIEW_PROCESSES)
+@permission_required(VIEW_PROCESSES)
 def notification_read(request, pk):
     notification = get_notification_for_user(request, pk)
     services.notification_mark_read(user=request.user, notification=notification)
@@ -40,7 +40,7 @@ def notification_read(request, pk):
 
 
 @require_POST
-@role_required(*roles.VIEW_PROCESSES)
+@permission_required(VIEW_PROCESSES)
 def notification_read_all(request):
     services.notification_mark_read(user=request.user)
     messages.success(request, _("All notifications marked as read."))

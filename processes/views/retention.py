@@ -6,17 +6,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from core.permissions import permission_required
 from core.views.helpers import run_service
-from customers import roles
-from customers.roles import role_required
 
 from .. import services
 from ..forms import RetentionCampaignForm
 from ..models import Approval, RetentionCampaign
+from ..permissions import WORK_RETENTION
 from .helpers import _form_page, _page
 
 
-@role_required(*roles.WORK_RETENTION)
+@permission_required(WORK_RETENTION)
 def campaign_list(request):
     campaigns = (
         RetentionCampaign.objects.select_related("definition", "segment", "started_by")
@@ -31,7 +31,7 @@ def campaign_list(request):
     return render(request, "processes/campaign_list.html", {"page": page, "query": query})
 
 
-@role_required(*roles.WORK_RETENTION)
+@permission_required(WORK_RETENTION)
 def campaign_create(request):
     form = RetentionCampaignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

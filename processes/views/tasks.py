@@ -7,21 +7,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.permissions import permission_required
 from core.views.helpers import redirect_back as _back
 from core.views.helpers import run_service
-from customers import roles
 from customers.access import get_customer_for_user
-from customers.roles import role_required
 
 from .. import services
 from ..access import get_instance_for_user, get_task_for_user
 from ..filters import TaskFilter
 from ..forms import TaskForm
 from ..models import Task
+from ..permissions import WORK_TASKS
 from .helpers import _form_page, _page
 
 
-@role_required(*roles.WORK_TASKS)
+@permission_required(WORK_TASKS)
 def task_list(request):
     """My tasks: what I have to do, the most urgent first."""
     data = request.GET.copy()
@@ -65,19 +65,19 @@ def _task_form_view(request, *, customer, instance=None):
     )
 
 
-@role_required(*roles.WORK_TASKS)
+@permission_required(WORK_TASKS)
 def task_create(request, pk):
     return _task_form_view(request, customer=get_customer_for_user(request, pk))
 
 
-@role_required(*roles.WORK_TASKS)
+@permission_required(WORK_TASKS)
 def instance_task_create(request, pk):
     instance = get_instance_for_user(request, pk)
     return _task_form_view(request, customer=instance.customer, instance=instance)
 
 
 @require_POST
-@role_required(*roles.WORK_TASKS)
+@permission_required(WORK_TASKS)
 def task_done(request, pk):
     task = get_task_for_user(request, pk, write=True)
     try:

@@ -7,22 +7,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.permissions import permission_required
 from core.views.helpers import redirect_back as _back
 from core.views.helpers import run_service
-from customers import roles
 from customers.access import get_customer_for_user
-from customers.roles import role_required
 
 from .. import services
 from ..access import get_instance_for_user
 from ..filters import TicketFilter
 from ..forms import TicketForm
 from ..models import ProcessInstance
+from ..permissions import VIEW_PROCESSES, WORK_TICKETS
 from .helpers import Kind, _form_page, _page
 from .instances import _opened_message
 
 
-@role_required(*roles.VIEW_PROCESSES)
+@permission_required(VIEW_PROCESSES)
 def ticket_list(request):
     ticket_filter = TicketFilter(
         request.GET,
@@ -41,7 +41,7 @@ def ticket_list(request):
     )
 
 
-@role_required(*roles.WORK_TICKETS)
+@permission_required(WORK_TICKETS)
 def ticket_create(request, pk):
     customer = get_customer_for_user(request, pk)
     form = TicketForm(request.POST or None, customer=customer, initial={"owner": request.user})
@@ -59,7 +59,7 @@ def ticket_create(request, pk):
 
 
 @require_POST
-@role_required(*roles.WORK_TICKETS)
+@permission_required(WORK_TICKETS)
 def ticket_respond(request, pk):
     instance = get_instance_for_user(request, pk, write=True, kinds=[Kind.SUPPORT])
     try:

@@ -77,6 +77,7 @@ class Invoice(models.Model):
         OVERDUE = "overdue", _("Overdue")
         WRITTEN_OFF = "written_off", _("Written off")
 
+    # Changed only by relationships.services.invoice_move, which takes the payments along.
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="invoices"
     )
@@ -212,22 +213,8 @@ class Invoice(models.Model):
     def __str__(self):
         return self.number
 
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        loaded = getattr(self, "_loaded_customer_id", None)
-        if loaded is not None and loaded != self.customer_id:
-            # An invoice moved to another customer (admin) takes its payments with it.
-            self.payments.update(customer_id=self.customer_id)
-        self._loaded_customer_id = self.customer_id
-
     def get_absolute_url(self):
         return reverse("relationships:invoice_detail", args=[self.pk])
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        invoice = super().from_db(db, field_names, values)
-        invoice._loaded_customer_id = invoice.__dict__.get("customer_id")
-        return invoice
 
     def clean(self):
         errors = _same_customer_errors(self, contract=self.contract)

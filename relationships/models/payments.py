@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from core import bounds
 from core.money import amount_field, currency_field
@@ -24,8 +25,8 @@ class Payment(models.Model):
     invoice = models.ForeignKey(
         Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="payments"
     )
-    # The invoice's customer, copied on save (and moved with the invoice, see Invoice.save), so
-    # the scoring job reads a batch of customers' payments as one range of an index instead of
+    # The invoice's customer, copied on save (and moved with the invoice by services.invoice_move),
+    # so the scoring job reads a batch of customers' payments as one range of an index instead of
     # one look-up per invoice.
     customer = models.ForeignKey(
         "customers.Customer",
@@ -55,6 +56,10 @@ class Payment(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    # A payment is recorded once and never edited, but it follows its invoice to another
+    # customer (services.invoice_move): the history says when, from whom and by whose hand.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-paid_on", "-id"]

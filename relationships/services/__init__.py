@@ -6,7 +6,7 @@ relationships  the relationship lifecycle: start, activate, end
 interactions   the contact log
 contracts      contracts: create, edit, sign, terminate, expire
 billing        recurring billing and held back-billing
-invoices       invoices: issue, edit, write off
+invoices       invoices: issue, edit, move to another customer, write off
 payments       payments against an invoice
 payouts        payouts: request, edit, approve or reject, pay
 assets         the customer's equipment
@@ -33,7 +33,13 @@ from .contracts import (
 )
 from .documents import TEXT_PROBLEMS, document_file_check, document_upload
 from .interactions import interaction_log
-from .invoices import INVOICE_EDITABLE_FIELDS, invoice_create, invoice_update, invoice_write_off
+from .invoices import (
+    INVOICE_EDITABLE_FIELDS,
+    invoice_create,
+    invoice_move,
+    invoice_update,
+    invoice_write_off,
+)
 from .payments import payment_register
 from .payouts import (
     PAYOUT_EDITABLE_FIELDS,
@@ -71,6 +77,7 @@ __all__ = [
     "document_upload",
     "interaction_log",
     "invoice_create",
+    "invoice_move",
     "invoice_update",
     "invoice_write_off",
     "payment_register",

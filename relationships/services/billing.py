@@ -12,9 +12,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers import roles
+from core.permissions import can
 
 from ..models import Contract, Invoice
+from ..permissions import CONFIRM_BACKBILLING
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ def _record_backbilling_confirmation(contract: Contract, *, by, today: date):
 def contract_confirm_backbilling(*, contract: Contract, by, today: date | None = None):
     """A person confirms the past periods recurring billing held back; an active contract's
     invoices for them are issued at once (a draft's when it is signed and billed)."""
-    if not roles.has_role(by, roles.CONFIRM_BACKBILLING):
+    if not can(by, CONFIRM_BACKBILLING):
         raise PermissionDenied
     today = today or timezone.localdate()
     contract = Contract.objects.select_for_update().get(pk=contract.pk)

@@ -1,4 +1,4 @@
-"""Invoices: issue, edit, write off."""
+"""Invoices: issue, edit, move to another customer, write off."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -6,10 +6,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.integrity import save_or_raise_validation
-from customers import roles
+from core.permissions import can
 from customers.models import Customer
 
 from ..models import Invoice
+from ..permissions import WRITE_OFF
 
 INVOICE_EDITABLE_FIELDS = ("number", "contract", "issue_date", "due_date", "amount", "currency")
 
@@ -47,6 +48,29 @@ def invoice_update(*, invoice: Invoice, data: dict) -> Invoice:
     return invoice
 
 
+@transaction.atomic
+def invoice_move(*, invoice: Invoice, customer: Customer, by) -> Invoice:
+    """Move an invoice to another customer (a correction: it was billed to the wrong one), its
+    payments with it, since a payment carries its invoice's customer (Payment.customer).
+
+    The payments are saved one by one rather than in one UPDATE, so their change history
+    records the move and who made it, and the rescoring receivers hear of it. Their only change
+    is the customer, copied from the invoice validated here, so they are not validated again.
+    """
+    # The lock also keeps payment_register, which locks the invoice, from adding a payment
+    # under the old customer meanwhile.
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.customer_id == customer.pk:
+        return invoice
+    invoice.customer = customer
+    invoice.full_clean()
+    invoice.save(update_fields=["customer"])
+    for payment in invoice.payments.order_by("pk"):
+        payment._history_user = by  # also outside a request (the shell, a job)
+        payment.save(update_fields=["customer"])  # Payment.save copies the invoice's customer
+    return invoice
+
+
 def _check_invoice_currency(invoice: Invoice):
     if invoice.contract and invoice.currency and invoice.contract.currency != invoice.currency:
         raise ValidationError(
@@ -60,7 +84,7 @@ def _check_invoice_currency(invoice: Invoice):
 @transaction.atomic
 def invoice_write_off(*, invoice: Invoice, reason, by) -> Invoice:
     """Give up on an invoice's balance, deliberately: finance or a manager, with a reason."""
-    if not roles.has_role(by, roles.WRITE_OFF):
+    if not can(by, WRITE_OFF):
         raise PermissionDenied
     reason = (reason or "").strip()
     if not reason:

@@ -8,9 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers import roles
+from core.permissions import can
 
 from ..models import Invoice, Payment
+from ..permissions import REGISTER_PAYMENTS
 
 
 @transaction.atomic
@@ -18,7 +19,7 @@ def payment_register(
     *, invoice: Invoice, amount: Decimal, currency: str, paid_on: date, method, reference="", by
 ) -> Payment:
     """Record money received against an invoice. Overpayment and another currency are refused."""
-    if not roles.has_role(by, roles.REGISTER_PAYMENTS):
+    if not can(by, REGISTER_PAYMENTS):
         raise PermissionDenied
     # The lock serialises payments of one invoice: two clerks cannot both pay its last balance.
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)

@@ -4,10 +4,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from customers import roles
+from core.permissions import can
 from customers.models import Customer
 
 from ..models import Payout
+from ..permissions import APPROVE_PAYOUTS, PAY_PAYOUTS
 
 PAYOUT_EDITABLE_FIELDS = ("kind", "amount", "currency", "reason")
 
@@ -40,7 +41,7 @@ def payout_update(*, payout: Payout, data: dict) -> Payout:
 
 @transaction.atomic
 def payout_approve(*, payout: Payout, by) -> Payout:
-    if not roles.has_role(by, roles.APPROVE_PAYOUTS):
+    if not can(by, APPROVE_PAYOUTS):
         raise PermissionDenied
     payout = Payout.objects.select_for_update().get(pk=payout.pk)
     payout.approve(by=by)
@@ -49,7 +50,7 @@ def payout_approve(*, payout: Payout, by) -> Payout:
 
 @transaction.atomic
 def payout_reject(*, payout: Payout, reason, by) -> Payout:
-    if not roles.has_role(by, roles.APPROVE_PAYOUTS):
+    if not can(by, APPROVE_PAYOUTS):
         raise PermissionDenied
     payout = Payout.objects.select_for_update().get(pk=payout.pk)
     payout.reject(by=by, reason=reason)
@@ -58,7 +59,7 @@ def payout_reject(*, payout: Payout, reason, by) -> Payout:
 
 @transaction.atomic
 def payout_mark_paid(*, payout: Payout, by) -> Payout:
-    if not roles.has_role(by, roles.PAY_PAYOUTS):
+    if not can(by, PAY_PAYOUTS):
         raise PermissionDenied
     payout = Payout.objects.select_for_update().get(pk=payout.pk)
     payout.mark_paid(by=by)

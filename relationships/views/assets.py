@@ -4,18 +4,18 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from core.permissions import permission_required
 from core.views.helpers import run_service
-from customers import roles
 from customers.access import get_customer_for_user
-from customers.roles import role_required
 
 from .. import services
 from ..access import get_asset_for_user
 from ..forms import AssetForm
+from ..permissions import MANAGE_ASSETS
 from .common import _changed_data, _object_form
 
 
-@role_required(*roles.MANAGE_ASSETS)
+@permission_required(MANAGE_ASSETS)
 def asset_create(request, pk):
     customer = get_customer_for_user(request, pk)
     form = AssetForm(request.POST or None, customer=customer)
@@ -33,9 +33,9 @@ def asset_create(request, pk):
     )
 
 
-@role_required(*roles.MANAGE_ASSETS)
+@permission_required(MANAGE_ASSETS)
 def asset_edit(request, pk):
-    asset = get_asset_for_user(request, pk, allowed=roles.MANAGE_ASSETS)
+    asset = get_asset_for_user(request, pk, permission=MANAGE_ASSETS)
     form = AssetForm(request.POST or None, instance=asset, customer=asset.customer)
     if (
         request.method == "POST"

@@ -7,10 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.permissions import permission_required
 from core.views.helpers import run_service
-from customers import roles
 from customers.access import get_customer_for_user
-from customers.roles import role_required
+from customers.permissions import VIEW_CUSTOMERS
 
 from .. import services
 from ..access import get_contract_for_user
@@ -20,10 +20,11 @@ from ..forms import (
     ContractTerminateForm,
 )
 from ..models import Contract
+from ..permissions import CONFIRM_BACKBILLING, CREATE_CONTRACTS, TERMINATE_CONTRACTS
 from .common import _changed_data, _object_form, _page
 
 
-@role_required(*roles.VIEW_CUSTOMERS)
+@permission_required(VIEW_CUSTOMERS)
 def contract_list(request):
     contract_filter = ContractFilter(
         request.GET,
@@ -38,7 +39,7 @@ def contract_list(request):
     )
 
 
-@role_required(*roles.VIEW_CUSTOMERS)
+@permission_required(VIEW_CUSTOMERS)
 def contract_detail(request, pk):
     contract = get_contract_for_user(request, pk)
     return render(
@@ -59,9 +60,9 @@ def contract_detail(request, pk):
 
 
 @require_POST
-@role_required(*roles.CONFIRM_BACKBILLING)
+@permission_required(CONFIRM_BACKBILLING)
 def contract_confirm_backbilling(request, pk):
-    contract = get_contract_for_user(request, pk, allowed=roles.CONFIRM_BACKBILLING)
+    contract = get_contract_for_user(request, pk, permission=CONFIRM_BACKBILLING)
     try:
         invoices = services.contract_confirm_backbilling(contract=contract, by=request.user)
     except ValidationError as error:
@@ -74,7 +75,7 @@ def contract_confirm_backbilling(request, pk):
     return redirect(contract)
 
 
-@role_required(*roles.CREATE_CONTRACTS)
+@permission_required(CREATE_CONTRACTS)
 def contract_create(request, pk):
     customer = get_customer_for_user(request, pk)
     form = ContractForm(request.POST or None)
@@ -91,9 +92,9 @@ def contract_create(request, pk):
     )
 
 
-@role_required(*roles.CREATE_CONTRACTS)
+@permission_required(CREATE_CONTRACTS)
 def contract_edit(request, pk):
-    contract = get_contract_for_user(request, pk, allowed=roles.CREATE_CONTRACTS)
+    contract = get_contract_for_user(request, pk, permission=CREATE_CONTRACTS)
     if not contract.is_current:
         messages.info(request, _("A terminated or expired contract can no longer be changed."))
         return redirect(contract)
@@ -123,9 +124,9 @@ def contract_edit(request, pk):
 
 
 @require_POST
-@role_required(*roles.CREATE_CONTRACTS)
+@permission_required(CREATE_CONTRACTS)
 def contract_sign(request, pk):
-    contract = get_contract_for_user(request, pk, allowed=roles.CREATE_CONTRACTS)
+    contract = get_contract_for_user(request, pk, permission=CREATE_CONTRACTS)
     try:
         services.contract_sign(contract=contract, by=request.user)
     except ValidationError as error:
@@ -135,9 +136,9 @@ def contract_sign(request, pk):
     return redirect(contract)
 
 
-@role_required(*roles.TERMINATE_CONTRACTS)
+@permission_required(TERMINATE_CONTRACTS)
 def contract_terminate(request, pk):
-    contract = get_contract_for_user(request, pk, allowed=roles.TERMINATE_CONTRACTS)
+    contract = get_contract_for_user(request, pk, permission=TERMINATE_CONTRACTS)
     if not contract.is_current:
         messages.info(request, _("This contract has already ended."))
         return redirect(contract)

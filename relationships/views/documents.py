@@ -7,22 +7,23 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from core.permissions import permission_required
 from core.uploads import SizeLimitedUploadHandler, safe_filename
 from core.views.helpers import run_service
-from customers import roles
 from customers.access import get_customer_for_user
-from customers.roles import role_required
+from customers.permissions import VIEW_CUSTOMERS
 
 from .. import services
 from ..access import get_document_for_user
 from ..forms import DocumentForm
+from ..permissions import UPLOAD_DOCUMENTS
 from .common import _object_form
 
 
 # Django's CSRF check reads the request body, and the size limit must be in place before the
 # body is read: the check is exempted here and done by csrf_protect on the view proper.
 @csrf_exempt
-@role_required(*roles.UPLOAD_DOCUMENTS)
+@permission_required(UPLOAD_DOCUMENTS)
 def document_create(request, pk):
     request.upload_handlers.insert(
         0, SizeLimitedUploadHandler(request, max_size=settings.DOCUMENT_MAX_SIZE)
@@ -51,7 +52,7 @@ def _document_create(request, pk):
     )
 
 
-@role_required(*roles.VIEW_CUSTOMERS)
+@permission_required(VIEW_CUSTOMERS)
 def document_download(request, pk):
     """The only way to a document's file: whoever may see the customer, as an attachment that
     no browser renders or sniffs, with the type sniffed at upload (documents stored before

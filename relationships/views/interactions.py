@@ -4,16 +4,16 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from core.permissions import permission_required
 from core.views.helpers import run_service
-from customers import roles
 from customers.access import get_customer_for_user
-from customers.roles import role_required
 
 from .. import services
 from ..forms import InteractionForm
+from ..permissions import LOG_INTERACTIONS
 
 
-@role_required(*roles.LOG_INTERACTIONS)
+@permission_required(LOG_INTERACTIONS)
 def interaction_create(request, pk):
     customer = get_customer_for_user(request, pk)
     form = InteractionForm(request.POST or None, customer=customer)

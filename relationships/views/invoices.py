@@ -7,10 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.permissions import can, permission_required
 from core.views.helpers import run_service
-from customers import roles
 from customers.access import get_customer_for_user
-from customers.roles import role_required
+from customers.permissions import VIEW_CUSTOMERS
 
 from .. import services
 from ..access import get_invoice_for_user
@@ -21,10 +21,11 @@ from ..forms import (
     WriteOffForm,
 )
 from ..models import Invoice
+from ..permissions import ISSUE_INVOICES, REGISTER_PAYMENTS, VIEW_FINANCE, WRITE_OFF
 from .common import _changed_data, _object_form, _page
 
 
-@role_required(*roles.VIEW_FINANCE)
+@permission_required(VIEW_FINANCE)
 def invoice_list(request):
     invoice_filter = InvoiceFilter(
         request.GET,
@@ -48,8 +49,8 @@ def invoice_list(request):
 
 
 def _invoice_page(request, invoice, *, payment_form=None, write_off_form=None, status=200):
-    can_pay = roles.has_role(request.user, roles.REGISTER_PAYMENTS)
-    can_write_off = roles.has_role(request.user, roles.WRITE_OFF)
+    can_pay = can(request.user, REGISTER_PAYMENTS)
+    can_write_off = can(request.user, WRITE_OFF)
     unsettled = not invoice.is_settled
     return render(
         request,
@@ -70,12 +71,12 @@ def _invoice_page(request, invoice, *, payment_form=None, write_off_form=None, s
     )
 
 
-@role_required(*roles.VIEW_CUSTOMERS)
+@permission_required(VIEW_CUSTOMERS)
 def invoice_detail(request, pk):
     return _invoice_page(request, get_invoice_for_user(request, pk))
 
 
-@role_required(*roles.ISSUE_INVOICES)
+@permission_required(ISSUE_INVOICES)
 def invoice_create(request, pk):
     customer = get_customer_for_user(request, pk)
     today = timezone.localdate()
@@ -109,9 +110,9 @@ def invoice_create(request, pk):
     )
 
 
-@role_required(*roles.ISSUE_INVOICES)
+@permission_required(ISSUE_INVOICES)
 def invoice_edit(request, pk):
-    invoice = get_invoice_for_user(request, pk, allowed=roles.ISSUE_INVOICES)
+    invoice = get_invoice_for_user(request, pk, permission=ISSUE_INVOICES)
     if invoice.written_off_at:
         messages.info(request, _("A written-off invoice can no longer be changed."))
         return redirect(invoice)
@@ -135,9 +136,9 @@ def invoice_edit(request, pk):
 
 
 @require_POST
-@role_required(*roles.WRITE_OFF)
+@permission_required(WRITE_OFF)
 def invoice_write_off(request, pk):
-    invoice = get_invoice_for_user(request, pk, allowed=roles.WRITE_OFF)
+    invoice = get_invoice_for_user(request, pk, permission=WRITE_OFF)
     form = WriteOffForm(request.POST)
     if form.is_valid() and run_service(
         form,

@@ -5,20 +5,20 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.permissions import permission_required
 from core.views.helpers import run_service
-from customers import roles
-from customers.roles import role_required
 
 from .. import services
 from ..access import get_invoice_for_user
 from ..forms import PaymentForm
+from ..permissions import REGISTER_PAYMENTS
 from .invoices import _invoice_page
 
 
 @require_POST
-@role_required(*roles.REGISTER_PAYMENTS)
+@permission_required(REGISTER_PAYMENTS)
 def payment_create(request, pk):
-    invoice = get_invoice_for_user(request, pk, allowed=roles.REGISTER_PAYMENTS)
+    invoice = get_invoice_for_user(request, pk, permission=REGISTER_PAYMENTS)
     form = PaymentForm(request.POST, invoice=invoice)
     if form.is_valid() and run_service(
         form, services.payment_register, invoice=invoice, by=request.user, **form.cleaned_data

@@ -7,11 +7,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.permissions import permission_required
 from core.views.helpers import redirect_back as _back
 from core.views.helpers import run_service
-from customers import roles
 from customers.access import get_customer_for_user
-from customers.roles import role_required
 
 from .. import services
 from ..access import get_payout_for_user
@@ -20,6 +19,7 @@ from ..forms import (
     PayoutRejectForm,
 )
 from ..models import Payout
+from ..permissions import APPROVE_PAYOUTS, PAY_PAYOUTS, REQUEST_PAYOUTS, VIEW_FINANCE
 from .common import _changed_data, _object_form
 
 
@@ -38,12 +38,12 @@ def _payout_list_page(request, *, reject_form=None, reject_pk=None):
     )
 
 
-@role_required(*roles.VIEW_FINANCE)
+@permission_required(VIEW_FINANCE)
 def payout_list(request):
     return _payout_list_page(request)
 
 
-@role_required(*roles.REQUEST_PAYOUTS)
+@permission_required(REQUEST_PAYOUTS)
 def payout_create(request, pk):
     customer = get_customer_for_user(request, pk)
     form = PayoutForm(request.POST or None)
@@ -71,9 +71,9 @@ def payout_create(request, pk):
     )
 
 
-@role_required(*roles.REQUEST_PAYOUTS)
+@permission_required(REQUEST_PAYOUTS)
 def payout_edit(request, pk):
-    payout = get_payout_for_user(request, pk, allowed=roles.REQUEST_PAYOUTS)
+    payout = get_payout_for_user(request, pk, permission=REQUEST_PAYOUTS)
     if payout.status != Payout.Status.REQUESTED:
         messages.info(request, _("Only a payout that is still requested can be changed."))
         return redirect(payout.customer)
@@ -96,9 +96,9 @@ def payout_edit(request, pk):
 
 
 @require_POST
-@role_required(*roles.APPROVE_PAYOUTS)
+@permission_required(APPROVE_PAYOUTS)
 def payout_approve(request, pk):
-    payout = get_payout_for_user(request, pk, allowed=roles.APPROVE_PAYOUTS)
+    payout = get_payout_for_user(request, pk, permission=APPROVE_PAYOUTS)
     try:
         services.payout_approve(payout=payout, by=request.user)
     except ValidationError as error:
@@ -109,9 +109,9 @@ def payout_approve(request, pk):
 
 
 @require_POST
-@role_required(*roles.APPROVE_PAYOUTS)
+@permission_required(APPROVE_PAYOUTS)
 def payout_reject(request, pk):
-    payout = get_payout_for_user(request, pk, allowed=roles.APPROVE_PAYOUTS)
+    payout = get_payout_for_user(request, pk, permission=APPROVE_PAYOUTS)
     form = PayoutRejectForm(request.POST)
     if form.is_valid() and run_service(
         form,
@@ -126,9 +126,9 @@ def payout_reject(request, pk):
 
 
 @require_POST
-@role_required(*roles.PAY_PAYOUTS)
+@permission_required(PAY_PAYOUTS)
 def payout_mark_paid(request, pk):
-    payout = get_payout_for_user(request, pk, allowed=roles.PAY_PAYOUTS)
+    payout = get_payout_for_user(request, pk, permission=PAY_PAYOUTS)
     try:
         services.payout_mark_paid(payout=payout, by=request.user)
     except ValidationError as error:

@@ -8,17 +8,17 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from core.permissions import permission_required
 from core.views.helpers import apply_service_errors
-from customers import roles
 from customers.forms import CustomerForm
-from customers.roles import role_required
+from customers.permissions import EDIT_CUSTOMERS
 from customers.services import PossibleDuplicate
 
 from .. import services
 from ..forms import FirstContactForm
 
 
-@role_required(*roles.EDIT_CUSTOMERS)
+@permission_required(EDIT_CUSTOMERS)
 def customer_create(request):
     form = CustomerForm(
         request.POST or None, check_duplicates=True, initial={"owner": request.user}

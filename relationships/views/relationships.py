@@ -6,10 +6,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.permissions import permission_required
 from core.views.helpers import run_service
-from customers import roles
 from customers.access import get_customer_for_user
-from customers.roles import role_required
 
 from .. import services
 from ..access import get_relationship_for_user
@@ -17,11 +16,12 @@ from ..forms import (
     RelationshipEndForm,
     RelationshipStartForm,
 )
+from ..permissions import END_RELATIONSHIP, START_RELATIONSHIP
 
 
-@role_required(*roles.END_RELATIONSHIP)
+@permission_required(END_RELATIONSHIP)
 def relationship_end(request, pk):
-    relationship = get_relationship_for_user(request, pk, allowed=roles.END_RELATIONSHIP)
+    relationship = get_relationship_for_user(request, pk, permission=END_RELATIONSHIP)
     customer = relationship.customer
     if not relationship.is_open:
         messages.info(request, _("This relationship has already ended."))
@@ -51,7 +51,7 @@ def relationship_end(request, pk):
 
 
 @require_POST
-@role_required(*roles.START_RELATIONSHIP)
+@permission_required(START_RELATIONSHIP)
 def relationship_start(request, pk):
     customer = get_customer_for_user(request, pk)
     form = RelationshipStartForm(request.POST)
@@ -72,9 +72,9 @@ def relationship_start(request, pk):
 
 
 @require_POST
-@role_required(*roles.START_RELATIONSHIP)
+@permission_required(START_RELATIONSHIP)
 def relationship_activate(request, pk):
-    relationship = get_relationship_for_user(request, pk, allowed=roles.START_RELATIONSHIP)
+    relationship = get_relationship_for_user(request, pk, permission=START_RELATIONSHIP)
     try:
         services.relationship_activate(relationship=relationship, by=request.user)
     except ValidationError as error:

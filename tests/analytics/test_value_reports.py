@@ -20,7 +20,7 @@ from analytics.models import (
 )
 from analytics.views import value as views
 from core.models import OutboxMessage
-from customers import roles
+from core.permissions import SALES
 from relationships.models import Relationship
 from tests.factories import CustomerFactory, SegmentFactory, UserFactory
 
@@ -45,7 +45,7 @@ def graded(name, *, grade, ltv, reliability=None, owner=None, segments=()):
 
 @pytest.fixture
 def olga(db):
-    return UserFactory(username="olga_owner", roles=[roles.SALES])
+    return UserFactory(username="olga_owner", roles=[SALES])
 
 
 @pytest.fixture
