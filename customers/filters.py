@@ -3,8 +3,8 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from core.filters import SearchFilter, StyledFilterSet
+from core.users import staff_users
 
-from .forms import staff_users
 from .models import Customer, Segment
 
 

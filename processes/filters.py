@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.filters import SearchFilter, StyledFilterSet
-from customers.forms import staff_users
+from core.users import staff_users
 
 from .models import ProcessDefinition, ProcessInstance, SlaPolicy, Stage, Task
 
