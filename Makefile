@@ -50,9 +50,11 @@ chromium:
 		echo "Installing Debian's chromium for the browser tests (needs root)..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# ruff, then the import contracts in pyproject.toml (layers of apps, no cycles inside an app).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

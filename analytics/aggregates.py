@@ -1,5 +1,6 @@
 """SQL building blocks of the manager reports: percentiles computed by PostgreSQL
-(percentile_cont) or, on SQLite, in Python from the values; JIT off for a report's queries."""
+(percentile_cont) or, on SQLite, in Python from the values; JIT off for a report's queries; the
+table lock of a job that rewrites a report table."""
 
 from collections import defaultdict
 from contextlib import contextmanager
@@ -99,3 +100,13 @@ def report_transaction():
                 "SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true)"
             )
         yield
+
+
+def lock_for_rewrite(model):
+    """Inside a transaction that replaces every row of `model`: make a second one (the nightly
+    run meeting a manual one) wait for it, so their rows cannot end up side by side. Readers
+    are not blocked and keep seeing the old rows until the commit. SQLite writes one at a time
+    anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {model._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")

@@ -1,4 +1,4 @@
-"""The sales forecast and its accuracy (reads).
+"""The sales forecast, its weekly snapshot and its accuracy.
 
 Weighted pipeline: each open sales opportunity counts its net amount (after discount) times the
 win probability of the stage it is in, by expected close month and currency.
@@ -23,10 +23,9 @@ from django.utils import timezone
 
 from processes.models import ProcessDefinition, ProcessInstance, Stage
 
-from . import kpi_days
 from .models import ForecastSnapshot, WonDay
-from .process_kpis import net_amount
-from .reports import Period, _month_end, _month_start
+from .periods import Period, month_end, month_start
+from .process_kpis import computed_days, net_amount, whole_months, within
 
 ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=16, decimal_places=2)
@@ -111,6 +110,32 @@ def recent_pipeline_by_month(*, definitions, owner=None):
     return found
 
 
+def forecast_snapshot_take(*, on=None) -> int:
+    """Write down today's weighted pipeline per expected close month (this month on), owner,
+    definition and currency; returns the rows written. Idempotent: a day that already has its
+    snapshot gets nothing new (and two runs at once collide on the unique constraints)."""
+    on = on or timezone.localdate()
+    if ForecastSnapshot.objects.filter(snapshot_on=on).exists():
+        return 0
+    rows = [
+        ForecastSnapshot(
+            snapshot_on=on,
+            month=row["month"],
+            owner_id=row["owner"],
+            definition_id=row["definition"],
+            currency=row["currency"],
+            weighted_amount=row["weighted_total"],
+            amount=row["net_total"],
+            count=row["count"],
+        )
+        for row in open_pipeline(definitions=sales_definitions()).filter(
+            expected_close_on__gte=month_start(on)
+        )
+    ]
+    ForecastSnapshot.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
 def next_month(first):
     return date(first.year + first.month // 12, first.month % 12 + 1, 1)
 
@@ -118,8 +143,8 @@ def next_month(first):
 def past_months(period: Period, *, today):
     """The first days of the months of `period` that ended before `today`."""
     months = []
-    month = _month_start(period.start)
-    while month <= period.end and _month_end(month) < today:
+    month = month_start(period.start)
+    while month <= period.end and month_end(month) < today:
         months.append(month)
         month = next_month(month)
     return months
@@ -195,17 +220,17 @@ def won_by_month(*, months, definitions, owner, group):
     """The net amount won per month and the `group` fields ("month", "currency", maybe
     "owner"): months all of whose days the nightly rollup has computed are read from WonDay,
     the others (before the first rollup, a month it has not reached) from the deals live."""
-    computed = kpi_days.computed_days(months[0], _month_end(months[-1]))
-    whole = kpi_days.whole_months(computed)
+    computed = computed_days(months[0], month_end(months[-1]))
+    whole = whole_months(computed)
     rolled = [month for month in months if month in whole]
     live = [month for month in months if month not in rolled]
     sources = []
     if rolled:
-        days = reduce(or_, (Q(day__range=(month, _month_end(month))) for month in rolled))
+        days = reduce(or_, (Q(day__range=(month, month_end(month))) for month in rolled))
         sources.append((WonDay.objects.filter(days), "day", Sum("amount")))
     if live:
         won = ProcessInstance.objects.filter(
-            kpi_days.within("closed_at", [(month, _month_end(month)) for month in live]),
+            within("closed_at", [(month, month_end(month)) for month in live]),
             outcome=Stage.Outcome.WON,
             amount__isnull=False,
         )

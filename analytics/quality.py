@@ -19,8 +19,8 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import ContactPerson, Customer
 
+from .aggregates import lock_for_rewrite
 from .models import CustomerQuality, DataQualityTemplate, QualitySummary
-from .snapshots import lock_for_rewrite
 
 logger = logging.getLogger(__name__)
 

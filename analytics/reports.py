@@ -6,8 +6,6 @@ recorded, and `?format=csv` answered by the view with `csv_response`.
 """
 
 import csv
-from calendar import monthrange
-from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import wraps
 
@@ -19,40 +17,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
-from customers import roles
+from core.permissions import permission_required
 from customers.forms import staff_users
 from customers.models import Segment
-from customers.roles import role_required
 from processes.models import ProcessDefinition
 
 from .models import ReportView
-
-
-@dataclass(frozen=True)
-class Period:
-    """Whole days from `start` to `end`, both included."""
-
-    start: date
-    end: date
-
-    @property
-    def days(self):
-        return (self.end - self.start).days + 1
-
-    def __str__(self):
-        return f"{self.start:%Y-%m-%d} - {self.end:%Y-%m-%d}"
-
-
-def _month_start(day, months_back=0):
-    year, month = day.year, day.month - months_back
-    while month < 1:
-        month += 12
-        year -= 1
-    return date(year, month, 1)
-
-
-def _month_end(first):
-    return first.replace(day=monthrange(first.year, first.month)[1])
+from .periods import Period, month_end, month_start
+from .permissions import VIEW_REPORTS
 
 
 def period_for(preset, *, today=None, start=None, end=None) -> Period:
@@ -61,21 +33,21 @@ def period_for(preset, *, today=None, start=None, end=None) -> Period:
     if preset == "custom" and start and end:
         return Period(min(start, end), max(start, end))
     if preset == "last_month":
-        first = _month_start(today, 1)
-        return Period(first, _month_end(first))
+        first = month_start(today, 1)
+        return Period(first, month_end(first))
     if preset == "this_quarter":
         first = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
         return Period(first, today)
     if preset == "last_quarter":
-        first = _month_start(date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), 3)
-        return Period(first, _month_end(_month_start(first, -2)))
+        first = month_start(date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), 3)
+        return Period(first, month_end(month_start(first, -2)))
     if preset == "this_year":
         return Period(date(today.year, 1, 1), today)
     if preset == "last_12_months":
-        return Period(_month_start(today, 11), today)
+        return Period(month_start(today, 11), today)
     if preset == "last_30_days":
         return Period(today - timedelta(days=29), today)
-    return Period(_month_start(today), today)  # this month
+    return Period(month_start(today), today)  # this month
 
 
 # A custom report period spans at most ten years: the reports add up days and months, and a
@@ -212,8 +184,9 @@ def record_view(*, user, report):
         )
 
 
-def report(slug, *, allowed=roles.VIEW_REPORTS):
-    """A report view: the given roles only, and every view recorded for the usage report."""
+def report(slug, *, permission=VIEW_REPORTS):
+    """A report view: for those who hold `permission` (managers by default), and every view
+    recorded for the usage report."""
 
     def decorator(view):
         @wraps(view)
@@ -221,7 +194,7 @@ def report(slug, *, allowed=roles.VIEW_REPORTS):
             record_view(user=request.user, report=slug)
             return view(request, *args, **kwargs)
 
-        guarded = role_required(*allowed)(recorded)
+        guarded = permission_required(permission)(recorded)
         guarded.report_slug = slug
         return guarded
 

@@ -13,15 +13,14 @@ from django.dispatch import receiver
 from core import outbox
 from relationships.models import Interaction, Invoice, Payment, Payout
 
+from . import tasks
 from .middleware import activity_record
 
 
 def queue_rescore(customer_id):
     """Written to the outbox in the saving transaction: kept when the broker is away, gone
     when the save is rolled back, published once it commits."""
-    from .tasks import rescore_customer
-
-    outbox.enqueue(rescore_customer, customer_id)
+    outbox.enqueue(tasks.rescore_customer, customer_id)
 
 
 @receiver([post_save, post_delete], sender=Invoice)

@@ -19,16 +19,16 @@ import logging
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from core import outbox
 from customers.models import Customer
 from processes.models import ProcessInstance
 from relationships.models import Interaction, Invoice, Payment, Relationship
 
+from .aggregates import lock_for_rewrite
 from .models import (
     CustomerScore,
     CustomerStateSnapshot,
@@ -234,16 +234,6 @@ def record_grade_changes(*, after_score_id=0, until=None, batch=SCORE_BATCH) -> 
         last = scores[-1]["pk"]
 
 
-def lock_for_rewrite(model):
-    """Inside a transaction that replaces every row of `model`: make a second one (the nightly
-    run meeting a manual one) wait for it, so their rows cannot end up side by side. Readers
-    are not blocked and keep seeing the old rows until the commit. SQLite writes one at a time
-    anyway."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {model._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
-
-
 def refresh(*, today=None) -> ReportRefresh:
     """Rebuild the snapshots and record the new grade changes."""
     started_at = timezone.now()
@@ -269,32 +259,3 @@ def refresh(*, today=None) -> ReportRefresh:
     )
     logger.info("Report snapshots refreshed in %s", run.finished_at - started_at)
     return run
-
-
-# A database this small computes its first snapshot during the first page view; a bigger one
-# queues it (minutes at a million customers) and the page says the figures are on their way.
-FIRST_RUN_INLINE_LIMIT = 10_000
-
-
-def first_run(compute, task, *, key):
-    """Run `compute()` now on a small database, else queue `task` at most once an hour.
-
-    The once-an-hour guard is the outbox's (a database row), not the cache's: with the cache
-    away a cache.add would answer "taken" and the work would never be queued, or "free" on
-    every page view and queue it again each time."""
-    small = Customer.objects.order_by()[: FIRST_RUN_INLINE_LIMIT + 1].count()
-    if small <= FIRST_RUN_INLINE_LIMIT:
-        return compute()
-    outbox.enqueue_once(task, key=f"analytics-first-run-{key}", within=3600)
-    return None
-
-
-def last_refresh() -> ReportRefresh | None:
-    """The newest refresh; a database that never had one (a new install) gets its first one
-    (None while it is being computed)."""
-    newest = ReportRefresh.objects.order_by("-finished_at", "-id").first()
-    if newest is not None:
-        return newest
-    from .tasks import refresh_report_snapshots
-
-    return first_run(refresh, refresh_report_snapshots, key="report-snapshots")

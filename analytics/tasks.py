@@ -1,12 +1,14 @@
 """Scheduled and queued analytics jobs (CELERY_BEAT_SCHEDULE): thin wrappers around
-analytics.scoring, digest, quality, snapshots, usage and services."""
+analytics.scoring, digest, quality, snapshots, usage, forecast and process_kpis. They are queued
+by analytics.services and analytics.signals, which import this module; nothing here imports
+them back."""
 
 import logging
 
 from celery import shared_task
 from django.utils import timezone
 
-from . import digest, kpi_days, quality, scoring, services, snapshots, usage
+from . import digest, forecast, process_kpis, quality, scoring, snapshots, usage
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +58,7 @@ def refresh_report_snapshots():
 @shared_task
 def snapshot_forecast():
     """Weekly: write down the weighted pipeline, for forecast accuracy. Twice a day is a no-op."""
-    written = services.forecast_snapshot_take()
+    written = forecast.forecast_snapshot_take()
     logger.info("Forecast snapshot: %s rows written.", written)
     return written
 
@@ -64,7 +66,7 @@ def snapshot_forecast():
 @shared_task
 def measure_stage_stays():
     """Every few minutes: measure the stage stays ended by the latest moves (KPI dashboard)."""
-    return services.stage_stays_refresh()
+    return process_kpis.stage_stays_refresh()
 
 
 @shared_task
@@ -78,4 +80,4 @@ def rollup_usage():
 def rollup_process_kpis():
     """Nightly, after midnight (TIME_ZONE): the process KPI dashboard's figures of the past days,
     and of every day not computed yet."""
-    return kpi_days.process_kpi_rollup_nightly(today=timezone.localdate())
+    return process_kpis.process_kpi_rollup_nightly(today=timezone.localdate())

@@ -19,7 +19,7 @@ from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers import roles
+from core.permissions import ALL_ROLES
 from customers.models import Customer
 from processes.models import ProcessInstance
 from relationships.models import Interaction
@@ -342,7 +342,7 @@ def usage(period, *, user=None, today=None) -> Usage:
     else:
         # Everyone who could use the CRM, the idle ones too, and anyone else who did.
         users = users.filter(
-            Q(pk__in=list(people)) | Q(is_active=True, groups__name__in=roles.ALL_ROLES)
+            Q(pk__in=list(people)) | Q(is_active=True, groups__name__in=ALL_ROLES)
         ).distinct()
     user_rows = []
     for account in users:

@@ -133,13 +133,13 @@ def prepare_fixtures(users, password):
     from django.contrib.auth.hashers import make_password
     from django.contrib.auth.models import Group
 
-    from customers import roles
+    from core.permissions import MANAGER
     from customers.models import Customer
     from processes.models import ProcessDefinition
 
     User = get_user_model()
     hashed = make_password(password)  # once: every load user has the same password
-    manager = Group.objects.get(name=roles.MANAGER)
+    manager = Group.objects.get(name=MANAGER)
     user_ids = []
     for n in range(1, users + 1):
         user, _ = User.objects.update_or_create(

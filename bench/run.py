@@ -221,7 +221,7 @@ def find_fixtures(password):
     from django.contrib.auth.models import Group
     from django.db.models import Count
 
-    from customers import roles
+    from core.permissions import MANAGER
     from customers.models import Customer
     from customers.pagination import LargeTablePaginator
     from processes.models import ProcessDefinition
@@ -231,7 +231,7 @@ def find_fixtures(password):
     user.is_active = True
     user.set_password(password)
     user.save()
-    user.groups.add(Group.objects.get(name=roles.MANAGER))
+    user.groups.add(Group.objects.get(name=MANAGER))
 
     busiest = (
         Interaction.objects.values("customer_id")

@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.core import checks
+from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,3 +10,9 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from .db import loaders  # noqa: F401  (registers the connection_created receiver)
+        from .permissions import check_declared_permissions_are_not_model_permissions
+
+        # Each app declares its permissions in its own permissions.py; reading them all here
+        # means a codename asked for by a template or has_perm() is known before any view runs.
+        autodiscover_modules("permissions")
+        checks.register(check_declared_permissions_are_not_model_permissions, checks.Tags.security)

@@ -4,14 +4,15 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from . import roles
+from core.permissions import can
+
 from .models import ContactPerson, Customer
+from .permissions import EDIT_CONTACTS, EDIT_CUSTOMERS, VIEW_CUSTOMERS
 from .selectors import CustomerRows
 
 
 def get_customer_for_user(request, pk, *, write=False, queryset=None):
-    allowed = roles.EDIT_CUSTOMERS if write else roles.VIEW_CUSTOMERS
-    if not roles.has_role(request.user, allowed):
+    if not can(request.user, EDIT_CUSTOMERS if write else VIEW_CUSTOMERS):
         raise PermissionDenied
     return get_object_or_404(queryset if queryset is not None else Customer.objects.all(), pk=pk)
 
@@ -24,7 +25,7 @@ _fetch_for_page = CustomerRows(
 def get_customer_page_for_user(request, pk):
     """get_customer_for_user() for the customer page, with the owner and creator, from a
     statement compiled once per process: the page is the most requested one."""
-    if not roles.has_role(request.user, roles.VIEW_CUSTOMERS):
+    if not can(request.user, VIEW_CUSTOMERS):
         raise PermissionDenied
     rows = _fetch_for_page(pk)
     if not rows:
@@ -33,7 +34,6 @@ def get_customer_page_for_user(request, pk):
 
 
 def get_contact_for_user(request, pk, *, write=False):
-    allowed = roles.EDIT_CONTACTS if write else roles.VIEW_CUSTOMERS
-    if not roles.has_role(request.user, allowed):
+    if not can(request.user, EDIT_CONTACTS if write else VIEW_CUSTOMERS):
         raise PermissionDenied
     return get_object_or_404(ContactPerson.objects.select_related("customer"), pk=pk)

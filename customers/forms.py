@@ -5,7 +5,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import roles
+from core.permissions import ALL_ROLES
+
 from .models import ContactPerson, Customer, normalize_tax_id
 from .selectors import find_duplicates
 from .services import POSSIBLE_DUPLICATE_MESSAGE
@@ -15,7 +16,7 @@ def staff_users():
     """Users who can own customers: active members of a role."""
     return (
         get_user_model()
-        .objects.filter(is_active=True, groups__name__in=roles.ALL_ROLES)
+        .objects.filter(is_active=True, groups__name__in=ALL_ROLES)
         .distinct()
         .order_by("username")
     )

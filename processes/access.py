@@ -1,10 +1,10 @@
 """One access helper per object type. Whoever may see processes may see an instance; working on
-one (moving it, logging work, editing it) is for the roles of its definition's kind."""
+one (moving it, logging work, editing it) is for those who may work its definition's kind."""
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
-from customers import roles
+from core.permissions import can
 
 from .models import (
     Approval,
@@ -14,21 +14,33 @@ from .models import (
     ProcessInstance,
     Task,
 )
+from .permissions import (
+    APPROVE,
+    MANAGE_DEFINITIONS,
+    VIEW_PROCESSES,
+    WORK_COLLECTIONS,
+    WORK_CUSTOM_PROCESSES,
+    WORK_ONBOARDING,
+    WORK_RETENTION,
+    WORK_SALES,
+    WORK_TASKS,
+    WORK_TICKETS,
+)
 
 Kind = ProcessDefinition.Kind
 
-WORK_ROLES = {
-    Kind.SALES: roles.WORK_SALES,
-    Kind.ONBOARDING: roles.WORK_ONBOARDING,
-    Kind.SUPPORT: roles.WORK_TICKETS,
-    Kind.COLLECTIONS: roles.WORK_COLLECTIONS,
-    Kind.RETENTION: roles.WORK_RETENTION,
-    Kind.CUSTOM: roles.WORK_CUSTOM_PROCESSES,
+WORK_PERMISSIONS = {
+    Kind.SALES: WORK_SALES,
+    Kind.ONBOARDING: WORK_ONBOARDING,
+    Kind.SUPPORT: WORK_TICKETS,
+    Kind.COLLECTIONS: WORK_COLLECTIONS,
+    Kind.RETENTION: WORK_RETENTION,
+    Kind.CUSTOM: WORK_CUSTOM_PROCESSES,
 }
 
 
 def can_work(user, kind):
-    return roles.has_role(user, WORK_ROLES[kind])
+    return can(user, WORK_PERMISSIONS[kind])
 
 
 def workable_kinds(user):
@@ -36,7 +48,7 @@ def workable_kinds(user):
 
 
 def get_definition_for_user(request, pk, *, queryset=None):
-    if not roles.has_role(request.user, roles.VIEW_PROCESSES):
+    if not can(request.user, VIEW_PROCESSES):
         raise PermissionDenied
     return get_object_or_404(
         queryset if queryset is not None else ProcessDefinition.objects.all(), pk=pk
@@ -45,7 +57,7 @@ def get_definition_for_user(request, pk, *, queryset=None):
 
 def get_instance_for_user(request, pk, *, write=False, kinds=None, queryset=None):
     """The instance; `write` requires a role that works its kind, `kinds` narrows the kinds."""
-    if not roles.has_role(request.user, roles.VIEW_PROCESSES):
+    if not can(request.user, VIEW_PROCESSES):
         raise PermissionDenied
     instance = get_object_or_404(
         queryset
@@ -61,13 +73,12 @@ def get_instance_for_user(request, pk, *, write=False, kinds=None, queryset=None
 
 
 def get_task_for_user(request, pk, *, write=False):
-    if not roles.has_role(request.user, roles.WORK_TASKS):
+    if not can(request.user, WORK_TASKS):
         raise PermissionDenied
     task = get_object_or_404(Task.objects.select_related("customer", "instance"), pk=pk)
     # Ticking a task off: its assignee, whoever set it, or a manager.
     if write and not (
-        request.user.pk in (task.assignee_id, task.created_by_id)
-        or roles.has_role(request.user, roles.APPROVE)
+        request.user.pk in (task.assignee_id, task.created_by_id) or can(request.user, APPROVE)
     ):
         raise PermissionDenied
     return task
@@ -79,7 +90,7 @@ def get_notification_for_user(request, pk):
 
 
 def get_approval_for_user(request, pk, *, write=False):
-    if not roles.has_role(request.user, roles.APPROVE if write else roles.VIEW_PROCESSES):
+    if not can(request.user, APPROVE if write else VIEW_PROCESSES):
         raise PermissionDenied
     return get_object_or_404(
         Approval.objects.select_related("instance__definition", "requested_by"), pk=pk
@@ -87,7 +98,7 @@ def get_approval_for_user(request, pk, *, write=False):
 
 
 def get_decision_rule_for_user(request, pk):
-    """Decision rules are the managers' to edit (roles.MANAGE_DEFINITIONS)."""
-    if not roles.has_role(request.user, roles.MANAGE_DEFINITIONS):
+    """Decision rules are the managers' to edit (processes.manage_definitions)."""
+    if not can(request.user, MANAGE_DEFINITIONS):
         raise PermissionDenied
     return get_object_or_404(DecisionRule.objects.select_related("definition"), pk=pk)

@@ -6,6 +6,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from core.admin import UniqueRaceAdminMixin
 
 from .models import Asset, Contract, Document, Interaction, Invoice, Payment, Payout, Relationship
+from .services import invoice_move
 
 
 @admin.register(Relationship)
@@ -116,9 +117,21 @@ class InvoiceAdmin(UniqueRaceAdminMixin, admin.ModelAdmin):
     def status_label(self, obj):
         return obj.get_status_display()
 
+    def save_model(self, request, obj, form, change):
+        if not (change and "customer" in form.changed_data):
+            super().save_model(request, obj, form, change)
+            return
+        # Another customer: the other changes are saved first, under the invoice's customer as
+        # it was, then invoice_move moves the invoice and takes its payments along.
+        customer = obj.customer
+        obj.customer_id = form.initial["customer"]
+        super().save_model(request, obj, form, change)
+        invoice_move(invoice=obj, customer=customer, by=request.user)
+        obj.customer = customer
+
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(SimpleHistoryAdmin):
     """Read-only: a payment changes the invoice's paid total, so it is recorded in the app."""
 
     list_display = ["paid_on", "invoice", "amount", "currency", "method", "reference"]

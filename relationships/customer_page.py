@@ -10,7 +10,7 @@ from django.utils import dateformat, formats, timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from customers import roles
+from core.permissions import can
 from customers.customer_page import (
     TimelineEntry,
     register_history_source,
@@ -31,6 +31,7 @@ from .models import (
     Relationship,
     currency_totals,
 )
+from .permissions import LOG_INTERACTIONS
 
 _fetch_relationships = CustomerRows(
     lambda customer: Relationship.objects.filter(customer=customer).select_related(
@@ -78,7 +79,7 @@ def header_context(request, customer):
 
 
 def log_context(request, customer):
-    if not roles.has_role(request.user, roles.LOG_INTERACTIONS):
+    if not can(request.user, LOG_INTERACTIONS):
         return {"form": None}
     return {"form": InteractionForm(customer=customer, contacts=customer_contacts(customer))}
 

@@ -3,7 +3,7 @@
 import pytest
 from django.core.cache import cache
 
-from customers import roles
+from core.permissions import FINANCE, MANAGER, SALES, SERVICE
 
 from .factories import CustomerFactory, UserFactory
 
@@ -20,22 +20,22 @@ def empty_cache():
 
 @pytest.fixture
 def sales_rep(db):
-    return UserFactory(username="sally_sales", roles=[roles.SALES])
+    return UserFactory(username="sally_sales", roles=[SALES])
 
 
 @pytest.fixture
 def service_agent(db):
-    return UserFactory(username="sam_service", roles=[roles.SERVICE])
+    return UserFactory(username="sam_service", roles=[SERVICE])
 
 
 @pytest.fixture
 def finance_clerk(db):
-    return UserFactory(username="fiona_finance", roles=[roles.FINANCE])
+    return UserFactory(username="fiona_finance", roles=[FINANCE])
 
 
 @pytest.fixture
 def manager(db):
-    return UserFactory(username="mike_manager", roles=[roles.MANAGER])
+    return UserFactory(username="mike_manager", roles=[MANAGER])
 
 
 @pytest.fixture

@@ -314,10 +314,10 @@ SEED = """
 from decimal import Decimal
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
-from customers import roles
+from core.permissions import FINANCE, MANAGER, SALES
 from tests.factories import CustomerFactory, InvoiceFactory, UserFactory
 
-clerk = UserFactory(username="fault-clerk", roles=[roles.FINANCE, roles.MANAGER, roles.SALES])
+clerk = UserFactory(username="fault-clerk", roles=[FINANCE, MANAGER, SALES])
 customer = CustomerFactory(owner=clerk)
 invoice = InvoiceFactory(customer=customer, amount=Decimal("1000.00"), currency="PLN")
 session = SessionStore()

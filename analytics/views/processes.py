@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from customers.view_helpers import paginate
 from processes.models import ProcessDefinition, Stage
 
-from .. import forecast, process_kpis, services
+from .. import forecast, process_kpis
 from ..aggregates import report_transaction
 from ..reports import ReportFilterForm, chart, csv_response, report, wants_csv
 
@@ -100,7 +100,7 @@ def process_kpi_dashboard(request):
     time, time in stage, SLA compliance, cost and value per cost against their targets."""
     form = ReportFilterForm(request.GET, fields=KPI_FILTERS)
     # The job measures stays every few minutes; the moves since then are caught up here.
-    services.stage_stays_refresh(max_batches=1)
+    process_kpis.stage_stays_refresh(max_batches=1)
     period = form.selected_period
     owner = form.value("owner")
     definitions = process_kpis.definitions_shown(form.value("definition"))
@@ -155,7 +155,7 @@ def process_kpi_dashboard(request):
 def process_kpi_instances(request):
     """The instances behind one number of the KPI dashboard, with the same filters."""
     form = ReportFilterForm(request.GET, fields=KPI_FILTERS)
-    services.stage_stays_refresh(max_batches=1)
+    process_kpis.stage_stays_refresh(max_batches=1)
     show = request.GET.get("show")
     if show not in process_kpis.DRILLDOWNS:
         show = "closed"

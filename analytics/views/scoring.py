@@ -6,16 +6,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from customers import roles
-from customers.roles import role_required
+from core.permissions import permission_required
+from customers.permissions import VIEW_CUSTOMERS
 from customers.view_helpers import apply_service_errors, render_object_form
 
 from .. import selectors, services
 from ..forms import ScoringParametersForm
 from ..models import ScoringParameters
+from ..permissions import MANAGE_SCORING
 
 
-@role_required(*roles.VIEW_CUSTOMERS)
+@permission_required(VIEW_CUSTOMERS)
 def scoring_method(request):
     """“How customer value is computed”: the formulas with the current numbers, their history
     and the scoring runs."""
@@ -33,7 +34,7 @@ def scoring_method(request):
     )
 
 
-@role_required(*roles.MANAGE_SCORING)
+@permission_required(MANAGE_SCORING)
 def scoring_parameters_edit(request):
     current = selectors.current_parameters()
     form = ScoringParametersForm(request.POST or None, instance=ScoringParameters())

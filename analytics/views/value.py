@@ -10,15 +10,15 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from customers import roles
+from core.permissions import permission_required
 from customers.models import Customer
-from customers.roles import role_required
 from customers.view_helpers import apply_service_errors, render_object_form
 from relationships.models import Relationship
 
-from .. import quality, selectors, services, snapshots, tasks, value_reports
+from .. import quality, selectors, services, tasks, value_reports
 from ..forms import DataQualityTemplateForm
 from ..models import DataQualityTemplate
+from ..permissions import MANAGE_DATA_QUALITY
 from ..reports import ReportFilterForm, chart, csv_response, report, wants_csv
 
 # --- Customer value, segment and data quality reports -----------------------------------------
@@ -104,7 +104,7 @@ def value_report(request):
     )
     period = form.selected_period
     owner, segment = form.value("owner"), form.value("segment")
-    refreshed = snapshots.last_refresh()
+    refreshed = services.last_refresh()
     if wants_csv(request):
         return _value_report_csv(request, period=period, owner=owner, segment=segment)
     per_segment = value_reports.grades_per_segment(owner=owner, segment=segment)
@@ -232,7 +232,7 @@ def _value_report_csv(request, *, period, owner, segment):
 def segment_report(request):
     """Per segment: the customers' current state and the period's activity."""
     form = ReportFilterForm(request.GET, fields=("period", "owner"))
-    refreshed = snapshots.last_refresh()
+    refreshed = services.last_refresh()
     rows = value_reports.segment_summary(form.selected_period, owner=form.value("owner"))
     revenue_currencies = value_reports.currencies(rows, "revenue")
     overdue_currencies = value_reports.currencies(rows, "overdue")
@@ -312,7 +312,7 @@ def data_quality(request):
     records to fix, the least complete first."""
     template = DataQualityTemplate.objects.current()
     if template.computed_at is None:
-        snapshots.first_run(quality.compute_all, tasks.compute_data_quality, key="data-quality")
+        services.first_run(quality.compute_all, tasks.compute_data_quality, key="data-quality")
         template = DataQualityTemplate.objects.current()
     form = DataQualityFilterForm(request.GET, template=template)
     owner = form.value("owner")
@@ -395,7 +395,7 @@ def data_quality(request):
     )
 
 
-@role_required(*roles.MANAGE_DATA_QUALITY)
+@permission_required(MANAGE_DATA_QUALITY)
 def data_quality_template_edit(request):
     template = DataQualityTemplate.objects.current()
     form = DataQualityTemplateForm(request.POST or None, instance=template)

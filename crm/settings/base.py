@@ -118,7 +118,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "csp.context_processors.nonce",
-                "customers.context_processors.roles",
+                "core.context_processors.roles",
             ],
         },
     },
@@ -159,6 +159,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Auth -----------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Declared permissions (`user.has_perm("relationships.issue_invoices")`, `{{ perms }}`) are
+    # answered by core.permissions.can(), before ModelBackend reads the admin's model permissions.
+    "core.permissions.PermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [

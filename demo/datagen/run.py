@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
-from customers import roles
+from core.permissions import SALES
 from customers.models import Customer
 from processes import services as process_services
 from processes.models import ProcessDefinition, ProcessInstance
@@ -141,7 +141,7 @@ def add_worklist(*, first_customer, today):
         .filter(
             customer_id__gte=first_customer,
             definition__kind=ProcessDefinition.Kind.SALES,
-            owner__groups__name=roles.SALES,
+            owner__groups__name=SALES,
             amount__isnull=False,
         )
         .exclude(approvals__decision="pending")

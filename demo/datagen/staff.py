@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from customers import roles
+from core.permissions import ALL_ROLES, FINANCE, MANAGER, SALES, SERVICE
 
 
 @dataclass(frozen=True)
@@ -25,10 +25,10 @@ class Staff:
     @classmethod
     def from_users(cls, users=None):
         """Staff from `users` (default: everyone holding a role), by their role groups."""
-        queryset = get_user_model().objects.filter(is_active=True, groups__name__in=roles.ALL_ROLES)
+        queryset = get_user_model().objects.filter(is_active=True, groups__name__in=ALL_ROLES)
         if users is not None:
             queryset = queryset.filter(pk__in=[user.pk for user in users])
-        by_role = {role: [] for role in roles.ALL_ROLES}
+        by_role = {role: [] for role in ALL_ROLES}
         for user_id, role in queryset.order_by("username", "groups__name").values_list(
             "id", "groups__name"
         ):
@@ -45,20 +45,19 @@ class Staff:
 
         return cls(
             # Sales reps own most customers; managers keep a few key accounts.
-            owners=pick(((roles.SALES, 4), (roles.MANAGER, 1))),
-            creators=pick(((roles.SALES, 3), (roles.SERVICE, 1))),
-            authors=pick(
-                ((roles.SALES, 3), (roles.SERVICE, 3), (roles.FINANCE, 1), (roles.MANAGER, 1))
-            ),
-            # Only managers may end a relationship (roles.END_RELATIONSHIP).
-            managers=pick(((roles.MANAGER, 1),)),
-            # roles.WRITE_OFF and roles.REGISTER_PAYMENTS: finance, sometimes a manager.
-            finance=pick(((roles.FINANCE, 4), (roles.MANAGER, 1))),
-            service=pick(((roles.SERVICE, 1),)),
+            owners=pick(((SALES, 4), (MANAGER, 1))),
+            creators=pick(((SALES, 3), (SERVICE, 1))),
+            authors=pick(((SALES, 3), (SERVICE, 3), (FINANCE, 1), (MANAGER, 1))),
+            # Only managers may end a relationship (relationships.end_relationship).
+            managers=pick(((MANAGER, 1),)),
+            # Write-offs and payments (relationships.write_off, .register_payments): finance, at
+            # times a manager.
+            finance=pick(((FINANCE, 4), (MANAGER, 1))),
+            service=pick(((SERVICE, 1),)),
         )
 
 
-GENERATOR_STAFF = ((roles.SALES, 4), (roles.SERVICE, 2), (roles.FINANCE, 1), (roles.MANAGER, 1))
+GENERATOR_STAFF = ((SALES, 4), (SERVICE, 2), (FINANCE, 1), (MANAGER, 1))
 
 
 def ensure_staff():

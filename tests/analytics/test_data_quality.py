@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from analytics import quality, tasks
 from analytics.models import CustomerQuality, DataQualityTemplate
-from customers import roles
+from core.permissions import SALES
 from customers.models import Customer
 from tests.factories import ContactPersonFactory, CustomerFactory, SegmentFactory, UserFactory
 
@@ -19,7 +19,7 @@ EDIT_URL = reverse("analytics:data_quality_template_edit")
 
 @pytest.fixture
 def olga(db):
-    return UserFactory(username="olga_owner", roles=[roles.SALES])
+    return UserFactory(username="olga_owner", roles=[SALES])
 
 
 @pytest.fixture

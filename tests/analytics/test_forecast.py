@@ -11,9 +11,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from analytics import forecast, kpi_days, services, tasks
+from analytics import forecast, process_kpis, tasks
 from analytics.models import ForecastSnapshot, ProcessKpiDay, WonDay
-from analytics.reports import _month_end, _month_start
+from analytics.periods import month_end, month_start
 from processes import services as process_services
 from processes.models import ProcessInstance
 from tests.factories import CustomerFactory, UserFactory
@@ -22,9 +22,9 @@ from tests.processes.conftest import stage
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
-NEXT_MONTH = forecast.next_month(_month_start(TODAY))
-M1 = _month_start(TODAY, 3)  # three months ago
-M2 = _month_start(TODAY, 2)
+NEXT_MONTH = forecast.next_month(month_start(TODAY))
+M1 = month_start(TODAY, 3)  # three months ago
+M2 = month_start(TODAY, 2)
 
 
 def opportunity(definition, *, by, stage_name, amount, currency="PLN", close=None, **extra):
@@ -92,10 +92,10 @@ def test_the_weighted_pipeline_is_net_amount_times_stage_probability_per_month_a
 
 
 def test_a_snapshot_is_written_once_a_day_whoever_runs_it(sales_process, pipeline, sales_rep):
-    assert services.forecast_snapshot_take() == 2
+    assert forecast.forecast_snapshot_take() == 2
     assert tasks.snapshot_forecast() == 0
     call_command("snapshot_forecast")
-    assert services.forecast_snapshot_take() == 0
+    assert forecast.forecast_snapshot_take() == 0
     snapshots = ForecastSnapshot.objects.order_by("currency")
     assert [
         (s.snapshot_on, s.month, s.owner, s.currency, s.count, s.amount, s.weighted_amount)
@@ -104,7 +104,7 @@ def test_a_snapshot_is_written_once_a_day_whoever_runs_it(sales_process, pipelin
         (TODAY, NEXT_MONTH, sales_rep, "EUR", 1, Decimal("1000.00"), Decimal("300.00")),
         (TODAY, NEXT_MONTH, sales_rep, "PLN", 2, Decimal("14500.00"), Decimal("3700.00")),
     ]
-    assert services.forecast_snapshot_take(on=TODAY + timedelta(days=7)) == 2
+    assert forecast.forecast_snapshot_take(on=TODAY + timedelta(days=7)) == 2
 
 
 def test_the_snapshot_runs_weekly_from_beat():
@@ -176,16 +176,16 @@ def won_source(request, history):
     """The same history, with the amounts won read live, from the nightly rollup (WonDay), or
     the first month from the rollup and the second live."""
     if request.param == "rolled up":
-        kpi_days.process_kpi_rollup(first=M1, last=_month_end(M2))
+        process_kpis.process_kpi_rollup(first=M1, last=month_end(M2))
     elif request.param == "first month rolled up":
-        kpi_days.process_kpi_rollup(first=M1, last=_month_end(M1))
+        process_kpis.process_kpi_rollup(first=M1, last=month_end(M1))
     return request.param
 
 
 def test_the_rollup_sums_won_deals_per_day_definition_owner_and_currency(
     sales_process, history, sales_rep, other_rep
 ):
-    kpi_days.process_kpi_rollup(first=M1, last=_month_end(M2))
+    process_kpis.process_kpi_rollup(first=M1, last=month_end(M2))
     day1, day2 = M1 + timedelta(days=14), M2 + timedelta(days=14)
     assert sorted(
         WonDay.objects.values_list("day", "definition", "owner", "currency", "amount", "deals")
@@ -203,7 +203,7 @@ def test_the_rollup_sums_won_deals_per_day_definition_owner_and_currency(
 
 
 def test_a_rolled_up_month_is_read_from_the_rollup(sales_process, history):
-    kpi_days.process_kpi_rollup(first=M1, last=_month_end(M1))
+    process_kpis.process_kpi_rollup(first=M1, last=month_end(M1))
     # A deal of M1 deleted behind the rollup's back: M1 still shows what the rollup summed,
     # M2 (not rolled up) is measured live.
     ProcessInstance.objects.filter(amount=Decimal("10000")).delete()

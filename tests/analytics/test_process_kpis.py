@@ -8,11 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from analytics import kpi_days, process_kpis, tasks
-from analytics import services as analytics_services
+from analytics import process_kpis, tasks
 from analytics.aggregates import percentile
 from analytics.models import DurationHistogram, ProcessKpiDay, StageKpiDay, StageStay
-from analytics.reports import Period
+from analytics.periods import Period
 from processes import services
 from processes.models import KpiTarget, ProcessInstance
 from tests.factories import CustomerFactory, UserFactory
@@ -141,7 +140,7 @@ def march_tickets(standard_support, support_24_7, service_agent):
 
 
 def kpis_of(definition, **filters):
-    analytics_services.stage_stays_refresh()
+    process_kpis.stage_stays_refresh()
     rows = process_kpis.process_kpis(
         period=MARCH, definitions=process_kpis.definitions_shown(), **filters
     )
@@ -203,7 +202,7 @@ def test_ticket_sla_counts_responses_resolutions_and_stage_stays(
 def test_stage_stays_are_measured_once_from_the_log_of_moves(sales_process, march_sales):
     # A: Lead, Qualified; B: Lead; C: Lead, Qualified. D has not left Lead yet.
     assert tasks.measure_stage_stays() == 5
-    assert analytics_services.stage_stays_refresh() == 0
+    assert process_kpis.stage_stays_refresh() == 0
     stays = {
         (stay.instance_id, stay.stage.name): (stay.seconds / 86400, stay.sla_met)
         for stay in StageStay.objects.select_related("stage")
@@ -221,10 +220,10 @@ def test_stage_stays_are_measured_once_from_the_log_of_moves(sales_process, marc
 def test_stays_are_measured_in_batches_and_a_late_committed_move_is_still_found(
     sales_process, march_sales
 ):
-    assert analytics_services.stage_stays_refresh(batch_size=2, max_batches=1) == 2
-    assert analytics_services.stage_stays_refresh(batch_size=2) == 3
+    assert process_kpis.stage_stays_refresh(batch_size=2, max_batches=1) == 2
+    assert process_kpis.stage_stays_refresh(batch_size=2) == 3
     StageStay.objects.filter(instance=march_sales["A"]).order_by("pk").first().delete()
-    assert analytics_services.stage_stays_refresh() == 1
+    assert process_kpis.stage_stays_refresh() == 1
     assert StageStay.objects.count() == 5
 
 
@@ -293,7 +292,7 @@ def test_owner_and_definition_filters_narrow_every_figure(
 
 
 def test_the_period_decides_which_instances_count(sales_process, march_sales):
-    analytics_services.stage_stays_refresh()
+    process_kpis.stage_stays_refresh()
     april = Period(datetime(2026, 4, 1).date(), datetime(2026, 4, 30).date())
     rows = process_kpis.process_kpis(period=april, definitions=[sales_process])
     assert (rows[0].started, rows[0].closed, rows[0].stages[0].stays) == (0, 0, 0)
@@ -384,7 +383,7 @@ def test_only_managers_see_the_kpis(client, persona_client, sales_rep, name):
     assert persona_client(sales_rep).get(url).status_code == 403
 
 
-# --- The nightly rollup (analytics.kpi_days) ---------------------------------------------------
+# --- The nightly rollup (analytics.process_kpis.rollup) -----------------------------------------
 
 MARCH_1, MARCH_31 = MARCH.start, MARCH.end
 
@@ -408,7 +407,7 @@ def rollup_rows():
 def test_a_rolled_up_month_gives_the_live_figures_percentiles_within_three_percent(
     sales_process, march_sales
 ):
-    assert kpi_days.process_kpi_rollup(first=MARCH_1, last=MARCH_31) == 31
+    assert process_kpis.process_kpi_rollup(first=MARCH_1, last=MARCH_31) == 31
     kpis = kpis_of(sales_process)
     assert (kpis.started, kpis.closed, kpis.succeeded) == (4, 3, 2)
     assert kpis.cycle_avg_days == pytest.approx(16 / 3)
@@ -430,7 +429,7 @@ def test_a_rolled_up_month_gives_the_live_figures_percentiles_within_three_perce
 def test_ticket_deadlines_add_up_across_rolled_up_days(
     standard_support, support_24_7, march_tickets
 ):
-    kpi_days.process_kpi_rollup(first=MARCH_1, last=MARCH_31)
+    process_kpis.process_kpi_rollup(first=MARCH_1, last=MARCH_31)
     kpis = kpis_of(standard_support)
     assert (kpis.response_met, kpis.response_total) == (1, 2)
     assert (kpis.resolution_met, kpis.resolution_total) == (1, 2)
@@ -438,17 +437,17 @@ def test_ticket_deadlines_add_up_across_rolled_up_days(
 
 
 def test_the_rollup_is_idempotent(sales_process, march_sales):
-    kpi_days.process_kpi_rollup(first=MARCH_1, last=MARCH_31)
+    process_kpis.process_kpi_rollup(first=MARCH_1, last=MARCH_31)
     first = rollup_rows()
-    kpi_days.process_kpi_rollup(first=MARCH_1, last=MARCH_31)
-    kpi_days.process_kpi_rollup(first=datetime(2026, 3, 5).date(), last=MARCH_31)
+    process_kpis.process_kpi_rollup(first=MARCH_1, last=MARCH_31)
+    process_kpis.process_kpi_rollup(first=datetime(2026, 3, 5).date(), last=MARCH_31)
     assert rollup_rows() == first
     assert ProcessKpiDay.objects.filter(definition=None).count() == 31
 
 
 def test_days_not_computed_are_measured_live_beside_the_computed_ones(sales_process, march_sales):
     # Only the first five days computed: A's and C's stays in Lead end later, and are live.
-    kpi_days.process_kpi_rollup(first=MARCH_1, last=datetime(2026, 3, 5).date())
+    process_kpis.process_kpi_rollup(first=MARCH_1, last=datetime(2026, 3, 5).date())
     kpis = kpis_of(sales_process)
     assert (kpis.started, kpis.closed, kpis.succeeded) == (4, 3, 2)
     assert kpis.won == {"PLN": Decimal("10000.00"), "EUR": Decimal("1800.00")}
@@ -464,7 +463,7 @@ def test_today_is_measured_live_after_the_nightly_rollup(
     yesterday = timezone.now() - timezone.timedelta(days=1)
     run(sales_process, by=sales_rep, opened=yesterday, moves=[("Lost", yesterday)])
     assert tasks.rollup_process_kpis() >= 1
-    assert kpi_days.computed_days(today - timezone.timedelta(days=1), today) == {
+    assert process_kpis.computed_days(today - timezone.timedelta(days=1), today) == {
         today - timezone.timedelta(days=1)
     }
     run(sales_process, by=sales_rep, opened=timezone.now(), moves=[("Lost", timezone.now())])
@@ -477,13 +476,13 @@ def test_today_is_measured_live_after_the_nightly_rollup(
 
 def test_the_nightly_job_fills_every_past_day_then_only_the_last_week(sales_process, march_sales):
     today = datetime(2026, 4, 3).date()
-    days = kpi_days.process_kpi_rollup_nightly(today=today)
+    days = process_kpis.process_kpi_rollup_nightly(today=today)
     assert days == (today - datetime(2026, 3, 1).date()).days  # 1 March to 2 April
-    assert kpi_days.process_kpi_rollup_nightly(today=today) == kpi_days.ROLLUP_REFRESH_DAYS
+    assert process_kpis.process_kpi_rollup_nightly(today=today) == process_kpis.ROLLUP_REFRESH_DAYS
 
 
 def test_an_owner_filter_is_measured_live(sales_process, march_sales, sales_rep):
-    kpi_days.process_kpi_rollup(first=MARCH_1, last=MARCH_31)
+    process_kpis.process_kpi_rollup(first=MARCH_1, last=MARCH_31)
     kpis = kpis_of(sales_process, owner=sales_rep)
     assert (kpis.started, kpis.closed, kpis.succeeded) == (2, 2, 1)
     assert kpis.cycle_median_days == pytest.approx(3)  # 2 and 4 days, exactly
@@ -493,11 +492,11 @@ def test_histogram_percentiles_are_within_the_bucket_precision():
     values = [60 * 1.37**n for n in range(40)] + [86400 * 4] * 7
     counts = {}
     for value in values:
-        counts[kpi_days.bucket_of(value)] = counts.get(kpi_days.bucket_of(value), 0) + 1
+        counts[process_kpis.bucket_of(value)] = counts.get(process_kpis.bucket_of(value), 0) + 1
     for fraction in (0.5, 0.9):
         exact = percentile(values, fraction)
-        assert kpi_days.histogram_percentile(counts, fraction) == pytest.approx(exact, rel=0.03)
-    assert kpi_days.histogram_percentile({}, 0.5) is None
+        assert process_kpis.histogram_percentile(counts, fraction) == pytest.approx(exact, rel=0.03)
+    assert process_kpis.histogram_percentile({}, 0.5) is None
 
 
 def test_the_rolled_up_dashboard_keeps_its_query_budget(
@@ -509,7 +508,7 @@ def test_the_rolled_up_dashboard_keeps_its_query_budget(
     march_tickets,
     django_assert_max_num_queries,
 ):
-    kpi_days.process_kpi_rollup(first=MARCH_1, last=MARCH_31)
+    process_kpis.process_kpi_rollup(first=MARCH_1, last=MARCH_31)
     client = persona_client(manager)
     with django_assert_max_num_queries(24):
         response = client.get(reverse("analytics:process_kpis"), MARCH_QUERY)
@@ -519,7 +518,7 @@ def test_the_rolled_up_dashboard_keeps_its_query_budget(
 def test_the_rolled_up_part_is_cached_until_the_rollup_computes_its_days_again(
     sales_process, sales_rep, march_sales, django_assert_num_queries
 ):
-    kpi_days.process_kpi_rollup(first=MARCH_1, last=MARCH_31)
+    process_kpis.process_kpi_rollup(first=MARCH_1, last=MARCH_31)
     assert kpis_of(sales_process).started == 4
     run(sales_process, by=sales_rep, opened=at(20), moves=[("Lost", at(22))])
     # Still the rollup's figure, now from the cache: none of the rollup's tables is read.
@@ -527,15 +526,15 @@ def test_the_rolled_up_part_is_cached_until_the_rollup_computes_its_days_again(
     with django_assert_num_queries(3):  # the computed days, the stages, the targets
         rows = process_kpis.process_kpis(period=MARCH, definitions=definitions)
     assert next(r for r in rows if r.definition == sales_process).started == 4
-    kpi_days.process_kpi_rollup(first=datetime(2026, 3, 20).date(), last=MARCH_31)
+    process_kpis.process_kpi_rollup(first=datetime(2026, 3, 20).date(), last=MARCH_31)
     kpis = kpis_of(sales_process)
     assert (kpis.started, kpis.closed, kpis.succeeded) == (5, 4, 2)
 
 
 def test_a_newly_computed_day_gives_a_new_cache_entry(sales_process, sales_rep, march_sales):
-    kpi_days.process_kpi_rollup(first=MARCH_1, last=datetime(2026, 3, 19).date())
+    process_kpis.process_kpi_rollup(first=MARCH_1, last=datetime(2026, 3, 19).date())
     assert kpis_of(sales_process).started == 4
     run(sales_process, by=sales_rep, opened=at(20), moves=[("Lost", at(22))])
     assert kpis_of(sales_process).started == 5  # 20 March not computed: live
-    kpi_days.process_kpi_rollup(first=datetime(2026, 3, 20).date(), last=MARCH_31)
+    process_kpis.process_kpi_rollup(first=datetime(2026, 3, 20).date(), last=MARCH_31)
     assert kpis_of(sales_process).closed == 4

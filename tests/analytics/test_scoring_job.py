@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from analytics import scoring, scoring_sql
 from analytics.models import CustomerScore, ScoringParameters, ScoringRun
-from customers import roles
+from core.permissions import FINANCE
 from customers.models import Customer
 from relationships import services as relationship_services
 from relationships.models import Payment
@@ -173,7 +173,7 @@ def test_a_run_started_while_another_is_mid_way_is_refused(transactional_db):
 def test_a_payment_rescores_its_customer_once_the_transaction_commits(
     params, django_capture_on_commit_callbacks
 ):
-    clerk = UserFactory(roles=[roles.FINANCE])
+    clerk = UserFactory(roles=[FINANCE])
     customer = CustomerFactory()
     invoice = InvoiceFactory(
         customer=customer, amount=Decimal("12000.00"), due_date=timezone.localdate()

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from analytics.middleware import SESSION_KEY, UserActivityMiddleware
 from analytics.models import ReportView, UsageDay, UserActivity
-from analytics.reports import Period
+from analytics.periods import Period
 from analytics.tasks import rollup_usage
 from analytics.usage import usage, usage_drop, usage_rollup, usage_rollup_nightly
 from customers.models import Customer

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from analytics import snapshots, tasks
+from analytics import services, snapshots, tasks
 from analytics.models import (
     CustomerScore,
     CustomerStateSnapshot,
@@ -20,7 +20,7 @@ from analytics.models import (
 )
 from analytics.views import value as views
 from core.models import OutboxMessage
-from customers import roles
+from core.permissions import SALES
 from relationships.models import Relationship
 from tests.factories import CustomerFactory, SegmentFactory, UserFactory
 
@@ -45,7 +45,7 @@ def graded(name, *, grade, ltv, reliability=None, owner=None, segments=()):
 
 @pytest.fixture
 def olga(db):
-    return UserFactory(username="olga_owner", roles=[roles.SALES])
+    return UserFactory(username="olga_owner", roles=[SALES])
 
 
 @pytest.fixture
@@ -403,7 +403,7 @@ def test_the_refresh_runs_every_night_after_scoring():
 def test_a_big_database_queues_its_first_refresh_instead_of_computing_it_in_the_request(
     persona_client, manager, book, monkeypatch
 ):
-    monkeypatch.setattr(snapshots, "FIRST_RUN_INLINE_LIMIT", 2)
+    monkeypatch.setattr(services, "FIRST_RUN_INLINE_LIMIT", 2)
     client = persona_client(manager)
     body = client.get(URL).content.decode()
     assert "being computed for the first time" in body

@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from django.db.models import Count, F, Max, Min, Q, Sum
 from django.utils import timezone
 
-from customers import roles
+from core.permissions import MANAGER, SALES
 from customers.models import ContactPerson, Customer
 from demo import datagen
 from demo.datagen.billing import MAX_PERIODS
@@ -42,6 +42,7 @@ from relationships.models import (
     Payout,
     Relationship,
 )
+from relationships.permissions import WRITE_OFF
 from relationships.services import billing_periods
 
 pytestmark = pytest.mark.django_db
@@ -274,7 +275,7 @@ def test_ended_relationships_say_when_who_and_why(generated):
         assert relationship.end_reason in Relationship.EndReason.values
         if relationship.end_reason == Relationship.EndReason.OTHER:
             assert relationship.end_note
-        assert relationship.ended_by.groups.filter(name=roles.MANAGER).exists()
+        assert relationship.ended_by.groups.filter(name=MANAGER).exists()
     assert not Relationship.objects.open().exclude(ended_at=None).exists()
 
 
@@ -306,9 +307,9 @@ def test_identity_data_is_stored_normalised(generated):
 
 def test_owners_and_authors_are_the_users_holding_roles():
     rep = get_user_model().objects.create(username="rita")
-    rep.groups.add(Group.objects.get_or_create(name=roles.SALES)[0])
+    rep.groups.add(Group.objects.get_or_create(name=SALES)[0])
     boss = get_user_model().objects.create(username="max")
-    boss.groups.add(Group.objects.get_or_create(name=roles.MANAGER)[0])
+    boss.groups.add(Group.objects.get_or_create(name=MANAGER)[0])
 
     generate(customers=20)
 
@@ -322,8 +323,8 @@ def test_owners_and_authors_are_the_users_holding_roles():
 
 def test_without_staff_it_creates_a_generated_team_that_cannot_log_in(generated):
     team = get_user_model().objects.filter(username__startswith="gen_")
-    assert team.filter(groups__name=roles.SALES).exists()
-    assert team.filter(groups__name=roles.MANAGER).exists()
+    assert team.filter(groups__name=SALES).exists()
+    assert team.filter(groups__name=MANAGER).exists()
     assert not any(user.has_usable_password() for user in team)
     assert set(generated.values_list("owner", flat=True)) <= set(team.values_list("pk", flat=True))
 
@@ -432,7 +433,7 @@ def test_invoices_are_paid_late_unpaid_and_written_off_too():
     late = Invoice.objects.filter(payments__paid_on__gt=F("due_date"))
     assert late.exists()
     for invoice in Invoice.objects.exclude(written_off_at=None):
-        assert invoice.written_off_by.groups.filter(name__in=roles.WRITE_OFF).exists()
+        assert invoice.written_off_by.groups.filter(name__in=WRITE_OFF.roles).exists()
         assert invoice.write_off_reason and invoice.paid_amount < invoice.amount
 
 
@@ -471,7 +472,7 @@ def test_payouts_above_the_threshold_are_approved_by_another_manager(settings):
     payouts = Payout.objects.filter(amount__gt=settings.PAYOUT_APPROVAL_THRESHOLD)
     assert payouts.exists()
     for payout in payouts.filter(status__in=["approved", "paid"]):
-        assert payout.approved_by.groups.filter(name=roles.MANAGER).exists()
+        assert payout.approved_by.groups.filter(name=MANAGER).exists()
         assert payout.approved_by_id != payout.requested_by_id
 
 

@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 from django.db.models import Count
 from django.urls import reverse
 
-from customers import roles
+from core.permissions import ALL_ROLES
 from customers.models import ContactPerson, Customer
 from relationships.models import Interaction, Relationship
 
@@ -87,7 +87,7 @@ def test_demo_users_hold_their_roles():
     load_demo("--customers=0")
 
     users = get_user_model().objects.filter(username__in=DEMO_USERNAMES)
-    for role in roles.ALL_ROLES:
+    for role in ALL_ROLES:
         assert list(users.filter(groups__name=role).values_list("username", flat=True)) == [role]
     admin = users.get(username="admin")
     assert admin.is_superuser and admin.is_staff

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from analytics import forecast
 from analytics.models import ForecastSnapshot
-from analytics.reports import _month_start
+from analytics.periods import month_start
 from processes import services
 from processes.models import KpiTarget
 from tests.factories import CustomerFactory, ProcessDefinitionFactory
@@ -49,9 +49,9 @@ def test_a_manager_reads_the_kpis_drills_down_and_reads_the_forecast(
         by=sales_rep,
         amount=Decimal("8000"),
         currency="PLN",
-        expected_close_on=forecast.next_month(_month_start(timezone.localdate())),
+        expected_close_on=forecast.next_month(month_start(timezone.localdate())),
     )
-    last_month = _month_start(timezone.localdate(), 1)
+    last_month = month_start(timezone.localdate(), 1)
     ForecastSnapshot.objects.create(
         snapshot_on=last_month - timedelta(days=3),
         month=last_month,

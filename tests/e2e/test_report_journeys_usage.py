@@ -8,7 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from analytics.models import DigestSubscription, UserActivity
-from customers import roles
+from core.permissions import SALES
 from tests.factories import CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,7 +19,7 @@ def test_a_manager_reads_system_usage_and_a_sales_rep_turns_the_digest_off(
 ):
     # Eight people used the CRM every week until two months ago; two are left.
     monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday())
-    team = [sales_rep, *UserFactory.create_batch(7, roles=[roles.SALES])]
+    team = [sales_rep, *UserFactory.create_batch(7, roles=[SALES])]
     UserActivity.objects.bulk_create(
         UserActivity(user=user, day=monday - timedelta(weeks=week) + timedelta(days=offset % 5))
         for week in range(1, 21)

@@ -4,7 +4,7 @@ opened, moved and closed; without N+1 queries."""
 import pytest
 from django.utils import timezone
 
-from customers.roles import user_roles
+from core.permissions import user_roles
 from processes import customer_page, services
 from tests.factories import CustomerFactory
 

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from processes import services
 from processes.models import Notification
+from processes.services import approval_requests
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -84,7 +85,7 @@ def targets(request, customer, opportunity, ticket, overdue_invoice, collections
             ).pk
         if target == "approval":
             requester = UserFactory(username="rita_requester")
-            return services._request_approval(
+            return approval_requests._request_approval(
                 instance=opportunity, action="discount", value=30, reason="Big deal", by=requester
             ).pk
         if target == "case":

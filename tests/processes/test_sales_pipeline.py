@@ -113,10 +113,10 @@ def test_a_column_over_the_count_cap_shows_its_count_and_amounts_summed_at_most_
     persona_client, sales_rep, sales_process, monkeypatch, django_assert_max_num_queries
 ):
     from customers.pagination import LargeTablePaginator
-    from processes import views
+    from processes.views import boards
 
     monkeypatch.setattr(LargeTablePaginator, "count_cap", 3)
-    monkeypatch.setattr(views, "BOARD_CARDS_PER_STAGE", 2)
+    monkeypatch.setattr(boards, "BOARD_CARDS_PER_STAGE", 2)
     _fill(sales_process, 10, sales_rep)  # Lead 4 cards (0, 3, 6, 9), the others 3 each
     client = persona_client(sales_rep)
     board = reverse("processes:board", args=[sales_process.pk])

@@ -9,6 +9,7 @@ from relationships.models import Asset, Contract, Document, Invoice, Payment, Pa
 from tests.factories import (
     AssetFactory,
     ContractFactory,
+    CustomerFactory,
     DocumentFactory,
     InvoiceFactory,
     PaymentFactory,
@@ -53,3 +54,73 @@ def test_payments_cannot_be_added_or_changed_in_admin(client, admin_user):
     assert response.status_code == 403
     payment.refresh_from_db()
     assert payment.amount == Decimal("100.00")
+
+
+def _invoice_change_form(invoice, **changes):
+    """The invoice's admin change form as the browser posts it, with `changes` applied."""
+    payments = list(invoice.payments.order_by("pk"))
+    data = {
+        "number": invoice.number,
+        "customer": invoice.customer_id,
+        "contract": invoice.contract_id or "",
+        "issue_date": invoice.issue_date.isoformat(),
+        "due_date": invoice.due_date.isoformat(),
+        "amount": str(invoice.amount),
+        "currency": invoice.currency,
+        "period_start": "",
+        "period_end": "",
+        "payments-TOTAL_FORMS": len(payments),
+        "payments-INITIAL_FORMS": len(payments),
+        "payments-MIN_NUM_FORMS": 0,
+        "payments-MAX_NUM_FORMS": 1000,
+    }
+    for index, payment in enumerate(payments):
+        data[f"payments-{index}-id"] = payment.pk
+        data[f"payments-{index}-invoice"] = invoice.pk
+    return {**data, **changes}
+
+
+def test_moving_an_invoice_to_another_customer_in_admin_takes_its_payments_along(
+    client, admin_user, customer
+):
+    invoice = InvoiceFactory(customer=customer, amount=Decimal("100"))
+    payments = [
+        PaymentFactory(invoice=invoice, amount=Decimal("30")),
+        PaymentFactory(invoice=invoice, amount=Decimal("20")),
+    ]
+    other = CustomerFactory()
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:relationships_invoice_change", args=[invoice.pk]),
+        _invoice_change_form(invoice, customer=other.pk, due_date="2100-01-01"),
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    invoice.refresh_from_db()
+    assert (invoice.customer_id, invoice.due_date.isoformat()) == (other.pk, "2100-01-01")
+    assert set(other.payments.all()) == set(payments)
+    assert not customer.payments.exists()
+    for payment in payments:
+        latest = payment.history.latest()
+        assert (latest.history_type, latest.customer_id, latest.history_user) == (
+            "~",
+            other.pk,
+            admin_user,
+        )
+    history = client.get(reverse("admin:relationships_payment_history", args=[payments[0].pk]))
+    assert history.status_code == 200
+
+
+def test_an_invoice_edited_in_admin_without_a_new_customer_keeps_its_payments(
+    client, admin_user, customer
+):
+    invoice = InvoiceFactory(customer=customer, amount=Decimal("100"))
+    payment = PaymentFactory(invoice=invoice, amount=Decimal("30"))
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:relationships_invoice_change", args=[invoice.pk]),
+        _invoice_change_form(invoice, amount="120.00"),
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    invoice.refresh_from_db()
+    assert (invoice.customer_id, invoice.amount) == (customer.pk, Decimal("120.00"))
+    assert list(customer.payments.all()) == [payment]

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from relationships import services
 from relationships.models import Contract, Invoice
+from relationships.services.billing import _add_months
 from tests.factories import ContractFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +21,7 @@ TODAY = date(2025, 6, 10)
 
 
 def months_ago(months, today=None):
-    return services._add_months((today or timezone.localdate()).replace(day=1), -months)
+    return _add_months((today or timezone.localdate()).replace(day=1), -months)
 
 
 def test_a_contract_dated_1900_never_bills_thousands_of_invoices_in_one_run(settings, caplog):

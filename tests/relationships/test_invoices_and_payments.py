@@ -235,14 +235,49 @@ def test_a_payment_carries_its_invoices_customer(finance_clerk):
     assert Payment.objects.get(pk=payment.pk).customer_id == invoice.customer_id
 
 
-def test_an_invoice_moved_to_another_customer_takes_its_payments_along(finance_clerk):
+def test_an_invoice_moved_to_another_customer_takes_its_payments_along(finance_clerk, admin_user):
     invoice = InvoiceFactory(amount=Decimal("100"), contract=None)
     first = _pay(invoice, finance_clerk, "40")
     second = _pay(invoice, finance_clerk, "10")
+    unrelated = PaymentFactory()
     other = CustomerFactory()
-    invoice = Invoice.objects.get(pk=invoice.pk)
-    invoice.customer = other
-    invoice.save()
-    moved = Payment.objects.filter(pk__in=[first.pk, second.pk])
-    assert set(moved.values_list("customer", flat=True)) == {other.pk}
+    moved = services.invoice_move(invoice=invoice, customer=other, by=admin_user)
+    assert moved.customer == other
+    assert Invoice.objects.get(pk=invoice.pk).customer_id == other.pk
+    payments = Payment.objects.filter(pk__in=[first.pk, second.pk])
+    assert set(payments.values_list("customer", flat=True)) == {other.pk}
     assert set(other.payments.all()) == {first, second}
+    assert Payment.objects.get(pk=unrelated.pk).customer_id == unrelated.invoice.customer_id
+
+
+def test_moving_an_invoice_writes_a_history_row_for_each_payment_it_takes_along(
+    finance_clerk, admin_user
+):
+    invoice = InvoiceFactory(amount=Decimal("100"), contract=None)
+    old_customer = invoice.customer
+    payments = [_pay(invoice, finance_clerk, "40"), _pay(invoice, finance_clerk, "10")]
+    other = CustomerFactory()
+    services.invoice_move(invoice=invoice, customer=other, by=admin_user)
+    for payment in payments:
+        recorded, moved = payment.history.order_by("history_date", "history_id")
+        assert (recorded.history_type, recorded.customer_id) == ("+", old_customer.pk)
+        assert (moved.history_type, moved.customer_id, moved.history_user) == (
+            "~",
+            other.pk,
+            admin_user,
+        )
+        unchanged = [f.attname for f in Payment._meta.fields if f.name != "customer"]
+        assert [getattr(moved, name) for name in unchanged] == [
+            getattr(recorded, name) for name in unchanged
+        ]
+
+
+def test_an_invoice_under_a_contract_cannot_move_to_another_customer(finance_clerk, admin_user):
+    contract = ContractFactory()
+    invoice = InvoiceFactory(customer=contract.customer, contract=contract, amount=Decimal("100"))
+    payment = _pay(invoice, finance_clerk, "40")
+    with pytest.raises(ValidationError) as error:
+        services.invoice_move(invoice=invoice, customer=CustomerFactory(), by=admin_user)
+    assert "contract" in error.value.message_dict
+    assert Invoice.objects.get(pk=invoice.pk).customer_id == invoice.customer_id
+    assert Payment.objects.get(pk=payment.pk).customer_id == invoice.customer_id

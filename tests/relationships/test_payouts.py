@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
+from core.permissions import MANAGER
 from relationships import services
 from relationships.models import Payout
 from tests.factories import PayoutFactory, UserFactory
@@ -17,9 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def second_manager(db):
-    from customers import roles
-
-    return UserFactory(username="mary_manager", roles=[roles.MANAGER])
+    return UserFactory(username="mary_manager", roles=[MANAGER])
 
 
 def test_a_payout_up_to_the_threshold_is_paid_without_approval(settings, finance_clerk):

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from relationships import services, tasks
 from relationships.models import Contract, Invoice
+from relationships.services import billing
 from tests.factories import ContractFactory, InvoiceFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +67,7 @@ def test_the_database_refuses_a_second_invoice_for_the_same_period():
 def test_a_period_billed_by_a_concurrent_run_is_skipped(monkeypatch):
     """The run that loses the race hits the unique constraint and moves on."""
     contract = ContractFactory(billing_period="yearly", start_date=date(2024, 6, 1))
-    real_periods = services.billing_periods
+    real_periods = billing.billing_periods
 
     def periods_after_a_rival_billed_the_first(contract, *, until):
         # A rival run commits the first period after this run has read what was billed.
@@ -78,7 +79,7 @@ def test_a_period_billed_by_a_concurrent_run_is_skipped(monkeypatch):
         )
         yield from real_periods(contract, until=until)
 
-    monkeypatch.setattr(services, "billing_periods", periods_after_a_rival_billed_the_first)
+    monkeypatch.setattr(billing, "billing_periods", periods_after_a_rival_billed_the_first)
     created = _bill(date(2025, 6, 1))
     assert [i.period_start for i in created] == [date(2025, 6, 1)]
     assert sorted(contract.invoices.values_list("number", flat=True)) == [

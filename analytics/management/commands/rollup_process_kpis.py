@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy
 
-from analytics import kpi_days
+from analytics import process_kpis
 from analytics.management.base import DayRollupCommand
 
 
@@ -11,7 +11,7 @@ class Command(DayRollupCommand):
     )
 
     def nightly(self, today):
-        return kpi_days.process_kpi_rollup_nightly(today=today)
+        return process_kpis.process_kpi_rollup_nightly(today=today)
 
     def rollup(self, first, last):
-        return kpi_days.process_kpi_rollup(first=first, last=last)
+        return process_kpis.process_kpi_rollup(first=first, last=last)

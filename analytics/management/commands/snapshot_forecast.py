@@ -1,7 +1,7 @@
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from analytics import services
+from analytics import forecast
 from analytics.management.base import TranslatedCommand
 
 
@@ -11,7 +11,7 @@ class Command(TranslatedCommand):
     )
 
     def handle(self, *args, **options):
-        written = services.forecast_snapshot_take()
+        written = forecast.forecast_snapshot_take()
         if written:
             self.stdout.write(_("Forecast snapshot: %(rows)d rows written.") % {"rows": written})
         else:

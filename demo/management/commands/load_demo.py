@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 
 from analytics import scoring
 from analytics.management.base import TranslatedCommand
-from customers import roles
+from core.permissions import ALL_ROLES, ROLE_LABELS
 from customers.models import Customer
 from demo import datagen
 from demo.management.base import require_generator
@@ -44,7 +44,7 @@ class Command(TranslatedCommand):
             )
         require_generator()
         with transaction.atomic():
-            staff = [self._user(role, role=role) for role in roles.ALL_ROLES]
+            staff = [self._user(role, role=role) for role in ALL_ROLES]
             self._user(ADMIN_USERNAME, superuser=True)
 
         if Customer.objects.exists():
@@ -85,7 +85,7 @@ class Command(TranslatedCommand):
         return user
 
     def _print_logins(self):
-        rows = [(role, DEMO_PASSWORD, str(roles.ROLE_LABELS[role])) for role in roles.ALL_ROLES]
+        rows = [(role, DEMO_PASSWORD, str(ROLE_LABELS[role])) for role in ALL_ROLES]
         rows.append(
             (ADMIN_USERNAME, DEMO_PASSWORD, _("Administrator (everything, and Django admin)"))
         )

@@ -1,0 +1,177 @@
+"""Decision rules: a manager's conditions for starting an instance of a definition."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.formats import number_format
+from django.utils.translation import gettext_lazy as _
+
+from core import bounds
+from customers.models import Customer
+from relationships.money import ZERO, amount_field
+
+from .definitions import ProcessDefinition
+
+
+class DecisionRule(models.Model):
+    """A manager's rule for starting an instance of a definition, e.g. "only for customers graded
+    A or B" or "only above 5,000". Every condition set must hold; a start that breaks one is
+    refused, or held until a manager approves it, as `on_break` says. Hand-started and
+    job-started instances (retention campaigns, collections) obey the same rules."""
+
+    class OnBreak(models.TextChoices):
+        REFUSE = "refuse", _("Refuse to start")
+        APPROVAL = "approval", _("Ask a manager")
+
+    definition = models.ForeignKey(
+        ProcessDefinition,
+        verbose_name=_("process"),
+        on_delete=models.CASCADE,
+        related_name="decision_rules",
+        db_index=False,  # decision_rule_active_idx starts with it
+    )
+    name = models.CharField(
+        _("name"), max_length=100, help_text=_("Shown in the reason when a start is refused.")
+    )
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("Only active rules are checked.")
+    )
+    min_grade = models.CharField(
+        _("minimum grade"),
+        max_length=1,
+        choices=Customer.Grade,
+        blank=True,
+        help_text=_("The customer must have this grade or a better one (A is best)."),
+    )
+    min_ltv = models.DecimalField(
+        _("minimum lifetime value"),
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO), bounds.max_amount_validator()],
+        help_text=_(
+            "In the process's currency; compared with the customer's lifetime value after "
+            "conversion into its currency."
+        ),
+    )
+    max_cost_to_value_percent = models.DecimalField(
+        _("maximum cost to value (%)"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01")), bounds.digits_max_validator(7, 2)],
+        help_text=_(
+            "The expected cost of the process (the average of those closed in the last year) "
+            "as a percentage of the customer's lifetime value may not exceed this."
+        ),
+    )
+    min_amount = amount_field(
+        _("minimum amount"),
+        positive=False,
+        null=True,
+        blank=True,
+        help_text=_(
+            "In the process's currency: the process's amount (the deal value, the debt) must be "
+            "at least this."
+        ),
+    )
+    on_break = models.CharField(
+        _("when broken"),
+        max_length=10,
+        choices=OnBreak,
+        default=OnBreak.REFUSE,
+        help_text=_("Refuse to start the process, or start it held until a manager approves."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["definition", "name", "id"]
+        verbose_name = _("decision rule")
+        verbose_name_plural = _("decision rules")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["definition", "name"],
+                name="decision_rule_name_unique",
+                violation_error_message=_("Another rule of this process has this name."),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(min_grade="")
+                | models.Q(min_ltv__isnull=False)
+                | models.Q(max_cost_to_value_percent__isnull=False)
+                | models.Q(min_amount__isnull=False),
+                name="decision_rule_has_a_condition",
+                violation_error_message=_("Set at least one condition."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_grade__in=["", "A", "B", "C", "D"]),
+                name="decision_rule_grade_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_ltv__isnull=True) | models.Q(min_ltv__gte=0),
+                name="decision_rule_ltv_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_cost_to_value_percent__isnull=True)
+                | models.Q(max_cost_to_value_percent__gt=0),
+                name="decision_rule_ratio_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_amount__isnull=True) | models.Q(min_amount__gte=0),
+                name="decision_rule_amount_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(on_break__in=["refuse", "approval"]),
+                name="decision_rule_on_break_valid",
+            ),
+        ]
+        indexes = [
+            # Opening an instance (by hand or by a job): the active rules of its definition.
+            models.Index(fields=["definition", "active"], name="decision_rule_active_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def grade_passes(self, grade):
+        """A grade at least as good as the minimum ("B" lets A and B through)."""
+        return bool(grade) and grade <= self.min_grade
+
+    def conditions_display(self):
+        """The rule's conditions in words, for the rules page."""
+        currency = self.definition.currency
+        parts = []
+        if self.min_grade:
+            parts.append(_("grade %(grade)s or better") % {"grade": self.min_grade})
+        if self.min_ltv is not None:
+            parts.append(
+                _("lifetime value at least %(value)s %(currency)s")
+                % {"value": money_display(self.min_ltv), "currency": currency}
+            )
+        if self.max_cost_to_value_percent is not None:
+            parts.append(
+                _("cost at most %(percent)s%% of the lifetime value")
+                % {"percent": number_format(self.max_cost_to_value_percent, 2)}
+            )
+        if self.min_amount is not None:
+            parts.append(
+                _("amount at least %(value)s %(currency)s")
+                % {"value": money_display(self.min_amount), "currency": currency}
+            )
+        return parts
+
+
+def money_display(value):
+    """An amount as the pages show it: two decimals, grouped (1,234.50 in English)."""
+    return number_format(value, 2, force_grouping=True)

@@ -1,0 +1,264 @@
+"""Process definitions: the kinds of work with customers, their ordered stages and the KPI
+targets managers set for them."""
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from core import bounds
+from relationships.money import ZERO, amount_field, currency_field
+
+MAX_STAGES = 8  # Sales cycles of up to eight stages (DOMAIN.md); the database enforces it too.
+
+
+class ProcessDefinition(models.Model):
+    """A kind of work with customers: its stages, goal, cost model and KPI targets.
+
+    Several definitions of one kind run side by side (standard and 24/7 support, enterprise and
+    SMB sales); an instance always follows the definition it was opened under.
+    """
+
+    class Kind(models.TextChoices):
+        SALES = "sales", _("Sales")
+        ONBOARDING = "onboarding", _("Onboarding")
+        SUPPORT = "support", _("Support")
+        COLLECTIONS = "collections", _("Collections")
+        RETENTION = "retention", _("Retention")
+        CUSTOM = "custom", _("Custom")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    goal = bounds.text_field(
+        _("goal"),
+        blank=True,
+        help_text=_("What the process is for."),
+        limit=bounds.LONG_TEXT,
+    )
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("Only active definitions can open new instances.")
+    )
+    hourly_rate = amount_field(
+        _("hourly rate"),
+        positive=False,
+        default=ZERO,
+        help_text=_("The cost of one hour of work logged on an instance."),
+    )
+    currency = currency_field(default="PLN")
+    stall_days = models.PositiveSmallIntegerField(
+        _("stalls after (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "An open instance with no activity for this many days warns its owner. "
+            "Empty: the site default."
+        ),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        verbose_name = _("process definition")
+        verbose_name_plural = _("process definitions")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    kind__in=[
+                        "sales",
+                        "onboarding",
+                        "support",
+                        "collections",
+                        "retention",
+                        "custom",
+                    ]
+                ),
+                name="process_definition_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(hourly_rate__gte=0), name="process_definition_rate_not_negative"
+            ),
+        ]
+        indexes = [
+            # Process overview and the "open a …" forms: active definitions of a kind.
+            models.Index(fields=["kind", "active"], name="procdef_kind_active_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("processes:board", args=[self.pk])
+
+    @property
+    def is_sales(self):
+        return self.kind == self.Kind.SALES
+
+    def first_stage(self):
+        return self.stages.filter(outcome="").order_by("position").first()
+
+
+class KpiTarget(models.Model):
+    """A target a manager sets for a definition; analytics compares the measured value with it."""
+
+    class Metric(models.TextChoices):
+        WIN_RATE = "win_rate", _("Win rate (%)")
+        RESOLUTION_RATE = "resolution_rate", _("Resolution rate (%)")
+        AVG_CYCLE_DAYS = "avg_cycle_days", _("Average cycle time (days)")
+        AVG_COST = "avg_cost", _("Average cost per instance")
+        SLA_MET_RATE = "sla_met_rate", _("SLA met (%)")
+        AMOUNT_RECOVERED = "amount_recovered", _("Amount recovered")
+
+    class Period(models.TextChoices):
+        MONTH = "month", _("Month")
+        QUARTER = "quarter", _("Quarter")
+        YEAR = "year", _("Year")
+
+    definition = models.ForeignKey(
+        ProcessDefinition,
+        verbose_name=_("definition"),
+        on_delete=models.CASCADE,
+        related_name="kpi_targets",
+    )
+    metric = models.CharField(_("metric"), max_length=30, choices=Metric)
+    target = models.DecimalField(
+        _("target value"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[bounds.min_zero_validator(), bounds.max_amount_validator()],
+    )
+    period = models.CharField(_("period"), max_length=10, choices=Period, default=Period.MONTH)
+
+    class Meta:
+        ordering = ["definition", "metric"]
+        verbose_name = _("KPI target")
+        verbose_name_plural = _("KPI targets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["definition", "metric", "period"],
+                name="one_kpi_target_per_metric_and_period",
+                violation_error_message=_("This definition already has a target for this KPI."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.definition} · {self.get_metric_display()} = {self.target}"
+
+
+class Stage(models.Model):
+    """One step of a definition. A stage with an outcome is terminal: entering it closes the
+    instance with that outcome."""
+
+    class Outcome(models.TextChoices):
+        WON = "won", _("Won")
+        LOST = "lost", _("Lost")
+        RESOLVED = "resolved", _("Resolved")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    definition = models.ForeignKey(
+        ProcessDefinition,
+        verbose_name=_("definition"),
+        on_delete=models.CASCADE,
+        related_name="stages",
+    )
+    position = models.PositiveSmallIntegerField(
+        _("position"),
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_STAGES)],
+        help_text=_("1 to 8: the order of the stages on the board."),
+    )
+    name = models.CharField(_("name"), max_length=60)
+    code = models.SlugField(
+        _("code"),
+        max_length=40,
+        blank=True,
+        help_text=_(
+            "Optional machine name. Collections stages named reminder, demand or final_notice "
+            "e-mail the customer when a case enters them."
+        ),
+    )
+    sla_hours = models.PositiveIntegerField(
+        _("SLA (hours)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("How long an instance may stay in this stage. Empty: no limit."),
+    )
+    win_probability = models.PositiveSmallIntegerField(
+        _("win probability (%)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text=_("Sales stages: the chance that a deal here is won, for the forecast."),
+    )
+    outcome = models.CharField(
+        _("terminal outcome"),
+        max_length=20,
+        choices=Outcome,
+        blank=True,
+        help_text=_("Empty for a working stage; set for a stage that closes the instance."),
+    )
+    fixed_cost = amount_field(
+        _("fixed cost"),
+        positive=False,
+        default=ZERO,
+        help_text=_("Added to an instance's cost each time it enters this stage."),
+    )
+
+    class Meta:
+        ordering = ["definition", "position"]
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+        constraints = [
+            # With positions 1..8 unique per definition, a definition has at most eight stages.
+            models.UniqueConstraint(
+                fields=["definition", "position"],
+                name="stage_position_unique",
+                violation_error_message=_("Another stage of this definition has this position."),
+            ),
+            models.UniqueConstraint(
+                fields=["definition", "name"],
+                name="stage_name_unique",
+                violation_error_message=_("Another stage of this definition has this name."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(position__gte=1, position__lte=MAX_STAGES),
+                name="stage_position_in_range",
+                violation_error_message=_("A definition has at most eight stages."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(win_probability__isnull=True)
+                | models.Q(win_probability__lte=100),
+                name="stage_win_probability_in_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=["", "won", "lost", "resolved", "cancelled"]),
+                name="stage_outcome_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(fixed_cost__gte=0), name="stage_fixed_cost_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if (
+            self.definition_id
+            and not self.pk
+            and Stage.objects.filter(definition_id=self.definition_id).count() >= MAX_STAGES
+        ):
+            raise ValidationError(
+                _("A definition has at most %(max)s stages.") % {"max": MAX_STAGES}
+            )
+
+    @property
+    def is_terminal(self):
+        return bool(self.outcome)
+
+
+def stage_deadline(stage: Stage, entered_at):
+    return entered_at + timedelta(hours=stage.sla_hours) if stage.sla_hours else None

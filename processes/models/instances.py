@@ -1,0 +1,419 @@
+"""Process instances: one run of a definition for a customer, its logged moves between stages
+and the work logged on it."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from core import bounds
+from customers.models import Customer
+from relationships.money import ZERO, amount_field, currency_field
+
+from .approvals import Approval
+from .definitions import ProcessDefinition, Stage
+from .retention import RetentionCampaign
+
+
+class ProcessInstanceQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(closed_at__isnull=True)
+
+    def closed(self):
+        return self.filter(closed_at__isnull=False)
+
+    def for_list(self):
+        return self.select_related("definition", "stage", "customer", "owner", "ticket").with_hold()
+
+    def with_hold(self):
+        """Annotate `awaiting_start_approval`, so a list asks once, not once per row."""
+        return self.annotate(
+            awaiting_start_approval=models.Exists(
+                Approval.objects.filter(
+                    instance=models.OuterRef("pk"),
+                    action=Approval.Action.START,
+                    decision=Approval.Decision.PENDING,
+                )
+            )
+        )
+
+    def past_stage_sla(self, *, now):
+        return self.open().filter(stage_due_at__lt=now)
+
+
+class ProcessInstance(models.Model):
+    """One run of a definition for one customer: a deal, a ticket, a collection case, …"""
+
+    definition = models.ForeignKey(
+        ProcessDefinition,
+        verbose_name=_("definition"),
+        on_delete=models.PROTECT,
+        related_name="instances",
+    )
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="process_instances",
+    )
+    title = models.CharField(_("title"), max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_process_instances",
+    )
+    stage = models.ForeignKey(
+        Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="instances"
+    )
+    amount = amount_field(
+        _("amount"),
+        positive=False,
+        null=True,
+        blank=True,
+        help_text=_("The deal value, the debt collected, … where it applies."),
+    )
+    currency = currency_field(blank=True)
+    discount_percent = models.DecimalField(
+        _("discount (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=ZERO,
+        validators=[MinValueValidator(ZERO), MaxValueValidator(Decimal("100"))],
+        help_text=_("Sales: the discount granted; above the threshold a manager approves it."),
+    )
+    expected_close_on = models.DateField(
+        _("expected close"), null=True, blank=True, validators=[bounds.WindowValidator("business")]
+    )
+    outcome = models.CharField(
+        _("outcome"), max_length=20, choices=Stage.Outcome, blank=True, editable=False
+    )
+    outcome_reason = bounds.text_field(
+        _("outcome reason"),
+        blank=True,
+        editable=False,
+        limit=bounds.SHORT_TEXT,
+    )
+    accrued_cost = amount_field(
+        _("accrued cost"),
+        positive=False,
+        default=ZERO,
+        editable=False,
+        help_text=_("Work logged x hourly rate + fixed cost of each stage entered."),
+    )
+    campaign = models.ForeignKey(
+        RetentionCampaign,
+        verbose_name=_("campaign"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="instances",
+    )
+    opened_at = models.DateTimeField(
+        _("opened at"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("opened by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # instance_opener_idx starts with it
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    stage_entered_at = models.DateTimeField(
+        _("in stage since"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
+    )
+    stage_due_at = models.DateTimeField(
+        _("stage due"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the stage's SLA runs out; empty when the stage has none."),
+    )
+    last_activity_at = models.DateTimeField(
+        _("last activity"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
+    )
+
+    objects = ProcessInstanceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        verbose_name = _("process instance")
+        verbose_name_plural = _("process instances")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__isnull=True) | models.Q(amount__gte=0),
+                name="instance_amount_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__isnull=True) | ~models.Q(currency=""),
+                name="instance_amount_has_currency",
+                violation_error_message=_("An amount needs its currency."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(discount_percent__gte=0, discount_percent__lte=100),
+                name="instance_discount_in_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(accrued_cost__gte=0), name="instance_cost_not_negative"
+            ),
+            # Closed means an outcome and a reason; open means neither.
+            models.CheckConstraint(
+                condition=models.Q(closed_at__isnull=True, outcome="")
+                | (models.Q(closed_at__isnull=False) & ~models.Q(outcome="")),
+                name="instance_closed_has_outcome",
+            ),
+            # A retention campaign reaches each customer once.
+            models.UniqueConstraint(
+                fields=["campaign", "customer"],
+                condition=models.Q(campaign__isnull=False),
+                name="one_instance_per_campaign_customer",
+            ),
+            bounds.window_check(
+                "expected_close_on", bounds.BUSINESS, name="instance_expected_close_in_window"
+            ),
+            bounds.window_check(
+                "opened_at", bounds.RECORDED, name="instance_opened_in_window", datetime_field=True
+            ),
+            bounds.window_check(
+                "stage_entered_at",
+                bounds.RECORDED,
+                name="instance_stage_entered_in_window",
+                datetime_field=True,
+            ),
+            bounds.window_check(
+                "last_activity_at",
+                bounds.RECORDED,
+                name="instance_last_activity_in_window",
+                datetime_field=True,
+            ),
+        ]
+        indexes = [
+            # Board: the open cards of a definition, by stage.
+            models.Index(fields=["definition", "closed_at", "stage"], name="instance_board_idx"),
+            # Board: each column's most recently active open cards, read in index order so the
+            # per-stage row numbering needs no sort; its counts; and, from the included columns,
+            # the per-minute sum of all open cards' amounts (processes.selectors).
+            models.Index(
+                fields=["definition", "stage", "-last_activity_at", "-id"],
+                condition=models.Q(closed_at__isnull=True),
+                include=["currency", "amount"],
+                name="instance_board_cards_idx",
+            ),
+            # Customer page: open processes and tickets of the customer.
+            models.Index(fields=["customer", "closed_at"], name="instance_customer_idx"),
+            # Process KPI dashboard: instances started per definition and period (and per week).
+            # Closed per period reads instance_board_idx (definition, closed_at, …).
+            models.Index(fields=["definition", "opened_at"], name="instance_kpi_opened_idx"),
+            # Instance list filtered by owner.
+            models.Index(fields=["owner", "closed_at"], name="instance_owner_idx"),
+            # SLA watch: open instances past their stage deadline.
+            models.Index(
+                fields=["stage_due_at"],
+                condition=models.Q(closed_at__isnull=True),
+                name="instance_open_stage_due_idx",
+            ),
+            # Stall watch: open instances without recent activity.
+            models.Index(
+                fields=["last_activity_at"],
+                condition=models.Q(closed_at__isnull=True),
+                name="instance_open_activity_idx",
+            ),
+            # Sales forecast (analytics.forecast.open_pipeline): the open pipeline per close
+            # month, owner and currency, read from this index alone (no row of the table).
+            models.Index(
+                fields=[
+                    "definition",
+                    "owner",
+                    "currency",
+                    "expected_close_on",
+                    "stage",
+                    "amount",
+                    "discount_percent",
+                ],
+                condition=models.Q(closed_at__isnull=True, amount__isnull=False),
+                name="instance_open_pipeline_idx",
+            ),
+            # Forecast accuracy (analytics.forecast.forecast_accuracy): the amounts won per
+            # close month, owner and currency, read from this index alone.
+            models.Index(
+                fields=[
+                    "definition",
+                    "closed_at",
+                    "owner",
+                    "currency",
+                    "amount",
+                    "discount_percent",
+                ],
+                condition=models.Q(outcome=Stage.Outcome.WON, amount__isnull=False),
+                name="instance_won_amount_idx",
+            ),
+            # Usage report (analytics.usage): processes opened per user and period.
+            models.Index(fields=["opened_by", "opened_at"], name="instance_opener_idx"),
+            # Usage report (analytics.usage): today's processes counted live, and the nightly
+            # rollup's ranges of days.
+            models.Index(fields=["opened_at"], name="instance_opened_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("processes:instance_detail", args=[self.pk])
+
+    def clean(self):
+        errors = {}
+        if self.stage_id and self.definition_id and self.stage.definition_id != self.definition_id:
+            errors["stage"] = _("This stage belongs to another process.")
+        if self.amount is not None and not self.currency:
+            errors["currency"] = _("An amount needs its currency.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_open(self):
+        return self.closed_at is None
+
+    @cached_property
+    def awaiting_start_approval(self):
+        """Started despite a decision rule and held until a manager approves: it cannot move.
+
+        Lists annotate it (ProcessInstanceQuerySet.with_hold); a page that has loaded the
+        instance's approvals sets it from them.
+        """
+        if self.pk is None or not self.is_open:
+            return False
+        return self.approvals.filter(
+            action=Approval.Action.START, decision=Approval.Decision.PENDING
+        ).exists()
+
+    def stage_sla_breached(self, now=None):
+        now = now or timezone.now()
+        return self.is_open and self.stage_due_at is not None and self.stage_due_at < now
+
+    @property
+    def net_amount(self):
+        if self.amount is None:
+            return None
+        factor = (Decimal(100) - self.discount_percent) / Decimal(100)
+        return (self.amount * factor).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+    @property
+    def weighted_amount(self):
+        """The forecast contribution: net amount x the stage's win probability."""
+        if self.amount is None or self.stage.win_probability is None:
+            return None
+        value = self.net_amount * self.stage.win_probability / Decimal(100)
+        return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+class StageTransition(models.Model):
+    """Every move of an instance, its opening included (from_stage empty). KPIs read this log."""
+
+    instance = models.ForeignKey(
+        ProcessInstance,
+        verbose_name=_("instance"),
+        on_delete=models.CASCADE,
+        related_name="transitions",
+    )
+    from_stage = models.ForeignKey(
+        Stage,
+        verbose_name=_("from"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    to_stage = models.ForeignKey(
+        Stage, verbose_name=_("to"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(
+        _("at"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty when a scheduled job made the move."),
+    )
+    note = bounds.text_field(
+        _("note"),
+        blank=True,
+        limit=bounds.SHORT_TEXT,
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("stage transition")
+        verbose_name_plural = _("stage transitions")
+        constraints = [
+            bounds.window_check(
+                "at", bounds.RECORDED, name="transition_at_in_window", datetime_field=True
+            ),
+        ]
+        indexes = [
+            # Instance page history and the customer page timeline (joined through the instance).
+            models.Index(fields=["instance", "-at"], name="transition_instance_idx"),
+            # KPIs: entries into a stage per period (win rate, cycle time).
+            models.Index(fields=["to_stage", "at"], name="transition_kpi_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.instance}: {self.from_stage or '—'} → {self.to_stage}"
+
+    @property
+    def is_opening(self):
+        return self.from_stage_id is None
+
+
+class WorkLog(models.Model):
+    """Time spent on an instance; its cost is fixed at the rate in force when it was logged."""
+
+    instance = models.ForeignKey(
+        ProcessInstance, verbose_name=_("instance"), on_delete=models.CASCADE, related_name="work"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    minutes = models.PositiveIntegerField(
+        _("minutes"), validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    cost = amount_field(_("cost"), positive=False, editable=False)
+    logged_at = models.DateTimeField(
+        _("logged at"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
+    )
+
+    class Meta:
+        ordering = ["-logged_at", "-id"]
+        verbose_name = _("work log")
+        verbose_name_plural = _("work logs")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(minutes__gte=1, minutes__lte=24 * 60),
+                name="worklog_minutes_in_range",
+            ),
+            bounds.window_check(
+                "logged_at", bounds.RECORDED, name="worklog_logged_in_window", datetime_field=True
+            ),
+        ]
+        indexes = [
+            # Instance page: the work panel.
+            models.Index(fields=["instance", "-logged_at"], name="worklog_instance_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.minutes} min"

@@ -1,0 +1,72 @@
+"""Writes that span the process models: opening and moving instances (under the definitions'
+decision rules), cost accrual, tickets, tasks, the SLA and stall watch, approvals, collections
+and retention campaigns.
+
+One module per concept; every service is callable from here (`services.ticket_open(...)`)."""
+
+from .approvals import (
+    approval_approve,
+    approval_reject,
+    collection_case_request_write_off,
+    opportunity_set_discount,
+)
+from .collection_emails import COLLECTION_EMAIL_STAGES, billing_contact_email
+from .collections import (
+    collection_case_open,
+    collection_cases_open_overdue,
+    collection_cases_settle_paid,
+)
+from .decision_rules import (
+    DecisionRuleRefusal,
+    decision_rule_create,
+    decision_rule_set_active,
+    decision_rule_update,
+    decision_rules_check,
+)
+from .instances import (
+    CENT,
+    instance_log_work,
+    instance_move,
+    instance_open,
+    instance_update,
+    move_error,
+)
+from .notifications import managers, notification_mark_read, notification_send
+from .retention import retention_campaign_start, retention_candidates
+from .tasks import task_complete, task_create
+from .tickets import sla_deadlines, ticket_open, ticket_record_first_response
+from .watch import processes_watch
+
+__all__ = [
+    "CENT",
+    "COLLECTION_EMAIL_STAGES",
+    "DecisionRuleRefusal",
+    "approval_approve",
+    "approval_reject",
+    "billing_contact_email",
+    "collection_case_open",
+    "collection_case_request_write_off",
+    "collection_cases_open_overdue",
+    "collection_cases_settle_paid",
+    "decision_rule_create",
+    "decision_rule_set_active",
+    "decision_rule_update",
+    "decision_rules_check",
+    "instance_log_work",
+    "instance_move",
+    "instance_open",
+    "instance_update",
+    "managers",
+    "move_error",
+    "notification_mark_read",
+    "notification_send",
+    "opportunity_set_discount",
+    "processes_watch",
+    "retention_campaign_start",
+    "retention_candidates",
+    "sla_deadlines",
+    "task_complete",
+    "task_create",
+    "ticket_open",
+    "ticket_record_first_response",
+]

@@ -1,0 +1,130 @@
+"""Collections: a case for each overdue invoice (by hand or by the daily job), settled when paid."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef
+from django.utils.translation import gettext as _
+
+from relationships.models import Invoice
+
+from ..models import Approval, CollectionCase, ProcessDefinition, Stage
+from ..selectors import RuleBook
+from .collection_emails import _collection_email
+from .decision_rules import DecisionRuleRefusal
+from .instances import instance_move, instance_open
+
+logger = logging.getLogger(__name__)
+
+
+def _collections_definition():
+    return (
+        ProcessDefinition.objects.filter(kind=ProcessDefinition.Kind.COLLECTIONS, active=True)
+        .order_by("pk")
+        .first()
+    )
+
+
+@transaction.atomic
+def collection_case_open(
+    *,
+    invoice: Invoice,
+    by=None,
+    definition: ProcessDefinition | None = None,
+    owner=None,
+    rule_book: RuleBook | None = None,
+) -> CollectionCase:
+    """Open the collection case of an overdue invoice: once per invoice, ever.
+
+    Decision rules apply (DecisionRuleRefusal when one refuses); a case held for a manager's
+    approval sends its first e-mail only once approved.
+    """
+    invoice = Invoice.objects.select_for_update().select_related("customer").get(pk=invoice.pk)
+    if CollectionCase.objects.filter(invoice=invoice).exists():
+        raise ValidationError(_("This invoice already has a collection case."))
+    if invoice.status != Invoice.Status.OVERDUE:
+        raise ValidationError(_("Only an overdue invoice goes to collections."))
+    definition = definition or _collections_definition()
+    if definition is None or definition.kind != ProcessDefinition.Kind.COLLECTIONS:
+        raise ValidationError(_("There is no active collections process."))
+    instance = instance_open(
+        definition=definition,
+        customer=invoice.customer,
+        title=_("Invoice %(number)s") % {"number": invoice.number},
+        by=by,
+        owner=owner if owner is not None else by,
+        amount=invoice.balance,
+        currency=invoice.currency,
+        rule_book=rule_book,
+    )
+    case = CollectionCase(instance=instance, invoice=invoice, balance_at_open=invoice.balance)
+    case.full_clean()
+    case.save()
+    if instance.stage.code and not instance.awaiting_start_approval:
+        _collection_email(instance=instance, stage=instance.stage, by=by)
+    return case
+
+
+def collection_cases_open_overdue(*, today) -> list[CollectionCase]:
+    """The scheduled job: a case for each invoice overdue by more than the grace period.
+
+    An invoice a decision rule refuses gets no case (logged; the next run asks again, so a
+    rule changed in the meantime applies); a held case waits for a manager's approval.
+    """
+    definition = _collections_definition()
+    if definition is None:
+        return []
+    cutoff = today - timedelta(days=settings.COLLECTIONS_GRACE_DAYS)
+    invoices = (
+        Invoice.objects.overdue(today=cutoff)
+        .filter(collection_case__isnull=True)
+        .order_by("due_date", "pk")
+    )
+    opened = []
+    book = RuleBook(definition)
+    for invoice in invoices.iterator():
+        try:
+            opened.append(
+                collection_case_open(invoice=invoice, definition=definition, rule_book=book)
+            )
+        except DecisionRuleRefusal as refusal:
+            logger.info(
+                "No collection case for invoice %s: %s", invoice.number, " ".join(refusal.messages)
+            )
+        except (ValidationError, IntegrityError):
+            continue  # Opened by hand or by a parallel run a moment ago: once is enough.
+    return opened
+
+
+def collection_cases_settle_paid() -> int:
+    """Open cases whose invoice has been paid move to the definition's won (settled) stage."""
+    settled = 0
+    cases = (
+        CollectionCase.objects.filter(
+            instance__closed_at__isnull=True,
+            invoice__paid_amount__gte=F("invoice__amount"),
+        )
+        # A case held for a manager's approval cannot move; the decision comes first.
+        .exclude(
+            Exists(
+                Approval.objects.filter(
+                    instance=OuterRef("instance"),
+                    action=Approval.Action.START,
+                    decision=Approval.Decision.PENDING,
+                )
+            )
+        )
+        .select_related("instance__definition")
+    )
+    for case in cases:
+        won = case.instance.definition.stages.filter(outcome=Stage.Outcome.WON).first()
+        if won is None:
+            continue
+        instance_move(
+            instance=case.instance, to_stage=won, by=None, reason=_("Invoice paid in full.")
+        )
+        settled += 1
+    return settled

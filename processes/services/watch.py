@@ -1,0 +1,144 @@
+"""The stall and SLA watch: owners are warned and managers told, each event once."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..models import Notification, ProcessDefinition, ProcessInstance, Ticket
+from .notifications import managers, notification_send
+
+
+def _stamp(moment):
+    return moment.strftime("%Y%m%dT%H%M%S.%f")
+
+
+def _warn_and_escalate(
+    *, instance, now, deadline, occurrence, warning, escalation, message, boss_list, seen
+):
+    """Warn the owner once the deadline has passed; tell the managers once it is long past.
+
+    `seen` holds the (recipient, kind, instance, occurrence) keys already sent: a re-run skips
+    them without even trying (the unique constraint still guards against a parallel run).
+    """
+    sent = 0
+    owner = instance.owner
+    if owner and owner.is_active and (owner.pk, warning, instance.pk, occurrence) not in seen:
+        sent += notification_send(
+            recipient=instance.owner,
+            kind=warning,
+            instance=instance,
+            occurrence=occurrence,
+            message=message,
+        )
+    if now >= deadline + timedelta(hours=settings.PROCESS_ESCALATION_HOURS):
+        for boss in boss_list:
+            if (boss.pk, escalation, instance.pk, occurrence) in seen:
+                continue
+            sent += notification_send(
+                recipient=boss,
+                kind=escalation,
+                instance=instance,
+                occurrence=occurrence,
+                message=_("Escalated: %(message)s") % {"message": message},
+            )
+    return sent
+
+
+def processes_watch(*, now=None) -> int:
+    """The stall and SLA watch: warn owners and escalate to managers, each event once.
+
+    Safe to run any number of times: notifications are unique per recipient, kind, instance and
+    occurrence (the stage entry, the last activity, the ticket), so a re-run sends nothing new.
+    Returns the number of notifications sent.
+    """
+    now = now or timezone.now()
+    K = Notification.Kind
+    bosses = list(managers())
+    sent = 0
+    seen = set(
+        Notification.objects.filter(
+            instance__closed_at__isnull=True,
+            kind__in=[
+                K.STAGE_SLA_WARNING,
+                K.STAGE_SLA_ESCALATION,
+                K.STALL_WARNING,
+                K.STALL_ESCALATION,
+                K.RESPONSE_SLA_BREACH,
+                K.RESOLUTION_SLA_BREACH,
+            ],
+        ).values_list("recipient_id", "kind", "instance_id", "occurrence")
+    )
+    base = ProcessInstance.objects.open().select_related("owner", "stage", "customer")
+
+    # 1. Past the stage's SLA.
+    for instance in base.filter(stage_due_at__lt=now).order_by("stage_due_at")[:1000]:
+        sent += _warn_and_escalate(
+            instance=instance,
+            now=now,
+            deadline=instance.stage_due_at,
+            occurrence=f"stage:{_stamp(instance.stage_entered_at)}",
+            warning=K.STAGE_SLA_WARNING,
+            escalation=K.STAGE_SLA_ESCALATION,
+            message=_("“%(title)s” (%(customer)s) is past the SLA of stage %(stage)s.")
+            % {"title": instance.title, "customer": instance.customer, "stage": instance.stage},
+            boss_list=bosses,
+            seen=seen,
+        )
+
+    # 2. No activity for N days (per definition, else the site default).
+    default_days = settings.PROCESS_STALL_DAYS
+    by_days = {}
+    for pk, days in ProcessDefinition.objects.values_list("pk", "stall_days"):
+        by_days.setdefault(days or default_days, []).append(pk)
+    for days, definition_ids in by_days.items():
+        limit = now - timedelta(days=days)
+        stalled = base.filter(definition_id__in=definition_ids, last_activity_at__lt=limit)
+        for instance in stalled.order_by("last_activity_at")[:1000]:
+            sent += _warn_and_escalate(
+                instance=instance,
+                now=now,
+                deadline=instance.last_activity_at + timedelta(days=days),
+                occurrence=f"activity:{_stamp(instance.last_activity_at)}",
+                warning=K.STALL_WARNING,
+                escalation=K.STALL_ESCALATION,
+                message=_("“%(title)s” (%(customer)s) has had no activity for %(days)s days.")
+                % {"title": instance.title, "customer": instance.customer, "days": days},
+                boss_list=bosses,
+                seen=seen,
+            )
+
+    # 3. Tickets past their response or resolution deadline.
+    tickets = Ticket.objects.filter(instance__closed_at__isnull=True).select_related(
+        "instance__owner", "instance__customer"
+    )
+    late_response = tickets.filter(first_response_at__isnull=True, response_due_at__lt=now)
+    for ticket in late_response.order_by("response_due_at")[:1000]:
+        sent += _warn_and_escalate(
+            instance=ticket.instance,
+            now=now,
+            deadline=ticket.response_due_at,
+            occurrence="response",
+            warning=K.RESPONSE_SLA_BREACH,
+            escalation=K.STAGE_SLA_ESCALATION,
+            message=_("Ticket “%(title)s” (%(customer)s) has had no response in time.")
+            % {"title": ticket.instance.title, "customer": ticket.instance.customer},
+            boss_list=bosses,
+            seen=seen,
+        )
+    late_resolution = tickets.filter(resolved_at__isnull=True, resolution_due_at__lt=now)
+    for ticket in late_resolution.order_by("resolution_due_at")[:1000]:
+        sent += _warn_and_escalate(
+            instance=ticket.instance,
+            now=now,
+            deadline=ticket.resolution_due_at,
+            occurrence="resolution",
+            warning=K.RESOLUTION_SLA_BREACH,
+            escalation=K.STAGE_SLA_ESCALATION,
+            message=_("Ticket “%(title)s” (%(customer)s) is past its resolution deadline.")
+            % {"title": ticket.instance.title, "customer": ticket.instance.customer},
+            boss_list=bosses,
+            seen=seen,
+        )
+    return sent

@@ -1,0 +1,61 @@
+"""The process pages, one module per concept; every view is importable from here, so urls.py
+names them `views.<name>`."""
+
+from .approvals import approval_approve, approval_list, approval_reject
+from .boards import board, process_overview
+from .collections import collection_case_open, collection_list, collection_write_off_request
+from .decision_rules import (
+    decision_rule_activate,
+    decision_rule_create,
+    decision_rule_deactivate,
+    decision_rule_edit,
+    decision_rule_list,
+)
+from .instances import (
+    instance_create,
+    instance_detail,
+    instance_edit,
+    instance_list,
+    instance_log_work,
+    instance_move,
+    opportunity_discount,
+)
+from .notifications import notification_list, notification_read, notification_read_all
+from .retention import campaign_create, campaign_list
+from .tasks import instance_task_create, task_create, task_done, task_list
+from .tickets import ticket_create, ticket_list, ticket_respond
+
+__all__ = [
+    "approval_approve",
+    "approval_list",
+    "approval_reject",
+    "board",
+    "campaign_create",
+    "campaign_list",
+    "collection_case_open",
+    "collection_list",
+    "collection_write_off_request",
+    "decision_rule_activate",
+    "decision_rule_create",
+    "decision_rule_deactivate",
+    "decision_rule_edit",
+    "decision_rule_list",
+    "instance_create",
+    "instance_detail",
+    "instance_edit",
+    "instance_list",
+    "instance_log_work",
+    "instance_move",
+    "instance_task_create",
+    "notification_list",
+    "notification_read",
+    "notification_read_all",
+    "opportunity_discount",
+    "process_overview",
+    "task_create",
+    "task_done",
+    "task_list",
+    "ticket_create",
+    "ticket_list",
+    "ticket_respond",
+]

@@ -1,0 +1,76 @@
+"""Collections: the cases and the overdue invoices without one, opening a case and asking to
+write one off."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.permissions import permission_required
+from customers.view_helpers import apply_service_errors as _apply_errors
+from relationships.access import get_invoice_for_user
+from relationships.models import Invoice
+
+from .. import services
+from ..access import get_instance_for_user
+from ..filters import InstanceFilter
+from ..forms import WriteOffRequestForm
+from ..models import ProcessInstance
+from ..permissions import WORK_COLLECTIONS
+from .helpers import Kind, _page
+from .instances import _detail_page, _opened_message
+
+
+@permission_required(WORK_COLLECTIONS)
+def collection_list(request):
+    collection_filter = InstanceFilter(
+        request.GET,
+        queryset=ProcessInstance.objects.for_list()
+        .filter(definition__kind=Kind.COLLECTIONS)
+        .select_related("collection__invoice"),
+        request=request,
+    )
+    page, query = _page(request, collection_filter.qs)
+    uncovered = (
+        Invoice.objects.overdue()
+        .filter(collection_case__isnull=True)
+        .select_related("customer")
+        .order_by("due_date", "id")[:20]
+    )
+    return render(
+        request,
+        "processes/collection_list.html",
+        {"filter": collection_filter, "page": page, "query": query, "uncovered": uncovered},
+    )
+
+
+@require_POST
+@permission_required(WORK_COLLECTIONS)
+def collection_case_open(request, pk):
+    invoice = get_invoice_for_user(request, pk, permission=WORK_COLLECTIONS)
+    try:
+        case = services.collection_case_open(invoice=invoice, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(invoice)
+    _opened_message(request, case.instance, _("Collection case opened."))
+    return redirect(case.instance)
+
+
+@require_POST
+@permission_required(WORK_COLLECTIONS)
+def collection_write_off_request(request, pk):
+    instance = get_instance_for_user(request, pk, write=True, kinds=[Kind.COLLECTIONS])
+    form = WriteOffRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            services.collection_case_request_write_off(
+                instance=instance, reason=form.cleaned_data["reason"], by=request.user
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.info(request, _("The write-off awaits a manager's approval."))
+            return redirect(instance)
+    return _detail_page(request, instance, write_off_form=form)

@@ -1,0 +1,93 @@
+"""Tasks: my tasks, adding one to a customer or a process, and ticking one off."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.permissions import permission_required
+from customers.access import get_customer_for_user
+from customers.view_helpers import apply_service_errors as _apply_errors
+from customers.view_helpers import redirect_back as _back
+
+from .. import services
+from ..access import get_instance_for_user, get_task_for_user
+from ..filters import TaskFilter
+from ..forms import TaskForm
+from ..models import Task
+from ..permissions import WORK_TASKS
+from .helpers import _form_page, _page
+
+
+@permission_required(WORK_TASKS)
+def task_list(request):
+    """My tasks: what I have to do, the most urgent first."""
+    data = request.GET.copy()
+    data.setdefault("state", "open")
+    task_filter = TaskFilter(
+        data,
+        queryset=Task.objects.filter(assignee=request.user).select_related(
+            "customer", "instance", "created_by"
+        ),
+        request=request,
+    )
+    page, query = _page(request, task_filter.qs)
+    return render(
+        request,
+        "processes/task_list.html",
+        {"filter": task_filter, "page": page, "query": query, "today": timezone.localdate()},
+    )
+
+
+def _task_form_view(request, *, customer, instance=None):
+    form = TaskForm(
+        request.POST or None,
+        customer=customer,
+        instance_fixed=instance,
+        initial={"assignee": request.user},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        if instance is not None:
+            data["instance"] = instance
+        try:
+            services.task_create(customer=customer, by=request.user, **data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Task added."))
+            return redirect(instance or customer)
+    return _form_page(
+        request,
+        form,
+        customer=customer,
+        title=_("New task"),
+        submit=_("Add task"),
+        cancel_url=(instance or customer).get_absolute_url(),
+    )
+
+
+@permission_required(WORK_TASKS)
+def task_create(request, pk):
+    return _task_form_view(request, customer=get_customer_for_user(request, pk))
+
+
+@permission_required(WORK_TASKS)
+def instance_task_create(request, pk):
+    instance = get_instance_for_user(request, pk)
+    return _task_form_view(request, customer=instance.customer, instance=instance)
+
+
+@require_POST
+@permission_required(WORK_TASKS)
+def task_done(request, pk):
+    task = get_task_for_user(request, pk, write=True)
+    try:
+        services.task_complete(task=task, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Task done."))
+    return _back(request, "processes:task_list")

@@ -1,0 +1,72 @@
+"""Support tickets: the list, opening one and recording the first response."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.permissions import permission_required
+from customers.access import get_customer_for_user
+from customers.view_helpers import apply_service_errors as _apply_errors
+from customers.view_helpers import redirect_back as _back
+
+from .. import services
+from ..access import get_instance_for_user
+from ..filters import TicketFilter
+from ..forms import TicketForm
+from ..models import ProcessInstance
+from ..permissions import VIEW_PROCESSES, WORK_TICKETS
+from .helpers import Kind, _form_page, _page
+from .instances import _opened_message
+
+
+@permission_required(VIEW_PROCESSES)
+def ticket_list(request):
+    ticket_filter = TicketFilter(
+        request.GET,
+        queryset=ProcessInstance.objects.for_list().filter(definition__kind=Kind.SUPPORT),
+        request=request,
+    )
+    page, query = _page(request, ticket_filter.qs)
+    now = timezone.now()
+    for instance in page:
+        instance.response_late = instance.ticket.response_breached(now)
+        instance.resolution_late = instance.ticket.resolution_breached(now)
+    return render(
+        request,
+        "processes/ticket_list.html",
+        {"filter": ticket_filter, "page": page, "query": query},
+    )
+
+
+@permission_required(WORK_TICKETS)
+def ticket_create(request, pk):
+    customer = get_customer_for_user(request, pk)
+    form = TicketForm(request.POST or None, customer=customer, initial={"owner": request.user})
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            ticket = services.ticket_open(customer=customer, by=request.user, **data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            _opened_message(request, ticket.instance, _("Ticket opened."))
+            return redirect(ticket.instance)
+    return _form_page(
+        request, form, customer=customer, title=_("New ticket"), submit=_("Open ticket")
+    )
+
+
+@require_POST
+@permission_required(WORK_TICKETS)
+def ticket_respond(request, pk):
+    instance = get_instance_for_user(request, pk, write=True, kinds=[Kind.SUPPORT])
+    try:
+        services.ticket_record_first_response(ticket=instance.ticket, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("First response recorded."))
+    return _back(request, instance.get_absolute_url())

@@ -1,0 +1,63 @@
+"""Payments: money received against an invoice."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.permissions import can
+
+from ..models import Invoice, Payment
+from ..permissions import REGISTER_PAYMENTS
+
+
+@transaction.atomic
+def payment_register(
+    *, invoice: Invoice, amount: Decimal, currency: str, paid_on: date, method, reference="", by
+) -> Payment:
+    """Record money received against an invoice. Overpayment and another currency are refused."""
+    if not can(by, REGISTER_PAYMENTS):
+        raise PermissionDenied
+    # The lock serialises payments of one invoice: two clerks cannot both pay its last balance.
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.written_off_at:
+        raise ValidationError(_("This invoice has been written off; it takes no payments."))
+    if currency != invoice.currency:
+        raise ValidationError(
+            {
+                "currency": _(
+                    "The invoice is in %(invoice)s; a payment in %(payment)s cannot be "
+                    "recorded against it. Record the amount converted to %(invoice)s."
+                )
+                % {"invoice": invoice.currency, "payment": currency}
+            }
+        )
+    if amount is not None and amount > invoice.balance:
+        raise ValidationError(
+            {
+                "amount": _(
+                    "This would overpay the invoice: the balance is %(balance)s %(currency)s."
+                )
+                % {"balance": invoice.balance, "currency": invoice.currency}
+            }
+        )
+    if paid_on and paid_on > timezone.localdate():
+        raise ValidationError({"paid_on": _("A payment cannot be dated in the future.")})
+    payment = Payment(
+        invoice=invoice,
+        amount=amount,
+        currency=currency,
+        paid_on=paid_on,
+        method=method,
+        reference=(reference or "").strip(),
+        recorded_by=by,
+    )
+    payment.full_clean()
+    payment.save()
+    invoice.paid_amount += payment.amount
+    invoice.full_clean()
+    invoice.save(update_fields=["paid_amount"])
+    return payment

@@ -1,0 +1,172 @@
+"""Contract pages: list, detail, create, edit, sign, terminate, confirm back-billing."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.permissions import permission_required
+from customers.access import get_customer_for_user
+from customers.permissions import VIEW_CUSTOMERS
+from customers.view_helpers import apply_service_errors as _apply_errors
+
+from .. import services
+from ..access import get_contract_for_user
+from ..filters import ContractFilter
+from ..forms import (
+    ContractForm,
+    ContractTerminateForm,
+)
+from ..models import Contract
+from ..permissions import CONFIRM_BACKBILLING, CREATE_CONTRACTS, TERMINATE_CONTRACTS
+from .common import _changed_data, _object_form, _page
+
+
+@permission_required(VIEW_CUSTOMERS)
+def contract_list(request):
+    contract_filter = ContractFilter(
+        request.GET,
+        queryset=Contract.objects.select_related("customer"),
+        request=request,
+    )
+    page, query = _page(request, contract_filter.qs)
+    return render(
+        request,
+        "relationships/contract_list.html",
+        {"filter": contract_filter, "page": page, "query": query},
+    )
+
+
+@permission_required(VIEW_CUSTOMERS)
+def contract_detail(request, pk):
+    contract = get_contract_for_user(request, pk)
+    return render(
+        request,
+        "relationships/contract_detail.html",
+        {
+            "contract": contract,
+            "customer": contract.customer,
+            "invoices": list(contract.invoices.order_by("-issue_date", "-id")[:50]),
+            "assets": list(contract.assets.all()),
+            "documents": list(contract.documents.select_related("uploaded_by")),
+            "terminate_form": ContractTerminateForm(),
+            "backbilling": services.contract_backbilling(contract, today=timezone.localdate())
+            if contract.status == Contract.Status.ACTIVE
+            else None,
+        },
+    )
+
+
+@require_POST
+@permission_required(CONFIRM_BACKBILLING)
+def contract_confirm_backbilling(request, pk):
+    contract = get_contract_for_user(request, pk, permission=CONFIRM_BACKBILLING)
+    try:
+        invoices = services.contract_confirm_backbilling(contract=contract, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("Back-billing confirmed: %(count)s invoices issued.") % {"count": len(invoices)},
+        )
+    return redirect(contract)
+
+
+@permission_required(CREATE_CONTRACTS)
+def contract_create(request, pk):
+    customer = get_customer_for_user(request, pk)
+    form = ContractForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            contract = services.contract_create(customer=customer, by=request.user, **data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Contract %(number)s saved.") % {"number": contract.number})
+            return redirect(contract)
+    return _object_form(
+        request, form, customer=customer, title=_("New contract"), submit=_("Save contract")
+    )
+
+
+@permission_required(CREATE_CONTRACTS)
+def contract_edit(request, pk):
+    contract = get_contract_for_user(request, pk, permission=CREATE_CONTRACTS)
+    if not contract.is_current:
+        messages.info(request, _("A terminated or expired contract can no longer be changed."))
+        return redirect(contract)
+    form = ContractForm(request.POST or None, instance=contract)
+    if request.method == "POST" and form.is_valid():
+        data = _changed_data(form)
+        confirm_backbilling = data.pop("confirm_backbilling", False)
+        try:
+            services.contract_update(
+                contract=contract,
+                data=data,
+                confirm_backbilling=confirm_backbilling,
+                by=request.user,
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Contract saved."))
+            return redirect(contract)
+    return _object_form(
+        request,
+        form,
+        customer=contract.customer,
+        title=_("Edit contract %(number)s") % {"number": contract.number},
+        submit=_("Save contract"),
+        obj=contract,
+        cancel_url=contract.get_absolute_url(),
+    )
+
+
+@require_POST
+@permission_required(CREATE_CONTRACTS)
+def contract_sign(request, pk):
+    contract = get_contract_for_user(request, pk, permission=CREATE_CONTRACTS)
+    try:
+        services.contract_sign(contract=contract, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The contract is signed and active."))
+    return redirect(contract)
+
+
+@permission_required(TERMINATE_CONTRACTS)
+def contract_terminate(request, pk):
+    contract = get_contract_for_user(request, pk, permission=TERMINATE_CONTRACTS)
+    if not contract.is_current:
+        messages.info(request, _("This contract has already ended."))
+        return redirect(contract)
+    form = ContractTerminateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contract_terminate(
+                contract=contract,
+                reason=form.cleaned_data["termination_reason"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("The contract is terminated. The relationship with the customer goes on."),
+            )
+            return redirect(contract)
+    return _object_form(
+        request,
+        form,
+        customer=contract.customer,
+        title=_("Terminate contract %(number)s") % {"number": contract.number},
+        submit=_("Terminate the contract"),
+        obj=contract,
+        cancel_url=contract.get_absolute_url(),
+    )

@@ -1,0 +1,149 @@
+"""Invoice pages: list, detail, issue, edit, write off."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.permissions import can, permission_required
+from customers.access import get_customer_for_user
+from customers.permissions import VIEW_CUSTOMERS
+from customers.view_helpers import apply_service_errors as _apply_errors
+
+from .. import services
+from ..access import get_invoice_for_user
+from ..filters import InvoiceFilter
+from ..forms import (
+    InvoiceForm,
+    PaymentForm,
+    WriteOffForm,
+)
+from ..models import Invoice
+from ..permissions import ISSUE_INVOICES, REGISTER_PAYMENTS, VIEW_FINANCE, WRITE_OFF
+from .common import _changed_data, _object_form, _page
+
+
+@permission_required(VIEW_FINANCE)
+def invoice_list(request):
+    invoice_filter = InvoiceFilter(
+        request.GET,
+        queryset=Invoice.objects.select_related("customer", "contract"),
+        request=request,
+    )
+    page, query = _page(request, invoice_filter.qs)
+    # Totals cover what the filters matched; over the whole ledger they would cost a full scan
+    # on every request and say little, so they wait until the filters narrow it to the cap.
+    totals = []
+    if invoice_filter.is_valid() and not page.paginator.count_is_capped:
+        totals = invoice_filter.qs.totals_by_currency()
+    template = (
+        "relationships/_invoice_table.html" if request.htmx else "relationships/invoice_list.html"
+    )
+    return render(
+        request,
+        template,
+        {"filter": invoice_filter, "page": page, "query": query, "totals": totals},
+    )
+
+
+def _invoice_page(request, invoice, *, payment_form=None, write_off_form=None, status=200):
+    can_pay = can(request.user, REGISTER_PAYMENTS)
+    can_write_off = can(request.user, WRITE_OFF)
+    unsettled = not invoice.is_settled
+    return render(
+        request,
+        "relationships/invoice_detail.html",
+        {
+            "invoice": invoice,
+            "customer": invoice.customer,
+            "payments": list(invoice.payments.select_related("recorded_by")),
+            "documents": list(invoice.documents.select_related("uploaded_by")),
+            "payment_form": (payment_form or PaymentForm(invoice=invoice))
+            if can_pay and unsettled
+            else None,
+            "write_off_form": (write_off_form or WriteOffForm())
+            if can_write_off and unsettled
+            else None,
+        },
+        status=status,
+    )
+
+
+@permission_required(VIEW_CUSTOMERS)
+def invoice_detail(request, pk):
+    return _invoice_page(request, get_invoice_for_user(request, pk))
+
+
+@permission_required(ISSUE_INVOICES)
+def invoice_create(request, pk):
+    customer = get_customer_for_user(request, pk)
+    today = timezone.localdate()
+    form = InvoiceForm(
+        request.POST or None,
+        customer=customer,
+        initial={
+            "issue_date": today,
+            "due_date": today + timezone.timedelta(days=settings.INVOICE_PAYMENT_TERM_DAYS),
+            "contract": request.GET.get("contract"),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            invoice = services.invoice_create(
+                customer=customer, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Invoice %(number)s issued.") % {"number": invoice.number})
+            return redirect(invoice)
+    return _object_form(
+        request, form, customer=customer, title=_("New invoice"), submit=_("Issue invoice")
+    )
+
+
+@permission_required(ISSUE_INVOICES)
+def invoice_edit(request, pk):
+    invoice = get_invoice_for_user(request, pk, permission=ISSUE_INVOICES)
+    if invoice.written_off_at:
+        messages.info(request, _("A written-off invoice can no longer be changed."))
+        return redirect(invoice)
+    form = InvoiceForm(request.POST or None, instance=invoice, customer=invoice.customer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.invoice_update(invoice=invoice, data=_changed_data(form))
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Invoice saved."))
+            return redirect(invoice)
+    return _object_form(
+        request,
+        form,
+        customer=invoice.customer,
+        title=_("Edit invoice %(number)s") % {"number": invoice.number},
+        submit=_("Save invoice"),
+        obj=invoice,
+        cancel_url=invoice.get_absolute_url(),
+    )
+
+
+@require_POST
+@permission_required(WRITE_OFF)
+def invoice_write_off(request, pk):
+    invoice = get_invoice_for_user(request, pk, permission=WRITE_OFF)
+    form = WriteOffForm(request.POST)
+    if form.is_valid():
+        try:
+            services.invoice_write_off(
+                invoice=invoice, reason=form.cleaned_data["write_off_reason"], by=request.user
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("The invoice is written off."))
+            return redirect(invoice)
+    return _invoice_page(request, invoice, write_off_form=form)

@@ -1,0 +1,54 @@
+"""The "New customer" page: a customer with its relationship and first contact.
+
+It lives in relationships, not customers, because registering a customer also starts its
+relationship and logs its first contact (services.registration.customer_register)."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from core.permissions import permission_required
+from customers.forms import CustomerForm
+from customers.permissions import EDIT_CUSTOMERS
+from customers.services import PossibleDuplicate
+from customers.view_helpers import apply_service_errors as _apply_errors
+
+from .. import services
+from ..forms import FirstContactForm
+
+
+@permission_required(EDIT_CUSTOMERS)
+def customer_create(request):
+    form = CustomerForm(
+        request.POST or None, check_duplicates=True, initial={"owner": request.user}
+    )
+    contact_form = FirstContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and contact_form.is_valid():
+        first = contact_form.cleaned_data
+        try:
+            customer = services.customer_register(
+                customer=form.save(commit=False),
+                segments=form.cleaned_data["segments"],
+                relationship_kind=first["relationship_kind"],
+                first_contact={
+                    "channel": first["channel"],
+                    "direction": first["direction"],
+                    "subject": first["subject"],
+                    "notes": first["notes"],
+                },
+                by=request.user,
+                duplicates_confirmed=form.cleaned_data["confirm_not_duplicate"],
+            )
+        except PossibleDuplicate as error:
+            form.show_duplicates(error)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Customer created with its first contact on record."))
+            return redirect(customer)
+    return render(
+        request,
+        "relationships/customer_create.html",
+        {"form": form, "contact_form": contact_form},
+    )

@@ -1,0 +1,83 @@
+"""Starting, activating and ending a customer's relationship."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.permissions import permission_required
+from customers.access import get_customer_for_user
+from customers.view_helpers import apply_service_errors as _apply_errors
+
+from .. import services
+from ..access import get_relationship_for_user
+from ..forms import (
+    RelationshipEndForm,
+    RelationshipStartForm,
+)
+from ..permissions import END_RELATIONSHIP, START_RELATIONSHIP
+
+
+@permission_required(END_RELATIONSHIP)
+def relationship_end(request, pk):
+    relationship = get_relationship_for_user(request, pk, permission=END_RELATIONSHIP)
+    customer = relationship.customer
+    if not relationship.is_open:
+        messages.info(request, _("This relationship has already ended."))
+        return redirect(customer)
+    form = RelationshipEndForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.relationship_end(
+                relationship=relationship,
+                reason=form.cleaned_data["end_reason"],
+                note=form.cleaned_data["end_note"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(
+                request, _("The relationship has ended. The customer and its history stay.")
+            )
+            return redirect(customer)
+    return render(
+        request,
+        "relationships/relationship_end.html",
+        {"form": form, "relationship": relationship, "customer": customer},
+    )
+
+
+@require_POST
+@permission_required(START_RELATIONSHIP)
+def relationship_start(request, pk):
+    customer = get_customer_for_user(request, pk)
+    form = RelationshipStartForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose the kind of relationship to start."))
+        return redirect(customer)
+    try:
+        services.relationship_start(
+            customer=customer, kind=form.cleaned_data["kind"], by=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, _("A new relationship has started. Earlier history stays visible.")
+        )
+    return redirect(customer)
+
+
+@require_POST
+@permission_required(START_RELATIONSHIP)
+def relationship_activate(request, pk):
+    relationship = get_relationship_for_user(request, pk, permission=START_RELATIONSHIP)
+    try:
+        services.relationship_activate(relationship=relationship, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The customer is now active."))
+    return redirect(relationship.customer)
