@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "relationships",
     "processes",
     "analytics",
+    "demo",
 ]
 
 MIDDLEWARE = [
