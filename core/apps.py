@@ -7,4 +7,5 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
+        from . import fastpath  # noqa: F401  (registers its system check, core.E001)
         from .db import loaders  # noqa: F401  (registers the connection_created receiver)

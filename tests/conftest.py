@@ -18,6 +18,14 @@ def empty_cache():
     cache.clear()
 
 
+@pytest.fixture(params=[True, False], ids=["fast", "plain"])
+def fast_path(request, settings):
+    """Runs a test twice: with the compiled statements of core.fastpath, and with the plain
+    querysets that CRM_FAST_PATH=false gives instead. Yields which one."""
+    settings.CRM_FAST_PATH = request.param
+    return request.param
+
+
 @pytest.fixture
 def sales_rep(db):
     return UserFactory(username="sally_sales", roles=[roles.SALES])
