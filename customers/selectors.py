@@ -3,6 +3,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from core import fastpath
+from core.memo import per_object
 
 from .models import (
     SEARCH_TERM_MAX_LENGTH,
@@ -103,12 +104,11 @@ _fetch_contacts = CustomerRows(lambda customer: ContactPerson.objects.filter(cus
 _fetch_segments = CustomerRows(lambda customer: Segment.objects.filter(customers=customer))
 
 
+@per_object
 def customer_contacts(customer):
     """The customer's contact persons, active or not, fetched once per customer object: the
     customer page lists them and its interaction form offers the active ones."""
-    if not hasattr(customer, "_contacts_cache"):
-        customer._contacts_cache = _fetch_contacts(customer)
-    return customer._contacts_cache
+    return _fetch_contacts(customer)
 
 
 def customer_segments(customer):

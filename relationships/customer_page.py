@@ -10,6 +10,7 @@ from django.utils import dateformat, formats, timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from core.memo import per_object
 from customers import roles
 from customers.customer_page import (
     TimelineEntry,
@@ -39,11 +40,10 @@ _fetch_relationships = CustomerRows(
 )
 
 
+@per_object
 def _relationships(customer):
-    # Cached per customer object: header, side panel and timeline share one query.
-    if not hasattr(customer, "_relationships_cache"):
-        customer._relationships_cache = _fetch_relationships(customer)
-    return customer._relationships_cache
+    # Header, side panel and timeline share one query.
+    return _fetch_relationships(customer)
 
 
 def _newest_interactions(customer):
@@ -57,12 +57,10 @@ def _newest_interactions(customer):
 _fetch_interactions = CustomerRows(lambda customer: _newest_interactions(customer)[:FETCH_ROWS])
 
 
+@per_object
 def _interactions(customer):
-    # Cached per customer object: the header shows the newest, the timeline the newest
-    # FETCH_ROWS, from one query.
-    if not hasattr(customer, "_interactions_cache"):
-        customer._interactions_cache = _fetch_interactions(customer)
-    return customer._interactions_cache
+    # The header shows the newest, the timeline the newest FETCH_ROWS, from one query.
+    return _fetch_interactions(customer)
 
 
 def header_context(request, customer):
@@ -220,18 +218,15 @@ def _newest_of(model, related, order):
 _fetch_file = {kind: _newest_of(*spec) for kind, spec in _FILE_KINDS.items()}
 
 
+@per_object
 def _file_counts(customer):
-    if not hasattr(customer, "_file_counts_cache"):
-        customer._file_counts_cache = _count_file(customer)
-    return customer._file_counts_cache
+    return _count_file(customer)
 
 
+@per_object
 def _rows(customer, kind):
     """The newest FETCH_ROWS records of a kind, fetched once per page (or none, if none exist)."""
-    cache = customer.__dict__.setdefault("_file_rows_cache", {})
-    if kind not in cache:
-        cache[kind] = _fetch_file[kind](customer) if _file_counts(customer)[kind] else []
-    return cache[kind]
+    return _fetch_file[kind](customer) if _file_counts(customer)[kind] else []
 
 
 def _panel(rows, total):
