@@ -2,12 +2,12 @@
 and the customer file: contracts, invoices, payments, payouts, assets and documents."""
 
 from datetime import date, datetime, time
-from html import escape
+from functools import lru_cache
 
 from django.db.models import F
 from django.template.defaultfilters import linebreaksbr
 from django.utils import dateformat, formats, timezone
-from django.utils.safestring import mark_safe
+from django.utils.html import escape, format_html
 from django.utils.translation import gettext as _
 
 from core.memo import per_object
@@ -85,15 +85,37 @@ def history_context(request, customer):
     return {"relationships": _relationships(customer)}
 
 
+@lru_cache
+def _entry_format(contact, outcome, notes):
+    """The format string of an interaction's timeline entry with (True) or without (False) each
+    optional part: one format_html() call then builds the whole entry."""
+    return "".join(
+        [
+            '\n<li class="tl-interaction">\n  <div class="small text-muted">{} · {} · {} · {}',
+            " · {} {}" if contact else "",
+            "</div>\n  <div><strong>{}</strong>",
+            " — {}" if outcome else "",
+            "</div>\n  ",
+            '<div class="small">{}</div>' if notes else "",
+            "\n</li>\n",
+        ]
+    )
+
+
 def _interaction_renderer():
-    """A function rendering an interaction's timeline entry, with what every entry of the page
-    shares (translated words, the date format) worked out once.
+    """A function rendering an interaction's timeline entry with format_html, with what every
+    entry of the page shares (translated words, the date format) worked out once.
 
     Interactions fill most customers' timelines, 50 entries on a long history: as an included
-    template they took about half of the customer page's rendering time.
+    template they took about half of the customer page's rendering time. 50 entries, timed by
+    bench/render.py (best of 15 x 50, the 2-core development machine, others' jobs running):
+    this function 2.1-2.3 ms; the same markup from one template with the loop inside (cheaper
+    than the include per entry the page would need), compiled once, 8.6-11 ms. The
+    hand-escaped f-strings with mark_safe this replaced took 1.7 ms.
     """
     date_format = formats.get_format("SHORT_DATETIME_FORMAT")
-    # get_channel_display() would translate every channel's label on each call.
+    # get_channel_display() would translate every channel's label on each call. Escaped once
+    # here, format_html() passes them through as they are.
     channels = {value: escape(str(label)) for value, label in Interaction.Channel.choices}
     inbound, outbound = escape(_("inbound")), escape(_("outbound"))
     unknown, with_ = escape(_("unknown")), escape(_("with"))
@@ -101,23 +123,25 @@ def _interaction_renderer():
     def render(entry):
         interaction = entry.obj
         author = interaction.created_by.get_username() if interaction.created_by else ""
-        about = [
-            escape(dateformat.format(timezone.localtime(interaction.occurred_at), date_format)),
-            channels.get(interaction.channel) or escape(interaction.channel),
-            inbound if interaction.direction == "inbound" else outbound,
-            escape(author) if author else unknown,
-        ]
-        if interaction.contact_person:
-            about.append(f"{with_} {escape(interaction.contact_person.full_name)}")
-        outcome = f" — {escape(interaction.outcome)}" if interaction.outcome else ""
-        notes = ""
-        if interaction.notes:
-            notes = f'<div class="small">{linebreaksbr(interaction.notes, autoescape=True)}</div>'
-        return mark_safe(
-            f'\n<li class="tl-interaction">\n  <div class="small text-muted">{" · ".join(about)}'
-            f"</div>\n  <div><strong>{escape(interaction.subject)}</strong>{outcome}</div>\n"
-            f"  {notes}\n</li>\n"
+        contact, outcome, notes = (
+            interaction.contact_person,
+            interaction.outcome,
+            interaction.notes,
         )
+        args = [
+            dateformat.format(timezone.localtime(interaction.occurred_at), date_format),
+            channels.get(interaction.channel) or interaction.channel,
+            inbound if interaction.direction == "inbound" else outbound,
+            author or unknown,
+        ]
+        if contact:
+            args += [with_, contact.full_name]
+        args.append(interaction.subject)
+        if outcome:
+            args.append(outcome)
+        if notes:
+            args.append(linebreaksbr(notes, autoescape=True))
+        return format_html(_entry_format(bool(contact), bool(outcome), bool(notes)), *args)
 
     return render
 
