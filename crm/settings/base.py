@@ -155,8 +155,9 @@ else:
 DB_CONNECT_RETRY_SECONDS = env.float("DB_CONNECT_RETRY_SECONDS", default=5.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The customer page's statements are compiled once per process by core.fastpath, which relies on
-# Django internals; false runs the same querysets the plain way (same rows, a few ms slower per
-# page), e.g. after a Django upgrade until `make check` and core.fastpath's tests pass again.
+# Django internals; false runs the same querysets the plain way (same page, compiled on every
+# request: about a third slower), e.g. after a Django upgrade until `make check` and
+# core.fastpath's tests pass again.
 CRM_FAST_PATH = env.bool("CRM_FAST_PATH", default=True)
 
 # --- Auth -----------------------------------------------------------------------------------
