@@ -15,7 +15,8 @@ RUN groupadd --system crm && useradd --system --gid crm --home-dir /app --no-cre
 WORKDIR /app
 
 # Dependencies first, in their own layer, so a code change does not reinstall them. Only the
-# project metadata is here yet, so `pip install .` installs the dependencies and no code.
+# project metadata is here yet, so `pip install .` installs the dependencies and no code. No
+# extras: the production image runs no data generator, so Faker (the `demo` extra) stays out.
 COPY pyproject.toml README.md ./
 RUN pip install . && rm -rf build *.egg-info
 

@@ -40,7 +40,7 @@ RESULTS = ROOT / "bench" / "results"
 HOST = "127.0.0.1"
 BENCH_USER = "bench"
 # Files whose content decides the data set: a changed generator means a regenerated database.
-GENERATOR_FILES = ("analytics/management/commands/generate_data.py", "analytics/datagen.py")
+GENERATOR_FILES = ("demo/management/commands/generate_data.py", "demo/datagen/*.py")
 
 
 @dataclass(frozen=True)
@@ -129,9 +129,9 @@ def log(message):
 
 def generator_fingerprint():
     digest = hashlib.sha256()
-    for name in GENERATOR_FILES:
-        path = ROOT / name
-        if path.exists():
+    for pattern in GENERATOR_FILES:
+        for path in sorted(ROOT.glob(pattern)):
+            name = path.relative_to(ROOT).as_posix()
             digest.update(name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:12]
 

@@ -7,6 +7,7 @@ all when the customer has none of it.
 
 from datetime import datetime
 
+from core.memo import per_object
 from core.pages import TimelineEntry
 from customers.customer_page import register_section, register_timeline_source
 from customers.selectors import CustomerCounts, CustomerRows
@@ -26,10 +27,9 @@ _count_processes = CustomerCounts(
 )
 
 
+@per_object
 def _counts(customer):
-    if not hasattr(customer, "_process_counts_cache"):
-        customer._process_counts_cache = _count_processes(customer)
-    return customer._process_counts_cache
+    return _count_processes(customer)
 
 
 def processes_context(request, customer):

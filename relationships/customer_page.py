@@ -2,14 +2,15 @@
 and the customer file: contracts, invoices, payments, payouts, assets and documents."""
 
 from datetime import date, datetime, time
-from html import escape
+from functools import lru_cache
 
 from django.db.models import F
 from django.template.defaultfilters import linebreaksbr
 from django.utils import dateformat, formats, timezone
-from django.utils.safestring import mark_safe
+from django.utils.html import escape, format_html
 from django.utils.translation import gettext as _
 
+from core.memo import per_object
 from core.pages import TimelineEntry
 from core.permissions import can
 from customers.customer_page import (
@@ -40,11 +41,10 @@ _fetch_relationships = CustomerRows(
 )
 
 
+@per_object
 def _relationships(customer):
-    # Cached per customer object: header, side panel and timeline share one query.
-    if not hasattr(customer, "_relationships_cache"):
-        customer._relationships_cache = _fetch_relationships(customer)
-    return customer._relationships_cache
+    # Header, side panel and timeline share one query.
+    return _fetch_relationships(customer)
 
 
 def _newest_interactions(customer):
@@ -58,12 +58,10 @@ def _newest_interactions(customer):
 _fetch_interactions = CustomerRows(lambda customer: _newest_interactions(customer)[:FETCH_ROWS])
 
 
+@per_object
 def _interactions(customer):
-    # Cached per customer object: the header shows the newest, the timeline the newest
-    # FETCH_ROWS, from one query.
-    if not hasattr(customer, "_interactions_cache"):
-        customer._interactions_cache = _fetch_interactions(customer)
-    return customer._interactions_cache
+    # The header shows the newest, the timeline the newest FETCH_ROWS, from one query.
+    return _fetch_interactions(customer)
 
 
 def header_context(request, customer):
@@ -88,15 +86,37 @@ def history_context(request, customer):
     return {"relationships": _relationships(customer)}
 
 
+@lru_cache
+def _entry_format(contact, outcome, notes):
+    """The format string of an interaction's timeline entry with (True) or without (False) each
+    optional part: one format_html() call then builds the whole entry."""
+    return "".join(
+        [
+            '\n<li class="tl-interaction">\n  <div class="small text-muted">{} · {} · {} · {}',
+            " · {} {}" if contact else "",
+            "</div>\n  <div><strong>{}</strong>",
+            " — {}" if outcome else "",
+            "</div>\n  ",
+            '<div class="small">{}</div>' if notes else "",
+            "\n</li>\n",
+        ]
+    )
+
+
 def _interaction_renderer():
-    """A function rendering an interaction's timeline entry, with what every entry of the page
-    shares (translated words, the date format) worked out once.
+    """A function rendering an interaction's timeline entry with format_html, with what every
+    entry of the page shares (translated words, the date format) worked out once.
 
     Interactions fill most customers' timelines, 50 entries on a long history: as an included
-    template they took about half of the customer page's rendering time.
+    template they took about half of the customer page's rendering time. 50 entries, timed by
+    bench/render.py (best of 15 x 50, the 2-core development machine, others' jobs running):
+    this function 2.1-2.3 ms; the same markup from one template with the loop inside (cheaper
+    than the include per entry the page would need), compiled once, 8.6-11 ms. The
+    hand-escaped f-strings with mark_safe this replaced took 1.7 ms.
     """
     date_format = formats.get_format("SHORT_DATETIME_FORMAT")
-    # get_channel_display() would translate every channel's label on each call.
+    # get_channel_display() would translate every channel's label on each call. Escaped once
+    # here, format_html() passes them through as they are.
     channels = {value: escape(str(label)) for value, label in Interaction.Channel.choices}
     inbound, outbound = escape(_("inbound")), escape(_("outbound"))
     unknown, with_ = escape(_("unknown")), escape(_("with"))
@@ -104,23 +124,25 @@ def _interaction_renderer():
     def render(entry):
         interaction = entry.obj
         author = interaction.created_by.get_username() if interaction.created_by else ""
-        about = [
-            escape(dateformat.format(timezone.localtime(interaction.occurred_at), date_format)),
-            channels.get(interaction.channel) or escape(interaction.channel),
-            inbound if interaction.direction == "inbound" else outbound,
-            escape(author) if author else unknown,
-        ]
-        if interaction.contact_person:
-            about.append(f"{with_} {escape(interaction.contact_person.full_name)}")
-        outcome = f" — {escape(interaction.outcome)}" if interaction.outcome else ""
-        notes = ""
-        if interaction.notes:
-            notes = f'<div class="small">{linebreaksbr(interaction.notes, autoescape=True)}</div>'
-        return mark_safe(
-            f'\n<li class="tl-interaction">\n  <div class="small text-muted">{" · ".join(about)}'
-            f"</div>\n  <div><strong>{escape(interaction.subject)}</strong>{outcome}</div>\n"
-            f"  {notes}\n</li>\n"
+        contact, outcome, notes = (
+            interaction.contact_person,
+            interaction.outcome,
+            interaction.notes,
         )
+        args = [
+            dateformat.format(timezone.localtime(interaction.occurred_at), date_format),
+            channels.get(interaction.channel) or interaction.channel,
+            inbound if interaction.direction == "inbound" else outbound,
+            author or unknown,
+        ]
+        if contact:
+            args += [with_, contact.full_name]
+        args.append(interaction.subject)
+        if outcome:
+            args.append(outcome)
+        if notes:
+            args.append(linebreaksbr(notes, autoescape=True))
+        return format_html(_entry_format(bool(contact), bool(outcome), bool(notes)), *args)
 
     return render
 
@@ -221,18 +243,15 @@ def _newest_of(model, related, order):
 _fetch_file = {kind: _newest_of(*spec) for kind, spec in _FILE_KINDS.items()}
 
 
+@per_object
 def _file_counts(customer):
-    if not hasattr(customer, "_file_counts_cache"):
-        customer._file_counts_cache = _count_file(customer)
-    return customer._file_counts_cache
+    return _count_file(customer)
 
 
+@per_object
 def _rows(customer, kind):
     """The newest FETCH_ROWS records of a kind, fetched once per page (or none, if none exist)."""
-    cache = customer.__dict__.setdefault("_file_rows_cache", {})
-    if kind not in cache:
-        cache[kind] = _fetch_file[kind](customer) if _file_counts(customer)[kind] else []
-    return cache[kind]
+    return _fetch_file[kind](customer) if _file_counts(customer)[kind] else []
 
 
 def _panel(rows, total):

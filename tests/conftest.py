@@ -1,5 +1,7 @@
 """A fixed cast of personas, one per role, and the factories every test uses."""
 
+import re
+
 import pytest
 from django.core.cache import cache
 
@@ -16,6 +18,32 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(params=[True, False], ids=["fast", "plain"])
+def fast_path(request, settings):
+    """Runs a test twice: with the compiled statements of core.fastpath, and with the plain
+    querysets that CRM_FAST_PATH=false gives instead. Yields which one."""
+    settings.CRM_FAST_PATH = request.param
+    return request.param
+
+
+@pytest.fixture
+def html_both_ways(settings):
+    """`fast, plain = html_both_ways(get)`: the HTML of the response `get()` returns with
+    core.fastpath's compiled statements and with plain querysets, without the CSRF tokens that
+    every response masks anew (in its forms and in htmx's headers)."""
+
+    def both(get):
+        pages = []
+        for fast in (True, False):
+            settings.CRM_FAST_PATH = fast
+            body = get().content.decode()
+            body = re.sub(r'(name="csrfmiddlewaretoken" value=")[^"]+"', r'\1"', body)
+            pages.append(re.sub(r'("X-CSRFToken": ")[^"]+"', r'\1"', body))
+        return pages
+
+    return both
 
 
 @pytest.fixture

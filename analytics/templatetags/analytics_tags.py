@@ -2,7 +2,6 @@ from django import template
 from django.template.defaultfilters import floatformat
 from django.utils import formats
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -75,7 +74,7 @@ def kpi_cell(measure, link, places, suffix=""):
     its badge and its target. A tag, not an included template: the dashboard shows dozens."""
     value = getattr(measure, "value", None)
     if value is None:
-        shown = mark_safe('<span class="text-muted">—</span>')
+        shown = format_html('<span class="text-muted">{}</span>', "—")
     else:
         shown = format_html('<a href="{}">{}{}</a>', link, floatformat(value, places), suffix)
     target = getattr(measure, "target", None)

@@ -7,7 +7,8 @@ COMMANDS = sorted(name for name, app in get_commands().items() if app == "analyt
 
 
 def test_the_project_has_its_commands():
-    assert {"generate_data", "load_demo", "score_customers"} <= set(COMMANDS)
+    expected = {"rollup_process_kpis", "rollup_usage", "score_customers", "snapshot_forecast"}
+    assert expected <= set(COMMANDS)
 
 
 @pytest.mark.parametrize("name", COMMANDS)

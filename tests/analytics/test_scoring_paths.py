@@ -7,9 +7,10 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from analytics import datagen, scoring, scoring_sql
+from analytics import scoring, scoring_sql
 from analytics.models import ScoringParameters
 from customers.models import Customer
+from demo import datagen
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,8 @@ from tests.factories import CustomerFactory
 
 from .conftest import stage
 
-pytestmark = pytest.mark.django_db
+# The customer page runs both ways: compiled statements (core.fastpath) and plain querysets.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_path")]
 
 
 def test_open_processes_tickets_and_tasks_appear_on_the_customer_page(

@@ -20,7 +20,8 @@ from tests.factories import (
     PayoutFactory,
 )
 
-pytestmark = pytest.mark.django_db
+# The customer page runs both ways: compiled statements (core.fastpath) and plain querysets.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_path")]
 
 TODAY = timezone.localdate()
 

@@ -5,8 +5,10 @@ import pytest
 from django.db import connection
 from django.db.models import F
 
-from analytics import datagen
 from customers.models import Customer
+from demo.datagen import run
+from demo.datagen.tables import TABLES
+from demo.datagen.writers import CopyWriter
 from relationships.models import Payment
 
 from .test_generate_data import generate
@@ -36,17 +38,17 @@ def schema():
 def test_a_load_into_empty_tables_puts_every_index_and_foreign_key_back():
     before = schema()
     set_aside = []
-    restore = datagen.CopyWriter.restore
+    restore = CopyWriter.restore
 
     def watching(writer):
         set_aside.append((len(writer.indexes), len(writer.foreign_keys)))
         restore(writer)
 
-    datagen.CopyWriter.restore = watching
+    CopyWriter.restore = watching
     try:
         generate(customers=30)
     finally:
-        datagen.CopyWriter.restore = restore
+        CopyWriter.restore = restore
     assert set_aside[0][0] > 20 and set_aside[0][1] > 20  # the load did set them aside
     assert schema() == before
     assert Customer.objects.count() == 30
@@ -63,7 +65,7 @@ def test_a_failed_load_puts_them_back_too(monkeypatch):
         if len(calls) == 2:
             raise RuntimeError("disk full")
 
-    monkeypatch.setattr(datagen, "_drop_taken_tax_ids", failing)
+    monkeypatch.setattr(run, "_drop_taken_tax_ids", failing)
     with pytest.raises(RuntimeError, match="disk full"):
         generate(customers=12, batch=5)
     assert schema() == before
@@ -72,6 +74,6 @@ def test_a_failed_load_puts_them_back_too(monkeypatch):
 
 def test_adding_to_existing_data_keeps_every_index_in_place():
     generate(customers=5)
-    writer = datagen.CopyWriter(connection)
-    writer.prepare(datagen.TABLES)
+    writer = CopyWriter(connection)
+    writer.prepare(TABLES)
     assert (writer.indexes, writer.foreign_keys) == ([], [])

@@ -6,10 +6,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from analytics import datagen, scoring
+from analytics import scoring
 from analytics.management.base import TranslatedCommand
 from core.permissions import ALL_ROLES, ROLE_LABELS
 from customers.models import Customer
+from demo import datagen
+from demo.management.base import require_generator
 from processes import services as process_services
 from relationships.models import Interaction
 
@@ -40,6 +42,7 @@ class Command(TranslatedCommand):
             raise CommandError(
                 _("load_demo gives well-known users the password “demo”; it needs DEBUG=true.")
             )
+        require_generator()
         with transaction.atomic():
             staff = [self._user(role, role=role) for role in ALL_ROLES]
             self._user(ADMIN_USERNAME, superuser=True)

@@ -14,9 +14,13 @@ from django.core.management.base import CommandError
 from django.db.models import Count, F, Max, Min, Q, Sum
 from django.utils import timezone
 
-from analytics import datagen
 from core.permissions import MANAGER, SALES
 from customers.models import ContactPerson, Customer
+from demo import datagen
+from demo.datagen.billing import MAX_PERIODS
+from demo.datagen.definitions import SEGMENTS
+from demo.datagen.generator import DataGenerator
+from demo.datagen.tables import INTERACTIONS, RELATIONSHIPS, TABLES
 from processes.models import (
     Approval,
     CollectionCase,
@@ -378,24 +382,24 @@ def test_in_a_large_sample_every_interaction_belongs_to_the_relationship_open_at
     # Timings that are rare per customer need more customers than a database test can afford,
     # so this checks the generator's rows in memory.
     tz = timezone.get_current_timezone()
-    generator = datagen.DataGenerator(
+    generator = DataGenerator(
         seed=3,
         staff=datagen.Staff(owners=(1,), creators=(2,), authors=(3,), managers=(4,)),
-        segments=dict.fromkeys(datagen.SEGMENTS, 1),
+        segments=dict.fromkeys(SEGMENTS, 1),
         today=date(2025, 6, 30),
         tz=tz,
-        ids={table: itertools.count(1).__next__ for table in datagen.TABLES},
+        ids={table: itertools.count(1).__next__ for table in TABLES},
     )
     batch = generator.batch(range(3000))
 
     relationships = {}
-    for row in batch.rows[datagen.RELATIONSHIPS]:
-        fields = dict(zip(datagen.RELATIONSHIPS.columns, row, strict=True))
+    for row in batch.rows[RELATIONSHIPS]:
+        fields = dict(zip(RELATIONSHIPS.columns, row, strict=True))
         relationships.setdefault(fields["customer_id"], []).append(fields)
-    interactions = batch.rows[datagen.INTERACTIONS]
+    interactions = batch.rows[INTERACTIONS]
     assert len(interactions) > 30_000
     for row in interactions:
-        interaction = dict(zip(datagen.INTERACTIONS.columns, row, strict=True))
+        interaction = dict(zip(INTERACTIONS.columns, row, strict=True))
         at = interaction["occurred_at"]
         open_then = [
             relationship["id"]
@@ -456,7 +460,7 @@ def test_a_recurring_contract_has_one_invoice_per_started_period(generated):
         periods = list(billing_periods(contract, until=until))
         invoiced = list(contract.invoices.order_by("period_start"))
         assert [(i.period_start, i.period_end) for i in invoiced] == periods
-        assert len(periods) <= datagen.MAX_PERIODS
+        assert len(periods) <= MAX_PERIODS
         for invoice in invoiced:
             assert invoice.number == f"{contract.number}/{invoice.period_start:%Y-%m-%d}"
             assert invoice.currency == contract.currency

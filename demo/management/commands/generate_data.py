@@ -6,8 +6,10 @@ from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from analytics import datagen, scoring
+from analytics import scoring
 from analytics.management.base import TranslatedCommand
+from demo import datagen
+from demo.management.base import require_generator
 
 
 def _size(text):
@@ -62,6 +64,7 @@ class Command(TranslatedCommand):
             raise CommandError(_("The seed must not be negative."))
         if batch < 1:
             raise CommandError(_("The batch size must be at least 1."))
+        require_generator()
         started = time.perf_counter()
         totals = datagen.generate(
             customers=customers,
