@@ -6,7 +6,6 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core import bounds
-from core.bounds import SEARCH_TERM_MAX_LENGTH
 
 # National numbers in Poland and Czechia have nine digits: comparing the last nine digits
 # matches "+48 600 100 200" with "600100200" whatever prefix was typed.
@@ -88,7 +87,7 @@ class CustomerQuerySet(models.QuerySet):
         term = (term or "").strip()
         if not term:
             return self
-        if len(term) > SEARCH_TERM_MAX_LENGTH:
+        if len(term) > bounds.SEARCH_TERM_MAX_LENGTH:
             return self.none()
         digits, key = phone_digits(term), phone_key(term)
         condition = (
