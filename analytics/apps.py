@@ -7,7 +7,7 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analytics")
 
     def ready(self):
-        from relationships import money
+        from core import money
 
         from . import customer_page, signals  # noqa: F401  (register the header and receivers)
         from .selectors import current_rates

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.forms import staff_users
+from core.users import staff_users
 from customers.models import Customer
 from processes.models import ProcessInstance, Task, Ticket
 

@@ -3,7 +3,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from relationships.money import ISO_4217
+from core.money import ISO_4217
 
 from .models import DataQualityTemplate, DigestSubscription, ScoringParameters
 from .services import EDITABLE, QUALITY_EDITABLE

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import bounds
 from core.permissions import permission_required
-from customers.forms import staff_users
+from core.users import staff_users
 from customers.models import Segment
 from processes.models import ProcessDefinition
 

@@ -6,6 +6,7 @@ from django.core.cache import cache
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from core.money import format_amount
 from customers.selectors import CustomerRows
 from relationships.models import Contract, Invoice, Payout
 
@@ -21,7 +22,7 @@ def current_parameters() -> ScoringParameters:
 
 def current_rates():
     """(base currency, {currency: rate}) of the current parameters, cached for a minute per
-    process: relationships.money.convert calls this for every conversion."""
+    process: core.money.convert calls this for every conversion."""
     now = time.monotonic()
     if _rates_cache["value"] is None or now - _rates_cache["at"] > RATES_TTL_SECONDS:
         params = current_parameters()
@@ -60,7 +61,7 @@ def explain(*, reliability, days_late, overdue=None, currency=""):
     if overdue:
         parts.append(
             _("%(amount)s %(currency)s overdue")
-            % {"amount": number_format(overdue, 2, force_grouping=True), "currency": currency}
+            % {"amount": format_amount(overdue), "currency": currency}
         )
     return ", ".join(parts)
 

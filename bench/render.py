@@ -43,7 +43,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.template import engines  # noqa: E402
 from django.utils import timezone, translation  # noqa: E402
 
-from customers.customer_page import TimelineEntry  # noqa: E402
+from core.pages import TimelineEntry  # noqa: E402
 from customers.models import ContactPerson, Customer, Segment  # noqa: E402
 from customers.templatetags.customer_tags import customer_rows  # noqa: E402
 from relationships.customer_page import _interaction_renderer  # noqa: E402

@@ -221,9 +221,9 @@ def find_fixtures(password):
     from django.contrib.auth.models import Group
     from django.db.models import Count
 
+    from core.pagination import LargeTablePaginator
     from core.permissions import MANAGER
     from customers.models import Customer
-    from customers.pagination import LargeTablePaginator
     from processes.models import ProcessDefinition
     from relationships.models import Interaction
 

@@ -189,6 +189,12 @@ def text_field(*args, limit: int, validators=(), **kwargs) -> models.TextField:
     )
 
 
+# A list's search term: the longest text a search compares with is a customer's legal name, so
+# a longer term can match nothing; and SQLite refuses LIKE patterns over 50,000 bytes, so such a
+# term is refused beside the search box (and not sent to the database).
+SEARCH_TERM_MAX_LENGTH = 300
+
+
 # --- Amounts ----------------------------------------------------------------------------------
 # One contract, invoice, payment, payout or deal: up to a billion less a cent. More than any
 # single document of the businesses this CRM serves; sums of them (totals, lifetime values)

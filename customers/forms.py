@@ -1,25 +1,14 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.permissions import ALL_ROLES
+from core.users import staff_users
 
 from .models import ContactPerson, Customer, normalize_tax_id
 from .selectors import find_duplicates
 from .services import POSSIBLE_DUPLICATE_MESSAGE
-
-
-def staff_users():
-    """Users who can own customers: active members of a role."""
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, groups__name__in=ALL_ROLES)
-        .distinct()
-        .order_by("username")
-    )
 
 
 class CustomerForm(forms.ModelForm):

@@ -50,11 +50,6 @@ class Segment(models.Model):
         return self.name
 
 
-# The longest text a search compares with (a legal name): a longer term can match nothing, and
-# SQLite refuses LIKE patterns over 50,000 bytes, so such a term is not sent to the database.
-SEARCH_TERM_MAX_LENGTH = 300
-
-
 class CustomerQuerySet(models.QuerySet):
     # What a row of the customer list shows: every list request builds 25 of these, so the
     # other columns (notes, address, generated phone keys...) are not fetched or converted.
@@ -92,7 +87,7 @@ class CustomerQuerySet(models.QuerySet):
         term = (term or "").strip()
         if not term:
             return self
-        if len(term) > SEARCH_TERM_MAX_LENGTH:
+        if len(term) > bounds.SEARCH_TERM_MAX_LENGTH:
             return self.none()
         digits, key = phone_digits(term), phone_key(term)
         condition = (
@@ -305,7 +300,7 @@ class Customer(models.Model):
         ]
         indexes = [
             # Customer list: default sort and name sort. Every list index ends in id, the
-            # tie-breaker, so a page's keys come from an index-only scan (customers.pagination).
+            # tie-breaker, so a page's keys come from an index-only scan (core.pagination).
             models.Index(fields=["display_name", "id"], name="customer_name_idx"),
             models.Index(fields=["status", "display_name", "id"], name="customer_status_name_idx"),
             models.Index(fields=["owner", "display_name", "id"], name="customer_owner_name_idx"),

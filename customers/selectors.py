@@ -3,10 +3,10 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from core import fastpath
+from core.bounds import SEARCH_TERM_MAX_LENGTH
 from core.memo import per_object
 
 from .models import (
-    SEARCH_TERM_MAX_LENGTH,
     ContactPerson,
     Customer,
     Segment,

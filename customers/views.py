@@ -5,11 +5,11 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from core.permissions import can, permission_required
+from core.views.helpers import paginate, run_service
 
 from . import services
 from .access import get_contact_for_user, get_customer_for_user, get_customer_page_for_user
@@ -17,10 +17,8 @@ from .customer_page import history_querysets, sections_for, timeline_for
 from .filters import CustomerFilter
 from .forms import ContactPersonForm, CustomerForm
 from .models import ContactPerson, Customer
-from .pagination import LargeTablePaginator
 from .permissions import EDIT_CONTACTS, EDIT_CUSTOMERS, VIEW_CUSTOMERS
 from .selectors import customer_contacts, customer_segments, global_search
-from .view_helpers import apply_service_errors
 
 
 @login_required
@@ -41,17 +39,9 @@ def customer_list(request):
     customer_filter = CustomerFilter(
         request.GET, queryset=Customer.objects.for_list(), request=request
     )
-    page = LargeTablePaginator(customer_filter.qs, settings.CUSTOMER_LIST_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paginate(request, customer_filter.qs, settings.CUSTOMER_LIST_PAGE_SIZE)
     template = "customers/_customer_table.html" if request.htmx else "customers/customer_list.html"
-    return render(
-        request,
-        template,
-        {"filter": customer_filter, "page": page, "query": query.urlencode()},
-    )
+    return render(request, template, {"filter": customer_filter, "page": page, "query": query})
 
 
 @permission_required(VIEW_CUSTOMERS)
@@ -76,13 +66,13 @@ def customer_edit(request, pk):
     form = CustomerForm(request.POST or None, instance=customer)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "segments"}
-        try:
-            services.customer_update(
-                customer=customer, data=data, segments=form.cleaned_data["segments"]
-            )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
+        if run_service(
+            form,
+            services.customer_update,
+            customer=customer,
+            data=data,
+            segments=form.cleaned_data["segments"],
+        ):
             messages.success(request, _("Customer saved."))
             return redirect(customer)
     return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
@@ -119,14 +109,13 @@ def customer_history(request, pk):
 def contact_create(request, pk):
     customer = get_customer_for_user(request, pk)
     form = ContactPersonForm(request.POST or None, instance=ContactPerson(customer=customer))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.contact_person_save(contact=form.instance)
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("Contact person added."))
-            return redirect(customer)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(form, services.contact_person_save, contact=form.instance)
+    ):
+        messages.success(request, _("Contact person added."))
+        return redirect(customer)
     return render(request, "customers/contact_form.html", {"form": form, "customer": customer})
 
 
@@ -134,14 +123,13 @@ def contact_create(request, pk):
 def contact_edit(request, pk):
     contact = get_contact_for_user(request, pk, write=True)
     form = ContactPersonForm(request.POST or None, instance=contact)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.contact_person_save(contact=form.instance)
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("Contact person saved."))
-            return redirect(contact.customer)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(form, services.contact_person_save, contact=form.instance)
+    ):
+        messages.success(request, _("Contact person saved."))
+        return redirect(contact.customer)
     return render(
         request,
         "customers/contact_form.html",

@@ -8,7 +8,8 @@ all when the customer has none of it.
 from datetime import datetime
 
 from core.memo import per_object
-from customers.customer_page import TimelineEntry, register_section, register_timeline_source
+from core.pages import TimelineEntry
+from customers.customer_page import register_section, register_timeline_source
 from customers.selectors import CustomerCounts, CustomerRows
 
 from .access import workable_kinds

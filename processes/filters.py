@@ -4,8 +4,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.filters import SearchFilter, StyledFilterSet
-from customers.forms import staff_users
+from core.filters import SearchFilter, StyledFilterSet
+from core.users import staff_users
 
 from .models import ProcessDefinition, ProcessInstance, SlaPolicy, Stage, Task
 

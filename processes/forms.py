@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
-from customers.forms import staff_users
+from core.users import staff_users
 from customers.models import Customer
 from relationships.models import Asset
 

@@ -1,6 +1,6 @@
 """Reads that weigh a process's cost against the customer's value, and the decision rules that
 act on it. The customer's grade and lifetime value are written onto the customer by analytics'
-scoring job, so nothing here imports analytics; currencies convert through relationships.money,
+scoring job, so nothing here imports analytics; currencies convert through core.money,
 whose rates analytics registers."""
 
 from dataclasses import dataclass, field
@@ -12,9 +12,9 @@ from django.db.models import Avg, Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from relationships import money
+from core import money
 
-from .models import DecisionRule, ProcessDefinition, ProcessInstance, money_display
+from .models import DecisionRule, ProcessDefinition, ProcessInstance
 
 CENT = Decimal("0.01")
 # The window whose closed instances set the expected cost of a new one.
@@ -72,7 +72,7 @@ def cost_to_value(*, cost, currency, customer) -> CostToValue:
                 "the customer's lifetime value is %(value)s %(currency)s, so the cost cannot be "
                 "weighed against it"
             )
-            % {"value": money_display(customer.ltv or 0), "currency": customer.ltv_currency},
+            % {"value": money.format_amount(customer.ltv or 0), "currency": customer.ltv_currency},
         )
     converted = money.convert(cost, currency, customer.ltv_currency)
     if converted is None:
@@ -182,9 +182,9 @@ class RuleBook:
                 "least %(minimum)s %(minimum_currency)s"
             )
             % {
-                "value": money_display(customer.ltv),
+                "value": money.format_amount(customer.ltv),
                 "currency": customer.ltv_currency,
-                "minimum": money_display(rule.min_ltv),
+                "minimum": money.format_amount(rule.min_ltv),
                 "minimum_currency": self.definition.currency,
             }
         ]
@@ -200,10 +200,10 @@ class RuleBook:
                 "value, the rule allows at most %(maximum)s%%"
             )
             % {
-                "cost": money_display(ratio.cost),
+                "cost": money.format_amount(ratio.cost),
                 "currency": ratio.currency,
-                "percent": money_display(ratio.percent),
-                "maximum": money_display(rule.max_cost_to_value_percent),
+                "percent": money.format_amount(ratio.percent),
+                "maximum": money.format_amount(rule.max_cost_to_value_percent),
             }
         ]
 
@@ -222,9 +222,9 @@ class RuleBook:
                 "%(minimum_currency)s"
             )
             % {
-                "amount": money_display(Decimal(amount)),
+                "amount": money.format_amount(Decimal(amount)),
                 "currency": currency,
-                "minimum": money_display(rule.min_amount),
+                "minimum": money.format_amount(rule.min_amount),
                 "minimum_currency": self.definition.currency,
             }
         ]

@@ -11,9 +11,9 @@ from django.utils.html import escape, format_html
 from django.utils.translation import gettext as _
 
 from core.memo import per_object
+from core.pages import TimelineEntry
 from core.permissions import can
 from customers.customer_page import (
-    TimelineEntry,
     register_history_source,
     register_section,
     register_timeline_source,

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
-from customers.filters import SearchFilter, StyledFilterSet
+from core.filters import SearchFilter, StyledFilterSet
 from customers.models import Customer
 
 from .models import Contract, Invoice

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core import bounds
+from core.money import format_amount
 
 from .models import Asset, Contract, Document, Interaction, Invoice, Payment, Payout, Relationship
 from .services import contract_backbilling, document_file_check
@@ -222,7 +223,7 @@ def backbilling_message(pending):
         pending.periods,
     ) % {
         "count": number_format(pending.periods, force_grouping=True),
-        "total": number_format(pending.total, 2, force_grouping=True),
+        "total": format_amount(pending.total),
         "currency": pending.currency,
         "first": date_format(pending.first_start, "DATE_FORMAT"),
         "last": date_format(pending.until, "DATE_FORMAT"),

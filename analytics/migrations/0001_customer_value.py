@@ -8,7 +8,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import relationships.money
+import core.money
 
 
 class Migration(migrations.Migration):
@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('version', models.PositiveIntegerField(editable=False, unique=True, verbose_name='version')),
-                ('base_currency', models.CharField(default='PLN', help_text='ISO 4217 code, e.g. PLN, EUR, CZK.', max_length=3, validators=[relationships.money.validate_currency], verbose_name='currency')),
+                ('base_currency', models.CharField(default='PLN', help_text='ISO 4217 code, e.g. PLN, EUR, CZK.', max_length=3, validators=[core.money.validate_currency], verbose_name='currency')),
                 ('exchange_rates', models.JSONField(blank=True, default=dict, help_text='Units of the base currency for one unit of each other currency, e.g. EUR: 4.30. Amounts in a currency without a rate are left out of the scores.', verbose_name='exchange rates')),
                 ('ltv_horizon_months', models.PositiveSmallIntegerField(default=24, help_text='How many months of active recurring contracts count towards the LTV.', validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(240)], verbose_name='LTV horizon (months)')),
                 ('annual_discount_rate', models.DecimalField(decimal_places=2, default=Decimal('10'), help_text='Future contract revenue is discounted at this yearly rate.', max_digits=5, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))], verbose_name='annual discount rate (%)')),

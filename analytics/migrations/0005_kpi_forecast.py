@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import relationships.money
+import core.money
 
 
 class Migration(migrations.Migration):
@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('snapshot_on', models.DateField(verbose_name='snapshot taken on')),
                 ('month', models.DateField(help_text='The first day of the month.', verbose_name='expected close month')),
-                ('currency', models.CharField(help_text='ISO 4217 code, e.g. PLN, EUR, CZK.', max_length=3, validators=[relationships.money.validate_currency], verbose_name='currency')),
+                ('currency', models.CharField(help_text='ISO 4217 code, e.g. PLN, EUR, CZK.', max_length=3, validators=[core.money.validate_currency], verbose_name='currency')),
                 ('weighted_amount', models.DecimalField(decimal_places=2, help_text="Net amount x the stage's win probability, summed.", max_digits=16, verbose_name='weighted amount')),
                 ('amount', models.DecimalField(decimal_places=2, help_text='Net amounts, summed.', max_digits=16, verbose_name='unweighted amount')),
                 ('count', models.PositiveIntegerField(verbose_name='open opportunities')),

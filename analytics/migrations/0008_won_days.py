@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import relationships.money
+import core.money
 
 
 def forget_computed_days(apps, schema_editor):
@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         help_text="ISO 4217 code, e.g. PLN, EUR, CZK.",
                         max_length=3,
-                        validators=[relationships.money.validate_currency],
+                        validators=[core.money.validate_currency],
                         verbose_name="currency",
                     ),
                 ),

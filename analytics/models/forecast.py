@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
-from relationships.money import currency_field
+from core.money import currency_field
 
 
 class ForecastSnapshot(models.Model):

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
-from relationships.money import currency_field
+from core.money import currency_field
 
 
 class StageStay(models.Model):

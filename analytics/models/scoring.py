@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
+from core.money import currency_field, validate_currency
 from customers.models import Customer
-from relationships.money import currency_field, validate_currency
 
 
 def _percent(verbose_name, default, **kwargs):

@@ -1,9 +1,10 @@
 from django import template
 from django.template.defaultfilters import floatformat
-from django.utils import formats
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+
+from core.money import format_amount
 
 register = template.Library()
 
@@ -39,10 +40,7 @@ def amounts(by_currency):
     return format_html_join(
         "<br>",
         '<span class="text-nowrap">{} {}</span>',
-        (
-            (formats.number_format(amount, 2, force_grouping=True), currency)
-            for currency, amount in by_currency.items()
-        ),
+        ((format_amount(amount), currency) for currency, amount in by_currency.items()),
     )
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from customers.view_helpers import paginate
+from core.views.helpers import paginate
 from processes.models import ProcessDefinition, Stage
 
 from .. import forecast, process_kpis

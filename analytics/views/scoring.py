@@ -1,14 +1,13 @@
 """Customer value: how it is computed, and managers changing its parameters."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core.permissions import permission_required
+from core.views.helpers import render_object_form, run_service
 from customers.permissions import VIEW_CUSTOMERS
-from customers.view_helpers import apply_service_errors, render_object_form
 
 from .. import selectors, services
 from ..forms import ScoringParametersForm
@@ -42,18 +41,21 @@ def scoring_parameters_edit(request):
         form = ScoringParametersForm(
             initial={name: getattr(current, name) for name in services.EDITABLE if name != "note"}
         )
-    if request.method == "POST" and form.is_valid():
-        try:
-            params = services.scoring_parameters_create(data=form.cleaned_data, by=request.user)
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(
-                request,
-                _("Saved as version %(version)s; every customer is being rescored with it.")
-                % {"version": params.version},
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and (
+            call := run_service(
+                form, services.scoring_parameters_create, data=form.cleaned_data, by=request.user
             )
-            return redirect("analytics:scoring_method")
+        )
+    ):
+        messages.success(
+            request,
+            _("Saved as version %(version)s; every customer is being rescored with it.")
+            % {"version": call.result.version},
+        )
+        return redirect("analytics:scoring_method")
     return render_object_form(
         request,
         form,

@@ -2,7 +2,6 @@
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -11,8 +10,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.permissions import permission_required
+from core.views.helpers import render_object_form, run_service
 from customers.models import Customer
-from customers.view_helpers import apply_service_errors, render_object_form
 from relationships.models import Relationship
 
 from .. import quality, selectors, services, tasks, value_reports
@@ -399,16 +398,17 @@ def data_quality(request):
 def data_quality_template_edit(request):
     template = DataQualityTemplate.objects.current()
     form = DataQualityTemplateForm(request.POST or None, instance=template)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.data_quality_template_update(data=form.cleaned_data, by=request.user)
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(
-                request, _("Template saved; every customer's completeness is being recomputed.")
-            )
-            return redirect("analytics:data_quality")
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            form, services.data_quality_template_update, data=form.cleaned_data, by=request.user
+        )
+    ):
+        messages.success(
+            request, _("Template saved; every customer's completeness is being recomputed.")
+        )
+        return redirect("analytics:data_quality")
     return render_object_form(
         request,
         form,

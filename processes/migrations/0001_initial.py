@@ -8,7 +8,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import relationships.money
+import core.money
 
 
 class Migration(migrations.Migration):
@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
                         blank=True,
                         help_text="ISO 4217 code, e.g. PLN, EUR, CZK.",
                         max_length=3,
-                        validators=[relationships.money.validate_currency],
+                        validators=[core.money.validate_currency],
                         verbose_name="currency",
                     ),
                 ),
@@ -288,7 +288,7 @@ class Migration(migrations.Migration):
                         default="PLN",
                         help_text="ISO 4217 code, e.g. PLN, EUR, CZK.",
                         max_length=3,
-                        validators=[relationships.money.validate_currency],
+                        validators=[core.money.validate_currency],
                         verbose_name="currency",
                     ),
                 ),

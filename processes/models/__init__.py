@@ -7,7 +7,7 @@ Ticket`)."""
 
 from .approvals import Approval
 from .collections import CollectionCase
-from .decision_rules import DecisionRule, money_display
+from .decision_rules import DecisionRule
 from .definitions import MAX_STAGES, KpiTarget, ProcessDefinition, Stage, stage_deadline
 from .instances import ProcessInstance, ProcessInstanceQuerySet, StageTransition, WorkLog
 from .notifications import Notification
@@ -33,6 +33,5 @@ __all__ = [
     "TaskQuerySet",
     "Ticket",
     "WorkLog",
-    "money_display",
     "stage_deadline",
 ]

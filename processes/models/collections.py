@@ -3,8 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.money import ZERO, amount_field
 from relationships.models import Invoice
-from relationships.money import ZERO, amount_field
 
 from .instances import ProcessInstance
 

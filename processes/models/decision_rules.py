@@ -9,8 +9,8 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
+from core.money import ZERO, amount_field, format_amount
 from customers.models import Customer
-from relationships.money import ZERO, amount_field
 
 from .definitions import ProcessDefinition
 
@@ -157,7 +157,7 @@ class DecisionRule(models.Model):
         if self.min_ltv is not None:
             parts.append(
                 _("lifetime value at least %(value)s %(currency)s")
-                % {"value": money_display(self.min_ltv), "currency": currency}
+                % {"value": format_amount(self.min_ltv), "currency": currency}
             )
         if self.max_cost_to_value_percent is not None:
             parts.append(
@@ -167,11 +167,6 @@ class DecisionRule(models.Model):
         if self.min_amount is not None:
             parts.append(
                 _("amount at least %(value)s %(currency)s")
-                % {"value": money_display(self.min_amount), "currency": currency}
+                % {"value": format_amount(self.min_amount), "currency": currency}
             )
         return parts
-
-
-def money_display(value):
-    """An amount as the pages show it: two decimals, grouped (1,234.50 in English)."""
-    return number_format(value, 2, force_grouping=True)

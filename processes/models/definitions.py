@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
-from relationships.money import ZERO, amount_field, currency_field
+from core.money import ZERO, amount_field, currency_field
 
 MAX_STAGES = 8  # Sales cycles of up to eight stages (DOMAIN.md); the database enforces it too.
 

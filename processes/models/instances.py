@@ -13,8 +13,8 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
+from core.money import ZERO, amount_field, currency_field
 from customers.models import Customer
-from relationships.money import ZERO, amount_field, currency_field
 
 from .approvals import Approval
 from .definitions import ProcessDefinition, Stage

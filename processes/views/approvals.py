@@ -1,14 +1,13 @@
 """Approvals: the managers' queue and their decisions."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.permissions import permission_required
-from customers.view_helpers import apply_service_errors as _apply_errors
-from customers.view_helpers import redirect_back as _back
+from core.views.helpers import redirect_back as _back
+from core.views.helpers import run_service
 
 from .. import services
 from ..access import get_approval_for_user
@@ -46,11 +45,9 @@ def _decide(request, pk, *, approve):
     form = DecisionForm(request.POST)
     if form.is_valid():
         decide = services.approval_approve if approve else services.approval_reject
-        try:
-            decide(approval=approval, by=request.user, comment=form.cleaned_data["comment"])
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
+        if run_service(
+            form, decide, approval=approval, by=request.user, comment=form.cleaned_data["comment"]
+        ):
             messages.success(request, _("Approved.") if approve else _("Rejected."))
             return _back(request, "processes:approval_list")
     return _approval_page(request, form=form, form_pk=approval.pk)

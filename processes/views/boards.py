@@ -4,8 +4,8 @@ from django.db.models import Count, Q, Sum
 from django.shortcuts import render
 from django.utils import timezone
 
+from core.pagination import LargeTablePaginator
 from core.permissions import permission_required
-from customers.pagination import LargeTablePaginator
 
 from .. import selectors
 from ..access import can_work, get_definition_for_user
@@ -49,7 +49,7 @@ def board(request, pk):
         else:
             # A column of a large pipeline holds tens of thousands of cards: it is counted as
             # the big lists are, up to their cap and off instance_board_cards_idx alone, and a
-            # count over the cap is remembered for a while (customers.pagination).
+            # count over the cap is remembered for a while (core.pagination).
             counted = LargeTablePaginator(in_stage, BOARD_CARDS_PER_STAGE)
             count, count_is_capped = counted.count, counted.count_is_capped
         targets = MoveForm.targets_for(cards[0], stages=stages) if cards else None

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.permissions import permission_required
-from customers.view_helpers import apply_service_errors as _apply_errors
+from core.views.helpers import run_service
 from relationships.access import get_invoice_for_user
 from relationships.models import Invoice
 
@@ -63,14 +63,13 @@ def collection_case_open(request, pk):
 def collection_write_off_request(request, pk):
     instance = get_instance_for_user(request, pk, write=True, kinds=[Kind.COLLECTIONS])
     form = WriteOffRequestForm(request.POST)
-    if form.is_valid():
-        try:
-            services.collection_case_request_write_off(
-                instance=instance, reason=form.cleaned_data["reason"], by=request.user
-            )
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.info(request, _("The write-off awaits a manager's approval."))
-            return redirect(instance)
+    if form.is_valid() and run_service(
+        form,
+        services.collection_case_request_write_off,
+        instance=instance,
+        reason=form.cleaned_data["reason"],
+        by=request.user,
+    ):
+        messages.info(request, _("The write-off awaits a manager's approval."))
+        return redirect(instance)
     return _detail_page(request, instance, write_off_form=form)

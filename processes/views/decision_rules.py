@@ -1,7 +1,6 @@
 """Decision rules: the managers' rules for starting each process, and their upkeep."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -9,8 +8,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.permissions import permission_required
-from customers.view_helpers import apply_service_errors as _apply_errors
-from customers.view_helpers import redirect_back as _back
+from core.views.helpers import redirect_back as _back
+from core.views.helpers import run_service
 
 from .. import services
 from ..access import get_decision_rule_for_user, get_definition_for_user
@@ -43,16 +42,19 @@ def decision_rule_list(request):
 def decision_rule_create(request, pk):
     definition = get_definition_for_user(request, pk)
     form = DecisionRuleForm(request.POST or None, definition=definition)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.decision_rule_create(
-                definition=definition, data=form.cleaned_data, by=request.user
-            )
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Decision rule saved."))
-            return redirect(_rules_url(definition.pk))
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            form,
+            services.decision_rule_create,
+            definition=definition,
+            data=form.cleaned_data,
+            by=request.user,
+        )
+    ):
+        messages.success(request, _("Decision rule saved."))
+        return redirect(_rules_url(definition.pk))
     return _form_page(
         request,
         form,
@@ -68,11 +70,7 @@ def decision_rule_edit(request, pk):
     form = DecisionRuleForm(request.POST or None, instance=rule, definition=rule.definition)
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.changed_data}
-        try:
-            services.decision_rule_update(rule=rule, data=data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
+        if run_service(form, services.decision_rule_update, rule=rule, data=data):
             messages.success(request, _("Decision rule saved."))
             return redirect(_rules_url(rule.definition_id))
     return _form_page(

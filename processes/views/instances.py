@@ -2,16 +2,16 @@
 discount of a sales opportunity."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.permissions import permission_required
+from core.views.helpers import redirect_back as _back
+from core.views.helpers import run_service
 from customers.access import get_customer_for_user
-from customers.view_helpers import apply_service_errors as _apply_errors
-from customers.view_helpers import redirect_back as _back
 
 from .. import selectors, services
 from ..access import can_work, get_instance_for_user, workable_kinds
@@ -116,16 +116,22 @@ def instance_create(request, pk):
         raise PermissionDenied
     initial = {"owner": request.user, "definition": request.GET.get("definition")}
     form = InstanceForm(request.POST or None, kinds=kinds, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            instance = services.instance_open(
-                customer=customer, by=request.user, **form.cleaned_data
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and (
+            call := run_service(
+                form,
+                services.instance_open,
+                customer=customer,
+                by=request.user,
+                **form.cleaned_data,
             )
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            _opened_message(request, instance, _("Process opened."))
-            return redirect(instance)
+        )
+    ):
+        instance = call.result
+        _opened_message(request, instance, _("Process opened."))
+        return redirect(instance)
     return _form_page(request, form, customer=customer, title=_("Open a process"), submit=_("Open"))
 
 
@@ -149,11 +155,7 @@ def instance_edit(request, pk):
     form = InstanceEditForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.changed_data}
-        try:
-            services.instance_update(instance=instance, data=data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
+        if run_service(form, services.instance_update, instance=instance, data=data):
             messages.success(request, _("Process saved."))
             return redirect(instance)
     return _form_page(
@@ -173,16 +175,14 @@ def instance_move(request, pk):
     form = MoveForm(request.POST, instance=instance)
     if form.is_valid():
         to_stage = form.cleaned_data["stage"]
-        try:
-            services.instance_move(
-                instance=instance,
-                to_stage=to_stage,
-                by=request.user,
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
+        if run_service(
+            form,
+            services.instance_move,
+            instance=instance,
+            to_stage=to_stage,
+            by=request.user,
+            reason=form.cleaned_data["reason"],
+        ):
             if instance.is_open:
                 messages.success(request, _("Moved to %(stage)s.") % {"stage": to_stage})
             else:
@@ -199,14 +199,15 @@ def instance_move(request, pk):
 def instance_log_work(request, pk):
     instance = get_instance_for_user(request, pk, write=True)
     form = WorkLogForm(request.POST)
-    if form.is_valid():
-        try:
-            services.instance_log_work(instance=instance, user=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Work logged."))
-            return redirect(instance)
+    if form.is_valid() and run_service(
+        form,
+        services.instance_log_work,
+        instance=instance,
+        user=request.user,
+        **form.cleaned_data,
+    ):
+        messages.success(request, _("Work logged."))
+        return redirect(instance)
     return _detail_page(request, instance, work_form=form)
 
 
@@ -215,17 +216,19 @@ def instance_log_work(request, pk):
 def opportunity_discount(request, pk):
     instance = get_instance_for_user(request, pk, write=True, kinds=[Kind.SALES])
     form = DiscountForm(request.POST)
-    if form.is_valid():
-        try:
-            approval = services.opportunity_set_discount(
-                instance=instance, by=request.user, **form.cleaned_data
-            )
-        except ValidationError as error:
-            _apply_errors(form, error)
+    if form.is_valid() and (
+        call := run_service(
+            form,
+            services.opportunity_set_discount,
+            instance=instance,
+            by=request.user,
+            **form.cleaned_data,
+        )
+    ):
+        approval = call.result
+        if approval:
+            messages.info(request, _("The discount awaits a manager's approval."))
         else:
-            if approval:
-                messages.info(request, _("The discount awaits a manager's approval."))
-            else:
-                messages.success(request, _("Discount applied."))
-            return redirect(instance)
+            messages.success(request, _("Discount applied."))
+        return redirect(instance)
     return _detail_page(request, instance, discount_form=form)

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.permissions import permission_required
-from customers.view_helpers import redirect_back as _back
+from core.views.helpers import redirect_back as _back
 
 from .. import services
 from ..access import get_notification_for_user

@@ -1,14 +1,13 @@
 """Retention campaigns: the list and starting one."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core.permissions import permission_required
-from customers.view_helpers import apply_service_errors as _apply_errors
+from core.views.helpers import run_service
 
 from .. import services
 from ..forms import RetentionCampaignForm
@@ -38,11 +37,8 @@ def campaign_create(request):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         data["ending_within_days"] = data.pop("contracts_ending_within_days")
-        try:
-            campaign = services.retention_campaign_start(by=request.user, **data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
+        if call := run_service(form, services.retention_campaign_start, by=request.user, **data):
+            campaign = call.result
             counts = campaign.instances.aggregate(
                 n=Count("id", distinct=True),
                 held=Count(

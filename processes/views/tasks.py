@@ -8,9 +8,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.permissions import permission_required
+from core.views.helpers import redirect_back as _back
+from core.views.helpers import run_service
 from customers.access import get_customer_for_user
-from customers.view_helpers import apply_service_errors as _apply_errors
-from customers.view_helpers import redirect_back as _back
 
 from .. import services
 from ..access import get_instance_for_user, get_task_for_user
@@ -52,11 +52,7 @@ def _task_form_view(request, *, customer, instance=None):
         data = dict(form.cleaned_data)
         if instance is not None:
             data["instance"] = instance
-        try:
-            services.task_create(customer=customer, by=request.user, **data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
+        if run_service(form, services.task_create, customer=customer, by=request.user, **data):
             messages.success(request, _("Task added."))
             return redirect(instance or customer)
     return _form_page(

@@ -8,9 +8,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.permissions import permission_required
+from core.views.helpers import redirect_back as _back
+from core.views.helpers import run_service
 from customers.access import get_customer_for_user
-from customers.view_helpers import apply_service_errors as _apply_errors
-from customers.view_helpers import redirect_back as _back
 
 from .. import services
 from ..access import get_instance_for_user
@@ -47,11 +47,10 @@ def ticket_create(request, pk):
     form = TicketForm(request.POST or None, customer=customer, initial={"owner": request.user})
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        try:
-            ticket = services.ticket_open(customer=customer, by=request.user, **data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
+        if call := run_service(
+            form, services.ticket_open, customer=customer, by=request.user, **data
+        ):
+            ticket = call.result
             _opened_message(request, ticket.instance, _("Ticket opened."))
             return redirect(ticket.instance)
     return _form_page(

@@ -9,8 +9,8 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+import core.money
 import relationships.models
-import relationships.money
 
 
 class Migration(migrations.Migration):
@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         help_text="ISO 4217 code, e.g. PLN, EUR, CZK.",
                         max_length=3,
-                        validators=[relationships.money.validate_currency],
+                        validators=[core.money.validate_currency],
                         verbose_name="currency",
                     ),
                 ),
@@ -255,7 +255,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         help_text="ISO 4217 code, e.g. PLN, EUR, CZK.",
                         max_length=3,
-                        validators=[relationships.money.validate_currency],
+                        validators=[core.money.validate_currency],
                         verbose_name="currency",
                     ),
                 ),
@@ -421,7 +421,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         help_text="ISO 4217 code, e.g. PLN, EUR, CZK.",
                         max_length=3,
-                        validators=[relationships.money.validate_currency],
+                        validators=[core.money.validate_currency],
                         verbose_name="currency",
                     ),
                 ),
@@ -629,7 +629,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         help_text="ISO 4217 code, e.g. PLN, EUR, CZK.",
                         max_length=3,
-                        validators=[relationships.money.validate_currency],
+                        validators=[core.money.validate_currency],
                         verbose_name="currency",
                     ),
                 ),
@@ -730,7 +730,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         help_text="ISO 4217 code, e.g. PLN, EUR, CZK.",
                         max_length=3,
-                        validators=[relationships.money.validate_currency],
+                        validators=[core.money.validate_currency],
                         verbose_name="currency",
                     ),
                 ),

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 import core.bounds
-import relationships.money
+import core.money
 
 
 class Migration(migrations.Migration):
@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
                 ('amount', models.DecimalField(decimal_places=2, max_digits=14, validators=[django.core.validators.MinValueValidator(Decimal('0.01'), message='The amount must be greater than zero.'), django.core.validators.MaxValueValidator(Decimal('999999999.99'), message='The amount cannot exceed %(limit_value)s.')], verbose_name='amount')),
-                ('currency', models.CharField(help_text='ISO 4217 code, e.g. PLN, EUR, CZK.', max_length=3, validators=[relationships.money.validate_currency], verbose_name='currency')),
+                ('currency', models.CharField(help_text='ISO 4217 code, e.g. PLN, EUR, CZK.', max_length=3, validators=[core.money.validate_currency], verbose_name='currency')),
                 ('paid_on', models.DateField(default=django.utils.timezone.localdate, validators=[core.bounds.WindowValidator('past')], verbose_name='paid on')),
                 ('method', models.CharField(choices=[('bank_transfer', 'Bank transfer'), ('card', 'Card'), ('cash', 'Cash'), ('direct_debit', 'Direct debit'), ('other', 'Other')], default='bank_transfer', max_length=20, verbose_name='method')),
                 ('reference', models.CharField(blank=True, help_text='Bank reference, receipt number…', max_length=100, verbose_name='reference')),

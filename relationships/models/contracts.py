@@ -9,9 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core import bounds
+from core.money import amount_field, currency_field
 from customers.models import Customer
 
-from ..money import amount_field, currency_field
 from .relationships import Relationship
 
 

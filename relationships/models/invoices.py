@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
+from core.money import ZERO, amount_field, currency_field
 from customers.models import Customer
 
-from ..money import ZERO, amount_field, currency_field
 from .checks import _same_customer_errors
 from .contracts import Contract
 

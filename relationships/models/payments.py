@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core import bounds
+from core.money import amount_field, currency_field
 
-from ..money import amount_field, currency_field
 from .invoices import Invoice
 
 

@@ -9,9 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
+from core.money import amount_field, currency_field
 from customers.models import Customer
-
-from ..money import amount_field, currency_field
 
 
 class PayoutQuerySet(models.QuerySet):

@@ -2,10 +2,7 @@
 
 from django.conf import settings
 
-from customers.view_helpers import (
-    paginate,
-    render_object_form,
-)
+from core.views.helpers import paginate, render_object_form
 
 
 def _changed_data(form):

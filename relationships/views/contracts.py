@@ -8,9 +8,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.permissions import permission_required
+from core.views.helpers import run_service
 from customers.access import get_customer_for_user
 from customers.permissions import VIEW_CUSTOMERS
-from customers.view_helpers import apply_service_errors as _apply_errors
 
 from .. import services
 from ..access import get_contract_for_user
@@ -81,11 +81,10 @@ def contract_create(request, pk):
     form = ContractForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        try:
-            contract = services.contract_create(customer=customer, by=request.user, **data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
+        if call := run_service(
+            form, services.contract_create, customer=customer, by=request.user, **data
+        ):
+            contract = call.result
             messages.success(request, _("Contract %(number)s saved.") % {"number": contract.number})
             return redirect(contract)
     return _object_form(
@@ -103,16 +102,14 @@ def contract_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         data = _changed_data(form)
         confirm_backbilling = data.pop("confirm_backbilling", False)
-        try:
-            services.contract_update(
-                contract=contract,
-                data=data,
-                confirm_backbilling=confirm_backbilling,
-                by=request.user,
-            )
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
+        if run_service(
+            form,
+            services.contract_update,
+            contract=contract,
+            data=data,
+            confirm_backbilling=confirm_backbilling,
+            by=request.user,
+        ):
             messages.success(request, _("Contract saved."))
             return redirect(contract)
     return _object_form(
@@ -146,21 +143,22 @@ def contract_terminate(request, pk):
         messages.info(request, _("This contract has already ended."))
         return redirect(contract)
     form = ContractTerminateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.contract_terminate(
-                contract=contract,
-                reason=form.cleaned_data["termination_reason"],
-                by=request.user,
-            )
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(
-                request,
-                _("The contract is terminated. The relationship with the customer goes on."),
-            )
-            return redirect(contract)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            form,
+            services.contract_terminate,
+            contract=contract,
+            reason=form.cleaned_data["termination_reason"],
+            by=request.user,
+        )
+    ):
+        messages.success(
+            request,
+            _("The contract is terminated. The relationship with the customer goes on."),
+        )
+        return redirect(contract)
     return _object_form(
         request,
         form,

@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -10,9 +9,9 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from core.permissions import permission_required
 from core.uploads import SizeLimitedUploadHandler, safe_filename
+from core.views.helpers import run_service
 from customers.access import get_customer_for_user
 from customers.permissions import VIEW_CUSTOMERS
-from customers.view_helpers import apply_service_errors as _apply_errors
 
 from .. import services
 from ..access import get_document_for_user
@@ -39,14 +38,15 @@ def _document_create(request, pk):
     form = DocumentForm(
         request.POST or None, request.FILES or None, customer=customer, initial=initial
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.document_upload(customer=customer, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Document added."))
-            return redirect(customer)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            form, services.document_upload, customer=customer, by=request.user, **form.cleaned_data
+        )
+    ):
+        messages.success(request, _("Document added."))
+        return redirect(customer)
     return _object_form(
         request, form, customer=customer, title=_("Add a document"), submit=_("Upload")
     )

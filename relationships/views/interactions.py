@@ -1,13 +1,12 @@
 """Logging an interaction (a call, a meeting, an e-mail) with a customer."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from core.permissions import permission_required
+from core.views.helpers import run_service
 from customers.access import get_customer_for_user
-from customers.view_helpers import apply_service_errors as _apply_errors
 
 from .. import services
 from ..forms import InteractionForm
@@ -18,14 +17,15 @@ from ..permissions import LOG_INTERACTIONS
 def interaction_create(request, pk):
     customer = get_customer_for_user(request, pk)
     form = InteractionForm(request.POST or None, customer=customer)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.interaction_log(customer=customer, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Interaction logged."))
-            return redirect(customer)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            form, services.interaction_log, customer=customer, by=request.user, **form.cleaned_data
+        )
+    ):
+        messages.success(request, _("Interaction logged."))
+        return redirect(customer)
     return render(
         request, "relationships/interaction_form.html", {"form": form, "customer": customer}
     )

@@ -2,16 +2,15 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.permissions import can, permission_required
+from core.views.helpers import run_service
 from customers.access import get_customer_for_user
 from customers.permissions import VIEW_CUSTOMERS
-from customers.view_helpers import apply_service_errors as _apply_errors
 
 from .. import services
 from ..access import get_invoice_for_user
@@ -90,16 +89,22 @@ def invoice_create(request, pk):
             "contract": request.GET.get("contract"),
         },
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            invoice = services.invoice_create(
-                customer=customer, by=request.user, **form.cleaned_data
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and (
+            call := run_service(
+                form,
+                services.invoice_create,
+                customer=customer,
+                by=request.user,
+                **form.cleaned_data,
             )
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Invoice %(number)s issued.") % {"number": invoice.number})
-            return redirect(invoice)
+        )
+    ):
+        invoice = call.result
+        messages.success(request, _("Invoice %(number)s issued.") % {"number": invoice.number})
+        return redirect(invoice)
     return _object_form(
         request, form, customer=customer, title=_("New invoice"), submit=_("Issue invoice")
     )
@@ -112,14 +117,13 @@ def invoice_edit(request, pk):
         messages.info(request, _("A written-off invoice can no longer be changed."))
         return redirect(invoice)
     form = InvoiceForm(request.POST or None, instance=invoice, customer=invoice.customer)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.invoice_update(invoice=invoice, data=_changed_data(form))
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Invoice saved."))
-            return redirect(invoice)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(form, services.invoice_update, invoice=invoice, data=_changed_data(form))
+    ):
+        messages.success(request, _("Invoice saved."))
+        return redirect(invoice)
     return _object_form(
         request,
         form,
@@ -136,14 +140,13 @@ def invoice_edit(request, pk):
 def invoice_write_off(request, pk):
     invoice = get_invoice_for_user(request, pk, permission=WRITE_OFF)
     form = WriteOffForm(request.POST)
-    if form.is_valid():
-        try:
-            services.invoice_write_off(
-                invoice=invoice, reason=form.cleaned_data["write_off_reason"], by=request.user
-            )
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("The invoice is written off."))
-            return redirect(invoice)
+    if form.is_valid() and run_service(
+        form,
+        services.invoice_write_off,
+        invoice=invoice,
+        reason=form.cleaned_data["write_off_reason"],
+        by=request.user,
+    ):
+        messages.success(request, _("The invoice is written off."))
+        return redirect(invoice)
     return _invoice_page(request, invoice, write_off_form=form)

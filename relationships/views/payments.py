@@ -1,13 +1,12 @@
 """Recording a payment against an invoice."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.permissions import permission_required
-from customers.view_helpers import apply_service_errors as _apply_errors
+from core.views.helpers import run_service
 
 from .. import services
 from ..access import get_invoice_for_user
@@ -21,13 +20,10 @@ from .invoices import _invoice_page
 def payment_create(request, pk):
     invoice = get_invoice_for_user(request, pk, permission=REGISTER_PAYMENTS)
     form = PaymentForm(request.POST, invoice=invoice)
-    if form.is_valid():
-        try:
-            services.payment_register(invoice=invoice, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Payment recorded."))
-            return redirect(invoice)
+    if form.is_valid() and run_service(
+        form, services.payment_register, invoice=invoice, by=request.user, **form.cleaned_data
+    ):
+        messages.success(request, _("Payment recorded."))
+        return redirect(invoice)
     invoice.refresh_from_db()
     return _invoice_page(request, invoice, payment_form=form)

@@ -8,9 +8,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.permissions import permission_required
+from core.views.helpers import redirect_back as _back
+from core.views.helpers import run_service
 from customers.access import get_customer_for_user
-from customers.view_helpers import apply_service_errors as _apply_errors
-from customers.view_helpers import redirect_back as _back
 
 from .. import services
 from ..access import get_payout_for_user
@@ -47,19 +47,25 @@ def payout_list(request):
 def payout_create(request, pk):
     customer = get_customer_for_user(request, pk)
     form = PayoutForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            payout = services.payout_request(
-                customer=customer, by=request.user, **form.cleaned_data
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and (
+            call := run_service(
+                form,
+                services.payout_request,
+                customer=customer,
+                by=request.user,
+                **form.cleaned_data,
             )
-        except ValidationError as error:
-            _apply_errors(form, error)
+        )
+    ):
+        payout = call.result
+        if payout.needs_approval:
+            messages.success(request, _("Payout requested; it awaits a manager's approval."))
         else:
-            if payout.needs_approval:
-                messages.success(request, _("Payout requested; it awaits a manager's approval."))
-            else:
-                messages.success(request, _("Payout requested; finance can pay it."))
-            return redirect(customer)
+            messages.success(request, _("Payout requested; finance can pay it."))
+        return redirect(customer)
     return _object_form(
         request, form, customer=customer, title=_("Request a payout"), submit=_("Request payout")
     )
@@ -72,14 +78,13 @@ def payout_edit(request, pk):
         messages.info(request, _("Only a payout that is still requested can be changed."))
         return redirect(payout.customer)
     form = PayoutForm(request.POST or None, instance=payout)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.payout_update(payout=payout, data=_changed_data(form))
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Payout saved."))
-            return redirect(payout.customer)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(form, services.payout_update, payout=payout, data=_changed_data(form))
+    ):
+        messages.success(request, _("Payout saved."))
+        return redirect(payout.customer)
     return _object_form(
         request,
         form,
@@ -108,16 +113,15 @@ def payout_approve(request, pk):
 def payout_reject(request, pk):
     payout = get_payout_for_user(request, pk, permission=APPROVE_PAYOUTS)
     form = PayoutRejectForm(request.POST)
-    if form.is_valid():
-        try:
-            services.payout_reject(
-                payout=payout, reason=form.cleaned_data["rejection_reason"], by=request.user
-            )
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Payout rejected."))
-            return _back(request, "relationships:payout_list")
+    if form.is_valid() and run_service(
+        form,
+        services.payout_reject,
+        payout=payout,
+        reason=form.cleaned_data["rejection_reason"],
+        by=request.user,
+    ):
+        messages.success(request, _("Payout rejected."))
+        return _back(request, "relationships:payout_list")
     return _payout_list_page(request, reject_form=form, reject_pk=payout.pk)
 
 

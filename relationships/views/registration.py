@@ -9,10 +9,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from core.permissions import permission_required
+from core.views.helpers import apply_service_errors
 from customers.forms import CustomerForm
 from customers.permissions import EDIT_CUSTOMERS
 from customers.services import PossibleDuplicate
-from customers.view_helpers import apply_service_errors as _apply_errors
 
 from .. import services
 from ..forms import FirstContactForm
@@ -43,7 +43,7 @@ def customer_create(request):
         except PossibleDuplicate as error:
             form.show_duplicates(error)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, _("Customer created with its first contact on record."))
             return redirect(customer)

@@ -7,8 +7,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.permissions import permission_required
+from core.views.helpers import run_service
 from customers.access import get_customer_for_user
-from customers.view_helpers import apply_service_errors as _apply_errors
 
 from .. import services
 from ..access import get_relationship_for_user
@@ -27,21 +27,22 @@ def relationship_end(request, pk):
         messages.info(request, _("This relationship has already ended."))
         return redirect(customer)
     form = RelationshipEndForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.relationship_end(
-                relationship=relationship,
-                reason=form.cleaned_data["end_reason"],
-                note=form.cleaned_data["end_note"],
-                by=request.user,
-            )
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(
-                request, _("The relationship has ended. The customer and its history stay.")
-            )
-            return redirect(customer)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            form,
+            services.relationship_end,
+            relationship=relationship,
+            reason=form.cleaned_data["end_reason"],
+            note=form.cleaned_data["end_note"],
+            by=request.user,
+        )
+    ):
+        messages.success(
+            request, _("The relationship has ended. The customer and its history stay.")
+        )
+        return redirect(customer)
     return render(
         request,
         "relationships/relationship_end.html",

@@ -4,7 +4,8 @@ SQLite refuses LIKE patterns over 50,000 bytes."""
 import pytest
 from django.urls import reverse
 
-from customers.models import SEARCH_TERM_MAX_LENGTH, Customer
+from core.bounds import SEARCH_TERM_MAX_LENGTH
+from customers.models import Customer
 from customers.selectors import global_search
 from tests.factories import ContactPersonFactory, CustomerFactory
 

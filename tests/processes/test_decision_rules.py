@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from core import money
 from processes import services
 from processes.models import (
     Approval,
@@ -24,7 +25,6 @@ from processes.models import (
     RetentionCampaign,
     StageTransition,
 )
-from relationships import money
 from tests.factories import (
     CustomerFactory,
     InvoiceFactory,

@@ -112,7 +112,7 @@ def test_each_column_counts_and_totals_all_its_open_cards_beyond_those_shown(
 def test_a_column_over_the_count_cap_shows_its_count_and_amounts_summed_at_most_a_minute_ago(
     persona_client, sales_rep, sales_process, monkeypatch, django_assert_max_num_queries
 ):
-    from customers.pagination import LargeTablePaginator
+    from core.pagination import LargeTablePaginator
     from processes.views import boards
 
     monkeypatch.setattr(LargeTablePaginator, "count_cap", 3)

@@ -34,7 +34,7 @@ def test_invoice_list_query_count_does_not_grow_with_rows(
         if n % 4 == 0:
             PaymentFactory(invoice=invoice, amount=Decimal("10"))
     client = persona_client(finance_clerk)
-    # The page fetches its keys, then its rows (customers.pagination): one query more than
+    # The page fetches its keys, then its rows (core.pagination): one query more than
     # a plain page, however many rows.
     with django_assert_max_num_queries(7):
         response = client.get(reverse("relationships:invoice_list"), {"status": "partially_paid"})

@@ -1,11 +1,15 @@
-"""Small pieces every app's views share: service errors on forms, lists, form pages, going back."""
+"""Small pieces every app's views share: services called from forms, lists, form pages, going
+back."""
+
+from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from .pagination import LargeTablePaginator
+from ..pagination import LargeTablePaginator
 
 
 def apply_service_errors(form, error: ValidationError):
@@ -15,6 +19,38 @@ def apply_service_errors(form, error: ValidationError):
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
+
+
+@dataclass(frozen=True)
+class ServiceCall:
+    """What `run_service` did: true when the service went through, with what it returned
+    (which may be None: a service need not return anything)."""
+
+    ok: bool
+    result: Any = None
+
+    def __bool__(self):
+        return self.ok
+
+
+def run_service(form, service, /, **kwargs) -> ServiceCall:
+    """`service(**kwargs)` for a view whose form is valid: a ValidationError the service raises
+    goes onto `form` (each error beside the field it names, the rest on top of the form, see
+    `apply_service_errors`) and the call answers false; otherwise it answers true, carrying the
+    service's return value as `.result`.
+
+        if request.method == "POST" and form.is_valid():
+            data = dict(form.cleaned_data)
+            if call := run_service(form, services.contract_create, customer=customer, **data):
+                return redirect(call.result)
+        return render(...)  # the form again, with the service's errors beside its fields
+    """
+    try:
+        result = service(**kwargs)
+    except ValidationError as error:
+        apply_service_errors(form, error)
+        return ServiceCall(ok=False)
+    return ServiceCall(ok=True, result=result)
 
 
 def paginate(request, queryset, per_page):

@@ -1,11 +1,13 @@
-"""Money: Decimal amounts with an ISO 4217 currency code; totals are kept per currency."""
+"""Money, for every app: Decimal amounts with an ISO 4217 currency code, never one sum of two
+currencies. The currency list and its check, the model fields of an amount and a currency, an
+amount as pages show it, and conversion through the rates a higher layer registers."""
 
-from collections import defaultdict
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
@@ -214,17 +216,15 @@ def currency_field(**kwargs):
     )
 
 
-def totals_by_currency(pairs):
-    """[(currency, amount), ...] → {currency: total}, sorted by code; never one mixed sum."""
-    totals = defaultdict(lambda: ZERO)
-    for currency, amount in pairs:
-        totals[currency] += amount or ZERO
-    return dict(sorted(totals.items()))
+def format_amount(value):
+    """An amount as the pages show it: two decimals, grouped (1,234.50 in English), as the
+    templates' `floatformat:"2g"` does."""
+    return number_format(value, 2, force_grouping=True)
 
 
 # --- Conversion between currencies ----------------------------------------------------------
-# The rates belong to the scoring parameters that managers edit (analytics), a layer above this
-# one; analytics registers a provider at start-up so that lower layers (processes' decision
+# The rates belong to the scoring parameters that managers edit (analytics), the top layer;
+# analytics registers a provider at start-up so that the layers below it (processes' decision
 # rules weighing a process's cost against the customer's value) can convert without importing
 # it. Without a provider only same-currency amounts compare.
 

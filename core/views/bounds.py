@@ -3,7 +3,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from .selectors import out_of_bounds_rows
+from ..selectors import out_of_bounds_rows
 
 
 @staff_member_required

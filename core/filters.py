@@ -1,0 +1,43 @@
+"""The base of every list's filters (django-filter): Bootstrap's small controls, a stable order
+for paging, and a search box that refuses a term longer than anything it searches."""
+
+import django_filters
+from django import forms
+from django.db.models.expressions import OrderBy
+
+from .bounds import SEARCH_TERM_MAX_LENGTH
+
+
+class StyledFilterSet(django_filters.FilterSet):
+    """A FilterSet with Bootstrap's small controls and a stable order, for every app's lists."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.form.fields.values():
+            if isinstance(field.widget, forms.HiddenInput):
+                continue
+            if isinstance(field.widget, forms.CheckboxInput):
+                field.widget.attrs["class"] = "form-check-input d-block mt-2"
+                continue
+            is_select = hasattr(field.widget, "choices")
+            field.widget.attrs["class"] = (
+                "form-select form-select-sm" if is_select else "form-control form-control-sm"
+            )
+
+    @property
+    def qs(self):
+        qs = super().qs
+        # A stable tie-breaker, in the direction of the sort so one index serves both columns,
+        # so pages never repeat or skip rows.
+        order = list(qs.query.order_by or qs.model._meta.ordering)
+        first = order[0]
+        descending = first.descending if isinstance(first, OrderBy) else str(first).startswith("-")
+        return qs.order_by(*order, "-id" if descending else "id")
+
+
+class SearchFilter(django_filters.CharFilter):
+    """A list's search box: a term longer than anything it searches is refused beside it."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", SEARCH_TERM_MAX_LENGTH)
+        super().__init__(*args, **kwargs)

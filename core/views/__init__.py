@@ -1,0 +1,10 @@
+"""The kernel's views and what every app's views share.
+
+- `bounds`: the admin's page of stored values outside the accepted bounds.
+- `helpers`: calling a service from a form view (`run_service`), lists (`paginate`), the plain
+  form page (`render_object_form`) and going back after an action (`redirect_back`).
+"""
+
+from .bounds import out_of_bounds
+
+__all__ = ["out_of_bounds"]

@@ -1,0 +1,36 @@
+"""Pages of big lists: the count stops at a cap, and a page is fetched by its primary keys."""
+
+import pytest
+
+from core.pagination import LargeTablePaginator
+from customers.models import Customer
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_count_over_the_cap_is_remembered_and_an_exact_count_is_not(
+    monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(LargeTablePaginator, "count_cap", 3)
+    CustomerFactory.create_batch(5)
+    everyone = Customer.objects.order_by("pk")
+    assert LargeTablePaginator(everyone, 2).count_is_capped
+    with django_assert_num_queries(0):
+        assert LargeTablePaginator(everyone, 2).count_is_capped
+    CustomerFactory.create_batch(2, display_name="Exact match")
+    exact = Customer.objects.filter(display_name="Exact match").order_by("pk")
+    assert LargeTablePaginator(exact, 2).count == 2
+    CustomerFactory(display_name="Exact match")
+    assert LargeTablePaginator(exact, 2).count == 3
+
+
+def test_a_page_holds_its_rows_in_the_list_order_and_the_last_takes_the_orphans():
+    names = ["Echo", "Alpha", "Delta", "Bravo", "Charlie"]
+    for name in names:
+        CustomerFactory(display_name=name)
+    ordered = Customer.objects.order_by("-display_name", "-id")
+    paginator = LargeTablePaginator(ordered, 2, orphans=1)
+    assert [c.display_name for c in paginator.page(1)] == ["Echo", "Delta"]
+    assert [c.display_name for c in paginator.page(2)] == ["Charlie", "Bravo", "Alpha"]
+    assert paginator.num_pages == 2
