@@ -1,18 +1,11 @@
 from datetime import date, timedelta
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-
-class TranslatedCommand(BaseCommand):
-    """A command whose `help` is a lazy translation: argparse wants a string, so it is made
-    one when the parser is built (after the translations are ready)."""
-
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        self.help = str(self.help)
-        return super().create_parser(prog_name, subcommand, **kwargs)
+from core.management.base import TranslatedCommand
 
 
 class DayRollupCommand(TranslatedCommand):

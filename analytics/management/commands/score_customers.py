@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from analytics import scoring
-from analytics.management.base import TranslatedCommand
+from core.management.base import TranslatedCommand
 from customers.models import Customer
 
 

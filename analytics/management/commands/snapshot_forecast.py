@@ -2,7 +2,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from analytics import forecast
-from analytics.management.base import TranslatedCommand
+from core.management.base import TranslatedCommand
 
 
 class Command(TranslatedCommand):

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from analytics import scoring
-from analytics.management.base import TranslatedCommand
+from core.management.base import TranslatedCommand
 from demo import datagen
 from demo.management.base import require_generator
 

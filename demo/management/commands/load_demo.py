@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from analytics import scoring
-from analytics.management.base import TranslatedCommand
+from core.management.base import TranslatedCommand
 from core.permissions import ALL_ROLES, ROLE_LABELS
 from customers.models import Customer
 from demo import datagen
