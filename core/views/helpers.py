@@ -4,6 +4,7 @@ back."""
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -49,6 +50,23 @@ def run_service(form, service, /, **kwargs) -> ServiceCall:
         result = service(**kwargs)
     except ValidationError as error:
         apply_service_errors(form, error)
+        return ServiceCall(ok=False)
+    return ServiceCall(ok=True, result=result)
+
+
+def run_action(request, service, /, **kwargs) -> ServiceCall:
+    """`service(**kwargs)` for a one-click action (a button, no form): a ValidationError the
+    service raises becomes an error message on the next page and the call answers false;
+    otherwise it answers true, carrying the service's return value as `.result`.
+
+        if run_action(request, services.payout_approve, payout=payout, by=request.user):
+            messages.success(request, _("Payout approved."))
+        return redirect_back(request, "relationships:payout_list")
+    """
+    try:
+        result = service(**kwargs)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
         return ServiceCall(ok=False)
     return ServiceCall(ok=True, result=result)
 

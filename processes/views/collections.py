@@ -2,13 +2,12 @@
 write one off."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.permissions import permission_required
-from core.views.helpers import run_service
+from core.views.helpers import run_action, run_service
 from relationships.access import get_invoice_for_user
 from relationships.models import Invoice
 
@@ -49,13 +48,11 @@ def collection_list(request):
 @permission_required(WORK_COLLECTIONS)
 def collection_case_open(request, pk):
     invoice = get_invoice_for_user(request, pk, permission=WORK_COLLECTIONS)
-    try:
-        case = services.collection_case_open(invoice=invoice, by=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+    call = run_action(request, services.collection_case_open, invoice=invoice, by=request.user)
+    if not call:
         return redirect(invoice)
-    _opened_message(request, case.instance, _("Collection case opened."))
-    return redirect(case.instance)
+    _opened_message(request, call.result.instance, _("Collection case opened."))
+    return redirect(call.result.instance)
 
 
 @require_POST

@@ -1,7 +1,6 @@
 """Tasks: my tasks, adding one to a customer or a process, and ticking one off."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -9,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from core.permissions import permission_required
 from core.views.helpers import redirect_back as _back
-from core.views.helpers import run_service
+from core.views.helpers import run_action, run_service
 from customers.access import get_customer_for_user
 
 from .. import services
@@ -80,10 +79,6 @@ def instance_task_create(request, pk):
 @permission_required(WORK_TASKS)
 def task_done(request, pk):
     task = get_task_for_user(request, pk, write=True)
-    try:
-        services.task_complete(task=task, by=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
+    if run_action(request, services.task_complete, task=task, by=request.user):
         messages.success(request, _("Task done."))
     return _back(request, "processes:task_list")

@@ -1,7 +1,6 @@
 """Support tickets: the list, opening one and recording the first response."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -9,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from core.permissions import permission_required
 from core.views.helpers import redirect_back as _back
-from core.views.helpers import run_service
+from core.views.helpers import run_action, run_service
 from customers.access import get_customer_for_user
 
 from .. import services
@@ -62,10 +61,8 @@ def ticket_create(request, pk):
 @permission_required(WORK_TICKETS)
 def ticket_respond(request, pk):
     instance = get_instance_for_user(request, pk, write=True, kinds=[Kind.SUPPORT])
-    try:
-        services.ticket_record_first_response(ticket=instance.ticket, by=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
+    if run_action(
+        request, services.ticket_record_first_response, ticket=instance.ticket, by=request.user
+    ):
         messages.success(request, _("First response recorded."))
     return _back(request, instance.get_absolute_url())

@@ -1,14 +1,13 @@
 """Contract pages: list, detail, create, edit, sign, terminate, confirm back-billing."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.permissions import permission_required
-from core.views.helpers import run_service
+from core.views.helpers import run_action, run_service
 from customers.access import get_customer_for_user
 from customers.permissions import VIEW_CUSTOMERS
 
@@ -63,14 +62,12 @@ def contract_detail(request, pk):
 @permission_required(CONFIRM_BACKBILLING)
 def contract_confirm_backbilling(request, pk):
     contract = get_contract_for_user(request, pk, permission=CONFIRM_BACKBILLING)
-    try:
-        invoices = services.contract_confirm_backbilling(contract=contract, by=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
+    if call := run_action(
+        request, services.contract_confirm_backbilling, contract=contract, by=request.user
+    ):
         messages.success(
             request,
-            _("Back-billing confirmed: %(count)s invoices issued.") % {"count": len(invoices)},
+            _("Back-billing confirmed: %(count)s invoices issued.") % {"count": len(call.result)},
         )
     return redirect(contract)
 
@@ -127,11 +124,7 @@ def contract_edit(request, pk):
 @permission_required(CREATE_CONTRACTS)
 def contract_sign(request, pk):
     contract = get_contract_for_user(request, pk, permission=CREATE_CONTRACTS)
-    try:
-        services.contract_sign(contract=contract, by=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
+    if run_action(request, services.contract_sign, contract=contract, by=request.user):
         messages.success(request, _("The contract is signed and active."))
     return redirect(contract)
 

@@ -2,14 +2,13 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.permissions import permission_required
 from core.views.helpers import redirect_back as _back
-from core.views.helpers import run_service
+from core.views.helpers import run_action, run_service
 from customers.access import get_customer_for_user
 
 from .. import services
@@ -99,11 +98,7 @@ def payout_edit(request, pk):
 @permission_required(APPROVE_PAYOUTS)
 def payout_approve(request, pk):
     payout = get_payout_for_user(request, pk, permission=APPROVE_PAYOUTS)
-    try:
-        services.payout_approve(payout=payout, by=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
+    if run_action(request, services.payout_approve, payout=payout, by=request.user):
         messages.success(request, _("Payout approved."))
     return _back(request, "relationships:payout_list")
 
@@ -129,10 +124,6 @@ def payout_reject(request, pk):
 @permission_required(PAY_PAYOUTS)
 def payout_mark_paid(request, pk):
     payout = get_payout_for_user(request, pk, permission=PAY_PAYOUTS)
-    try:
-        services.payout_mark_paid(payout=payout, by=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
+    if run_action(request, services.payout_mark_paid, payout=payout, by=request.user):
         messages.success(request, _("Payout marked as paid."))
     return _back(request, "relationships:payout_list")

@@ -1,13 +1,12 @@
 """Starting, activating and ending a customer's relationship."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.permissions import permission_required
-from core.views.helpers import run_service
+from core.views.helpers import run_action, run_service
 from customers.access import get_customer_for_user
 
 from .. import services
@@ -58,13 +57,13 @@ def relationship_start(request, pk):
     if not form.is_valid():
         messages.error(request, _("Choose the kind of relationship to start."))
         return redirect(customer)
-    try:
-        services.relationship_start(
-            customer=customer, kind=form.cleaned_data["kind"], by=request.user
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
+    if run_action(
+        request,
+        services.relationship_start,
+        customer=customer,
+        kind=form.cleaned_data["kind"],
+        by=request.user,
+    ):
         messages.success(
             request, _("A new relationship has started. Earlier history stays visible.")
         )
@@ -75,10 +74,8 @@ def relationship_start(request, pk):
 @permission_required(START_RELATIONSHIP)
 def relationship_activate(request, pk):
     relationship = get_relationship_for_user(request, pk, permission=START_RELATIONSHIP)
-    try:
-        services.relationship_activate(relationship=relationship, by=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
+    if run_action(
+        request, services.relationship_activate, relationship=relationship, by=request.user
+    ):
         messages.success(request, _("The customer is now active."))
     return redirect(relationship.customer)

@@ -2,9 +2,10 @@
 
 import pytest
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from core.views.helpers import redirect_back, run_service
+from core.views.helpers import redirect_back, run_action, run_service
 
 
 class AmountForm(forms.Form):
@@ -111,3 +112,35 @@ def test_going_back_ignores_a_next_that_is_not_a_path_of_ours(rf, target):
 def test_going_back_returns_to_the_page_the_action_was_taken_from(rf):
     response = redirect_back(rf.post("/tasks/1/done/", {"next": "/tasks/?page=2"}), "/tasks/")
     assert response.url == "/tasks/?page=2"
+
+
+def _request_with_messages(rf):
+    from django.contrib.messages.storage.fallback import FallbackStorage
+
+    request = rf.post("/payouts/1/approve/")
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    return request
+
+
+def test_a_refused_action_says_why_in_one_error_message(rf):
+    request = _request_with_messages(rf)
+
+    def refuse(**kwargs):
+        raise ValidationError(["Already approved.", "Over the limit."])
+
+    call = run_action(request, refuse, payout=1)
+
+    assert not call
+    assert [(m.level, m.message) for m in request._messages] == [
+        (messages.ERROR, "Already approved. Over the limit.")
+    ]
+
+
+def test_an_action_that_goes_through_answers_true_with_its_result_and_no_message(rf):
+    request = _request_with_messages(rf)
+
+    call = run_action(request, lambda **kwargs: kwargs["payout"] * 2, payout=21)
+
+    assert call and call.result == 42
+    assert list(request._messages) == []
