@@ -1,6 +1,7 @@
 """The task outbox: background work written down in the same transaction as the write that
 asks for it, so a broker that is away loses nothing (core.outbox publishes and drains it)."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -65,3 +66,49 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.task} #{self.pk}"
+
+
+class Team(models.Model):
+    """A group of staff who share their customers: with CRM_VISIBILITY = "team" a user sees the
+    customers owned by anyone in one of their teams (core.visibility decides)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("members"),
+        related_name="crm_teams",
+        blank=True,
+    )
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class UserProfile(models.Model):
+    """What the CRM keeps about a staff member beyond Django's user: their interface language."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="crm_profile",
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("The interface and e-mails in this language; empty: the browser's."),
+    )
+
+    class Meta:
+        verbose_name = _("user profile")
+        verbose_name_plural = _("user profiles")
+
+    def __str__(self):
+        return str(self.user)

@@ -188,7 +188,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 
 # --- I18N -----------------------------------------------------------------------------------
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
-LANGUAGES = [("en", _("English")), ("pl", _("Polish")), ("cs", _("Czech"))]
+LANGUAGES = [("en", _("English")), ("pl", _("Polish")), ("cs", _("Czech")), ("ru", _("Russian"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Warsaw")
 USE_I18N = True
