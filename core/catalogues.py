@@ -25,7 +25,8 @@ LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 
 # `%(name)s`, `%s`, `%d`, `%.2f`... (`%%` is a literal percent sign, not a placeholder).
 PERCENT_PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?[-#0 +]*(?:\d+|\*)?(?:\.\d+)?[sdifrxXeEgGcaou%]")
-BRACE_PLACEHOLDER = re.compile(r"\{\w*(?:[.:!][^{}]*)?\}")
+# `{name}`, `{}`, `{0:.2f}`; not prose in braces such as "{currency: amount}".
+BRACE_PLACEHOLDER = re.compile(r"\{\w*(?:\.\w+)*(?:![rsa])?(?::[^{}\s]*)?\}")
 HTML_TAG = re.compile(r"</?([a-zA-Z][\w-]*)")
 
 
@@ -112,7 +113,7 @@ def problems(catalogue):
                     continue
                 expected = placeholders(entry.msgid_plural, python_format)
                 got = placeholders(form, python_format)
-                # The first form may follow the singular English ("one customer"), others the plural.
+                # Form 0 may follow the singular ("one customer"), the others the plural.
                 if got != expected and not (
                     index == 0 and got == placeholders(entry.msgid, python_format)
                 ):
@@ -149,9 +150,7 @@ def missing(committed, extracted):
     have = {_key(entry): entry for entry in committed if not entry.obsolete}
     marked = {_key(entry): entry for entry in extracted if not entry.obsolete}
     found = [
-        f"not in the catalogue: {_label(entry)}"
-        for key, entry in marked.items()
-        if key not in have
+        f"not in the catalogue: {_label(entry)}" for key, entry in marked.items() if key not in have
     ]
     found += [
         f"no longer marked in the code: {_label(entry)}"
