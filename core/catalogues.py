@@ -59,13 +59,13 @@ def _key(entry):
 
 
 def _label(entry):
-    label = repr(entry.msgid)
+    where = repr(entry.msgid)
     if entry.msgctxt:
-        label = f"{label} (context {entry.msgctxt!r})"
+        where += f" (context {entry.msgctxt!r})"
     if entry.occurrences:
         path, line = entry.occurrences[0]
-        label = f"{label} at {path}:{line}" if line else f"{label} at {path}"
-    return label
+        where += f" at {path}:{line}" if line else f" at {path}"
+    return where
 
 
 def placeholders(text, python_format=True):

@@ -1,0 +1,467 @@
+"""No user-facing string escapes translation: every template's text and the attributes users read
+or hear, and the Python literals that reach a screen, an e-mail or an export, are marked.
+
+Templates are loaded by Django's engine and their node trees walked: the text outside
+{% translate %} / {% blocktranslate %} is put back together (every other node stands in as a
+mark that is not a letter) and read with an HTML parser, so a `title="..."` split by a
+{% url %} is still seen whole. Python modules are read as syntax trees: the calls and arguments
+listed in USER_FACING_* carry text to users, and a plain string literal with a word in them is
+unmarked text. Each finding names its file and line."""
+
+import ast
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.template import engines
+from django.template.base import TextNode, VariableNode
+from django.templatetags.i18n import BlockTranslateNode, TranslateNode
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "templates"
+APPS = ["crm", "core", "customers", "relationships", "processes", "analytics", "demo"]
+# Not interface: the data generator writes records (their titles are data, like a user's), and
+# the benchmark's URLs answer machines.
+NOT_INTERFACE = {"demo/datagen", "crm/bench_urls.py"}
+
+# A word users read: two letters or more (any alphabet).
+WORD = re.compile(r"[^\W\d_]{2,}")
+# Text that is the same in every language. Keep this list tiny and explicit.
+ALLOWED_TEXT = {
+    "CRM",  # the product's name
+}
+USER_FACING_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "aria-description"}
+# Where text is not shown: the parser does not read into these elements.
+NOT_SHOWN = {"script", "style"}
+# What every non-text node becomes: a space, so that `<tr{% if late %} class="late"{% endif %}>`
+# is still a tag to the parser, and never a letter.
+STAND_IN = " "
+
+
+def _is_user_facing(text):
+    words = WORD.findall(text)
+    return bool(words) and " ".join(words) not in ALLOWED_TEXT
+
+
+class _TextReader(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in USER_FACING_ATTRIBUTES and value and _is_user_facing(value):
+                self.found.append(f'<{tag} {name}="{value.strip()}">')
+        if tag in NOT_SHOWN:
+            self.hidden += 1
+
+    def handle_endtag(self, tag):
+        if tag in NOT_SHOWN and self.hidden:
+            self.hidden -= 1
+
+    def handle_data(self, data):
+        if not self.hidden and _is_user_facing(data):
+            self.found.append(" ".join(data.split()))
+
+
+# `{{ owner|default:"nobody" }}` shows its literal when the value is empty: the literal goes into
+# the text where the variable stands (in an attribute users read, or as text), to be checked there.
+# `|default:_("nobody")` is marked.
+LITERAL_DEFAULT = re.compile(r"\|default(?:_if_none)?:(?P<q>[\"'])(?P<text>[^\"']*)(?P=q)")
+
+
+def _skeleton(nodelist, parts):
+    """The template's text in source order, every other node a stand-in."""
+    for node in nodelist:
+        if isinstance(node, TextNode):
+            parts.append(node.s)
+            continue
+        parts.append(STAND_IN)
+        if isinstance(node, (TranslateNode, BlockTranslateNode)):
+            continue
+        if isinstance(node, VariableNode):
+            for match in LITERAL_DEFAULT.finditer(node.filter_expression.token):
+                parts.append(match.group("text") + STAND_IN)
+            continue
+        for attribute in node.child_nodelists:
+            children = getattr(node, attribute, None)
+            if children:
+                _skeleton(children, parts)
+                parts.append(STAND_IN)
+
+
+def unmarked_in_template(name=None, source=None):
+    engine = engines["django"]
+    template = (engine.get_template(name) if name else engine.from_string(source)).template
+    parts = []
+    _skeleton(template.nodelist, parts)
+    reader = _TextReader()
+    reader.feed("".join(parts))
+    reader.close()
+    return reader.found
+
+
+def _template_names():
+    return sorted(str(path.relative_to(TEMPLATES)) for path in TEMPLATES.rglob("*.html"))
+
+
+def test_every_template_is_checked():
+    assert len(_template_names()) > 50
+
+
+@pytest.mark.parametrize("name", _template_names())
+def test_template_text_is_marked(name):
+    found = unmarked_in_template(name)
+    assert not found, f"templates/{name}: unmarked text:\n  " + "\n  ".join(found)
+
+
+# Python.
+
+GETTEXT = {
+    "_",
+    "gettext",
+    "gettext_lazy",
+    "pgettext",
+    "pgettext_lazy",
+    "ngettext",
+    "ngettext_lazy",
+    "npgettext",
+    "npgettext_lazy",
+    "gettext_noop",
+}
+# Calls whose arguments users read: {name: positions of the arguments}. A name matches the
+# call's last part (`messages.error`, `forms.ValidationError`).
+USER_FACING_ARGUMENTS = {
+    "debug": (1,),
+    "info": (1,),
+    "success": (1,),
+    "warning": (1,),
+    "error": (1,),
+    "add_message": (2,),
+    "ValidationError": (0,),
+    "PermissionDenied": (0,),
+    "Http404": (0,),
+    "SuspiciousOperation": (0,),
+    "send_mail": (0, 1),
+    "mail_managers": (0, 1),
+    "mail_admins": (0, 1),
+    "EmailMessage": (0, 1),
+    "EmailMultiAlternatives": (0, 1),
+    "writerow": (0,),
+    "format_html": (0,),
+    "mark_safe": (0,),
+    "HttpResponse": (0,),
+    "HttpResponseBadRequest": (0,),
+    "HttpResponseForbidden": (0,),
+    "add_error": (1,),
+    # Commands' output is translated too (operators read it in their language).
+    "write": (0,),
+}
+USER_FACING_KEYWORDS = {
+    "label",
+    "help_text",
+    "verbose_name",
+    "verbose_name_plural",
+    "empty_label",
+    "description",
+    "short_description",
+    "empty_value_display",
+    "choices",
+    "error_messages",
+    "subject",
+    "body",
+    "message",
+    "title",
+    "heading",
+    "violation_error_message",
+    "help",  # a command's arguments in --help
+}
+# Class attributes users read (Meta's names, admin columns, a command's --help).
+USER_FACING_ASSIGNMENTS = {
+    "verbose_name",
+    "verbose_name_plural",
+    "short_description",
+    "empty_value_display",
+    "help",
+    "title",
+    "heading",
+    "label",
+    "success_message",
+}
+# Dict keys whose values are shown (chart datasets and titles, report columns).
+# and widgets' attributes users read.
+USER_FACING_KEYS = {
+    "label",
+    "title",
+    "heading",
+    "text",
+    "description",
+    "help_text",
+    "subject",
+    "placeholder",
+    "aria-label",
+    "alt",
+}
+# Fields whose first positional argument is the model they point to, not a verbose name.
+RELATION_FIELDS = {"ForeignKey", "OneToOneField", "ManyToManyField", "GenericForeignKey"}
+CHOICES_BASES = {"TextChoices", "IntegerChoices", "Choices"}
+HTML_TAG = re.compile(r"<[^>]*>")
+FORMAT_FIELD = re.compile(r"\{\w*(?:\.\w+)*(?:![rsa])?(?::[^{}\s]*)?\}")
+PERCENT_FIELD = re.compile(r"%(?:\(\w+\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]")
+
+
+def _callee(node):
+    func = node.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return None
+
+
+def _words_in_literal(text, html=False):
+    text = PERCENT_FIELD.sub(" ", FORMAT_FIELD.sub(" ", text))
+    if html:
+        reader = _TextReader()
+        reader.feed(text)
+        reader.close()
+        return reader.found
+    return [text] if _is_user_facing(text) else []
+
+
+# Translated when called: in a module's or a class's body that is once, at import, in whatever
+# language is active then; there the lazy variants belong.
+EAGER_GETTEXT = {"gettext", "pgettext", "ngettext", "npgettext"}
+
+
+class _PythonReader(ast.NodeVisitor):
+    def __init__(self, path):
+        self.path = path
+        self.found = []
+        self.eager = set()  # the names under which this module imported an eager gettext
+        self.in_function = 0
+
+    def visit_ImportFrom(self, node):
+        if node.module == "django.utils.translation":
+            for alias in node.names:
+                if alias.name in EAGER_GETTEXT:
+                    self.eager.add(alias.asname or alias.name)
+
+    def visit_FunctionDef(self, node):
+        for decorator in node.decorator_list:
+            self.visit(decorator)
+        self.in_function += 1
+        for statement in node.body:
+            self.visit(statement)
+        self.in_function -= 1
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node):
+        self.in_function += 1
+        self.generic_visit(node)
+        self.in_function -= 1
+
+    def _flag(self, node, why, text):
+        location = f"{self.path.relative_to(ROOT)}:{node.lineno}"
+        self.found.append(f"{location}: {why}: {text!r}")
+
+    def check(self, node, why, html=False):
+        """Flag the unmarked literals an expression shows to users."""
+        if node is None:
+            return
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            for text in _words_in_literal(node.value, html):
+                self._flag(node, why, text)
+        elif isinstance(node, ast.JoinedStr):
+            literal = "".join(part.value for part in node.values if isinstance(part, ast.Constant))
+            if _words_in_literal(literal, html):
+                self._flag(node, f"{why} (an f-string cannot be translated)", literal)
+        elif isinstance(node, ast.BinOp):
+            self.check(node.left, why, html)
+            self.check(node.right, why, html)
+        elif isinstance(node, ast.IfExp):
+            self.check(node.body, why, html)
+            self.check(node.orelse, why, html)
+        elif isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            for element in node.elts:
+                self.check(element, why, html)
+        elif isinstance(node, ast.Dict):
+            for value in node.values:
+                self.check(value, why, html)
+        elif isinstance(node, ast.Call):
+            name = _callee(node)
+            if name in GETTEXT:
+                return
+            if name in {"format", "join"} and isinstance(node.func, ast.Attribute):
+                self.check(node.func.value, why, html)
+            if name in {"format_html", "format_html_join"} and node.args:
+                self.check(node.args[0], why, html=True)
+
+    def visit_Call(self, node):
+        name = _callee(node)
+        if name in self.eager and isinstance(node.func, ast.Name) and not self.in_function:
+            self._flag(node, "translated once at import: use the lazy variant", name)
+        if name in GETTEXT:
+            return  # what is inside is marked
+        for position in USER_FACING_ARGUMENTS.get(name, ()):
+            if position < len(node.args):
+                self.check(
+                    node.args[position], f"{name}()", html=name in {"format_html", "mark_safe"}
+                )
+        if (
+            name
+            and name.endswith("Field")
+            and name not in RELATION_FIELDS
+            and node.args
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "models"
+        ):
+            self.check(node.args[0], f"{name}() verbose name")
+        for keyword in node.keywords:
+            if keyword.arg in USER_FACING_KEYWORDS:
+                if keyword.arg == "choices":
+                    self._check_choices(keyword.value)
+                else:
+                    self.check(keyword.value, f"{keyword.arg}=")
+        self.generic_visit(node)
+
+    def _check_choices(self, node):
+        if isinstance(node, (ast.List, ast.Tuple)):
+            for element in node.elts:
+                if isinstance(element, ast.Tuple) and len(element.elts) == 2:
+                    self.check(element.elts[1], "choices label")
+
+    def visit_Assign(self, node):
+        for target in node.targets:
+            name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+            if name in USER_FACING_ASSIGNMENTS:
+                self.check(node.value, f"{name} =")
+            elif name.endswith("CHOICES"):
+                self._check_choices(node.value)
+        self.generic_visit(node)
+
+    def visit_Dict(self, node):
+        for key, value in zip(node.keys, node.values, strict=True):
+            if isinstance(key, ast.Constant) and key.value in USER_FACING_KEYS:
+                self.check(value, f"{key.value!r}: ")
+        self.generic_visit(node)
+
+    def visit_ClassDef(self, node):
+        bases = {getattr(base, "attr", getattr(base, "id", None)) for base in node.bases}
+        if bases & CHOICES_BASES:
+            for statement in node.body:
+                if not isinstance(statement, ast.Assign):
+                    continue
+                value = statement.value
+                if isinstance(value, ast.Tuple) and len(value.elts) >= 2:
+                    self.check(value.elts[-1], "choice label")
+                elif isinstance(value, ast.Constant):
+                    # Without a label Django makes one from the member's name, in English.
+                    self._flag(statement, "choice without a label", ast.unparse(statement))
+        self.generic_visit(node)
+
+
+def unmarked_in_python(path, source=None):
+    reader = _PythonReader(path)
+    source = path.read_text(encoding="utf-8") if source is None else source
+    reader.visit(ast.parse(source, filename=str(path)))
+    return reader.found
+
+
+def _python_files():
+    return sorted(
+        path
+        for app in APPS
+        for path in (ROOT / app).rglob("*.py")
+        if "migrations" not in path.parts
+        and not any(str(path.relative_to(ROOT)).startswith(skip) for skip in NOT_INTERFACE)
+    )
+
+
+def test_every_app_is_checked():
+    checked = {path.relative_to(ROOT).parts[0] for path in _python_files()}
+    assert checked == set(APPS)
+
+
+@pytest.mark.parametrize("path", _python_files(), ids=lambda path: str(path.relative_to(ROOT)))
+def test_python_text_is_marked(path):
+    found = unmarked_in_python(path)
+    assert not found, "unmarked text:\n  " + "\n  ".join(found)
+
+
+# The checkers themselves.
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ("<p>Saved.</p>", ["Saved."]),
+        ('<a href="{% url \'home\' %}" title="Go home">⌂</a>', ['<a title="Go home">']),
+        ('<input name="q" placeholder="Search…">', ['<input placeholder="Search…">']),
+        ('<img src="x.png" alt="Logo">', ['<img alt="Logo">']),
+        ('<button aria-label="Close">&times;</button>', ['<button aria-label="Close">']),
+        ("{% if late %}<span>Overdue</span>{% endif %}", ["Overdue"]),
+        ("{% for x in xs %}{{ x }}{% empty %}<li>None yet</li>{% endfor %}", ["None yet"]),
+        ('<td>{{ owner|default:"nobody" }}</td>', ["nobody"]),
+        ("<td>{{ n }} min</td>", ["min"]),
+        ('<tr{% if late %} class="late"{% endif %}><td>Late</td></tr>', ["Late"]),
+        (
+            "{% translate 'Saved.' %} <b>{% blocktranslate %}Hi {{ n }}{% endblocktranslate %}</b>",
+            [],
+        ),
+        ('<a title="{% translate \'Go home\' %}" class="btn btn-sm">{{ x|default:"—" }}</a>', []),
+        ("{% comment %}Not shown{% endcomment %}<!-- a note --><p>{{ x }} · CRM</p>", []),
+        (
+            '<a href="/customers/?sort=name" class="small">{{ x|date:"DATE_FORMAT" }}</a>',
+            [],
+        ),
+    ],
+)
+def test_the_template_check_finds_unmarked_text(source, found):
+    assert unmarked_in_template(source="{% load i18n %}" + source) == found
+
+
+PYTHON = """
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+LABELS = {"won": _("Won")}  # 8
+
+
+class Stage(models.Model):
+    class Kind(models.TextChoices):
+        OPEN = "open", "Open"  # 13
+        DONE = "done", gettext_lazy("Done")
+        LOST = "lost"  # 15
+
+    name = models.CharField("Name", max_length=10)  # 17
+    owner = models.ForeignKey("auth.User", models.PROTECT, verbose_name=gettext_lazy("owner"))
+    note = models.TextField(help_text="Shown on the card.")  # 19
+
+    class Meta:
+        verbose_name = "stage"  # 22
+
+
+def view(request, stage):
+    messages.success(request, f"Stage {stage} saved.")  # 26
+    messages.error(request, _("Stage %(name)s failed.") % {"name": stage})
+    if not stage:
+        raise ValidationError({"name": "Give a name."})  # 29
+    chart = {"label": "Closed", "data": [1]}  # 30
+    writer.writerow(["Customer", _("Amount")])  # 31
+    return format_html("<b>{}</b> days left", 3)  # 32
+"""
+
+
+def test_the_python_check_finds_unmarked_text():
+    found = unmarked_in_python(ROOT / "example.py", PYTHON.lstrip("\n"))
+    lines = [int(finding.split(":")[1]) for finding in found]
+    assert lines == [8, 13, 15, 17, 19, 22, 26, 29, 30, 31, 32], "\n".join(found)
