@@ -11,12 +11,18 @@ unmarked text. Each finding names its file and line."""
 import ast
 import re
 from html.parser import HTMLParser
+from importlib import import_module
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.contrib import admin
+from django.forms import BaseForm
 from django.template import engines
 from django.template.base import TextNode, VariableNode
 from django.templatetags.i18n import BlockTranslateNode, TranslateNode
+from django.utils.functional import Promise
+from django_filters import FilterSet
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
@@ -27,6 +33,8 @@ NOT_INTERFACE = {"demo/datagen", "crm/bench_urls.py"}
 
 # A word users read: two letters or more (any alphabet).
 WORD = re.compile(r"[^\W\d_]{2,}")
+# Form fields whose label the form sets when it is made (from Django's own translated names).
+LABELLED_AT_INIT = {"core.auth.LoginForm.username"}  # AuthenticationForm: the user model's
 # Text that is the same in every language. Keep this list tiny and explicit.
 ALLOWED_TEXT = {
     "CRM",  # the product's name
@@ -465,3 +473,70 @@ def test_the_python_check_finds_unmarked_text():
     found = unmarked_in_python(ROOT / "example.py", PYTHON.lstrip("\n"))
     lines = [int(finding.split(":")[1]) for finding in found]
     assert lines == [8, 13, 15, 17, 19, 22, 26, 29, 30, 31, 32], "\n".join(found)
+
+
+# What Django derives from names: a model field, a model, a form field or a filter without a
+# name of its own is shown with one made from the Python name, in English.
+
+
+def _our(cls):
+    return cls.__module__.split(".")[0] in APPS
+
+
+def _subclasses(cls):
+    for subclass in cls.__subclasses__():
+        yield subclass
+        yield from _subclasses(subclass)
+
+
+@pytest.fixture(scope="module")
+def everything_loaded():
+    # The URLs import every view, so every form and filter; the admin registers every model.
+    import_module(settings.ROOT_URLCONF)
+
+
+def test_form_fields_have_marked_labels(everything_loaded):
+    found = []
+    forms = [form for form in set(_subclasses(BaseForm)) if _our(form)]
+    assert len(forms) > 20
+    for form in forms:
+        for name, field in form.base_fields.items():
+            where = f"{form.__module__}.{form.__name__}.{name}"
+            if where not in LABELLED_AT_INIT and not isinstance(field.label, Promise):
+                found.append(f"{where}: {field.label!r}")
+    assert not found, "form fields without a marked label:\n  " + "\n  ".join(found)
+
+
+def test_filters_have_marked_labels(everything_loaded):
+    found = []
+    filtersets = [filterset for filterset in set(_subclasses(FilterSet)) if _our(filterset)]
+    assert len(filtersets) > 3
+    for filterset in filtersets:
+        model = filterset._meta.model
+        for name, filter_ in filterset.base_filters.items():
+            label = filter_._label
+            if label is None and model is not None:
+                # django-filter names it after the model field's verbose name.
+                label = model._meta.get_field(filter_.field_name.split("__")[0]).verbose_name
+            if not isinstance(label, Promise):
+                found.append(f"{filterset.__module__}.{filterset.__name__}.{name}: {label!r}")
+    assert not found, "filters without a marked label:\n  " + "\n  ".join(found)
+
+
+def test_models_in_the_admin_have_marked_names(everything_loaded):
+    found = []
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label not in APPS:
+            continue
+        for attribute in ("verbose_name", "verbose_name_plural"):
+            if not isinstance(getattr(model._meta, attribute), Promise):
+                found.append(f"{model._meta.label}: Meta.{attribute}")
+        shown = set(model_admin.list_display) | set(model_admin.readonly_fields)
+        for field in model._meta.get_fields():
+            if field.auto_created or not hasattr(field, "verbose_name"):
+                continue
+            if (field.editable or field.name in shown) and not isinstance(
+                field.verbose_name, Promise
+            ):
+                found.append(f"{model._meta.label}.{field.name}: {field.verbose_name!r}")
+    assert not found, "admin shows unmarked names:\n  " + "\n  ".join(found)
