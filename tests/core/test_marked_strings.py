@@ -112,7 +112,8 @@ def unmarked_in_template(name=None, source=None):
 
 
 def _template_names():
-    return sorted(str(path.relative_to(TEMPLATES)) for path in TEMPLATES.rglob("*.html"))
+    # Pages and the e-mails' .txt bodies and subjects.
+    return sorted(str(path.relative_to(TEMPLATES)) for path in TEMPLATES.rglob("*.*"))
 
 
 def test_every_template_is_checked():
@@ -260,6 +261,11 @@ class _PythonReader(ast.NodeVisitor):
     def visit_FunctionDef(self, node):
         for decorator in node.decorator_list:
             self.visit(decorator)
+        if node.name == "__str__":
+            # What the admin, the selects and the messages show for an object.
+            for statement in ast.walk(node):
+                if isinstance(statement, ast.Return):
+                    self.check(statement.value, "__str__")
         self.in_function += 1
         for statement in node.body:
             self.visit(statement)
@@ -287,6 +293,9 @@ class _PythonReader(ast.NodeVisitor):
             literal = "".join(part.value for part in node.values if isinstance(part, ast.Constant))
             if _words_in_literal(literal, html):
                 self._flag(node, f"{why} (an f-string cannot be translated)", literal)
+            for part in node.values:
+                if isinstance(part, ast.FormattedValue):
+                    self.check(part.value, why, html)
         elif isinstance(node, ast.BinOp):
             self.check(node.left, why, html)
             self.check(node.right, why, html)
