@@ -89,7 +89,8 @@ def english_phrases(language):
 def phrase_pattern(language):
     # Longest first, so a sentence is reported rather than the word inside it.
     phrases = sorted(english_phrases(language), key=len, reverse=True)
-    body = "|".join(r"\W+".join(map(re.escape, phrase.split())) for phrase in phrases)
+    # Between the words what a page puts there (a comma, a line break), not a select's "-----".
+    body = "|".join(r"\W{1,3}".join(map(re.escape, phrase.split())) for phrase in phrases)
     return re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
 
 
