@@ -30,7 +30,7 @@ class Command(TranslatedCommand):
             if row.label != label:
                 label = row.label
                 self.stdout.write(f"{label} ({row.rule}):")
-            self.stdout.write(_("  pk=%(pk)s  %(value)s") % {"pk": row.pk, "value": row.value})
+            self.stdout.write("  " + _("pk=%(pk)s  %(value)s") % {"pk": row.pk, "value": row.value})
         if rows:
             raise CommandError(
                 _("%(count)s stored values lie outside the accepted bounds.")
