@@ -6,9 +6,8 @@ import re
 import pytest
 
 from core.models import UserProfile
+from tests.e2e.conftest import PASSWORD
 from tests.factories import CustomerFactory, InvoiceFactory, UserFactory
-
-from .conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
