@@ -126,6 +126,19 @@ def test_choosing_a_language_in_the_menu_saves_it_and_returns_to_the_same_page(
     assert html_lang(client.get(page)) == "cs"
 
 
+def test_my_settings_offers_the_language_too(persona_client, sales_rep):
+    client = persona_client(sales_rep)
+    page = reverse("analytics:my_settings")
+    content = client.get(page).content.decode()
+    assert 'id="language-settings"' in content
+    assert ">Русский</button>" in content
+
+    response = client.post(reverse("language_choose"), {"language": "ru", "next": page})
+
+    assert response.url == page
+    assert html_lang(client.get(page)) == "ru"
+
+
 def test_the_menu_refuses_a_language_it_does_not_offer_and_keeps_the_choice(
     persona_client, sales_rep
 ):
