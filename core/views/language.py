@@ -2,22 +2,10 @@
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseRedirect
-from django.shortcuts import resolve_url
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from ..i18n import profile_set_language
-from .helpers import run_action
-
-
-def _same_page(request):
-    target = request.POST.get("next", "")
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, {request.get_host()}, request.is_secure()
-    ):
-        return target
-    return resolve_url(settings.LOGIN_REDIRECT_URL)
+from .helpers import redirect_back, run_action
 
 
 @login_required
@@ -29,7 +17,7 @@ def language_choose(request):
     same language on this browser.
     """
     language = request.POST.get("language", "")
-    response = HttpResponseRedirect(_same_page(request))
+    response = redirect_back(request, settings.LOGIN_REDIRECT_URL)
     if run_action(request, profile_set_language, user=request.user, language=language):
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,
