@@ -21,9 +21,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from core.i18n import user_language
 from core.users import staff_users
 from customers.models import Customer
 from processes.models import ProcessInstance, Task, Ticket
@@ -225,6 +226,7 @@ def digest_recipients(*, today):
         .exclude(digest_subscription__enabled=False)
         .exclude(digest_logs__day=today)
         .annotate(last_digest_at=Subquery(last_sent))
+        .select_related("crm_profile")  # the language each digest is written in
         .order_by("pk")
     )
 
@@ -264,6 +266,13 @@ def digest_email(digest: Digest) -> EmailMultiAlternatives:
 def digest_send(*, user, now, today) -> bool:
     """Compute and send `user`'s digest for `today`; False when there was nothing to report or
     another run sent it first."""
+    # Written in the user's language (their profile's, else LANGUAGE_CODE): the texts the
+    # sections compute, the subject, the body, its dates and amounts.
+    with translation.override(user_language(user)):
+        return _digest_send(user=user, now=now, today=today)
+
+
+def _digest_send(*, user, now, today) -> bool:
     last_sent = getattr(user, "last_digest_at", None)  # annotated by digest_recipients
     since = max(last_sent or now - FIRST_LOOKBACK, now - MAX_LOOKBACK)
     digest = digest_for(user, now=now, since=since)

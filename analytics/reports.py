@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
+from core.forms import DateField
 from core.permissions import permission_required
 from core.users import staff_users
 from customers.models import Segment
@@ -71,16 +72,14 @@ class ReportFilterForm(forms.Form):
     `ReportFilterForm(request.GET, fields=("period", "owner"))`."""
 
     period = forms.ChoiceField(label=_("Period"), choices=PERIOD_CHOICES, required=False)
-    start = forms.DateField(
+    start = DateField(
         label=_("From"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
         validators=[bounds.WindowValidator("business")],
     )
-    end = forms.DateField(
+    end = DateField(
         label=_("To"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
         validators=[bounds.WindowValidator("business")],
     )
     owner = forms.ModelChoiceField(

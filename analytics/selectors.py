@@ -6,7 +6,7 @@ from django.core.cache import cache
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from core.money import format_amount
+from core.money import currency_symbol, format_amount
 from customers.selectors import CustomerRows
 from relationships.models import Contract, Invoice, Payout
 
@@ -61,7 +61,7 @@ def explain(*, reliability, days_late, overdue=None, currency=""):
     if overdue:
         parts.append(
             _("%(amount)s %(currency)s overdue")
-            % {"amount": format_amount(overdue), "currency": currency}
+            % {"amount": format_amount(overdue), "currency": currency_symbol(currency)}
         )
     return ", ".join(parts)
 

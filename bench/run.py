@@ -285,7 +285,7 @@ def count_queries(paths):
     client = Client(SERVER_NAME=HOST)
     client.force_login(
         get_user_model().objects.get(username=BENCH_USER),
-        backend="django.contrib.auth.backends.ModelBackend",
+        backend="core.auth.ProfileModelBackend",
     )
     counts = {}
     for path in paths:

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import outbox
 from .integrity import rule_error, violated_rule
-from .models import OutboxMessage
+from .models import OutboxMessage, UserProfile
 
 
 class UniqueRaceAdminMixin:
@@ -79,3 +79,14 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def publish_now(self, request, queryset):
         sent = sum(outbox.publish(message) for message in queryset.pending())
         self.message_user(request, _("%(sent)s published.") % {"sent": sent})
+
+
+@admin.register(UserProfile)
+class UserProfileAdmin(admin.ModelAdmin):
+    """A staff member's language (empty: the browser's), which their pages and e-mails use."""
+
+    list_display = ["user", "language"]
+    list_filter = ["language"]
+    search_fields = ["user__username", "user__email"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]

@@ -2,12 +2,16 @@
 currencies. The currency list and its check, the model fields of an amount and a currency, an
 amount as pages show it, and conversion through the rates a higher layer registers."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.utils.formats import number_format
+from django.dispatch import receiver
+from django.test.signals import setting_changed
+from django.utils.formats import get_format, number_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
@@ -216,10 +220,149 @@ def currency_field(**kwargs):
     )
 
 
-def format_amount(value):
-    """An amount as the pages show it: two decimals, grouped (1,234.50 in English), as the
-    templates' `floatformat:"2g"` does."""
-    return number_format(value, 2, force_grouping=True)
+# --- Amounts as people read them ------------------------------------------------------------
+# Each language's currency symbols where CLDR (Unicode's locale data, read from Babel 2.19 and
+# copied here so production needs no extra package) writes one other than the ISO code: Poles
+# read "zł" and "€" but "USD", Czechs "Kč" and "US$", Russians "₽" and "$". English keeps the
+# ISO code after the number, as the pages have always shown it ("1,234.56 PLN").
+CURRENCY_SYMBOLS = {
+    "pl": {
+        "BRL": "R$",
+        "EUR": "€",
+        "PLN": "zł",
+        "XAF": "FCFA",
+        "XCD": "EC$",
+        "XOF": "F\u202fCFA",
+        "XPF": "CFPF",
+    },
+    "cs": {
+        "AUD": "AU$",
+        "BRL": "R$",
+        "CAD": "CA$",
+        "CNY": "CN¥",
+        "CZK": "Kč",
+        "EUR": "€",
+        "GBP": "£",
+        "HKD": "HK$",
+        "JPY": "JP¥",
+        "KRW": "₩",
+        "MXN": "MX$",
+        "NZD": "NZ$",
+        "TWD": "NT$",
+        "USD": "US$",
+        "XAF": "FCFA",
+        "XCD": "EC$",
+        "XCG": "Cg.",
+        "XOF": "F\u202fCFA",
+        "XPF": "CFPF",
+    },
+    "ru": {
+        "AUD": "A$",
+        "BRL": "R$",
+        "CAD": "CA$",
+        "CNY": "CN¥",
+        "EUR": "€",
+        "GBP": "£",
+        "HKD": "HK$",
+        "ILS": "₪",
+        "INR": "₹",
+        "JPY": "¥",
+        "KRW": "₩",
+        "MXN": "MX$",
+        "NZD": "NZ$",
+        "RUB": "₽",
+        "THB": "฿",
+        "TMT": "\u0422\u041c\u0422",  # the manat, in Cyrillic letters
+        "TWD": "NT$",
+        "UAH": "₴",
+        "USD": "$",
+        "VND": "₫",
+        "XAF": "FCFA",
+        "XCD": "EC$",
+        "XCG": "Cg",
+        "XOF": "F\u202fCFA",
+        "XPF": "CFPF",
+    },
+}
+# Between the number and the symbol: a no-break space in the languages that write the symbol
+# after the number (CLDR's "#,##0.00 ¤"), so a line never ends between them; English keeps
+# the plain space it has always shown.
+CURRENCY_SEPARATORS = {"en": " "}
+_NBSP = "\xa0"
+_HALF_UP_STEPS = {places: Decimal(1).scaleb(-places) for places in range(5)}
+
+
+class _Locale:
+    """One language's number conventions, read from Django's formats once (per process and
+    language), so that a page formatting hundreds of amounts does not look them up each time."""
+
+    __slots__ = ("grouped", "language", "separator", "symbols", "table")
+
+    def __init__(self, language):
+        self.language = language
+        decimal_sep = str(get_format("DECIMAL_SEPARATOR", language))
+        thousand_sep = str(get_format("THOUSAND_SEPARATOR", language))
+        # Python's "{:,.2f}" groups by three; another grouping goes through Django's formatter.
+        self.grouped = get_format("NUMBER_GROUPING", language) == 3
+        self.table = str.maketrans({",": thousand_sep, ".": decimal_sep})
+        base = (language or "").split("-")[0]
+        self.symbols = CURRENCY_SYMBOLS.get(base, {})
+        self.separator = CURRENCY_SEPARATORS.get(base, _NBSP)
+
+    def number(self, value, places):
+        value = value if isinstance(value, Decimal) else Decimal(str(value))
+        if places in _HALF_UP_STEPS:
+            # Half up, as the templates' floatformat rounds.
+            value = value.quantize(_HALF_UP_STEPS[places], rounding=ROUND_HALF_UP)
+        if not self.grouped:
+            return number_format(value, places, force_grouping=True)
+        return f"{value:,.{places}f}".translate(self.table)
+
+
+_locales = {}
+
+
+@receiver(setting_changed)
+def _forget_locales(*, setting, **kwargs):
+    # Tests that change the formats (or the languages) get conventions read afresh.
+    if setting in ("FORMAT_MODULE_PATH", "LANGUAGES", "LANGUAGE_CODE") or setting.endswith(
+        ("_SEPARATOR", "_GROUPING")
+    ):
+        _locales.clear()
+
+
+def _locale():
+    language = get_language() or settings.LANGUAGE_CODE
+    found = _locales.get(language)
+    if found is None:
+        found = _locales[language] = _Locale(language)
+    return found
+
+
+def format_amount(value, places=DECIMAL_PLACES):
+    """An amount as the pages show it in the active language, without its currency: grouped,
+    `places` decimals ("1,234.50" in English, "1 234,50" in Polish, Czech and Russian)."""
+    return _locale().number(value, places)
+
+
+def currency_symbol(currency):
+    """How the active language writes the currency: "zł" in Polish, "Kč" in Czech, "₽" in
+    Russian, the ISO code where the language has no symbol of its own (and in English)."""
+    return _locale().symbols.get(currency, currency)
+
+
+def currency_suffix(currency):
+    """What follows an amount of `currency` in the active language: " PLN" in English,
+    " zł" (after a no-break space) in Polish; for amounts formatted elsewhere."""
+    found = _locale()
+    return f"{found.separator}{found.symbols.get(currency, currency)}"
+
+
+def format_money(value, currency, places=DECIMAL_PLACES):
+    """An amount with its currency as the active language writes it: "1,234.56 PLN" in
+    English, "1 234,56 zł" in Polish, "1 234,56 Kč" in Czech, "1 234,56 ₽" in Russian."""
+    found = _locale()
+    return f"{found.number(value, places)}{found.separator}{found.symbols.get(currency, currency)}"
 
 
 # --- Conversion between currencies ----------------------------------------------------------

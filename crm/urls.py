@@ -24,7 +24,10 @@ urlpatterns = [
     path("", include("relationships.urls")),
     path("", include("processes.urls")),
     path("", include("analytics.urls")),
+    # Before logging in, the log-in page's choice: Django's set_language (the cookie).
     path("i18n/", include("django.conf.urls.i18n")),
+    # Logged in, the user menu's: saved on the profile.
+    path("language/", core_views.language_choose, name="language_choose"),
     path("admin/bounds/", core_views.out_of_bounds, name="admin_out_of_bounds"),
     path("admin/", admin.site.urls),
 ]

@@ -22,7 +22,16 @@ class SegmentAdmin(UniqueRaceAdminMixin, admin.ModelAdmin):
 class ContactPersonInline(admin.TabularInline):
     model = ContactPerson
     extra = 0
-    fields = ["first_name", "last_name", "title", "email", "phone", "is_primary", "is_active"]
+    fields = [
+        "first_name",
+        "last_name",
+        "title",
+        "email",
+        "phone",
+        "language",
+        "is_primary",
+        "is_active",
+    ]
     show_change_link = True
 
     def has_delete_permission(self, request, obj=None):
@@ -61,8 +70,17 @@ class CustomerAdmin(UniqueRaceAdminMixin, NoHardDeleteMixin, SimpleHistoryAdmin)
 
 @admin.register(ContactPerson)
 class ContactPersonAdmin(UniqueRaceAdminMixin, NoHardDeleteMixin, SimpleHistoryAdmin):
-    list_display = ["__str__", "customer", "title", "email", "phone", "is_primary", "is_active"]
-    list_filter = ["is_primary", "is_active", "marketing_consent"]
+    list_display = [
+        "__str__",
+        "customer",
+        "title",
+        "email",
+        "phone",
+        "language",
+        "is_primary",
+        "is_active",
+    ]
+    list_filter = ["is_primary", "is_active", "marketing_consent", "language"]
     search_fields = ["first_name", "last_name", "email", "phone", "customer__display_name"]
     list_select_related = ["customer"]
     raw_id_fields = ["customer"]

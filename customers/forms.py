@@ -4,9 +4,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import DateField, DateInput
+from core.i18n import language_for_country
 from core.users import staff_users
 
-from .models import ContactPerson, Customer, normalize_tax_id
+from .models import ContactPerson, Customer, default_contact_language, normalize_tax_id
 from .selectors import find_duplicates
 from .services import POSSIBLE_DUPLICATE_MESSAGE
 
@@ -39,10 +41,11 @@ class CustomerForm(forms.ModelForm):
             "notes",
         ]
         widgets = {
-            "first_contact_on": forms.DateInput(attrs={"type": "date"}),
+            "first_contact_on": DateInput(),
             "notes": forms.Textarea(attrs={"rows": 3}),
             "segments": forms.CheckboxSelectMultiple,
         }
+        field_classes = {"first_contact_on": DateField}
 
     def __init__(self, *args, check_duplicates=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -125,10 +128,28 @@ class ContactPersonForm(forms.ModelForm):
             "title",
             "email",
             "phone",
+            "language",
             "is_primary",
             "marketing_consent",
             "is_active",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A new person writes in their customer's country's language unless told otherwise;
+        # a post without the field (an older form, a script) keeps that default, or the
+        # person's language when editing.
+        self.fields["language"].required = False
+        if not self.instance.pk and self.instance.customer_id:
+            self.initial["language"] = language_for_country(self.instance.customer.country)
+
+    def clean_language(self):
+        language = self.cleaned_data.get("language")
+        if language:
+            return language
+        if self.instance.pk:
+            return self.instance.language
+        return self.initial.get("language") or default_contact_language()
 
     def clean_email(self):
         return (self.cleaned_data.get("email") or "").strip().lower()

@@ -25,6 +25,12 @@ def phone_key(value):
     return digits[-PHONE_KEY_LENGTH:] if len(digits) >= PHONE_KEY_LENGTH else ""
 
 
+def default_contact_language():
+    # A new contact person's language comes from the customer's country (the form and
+    # core.i18n.language_for_country); this is the default of anyone created without one.
+    return settings.LANGUAGE_CODE
+
+
 def _digits_only(field):
     """An expression stripping the usual phone separators: '+48 600-100 200' → '48600100200'."""
     expression = models.F(field)
@@ -363,6 +369,15 @@ class ContactPerson(models.Model):
         expression=Right(_digits_only("phone"), PHONE_KEY_LENGTH),
         output_field=models.CharField(max_length=PHONE_KEY_LENGTH),
         db_persist=True,
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=default_contact_language,
+        help_text=_(
+            "E-mails to this person (payment reminders, demands) are written in this language."
+        ),
     )
     is_primary = models.BooleanField(_("primary contact"), default=False)
     marketing_consent = models.BooleanField(_("marketing consent"), default=False)

@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
+from core.forms import DateField, DateInput
 from core.users import staff_users
 from customers.models import Customer
 from relationships.models import Asset
@@ -19,7 +20,7 @@ from .models import (
 )
 
 Kind = ProcessDefinition.Kind
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = DateInput()
 CAMPAIGN_WINDOW_MAX_DAYS = 3650
 
 
@@ -36,6 +37,7 @@ class InstanceForm(forms.ModelForm):
         model = ProcessInstance
         fields = ["definition", "title", "owner", "amount", "currency", "expected_close_on"]
         widgets = {"expected_close_on": DATE}
+        field_classes = {"expected_close_on": DateField}
 
     def __init__(self, *args, kinds=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -61,6 +63,7 @@ class InstanceEditForm(forms.ModelForm):
         model = ProcessInstance
         fields = ["title", "owner", "amount", "currency", "expected_close_on"]
         widgets = {"expected_close_on": DATE}
+        field_classes = {"expected_close_on": DateField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -172,6 +175,7 @@ class TaskForm(forms.ModelForm):
         model = Task
         fields = ["title", "assignee", "due_on", "instance", "notes"]
         widgets = {"due_on": DATE, "notes": forms.Textarea(attrs={"rows": 2})}
+        field_classes = {"due_on": DateField}
 
     def __init__(self, *args, customer, instance_fixed=None, **kwargs):
         super().__init__(*args, **kwargs)

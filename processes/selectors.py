@@ -72,7 +72,10 @@ def cost_to_value(*, cost, currency, customer) -> CostToValue:
                 "the customer's lifetime value is %(value)s %(currency)s, so the cost cannot be "
                 "weighed against it"
             )
-            % {"value": money.format_amount(customer.ltv or 0), "currency": customer.ltv_currency},
+            % {
+                "value": money.format_amount(customer.ltv or 0),
+                "currency": money.currency_symbol(customer.ltv_currency),
+            },
         )
     converted = money.convert(cost, currency, customer.ltv_currency)
     if converted is None:
@@ -183,9 +186,9 @@ class RuleBook:
             )
             % {
                 "value": money.format_amount(customer.ltv),
-                "currency": customer.ltv_currency,
+                "currency": money.currency_symbol(customer.ltv_currency),
                 "minimum": money.format_amount(rule.min_ltv),
-                "minimum_currency": self.definition.currency,
+                "minimum_currency": money.currency_symbol(self.definition.currency),
             }
         ]
 
@@ -201,7 +204,7 @@ class RuleBook:
             )
             % {
                 "cost": money.format_amount(ratio.cost),
-                "currency": ratio.currency,
+                "currency": money.currency_symbol(ratio.currency),
                 "percent": money.format_amount(ratio.percent),
                 "maximum": money.format_amount(rule.max_cost_to_value_percent),
             }
@@ -223,9 +226,9 @@ class RuleBook:
             )
             % {
                 "amount": money.format_amount(Decimal(amount)),
-                "currency": currency,
+                "currency": money.currency_symbol(currency),
                 "minimum": money.format_amount(rule.min_amount),
-                "minimum_currency": self.definition.currency,
+                "minimum_currency": money.currency_symbol(self.definition.currency),
             }
         ]
 

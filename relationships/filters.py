@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import bounds
 from core.filters import OrderingFilter, SearchFilter, StyledFilterSet
+from core.forms import DateInput
 from customers.models import Customer
 
 from .models import Contract, Invoice
@@ -24,14 +25,14 @@ class InvoiceFilter(StyledFilterSet):
         field_name="due_date",
         lookup_expr="gte",
         validators=[bounds.WindowValidator("business")],
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
     due_before = django_filters.DateFilter(
         label=_("Due until"),
         field_name="due_date",
         lookup_expr="lte",
         validators=[bounds.WindowValidator("business")],
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
     currency = django_filters.CharFilter(label=_("Currency"), method="filter_currency")
     customer = django_filters.ModelChoiceFilter(

@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core import bounds
-from core.money import format_amount
+from core.forms import DateField, DateInput, DateTimeField, DateTimeInput
+from core.money import currency_symbol, format_amount
 
 from .models import Asset, Contract, Document, Interaction, Invoice, Payment, Payout, Relationship
 from .services import contract_backbilling, document_file_check
@@ -56,11 +57,10 @@ class InteractionForm(forms.ModelForm):
             "occurred_at",
         ]
         widgets = {
-            "occurred_at": forms.DateTimeInput(
-                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
-            ),
+            "occurred_at": DateTimeInput(),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
+        field_classes = {"occurred_at": DateTimeField}
 
     def __init__(self, *args, customer, contacts=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -130,7 +130,7 @@ class RelationshipStartForm(forms.Form):
 
 # --- Contracts, billing, payouts, assets, documents -----------------------------------------
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE_WIDGET = DateInput()
 
 
 class CurrencyFormMixin:
@@ -145,7 +145,7 @@ class CurrencyFormMixin:
 
 
 class ContractForm(CurrencyFormMixin, forms.ModelForm):
-    signed_on = forms.DateField(
+    signed_on = DateField(
         label=_("Signed on"),
         required=False,
         widget=DATE_WIDGET,
@@ -172,6 +172,7 @@ class ContractForm(CurrencyFormMixin, forms.ModelForm):
             "end_date",
         ]
         widgets = {"start_date": DATE_WIDGET, "end_date": DATE_WIDGET}
+        field_classes = {"start_date": DateField, "end_date": DateField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -224,7 +225,7 @@ def backbilling_message(pending):
     ) % {
         "count": number_format(pending.periods, force_grouping=True),
         "total": format_amount(pending.total),
-        "currency": pending.currency,
+        "currency": currency_symbol(pending.currency),
         "first": date_format(pending.first_start, "DATE_FORMAT"),
         "last": date_format(pending.until, "DATE_FORMAT"),
     }
@@ -244,6 +245,7 @@ class InvoiceForm(CurrencyFormMixin, forms.ModelForm):
         model = Invoice
         fields = ["number", "contract", "issue_date", "due_date", "amount", "currency"]
         widgets = {"issue_date": DATE_WIDGET, "due_date": DATE_WIDGET}
+        field_classes = {"issue_date": DateField, "due_date": DateField}
 
     def __init__(self, *args, customer, **kwargs):
         super().__init__(*args, **kwargs)
@@ -257,6 +259,7 @@ class PaymentForm(CurrencyFormMixin, forms.ModelForm):
         model = Payment
         fields = ["amount", "currency", "paid_on", "method", "reference"]
         widgets = {"paid_on": DATE_WIDGET}
+        field_classes = {"paid_on": DateField}
 
     def __init__(self, *args, invoice, **kwargs):
         super().__init__(*args, **kwargs)
@@ -314,6 +317,7 @@ class AssetForm(forms.ModelForm):
             "status",
         ]
         widgets = {"installed_on": DATE_WIDGET}
+        field_classes = {"installed_on": DateField}
 
     def __init__(self, *args, customer, **kwargs):
         super().__init__(*args, **kwargs)

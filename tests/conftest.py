@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from core import catalogues
 from core.permissions import FINANCE, MANAGER, SALES, SERVICE
@@ -25,6 +26,16 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Every test starts and ends in LANGUAGE_CODE. A request activates its user's language in
+    the thread (LocaleMiddleware, core.i18n) and nothing switches it back until the next
+    request: a Polish user's page would leave the next test's form errors in Polish."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(params=[True, False], ids=["fast", "plain"])

@@ -322,7 +322,7 @@ customer = CustomerFactory(owner=clerk)
 invoice = InvoiceFactory(customer=customer, amount=Decimal("1000.00"), currency="PLN")
 session = SessionStore()
 session[SESSION_KEY] = str(clerk.pk)
-session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+session[BACKEND_SESSION_KEY] = "core.auth.ProfileModelBackend"
 session[HASH_SESSION_KEY] = clerk.get_session_auth_hash()
 session.create()
 print(json.dumps({"session": session.session_key, "customer": customer.pk,

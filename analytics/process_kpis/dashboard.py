@@ -20,6 +20,7 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import money
 from processes.models import ProcessDefinition, Stage
 
 from ..aggregates import grouped
@@ -116,7 +117,7 @@ class DefinitionKpis:
 
     @property
     def cost_suffix(self):
-        return f" {self.definition.currency}"
+        return money.currency_suffix(self.definition.currency)
 
     @property
     def amount_recovered(self):

@@ -4,7 +4,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.money import format_amount
+from core.money import format_money
 
 register = template.Library()
 
@@ -34,13 +34,14 @@ def grade_change(previous, new):
 
 @register.simple_tag
 def amounts(by_currency):
-    """{currency: amount} as “1,200.00 PLN · 300.00 EUR”, one line per currency; never summed."""
+    """{currency: amount} as “1,200.00 PLN · 300.00 EUR” (“1 200,00 zł · 300,00 €” in
+    Polish), one line per currency; never summed."""
     if not by_currency:
         return "—"
     return format_html_join(
         "<br>",
-        '<span class="text-nowrap">{} {}</span>',
-        ((format_amount(amount), currency) for currency, amount in by_currency.items()),
+        '<span class="text-nowrap">{}</span>',
+        ((format_money(amount, currency),) for currency, amount in by_currency.items()),
     )
 
 

@@ -1,11 +1,47 @@
 """Template tags every app's pages use: sortable column headers, filter bars and quick forms
-built without per-option widget templates, and a sparkline."""
+built without per-option widget templates, a sparkline, amounts with their currency in the
+reader's language, and the language menu."""
 
 from django import forms, template
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from core import money
+from core.i18n import language_choices
+
 register = template.Library()
+
+
+@register.simple_tag
+def interface_languages():
+    """The language menu's entries: (code, own name, whether it is the active language)."""
+    active = get_language()
+    return [(code, name, code == active) for code, name in language_choices()]
+
+
+@register.filter
+def money_format(value, currency):
+    """`{{ invoice.amount|money_format:invoice.currency }}`: "1,234.56 PLN" in English,
+    "1 234,56 zł" in Polish (core.money.format_money); nothing for no amount."""
+    if value is None or value == "":
+        return ""
+    return money.format_money(value, currency)
+
+
+@register.filter
+def money_whole(value, currency):
+    """As money_format, in whole units ("12 346 zł"): the value columns and headers."""
+    if value is None or value == "":
+        return ""
+    return money.format_money(value, currency, places=0)
+
+
+@register.filter
+def currency_symbol(code):
+    """How the active language writes the currency `code` ("zł", "Kč", "₽", else the code),
+    for sentences that place the amount and the currency themselves."""
+    return money.currency_symbol(code) if code else ""
 
 
 @register.simple_tag(takes_context=True)

@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The language chosen on the user's profile over the browser's (core.i18n); no query.
+    "core.i18n.UserLanguageMiddleware",
     # One UserActivity row per user and day for the usage report; no query after the first.
     "analytics.middleware.UserActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -167,7 +169,9 @@ AUTHENTICATION_BACKENDS = [
     # Declared permissions (`user.has_perm("relationships.issue_invoices")`, `{{ perms }}`) are
     # answered by core.permissions.can(), before ModelBackend reads the admin's model permissions.
     "core.permissions.PermissionBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, but each request's user comes with their profile in the same
+    # query (the language middleware reads it).
+    "core.auth.ProfileModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -190,6 +194,13 @@ AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", _("English")), ("pl", _("Polish")), ("cs", _("Czech")), ("ru", _("Russian"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Only where Django's own locale formats differ from what users of that country expect
+# (crm/formats/pl: "31.08.2020", not "31-08-2020").
+FORMAT_MODULE_PATH = ["crm.formats"]
+# The language chosen on the log-in page (and in the user menu) is remembered by the browser
+# for a year; a logged-in user's profile choice comes first (core.i18n).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_HTTPONLY = True
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Warsaw")
 USE_I18N = True
 USE_TZ = True
@@ -363,6 +374,7 @@ CELERY_BEAT_SCHEDULE = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)

@@ -11,6 +11,8 @@ from django.utils.html import escape, format_html, format_html_join
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from core.money import currency_suffix
+
 register = template.Library()
 
 _BADGE_CLASSES = {"active": "text-bg-success", "prospect": "text-bg-info"}
@@ -158,7 +160,7 @@ def customer_rows(page):
         ltv = "—"
         if customer.ltv_currency:
             amount = number(customer.ltv, decimal_pos=0, force_grouping=True)
-            ltv = f"{amount} {customer.ltv_currency}"
+            ltv = f"{amount}{currency_suffix(customer.ltv_currency)}"
         args += [grade, ltv]
         if reliability is not None:
             days = customer.avg_days_late

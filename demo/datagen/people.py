@@ -3,6 +3,7 @@ segments."""
 
 from datetime import timedelta
 
+from core.i18n import language_for_country
 from customers.models import Customer
 
 from .drafts import WORKDAY_END, WORKDAY_START
@@ -113,6 +114,8 @@ class PeopleRows:
         else:
             count = rng.choice(ORG_CONTACTS_DRAW)
         has_primary = count and rng.random() < 0.85
+        # As the contact form defaults it: the language of the customer's country.
+        language = language_for_country(locale.country)
         for index in range(count):
             contact_id = self.ids[CONTACTS]()
             day = 0 if index == 0 else rng.randrange(draft.lifetime)
@@ -146,6 +149,7 @@ class PeopleRows:
                     title,
                     email,
                     phone,
+                    language,
                     primary,
                     consent,
                     consent_at,

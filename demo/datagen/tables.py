@@ -41,8 +41,8 @@ CUSTOMER_SEGMENTS = Table(Customer.segments.through, "id customer_id segment_id"
 CONTACTS = Table(
     ContactPerson,
     """
-    id customer_id first_name last_name title email phone is_primary marketing_consent
-    marketing_consent_at is_active created_at
+    id customer_id first_name last_name title email phone language is_primary
+    marketing_consent marketing_consent_at is_active created_at
     """,
 )
 RELATIONSHIPS = Table(

@@ -9,7 +9,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
-from core.money import ZERO, amount_field, format_amount
+from core.money import ZERO, amount_field, currency_symbol, format_amount
 from customers.models import Customer
 
 from .definitions import ProcessDefinition
@@ -157,7 +157,7 @@ class DecisionRule(models.Model):
         if self.min_ltv is not None:
             parts.append(
                 _("lifetime value at least %(value)s %(currency)s")
-                % {"value": format_amount(self.min_ltv), "currency": currency}
+                % {"value": format_amount(self.min_ltv), "currency": currency_symbol(currency)}
             )
         if self.max_cost_to_value_percent is not None:
             parts.append(
@@ -167,6 +167,6 @@ class DecisionRule(models.Model):
         if self.min_amount is not None:
             parts.append(
                 _("amount at least %(value)s %(currency)s")
-                % {"value": format_amount(self.min_amount), "currency": currency}
+                % {"value": format_amount(self.min_amount), "currency": currency_symbol(currency)}
             )
         return parts

@@ -22,17 +22,19 @@ def _request_approval(*, instance, action, value=None, reason="", by) -> Approva
     )
     approval.full_clean()
     save_or_raise_validation(approval)
-    if by is not None:
-        message = _("%(who)s asks for approval: %(what)s on “%(title)s”.") % {
-            "who": by.get_username(),
+
+    def message():  # written in each manager's language by notification_send
+        if by is not None:
+            return _("%(who)s asks for approval: %(what)s on “%(title)s”.") % {
+                "who": by.get_username(),
+                "what": approval.get_action_display(),
+                "title": instance.title,
+            }
+        return _("A scheduled job asks for approval: %(what)s on “%(title)s”.") % {
             "what": approval.get_action_display(),
             "title": instance.title,
         }
-    else:
-        message = _("A scheduled job asks for approval: %(what)s on “%(title)s”.") % {
-            "what": approval.get_action_display(),
-            "title": instance.title,
-        }
+
     for boss in managers():
         if by is None or boss.pk != by.pk:
             notification_send(

@@ -93,12 +93,14 @@ def _tell_requester(approval: Approval):
         kind=Notification.Kind.APPROVAL_DECIDED,
         instance=approval.instance,
         occurrence=f"approval:{approval.pk}",
-        message=_("%(what)s on “%(title)s”: %(decision)s.")
-        % {
-            "what": approval.get_action_display(),
-            "title": approval.instance.title,
-            "decision": approval.get_decision_display(),
-        },
+        message=lambda: (
+            _("%(what)s on “%(title)s”: %(decision)s.")
+            % {
+                "what": approval.get_action_display(),
+                "title": approval.instance.title,
+                "decision": approval.get_decision_display(),
+            }
+        ),
     )
 
 

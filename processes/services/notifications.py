@@ -2,12 +2,14 @@
 
 import logging
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from core.i18n import user_language
 from core.permissions import MANAGER
 
 from ..models import Notification
@@ -19,6 +21,7 @@ def managers():
     return (
         get_user_model()
         .objects.filter(is_active=True, groups__name=MANAGER)
+        .select_related("crm_profile")  # each is written to in their language
         .distinct()
         .order_by("pk")
     )
@@ -26,34 +29,49 @@ def managers():
 
 def notification_send(*, recipient, kind, message, occurrence, instance=None) -> bool:
     """Record an in-app notification and e-mail it, once per (recipient, kind, instance,
-    occurrence): returns False, sending nothing, when it was sent before."""
-    try:
-        with transaction.atomic():
-            notification = Notification.objects.create(
-                recipient=recipient,
-                kind=kind,
-                instance=instance,
-                occurrence=occurrence,
-                message=message[:300],
-            )
-    except IntegrityError:
-        return False
-    if recipient.email:
-        context = {"notification": notification, "instance": instance, "recipient": recipient}
+    occurrence): returns False, sending nothing, when it was sent before.
+
+    Both are in the recipient's language (their profile's, else LANGUAGE_CODE), whoever
+    triggered them: `message` is best a function that writes the text (`lambda: _("…") % {…}`),
+    called in that language; a plain string is stored as it is.
+    """
+    with translation.override(user_language(recipient)):
+        text = str(message() if callable(message) else message)
         try:
-            send_mail(
-                subject=render_to_string(
-                    "processes/emails/notification_subject.txt", context
-                ).strip(),
-                message=render_to_string("processes/emails/notification_body.txt", context),
-                from_email=None,
-                recipient_list=[recipient.email],
-            )
-        except Exception:  # The in-app notification stands; the mail server's trouble is logged.
-            logger.exception("Could not e-mail notification %s", notification.pk)
-        else:
-            Notification.objects.filter(pk=notification.pk).update(emailed=True)
+            with transaction.atomic():
+                notification = Notification.objects.create(
+                    recipient=recipient,
+                    kind=kind,
+                    instance=instance,
+                    occurrence=occurrence,
+                    message=text[:300],
+                )
+        except IntegrityError:
+            return False
+        if recipient.email:
+            _email(notification, recipient=recipient, instance=instance)
     return True
+
+
+def _email(notification, *, recipient, instance):
+    context = {
+        "notification": notification,
+        "instance": instance,
+        "recipient": recipient,
+        # The e-mail is read outside the CRM: its link names the site (SITE_URL).
+        "instance_url": f"{settings.SITE_URL}{instance.get_absolute_url()}" if instance else "",
+    }
+    try:
+        send_mail(
+            subject=render_to_string("processes/emails/notification_subject.txt", context).strip(),
+            message=render_to_string("processes/emails/notification_body.txt", context),
+            from_email=None,
+            recipient_list=[recipient.email],
+        )
+    except Exception:  # The in-app notification stands; the mail server's trouble is logged.
+        logger.exception("Could not e-mail notification %s", notification.pk)
+    else:
+        Notification.objects.filter(pk=notification.pk).update(emailed=True)
 
 
 def notification_mark_read(*, user, notification=None) -> int:

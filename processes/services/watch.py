@@ -1,6 +1,7 @@
 """The stall and SLA watch: owners are warned and managers told, each event once."""
 
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.utils import timezone
@@ -8,6 +9,42 @@ from django.utils.translation import gettext as _
 
 from ..models import Notification, ProcessDefinition, ProcessInstance, Ticket
 from .notifications import managers, notification_send
+
+# Each warning is written when it is sent, in its recipient's language (notification_send).
+
+
+def _past_stage_sla(instance):
+    return _("“%(title)s” (%(customer)s) is past the SLA of stage %(stage)s.") % {
+        "title": instance.title,
+        "customer": instance.customer,
+        "stage": instance.stage,
+    }
+
+
+def _stalled(instance, days):
+    return _("“%(title)s” (%(customer)s) has had no activity for %(days)s days.") % {
+        "title": instance.title,
+        "customer": instance.customer,
+        "days": days,
+    }
+
+
+def _no_response(instance):
+    return _("Ticket “%(title)s” (%(customer)s) has had no response in time.") % {
+        "title": instance.title,
+        "customer": instance.customer,
+    }
+
+
+def _past_resolution(instance):
+    return _("Ticket “%(title)s” (%(customer)s) is past its resolution deadline.") % {
+        "title": instance.title,
+        "customer": instance.customer,
+    }
+
+
+def _escalated(message):
+    return _("Escalated: %(message)s") % {"message": message()}
 
 
 def _stamp(moment):
@@ -41,7 +78,7 @@ def _warn_and_escalate(
                 kind=escalation,
                 instance=instance,
                 occurrence=occurrence,
-                message=_("Escalated: %(message)s") % {"message": message},
+                message=partial(_escalated, message),
             )
     return sent
 
@@ -70,7 +107,7 @@ def processes_watch(*, now=None) -> int:
             ],
         ).values_list("recipient_id", "kind", "instance_id", "occurrence")
     )
-    base = ProcessInstance.objects.open().select_related("owner", "stage", "customer")
+    base = ProcessInstance.objects.open().select_related("owner__crm_profile", "stage", "customer")
 
     # 1. Past the stage's SLA.
     for instance in base.filter(stage_due_at__lt=now).order_by("stage_due_at")[:1000]:
@@ -81,8 +118,7 @@ def processes_watch(*, now=None) -> int:
             occurrence=f"stage:{_stamp(instance.stage_entered_at)}",
             warning=K.STAGE_SLA_WARNING,
             escalation=K.STAGE_SLA_ESCALATION,
-            message=_("“%(title)s” (%(customer)s) is past the SLA of stage %(stage)s.")
-            % {"title": instance.title, "customer": instance.customer, "stage": instance.stage},
+            message=partial(_past_stage_sla, instance),
             boss_list=bosses,
             seen=seen,
         )
@@ -103,15 +139,14 @@ def processes_watch(*, now=None) -> int:
                 occurrence=f"activity:{_stamp(instance.last_activity_at)}",
                 warning=K.STALL_WARNING,
                 escalation=K.STALL_ESCALATION,
-                message=_("“%(title)s” (%(customer)s) has had no activity for %(days)s days.")
-                % {"title": instance.title, "customer": instance.customer, "days": days},
+                message=partial(_stalled, instance, days),
                 boss_list=bosses,
                 seen=seen,
             )
 
     # 3. Tickets past their response or resolution deadline.
     tickets = Ticket.objects.filter(instance__closed_at__isnull=True).select_related(
-        "instance__owner", "instance__customer"
+        "instance__owner__crm_profile", "instance__customer"
     )
     late_response = tickets.filter(first_response_at__isnull=True, response_due_at__lt=now)
     for ticket in late_response.order_by("response_due_at")[:1000]:
@@ -122,8 +157,7 @@ def processes_watch(*, now=None) -> int:
             occurrence="response",
             warning=K.RESPONSE_SLA_BREACH,
             escalation=K.STAGE_SLA_ESCALATION,
-            message=_("Ticket “%(title)s” (%(customer)s) has had no response in time.")
-            % {"title": ticket.instance.title, "customer": ticket.instance.customer},
+            message=partial(_no_response, ticket.instance),
             boss_list=bosses,
             seen=seen,
         )
@@ -136,8 +170,7 @@ def processes_watch(*, now=None) -> int:
             occurrence="resolution",
             warning=K.RESOLUTION_SLA_BREACH,
             escalation=K.STAGE_SLA_ESCALATION,
-            message=_("Ticket “%(title)s” (%(customer)s) is past its resolution deadline.")
-            % {"title": ticket.instance.title, "customer": ticket.instance.customer},
+            message=partial(_past_resolution, ticket.instance),
             boss_list=bosses,
             seen=seen,
         )

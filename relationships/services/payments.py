@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.money import currency_symbol, format_amount
 from core.permissions import can
 
 from ..models import Invoice, Payment
@@ -41,7 +42,10 @@ def payment_register(
                 "amount": _(
                     "This would overpay the invoice: the balance is %(balance)s %(currency)s."
                 )
-                % {"balance": invoice.balance, "currency": invoice.currency}
+                % {
+                    "balance": format_amount(invoice.balance),
+                    "currency": currency_symbol(invoice.currency),
+                }
             }
         )
     if paid_on and paid_on > timezone.localdate():

@@ -11,7 +11,12 @@ document.addEventListener("DOMContentLoaded", function () {
       return;
     }
     var config = JSON.parse(source.textContent);
-    config.options = Object.assign({ responsive: true, maintainAspectRatio: false, animation: false }, config.options || {});
+    // Numbers on the axes and in the tooltips as the page's language writes them (1 234,5 in
+    // Polish), not as the browser's would.
+    config.options = Object.assign(
+      { responsive: true, maintainAspectRatio: false, animation: false, locale: document.documentElement.lang || undefined },
+      config.options || {}
+    );
     new Chart(canvas, config);
   });
 });

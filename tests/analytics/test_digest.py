@@ -1,6 +1,7 @@
 """The daily digest: what it says, that it goes out once per user and day, and who gets none;
 and the page where users turn it off and on."""
 
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -8,12 +9,14 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
+from django.test.signals import template_rendered
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from analytics import digest
 from analytics.models import CustomerScore, DigestLog, DigestSubscription
 from analytics.tasks import send_daily_digests
+from core.models import UserProfile
 from processes import services as process_services
 from processes.models import ProcessInstance, Ticket
 from tests.factories import CustomerFactory, ProcessDefinitionFactory, SlaPolicyFactory
@@ -174,6 +177,37 @@ def test_the_email_has_text_and_html_with_absolute_links(sally_day, sales_rep, s
     assert mimetype == "text/html"
     assert f'<a href="https://crm.example.com/customers/{alfa.pk}/">Alfa</a>' in html
     assert "Gamma" not in message.body and "Zeta" not in message.body
+
+
+def test_each_digest_is_written_in_its_readers_language(sally_day, sales_rep, service_agent):
+    """Sally chose Polish; Sam did not (LANGUAGE_CODE). One run of the job writes both."""
+    UserProfile.objects.create(user=sales_rep, language="pl")
+    languages = {}
+
+    def probe(sender, template, context, **kwargs):
+        languages[(context["user"].username, template.name)] = translation.get_language()
+
+    template_rendered.connect(probe)
+    try:
+        with translation.override("ru"):  # whatever the worker's language
+            assert digest.digests_send(now=NOW) == 2
+    finally:
+        template_rendered.disconnect(probe)
+
+    subject, text, html = (
+        "analytics/emails/digest_subject.txt",
+        "analytics/emails/digest.txt",
+        "analytics/emails/digest.html",
+    )
+    for name in (subject, text, html):
+        assert languages[(sales_rep.username, name)] == "pl"
+        assert languages[(service_agent.username, name)] == settings.LANGUAGE_CODE
+    message = sallys_mail()
+    assert "30 czerwca 2026" in message.subject  # Polish dates
+    # Polish amounts; the space before the symbol is the translator's.
+    assert re.search("1\xa0200,50[ \xa0]zł", message.body)
+    [(page, _mimetype)] = message.alternatives
+    assert '<html lang="pl">' in page
 
 
 def test_running_the_job_twice_sends_once_and_the_next_day_reports_only_new_changes(

@@ -14,6 +14,7 @@ from django.utils import timezone
 from analytics import forecast, process_kpis, tasks
 from analytics.models import ForecastSnapshot, ProcessKpiDay, WonDay
 from analytics.periods import month_end, month_start
+from core.models import UserProfile
 from processes import services as process_services
 from processes.models import ProcessInstance
 from tests.factories import CustomerFactory, UserFactory
@@ -295,6 +296,20 @@ def test_forecast_csv_has_a_row_per_month_owner_and_currency(
     assert f"{M1:%Y-%m},sally_sales,PLN,12000.00,9000.00,75.0" in lines
     assert f"{M2:%Y-%m},otto_sales,PLN,4000.00,5000.00,75.0" in lines
     assert f"{M2:%Y-%m},sally_sales,EUR,0.00,500.00," in lines
+
+
+def test_csv_numbers_stay_machine_readable_in_the_users_language(
+    persona_client, manager, sales_process, history
+):
+    """The page writes 12 000,00 for a Polish manager; the spreadsheet still gets 12000.00."""
+    UserProfile.objects.create(user=manager, language="pl")
+    client = persona_client(manager)
+    assert "12\xa0000,00" in client.get(reverse("analytics:forecast")).content.decode()
+
+    response = client.get(reverse("analytics:forecast"), {"format": "csv"})
+
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert f"{M1:%Y-%m},sally_sales,PLN,12000.00,9000.00,75.0" in lines
 
 
 def test_only_managers_see_the_forecast(client, persona_client, sales_rep):

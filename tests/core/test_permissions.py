@@ -269,7 +269,7 @@ def test_the_decorator_takes_only_a_declared_permission():
 # --- Every view in the URLconf is guarded ---------------------------------------------------
 
 # Views open to every logged-in user, roles or not.
-LOGIN_ONLY = {"home", "analytics:my_settings"}
+LOGIN_ONLY = {"home", "analytics:my_settings", "language_choose"}
 # Django's own views, guarded by Django: the login itself, the language switch (public by design),
 # the password pages (login required), the admin and its staff page (staff login).
 NOT_OURS = {

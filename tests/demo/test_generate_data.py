@@ -292,6 +292,19 @@ def test_contacts_have_at_most_one_primary_and_consent_has_a_date(generated):
         assert person.n <= 1
 
 
+def test_contacts_write_in_their_customers_countrys_language(generated):
+    by_country = dict(
+        ContactPerson.objects.values_list("customer__country")
+        .annotate(languages=Count("language", distinct=True))
+        .order_by()
+    )
+    assert set(by_country) == {"PL", "CZ", "GB"}
+    assert set(by_country.values()) == {1}
+    for country, language in (("PL", "pl"), ("CZ", "cs"), ("GB", "en")):
+        contacts = ContactPerson.objects.filter(customer__country=country)
+        assert set(contacts.values_list("language", flat=True)) == {language}
+
+
 def test_identity_data_is_stored_normalised(generated):
     organisations = generated.filter(kind="organisation")
     assert not organisations.filter(tax_id="").exists()

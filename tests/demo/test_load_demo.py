@@ -9,6 +9,7 @@ from django.core.management.base import CommandError
 from django.db.models import Count
 from django.urls import reverse
 
+from core.models import UserProfile
 from core.permissions import ALL_ROLES
 from customers.models import ContactPerson, Customer
 from relationships.models import Interaction, Relationship
@@ -112,6 +113,38 @@ def test_it_prints_the_logins_and_the_address():
     for username in DEMO_USERNAMES:
         assert f"  {username} " in output
     assert "http://127.0.0.1:8000/" in output
+
+
+def test_demo_users_work_in_a_mix_of_languages_and_the_logins_say_which():
+    output = load_demo("--customers=0")
+
+    languages = dict(
+        get_user_model()
+        .objects.filter(username__in=DEMO_USERNAMES)
+        .values_list("username", "crm_profile__language")
+    )
+    assert languages == {
+        "sales": "pl",
+        "service": "cs",
+        "finance": "ru",
+        "manager": "en",
+        "admin": "",
+    }
+    lines = {line.split()[0]: line for line in output.splitlines() if line.startswith("  ")}
+    assert "Polski" in lines["sales"]
+    assert "Čeština" in lines["service"]
+    assert "Русский" in lines["finance"]
+    assert "English" in lines["manager"]
+    assert "the browser's language" in lines["admin"]
+
+
+def test_a_language_a_demo_user_chose_survives_another_run():
+    load_demo("--customers=0")
+    UserProfile.objects.filter(user__username="sales").update(language="cs")
+
+    load_demo("--customers=0")
+
+    assert UserProfile.objects.get(user__username="sales").language == "cs"
 
 
 def test_it_refuses_to_run_without_debug(settings):

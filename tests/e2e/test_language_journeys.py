@@ -1,7 +1,7 @@
 """The main pages in Polish, Czech and Russian, in a real browser: no English interface text.
 
-A user whose language is pl, cs or ru (chosen with the language cookie, as the language menu
-sets it) opens home, the customer list, a customer's page, a board, a ticket, an invoice, the
+A user whose language is pl, cs or ru (chosen on their profile, as the language menu
+stores it) opens home, the customer list, a customer's page, a board, a ticket, an invoice, the
 collections, two reports and the value page. Each page's visible text (and the chart labels and
 the titles and placeholders users read) must contain none of the catalogue's English messages
 that the language translates differently. Data is not interface: every text stored in the
@@ -23,6 +23,7 @@ from django.db import models
 
 from analytics import scoring
 from core import catalogues
+from core.models import UserProfile
 from core.permissions import ALL_ROLES
 from customers.models import Customer
 from demo import datagen
@@ -182,14 +183,13 @@ def main_pages(world):
 
 
 def log_in(page, live_server, user, language):
-    # The language the user chose, as the language menu stores it.
-    page.context.add_cookies(
-        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}]
-    )
+    # The language the user chose, as the language menu stores it: on their profile. The browser
+    # itself stays en-US, so the pages prove that the user's choice wins over the browser's.
+    UserProfile.objects.update_or_create(user=user, defaults={"language": language})
     page.goto("/login/")
     page.locator("#id_username").fill(user.username)
     page.locator("#id_password").fill(PASSWORD)
-    page.locator("form button[type=submit]").click()
+    page.locator("form:has(#id_username) button[type=submit]").click()
     page.wait_for_url(re.compile(r".*/$"))
 
 

@@ -39,8 +39,9 @@ URLS = {
     "password_change_done": Url(),
     "set_language": Url(
         personas=("sales",),
-        fields=(("language", "select", ("en", "pl", "cs")), ("next", "hidden", ("/",))),
+        fields=(("language", "select", ("en", "pl", "cs", "ru")), ("next", "hidden", ("/",))),
     ),
+    "language_choose": Url(personas=("sales", "manager")),
     # customers
     "customers:list": Url(personas=("manager", "sales")),
     "customers:search": Url(),
@@ -287,6 +288,9 @@ class _FormParser(HTMLParser):
             self._textarea.initial.append("")
         elif tag == "button" and a.get("formaction"):
             self._actions.append(a["formaction"])
+        elif tag == "button" and name and a.get("value") is not None:
+            # One submit button per choice (the language menus): a select, as the server sees it.
+            self._field(name, "select").options.append(a["value"])
 
     def handle_data(self, data):
         if self._textarea is not None:

@@ -7,8 +7,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from analytics import scoring
+from core.i18n import LANGUAGE_NAMES, profile_language
 from core.management.base import TranslatedCommand
-from core.permissions import ALL_ROLES, ROLE_LABELS
+from core.models import UserProfile
+from core.permissions import ALL_ROLES, FINANCE, MANAGER, ROLE_LABELS, SALES, SERVICE
 from customers.models import Customer
 from demo import datagen
 from demo.management.base import require_generator
@@ -20,6 +22,11 @@ DEMO_CUSTOMERS = 300
 DEMO_SEED = 1
 ADMIN_USERNAME = "admin"
 DEMO_URL = "http://127.0.0.1:8000/"
+# The team works in several languages, as the demo customers (Polish, Czech, British) are
+# served: each demo user's interface and e-mails are in their language from the first log-in.
+# The administrator has none, so their pages follow the browser. Set on the first run only: a
+# language a demo user chose since is kept.
+DEMO_LANGUAGES = {SALES: "pl", SERVICE: "cs", FINANCE: "ru", MANAGER: "en", ADMIN_USERNAME: ""}
 
 
 class Command(TranslatedCommand):
@@ -80,17 +87,31 @@ class Command(TranslatedCommand):
         if role:
             # The groups come from a data migration, but a flushed test database lacks them.
             user.groups.add(Group.objects.get_or_create(name=role)[0])
+        UserProfile.objects.get_or_create(
+            user=user, defaults={"language": DEMO_LANGUAGES.get(username, "")}
+        )
         if created:
             self.stdout.write(_("Created the demo user “%(username)s”.") % {"username": username})
         return user
 
     def _print_logins(self):
-        rows = [(role, DEMO_PASSWORD, str(ROLE_LABELS[role])) for role in ALL_ROLES]
+        def language(username):
+            chosen = profile_language(
+                get_user_model().objects.select_related("crm_profile").get(username=username)
+            )
+            return LANGUAGE_NAMES.get(chosen, chosen) if chosen else _("the browser's language")
+
+        rows = [(role, DEMO_PASSWORD, str(ROLE_LABELS[role]), language(role)) for role in ALL_ROLES]
         rows.append(
-            (ADMIN_USERNAME, DEMO_PASSWORD, _("Administrator (everything, and Django admin)"))
+            (
+                ADMIN_USERNAME,
+                DEMO_PASSWORD,
+                _("Administrator (everything, and Django admin)"),
+                language(ADMIN_USERNAME),
+            )
         )
-        header = (_("Username"), _("Password"), _("Role"))
-        widths = [max(len(row[column]) for row in [header, *rows]) for column in range(3)]
+        header = (_("Username"), _("Password"), _("Role"), _("Language"))
+        widths = [max(len(row[column]) for row in [header, *rows]) for column in range(4)]
 
         def line(cells):
             return "  " + "   ".join(

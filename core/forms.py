@@ -1,0 +1,92 @@
+"""Date and time inputs that work in every language.
+
+The forms use the browser's own pickers (`<input type="date">`, `datetime-local`): the browser
+shows the date as its user reads it and posts it as ISO 8601 (2020-08-31), and it only
+accepts an ISO value to show. So the widgets always render ISO, whatever the page's language
+(Django's DateInput would render "31.08.2020" in Polish, which the picker discards, emptying
+the field). The fields accept ISO and the formats of the active language (31.08.2020 in
+Polish, Czech and Russian: Django's DATE_INPUT_FORMATS), for typed dates and clients without
+a picker, and a refused value is answered with an example in the user's own format.
+"""
+
+from datetime import datetime
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.formats import get_format
+from django.utils.translation import gettext as _
+
+ISO_DATE = "%Y-%m-%d"
+ISO_DATETIME = "%Y-%m-%dT%H:%M"
+# The day the error messages write as their example: day and month cannot be confused.
+EXAMPLE = datetime(2020, 8, 31, 14, 30)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format=ISO_DATE)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format=ISO_DATETIME)
+
+
+def _local_format(format_type):
+    """The active language's input format to show: its first, or for times the first that
+    writes hours:minutes without seconds."""
+    formats = get_format(format_type)
+    if format_type == "DATETIME_INPUT_FORMATS":
+        for candidate in formats:
+            if "%H:%M" in candidate and "%S" not in candidate:
+                return candidate
+    return formats[0]
+
+
+def _invalid(format_type, iso, *, one, two):
+    local, iso = EXAMPLE.strftime(_local_format(format_type)), EXAMPLE.strftime(iso)
+    if local == iso:
+        return ValidationError(one, code="invalid", params={"example": iso})
+    return ValidationError(two, code="invalid", params={"example": local, "iso": iso})
+
+
+class DateField(forms.DateField):
+    """A date typed in the user's format or ISO; the error names both, by example."""
+
+    widget = DateInput
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError as error:
+            if error.code != "invalid":
+                raise
+            raise _invalid(
+                "DATE_INPUT_FORMATS",
+                ISO_DATE,
+                one=_("Enter a valid date, for example %(example)s."),
+                two=_("Enter a valid date, for example %(example)s or %(iso)s."),
+            ) from None
+
+
+class DateTimeField(forms.DateTimeField):
+    """A date and time typed in the user's format or ISO; the error names both, by example."""
+
+    widget = DateTimeInput
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError as error:
+            if error.code != "invalid":
+                raise
+            raise _invalid(
+                "DATETIME_INPUT_FORMATS",
+                "%Y-%m-%d %H:%M",
+                one=_("Enter a valid date and time, for example %(example)s."),
+                two=_("Enter a valid date and time, for example %(example)s or %(iso)s."),
+            ) from None
