@@ -9,7 +9,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
-        from . import fastpath  # noqa: F401  (registers its system check, core.E002)
+        from . import (
+            fastpath,  # noqa: F401  (registers its system check, core.E002)
+            signals,  # noqa: F401  (stamps every new session, core.sessions)
+        )
         from .db import loaders  # noqa: F401  (registers the connection_created receiver)
         from .permissions import check_declared_permissions_are_not_model_permissions
 
