@@ -8,7 +8,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
 
@@ -83,13 +82,20 @@ def mfa_recovery_codes(request):
 
 
 @login_required
-@require_POST
+@never_cache
 def mfa_recovery_codes_regenerate(request):
+    """GET asks for confirmation (the old codes stop working), POST makes the new ones."""
     if mfa.confirmed_device(request.user) is None:
         return redirect("mfa_overview")
-    request.session[NEW_CODES_KEY] = mfa.recovery_codes_regenerate(user=request.user)
-    messages.success(request, _("New recovery codes are made; the old ones no longer work."))
-    return redirect("mfa_recovery_codes")
+    if request.method == "POST":
+        request.session[NEW_CODES_KEY] = mfa.recovery_codes_regenerate(user=request.user)
+        messages.success(request, _("New recovery codes are made; the old ones no longer work."))
+        return redirect("mfa_recovery_codes")
+    return render(
+        request,
+        "core/mfa_recovery_codes_regenerate.html",
+        {"codes_left": mfa.recovery_codes_left(request.user)},
+    )
 
 
 @sensitive_post_parameters("password", "code")

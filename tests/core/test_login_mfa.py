@@ -88,6 +88,7 @@ def test_new_recovery_codes_replace_the_old_ones(client, rep):
     device, old = enrolled(rep)
     password_step(client)
     code_step(client, mfa.current_code(device))
+    assert b"10 unused recovery codes" in client.get(reverse("mfa_recovery_codes_regenerate")).content
     response = client.post(reverse("mfa_recovery_codes_regenerate"))
     new = client.get(response.url).context["codes"]
     assert not set(old) & set(new)
