@@ -47,9 +47,7 @@ def _recent_failures(request, **filters):
     cool_off = get_cool_off(request)
     if cool_off is not None:
         attempts = attempts.filter(attempt_time__gte=timezone.now() - cool_off)
-    total = attempts.aggregate(
-        total=Sum("failures_since_start")
-    )["total"]
+    total = attempts.aggregate(total=Sum("failures_since_start"))["total"]
     return total or 0
 
 
@@ -119,9 +117,7 @@ def username_wait_seconds(request, username):
 
 
 def known_address(*, username, address):
-    return KnownLoginAddress.objects.filter(
-        user__username=username, ip_address=address
-    ).exists()
+    return KnownLoginAddress.objects.filter(user__username=username, ip_address=address).exists()
 
 
 def known_address_record(*, user, request):

@@ -149,7 +149,10 @@ class MfaRequiredMiddleware:
             if state == mfa.VERIFY:
                 return log_in_again(
                     request,
-                    _("Two-factor authentication is on for your account: log in again with a code."),
+                    _(
+                        "Two-factor authentication is on for your account: log in again with "
+                        "a code."
+                    ),
                 )
             if state == mfa.ENROL and request.path not in ENROLMENT_PATHS:
                 return _redirect(request, reverse("mfa_enrol"))

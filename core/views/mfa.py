@@ -53,7 +53,10 @@ def mfa_enrol(request):
             return redirect("mfa_recovery_codes")
         form.add_error(
             "code",
-            _("This code is not right. Check the phone's clock, and type the code the app shows now."),
+            _(
+                "This code is not right. Check the phone's clock, and type the code the app "
+                "shows now."
+            ),
         )
     return render(
         request,
@@ -75,7 +78,10 @@ def mfa_recovery_codes(request):
     if not codes:
         messages.info(
             request,
-            _("Recovery codes are shown only once, when they are made. Make new ones if you need to."),
+            _(
+                "Recovery codes are shown only once, when they are made. Make new ones if you "
+                "need to."
+            ),
         )
         return redirect("mfa_overview")
     return render(request, "core/mfa_recovery_codes.html", {"codes": codes})

@@ -184,7 +184,8 @@ def test_a_successful_log_in_remembers_the_address_and_keeps_a_few(client, behin
     for n in range(12):
         assert logged_in(log_in(client, "rep", PASSWORD, f"203.0.113.{n + 1}"))
         client.logout()
-    addresses = set(KnownLoginAddress.objects.filter(user=user).values_list("ip_address", flat=True))
+    known = KnownLoginAddress.objects.filter(user=user)
+    addresses = set(known.values_list("ip_address", flat=True))
     assert len(addresses) == 10
     assert "203.0.113.12" in addresses and "203.0.113.1" not in addresses
 
