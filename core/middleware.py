@@ -108,6 +108,9 @@ def log_in_again(request, message):
     return _redirect(request, f"{reverse('login')}?{urlencode({'next': back})}")
 
 
+LOGOUT_PATH = SimpleLazyObject(lambda: reverse("logout"))
+
+
 class SessionLimitsMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -116,6 +119,8 @@ class SessionLimitsMiddleware:
         session = getattr(request, "session", None)
         if session is not None and sessions.is_logged_in(session):
             if sessions.expired(session):
+                if request.path == LOGOUT_PATH:
+                    return self.get_response(request)  # logging out is what expiry would do
                 if request.method in ("GET", "HEAD"):
                     message = _("Your session expired. Log in again.")
                 else:

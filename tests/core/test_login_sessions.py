@@ -165,3 +165,10 @@ def test_a_download_keeps_its_stricter_header(rep_client, customer):
     assert response.status_code == 200
     directives = {part.strip() for part in response["Cache-Control"].split(",")}
     assert {"private", "no-store"} <= directives
+
+
+def test_logging_out_of_an_expired_session_just_logs_out(rep_client, settings):
+    shift(rep_client, seen=settings.SESSION_IDLE_MINUTES * 60 + 1)
+    response = rep_client.post(reverse("logout"), follow=True)
+    assert "_auth_user_id" not in rep_client.session
+    assert not any("not saved" in m for m in messages_of(response))
