@@ -12,6 +12,7 @@ class CoreConfig(AppConfig):
         from . import (
             fastpath,  # noqa: F401  (registers its system check, core.E002)
             i18n,  # noqa: F401  (registers the user_logged_in receiver)
+            signals,  # noqa: F401  (stamps every new session, core.sessions)
         )
         from .db import loaders  # noqa: F401  (registers the connection_created receiver)
         from .permissions import check_declared_permissions_are_not_model_permissions

@@ -112,3 +112,31 @@ class UserProfile(models.Model):
 
     def __str__(self):
         return str(self.user)
+
+
+class KnownLoginAddress(models.Model):
+    """An address a user completed a log-in from. The per-username soft limit on failed log-ins
+    (core.login_limits) never delays attempts from one, so a stranger hammering a username does
+    not slow its owner at their usual desk. At most a few per user, the most recent."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    ip_address = models.GenericIPAddressField(_("address"))
+    last_login_at = models.DateTimeField(_("last log-in"))
+
+    class Meta:
+        verbose_name = _("known log-in address")
+        verbose_name_plural = _("known log-in addresses")
+        constraints = [
+            # Also the look-up of a login attempt: (user, address).
+            models.UniqueConstraint(
+                fields=["user", "ip_address"], name="core_known_login_address_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.ip_address}"

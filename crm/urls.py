@@ -1,25 +1,31 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from core import views as core_views
-from core.auth import LoginForm
+from core.views import login as login_views
+from core.views import mfa as mfa_views
 from customers import views as customer_views
 
 urlpatterns = [
     path("", customer_views.home, name="home"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            authentication_form=LoginForm, redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("login/", login_views.login, name="login"),
+    path("login/code/", login_views.login_verify, name="login_verify"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
     ),
+    path("account/two-factor/", mfa_views.mfa_overview, name="mfa_overview"),
+    path("account/two-factor/enrol/", mfa_views.mfa_enrol, name="mfa_enrol"),
+    path("account/two-factor/codes/", mfa_views.mfa_recovery_codes, name="mfa_recovery_codes"),
+    path(
+        "account/two-factor/codes/new/",
+        mfa_views.mfa_recovery_codes_regenerate,
+        name="mfa_recovery_codes_regenerate",
+    ),
+    path("account/two-factor/disable/", mfa_views.mfa_disable, name="mfa_disable"),
     path("customers/", include("customers.urls")),
     path("", include("relationships.urls")),
     path("", include("processes.urls")),
@@ -29,5 +35,8 @@ urlpatterns = [
     # Logged in, the user menu's: saved on the profile.
     path("language/", core_views.language_choose, name="language_choose"),
     path("admin/bounds/", core_views.out_of_bounds, name="admin_out_of_bounds"),
+    # The admin logs in through the CRM's own pages, so its log-in has the second step and the
+    # limits too (the query string, ?next=…, is kept).
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
 ]

@@ -68,6 +68,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "simple_history",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "django_htmx",
     "core",
@@ -90,9 +93,16 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # The language chosen on the user's profile over the browser's (core.i18n); no query.
     "core.i18n.UserLanguageMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    # An idle or too old session is logged out (with a message) before anything else sees it;
+    # last activity is written at most once a minute (core.sessions).
+    "core.middleware.SessionLimitsMiddleware",
+    # Roles in MFA_REQUIRED_ROLES enrol in two-factor authentication before using the app.
+    "core.middleware.MfaRequiredMiddleware",
+    # Cache-Control: no-store on every response to a logged-in user.
+    "core.middleware.NoStoreForUsersMiddleware",
     # One UserActivity row per user and day for the usage report; no query after the first.
     "analytics.middleware.UserActivityMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -175,7 +185,10 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -183,12 +196,40 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# django-axes: lock a username+IP pair after repeated failures, for a cool-off period.
+# django-axes: lock a username+address pair after repeated failures, for a cool-off period.
+# The address is the client's as the trusted reverse proxies report it (core.clientip): with
+# TRUSTED_PROXY_COUNT=0 (direct) the connection's own address, behind N proxies the N-th entry
+# from the right of X-Forwarded-For (the one the outermost trusted proxy appended), never an
+# entry the client wrote itself.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "core.clientip.client_ip"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+# Also locks out an address that failed this many times across all usernames (spraying), and
+# hands the lock-out page a reason; see core.login_limits.
+AXES_HANDLER = "core.login_limits.LoginLimitsHandler"
+# Failures from one address, whatever the usernames, within the cool-off before that address is
+# refused (spraying one password over many usernames).
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
+# Failures against one username from all addresses within the cool-off after which attempts from
+# an address the user has never logged in from wait LOGIN_USERNAME_DELAY_SECONDS between them
+# (doubling with every further such number of failures, at most a minute). Never a lock-out.
+LOGIN_USERNAME_SOFT_LIMIT = env.int("LOGIN_USERNAME_SOFT_LIMIT", default=10)
+LOGIN_USERNAME_DELAY_SECONDS = env.int("LOGIN_USERNAME_DELAY_SECONDS", default=5)
+
+# Sessions end after SESSION_IDLE_MINUTES without a request, and SESSION_MAX_HOURS after the
+# log-in in any case (core.sessions); the cookie lives no longer than the absolute limit.
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+SESSION_MAX_HOURS = env.float("SESSION_MAX_HOURS", default=12)
+SESSION_COOKIE_AGE = int(SESSION_MAX_HOURS * 3600)
+
+# Two-factor authentication (django-otp): users of these roles ("admin" = staff and superusers)
+# must enrol before they can use the app. Empty: optional for everyone.
+MFA_REQUIRED_ROLES = env.list("MFA_REQUIRED_ROLES", default=[])
+OTP_TOTP_ISSUER = env.str("MFA_ISSUER", default="CRM")
 
 # --- I18N -----------------------------------------------------------------------------------
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")

@@ -269,11 +269,23 @@ def test_the_decorator_takes_only_a_declared_permission():
 # --- Every view in the URLconf is guarded ---------------------------------------------------
 
 # Views open to every logged-in user, roles or not.
-LOGIN_ONLY = {"home", "analytics:my_settings", "language_choose"}
-# Django's own views, guarded by Django: the login itself, the language switch (public by design),
+# The two-factor pages act on the user's own devices only.
+LOGIN_ONLY = {
+    "home",
+    "language_choose",
+    "analytics:my_settings",
+    "mfa_overview",
+    "mfa_enrol",
+    "mfa_recovery_codes",
+    "mfa_recovery_codes_regenerate",
+    "mfa_disable",
+}
+# Django's own views, guarded by Django: the login itself (and its code step, which sends anyone
+# who has not passed the password step back to it), the language switch (public by design),
 # the password pages (login required), the admin and its staff page (staff login).
 NOT_OURS = {
     "login",
+    "login_verify",
     "logout",
     "password_change",
     "password_change_done",

@@ -32,7 +32,9 @@ from django.test.utils import ContextList
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from core import mfa
 from customers.models import Customer
 
 from .targets import URLS, url_for, url_name_of
@@ -137,6 +139,12 @@ def _sane(field, persona):
     """A value the field accepts, for fields the page leaves empty."""
     if field.name in SANE_BY_NAME:
         return SANE_BY_NAME[field.name]
+    if field.name == "code":
+        # The two-factor enrolment form: the code its authenticator app would show now for the
+        # device the enrolment page made (core.mfa).
+        device = TOTPDevice.objects.filter(confirmed=False).order_by("-pk").first()
+        if device is not None:
+            return mfa.current_code(device)
     today = timezone.localdate()
     if field.kind in ("select", "radio"):
         options = [o for o in field.options if o]

@@ -34,6 +34,13 @@ URLS = {
     # crm
     "home": Url(),
     "login": Url(anonymous=True, personas=("anonymous",)),
+    # Without a password step first it sends the visitor back to log in.
+    "login_verify": Url(anonymous=True, personas=("anonymous",)),
+    "mfa_overview": Url(),
+    "mfa_enrol": Url(),
+    "mfa_recovery_codes": Url(),
+    "mfa_recovery_codes_regenerate": Url(),
+    "mfa_disable": Url(),
     "logout": Url(),
     "password_change": Url(personas=("sales",)),
     "password_change_done": Url(),
