@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import bounds
 from core.money import ZERO, amount_field, currency_field
+from core.visibility import CustomerRecordQuerySet
 from customers.models import Customer
 
 from .approvals import Approval
@@ -21,7 +22,7 @@ from .definitions import ProcessDefinition, Stage
 from .retention import RetentionCampaign
 
 
-class ProcessInstanceQuerySet(models.QuerySet):
+class ProcessInstanceQuerySet(CustomerRecordQuerySet):
     def open(self):
         return self.filter(closed_at__isnull=True)
 

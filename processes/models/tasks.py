@@ -7,12 +7,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
+from core.visibility import CustomerRecordQuerySet
 from customers.models import Customer
 
 from .instances import ProcessInstance
 
 
-class TaskQuerySet(models.QuerySet):
+class TaskQuerySet(CustomerRecordQuerySet):
     def open(self):
         return self.filter(done_at__isnull=True)
 
