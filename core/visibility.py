@@ -40,16 +40,20 @@ MODES = (ALL, TEAM)
 
 TEAM_CACHE_ATTRIBUTE = "_visibility_team_member_ids"
 
-# Callables returning a queryset of customer ids that have financial records, registered by the
-# apps that hold them (relationships: invoices and payouts), so that customers need not import
-# the layers above it.
-_finance_sources = []
+# The models of financial records (each with a `customer` foreign key), registered by the apps
+# that hold them (relationships: invoices, payouts, contracts), so that the layers below them
+# (customers) need not import them.
+_finance_models = []
 
 
-def register_finance_records(source):
-    """`source()` returns a `values("customer_id")` queryset of one kind of financial record."""
-    if source not in _finance_sources:
-        _finance_sources.append(source)
+def register_finance_records(model):
+    """Finance sees the customers that have a `model` record in team mode."""
+    if model not in _finance_models:
+        _finance_models.append(model)
+
+
+def _finance_sources():
+    return [model.objects.values("customer_id") for model in _finance_models]
 
 
 def mode():
@@ -96,8 +100,8 @@ def sees_all_finance(user):
 
 def _finance_customers_q(path):
     condition = Q(pk__in=[])
-    for source in _finance_sources:
-        condition |= Q(**{f"{path}pk__in": source()})
+    for source in _finance_sources():
+        condition |= Q(**{f"{path}pk__in": source})
     return condition
 
 
@@ -128,7 +132,12 @@ def editable_q(user, path=""):
 def can_edit_owner(user, owner_id):
     """Whether the user may change a customer owned by `owner_id` (None: nobody) and what is
     attached to it; the role permission is asked separately."""
-    return owner_id is None or is_manager(user) or owner_id in team_member_ids(user)
+    return (
+        owner_id is None
+        or owner_id == user.pk
+        or is_manager(user)
+        or owner_id in team_member_ids(user)
+    )
 
 
 def can_see_owner(user, owner_id, *, customer_id=None):
@@ -137,7 +146,7 @@ def can_see_owner(user, owner_id, *, customer_id=None):
     if sees_every_customer(user) or can_edit_owner(user, owner_id):
         return True
     if customer_id is not None and is_finance(user):
-        return any(source().filter(customer_id=customer_id).exists() for source in _finance_sources)
+        return any(source.filter(customer_id=customer_id).exists() for source in _finance_sources())
     return False
 
 
