@@ -46,6 +46,7 @@ class Command(TranslatedCommand):
         with transaction.atomic():
             staff = [self._user(role, role=role) for role in ALL_ROLES]
             self._user(ADMIN_USERNAME, superuser=True)
+            teams = datagen.ensure_teams(staff)
 
         if Customer.objects.exists():
             self.stdout.write(_("There are customers already, so no demo customers were added."))
@@ -68,7 +69,7 @@ class Command(TranslatedCommand):
             # Grades and values on every card from the first page view, not the first night.
             run = scoring.score_all_customers()
             self.stdout.write(_("Scored %(scored)d customers.") % {"scored": run.scored})
-        self._print_logins()
+        self._print_logins({user.username: teams.get(user.pk, []) for user in staff})
 
     def _user(self, username, *, role=None, superuser=False):
         user, created = get_user_model().objects.get_or_create(username=username)
@@ -84,13 +85,16 @@ class Command(TranslatedCommand):
             self.stdout.write(_("Created the demo user “%(username)s”.") % {"username": username})
         return user
 
-    def _print_logins(self):
-        rows = [(role, DEMO_PASSWORD, str(ROLE_LABELS[role])) for role in ALL_ROLES]
+    def _print_logins(self, teams):
+        rows = [
+            (role, DEMO_PASSWORD, str(ROLE_LABELS[role]), ", ".join(teams.get(role, [])))
+            for role in ALL_ROLES
+        ]
         rows.append(
-            (ADMIN_USERNAME, DEMO_PASSWORD, _("Administrator (everything, and Django admin)"))
+            (ADMIN_USERNAME, DEMO_PASSWORD, _("Administrator (everything, and Django admin)"), "")
         )
-        header = (_("Username"), _("Password"), _("Role"))
-        widths = [max(len(row[column]) for row in [header, *rows]) for column in range(3)]
+        header = (_("Username"), _("Password"), _("Role"), _("Teams"))
+        widths = [max(len(row[column]) for row in [header, *rows]) for column in range(4)]
 
         def line(cells):
             return "  " + "   ".join(
@@ -105,3 +109,9 @@ class Command(TranslatedCommand):
             self.stdout.write(line(row))
         self.stdout.write("")
         self.stdout.write(_("Open %(url)s and log in as one of them.") % {"url": DEMO_URL})
+        self.stdout.write(
+            _(
+                "With CRM_VISIBILITY=team each sees their teams' customers and the unowned ones "
+                "(managers and admin see all, finance every financial record)."
+            )
+        )
