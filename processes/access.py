@@ -54,7 +54,10 @@ def may_work_on(user, instance, *, definition=None):
         return False
     if kind == Kind.COLLECTIONS:
         return True  # a finance action: WORK_COLLECTIONS is finance's and managers'
-    return visibility.can_edit_owner(user, instance.customer.owner_id)
+    # The process's owner works on what they were given, whoever owns the customer.
+    return instance.owner_id == user.pk or visibility.can_edit_owner(
+        user, instance.customer.owner_id
+    )
 
 
 def workable_kinds(user):

@@ -24,7 +24,7 @@ def process_overview(request):
     counted = Q(instances__closed_at__isnull=True)
     seen = visibility.visible_q(request.user, "instances__customer__")
     if seen is not None:
-        counted &= seen
+        counted &= seen | Q(instances__owner=request.user.pk)
     definitions = ProcessDefinition.objects.filter(active=True).annotate(
         open_count=Count("instances", filter=counted)
     )

@@ -261,6 +261,29 @@ def test_the_process_overview_counts_only_visible_processes_in_team_mode(setting
     assert counts[world.pk("sales_process")] == 1
 
 
+def test_whoever_is_given_a_ticket_or_task_sees_and_works_it_in_team_mode(settings, world, teams):
+    """A ticket owned by (a task assigned to) a user of another team: the work was given to
+    them, so they see it and do it, without seeing the rest of the customer's file."""
+    _mode(settings, "team")
+    south_service = teams["south_service"]
+    ticket = world["ticket"]
+    ProcessInstance.objects.filter(pk=ticket.pk).update(owner=south_service)
+    Task.objects.filter(pk=world.pk("task")).update(assignee=south_service)
+    client = _client(south_service)
+
+    assert client.get(ticket.get_absolute_url()).status_code == 200
+    tickets = client.get(reverse("processes:ticket_list")).context["page"].object_list
+    assert ticket in tickets
+    response = client.post(reverse("processes:ticket_respond", args=[ticket.pk]))
+    assert response.status_code == 302
+    ticket.ticket.refresh_from_db()
+    assert ticket.ticket.first_response_by == south_service
+    assert client.post(reverse("processes:task_done", args=[world.pk("task")])).status_code == 302
+    assert Task.objects.get(pk=world.pk("task")).done_by == south_service
+    # The customer's file itself stays hidden.
+    assert client.get(reverse("customers:detail", args=[world.pk("customer")])).status_code == 404
+
+
 def test_the_unassigned_pool_is_seen_and_worked_by_every_team(settings, world, teams):
     _mode(settings, "team")
     pool = CustomerFactory(display_name="Walk-in lead")
