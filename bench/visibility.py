@@ -34,6 +34,13 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
+
+# Templates name static files; without collectstatic's manifest, plain URLs do.
+settings.STORAGES = {
+    **settings.STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
