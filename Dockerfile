@@ -22,6 +22,10 @@ RUN pip install . && rm -rf build *.egg-info
 
 COPY . .
 
+# The compiled catalogues (.mo) are not committed: polib (pure Python, a dependency) builds them
+# from the .po files, so the image needs no GNU gettext. Any .mo of the build context is redone.
+RUN python -m core.catalogues compile locale/*/LC_MESSAGES/*.po
+
 # Static files are collected into the image and served by whitenoise. Settings refuse to load
 # with DEBUG=false and no SECRET_KEY or ALLOWED_HOSTS, so this one command gets throwaway values;
 # the running containers get the real ones from .env.

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test e2e lint format check migrate demo bench bench-pages bench-scoring bench-faults bench-load bench-hostile clean install chromium compose-check
+.PHONY: run test e2e lint format check migrate demo bench bench-pages bench-scoring bench-faults bench-load bench-hostile clean install chromium gettext compose-check messages catalogues
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,11 +18,22 @@ $(STAMP): pyproject.toml
 .env:
 	printf '# Development settings written by make; see .env.example for production.\nDEBUG=true\n' > .env
 
-install: $(STAMP) .env
+# The compiled catalogues (.mo, not committed) are built from the committed .po files by polib,
+# pure Python: Django's compilemessages needs GNU gettext's msgfmt, which a fresh machine may lack.
+# A .po newer than its .mo (after a `git pull`) is compiled again by the next make run/test.
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+%.mo: %.po | $(STAMP)
+	$(PY) -m core.catalogues compile $<
+
+catalogues: $(MO_FILES)
+
+install: $(STAMP) .env $(MO_FILES)
 
 # Development server with its Celery worker and beat, all stopped together by Ctrl-C (honcho).
 run: export DEBUG ?= true
-run: $(STAMP) .env
+run: $(STAMP) .env $(MO_FILES)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 	$(BIN)/honcho start -f Procfile.dev
@@ -37,12 +48,27 @@ demo: migrate
 
 # The whole suite, browser journeys included, against DATABASE_URL (SQLite by default).
 # Screenshots of the main pages land in test-artifacts/screenshots/.
-test: $(STAMP) chromium
+test: $(STAMP) $(MO_FILES) chromium gettext
 	$(BIN)/pytest --ds=crm.settings.test
 
 # Only the browser journeys.
-e2e: $(STAMP) chromium
+e2e: $(STAMP) $(MO_FILES) chromium
 	$(BIN)/pytest --ds=crm.settings.test -m e2e
+
+# Extract every marked string into the catalogues of all languages (the catalogue check in
+# tests/core/test_catalogues.py runs the same command into a copy and compares). Then translate
+# the new entries in locale/<lang>/LC_MESSAGES/django.po (see locale/<lang>/GLOSSARY.md).
+MAKEMESSAGES_IGNORE := --ignore=.venv --ignore=tests --ignore=bench --ignore=test-artifacts --ignore=static/vendor
+messages: export DEBUG ?= true
+messages: $(STAMP) gettext
+	$(PY) manage.py makemessages --locale=pl --locale=cs --locale=ru $(MAKEMESSAGES_IGNORE)
+
+# makemessages (and so the catalogue check) needs GNU gettext's xgettext and msgmerge; the
+# compiled catalogues do not.
+gettext:
+	@command -v xgettext >/dev/null 2>&1 || { \
+		echo "Installing Debian's gettext for the catalogue check (needs root)..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; }
 
 # Playwright drives Debian's Chromium: it cannot download a browser of its own here.
 chromium:
@@ -103,4 +129,4 @@ bench-load: $(STAMP)
 	$(PY) bench/load.py --users $(USERS) --seconds $(DURATION)
 
 clean:
-	rm -rf $(VENV) var/celery var/celerybeat-schedule* .pytest_cache
+	rm -rf $(VENV) var/celery var/celerybeat-schedule* .pytest_cache $(MO_FILES)

@@ -35,6 +35,16 @@ class StyledFilterSet(django_filters.FilterSet):
         return qs.order_by(*order, "-id" if descending else "id")
 
 
+class OrderingFilter(django_filters.OrderingFilter):
+    """A list's "Sort by": its choices are made when each form is, in the request's language.
+    django-filter builds them once, at import, and formats the descending ones ("Grade
+    (descending)") there, so they stayed English in every language."""
+
+    def build_choices(self, fields, labels):
+        build = super().build_choices
+        return lambda: build(fields, labels)
+
+
 class SearchFilter(django_filters.CharFilter):
     """A list's search box: a term longer than anything it searches is refused beside it."""
 

@@ -2,13 +2,13 @@ import django_filters
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
-from core.filters import SearchFilter, StyledFilterSet
+from core.filters import OrderingFilter, SearchFilter, StyledFilterSet
 from core.users import staff_users
 
 from .models import Customer, Segment
 
 
-class CustomerOrderingFilter(django_filters.OrderingFilter):
+class CustomerOrderingFilter(OrderingFilter):
     """Sorting in which unscored customers (no grade, no reliability) come last both ways, and
     customers of one grade are in name order; the customer_grade_* and customer_reliability_*
     indexes serve exactly these orders."""

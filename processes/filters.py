@@ -4,7 +4,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.filters import SearchFilter, StyledFilterSet
+from core.filters import OrderingFilter, SearchFilter, StyledFilterSet
 from core.users import staff_users
 
 from .models import ProcessDefinition, ProcessInstance, SlaPolicy, Stage, Task
@@ -31,7 +31,7 @@ class InstanceFilter(StyledFilterSet):
     late = django_filters.BooleanFilter(
         label=_("Past stage SLA"), method="filter_late", widget=forms.CheckboxInput
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         label=_("Sort by"),
         fields=(
             ("opened_at", "opened"),

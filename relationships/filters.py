@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
-from core.filters import SearchFilter, StyledFilterSet
+from core.filters import OrderingFilter, SearchFilter, StyledFilterSet
 from customers.models import Customer
 
 from .models import Contract, Invoice
@@ -45,7 +45,7 @@ class InvoiceFilter(StyledFilterSet):
     customer = django_filters.ModelChoiceFilter(
         queryset=Customer.objects.all(), widget=forms.HiddenInput
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         label=_("Sort by"),
         fields=(
             ("due_date", "due"),

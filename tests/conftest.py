@@ -5,10 +5,17 @@ import re
 import pytest
 from django.core.cache import cache
 
+from core import catalogues
 from core.models import Team
 from core.permissions import FINANCE, MANAGER, SALES, SERVICE
 
 from .factories import CustomerFactory, UserFactory
+
+
+def pytest_sessionstart(session):
+    """The compiled catalogues as `make test` has them, for a bare `pytest` after a pull too:
+    each .po newer than its .mo is compiled (core/catalogues.py, the Makefile's rule)."""
+    catalogues.compile_stale()
 
 
 @pytest.fixture(autouse=True)

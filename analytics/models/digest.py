@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from core import bounds
 
@@ -33,7 +34,8 @@ class DigestSubscription(models.Model):
         verbose_name_plural = _("digest subscriptions")
 
     def __str__(self):
-        return f"{self.user_id} · {'on' if self.enabled else 'off'}"
+        state = pgettext("digest", "on") if self.enabled else pgettext("digest", "off")
+        return f"{self.user_id} · {state}"
 
 
 class DigestLog(models.Model):

@@ -1,21 +1,21 @@
 """The drill-down of the process KPI dashboard: the instances behind each of its numbers."""
 
 from django.db.models import F, Q
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from processes.models import Stage, Ticket
 
 from .measures import cycle_duration, instances_of, period_bounds, stays_ended, succeeded
 
 DRILLDOWNS = {
-    "started": _lazy("Started in the period"),
-    "closed": _lazy("Closed in the period"),
-    "succeeded": _lazy("Won or resolved in the period"),
-    "won": _lazy("Won with an amount in the period"),
-    "cycle": _lazy("Closed in the period, longest cycle first"),
-    "cost": _lazy("Closed in the period, costliest first"),
-    "stage": _lazy("Left the stage in the period"),
-    "sla_missed": _lazy("Missed an SLA in the period"),
+    "started": gettext_lazy("Started in the period"),
+    "closed": gettext_lazy("Closed in the period"),
+    "succeeded": gettext_lazy("Won or resolved in the period"),
+    "won": gettext_lazy("Won with an amount in the period"),
+    "cycle": gettext_lazy("Closed in the period, longest cycle first"),
+    "cost": gettext_lazy("Closed in the period, costliest first"),
+    "stage": gettext_lazy("Left the stage in the period"),
+    "sla_missed": gettext_lazy("Missed an SLA in the period"),
 }
 
 

@@ -2,7 +2,7 @@ from django import template
 from django.template.defaultfilters import floatformat
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from core.money import format_amount
 
@@ -45,9 +45,9 @@ def amounts(by_currency):
 
 
 _RAG_BADGES = {
-    "green": ("text-bg-success", "bi-check-circle", _lazy("on target")),
-    "amber": ("text-bg-warning", "bi-exclamation-circle", _lazy("within 10%")),
-    "red": ("text-bg-danger", "bi-x-circle", _lazy("off target")),
+    "green": ("text-bg-success", "bi-check-circle", gettext_lazy("on target")),
+    "amber": ("text-bg-warning", "bi-exclamation-circle", gettext_lazy("within 10%")),
+    "red": ("text-bg-danger", "bi-x-circle", gettext_lazy("off target")),
 }
 
 

@@ -424,4 +424,4 @@ class WorkLog(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} · {self.minutes} min"
+        return _("%(user)s · %(minutes)s min") % {"user": self.user, "minutes": self.minutes}

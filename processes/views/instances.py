@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from core.permissions import permission_required
@@ -134,7 +135,13 @@ def instance_create(request, pk):
         instance = call.result
         _opened_message(request, instance, _("Process opened."))
         return redirect(instance)
-    return _form_page(request, form, customer=customer, title=_("Open a process"), submit=_("Open"))
+    return _form_page(
+        request,
+        form,
+        customer=customer,
+        title=_("Open a process"),
+        submit=pgettext("button", "Open"),
+    )
 
 
 def _opened_message(request, instance, opened):

@@ -3,9 +3,10 @@
 import django_filters
 import pytest
 from django import forms
+from django.utils import translation
 
 from core.bounds import SEARCH_TERM_MAX_LENGTH
-from core.filters import SearchFilter, StyledFilterSet
+from core.filters import OrderingFilter, SearchFilter, StyledFilterSet
 from customers.models import Customer
 from tests.factories import CustomerFactory
 
@@ -18,7 +19,7 @@ class NameFilter(StyledFilterSet):
     unnamed = django_filters.BooleanFilter(
         field_name="legal_name", lookup_expr="isnull", widget=forms.CheckboxInput
     )
-    ordering = django_filters.OrderingFilter(fields=(("display_name", "name"),))
+    ordering = OrderingFilter(fields=(("display_name", "name"),))
 
     class Meta:
         model = Customer
@@ -30,6 +31,19 @@ def test_controls_are_bootstraps_small_ones():
     assert fields["q"].widget.attrs["class"] == "form-control form-control-sm"
     assert fields["status"].widget.attrs["class"] == "form-select form-select-sm"
     assert fields["unnamed"].widget.attrs["class"] == "form-check-input d-block mt-2"
+
+
+def test_sort_choices_are_in_the_requests_language():
+    """django-filter words the descending choices once, at import; ours each time a form is made."""
+
+    def choices():
+        return dict(NameFilter({}, queryset=Customer.objects.all()).form.fields["ordering"].choices)
+
+    with translation.override("pl"):
+        assert choices()["-name"] == "Nazwa (malejąco)"
+    with translation.override("ru"):
+        assert choices()["-name"] == "Имя / название (по убыванию)"
+    assert choices()["-name"] == "Name (descending)"
 
 
 @pytest.mark.parametrize(("ordering", "tie_breaker"), [("name", "id"), ("-name", "-id")])

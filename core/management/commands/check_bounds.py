@@ -1,11 +1,13 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from core.management.base import TranslatedCommand
 from core.selectors import out_of_bounds_rows
 
 
-class Command(BaseCommand):
-    help = (
+class Command(TranslatedCommand):
+    help = gettext_lazy(
         "List the stored rows whose dates, texts or amounts lie outside the accepted bounds "
         "(core.bounds), per model and field with the primary key and the value as stored. "
         "Exits with status 1 when it finds any, so it can be scripted."
@@ -16,7 +18,7 @@ class Command(BaseCommand):
             "--limit",
             type=int,
             default=100,
-            help="Rows listed per model field at most (default 100).",
+            help=_("Rows listed per model field at most (default 100)."),
         )
 
     def handle(self, *args, limit, **options):
@@ -28,7 +30,7 @@ class Command(BaseCommand):
             if row.label != label:
                 label = row.label
                 self.stdout.write(f"{label} ({row.rule}):")
-            self.stdout.write(f"  pk={row.pk}  {row.value}")
+            self.stdout.write("  " + _("pk=%(pk)s  %(value)s") % {"pk": row.pk, "value": row.value})
         if rows:
             raise CommandError(
                 _("%(count)s stored values lie outside the accepted bounds.")

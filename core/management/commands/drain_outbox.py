@@ -1,12 +1,13 @@
-from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import outbox
+from core.management.base import TranslatedCommand
 from core.models import OutboxMessage
 
 
-class Command(BaseCommand):
-    help = _(
+class Command(TranslatedCommand):
+    help = gettext_lazy(
         "Publish the background work still waiting in the outbox (what a broker outage left "
         "unsent), oldest first, until none is due or the broker refuses."
     )

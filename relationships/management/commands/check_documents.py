@@ -1,14 +1,15 @@
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.management.base import TranslatedCommand
 from relationships.models import Document
 from relationships.services import document_file_check
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy(
         "List stored documents that today's upload checks would refuse (stored before uploads "
         "were sniffed: HTML, SVG or a program under an allowed name, or over the size limit), "
@@ -22,9 +23,17 @@ class Command(BaseCommand):
             if problem:
                 found += 1
                 self.stdout.write(
-                    f"document #{document.pk} of customer #{document.customer_id} "
-                    f"({document.original_name!r}, uploaded {document.uploaded_at:%Y-%m-%d}): "
-                    f"{problem}"
+                    _(
+                        "document #%(pk)s of customer #%(customer)s (%(name)r, uploaded "
+                        "%(uploaded)s): %(problem)s"
+                    )
+                    % {
+                        "pk": document.pk,
+                        "customer": document.customer_id,
+                        "name": document.original_name,
+                        "uploaded": f"{document.uploaded_at:%Y-%m-%d}",
+                        "problem": problem,
+                    }
                 )
         if found:
             raise CommandError(
