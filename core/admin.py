@@ -1,13 +1,17 @@
-"""Admin pieces every app's admin shares, and the outbox's own admin."""
+"""Admin pieces every app's admin shares, the outbox's own admin, teams, and the user admin
+with each user's teams."""
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.db import IntegrityError
+from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
 from . import outbox
 from .integrity import rule_error, violated_rule
-from .models import OutboxMessage, UserProfile
+from .models import OutboxMessage, Team, UserProfile
 
 
 class UniqueRaceAdminMixin:
@@ -90,3 +94,41 @@ class UserProfileAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__email"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    """Teams decide whose customers staff see with CRM_VISIBILITY = "team" and, in both modes,
+    who may change a customer besides its owner and managers (core.visibility)."""
+
+    list_display = ["name", "member_count"]
+    search_fields = ["name", "members__username"]
+    filter_horizontal = ["members"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_count=Count("members"))
+
+    @admin.display(description=_("members"), ordering="member_count")
+    def member_count(self, obj):
+        return obj.member_count
+
+
+class TeamMembershipInline(admin.TabularInline):
+    """A user's teams on the user's admin page; a user may be in several."""
+
+    model = Team.members.through
+    extra = 1
+    autocomplete_fields = ["team"]
+    verbose_name = _("team")
+    verbose_name_plural = _("teams")
+
+
+class CrmUserAdmin(UserAdmin):
+    inlines = [*UserAdmin.inlines, TeamMembershipInline]
+    list_filter = [*UserAdmin.list_filter, "crm_teams"]
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, CrmUserAdmin)

@@ -20,4 +20,7 @@ class CoreConfig(AppConfig):
         # Each app declares its permissions in its own permissions.py; reading them all here
         # means a codename asked for by a template or has_perm() is known before any view runs.
         autodiscover_modules("permissions")
+        from .visibility import check_visibility_setting
+
         checks.register(check_declared_permissions_are_not_model_permissions, checks.Tags.security)
+        checks.register(check_visibility_setting, checks.Tags.security)

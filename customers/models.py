@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from core import bounds
+from core import bounds, visibility
 
 # National numbers in Poland and Czechia have nine digits: comparing the last nine digits
 # matches "+48 600 100 200" with "600100200" whatever prefix was typed.
@@ -88,6 +88,16 @@ class CustomerQuerySet(models.QuerySet):
                 )
             )
         )
+
+    def visible_to(self, user):
+        """The customers `user` sees (core.visibility); in "all" mode every one, no filter."""
+        condition = visibility.visible_q(user)
+        return self if condition is None else self.filter(condition)
+
+    def editable_by(self, user):
+        """The customers `user` may change (owner's side or manager), in both modes."""
+        condition = visibility.editable_q(user)
+        return self if condition is None else self.filter(condition)
 
     def search(self, term):
         term = (term or "").strip()
@@ -396,6 +406,8 @@ class ContactPerson(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     history = HistoricalRecords(excluded_fields=["phone_digits", "phone_key"])
+
+    objects = visibility.CustomerRecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["-is_primary", "last_name", "first_name", "id"]

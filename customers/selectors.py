@@ -66,12 +66,13 @@ def find_duplicates(*, tax_id="", email="", phone="", display_name="", exclude_p
     return list(matches.values())[:limit]
 
 
-def global_search(term, *, limit=10):
-    """Customers and contact persons by name, tax id, e-mail or phone, for the navbar search box."""
+def global_search(term, *, user, limit=10):
+    """Customers and contact persons by name, tax id, e-mail or phone, for the navbar search box,
+    among those `user` sees (core.visibility)."""
     term = (term or "").strip()
     if not 2 <= len(term) <= SEARCH_TERM_MAX_LENGTH:
         return [], []
-    customers = list(Customer.objects.search(term).select_related("owner")[:limit])
+    customers = list(Customer.objects.visible_to(user).search(term).select_related("owner")[:limit])
     digits, key = phone_digits(term), phone_key(term)
     contact_q = Q(last_name__icontains=term) | Q(first_name__icontains=term) | Q(email__iexact=term)
     if " " in term:
@@ -81,7 +82,9 @@ def global_search(term, *, limit=10):
         contact_q |= Q(phone_key=key)
     elif len(digits) >= 6:
         contact_q |= Q(phone_digits__endswith=digits)
-    contacts = list(ContactPerson.objects.filter(contact_q).select_related("customer")[:limit])
+    contacts = list(
+        ContactPerson.objects.visible_to(user).filter(contact_q).select_related("customer")[:limit]
+    )
     return customers, contacts
 
 

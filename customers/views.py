@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from core import visibility
 from core.permissions import can, permission_required
 from core.views.helpers import paginate, run_service
 
@@ -23,7 +24,8 @@ from .selectors import customer_contacts, customer_segments, global_search
 
 @login_required
 def home(request):
-    """Each user's starting point: their customers, the longest-uncontacted first."""
+    """Each user's starting point: their customers, the longest-uncontacted first (their own:
+    seen in either visibility mode)."""
     mine = []
     if can(request.user, VIEW_CUSTOMERS):
         mine = list(
@@ -37,7 +39,7 @@ def home(request):
 @permission_required(VIEW_CUSTOMERS)
 def customer_list(request):
     customer_filter = CustomerFilter(
-        request.GET, queryset=Customer.objects.for_list(), request=request
+        request.GET, queryset=Customer.objects.visible_to(request.user).for_list(), request=request
     )
     page, query = paginate(request, customer_filter.qs, settings.CUSTOMER_LIST_PAGE_SIZE)
     template = "customers/_customer_table.html" if request.htmx else "customers/customer_list.html"
@@ -52,6 +54,8 @@ def customer_detail(request, pk):
         "customers/customer_detail.html",
         {
             "customer": customer,
+            # Asked by the edit buttons only (a query for a non-manager who does not own it).
+            "customer_editable": lambda: visibility.can_edit_owner(request.user, customer.owner_id),
             "segments": customer_segments(customer),
             "contacts": customer_contacts(customer),
             "sections": sections_for(request, customer),
@@ -107,7 +111,7 @@ def customer_history(request, pk):
 
 @permission_required(EDIT_CONTACTS)
 def contact_create(request, pk):
-    customer = get_customer_for_user(request, pk)
+    customer = get_customer_for_user(request, pk, write=True, permission=EDIT_CONTACTS)
     form = ContactPersonForm(request.POST or None, instance=ContactPerson(customer=customer))
     if (
         request.method == "POST"
@@ -140,7 +144,7 @@ def contact_edit(request, pk):
 @permission_required(VIEW_CUSTOMERS)
 def search(request):
     term = request.GET.get("q", "")
-    customers, contacts = global_search(term)
+    customers, contacts = global_search(term, user=request.user)
     if len(customers) == 1 and not contacts and not request.htmx:
         return redirect(customers[0])
     return render(

@@ -1,9 +1,12 @@
-"""One access helper per object type. Whoever may see processes may see an instance; working on
-one (moving it, logging work, editing it) is for those who may work its definition's kind."""
+"""One access helper per object type. Whoever may see processes may see an instance of a customer
+they see (core.visibility; otherwise 404); working on one (moving it, logging work, editing it) is
+for those who may work its definition's kind, on the customer's owner side (its owner, their
+team-mates, managers), except collection cases: finance works the whole ledger (otherwise 403)."""
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
+from core import visibility
 from core.permissions import can
 
 from .models import (
@@ -43,6 +46,20 @@ def can_work(user, kind):
     return can(user, WORK_PERMISSIONS[kind])
 
 
+def may_work_on(user, instance, *, definition=None):
+    """Whether `user` may move, edit or log work on `instance` (its customer selected; a board
+    passes the `definition` its cards share)."""
+    kind = (definition or instance.definition).kind
+    if not can_work(user, kind):
+        return False
+    if kind == Kind.COLLECTIONS:
+        return True  # a finance action: WORK_COLLECTIONS is finance's and managers'
+    # The process's owner works on what they were given, whoever owns the customer.
+    return instance.owner_id == user.pk or visibility.can_edit_owner(
+        user, instance.customer.owner_id
+    )
+
+
 def workable_kinds(user):
     return [kind for kind in Kind if can_work(user, kind)]
 
@@ -59,15 +76,14 @@ def get_instance_for_user(request, pk, *, write=False, kinds=None, queryset=None
     """The instance; `write` requires a role that works its kind, `kinds` narrows the kinds."""
     if not can(request.user, VIEW_PROCESSES):
         raise PermissionDenied
-    instance = get_object_or_404(
-        queryset
-        if queryset is not None
-        else ProcessInstance.objects.select_related("definition", "stage", "customer", "owner"),
-        pk=pk,
-    )
+    if queryset is None:
+        queryset = ProcessInstance.objects.select_related(
+            "definition", "stage", "customer", "owner"
+        )
+    instance = get_object_or_404(queryset.visible_to(request.user), pk=pk)
     if kinds is not None and instance.definition.kind not in kinds:
         raise PermissionDenied
-    if write and not can_work(request.user, instance.definition.kind):
+    if write and not may_work_on(request.user, instance):
         raise PermissionDenied
     return instance
 
@@ -75,10 +91,18 @@ def get_instance_for_user(request, pk, *, write=False, kinds=None, queryset=None
 def get_task_for_user(request, pk, *, write=False):
     if not can(request.user, WORK_TASKS):
         raise PermissionDenied
-    task = get_object_or_404(Task.objects.select_related("customer", "instance"), pk=pk)
-    # Ticking a task off: its assignee, whoever set it, or a manager.
+    task = get_object_or_404(
+        Task.objects.visible_to(request.user).select_related("customer", "instance"), pk=pk
+    )
+    # Ticking a task off: its assignee (whoever was given the work may finish it), whoever set it
+    # while on the customer's owner side, or a manager.
     if write and not (
-        request.user.pk in (task.assignee_id, task.created_by_id) or can(request.user, APPROVE)
+        request.user.pk == task.assignee_id
+        or can(request.user, APPROVE)
+        or (
+            request.user.pk == task.created_by_id
+            and visibility.can_edit_owner(request.user, task.customer.owner_id)
+        )
     ):
         raise PermissionDenied
     return task
@@ -93,7 +117,10 @@ def get_approval_for_user(request, pk, *, write=False):
     if not can(request.user, APPROVE if write else VIEW_PROCESSES):
         raise PermissionDenied
     return get_object_or_404(
-        Approval.objects.select_related("instance__definition", "requested_by"), pk=pk
+        Approval.objects.visible_to(request.user).select_related(
+            "instance__definition", "requested_by"
+        ),
+        pk=pk,
     )
 
 

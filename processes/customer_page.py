@@ -7,6 +7,7 @@ all when the customer has none of it.
 
 from datetime import datetime
 
+from core import visibility
 from core.memo import per_object
 from core.pages import TimelineEntry
 from customers.customer_page import register_section, register_timeline_source
@@ -50,7 +51,11 @@ def processes_context(request, customer):
             .select_related("assignee", "instance")
             .order_by("due_on", "id")[:PANEL_ROWS]
         )
-    kinds = workable_kinds(request.user)
+    kinds = (
+        workable_kinds(request.user)
+        if visibility.can_edit_owner(request.user, customer.owner_id)
+        else []
+    )
     Kind = ProcessDefinition.Kind
     return {
         "instances": [i for i in instances if i.definition.kind != Kind.SUPPORT],

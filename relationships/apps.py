@@ -7,4 +7,12 @@ class RelationshipsConfig(AppConfig):
     verbose_name = _("Relationships")
 
     def ready(self):
+        from core import visibility
+
         from . import customer_page  # noqa: F401  (registers sections, timeline and history)
+        from .models import Contract, Invoice, Payout
+
+        # Finance sees the customers of every invoice (with its payments and collection case),
+        # payout and contract (what is billed) even in team mode (core.visibility).
+        for model in (Invoice, Payout, Contract):
+            visibility.register_finance_records(model)

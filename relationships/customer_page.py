@@ -10,6 +10,7 @@ from django.utils import dateformat, formats, timezone
 from django.utils.html import escape, format_html
 from django.utils.translation import gettext as _
 
+from core import visibility
 from core.memo import per_object
 from core.pages import TimelineEntry
 from core.permissions import can
@@ -77,7 +78,9 @@ def header_context(request, customer):
 
 
 def log_context(request, customer):
-    if not can(request.user, LOG_INTERACTIONS):
+    if not can(request.user, LOG_INTERACTIONS) or not visibility.can_edit_owner(
+        request.user, customer.owner_id
+    ):
         return {"form": None}
     return {"form": InteractionForm(customer=customer, contacts=customer_contacts(customer))}
 

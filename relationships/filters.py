@@ -12,6 +12,14 @@ from customers.models import Customer
 from .models import Contract, Invoice
 
 
+def _customers_seen(filterset):
+    """The `customer` parameter accepts only a customer the user sees (core.visibility)."""
+    if filterset.request is not None:
+        seen = Customer.objects.visible_to(filterset.request.user)
+        filterset.filters["customer"].queryset = seen
+        filterset.form.fields["customer"].queryset = seen
+
+
 class InvoiceFilter(StyledFilterSet):
     q = SearchFilter(label=_("Number or customer"), method="filter_search")
     status = django_filters.ChoiceFilter(
@@ -58,6 +66,10 @@ class InvoiceFilter(StyledFilterSet):
         model = Invoice
         fields = []
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _customers_seen(self)
+
     def filter_search(self, queryset, name, value):
         value = value.strip()
         if not value:
@@ -96,6 +108,10 @@ class ContractFilter(StyledFilterSet):
     class Meta:
         model = Contract
         fields = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _customers_seen(self)
 
     def filter_search(self, queryset, name, value):
         value = value.strip()

@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.utils import translation
 
 from core import catalogues
+from core.models import Team
 from core.permissions import FINANCE, MANAGER, SALES, SERVICE
 
 from .factories import CustomerFactory, UserFactory
@@ -93,6 +94,15 @@ def outsider(db):
 @pytest.fixture
 def admin_user(db):
     return UserFactory(username="ada_admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def personas_in_one_team(db, sales_rep, service_agent, finance_clerk, manager, outsider):
+    """The personas as one team, for tests of what each ROLE may do: whose customer it is (the
+    owner rule of core.visibility, tested in tests/core/test_visibility.py) must not decide."""
+    team = Team.objects.create(name="Everyone")
+    team.members.add(sales_rep, service_agent, finance_clerk, manager, outsider)
+    return team
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("personas_in_one_team")]
 
 
 @pytest.fixture(autouse=True)
@@ -84,7 +84,7 @@ POST_ALLOWED = {
 PERSONAS = sorted(ALL | {"outsider"})
 
 
-def _url(name, target, customer):
+def _url(name, target, customer, user=None):
     if target is None:
         return reverse(name)
     pk = {
@@ -94,7 +94,11 @@ def _url(name, target, customer):
         "contract": lambda: ContractFactory(customer=customer).pk,
         "invoice": lambda: InvoiceFactory(customer=customer).pk,
         "payout": lambda: (
-            PayoutFactory(customer=customer, requested_by=UserFactory(username="rita_requester")).pk
+            PayoutFactory(
+                customer=customer,
+                # Only its requester edits a payout request: the persona asks for its own.
+                requested_by=user or UserFactory(username="rita_requester"),
+            ).pk
         ),
         "asset": lambda: AssetFactory(customer=customer).pk,
         "document": lambda: DocumentFactory(customer=customer).pk,
@@ -117,8 +121,9 @@ def test_anonymous_users_are_sent_to_log_in(client, customer, name, target, _all
 def test_each_role_reaches_only_its_pages(
     request, client, customer, persona, name, target, allowed
 ):
-    client.force_login(request.getfixturevalue(persona))
-    response = client.get(_url(name, target, customer))
+    user = request.getfixturevalue(persona)
+    client.force_login(user)
+    response = client.get(_url(name, target, customer, user))
     assert response.status_code == (200 if persona in allowed else 403)
 
 

@@ -181,8 +181,9 @@ def test_a_tax_id_taken_meanwhile_is_an_error_beside_the_tax_id_on_edit(
 
 
 def test_a_second_primary_contact_written_meanwhile_is_an_error_and_nothing_is_half_saved(
-    persona_client, service_agent, customer, twin_inserted_first
+    persona_client, service_agent, customer, twin_inserted_first, personas_in_one_team
 ):
+    # The service agent works with the customer's owner (core.visibility's owner rule).
     old = ContactPersonFactory(customer=customer, is_primary=True)
     twin_inserted_first(ContactPerson)
     response = persona_client(service_agent).post(

@@ -172,6 +172,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # request: about a third slower), e.g. after a Django upgrade until `make check` and
 # core.fastpath's tests pass again.
 CRM_FAST_PATH = env.bool("CRM_FAST_PATH", default=True)
+# Whose customers staff see (core.visibility): "all" of them, or "team": their own team's and
+# the unowned ones (managers, superusers and, for financial records, finance see all). Editing is
+# for the owner's side in both. Any other value stops start-up (system check core.E003).
+CRM_VISIBILITY = env.str("CRM_VISIBILITY", default="all").strip().lower()
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -33,6 +33,14 @@ a run starts (`pools.require_faker`), so the app loads without it.
 
 from .pools import FakerMissing, require_faker
 from .run import Progress, generate, parse_size
-from .staff import Staff
+from .staff import Staff, ensure_teams
 
-__all__ = ["FakerMissing", "Progress", "Staff", "generate", "parse_size", "require_faker"]
+__all__ = [
+    "FakerMissing",
+    "Progress",
+    "Staff",
+    "ensure_teams",
+    "generate",
+    "parse_size",
+    "require_faker",
+]

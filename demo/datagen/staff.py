@@ -74,4 +74,44 @@ def ensure_staff():
                 user.set_unusable_password()
                 user.save()
             user.groups.add(group)
+    ensure_teams()
     return Staff.from_users()
+
+
+# The demo's teams (core.models.Team; they decide visibility with CRM_VISIBILITY = "team"):
+# the sales reps split between two offices, service working with the Warsaw office, finance
+# on its own and the managers leading the Prague office (managers see everything anyway).
+SALES_WARSAW = "Sales Warsaw"
+SALES_PRAGUE = "Sales Prague"
+SERVICE_TEAM = "Service"
+FINANCE_TEAM = "Finance"
+
+
+def ensure_teams(users=None):
+    """Put `users` (default: everyone holding a role) into the demo teams; idempotent.
+    Returns {user id: [team names]}."""
+    from core.models import Team
+
+    queryset = get_user_model().objects.filter(is_active=True, groups__name__in=ALL_ROLES)
+    if users is not None:
+        queryset = queryset.filter(pk__in=[user.pk for user in users])
+    by_role = {role: [] for role in ALL_ROLES}
+    for user in queryset.order_by("username").prefetch_related("groups").distinct():
+        for group in user.groups.all():
+            if group.name in by_role:
+                by_role[group.name].append(user)
+    sales = by_role[SALES]
+    half = (len(sales) + 1) // 2
+    placements = {
+        SALES_WARSAW: [*sales[:half], *by_role[SERVICE]],
+        SALES_PRAGUE: [*sales[half:], *by_role[MANAGER]],
+        SERVICE_TEAM: by_role[SERVICE],
+        FINANCE_TEAM: by_role[FINANCE],
+    }
+    teams = {}
+    for name, members in placements.items():
+        team, _ = Team.objects.get_or_create(name=name)
+        team.members.add(*members)
+        for member in members:
+            teams.setdefault(member.pk, []).append(name)
+    return teams

@@ -6,6 +6,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
+from core.visibility import CustomerRecordQuerySet
+
+
+class ApprovalQuerySet(CustomerRecordQuerySet):
+    customer_path = "instance__customer__"
 
 
 class Approval(models.Model):
@@ -74,6 +79,8 @@ class Approval(models.Model):
         blank=True,
         limit=bounds.SHORT_TEXT,
     )
+
+    objects = ApprovalQuerySet.as_manager()
 
     class Meta:
         ordering = ["-requested_at", "-id"]

@@ -4,9 +4,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.money import ZERO, amount_field
+from core.visibility import FinanceRecordQuerySet
 from relationships.models import Invoice
 
 from .instances import ProcessInstance
+
+
+class CollectionCaseQuerySet(FinanceRecordQuerySet):
+    customer_path = "instance__customer__"
 
 
 class CollectionCase(models.Model):
@@ -28,6 +33,8 @@ class CollectionCase(models.Model):
     )
     balance_at_open = amount_field(_("balance when opened"))
     reminders_sent = models.PositiveSmallIntegerField(_("e-mails sent"), default=0)
+
+    objects = CollectionCaseQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("collection case")

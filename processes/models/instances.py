@@ -7,13 +7,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from core import bounds
+from core import bounds, visibility
 from core.money import ZERO, amount_field, currency_field
+from core.visibility import CustomerRecordQuerySet
 from customers.models import Customer
 
 from .approvals import Approval
@@ -21,7 +23,13 @@ from .definitions import ProcessDefinition, Stage
 from .retention import RetentionCampaign
 
 
-class ProcessInstanceQuerySet(models.QuerySet):
+class ProcessInstanceQuerySet(CustomerRecordQuerySet):
+    def visible_to(self, user):
+        """The processes of customers the user sees, and every process the user owns: whoever
+        was given the work sees it (core.visibility)."""
+        condition = visibility.visible_q(user, self.customer_path)
+        return self if condition is None else self.filter(condition | Q(owner=user.pk))
+
     def open(self):
         return self.filter(closed_at__isnull=True)
 

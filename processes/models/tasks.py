@@ -3,16 +3,24 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core import bounds
+from core import bounds, visibility
+from core.visibility import CustomerRecordQuerySet
 from customers.models import Customer
 
 from .instances import ProcessInstance
 
 
-class TaskQuerySet(models.QuerySet):
+class TaskQuerySet(CustomerRecordQuerySet):
+    def visible_to(self, user):
+        """The tasks of customers the user sees, and every task given to the user: whoever was
+        given the work sees it (core.visibility)."""
+        condition = visibility.visible_q(user, self.customer_path)
+        return self if condition is None else self.filter(condition | Q(assignee=user.pk))
+
     def open(self):
         return self.filter(done_at__isnull=True)
 

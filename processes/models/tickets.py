@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
+from core.visibility import CustomerRecordQuerySet
 from customers.models import ContactPerson
 from relationships.models import Asset
 
@@ -69,6 +70,10 @@ class SlaPolicy(models.Model):
             )
 
 
+class TicketQuerySet(CustomerRecordQuerySet):
+    customer_path = "instance__customer__"
+
+
 class Ticket(models.Model):
     """The support details of an instance of a support definition."""
 
@@ -124,6 +129,8 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(
         _("resolved at"), null=True, blank=True, validators=[bounds.WindowValidator("recorded")]
     )
+
+    objects = TicketQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("ticket")

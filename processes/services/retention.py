@@ -25,7 +25,8 @@ def retention_candidates(*, segment, ending_within_days=None, today=None):
 def retention_campaign_start(
     *, name, definition: ProcessDefinition, segment, by, ending_within_days=None
 ) -> RetentionCampaign:
-    """Start one retention instance for each (still current) customer of the segment.
+    """Start one retention instance for each (still current) customer of the segment whom `by`
+    may work on (their own side's, or every one for a manager).
 
     Customers a decision rule refuses are skipped (counted in `skipped_by_rules`); those a rule
     holds get an instance that waits for a manager's approval.
@@ -41,9 +42,13 @@ def retention_campaign_start(
     )
     campaign.full_clean()
     campaign.save()
-    customers = retention_candidates(
-        segment=segment, ending_within_days=ending_within_days
-    ).select_related("owner")
+    # The customers whose processes the starter may open: all for a manager, otherwise those of
+    # the starter's side (core.visibility), so a campaign never opens work on another team's.
+    customers = (
+        retention_candidates(segment=segment, ending_within_days=ending_within_days)
+        .editable_by(by)
+        .select_related("owner")
+    )
     book = RuleBook(definition)
     for customer in customers:
         try:

@@ -18,12 +18,14 @@ from ..permissions import APPROVE
 
 def _approval_page(request, *, form=None, form_pk=None, status=200):
     pending = (
-        Approval.objects.filter(decision=Approval.Decision.PENDING)
+        Approval.objects.visible_to(request.user)
+        .filter(decision=Approval.Decision.PENDING)
         .select_related("instance__customer", "instance__definition", "requested_by")
         .order_by("requested_at", "id")[:200]
     )
     decided = (
-        Approval.objects.exclude(decision=Approval.Decision.PENDING)
+        Approval.objects.visible_to(request.user)
+        .exclude(decision=Approval.Decision.PENDING)
         .select_related("instance__customer", "requested_by", "decided_by")
         .order_by("-decided_at", "-id")[:20]
     )

@@ -4,11 +4,12 @@ from django.db.models import Count, Q, Sum
 from django.shortcuts import render
 from django.utils import timezone
 
+from core import visibility
 from core.pagination import LargeTablePaginator
 from core.permissions import permission_required
 
 from .. import selectors
-from ..access import can_work, get_definition_for_user
+from ..access import can_work, get_definition_for_user, may_work_on
 from ..forms import MoveForm
 from ..models import ProcessDefinition, ProcessInstance
 from ..permissions import VIEW_PROCESSES
@@ -19,8 +20,13 @@ BOARD_CARDS_PER_STAGE = 20
 
 @permission_required(VIEW_PROCESSES)
 def process_overview(request):
+    # The open counts cover the processes of the customers the user sees (core.visibility).
+    counted = Q(instances__closed_at__isnull=True)
+    seen = visibility.visible_q(request.user, "instances__customer__")
+    if seen is not None:
+        counted &= seen | Q(instances__owner=request.user.pk)
     definitions = ProcessDefinition.objects.filter(active=True).annotate(
-        open_count=Count("instances", filter=Q(instances__closed_at__isnull=True))
+        open_count=Count("instances", filter=counted)
     )
     return render(request, "processes/overview.html", {"definitions": definitions})
 
@@ -32,11 +38,16 @@ def board(request, pk):
     stages = list(definition.stages.order_by("position"))
     working = [stage for stage in stages if not stage.is_terminal]
     may_move = can_work(request.user, definition.kind)
+    # In team mode a non-manager's board shows the cards of the customers they see; the sums
+    # over all open cards (selectors.recent_open_totals) are everybody's, so such a board counts
+    # its own columns (up to the lists' cap) and sums only the columns counted in full.
+    filtered = visibility.visible_q(request.user) is not None
     now = timezone.now()
     columns = []
     for stage in working:
         in_stage = (
-            ProcessInstance.objects.open()
+            ProcessInstance.objects.visible_to(request.user)
+            .open()
             .filter(definition=definition, stage=stage)
             .order_by("-last_activity_at", "-id")
         )
@@ -58,7 +69,9 @@ def board(request, pk):
             # A card held for a manager's approval cannot move: it shows why instead of the form.
             card.move_form = (
                 MoveForm(instance=card, targets=targets)
-                if may_move and not card.awaiting_start_approval
+                if may_move
+                and not card.awaiting_start_approval
+                and may_work_on(request.user, card, definition=definition)
                 else None
             )
         columns.append(
@@ -73,7 +86,7 @@ def board(request, pk):
     # The amounts per currency of the columns counted in full. A column over the cap takes its
     # count and amounts from a sum over all open cards reused for up to a minute, and says when
     # it was summed: summing them on every view took longer than the rest of the page.
-    if any(c["count_is_capped"] for c in columns):
+    if not filtered and any(c["count_is_capped"] for c in columns):
         summed, summed_at = selectors.recent_open_totals(definition)
         for column in columns:
             if column["count_is_capped"]:
@@ -82,7 +95,8 @@ def board(request, pk):
     totalled = {c["stage"].pk: c for c in columns if c["count"] and not c["count_is_capped"]}
     if totalled:
         for row in (
-            ProcessInstance.objects.open()
+            ProcessInstance.objects.visible_to(request.user)
+            .open()
             .filter(definition=definition, stage__in=totalled, amount__isnull=False)
             .values("stage_id", "currency")
             .annotate(amount=Sum("amount"))

@@ -25,14 +25,16 @@ from .instances import _detail_page, _opened_message
 def collection_list(request):
     collection_filter = InstanceFilter(
         request.GET,
-        queryset=ProcessInstance.objects.for_list()
+        queryset=ProcessInstance.objects.visible_to(request.user)
+        .for_list()
         .filter(definition__kind=Kind.COLLECTIONS)
         .select_related("collection__invoice"),
         request=request,
     )
     page, query = _page(request, collection_filter.qs)
     uncovered = (
-        Invoice.objects.overdue()
+        Invoice.objects.visible_to(request.user)
+        .overdue()
         .filter(collection_case__isnull=True)
         .select_related("customer")
         .order_by("due_date", "id")[:20]
@@ -47,7 +49,7 @@ def collection_list(request):
 @require_POST
 @permission_required(WORK_COLLECTIONS)
 def collection_case_open(request, pk):
-    invoice = get_invoice_for_user(request, pk, permission=WORK_COLLECTIONS)
+    invoice = get_invoice_for_user(request, pk, permission=WORK_COLLECTIONS, write=True)
     call = run_action(request, services.collection_case_open, invoice=invoice, by=request.user)
     if not call:
         return redirect(invoice)

@@ -15,7 +15,7 @@ from core.views.helpers import run_service
 from customers.access import get_customer_for_user
 
 from .. import selectors, services
-from ..access import can_work, get_instance_for_user, workable_kinds
+from ..access import get_instance_for_user, may_work_on, workable_kinds
 from ..filters import InstanceFilter
 from ..forms import (
     DiscountForm,
@@ -36,7 +36,9 @@ GENERAL_KINDS = (Kind.SALES, Kind.ONBOARDING, Kind.RETENTION, Kind.CUSTOM)
 @permission_required(VIEW_PROCESSES)
 def instance_list(request):
     instance_filter = InstanceFilter(
-        request.GET, queryset=ProcessInstance.objects.for_list(), request=request
+        request.GET,
+        queryset=ProcessInstance.objects.visible_to(request.user).for_list(),
+        request=request,
     )
     page, query = _page(request, instance_filter.qs)
     now = timezone.now()
@@ -50,7 +52,7 @@ def instance_list(request):
 
 
 def _detail_page(request, instance, *, status=200, **forms):
-    may_work = can_work(request.user, instance.definition.kind)
+    may_work = may_work_on(request.user, instance)
     now = timezone.now()
     approvals = list(instance.approvals.select_related("requested_by", "decided_by"))
     # Read off the approvals the page shows anyway, rather than asked of the database again.
@@ -111,7 +113,7 @@ def instance_detail(request, pk):
 
 @permission_required(VIEW_PROCESSES)
 def instance_create(request, pk):
-    customer = get_customer_for_user(request, pk)
+    customer = get_customer_for_user(request, pk, write=True, permission=VIEW_PROCESSES)
     kinds = [kind for kind in workable_kinds(request.user) if kind in GENERAL_KINDS]
     if not kinds:
         raise PermissionDenied

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from core.permissions import permission_required
 from core.views.helpers import redirect_back as _back
 from core.views.helpers import run_action, run_service
-from customers.access import get_customer_for_user
+from customers.access import get_customer_for_user, require_customer_editable
 
 from .. import services
 from ..access import get_instance_for_user, get_task_for_user
@@ -66,12 +66,14 @@ def _task_form_view(request, *, customer, instance=None):
 
 @permission_required(WORK_TASKS)
 def task_create(request, pk):
-    return _task_form_view(request, customer=get_customer_for_user(request, pk))
+    customer = get_customer_for_user(request, pk, write=True, permission=WORK_TASKS)
+    return _task_form_view(request, customer=customer)
 
 
 @permission_required(WORK_TASKS)
 def instance_task_create(request, pk):
     instance = get_instance_for_user(request, pk)
+    require_customer_editable(request, instance.customer)
     return _task_form_view(request, customer=instance.customer, instance=instance)
 
 

@@ -25,7 +25,9 @@ from .instances import _opened_message
 def ticket_list(request):
     ticket_filter = TicketFilter(
         request.GET,
-        queryset=ProcessInstance.objects.for_list().filter(definition__kind=Kind.SUPPORT),
+        queryset=ProcessInstance.objects.visible_to(request.user)
+        .for_list()
+        .filter(definition__kind=Kind.SUPPORT),
         request=request,
     )
     page, query = _page(request, ticket_filter.qs)
@@ -42,7 +44,7 @@ def ticket_list(request):
 
 @permission_required(WORK_TICKETS)
 def ticket_create(request, pk):
-    customer = get_customer_for_user(request, pk)
+    customer = get_customer_for_user(request, pk, write=True, permission=WORK_TICKETS)
     form = TicketForm(request.POST or None, customer=customer, initial={"owner": request.user})
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)

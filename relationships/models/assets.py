@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
+from core.visibility import CustomerRecordQuerySet
 from customers.models import Customer
 
 from .checks import _same_customer_errors
@@ -49,6 +50,8 @@ class Asset(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = CustomerRecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["-installed_on", "-id"]

@@ -10,12 +10,13 @@ from simple_history.models import HistoricalRecords
 
 from core import bounds
 from core.money import amount_field, currency_field
+from core.visibility import CustomerRecordQuerySet
 from customers.models import Customer
 
 from .relationships import Relationship
 
 
-class ContractQuerySet(models.QuerySet):
+class ContractQuerySet(CustomerRecordQuerySet):
     def ending_within(self, days, *, today=None):
         today = today or timezone.localdate()
         return self.filter(

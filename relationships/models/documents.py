@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import bounds
 from core.uploads import storage_filename
+from core.visibility import CustomerRecordQuerySet
 from customers.models import Customer
 
 from .assets import Asset
@@ -71,6 +72,8 @@ class Document(models.Model):
     uploaded_at = models.DateTimeField(
         _("uploaded at"), default=timezone.now, validators=[bounds.WindowValidator("past")]
     )
+
+    objects = CustomerRecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["-uploaded_at", "-id"]

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
+from core.visibility import CustomerRecordQuerySet
 from customers.models import ContactPerson, Customer
 
 from .relationships import Relationship
@@ -73,6 +74,8 @@ class Interaction(models.Model):
         db_index=False,  # interaction_author_idx starts with it
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = CustomerRecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

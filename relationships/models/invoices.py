@@ -11,13 +11,14 @@ from django.utils.translation import gettext_lazy as _
 
 from core import bounds
 from core.money import ZERO, amount_field, currency_field
+from core.visibility import FinanceRecordQuerySet
 from customers.models import Customer
 
 from .checks import _same_customer_errors
 from .contracts import Contract
 
 
-class InvoiceQuerySet(models.QuerySet):
+class InvoiceQuerySet(FinanceRecordQuerySet):
     """Invoice status is derived from payments, dates and the write-off; never stored."""
 
     def unsettled(self):

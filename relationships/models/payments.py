@@ -8,6 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from core import bounds
 from core.money import amount_field, currency_field
+from core.visibility import FinanceRecordQuerySet
 
 from .invoices import Invoice
 
@@ -60,6 +61,8 @@ class Payment(models.Model):
     # A payment is recorded once and never edited, but it follows its invoice to another
     # customer (services.invoice_move): the history says when, from whom and by whose hand.
     history = HistoricalRecords()
+
+    objects = FinanceRecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["-paid_on", "-id"]

@@ -10,10 +10,11 @@ from django.utils.translation import gettext_lazy as _
 
 from core import bounds
 from core.money import amount_field, currency_field
+from core.visibility import FinanceRecordQuerySet
 from customers.models import Customer
 
 
-class PayoutQuerySet(models.QuerySet):
+class PayoutQuerySet(FinanceRecordQuerySet):
     def awaiting_approval(self):
         return self.filter(
             status=Payout.Status.REQUESTED, amount__gt=settings.PAYOUT_APPROVAL_THRESHOLD

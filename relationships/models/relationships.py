@@ -7,10 +7,11 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core import bounds
+from core.visibility import CustomerRecordQuerySet
 from customers.models import Customer
 
 
-class RelationshipQuerySet(models.QuerySet):
+class RelationshipQuerySet(CustomerRecordQuerySet):
     def open(self):
         return self.exclude(status=Relationship.Status.ENDED)
 

@@ -8,7 +8,7 @@ from core.permissions import can
 from customers.models import Customer
 
 from ..models import Payout
-from ..permissions import APPROVE_PAYOUTS, PAY_PAYOUTS
+from ..permissions import APPROVE_PAYOUTS, PAY_PAYOUTS, REQUEST_PAYOUTS
 
 PAYOUT_EDITABLE_FIELDS = ("kind", "amount", "currency", "reason")
 
@@ -25,8 +25,11 @@ def payout_request(*, customer: Customer, by, **fields) -> Payout:
 
 
 @transaction.atomic
-def payout_update(*, payout: Payout, data: dict) -> Payout:
-    """Change a payout still waiting for a decision; a decided one stays as it was decided."""
+def payout_update(*, payout: Payout, data: dict, by) -> Payout:
+    """Change a payout still waiting for a decision; a decided one stays as it was decided.
+    Only its requester changes it: a manager decides on the request as it was made."""
+    if not (can(by, REQUEST_PAYOUTS) and by.pk == payout.requested_by_id):
+        raise PermissionDenied
     payout = Payout.objects.select_for_update().get(pk=payout.pk)
     if payout.status != Payout.Status.REQUESTED:
         raise ValidationError(_("Only a payout that is still requested can be changed."))

@@ -17,7 +17,7 @@ from .common import _changed_data, _object_form
 
 @permission_required(MANAGE_ASSETS)
 def asset_create(request, pk):
-    customer = get_customer_for_user(request, pk)
+    customer = get_customer_for_user(request, pk, write=True, permission=MANAGE_ASSETS)
     form = AssetForm(request.POST or None, customer=customer)
     if (
         request.method == "POST"
@@ -35,7 +35,7 @@ def asset_create(request, pk):
 
 @permission_required(MANAGE_ASSETS)
 def asset_edit(request, pk):
-    asset = get_asset_for_user(request, pk, permission=MANAGE_ASSETS)
+    asset = get_asset_for_user(request, pk, permission=MANAGE_ASSETS, write=True)
     form = AssetForm(request.POST or None, instance=asset, customer=asset.customer)
     if (
         request.method == "POST"

@@ -27,7 +27,7 @@ from .common import _changed_data, _object_form, _page
 def contract_list(request):
     contract_filter = ContractFilter(
         request.GET,
-        queryset=Contract.objects.select_related("customer"),
+        queryset=Contract.objects.visible_to(request.user).select_related("customer"),
         request=request,
     )
     page, query = _page(request, contract_filter.qs)
@@ -61,7 +61,9 @@ def contract_detail(request, pk):
 @require_POST
 @permission_required(CONFIRM_BACKBILLING)
 def contract_confirm_backbilling(request, pk):
-    contract = get_contract_for_user(request, pk, permission=CONFIRM_BACKBILLING)
+    contract = get_contract_for_user(
+        request, pk, permission=CONFIRM_BACKBILLING, write=True, finance=True
+    )
     if call := run_action(
         request, services.contract_confirm_backbilling, contract=contract, by=request.user
     ):
@@ -74,7 +76,7 @@ def contract_confirm_backbilling(request, pk):
 
 @permission_required(CREATE_CONTRACTS)
 def contract_create(request, pk):
-    customer = get_customer_for_user(request, pk)
+    customer = get_customer_for_user(request, pk, write=True, permission=CREATE_CONTRACTS)
     form = ContractForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -91,7 +93,7 @@ def contract_create(request, pk):
 
 @permission_required(CREATE_CONTRACTS)
 def contract_edit(request, pk):
-    contract = get_contract_for_user(request, pk, permission=CREATE_CONTRACTS)
+    contract = get_contract_for_user(request, pk, permission=CREATE_CONTRACTS, write=True)
     if not contract.is_current:
         messages.info(request, _("A terminated or expired contract can no longer be changed."))
         return redirect(contract)
@@ -123,7 +125,7 @@ def contract_edit(request, pk):
 @require_POST
 @permission_required(CREATE_CONTRACTS)
 def contract_sign(request, pk):
-    contract = get_contract_for_user(request, pk, permission=CREATE_CONTRACTS)
+    contract = get_contract_for_user(request, pk, permission=CREATE_CONTRACTS, write=True)
     if run_action(request, services.contract_sign, contract=contract, by=request.user):
         messages.success(request, _("The contract is signed and active."))
     return redirect(contract)
@@ -131,7 +133,7 @@ def contract_sign(request, pk):
 
 @permission_required(TERMINATE_CONTRACTS)
 def contract_terminate(request, pk):
-    contract = get_contract_for_user(request, pk, permission=TERMINATE_CONTRACTS)
+    contract = get_contract_for_user(request, pk, permission=TERMINATE_CONTRACTS, write=True)
     if not contract.is_current:
         messages.info(request, _("This contract has already ended."))
         return redirect(contract)

@@ -33,7 +33,7 @@ def document_create(request, pk):
 
 @csrf_protect
 def _document_create(request, pk):
-    customer = get_customer_for_user(request, pk)
+    customer = get_customer_for_user(request, pk, write=True, permission=UPLOAD_DOCUMENTS)
     initial = {name: request.GET.get(name) for name in ("contract", "invoice", "asset")}
     form = DocumentForm(
         request.POST or None, request.FILES or None, customer=customer, initial=initial

@@ -15,7 +15,7 @@ from ..permissions import LOG_INTERACTIONS
 
 @permission_required(LOG_INTERACTIONS)
 def interaction_create(request, pk):
-    customer = get_customer_for_user(request, pk)
+    customer = get_customer_for_user(request, pk, write=True, permission=LOG_INTERACTIONS)
     form = InteractionForm(request.POST or None, customer=customer)
     if (
         request.method == "POST"

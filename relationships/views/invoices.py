@@ -7,9 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core import visibility
 from core.permissions import can, permission_required
 from core.views.helpers import run_service
-from customers.access import get_customer_for_user
+from customers.access import get_customer_for_user, require_customer_editable
 from customers.permissions import VIEW_CUSTOMERS
 
 from .. import services
@@ -29,7 +30,7 @@ from .common import _changed_data, _object_form, _page
 def invoice_list(request):
     invoice_filter = InvoiceFilter(
         request.GET,
-        queryset=Invoice.objects.select_related("customer", "contract"),
+        queryset=Invoice.objects.visible_to(request.user).select_related("customer", "contract"),
         request=request,
     )
     page, query = _page(request, invoice_filter.qs)
@@ -78,7 +79,10 @@ def invoice_detail(request, pk):
 
 @permission_required(ISSUE_INVOICES)
 def invoice_create(request, pk):
-    customer = get_customer_for_user(request, pk)
+    # Issuing an invoice is a finance action: the permission alone, on a customer they see.
+    customer = get_customer_for_user(request, pk, permission=ISSUE_INVOICES)
+    if not visibility.is_finance(request.user):
+        require_customer_editable(request, customer)
     today = timezone.localdate()
     form = InvoiceForm(
         request.POST or None,
@@ -112,7 +116,7 @@ def invoice_create(request, pk):
 
 @permission_required(ISSUE_INVOICES)
 def invoice_edit(request, pk):
-    invoice = get_invoice_for_user(request, pk, permission=ISSUE_INVOICES)
+    invoice = get_invoice_for_user(request, pk, permission=ISSUE_INVOICES, write=True)
     if invoice.written_off_at:
         messages.info(request, _("A written-off invoice can no longer be changed."))
         return redirect(invoice)
@@ -138,7 +142,7 @@ def invoice_edit(request, pk):
 @require_POST
 @permission_required(WRITE_OFF)
 def invoice_write_off(request, pk):
-    invoice = get_invoice_for_user(request, pk, permission=WRITE_OFF)
+    invoice = get_invoice_for_user(request, pk, permission=WRITE_OFF, write=True)
     form = WriteOffForm(request.POST)
     if form.is_valid() and run_service(
         form,

@@ -18,7 +18,7 @@ from .invoices import _invoice_page
 @require_POST
 @permission_required(REGISTER_PAYMENTS)
 def payment_create(request, pk):
-    invoice = get_invoice_for_user(request, pk, permission=REGISTER_PAYMENTS)
+    invoice = get_invoice_for_user(request, pk, permission=REGISTER_PAYMENTS, write=True)
     form = PaymentForm(request.POST, invoice=invoice)
     if form.is_valid() and run_service(
         form, services.payment_register, invoice=invoice, by=request.user, **form.cleaned_data

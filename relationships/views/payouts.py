@@ -12,7 +12,7 @@ from core.views.helpers import run_action, run_service
 from customers.access import get_customer_for_user
 
 from .. import services
-from ..access import get_payout_for_user
+from ..access import get_own_payout_request_for_user, get_payout_for_user
 from ..forms import (
     PayoutForm,
     PayoutRejectForm,
@@ -23,7 +23,9 @@ from .common import _changed_data, _object_form
 
 
 def _payout_list_page(request, *, reject_form=None, reject_pk=None):
-    base = Payout.objects.select_related("customer", "requested_by", "approved_by")
+    base = Payout.objects.visible_to(request.user).select_related(
+        "customer", "requested_by", "approved_by"
+    )
     return render(
         request,
         "relationships/payout_list.html",
@@ -44,7 +46,7 @@ def payout_list(request):
 
 @permission_required(REQUEST_PAYOUTS)
 def payout_create(request, pk):
-    customer = get_customer_for_user(request, pk)
+    customer = get_customer_for_user(request, pk, write=True, permission=REQUEST_PAYOUTS)
     form = PayoutForm(request.POST or None)
     if (
         request.method == "POST"
@@ -72,7 +74,7 @@ def payout_create(request, pk):
 
 @permission_required(REQUEST_PAYOUTS)
 def payout_edit(request, pk):
-    payout = get_payout_for_user(request, pk, permission=REQUEST_PAYOUTS)
+    payout = get_own_payout_request_for_user(request, pk, permission=REQUEST_PAYOUTS)
     if payout.status != Payout.Status.REQUESTED:
         messages.info(request, _("Only a payout that is still requested can be changed."))
         return redirect(payout.customer)
@@ -80,7 +82,13 @@ def payout_edit(request, pk):
     if (
         request.method == "POST"
         and form.is_valid()
-        and run_service(form, services.payout_update, payout=payout, data=_changed_data(form))
+        and run_service(
+            form,
+            services.payout_update,
+            payout=payout,
+            data=_changed_data(form),
+            by=request.user,
+        )
     ):
         messages.success(request, _("Payout saved."))
         return redirect(payout.customer)
@@ -123,7 +131,7 @@ def payout_reject(request, pk):
 @require_POST
 @permission_required(PAY_PAYOUTS)
 def payout_mark_paid(request, pk):
-    payout = get_payout_for_user(request, pk, permission=PAY_PAYOUTS)
+    payout = get_payout_for_user(request, pk, permission=PAY_PAYOUTS, write=True, finance=True)
     if run_action(request, services.payout_mark_paid, payout=payout, by=request.user):
         messages.success(request, _("Payout marked as paid."))
     return _back(request, "relationships:payout_list")

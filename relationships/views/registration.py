@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from core import visibility
 from core.permissions import permission_required
 from core.views.helpers import apply_service_errors
 from customers.forms import CustomerForm
@@ -47,8 +48,21 @@ def customer_create(request):
         else:
             messages.success(request, _("Customer created with its first contact on record."))
             return redirect(customer)
+    # The guard matches every customer, so a returning one is recognised whoever owns it; one
+    # the user does not see (core.visibility) is named by its owner only, without a link.
+    for match in form.duplicates:
+        match.hidden = not _sees(request.user, match.customer)
+    twin = getattr(form, "tax_id_twin", None)
     return render(
         request,
         "relationships/customer_create.html",
-        {"form": form, "contact_form": contact_form},
+        {
+            "form": form,
+            "contact_form": contact_form,
+            "twin_hidden": twin is not None and not _sees(request.user, twin),
+        },
     )
+
+
+def _sees(user, customer):
+    return visibility.can_see_owner(user, customer.owner_id, customer_id=customer.pk)

@@ -20,7 +20,7 @@ from ..permissions import END_RELATIONSHIP, START_RELATIONSHIP
 
 @permission_required(END_RELATIONSHIP)
 def relationship_end(request, pk):
-    relationship = get_relationship_for_user(request, pk, permission=END_RELATIONSHIP)
+    relationship = get_relationship_for_user(request, pk, permission=END_RELATIONSHIP, write=True)
     customer = relationship.customer
     if not relationship.is_open:
         messages.info(request, _("This relationship has already ended."))
@@ -52,7 +52,7 @@ def relationship_end(request, pk):
 @require_POST
 @permission_required(START_RELATIONSHIP)
 def relationship_start(request, pk):
-    customer = get_customer_for_user(request, pk)
+    customer = get_customer_for_user(request, pk, write=True, permission=START_RELATIONSHIP)
     form = RelationshipStartForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose the kind of relationship to start."))
@@ -73,7 +73,7 @@ def relationship_start(request, pk):
 @require_POST
 @permission_required(START_RELATIONSHIP)
 def relationship_activate(request, pk):
-    relationship = get_relationship_for_user(request, pk, permission=START_RELATIONSHIP)
+    relationship = get_relationship_for_user(request, pk, permission=START_RELATIONSHIP, write=True)
     if run_action(
         request, services.relationship_activate, relationship=relationship, by=request.user
     ):

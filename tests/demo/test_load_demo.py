@@ -154,3 +154,23 @@ def test_it_refuses_to_run_without_debug(settings):
         load_demo()
 
     assert not get_user_model().objects.filter(username="admin").exists()
+
+
+def test_it_puts_the_demo_users_in_teams_and_prints_them():
+    output = load_demo("--customers=0")
+
+    teams = {
+        user.username: sorted(user.crm_teams.values_list("name", flat=True))
+        for user in get_user_model().objects.filter(username__in=DEMO_USERNAMES)
+    }
+    assert teams == {
+        "sales": ["Sales Warsaw"],
+        "service": ["Sales Warsaw", "Service"],
+        "finance": ["Finance"],
+        "manager": ["Sales Prague"],
+        "admin": [],
+    }
+    assert "Sales Warsaw, Service" in output
+    # Running it again keeps one membership per team.
+    load_demo("--customers=0")
+    assert get_user_model().objects.get(username="service").crm_teams.count() == 2

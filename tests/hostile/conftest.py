@@ -73,7 +73,9 @@ class Hostile:
 
 
 @pytest.fixture
-def hostile(db, manager, sales_rep, service_agent, finance_clerk, settings, tmp_path):
+def hostile(
+    db, manager, sales_rep, service_agent, finance_clerk, settings, tmp_path, personas_in_one_team
+):
     settings.MEDIA_ROOT = tmp_path / "media"
     world = build_world(
         manager=manager,

@@ -94,7 +94,8 @@ URLS = {
     ),
     "relationships:payout_list": Url(),
     "relationships:payout_create": Url("customer", ("manager", "service")),
-    "relationships:payout_edit": Url("payout", ("manager", "sales")),
+    # Only its requester (sales, in the world) edits a payout request.
+    "relationships:payout_edit": Url("payout", ("sales",)),
     "relationships:payout_approve": Url("payout", M),
     "relationships:payout_reject": Url("payout", M),
     "relationships:payout_mark_paid": Url("approved_payout", ("finance",)),

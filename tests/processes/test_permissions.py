@@ -9,7 +9,7 @@ from processes.models import Notification
 from processes.services import approval_requests
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("personas_in_one_team")]
 
 ALL = {"sales_rep", "service_agent", "finance_clerk", "manager", "admin_user"}
 SALES = {"sales_rep", "manager", "admin_user"}

@@ -12,7 +12,7 @@ from tests.factories import CustomerFactory
 
 from .conftest import stage
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("personas_in_one_team")]
 
 
 def _fill(definition, n, user):

@@ -13,7 +13,7 @@ from tests.factories import AssetFactory, ContactPersonFactory, CustomerFactory
 
 from .conftest import stage
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("personas_in_one_team")]
 
 
 @pytest.mark.parametrize(

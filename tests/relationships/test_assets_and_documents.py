@@ -14,7 +14,7 @@ from tests.factories import (
     InvoiceFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("personas_in_one_team")]
 
 
 def _asset_data(**overrides):

@@ -10,7 +10,7 @@ from customers.models import ContactPerson, Customer
 from relationships.models import Interaction, Relationship
 from tests.factories import ContactPersonFactory, CustomerFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("personas_in_one_team")]
 
 
 def _create_data(**overrides):

@@ -13,7 +13,7 @@ from relationships import services
 from relationships.models import Payout
 from tests.factories import PayoutFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("personas_in_one_team")]
 
 
 @pytest.fixture

@@ -53,6 +53,7 @@ class Command(TranslatedCommand):
         with transaction.atomic():
             staff = [self._user(role, role=role) for role in ALL_ROLES]
             self._user(ADMIN_USERNAME, superuser=True)
+            teams = datagen.ensure_teams(staff)
 
         if Customer.objects.exists():
             self.stdout.write(_("There are customers already, so no demo customers were added."))
@@ -75,7 +76,7 @@ class Command(TranslatedCommand):
             # Grades and values on every card from the first page view, not the first night.
             run = scoring.score_all_customers()
             self.stdout.write(_("Scored %(scored)d customers.") % {"scored": run.scored})
-        self._print_logins()
+        self._print_logins({user.username: teams.get(user.pk, []) for user in staff})
 
     def _user(self, username, *, role=None, superuser=False):
         user, created = get_user_model().objects.get_or_create(username=username)
@@ -94,24 +95,34 @@ class Command(TranslatedCommand):
             self.stdout.write(_("Created the demo user “%(username)s”.") % {"username": username})
         return user
 
-    def _print_logins(self):
+    def _print_logins(self, teams):
         def language(username):
             chosen = profile_language(
                 get_user_model().objects.select_related("crm_profile").get(username=username)
             )
             return LANGUAGE_NAMES.get(chosen, chosen) if chosen else _("the browser's language")
 
-        rows = [(role, DEMO_PASSWORD, str(ROLE_LABELS[role]), language(role)) for role in ALL_ROLES]
+        rows = [
+            (
+                role,
+                DEMO_PASSWORD,
+                str(ROLE_LABELS[role]),
+                language(role),
+                ", ".join(teams.get(role, [])),
+            )
+            for role in ALL_ROLES
+        ]
         rows.append(
             (
                 ADMIN_USERNAME,
                 DEMO_PASSWORD,
                 _("Administrator (everything, and Django admin)"),
                 language(ADMIN_USERNAME),
+                "",
             )
         )
-        header = (_("Username"), _("Password"), _("Role"), _("Language"))
-        widths = [max(len(row[column]) for row in [header, *rows]) for column in range(4)]
+        header = (_("Username"), _("Password"), _("Role"), _("Language"), _("Teams"))
+        widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
 
         def line(cells):
             return "  " + "   ".join(
@@ -126,3 +137,9 @@ class Command(TranslatedCommand):
             self.stdout.write(line(row))
         self.stdout.write("")
         self.stdout.write(_("Open %(url)s and log in as one of them.") % {"url": DEMO_URL})
+        self.stdout.write(
+            _(
+                "With CRM_VISIBILITY=team each sees their teams' customers and the unowned ones "
+                "(managers and admin see all, finance every financial record)."
+            )
+        )
