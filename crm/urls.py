@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("processes.urls")),
     path("", include("analytics.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("audit/", core_views.audit_list, name="audit_list"),
     path("admin/bounds/", core_views.out_of_bounds, name="admin_out_of_bounds"),
     path("admin/", admin.site.urls),
 ]

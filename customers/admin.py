@@ -1,7 +1,6 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin import UniqueRaceAdminMixin
+from core.admin import AuditHistoryAdminMixin, UniqueRaceAdminMixin
 
 from .models import ContactPerson, Customer, Segment
 
@@ -30,7 +29,9 @@ class ContactPersonInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(UniqueRaceAdminMixin, NoHardDeleteMixin, SimpleHistoryAdmin):
+class CustomerAdmin(
+    UniqueRaceAdminMixin, NoHardDeleteMixin, AuditHistoryAdminMixin, admin.ModelAdmin
+):
     list_display = [
         "display_name",
         "kind",
@@ -60,7 +61,9 @@ class CustomerAdmin(UniqueRaceAdminMixin, NoHardDeleteMixin, SimpleHistoryAdmin)
 
 
 @admin.register(ContactPerson)
-class ContactPersonAdmin(UniqueRaceAdminMixin, NoHardDeleteMixin, SimpleHistoryAdmin):
+class ContactPersonAdmin(
+    UniqueRaceAdminMixin, NoHardDeleteMixin, AuditHistoryAdminMixin, admin.ModelAdmin
+):
     list_display = ["__str__", "customer", "title", "email", "phone", "is_primary", "is_active"]
     list_filter = ["is_primary", "is_active", "marketing_consent"]
     search_fields = ["first_name", "last_name", "email", "phone", "customer__display_name"]
