@@ -186,13 +186,10 @@ def _changes(model, event, linked):
         if model_field.primary_key:
             continue
         old, new = pair
-        changes.append(
-            Change(
-                label=capfirst(model_field.verbose_name),
-                old=_value(model_field, old, linked, currency[0]),
-                new=_value(model_field, new, linked, currency[1]),
-            )
-        )
+        old = _value(model_field, old, linked, currency[0])
+        new = _value(model_field, new, linked, currency[1])
+        if old != new:  # a creation's empty fields, or "1.50" stored as 1.5
+            changes.append(Change(label=capfirst(model_field.verbose_name), old=old, new=new))
     return changes
 
 

@@ -129,7 +129,8 @@ def set_audit_setting(execute, sql, params, many, context):
     if head.startswith(WRITES):
         value = current_json()
         if value or getattr(connection, "crm_audit_used", False):
-            with connection.connection.cursor() as cursor:
+            # Django's error wrapping, so a dropped connection is noticed and replaced as usual.
+            with connection.wrap_database_errors, connection.connection.cursor() as cursor:
                 cursor.execute("SELECT set_config('crm.audit', %s, false)", [value])
             connection.crm_audit_used = True
     return execute(sql, params, many, context)
