@@ -9,6 +9,7 @@ from django.core.management.base import CommandError
 from django.db.models import Count
 from django.urls import reverse
 
+from core.models import AuditEvent
 from core.permissions import ALL_ROLES
 from customers.models import ContactPerson, Customer
 from relationships.models import Interaction, Relationship
@@ -121,3 +122,13 @@ def test_it_refuses_to_run_without_debug(settings):
         load_demo()
 
     assert not get_user_model().objects.filter(username="admin").exists()
+
+
+def test_the_demo_has_changes_by_its_users_in_the_audit():
+    load_demo("--customers=10")
+
+    changes = AuditEvent.objects.filter(action="update").select_related("user")
+    assert {(e.model, e.user.username) for e in changes} >= {
+        ("customers.customer", "sales"),
+        ("relationships.relationship", "manager"),
+    }
