@@ -281,3 +281,14 @@ def test_audit_rows_are_read_only_in_the_admin(client, admin_user):
     assert b'name="_save"' not in change.content
     assert client.get(reverse("admin:core_auditevent_add")).status_code == 403
     assert client.get(reverse("admin:core_auditevent_delete", args=[event.pk])).status_code == 403
+
+
+def test_a_celery_tasks_writes_are_recorded_as_the_tasks():
+    from relationships.tasks import expire_contracts
+
+    contract = ContractFactory(start_date=date(2025, 1, 1), end_date=date(2025, 12, 31))
+    expire_contracts.delay()
+    event = _events(contract).last()
+    assert (event.action, event.user) == ("update", None)
+    assert event.source == "task: relationships.tasks.expire_contracts"
+    assert event.changes["status"] == ["active", "expired"]
