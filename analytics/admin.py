@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from core.admin import UniqueRaceAdminMixin
+from core.admin import AuditHistoryAdminMixin, UniqueRaceAdminMixin
 
 from .models import (
     CustomerQuality,
@@ -28,7 +28,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScoringParameters)
-class ScoringParametersAdmin(ReadOnlyAdmin):
+class ScoringParametersAdmin(AuditHistoryAdminMixin, ReadOnlyAdmin):
     """Read-only: a change is a new version, made on the “How customer value is computed” page
     so that every customer is rescored with it."""
 

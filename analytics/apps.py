@@ -13,3 +13,9 @@ class AnalyticsConfig(AppConfig):
         from .selectors import current_rates
 
         money.register_rates_provider(current_rates)
+
+        from core import audit
+
+        from .models import ScoringParameters
+
+        audit.register(ScoringParameters)

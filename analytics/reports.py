@@ -16,7 +16,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core import bounds
+from core import audit, bounds
 from core.forms import DateField
 from core.permissions import permission_required
 from core.users import staff_users
@@ -144,15 +144,19 @@ def wants_csv(request):
     return request.GET.get("format") == "csv"
 
 
-def csv_response(filename, header, rows):
-    """A CSV download; `rows` may be any iterable of sequences (streamed as written)."""
+def csv_response(request, filename, header, rows):
+    """A CSV download; `rows` may be any iterable of sequences (written as they come). The
+    audit records who exported which list, with which filters, and how many rows."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     response.write("\ufeff")  # so spreadsheet programs read UTF-8 names correctly
     writer = csv.writer(response)
     writer.writerow([str(cell) for cell in header])
+    written = 0
     for row in rows:
         writer.writerow(["" if cell is None else cell for cell in row])
+        written += 1
+    audit.record_export(request, name=filename, rows=written)
     return response
 
 

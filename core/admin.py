@@ -7,11 +7,24 @@ from django.contrib.auth.admin import UserAdmin
 from django.db import IntegrityError
 from django.db.models import Count
 from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from . import outbox
+from . import audit, outbox
 from .integrity import rule_error, violated_rule
-from .models import OutboxMessage, Team, UserProfile
+from .models import AuditEvent, OutboxMessage, Team, UserProfile
+
+
+class AuditHistoryAdminMixin:
+    """The admin's "History" of an audited record is its audit: every change, by whom, bulk
+    writes included, in the readable audit list."""
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not audit.is_audited(self.model):
+            return super().history_view(request, object_id, extra_context)
+        query = urlencode({"model": self.model._meta.label_lower, "object_id": object_id})
+        return HttpResponseRedirect(f"{reverse('audit_list')}?{query}")
 
 
 class UniqueRaceAdminMixin:
@@ -132,3 +145,26 @@ User = get_user_model()
 if admin.site.is_registered(User):
     admin.site.unregister(User)
 admin.site.register(User, CrmUserAdmin)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit, read-only: rows are written by the database triggers and the app, never by
+    hand (the readable view is /audit/)."""
+
+    list_display = ["at", "action", "model", "object_id", "user", "username", "source"]
+    list_filter = ["action", "model"]
+    list_select_related = ["user"]
+    search_fields = ["username", "source"]
+    ordering = ["-at", "-id"]
+    readonly_fields = [field.name for field in AuditEvent._meta.fields]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

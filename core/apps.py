@@ -24,3 +24,24 @@ class CoreConfig(AppConfig):
 
         checks.register(check_declared_permissions_are_not_model_permissions, checks.Tags.security)
         checks.register(check_visibility_setting, checks.Tags.security)
+        self._connect_audit()
+
+    def _connect_audit(self):
+        from celery.signals import task_postrun, task_prerun
+        from django.db.backends.signals import connection_created
+        from django.db.models.signals import post_migrate
+
+        from .audit import context, postgres, security
+
+        # The triggers follow the models: reinstalled after every migrate, from the registry.
+        post_migrate.connect(_install_audit_triggers, sender=self)
+        connection_created.connect(postgres.add_wrapper, dispatch_uid="crm_audit_wrapper")
+        security.connect()
+        task_prerun.connect(context.task_started, dispatch_uid="crm_audit_task_started")
+        task_postrun.connect(context.task_finished, dispatch_uid="crm_audit_task_finished")
+
+
+def _install_audit_triggers(sender, using="default", **kwargs):
+    from .audit import postgres
+
+    postgres.install_triggers(using)

@@ -140,3 +140,82 @@ class KnownLoginAddress(models.Model):
 
     def __str__(self):
         return f"{self.user} @ {self.ip_address}"
+
+
+class AuditEvent(models.Model):
+    """One line of the audit: a record created, changed or deleted, or a security event (a log-in,
+    a lock-out, a refused page, an export). Written by core.audit: by database triggers on
+    PostgreSQL, by model signals on SQLite; read by the audit list and every history page."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("created")
+        UPDATE = "update", _("changed")
+        DELETE = "delete", _("deleted")
+        LOGIN = "login", _("logged in")
+        LOGIN_FAILED = "login_failed", _("log-in failed")
+        LOCKED_OUT = "locked_out", _("locked out")
+        DENIED = "denied", _("access refused")
+        EXPORT = "export", _("exported")
+
+    RECORD_ACTIONS = (Action.CREATE, Action.UPDATE, Action.DELETE)
+
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    action = models.CharField(_("action"), max_length=20, choices=Action)
+    model = models.CharField(
+        _("kind of record"),
+        max_length=100,
+        blank=True,
+        help_text=_("The model's label, e.g. customers.customer; empty for security events."),
+    )
+    object_id = models.BigIntegerField(_("record id"), null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # audit_user_at starts with it
+    )
+    username = models.CharField(
+        _("user name"),
+        max_length=150,
+        blank=True,
+        help_text=_("As typed at a log-in, or the user's name when the row was written."),
+    )
+    source = models.CharField(
+        _("source"),
+        max_length=300,
+        blank=True,
+        help_text=_("The request's path, or the task or command that made the change."),
+    )
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    changes = models.JSONField(
+        _("changes"),
+        default=dict,
+        blank=True,
+        help_text=_("Column: [old value, new value]; the whole row for a creation or deletion."),
+    )
+    details = models.JSONField(
+        _("details"),
+        default=dict,
+        blank=True,
+        help_text=_("Security events: the permission refused, an export's filters and rows."),
+    )
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at", "-id"]
+        indexes = [
+            # The audit list: newest first, and each of its filters followed by the same order.
+            models.Index(fields=["-at", "-id"], name="audit_at"),
+            models.Index(fields=["user", "-at", "-id"], name="audit_user_at"),
+            models.Index(fields=["action", "-at", "-id"], name="audit_action_at"),
+            models.Index(fields=["model", "-at", "-id"], name="audit_model_at"),
+            # One record's history (the customer's history page, the list filtered to a record).
+            models.Index(fields=["model", "object_id", "-at", "-id"], name="audit_record_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} · {self.get_action_display()} · {self.model}"

@@ -75,7 +75,8 @@ class PageRegistry:
                 self._sources_taking_since.add(source)
 
     def register_history_source(self, source: Callable):
-        """`source(obj)` returns a queryset of django-simple-history records about the object."""
+        """`source(obj)` returns a queryset of audited records whose audit rows belong on the
+        object's history page (core.audit), e.g. the customer's contracts."""
         if source not in self._history_sources:
             self._history_sources.append(source)
 

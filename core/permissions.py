@@ -206,3 +206,10 @@ def check_declared_permissions_are_not_model_permissions(app_configs=None, **kwa
         for permission in registry
         if permission.codename in model_permissions
     ]
+
+
+# core's own permissions (core is the registry's home, so they are declared here rather than in
+# a permissions.py of their own).
+VIEW_AUDIT = declare(
+    "core.view_audit", _("See the audit: every change and security event"), roles=(MANAGER,)
+)

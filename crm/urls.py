@@ -34,6 +34,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # Logged in, the user menu's: saved on the profile.
     path("language/", core_views.language_choose, name="language_choose"),
+    path("audit/", core_views.audit_list, name="audit_list"),
     path("admin/bounds/", core_views.out_of_bounds, name="admin_out_of_bounds"),
     # The admin logs in through the CRM's own pages, so its log-in has the second step and the
     # limits too (the query string, ?next=…, is kept).

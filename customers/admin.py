@@ -1,7 +1,6 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin import UniqueRaceAdminMixin
+from core.admin import AuditHistoryAdminMixin, UniqueRaceAdminMixin
 
 from .models import ContactPerson, Customer, Segment
 
@@ -39,7 +38,9 @@ class ContactPersonInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(UniqueRaceAdminMixin, NoHardDeleteMixin, SimpleHistoryAdmin):
+class CustomerAdmin(
+    UniqueRaceAdminMixin, NoHardDeleteMixin, AuditHistoryAdminMixin, admin.ModelAdmin
+):
     list_display = [
         "display_name",
         "kind",
@@ -69,7 +70,9 @@ class CustomerAdmin(UniqueRaceAdminMixin, NoHardDeleteMixin, SimpleHistoryAdmin)
 
 
 @admin.register(ContactPerson)
-class ContactPersonAdmin(UniqueRaceAdminMixin, NoHardDeleteMixin, SimpleHistoryAdmin):
+class ContactPersonAdmin(
+    UniqueRaceAdminMixin, NoHardDeleteMixin, AuditHistoryAdminMixin, admin.ModelAdmin
+):
     list_display = [
         "__str__",
         "customer",

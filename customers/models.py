@@ -3,7 +3,6 @@ from django.db import models
 from django.db.models.functions import Replace, Right
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from core import bounds, visibility
 
@@ -263,21 +262,6 @@ class Customer(models.Model):
         db_index=False,  # customer_author_idx starts with it
     )
 
-    history = HistoricalRecords(
-        excluded_fields=[
-            "phone_digits",
-            "phone_key",
-            "last_contact_at",
-            "updated_at",
-            # Derived by the scoring job; their history is analytics' CustomerScore.
-            "grade",
-            "ltv",
-            "ltv_currency",
-            "payment_reliability",
-            "avg_days_late",
-            "scored_at",
-        ]
-    )
     objects = CustomerQuerySet.as_manager()
 
     class Meta:
@@ -404,8 +388,6 @@ class ContactPerson(models.Model):
         help_text=_("Inactive people stay in the history but are not offered."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    history = HistoricalRecords(excluded_fields=["phone_digits", "phone_key"])
 
     objects = visibility.CustomerRecordQuerySet.as_manager()
 

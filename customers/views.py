@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from core import visibility
 from core.permissions import can, permission_required
+from core.views.audit import render_history
 from core.views.helpers import paginate, run_service
 
 from . import services
@@ -85,27 +86,13 @@ def customer_edit(request, pk):
 @permission_required(VIEW_CUSTOMERS)
 def customer_history(request, pk):
     customer = get_customer_for_user(request, pk)
-    records = []
-    histories = [
-        customer.history.all(),
-        ContactPerson.history.filter(customer_id=customer.pk),
+    records = [
+        Customer.objects.filter(pk=customer.pk),
+        ContactPerson.objects.filter(customer_id=customer.pk),
         *history_querysets(customer),
     ]
-    for queryset in histories:
-        queryset = queryset.select_related("history_user")
-        previous = {}
-        for record in queryset.order_by("id", "history_date", "history_id"):
-            prior = previous.get(record.id)
-            changes = []
-            if prior is not None:
-                changes = record.diff_against(prior).changes
-            previous[record.id] = record
-            records.append(
-                {"record": record, "changes": changes, "model": record.instance._meta.verbose_name}
-            )
-    records.sort(key=lambda r: r["record"].history_date, reverse=True)
-    return render(
-        request, "customers/customer_history.html", {"customer": customer, "records": records}
+    return render_history(
+        request, "customers/customer_history.html", records, {"customer": customer}
     )
 
 

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import UniqueRaceAdminMixin
+from core.admin import AuditHistoryAdminMixin, UniqueRaceAdminMixin
 
 from .models import (
     MAX_STAGES,
@@ -88,7 +88,7 @@ class TransitionInline(admin.TabularInline):
 
 
 @admin.register(ProcessInstance)
-class ProcessInstanceAdmin(UniqueRaceAdminMixin, admin.ModelAdmin):
+class ProcessInstanceAdmin(UniqueRaceAdminMixin, AuditHistoryAdminMixin, admin.ModelAdmin):
     list_display = [
         "title",
         "customer",
@@ -206,7 +206,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Approval)
-class ApprovalAdmin(UniqueRaceAdminMixin, admin.ModelAdmin):
+class ApprovalAdmin(UniqueRaceAdminMixin, AuditHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["requested_at", "action", "instance", "value", "requested_by", "decision"]
     list_filter = ["action", "decision"]
     search_fields = ["instance__title", "reason", "comment"]
@@ -218,7 +218,7 @@ class ApprovalAdmin(UniqueRaceAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(DecisionRule)
-class DecisionRuleAdmin(UniqueRaceAdminMixin, admin.ModelAdmin):
+class DecisionRuleAdmin(UniqueRaceAdminMixin, AuditHistoryAdminMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "definition",

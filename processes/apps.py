@@ -7,4 +7,15 @@ class ProcessesConfig(AppConfig):
     verbose_name = _("Processes")
 
     def ready(self):
+        from core import audit
+
         from . import customer_page  # noqa: F401  (registers the section and the timeline)
+        from .models import Approval, DecisionRule, ProcessInstance
+
+        # last_activity_at moves with every comment, task and e-mail; accrued_cost and
+        # stage_due_at are computed from the work logged and the stage entered.
+        audit.register(
+            ProcessInstance, exclude=["last_activity_at", "accrued_cost", "stage_due_at"]
+        )
+        audit.register(Approval, select_related=["instance"])
+        audit.register(DecisionRule, exclude=["updated_at"])

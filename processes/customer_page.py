@@ -10,11 +10,15 @@ from datetime import datetime
 from core import visibility
 from core.memo import per_object
 from core.pages import TimelineEntry
-from customers.customer_page import register_section, register_timeline_source
+from customers.customer_page import (
+    register_history_source,
+    register_section,
+    register_timeline_source,
+)
 from customers.selectors import CustomerCounts, CustomerRows
 
 from .access import workable_kinds
-from .models import ProcessDefinition, ProcessInstance, StageTransition, Task
+from .models import Approval, ProcessDefinition, ProcessInstance, StageTransition, Task
 
 PANEL_ROWS = 20
 
@@ -119,3 +123,6 @@ register_section(
     slot="main", order=15, template="processes/_customer_processes.html", context=processes_context
 )
 register_timeline_source(transition_entries)
+
+register_history_source(lambda customer: ProcessInstance.objects.filter(customer_id=customer.pk))
+register_history_source(lambda customer: Approval.objects.filter(instance__customer_id=customer.pk))

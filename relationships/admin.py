@@ -1,16 +1,15 @@
 from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin import UniqueRaceAdminMixin
+from core.admin import AuditHistoryAdminMixin, UniqueRaceAdminMixin
 
 from .models import Asset, Contract, Document, Interaction, Invoice, Payment, Payout, Relationship
 from .services import invoice_move
 
 
 @admin.register(Relationship)
-class RelationshipAdmin(UniqueRaceAdminMixin, SimpleHistoryAdmin):
+class RelationshipAdmin(UniqueRaceAdminMixin, AuditHistoryAdminMixin, admin.ModelAdmin):
     list_display = [
         "customer",
         "status",
@@ -45,7 +44,7 @@ class InteractionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contract)
-class ContractAdmin(UniqueRaceAdminMixin, SimpleHistoryAdmin):
+class ContractAdmin(UniqueRaceAdminMixin, AuditHistoryAdminMixin, admin.ModelAdmin):
     list_display = [
         "number",
         "customer",
@@ -86,7 +85,7 @@ class PaymentInline(admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(UniqueRaceAdminMixin, admin.ModelAdmin):
+class InvoiceAdmin(UniqueRaceAdminMixin, AuditHistoryAdminMixin, admin.ModelAdmin):
     list_display = [
         "number",
         "customer",
@@ -131,7 +130,7 @@ class InvoiceAdmin(UniqueRaceAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(SimpleHistoryAdmin):
+class PaymentAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
     """Read-only: a payment changes the invoice's paid total, so it is recorded in the app."""
 
     list_display = ["paid_on", "invoice", "amount", "currency", "method", "reference"]
@@ -153,7 +152,7 @@ class PaymentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Payout)
-class PayoutAdmin(admin.ModelAdmin):
+class PayoutAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
     list_display = [
         "requested_at",
         "customer",

@@ -202,7 +202,7 @@ register_section(
 )
 register_timeline_source(interaction_entries)
 register_timeline_source(relationship_entries)
-register_history_source(lambda customer: Relationship.history.filter(customer_id=customer.pk))
+register_history_source(lambda customer: Relationship.objects.filter(customer_id=customer.pk))
 
 
 # --- Contracts, billing, payouts, assets, documents -----------------------------------------
@@ -428,4 +428,7 @@ for _source in (
     document_entries,
 ):
     register_timeline_source(_source)
-register_history_source(lambda customer: Contract.history.filter(customer_id=customer.pk))
+register_history_source(lambda customer: Contract.objects.filter(customer_id=customer.pk))
+register_history_source(lambda customer: Invoice.objects.filter(customer_id=customer.pk))
+register_history_source(lambda customer: Payment.objects.filter(customer_id=customer.pk))
+register_history_source(lambda customer: Payout.objects.filter(customer_id=customer.pk))

@@ -44,16 +44,23 @@ def test_admin_lists_and_opens_every_model(client, admin_user, customer, model):
 
 @pytest.mark.parametrize("model", [Customer, ContactPerson, Relationship])
 def test_admin_shows_history(client, admin_user, customer, model):
+    """An audited record's admin "History" is its audit."""
     ContactPersonFactory(customer=customer)
     client.force_login(admin_user)
     opts = model._meta
     obj = model.objects.first()
-    assert (
-        client.get(
-            reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[obj.pk])
-        ).status_code
-        == 200
+    response = client.get(
+        reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[obj.pk]), follow=True
     )
+    assert response.status_code == 200
+    assert response.redirect_chain[0][0] == (
+        f"{reverse('audit_list')}?model={opts.label_lower}&object_id={obj.pk}"
+    )
+    lines = response.context["lines"]
+    assert lines
+    assert {(line.event.model, line.event.object_id) for line in lines} == {
+        (opts.label_lower, obj.pk)
+    }
 
 
 def test_staff_who_are_not_superusers_cannot_hard_delete_a_customer(

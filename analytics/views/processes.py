@@ -110,7 +110,7 @@ def process_kpi_dashboard(request):
             period=period, definitions=definitions, owner=owner
         )
     if wants_csv(request):
-        return csv_response(f"process-kpis-{period.start}-{period.end}", *_kpi_csv(rows))
+        return csv_response(request, f"process-kpis-{period.start}-{period.end}", *_kpi_csv(rows))
     drill_url = _drill_urls(request)
     for kpis in rows:
         kpis.links = {
@@ -217,6 +217,7 @@ def forecast_report(request):
         )
     if wants_csv(request):
         return csv_response(
+            request,
             "forecast-accuracy",
             [
                 _("Month"),

@@ -21,7 +21,7 @@ USAGE_TABLES = ("weeks", "days", "users")
 RECENT_ROWS = {"weeks": 8, "days": 14}
 
 
-def _usage_csv(figures, table):
+def _usage_csv(request, figures, table):
     labels = [str(label) for _key, label, *_rest in RECORDS]
     if table == "users":
         header = [_("User"), _("Active days"), _("Last active"), *labels]
@@ -34,7 +34,9 @@ def _usage_csv(figures, table):
         header = [first, _("Active users"), *labels]
         rows = ([row.key, row.active, *row.cells()] for row in getattr(figures, table))
     period = figures.period
-    return csv_response(f"usage-{table}-{period.start:%Y%m%d}-{period.end:%Y%m%d}", header, rows)
+    return csv_response(
+        request, f"usage-{table}-{period.start:%Y%m%d}-{period.end:%Y%m%d}", header, rows
+    )
 
 
 @report("usage")
@@ -49,7 +51,7 @@ def usage_report(request):
     figures = usage(filters.selected_period, user=filters.value("owner"))
     if wants_csv(request):
         table = request.GET.get("table")
-        return _usage_csv(figures, table if table in USAGE_TABLES else "users")
+        return _usage_csv(request, figures, table if table in USAGE_TABLES else "users")
     query = request.GET.copy()
     for name in ("format", "table"):
         query.pop(name, None)

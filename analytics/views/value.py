@@ -176,6 +176,7 @@ def _value_report_csv(request, *, period, owner, segment):
     if table == "segments":
         rows = value_reports.grades_per_segment(owner=owner, segment=segment)
         return csv_response(
+            request,
             "customer-value-per-segment",
             _value_header(_("Segment")),
             ([_segment_name(row["segment"]), *_value_row_cells(row)] for row in rows),
@@ -183,6 +184,7 @@ def _value_report_csv(request, *, period, owner, segment):
     if table == "owners":
         rows = value_reports.grades_per_owner(owner=owner, segment=segment)
         return csv_response(
+            request,
             "customer-value-per-owner",
             _value_header(_("Owner")),
             ([_owner_name(row["owner"]), *_value_row_cells(row)] for row in rows),
@@ -190,6 +192,7 @@ def _value_report_csv(request, *, period, owner, segment):
     if table == "movers":
         changes = value_reports.movers(period, owner=owner, segment=segment)
         return csv_response(
+            request,
             "grade-movers",
             [_("Customer"), _("Customer id"), _("Previous grade"), _("New grade"), _("When")],
             (
@@ -208,6 +211,7 @@ def _value_report_csv(request, *, period, owner, segment):
     )
     reason_labels = dict(Relationship.EndReason.choices)
     return csv_response(
+        request,
         "relationships-started-ended",
         [
             _("Week of") if kind == "week" else _("Month"),
@@ -239,6 +243,7 @@ def segment_report(request):
     grades = [(g, _grade_label(g)) for g in (*value_reports.GRADES, value_reports.NOT_GRADED)]
     if wants_csv(request):
         return csv_response(
+            request,
             "segments",
             [
                 _("Segment"),
@@ -319,6 +324,7 @@ def data_quality(request):
     if wants_csv(request):
         if _table(request, ("records", "owners")) == "owners":
             return csv_response(
+                request,
                 "data-quality-per-owner",
                 [
                     _("Owner"),
@@ -340,6 +346,7 @@ def data_quality(request):
             )
         records = quality.records_to_fix(owner=owner, check=check)
         return csv_response(
+            request,
             "data-quality-records",
             [_("Customer"), _("Customer id"), _("Owner"), _("Completeness"), _("Missing")],
             (

@@ -66,7 +66,6 @@ INSTALLED_APPS = [
     "django_filters",
     "crispy_forms",
     "crispy_bootstrap5",
-    "simple_history",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -103,10 +102,11 @@ MIDDLEWARE = [
     "core.middleware.NoStoreForUsersMiddleware",
     # One UserActivity row per user and day for the usage report; no query after the first.
     "analytics.middleware.UserActivityMiddleware",
+    # The audit: writes below are recorded as the request user's; refused pages are recorded.
+    "core.audit.security.AuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes requires: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -482,6 +482,8 @@ DOCUMENT_ALLOWED_TYPES = {
 # --- Processes (processes app) ---------------------------------------------------------------
 # Boards, instance, ticket and task lists.
 PROCESS_LIST_PAGE_SIZE = env.int("PROCESS_LIST_PAGE_SIZE", default=25)
+# Rows per page of the audit list and of a customer's change history.
+AUDIT_LIST_PAGE_SIZE = env.int("AUDIT_LIST_PAGE_SIZE", default=50)
 # An open instance with no activity for this many days warns its owner (a definition may override).
 PROCESS_STALL_DAYS = env.int("PROCESS_STALL_DAYS", default=7)
 # This many hours after a warning's deadline, the managers are told as well (escalation).

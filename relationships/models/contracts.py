@@ -6,7 +6,6 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from core import bounds
 from core.money import amount_field, currency_field
@@ -138,7 +137,6 @@ class Contract(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    history = HistoricalRecords()
     objects = ContractQuerySet.as_manager()
 
     class Meta:

@@ -4,7 +4,6 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from core import bounds
 from core.money import amount_field, currency_field
@@ -57,10 +56,6 @@ class Payment(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
-
-    # A payment is recorded once and never edited, but it follows its invoice to another
-    # customer (services.invoice_move): the history says when, from whom and by whose hand.
-    history = HistoricalRecords()
 
     objects = FinanceRecordQuerySet.as_manager()
 

@@ -4,7 +4,6 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from core import bounds
 from core.visibility import CustomerRecordQuerySet
@@ -71,7 +70,6 @@ class Relationship(models.Model):
         limit=bounds.SHORT_TEXT,
     )
 
-    history = HistoricalRecords()
     objects = RelationshipQuerySet.as_manager()
 
     class Meta:

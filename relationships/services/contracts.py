@@ -118,8 +118,7 @@ def contract_terminate(*, contract: Contract, reason, by) -> Contract:
 def contracts_expire(*, today: date) -> int:
     """Active contracts whose end date has passed become expired. Safe to run any number of times.
 
-    Saved one by one rather than in one UPDATE, so the contract's change history records the
-    expiry like any other change.
+    Saved one by one under a lock, so a contract terminated meanwhile is left alone.
     """
     expired = 0
     for pk in Contract.objects.due_to_expire(today=today).values_list("pk", flat=True):

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import audit
 from core.integrity import save_or_raise_validation
 from core.permissions import can
 from customers.models import Customer
@@ -53,9 +54,10 @@ def invoice_move(*, invoice: Invoice, customer: Customer, by) -> Invoice:
     """Move an invoice to another customer (a correction: it was billed to the wrong one), its
     payments with it, since a payment carries its invoice's customer (Payment.customer).
 
-    The payments are saved one by one rather than in one UPDATE, so their change history
-    records the move and who made it, and the rescoring receivers hear of it. Their only change
-    is the customer, copied from the invoice validated here, so they are not validated again.
+    The payments are saved one by one rather than in one UPDATE, so the rescoring receivers
+    hear of it; the audit records each payment's move as made by `by`, also outside a request.
+    Their only change is the customer, copied from the invoice validated here, so they are not
+    validated again.
     """
     # The lock also keeps payment_register, which locks the invoice, from adding a payment
     # under the old customer meanwhile.
@@ -65,9 +67,9 @@ def invoice_move(*, invoice: Invoice, customer: Customer, by) -> Invoice:
     invoice.customer = customer
     invoice.full_clean()
     invoice.save(update_fields=["customer"])
-    for payment in invoice.payments.order_by("pk"):
-        payment._history_user = by  # also outside a request (the shell, a job)
-        payment.save(update_fields=["customer"])  # Payment.save copies the invoice's customer
+    with audit.audit_context(user=by):  # also outside a request (the shell, a job)
+        for payment in invoice.payments.order_by("pk"):
+            payment.save(update_fields=["customer"])  # Payment.save copies the invoice's customer
     return invoice
 
 

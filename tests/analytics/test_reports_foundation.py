@@ -8,6 +8,7 @@ from django.test import RequestFactory
 
 from analytics.models import ReportView
 from analytics.reports import ReportFilterForm, csv_response, period_for, report
+from core.models import AuditEvent
 
 
 @pytest.mark.parametrize(
@@ -53,14 +54,21 @@ def test_a_report_keeps_only_the_filters_it_uses():
     assert list(form.fields) == ["period", "start", "end", "owner"]
 
 
-def test_csv_export_is_utf8_with_a_header_and_empty_cells_for_none():
-    response = csv_response("grades", ["Customer", "Grade"], [["Zakład Łódź", "A"], ["X", None]])
+@pytest.mark.django_db
+def test_csv_export_is_utf8_with_a_header_and_empty_cells_for_none(manager):
+    request = RequestFactory().get("/reports/value/", {"format": "csv", "owner": "3"})
+    request.user = manager
+    rows = (row for row in [["Zakład Łódź", "A"], ["X", None]])  # streamed, counted as written
+    response = csv_response(request, "grades", ["Customer", "Grade"], rows)
     assert response["Content-Disposition"] == 'attachment; filename="grades.csv"'
     assert response.content.decode("utf-8-sig").splitlines() == [
         "Customer,Grade",
         "Zakład Łódź,A",
         "X,",
     ]
+    export = AuditEvent.objects.get(action="export")
+    assert (export.user, export.source) == (manager, "/reports/value/")
+    assert export.details == {"list": "grades", "filters": {"owner": "3"}, "rows": 2}
 
 
 @pytest.mark.django_db

@@ -67,6 +67,7 @@ DECLARED = {
     "analytics.manage_scoring": {MANAGER},
     "analytics.view_reports": {MANAGER},
     "analytics.manage_data_quality": {MANAGER},
+    "core.view_audit": {MANAGER},
 }
 ROLE_OF = {
     "sales_rep": SALES,

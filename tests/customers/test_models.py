@@ -2,7 +2,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from customers.models import ContactPerson, Customer
+from core.models import AuditEvent
+from customers.models import Customer
 from tests.factories import ContactPersonFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -59,11 +60,15 @@ def test_history_is_kept_for_customers_and_contacts():
     customer.display_name = "After"
     customer.save()
     contact = ContactPersonFactory(customer=customer)
-    assert [h.display_name for h in customer.history.order_by("history_date")] == [
-        "Before",
-        "After",
-    ]
-    assert ContactPerson.history.filter(id=contact.pk).count() == 1
+    events = AuditEvent.objects.filter(model="customers.customer", object_id=customer.pk)
+    created, renamed = events.order_by("at", "id")
+    assert created.action == "create"
+    assert created.changes["display_name"] == [None, "Before"]
+    assert (renamed.action, renamed.changes) == ("update", {"display_name": ["Before", "After"]})
+    contact_events = AuditEvent.objects.filter(
+        model="customers.contactperson", object_id=contact.pk
+    )
+    assert list(contact_events.values_list("action", flat=True)) == ["create"]
 
 
 def test_a_customer_with_history_cannot_be_deleted_from_under_it():

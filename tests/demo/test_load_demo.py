@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 from django.db.models import Count
 from django.urls import reverse
 
-from core.models import UserProfile
+from core.models import AuditEvent, UserProfile
 from core.permissions import ALL_ROLES
 from customers.models import ContactPerson, Customer
 from relationships.models import Interaction, Relationship
@@ -174,3 +174,13 @@ def test_it_puts_the_demo_users_in_teams_and_prints_them():
     # Running it again keeps one membership per team.
     load_demo("--customers=0")
     assert get_user_model().objects.get(username="service").crm_teams.count() == 2
+
+
+def test_the_demo_has_changes_by_its_users_in_the_audit():
+    load_demo("--customers=10")
+
+    changes = AuditEvent.objects.filter(action="update").select_related("user")
+    assert {(e.model, e.user.username) for e in changes} >= {
+        ("customers.customer", "sales"),
+        ("relationships.relationship", "manager"),
+    }

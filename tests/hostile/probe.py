@@ -41,8 +41,10 @@ from .targets import URLS, url_for, url_name_of
 from .values import RAW_MARKERS, out_of_bounds
 
 DOMAIN_APPS = ("core", "customers", "relationships", "processes", "analytics")
-# Rows that any request writes, whatever it posts: the user's first request of the day.
-AMBIENT_MODELS = {"analytics.useractivity"}
+# Rows that any request writes, whatever it posts: the user's first request of the day, and
+# the audit's security events (the probe's own log-in, a refused page). A refused post that
+# changed a record would show in the record's own table.
+AMBIENT_MODELS = {"analytics.useractivity", "core.auditevent"}
 OWNER_PATHS = ("customer", "instance__customer", "invoice__customer")
 PASSWORD = "secret-pass-1"  # tests.factories.UserFactory's
 

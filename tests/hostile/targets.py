@@ -44,6 +44,7 @@ URLS = {
     "logout": Url(),
     "password_change": Url(personas=("sales",)),
     "password_change_done": Url(),
+    "audit_list": Url(),
     "set_language": Url(
         personas=("sales",),
         fields=(("language", "select", ("en", "pl", "cs", "ru")), ("next", "hidden", ("/",))),

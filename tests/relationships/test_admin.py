@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from core.models import AuditEvent
 from relationships.models import Asset, Contract, Document, Invoice, Payment, Payout
 from tests.factories import (
     AssetFactory,
@@ -100,14 +101,20 @@ def test_moving_an_invoice_to_another_customer_in_admin_takes_its_payments_along
     assert set(other.payments.all()) == set(payments)
     assert not customer.payments.exists()
     for payment in payments:
-        latest = payment.history.latest()
-        assert (latest.history_type, latest.customer_id, latest.history_user) == (
-            "~",
-            other.pk,
+        latest = AuditEvent.objects.filter(
+            model="relationships.payment", object_id=payment.pk
+        ).latest("at", "id")
+        assert (latest.action, latest.changes["customer_id"], latest.user) == (
+            "update",
+            [customer.pk, other.pk],
             admin_user,
         )
+    # The admin's history of a payment is its audit.
     history = client.get(reverse("admin:relationships_payment_history", args=[payments[0].pk]))
-    assert history.status_code == 200
+    assert history.status_code == 302
+    assert history.url == (
+        f"{reverse('audit_list')}?model=relationships.payment&object_id={payments[0].pk}"
+    )
 
 
 def test_an_invoice_edited_in_admin_without_a_new_customer_keeps_its_payments(

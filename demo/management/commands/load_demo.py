@@ -7,19 +7,23 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from analytics import scoring
+from core import audit
 from core.i18n import LANGUAGE_NAMES, profile_language
 from core.management.base import TranslatedCommand
 from core.models import UserProfile
 from core.permissions import ALL_ROLES, FINANCE, MANAGER, ROLE_LABELS, SALES, SERVICE
+from customers import services as customer_services
 from customers.models import Customer
 from demo import datagen
 from demo.management.base import require_generator
 from processes import services as process_services
-from relationships.models import Interaction
+from relationships import services as relationship_services
+from relationships.models import Interaction, Relationship
 
 DEMO_PASSWORD = "demo"
 DEMO_CUSTOMERS = 300
 DEMO_SEED = 1
+DEMO_EDITS = 4  # customers edited by the demo users, the last one's relationship ended
 ADMIN_USERNAME = "admin"
 DEMO_URL = "http://127.0.0.1:8000/"
 # The team works in several languages, as the demo customers (Polish, Czech, British) are
@@ -71,12 +75,37 @@ class Command(TranslatedCommand):
             )
             # The watch job's first run, so late and stalled work shows as notifications. Only
             # after generating: a second load_demo adds nothing.
+            self._demo_changes(staff)
             sent = process_services.processes_watch()
             self.stdout.write(_("Sent %(sent)d notifications.") % {"sent": sent})
             # Grades and values on every card from the first page view, not the first night.
             run = scoring.score_all_customers()
             self.stdout.write(_("Scored %(scored)d customers.") % {"scored": run.scored})
         self._print_logins({user.username: teams.get(user.pk, []) for user in staff})
+
+    def _demo_changes(self, staff):
+        """A few edits made by the demo users themselves, through the services, so the audit
+        and the customers' change history have something to show: the generator's bulk rows
+        are nobody's doing and are not audited."""
+        users = {user.username: user for user in staff}
+        customers = list(Customer.objects.order_by("pk")[:DEMO_EDITS])
+        if not customers:
+            return
+        with transaction.atomic():
+            for customer in customers[:-1]:
+                with audit.audit_context(user=users["sales"], source="load_demo"):
+                    customer_services.customer_update(
+                        customer=customer,
+                        data={"notes": "Prefers e-mail; call only before noon."},
+                    )
+            relationship = Relationship.objects.open().filter(customer=customers[-1]).first()
+            if relationship is not None:
+                with audit.audit_context(user=users["manager"], source="load_demo"):
+                    relationship_services.relationship_end(
+                        relationship=relationship,
+                        reason=Relationship.EndReason.MOVED_TO_COMPETITOR,
+                        by=users["manager"],
+                    )
 
     def _user(self, username, *, role=None, superuser=False):
         user, created = get_user_model().objects.get_or_create(username=username)
