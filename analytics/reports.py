@@ -15,6 +15,7 @@ from django.db import connection
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from core import audit, bounds
 from core.forms import DateField
@@ -122,7 +123,12 @@ class ReportFilterForm(forms.Form):
         elif start and end and abs((end - start).days) >= MAX_REPORT_DAYS:
             self.add_error(
                 "start",
-                _("A report covers at most %(years)s years.") % {"years": MAX_REPORT_DAYS // 366},
+                ngettext(
+                    "A report covers at most %(years)s year.",
+                    "A report covers at most %(years)s years.",
+                    MAX_REPORT_DAYS // 366,
+                )
+                % {"years": MAX_REPORT_DAYS // 366},
             )
         return cleaned
 

@@ -6,6 +6,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from . import mfa
 from .login_limits import username_wait_seconds
@@ -20,14 +21,6 @@ class LoginForm(AuthenticationForm):
     (a varchar of 255) made PostgreSQL answer 500.
     """
 
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "wait": _(
-            "This username has had many failed log-ins from other places recently, so each "
-            "attempt from here waits a little. Try again in %(seconds)s seconds."
-        ),
-    }
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         username = self.fields["username"]
@@ -39,7 +32,17 @@ class LoginForm(AuthenticationForm):
             seconds = username_wait_seconds(self.request, username)
             if seconds:
                 raise forms.ValidationError(
-                    self.error_messages["wait"], code="wait", params={"seconds": seconds}
+                    ngettext(
+                        "This username has had many failed log-ins from other places recently, "
+                        "so each attempt from here waits a little. Try again in %(seconds)s "
+                        "second.",
+                        "This username has had many failed log-ins from other places recently, "
+                        "so each attempt from here waits a little. Try again in %(seconds)s "
+                        "seconds.",
+                        seconds,
+                    ),
+                    code="wait",
+                    params={"seconds": seconds},
                 )
         return super().clean()
 

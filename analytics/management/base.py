@@ -3,7 +3,7 @@ from datetime import date, timedelta
 from django.core.management.base import CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from core.management.base import TranslatedCommand
 
@@ -37,7 +37,9 @@ class DayRollupCommand(TranslatedCommand):
             if end < start:
                 raise CommandError(_("The last day is before the first."))
             days = self.rollup(start, end)
-        self.stdout.write(_("Computed %(days)d days.") % {"days": days})
+        self.stdout.write(
+            ngettext("Computed %(days)d day.", "Computed %(days)d days.", days) % {"days": days}
+        )
 
     def nightly(self, today):
         raise NotImplementedError

@@ -111,9 +111,12 @@ def login_verify(request):
                 left = mfa.recovery_codes_left(user)
                 messages.warning(
                     request,
-                    _(
+                    ngettext(
+                        "You logged in with a recovery code, which is now spent; %(left)s is "
+                        "left. Make new ones under Two-factor authentication if you run short.",
                         "You logged in with a recovery code, which is now spent; %(left)s are "
-                        "left. Make new ones under Two-factor authentication if you run short."
+                        "left. Make new ones under Two-factor authentication if you run short.",
+                        left,
                     )
                     % {"left": left},
                 )

@@ -5,6 +5,7 @@ from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.permissions import permission_required
 from core.views.helpers import run_service
@@ -50,13 +51,30 @@ def campaign_create(request):
                     ),
                 ),
             )
-            text = _("Campaign started for %(n)s customers.") % counts
+            text = (
+                ngettext(
+                    "Campaign started for %(n)s customer.",
+                    "Campaign started for %(n)s customers.",
+                    counts["n"],
+                )
+                % counts
+            )
             if counts["held"]:
-                text += " " + _("%(held)s of them wait for a manager's approval.") % counts
+                text += (
+                    " "
+                    + ngettext(
+                        "%(held)s of them waits for a manager's approval.",
+                        "%(held)s of them wait for a manager's approval.",
+                        counts["held"],
+                    )
+                    % counts
+                )
             if campaign.skipped_by_rules:
-                text += " " + _("Decision rules skipped %(skipped)s customers.") % {
-                    "skipped": campaign.skipped_by_rules
-                }
+                text += " " + ngettext(
+                    "Decision rules skipped %(skipped)s customer.",
+                    "Decision rules skipped %(skipped)s customers.",
+                    campaign.skipped_by_rules,
+                ) % {"skipped": campaign.skipped_by_rules}
             messages.success(request, text)
             return redirect("processes:campaign_list")
     return _form_page(

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from core.permissions import permission_required
@@ -69,7 +70,12 @@ def contract_confirm_backbilling(request, pk):
     ):
         messages.success(
             request,
-            _("Back-billing confirmed: %(count)s invoices issued.") % {"count": len(call.result)},
+            ngettext(
+                "Back-billing confirmed: %(count)s invoice issued.",
+                "Back-billing confirmed: %(count)s invoices issued.",
+                len(call.result),
+            )
+            % {"count": len(call.result)},
         )
     return redirect(contract)
 
