@@ -41,8 +41,17 @@ class OrderingFilter(django_filters.OrderingFilter):
     (descending)") there, so they stayed English in every language."""
 
     def build_choices(self, fields, labels):
+        # The lists name their labels by the parameter users see in the address (`close`), where
+        # django-filter looks them up by the field (`expected_close_on`) and otherwise falls back
+        # to the parameter's own name, run through gettext ("Close", a button's word): either key
+        # is taken here.
+        by_field = {}
+        for field, param in fields.items():
+            label = labels.get(param, labels.get(field))
+            if label is not None:
+                by_field[field] = label
         build = super().build_choices
-        return lambda: build(fields, labels)
+        return lambda: build(fields, by_field)
 
 
 class SearchFilter(django_filters.CharFilter):

@@ -46,6 +46,25 @@ def test_sort_choices_are_in_the_requests_language():
     assert choices()["-name"] == "Name (descending)"
 
 
+def test_sort_labels_named_by_the_parameter_are_the_ones_shown():
+    """A list names its sort labels by the address's parameter (`close`), not by the field."""
+
+    class Deals(StyledFilterSet):
+        ordering = OrderingFilter(
+            fields=(("display_name", "name"), ("last_contact_at", "contact")),
+            field_labels={"contact": "Last contacted"},
+        )
+
+        class Meta:
+            model = Customer
+            fields = []
+
+    choices = dict(Deals({}, queryset=Customer.objects.all()).form.fields["ordering"].choices)
+    assert choices["contact"] == "Last contacted"
+    assert choices["-contact"] == "Last contacted (descending)"
+    assert choices["name"] == "Name"
+
+
 @pytest.mark.parametrize(("ordering", "tie_breaker"), [("name", "id"), ("-name", "-id")])
 def test_rows_that_sort_alike_keep_one_order_in_the_sorts_direction(ordering, tie_breaker):
     twins = [CustomerFactory(display_name="Twin") for _ in range(3)]
