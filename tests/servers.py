@@ -311,9 +311,11 @@ class Browser:
 
 
 SEED = """
+import time
 from decimal import Decimal
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
+from core import mfa, sessions
 from core.permissions import FINANCE, MANAGER, SALES
 from tests.factories import CustomerFactory, InvoiceFactory, UserFactory
 
@@ -324,6 +326,9 @@ session = SessionStore()
 session[SESSION_KEY] = str(clerk.pk)
 session[BACKEND_SESSION_KEY] = "core.auth.ProfileModelBackend"
 session[HASH_SESSION_KEY] = clerk.get_session_auth_hash()
+# What a log-in stamps (core.sessions): without it the session counts as expired.
+session[sessions.LOGIN_AT] = session[sessions.SEEN_AT] = int(time.time())
+session[mfa.SESSION_KEY] = mfa.OFF
 session.create()
 print(json.dumps({"session": session.session_key, "customer": customer.pk,
                   "invoice": invoice.pk, "user": clerk.pk}))
