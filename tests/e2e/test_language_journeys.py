@@ -60,6 +60,11 @@ def english_phrases(language):
     its placeholders and tags into the parts a page shows whole, kept when a part is two words
     or more, or one word of five letters or more that is not also the language's."""
     catalogue = polib.pofile(str(ROOT / "locale" / language / "LC_MESSAGES" / "django.po"))
+    # An English word that is also how the language says something else (Polish "Start", the
+    # home page's title, while a contract's start is "Początek") is not English on its page.
+    translations = {entry.msgstr for entry in catalogue if entry.msgstr} | {
+        form for entry in catalogue for form in entry.msgstr_plural.values()
+    }
     phrases = set()
     for entry in catalogue:
         if entry.obsolete:
@@ -70,7 +75,7 @@ def english_phrases(language):
         else:
             pairs = [(entry.msgid, entry.msgstr)]
         for english, translated in pairs:
-            if english == translated or english in LANGUAGE_NAMES:
+            if english == translated or english in LANGUAGE_NAMES or english in translations:
                 continue
             visible = PLACEHOLDER.sub("\n", TAG.sub("\n", english))
             for piece in re.split(r"[\n:;()“”\"·—\u2013/]+", visible):
