@@ -14,7 +14,7 @@ from datetime import datetime
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.formats import get_format
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 ISO_DATE = "%Y-%m-%d"
 ISO_DATETIME = "%Y-%m-%dT%H:%M"
@@ -54,39 +54,33 @@ def _invalid(format_type, iso, *, one, two):
     return ValidationError(two, code="invalid", params={"example": local, "iso": iso})
 
 
-class DateField(forms.DateField):
+class _ExampleOnInvalid:
+    """A field whose "invalid" error gives an example in the user's format (and ISO)."""
+
+    format_type = iso_format = one = two = None
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError as error:
+            if error.code != "invalid":
+                raise
+            raise _invalid(self.format_type, self.iso_format, one=self.one, two=self.two) from None
+
+
+class DateField(_ExampleOnInvalid, forms.DateField):
     """A date typed in the user's format or ISO; the error names both, by example."""
 
     widget = DateInput
-
-    def to_python(self, value):
-        try:
-            return super().to_python(value)
-        except ValidationError as error:
-            if error.code != "invalid":
-                raise
-            raise _invalid(
-                "DATE_INPUT_FORMATS",
-                ISO_DATE,
-                one=_("Enter a valid date, for example %(example)s."),
-                two=_("Enter a valid date, for example %(example)s or %(iso)s."),
-            ) from None
+    format_type, iso_format = "DATE_INPUT_FORMATS", ISO_DATE
+    one = _("Enter a valid date, for example %(example)s.")
+    two = _("Enter a valid date, for example %(example)s or %(iso)s.")
 
 
-class DateTimeField(forms.DateTimeField):
+class DateTimeField(_ExampleOnInvalid, forms.DateTimeField):
     """A date and time typed in the user's format or ISO; the error names both, by example."""
 
     widget = DateTimeInput
-
-    def to_python(self, value):
-        try:
-            return super().to_python(value)
-        except ValidationError as error:
-            if error.code != "invalid":
-                raise
-            raise _invalid(
-                "DATETIME_INPUT_FORMATS",
-                "%Y-%m-%d %H:%M",
-                one=_("Enter a valid date and time, for example %(example)s."),
-                two=_("Enter a valid date and time, for example %(example)s or %(iso)s."),
-            ) from None
+    format_type, iso_format = "DATETIME_INPUT_FORMATS", "%Y-%m-%d %H:%M"
+    one = _("Enter a valid date and time, for example %(example)s.")
+    two = _("Enter a valid date and time, for example %(example)s or %(iso)s.")
