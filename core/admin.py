@@ -147,8 +147,22 @@ if admin.site.is_registered(User):
 admin.site.register(User, CrmUserAdmin)
 
 
+class ReadOnlyAdminMixin:
+    """Records the app writes and nobody edits by hand: listed and opened, never added, changed
+    or deleted in the admin."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The audit, read-only: rows are written by the database triggers and the app, never by
     hand (the readable view is /audit/)."""
 
@@ -159,12 +173,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     ordering = ["-at", "-id"]
     readonly_fields = [field.name for field in AuditEvent._meta.fields]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

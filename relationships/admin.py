@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import AuditHistoryAdminMixin, UniqueRaceAdminMixin
+from core.admin import AuditHistoryAdminMixin, ReadOnlyAdminMixin, UniqueRaceAdminMixin
 
 from .models import Asset, Contract, Document, Interaction, Invoice, Payment, Payout, Relationship
 from .services import invoice_move
@@ -130,7 +130,7 @@ class InvoiceAdmin(UniqueRaceAdminMixin, AuditHistoryAdminMixin, admin.ModelAdmi
 
 
 @admin.register(Payment)
-class PaymentAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdminMixin, AuditHistoryAdminMixin, admin.ModelAdmin):
     """Read-only: a payment changes the invoice's paid total, so it is recorded in the app."""
 
     list_display = ["paid_on", "invoice", "amount", "currency", "method", "reference"]
@@ -140,15 +140,6 @@ class PaymentAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
     raw_id_fields = ["invoice"]
     date_hierarchy = "paid_on"
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Payout)
