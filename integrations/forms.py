@@ -1,4 +1,5 @@
 from django import forms
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds, events
@@ -6,6 +7,13 @@ from core.users import staff_users
 from customers.models import ContactPerson, Customer
 
 from .models import WebForm, WebhookSubscription
+
+
+def _formfield(field, **kwargs):
+    # An address typed without a scheme is taken for https (Django 6's default, asked now).
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
 
 
 class SubscriptionForm(forms.ModelForm):
@@ -19,12 +27,14 @@ class SubscriptionForm(forms.ModelForm):
     class Meta:
         model = WebhookSubscription
         fields = ["name", "target_url", "events"]
+        formfield_callback = _formfield
 
 
 class WebFormForm(forms.ModelForm):
     class Meta:
         model = WebForm
         fields = ["name", "slug", "allowed_origin", "redirect_url", "owner"]
+        formfield_callback = _formfield
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
