@@ -84,7 +84,9 @@ def test_a_new_customer_from_a_form_is_told_to_webhooks(client, webform, manager
     ids=["same e-mail", "same phone"],
 )
 def test_a_returning_customer_is_recognised_and_the_contact_logged_on_it(client, webform, known):
-    existing = CustomerFactory(**{"display_name": "Kowalski family", "email": "", "phone": "", **known})
+    existing = CustomerFactory(
+        **{"display_name": "Kowalski family", "email": "", "phone": "", **known}
+    )
     response = client.post(url(webform), {**VISITOR, "email": "Jan@Kowalski.example"})
     assert response.status_code == 200  # the same answer as for a new one
     assert Customer.objects.count() == 1
@@ -215,7 +217,10 @@ def test_one_address_is_limited_with_429_and_retry_after(client, webform, settin
     settings.WEBFORM_RATE_LIMIT_PER_ADDRESS = 2
     for n in range(2):
         assert (
-            client.post(url(webform), {**VISITOR, "phone": "", "email": f"v{n}@example.com"}).status_code == 200
+            client.post(
+                url(webform), {**VISITOR, "phone": "", "email": f"v{n}@example.com"}
+            ).status_code
+            == 200
         )
     response = post_json(client, webform, {**VISITOR, "phone": "", "email": "v3@example.com"})
     assert response.status_code == 429
@@ -232,7 +237,9 @@ def test_the_whole_form_is_limited_too(client, webform, settings):
     settings.WEBFORM_RATE_LIMIT_PER_FORM = 2
     for n in range(2):
         client.post(
-            url(webform), {**VISITOR, "phone": "", "email": f"v{n}@example.com"}, REMOTE_ADDR=f"10.0.0.{n}"
+            url(webform),
+            {**VISITOR, "phone": "", "email": f"v{n}@example.com"},
+            REMOTE_ADDR=f"10.0.0.{n}",
         )
     response = client.post(url(webform), VISITOR, REMOTE_ADDR="10.0.0.9")
     assert response.status_code == 429
