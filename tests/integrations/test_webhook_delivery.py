@@ -41,9 +41,8 @@ def publish(django_capture_on_commit_callbacks):
     """Publish an event in a transaction and run what its commit queues (eager Celery)."""
 
     def run(**kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            with transaction.atomic():
-                event = publish_customer_created(**kwargs)
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            event = publish_customer_created(**kwargs)
         return event
 
     return run
@@ -79,11 +78,14 @@ def test_a_delivery_is_signed_and_a_reference_implementation_verifies_it(
 def test_nothing_is_recorded_or_sent_when_the_write_rolls_back(
     subscription, receiver, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            publish_customer_created()
-            assert WebhookDelivery.objects.count() == 1
-            raise RuntimeError("the payment failed after the event")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        publish_customer_created()
+        assert WebhookDelivery.objects.count() == 1
+        raise RuntimeError("the payment failed after the event")
     assert callbacks == []
     assert WebhookDelivery.objects.count() == 0
     assert receiver.requests == []
