@@ -17,6 +17,29 @@ from ..permissions import MANAGE_INTEGRATIONS
 from .intake import HONEYPOT_FIELD
 
 
+def _snippet(action: str) -> str:
+    """The HTML form to paste into the website (shown as text; the page escapes it), its labels
+    in the manager's language. The honeypot is kept out of people's sight, not out of bots'."""
+    fields = [
+        (_("First name"), '<input name="first_name" required maxlength="100">'),
+        (_("Last name"), '<input name="last_name" required maxlength="100">'),
+        (_("Company"), '<input name="company" maxlength="200">'),
+        (_("E-mail"), '<input name="email" type="email" maxlength="254">'),
+        (_("Phone"), '<input name="phone" type="tel" maxlength="40">'),
+        (_("Message"), '<textarea name="message" maxlength="2000"></textarea>'),
+    ]
+    lines = [f'<form method="post" action="{action}">']
+    lines += [f"  <label>{label} {control}</label>" for label, control in fields]
+    lines += [
+        '  <div style="position:absolute;left:-10000px" aria-hidden="true">',
+        f'    <input name="{HONEYPOT_FIELD}" tabindex="-1" autocomplete="off">',
+        "  </div>",
+        f'  <button type="submit">{_("Send")}</button>',
+        "</form>",
+    ]
+    return "\n".join(lines)
+
+
 @permission_required(MANAGE_INTEGRATIONS)
 def webform_list(request):
     webforms = WebForm.objects.select_related("owner").order_by("-active", "name")
@@ -67,9 +90,9 @@ def webform_detail(request, pk):
         "integrations/webform_detail.html",
         {
             "webform": webform,
-            "action": f"{action}?token={webform.token}",
             "endpoint": action,
             "honeypot": HONEYPOT_FIELD,
+            "snippet": _snippet(f"{action}?token={webform.token}"),
         },
     )
 
