@@ -235,7 +235,7 @@ def _count_failure(*, subscription_id: int):
         consecutive_failures=F("consecutive_failures") + 1
     )
     subscription = (
-        WebhookSubscription.objects.select_for_update()
+        WebhookSubscription.objects.select_for_update(of=("self",))
         .select_related("owner__crm_profile")
         .get(pk=subscription_id)
     )
