@@ -510,7 +510,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 DIGEST_SLA_HOURS = env.int("DIGEST_SLA_HOURS", default=24)
 
 # --- Integrations (integrations app) ----------------------------------------------------------
-# Seconds a webhook POST may take (connecting and answering) before the attempt counts as failed.
+# Seconds a webhook POST waits to connect, and for each part of the answer, before it has failed.
 WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5.0)
 # Pauses (seconds) before each retry of a failed delivery; when all are used up it has failed.
 WEBHOOK_RETRY_SCHEDULE = env.list(
