@@ -4,6 +4,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from customers.models import Customer
+from integrations.models import WebForm
 from relationships import services as relationship_services
 from relationships.models import Interaction
 from tests.integrations.conftest import receiver  # noqa: F401  (the real HTTP receiver)
@@ -53,3 +54,15 @@ def test_a_manager_creates_a_subscription_and_sees_a_delivery_in_the_log(
     expect(page.locator("#attempts")).to_contain_text("200")
     expect(page.locator("#payload")).to_contain_text("Nordic Parts AB")
     screenshot("webhook-delivery")
+
+    # The web form's page gives the snippet to paste into the website.
+    webform = WebForm.objects.create(
+        name="Contact page",
+        slug="contact",
+        allowed_origin="https://www.example.com",
+        created_by=manager,
+    )
+    page.goto(webform.get_absolute_url())
+    expect(page.locator("#snippet")).to_contain_text(f"/forms/contact/?token={webform.token}")
+    expect(page.locator("#snippet")).to_contain_text('name="homepage"')
+    screenshot("web-form")
