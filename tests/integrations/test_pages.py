@@ -1,5 +1,7 @@
 """The managers' pages for webhooks and web forms: who may use them, what they show."""
 
+import json
+
 import pytest
 from django.urls import reverse
 
@@ -284,3 +286,24 @@ def test_the_menu_offers_integrations_to_managers_only(client, manager, sales_re
     assert reverse("integrations:subscription_list") in client.get("/").content.decode()
     client.force_login(sales_rep)
     assert reverse("integrations:subscription_list") not in client.get("/").content.decode()
+
+
+def test_changes_to_a_subscription_are_audited_without_its_secret(client, manager, receiver):
+    from core.models import AuditEvent
+
+    client.force_login(manager)
+    client.post(
+        reverse("integrations:subscription_create"),
+        {"name": "Billing", "target_url": receiver.url, "events": ["payment.received"]},
+    )
+    subscription = WebhookSubscription.objects.get()
+    client.post(reverse("integrations:subscription_rotate_secret", args=[subscription.pk]))
+    client.post(reverse("integrations:subscription_deactivate", args=[subscription.pk]))
+    subscription.refresh_from_db()
+    rows = AuditEvent.objects.filter(
+        model="integrations.webhooksubscription", object_id=subscription.pk
+    ).order_by("at", "id")
+    assert [row.action for row in rows] == ["create", "update"]  # the rotation is not a change
+    assert rows[0].user == manager
+    assert "secret" not in json.dumps([row.changes for row in rows])
+    assert subscription.secret not in json.dumps([row.changes for row in rows])
