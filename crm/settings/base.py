@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "relationships",
     "processes",
     "analytics",
+    "integrations",
     "demo",
 ]
 
@@ -413,6 +414,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "processes.tasks.open_collection_cases",
         "schedule": crontab(hour=6, minute=0),
     },
+    # Webhook retries whose pause is over (integrations.services.deliveries).
+    "integrations-send-due-webhooks": {
+        "task": "integrations.tasks.send_due_webhooks",
+        "schedule": 60.0,
+    },
 }
 
 # --- Security -------------------------------------------------------------------------------
@@ -502,6 +508,21 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # The daily digest lists, besides what is already late, the processes and tickets whose deadline
 # falls within this many hours.
 DIGEST_SLA_HOURS = env.int("DIGEST_SLA_HOURS", default=24)
+
+# --- Integrations (integrations app) ----------------------------------------------------------
+# Seconds a webhook POST waits to connect, and for each part of the answer, before it has failed.
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5.0)
+# Pauses (seconds) before each retry of a failed delivery; when all are used up it has failed.
+WEBHOOK_RETRY_SCHEDULE = env.list(
+    "WEBHOOK_RETRY_SCHEDULE", cast=int, default=[60, 300, 1800, 7200, 43200]
+)
+# Failed deliveries in a row after which a subscription is switched off and its owner told.
+WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=5)
+# Webhook targets on loopback or private addresses (refused in production: SSRF).
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=DEBUG)
+# Posts per minute a web form takes from one client address, and in all.
+WEBFORM_RATE_LIMIT_PER_ADDRESS = env.int("WEBFORM_RATE_LIMIT_PER_ADDRESS", default=5)
+WEBFORM_RATE_LIMIT_PER_FORM = env.int("WEBFORM_RATE_LIMIT_PER_FORM", default=60)
 
 LOGGING = {
     "version": 1,

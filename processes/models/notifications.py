@@ -24,6 +24,7 @@ class Notification(models.Model):
         APPROVAL_REQUESTED = "approval_requested", _("Approval requested")
         APPROVAL_DECIDED = "approval_decided", _("Approval decided")
         TASK_ASSIGNED = "task_assigned", _("Task assigned")
+        WEBHOOK_DISABLED = "webhook_disabled", _("Webhook switched off")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,

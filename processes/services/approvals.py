@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import events
 from core.permissions import can
 from relationships import services as relationship_services
 
@@ -104,6 +105,26 @@ def _tell_requester(approval: Approval):
     )
 
 
+def _publish_decision(approval: Approval):
+    events.publish(
+        events.APPROVAL_DECIDED,
+        instance=approval,
+        key=f"approval:{approval.pk}:decided",
+        data={
+            "approval_id": approval.pk,
+            "process_id": approval.instance_id,
+            "customer_id": approval.instance.customer_id,
+            "action": approval.action,
+            "value": None if approval.value is None else str(approval.value),
+            "decision": approval.decision,
+            "decided_by_id": approval.decided_by_id,
+            "decided_at": events.iso(approval.decided_at),
+            "comment": approval.comment,
+            "requested_by_id": approval.requested_by_id,
+        },
+    )
+
+
 @transaction.atomic
 def approval_approve(*, approval: Approval, by, comment="") -> Approval:
     """Approve a request and carry out the action it was holding back."""
@@ -130,6 +151,7 @@ def approval_approve(*, approval: Approval, by, comment="") -> Approval:
         if instance.definition.kind == ProcessDefinition.Kind.COLLECTIONS and instance.stage.code:
             _collection_email(instance=instance, stage=instance.stage, by=by)
         _touch(instance)
+    _publish_decision(approval)
     _tell_requester(approval)
     return approval
 
@@ -143,6 +165,7 @@ def approval_reject(*, approval: Approval, by, comment) -> Approval:
     )
     if approval.action == Approval.Action.START:
         _close_refused_start(approval=approval, by=by)
+    _publish_decision(approval)
     _tell_requester(approval)
     return approval
 

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils.translation import gettext as _
 
+from core import events
 from relationships.models import Invoice
 
 from ..models import Approval, CollectionCase, ProcessDefinition, Stage
@@ -63,6 +64,24 @@ def collection_case_open(
     case = CollectionCase(instance=instance, invoice=invoice, balance_at_open=invoice.balance)
     case.full_clean()
     case.save()
+    # Invoices have no stored "overdue" moment (their status is derived from the due date):
+    # the moment the CRM acts on one is when it goes to collections, once per invoice.
+    events.publish(
+        events.INVOICE_OVERDUE,
+        instance=invoice,
+        key=f"invoice:{invoice.pk}:overdue",
+        data={
+            "invoice_id": invoice.pk,
+            "invoice_number": invoice.number,
+            "customer_id": invoice.customer_id,
+            "amount": events.amount(invoice.amount),
+            "balance": events.amount(invoice.balance),
+            "currency": invoice.currency,
+            "issue_date": events.iso(invoice.issue_date),
+            "due_date": events.iso(invoice.due_date),
+            "collection_case_id": case.pk,
+        },
+    )
     if instance.stage.code and not instance.awaiting_start_approval:
         _collection_email(instance=instance, stage=instance.stage, by=by)
     return case

@@ -9,6 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import events
 from customers.models import Customer
 
 from ..models import (
@@ -127,6 +128,10 @@ def move_error(instance: ProcessInstance, to_stage: Stage, reason: str):
     return None
 
 
+def _stage_data(stage: Stage | None):
+    return None if stage is None else {"id": stage.pk, "name": stage.name, "code": stage.code}
+
+
 @transaction.atomic
 def instance_move(
     *, instance: ProcessInstance, to_stage: Stage, by, reason="", at=None, approval=None
@@ -168,13 +173,31 @@ def instance_move(
         locked.closed_at = at
     locked.full_clean()
     locked.save()
-    StageTransition.objects.create(
+    transition = StageTransition.objects.create(
         instance=locked,
         from_stage=from_stage,
         to_stage=to_stage,
         at=at,
         by=by,
         note=(reason or "").strip(),
+    )
+    events.publish(
+        events.PROCESS_STAGE_CHANGED,
+        instance=locked,
+        key=f"transition:{transition.pk}",
+        data={
+            "process_id": locked.pk,
+            "process_kind": locked.definition.kind,
+            "definition_id": locked.definition_id,
+            "title": locked.title,
+            "customer_id": locked.customer_id,
+            "from_stage": _stage_data(from_stage),
+            "to_stage": _stage_data(to_stage),
+            "moved_at": events.iso(at),
+            "moved_by_id": by.pk if by else None,
+            "closed": to_stage.is_terminal,
+            "outcome": locked.outcome or None,
+        },
     )
     if locked.definition.kind == ProcessDefinition.Kind.SUPPORT and to_stage.is_terminal:
         Ticket.objects.filter(pk=locked.pk, resolved_at__isnull=True).update(

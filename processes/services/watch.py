@@ -7,6 +7,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import events
+
 from ..models import Notification, ProcessDefinition, ProcessInstance, Ticket
 from .notifications import managers, notification_send
 
@@ -83,6 +85,33 @@ def _warn_and_escalate(
     return sent
 
 
+def _publish_breach(ticket, *, breached, deadline, told):
+    """ticket.sla_breached, when the watch first notices the breach (a warning already sent
+    means it was told before; the event's key makes a repeat harmless anyway)."""
+    kind = (
+        Notification.Kind.RESPONSE_SLA_BREACH
+        if breached == "response"
+        else Notification.Kind.RESOLUTION_SLA_BREACH
+    )
+    if (ticket.pk, kind) in told:
+        return
+    instance = ticket.instance
+    events.publish(
+        events.TICKET_SLA_BREACHED,
+        instance=ticket,
+        key=f"ticket:{ticket.pk}:{breached}",
+        data={
+            "ticket_id": ticket.pk,
+            "customer_id": instance.customer_id,
+            "title": instance.title,
+            "priority": ticket.priority,
+            "breached": breached,
+            "deadline": events.iso(deadline),
+            "owner_id": instance.owner_id,
+        },
+    )
+
+
 def processes_watch(*, now=None) -> int:
     """The stall and SLA watch: warn owners and escalate to managers, each event once.
 
@@ -148,8 +177,10 @@ def processes_watch(*, now=None) -> int:
     tickets = Ticket.objects.filter(instance__closed_at__isnull=True).select_related(
         "instance__owner__crm_profile", "instance__customer"
     )
+    told = {(instance_id, kind) for _recipient, kind, instance_id, _occurrence in seen}
     late_response = tickets.filter(first_response_at__isnull=True, response_due_at__lt=now)
     for ticket in late_response.order_by("response_due_at")[:1000]:
+        _publish_breach(ticket, breached="response", deadline=ticket.response_due_at, told=told)
         sent += _warn_and_escalate(
             instance=ticket.instance,
             now=now,
@@ -163,6 +194,7 @@ def processes_watch(*, now=None) -> int:
         )
     late_resolution = tickets.filter(resolved_at__isnull=True, resolution_due_at__lt=now)
     for ticket in late_resolution.order_by("resolution_due_at")[:1000]:
+        _publish_breach(ticket, breached="resolution", deadline=ticket.resolution_due_at, told=told)
         sent += _warn_and_escalate(
             instance=ticket.instance,
             now=now,

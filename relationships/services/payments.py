@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import events
 from core.money import currency_symbol, format_amount
 from core.permissions import can
 
@@ -64,4 +65,21 @@ def payment_register(
     invoice.paid_amount += payment.amount
     invoice.full_clean()
     invoice.save(update_fields=["paid_amount"])
+    events.publish(
+        events.PAYMENT_RECEIVED,
+        instance=payment,
+        key=f"payment:{payment.pk}",
+        data={
+            "payment_id": payment.pk,
+            "invoice_id": invoice.pk,
+            "invoice_number": invoice.number,
+            "customer_id": invoice.customer_id,
+            "amount": events.amount(payment.amount),
+            "currency": payment.currency,
+            "paid_on": events.iso(payment.paid_on),
+            "method": payment.method,
+            "reference": payment.reference,
+            "invoice_balance": events.amount(invoice.balance),
+        },
+    )
     return payment

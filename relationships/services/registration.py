@@ -6,6 +6,7 @@ and logs its first contact, and customers sits below relationships."""
 from django.db import transaction
 from django.utils import timezone
 
+from core import events
 from core.integrity import save_or_raise_validation
 from customers.models import Customer
 from customers.services import customer_guard_duplicates
@@ -51,4 +52,22 @@ def customer_register(
     _sync_customer_status(customer=customer, relationship=relationship)
     first_contact = {"occurred_at": timezone.now(), **first_contact}
     interaction_log(customer=customer, by=by, **first_contact)
+    events.publish(
+        events.CUSTOMER_CREATED,
+        instance=customer,
+        key=f"customer:{customer.pk}",
+        data={
+            "customer_id": customer.pk,
+            "display_name": customer.display_name,
+            "kind": customer.kind,
+            "email": customer.email,
+            "phone": customer.phone,
+            "tax_id": customer.tax_id,
+            "source": customer.source,
+            "owner_id": customer.owner_id,
+            "relationship_id": relationship.pk,
+            "relationship_kind": relationship.kind,
+            "first_contact_on": events.iso(customer.first_contact_on),
+        },
+    )
     return customer

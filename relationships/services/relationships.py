@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import events
 from core.integrity import save_or_raise_validation
 from customers.models import Customer
 
@@ -63,6 +64,21 @@ def relationship_end(*, relationship: Relationship, reason, note="", by) -> Rela
     relationship.full_clean()
     relationship.save()
     _sync_customer_status(customer=relationship.customer, relationship=relationship)
+    events.publish(
+        events.RELATIONSHIP_ENDED,
+        instance=relationship,
+        key=f"relationship:{relationship.pk}:ended",
+        data={
+            "relationship_id": relationship.pk,
+            "customer_id": relationship.customer_id,
+            "kind": relationship.kind,
+            "started_on": events.iso(relationship.started_on),
+            "ended_at": events.iso(relationship.ended_at),
+            "ended_by_id": relationship.ended_by_id,
+            "end_reason": relationship.end_reason,
+            "end_note": relationship.end_note,
+        },
+    )
     return relationship
 
 
