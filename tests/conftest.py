@@ -12,6 +12,26 @@ from core.permissions import FINANCE, MANAGER, SALES, SERVICE
 
 from .factories import CustomerFactory, UserFactory
 
+# `make test` runs the suite in several processes (pytest-xdist, `-n`). The tests under each of
+# these prefixes share one costly set-up per process, so one process runs them all: the fault
+# runs' PostgreSQL cluster (tests/faults/conftest.py) and the catalogue check's makemessages.
+# (A scheduler of our own, as xdist_group marks are lost on pytest 9.2: pytest-xdist issue #1386.)
+ONE_PROCESS = ("tests/faults/", "tests/core/test_catalogues.py")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "load":
+        return None  # a --dist of the command line's own
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):
+        """Each test on its own, as --dist load, but those under one ONE_PROCESS prefix together."""
+
+        def _split_scope(self, nodeid):
+            return next((prefix for prefix in ONE_PROCESS if nodeid.startswith(prefix)), nodeid)
+
+    return Scheduling(config, log)
+
 
 def pytest_sessionstart(session):
     """The compiled catalogues as `make test` has them, for a bare `pytest` after a pull too:
