@@ -12,11 +12,18 @@ from core.permissions import FINANCE, MANAGER, SALES, SERVICE
 
 from .factories import CustomerFactory, UserFactory
 
-# `make test` runs the suite in several processes (pytest-xdist, `-n`). The tests under each of
-# these prefixes share one costly set-up per process, so one process runs them all: the fault
-# runs' PostgreSQL cluster (tests/faults/conftest.py) and the catalogue check's makemessages.
-# (A scheduler of our own, as xdist_group marks are lost on pytest 9.2: pytest-xdist issue #1386.)
-ONE_PROCESS = ("tests/faults/", "tests/core/test_catalogues.py")
+# `make test` runs the suite in several processes (pytest-xdist, `-n`). The tests under each
+# prefix here run in one process, one after another, as one group: the fault runs share a
+# PostgreSQL cluster per process (tests/faults/conftest.py), and they and the load run start
+# servers of their own and drive them hard, so they must not compete with each other; the
+# catalogue check runs makemessages once per process. The biggest groups are handed out first, so
+# these long ones never end the run late. (A scheduler of our own, as xdist_group marks are lost
+# on pytest 9.2: pytest-xdist issue #1386.)
+ONE_PROCESS = {
+    "tests/faults/": "servers",
+    "tests/test_load_run.py": "servers",
+    "tests/core/test_catalogues.py": "catalogues",
+}
 
 
 def pytest_xdist_make_scheduler(config, log):
@@ -25,10 +32,11 @@ def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
 
     class Scheduling(LoadScopeScheduling):
-        """Each test on its own, as --dist load, but those under one ONE_PROCESS prefix together."""
+        """Each test on its own, as --dist load, but the groups of ONE_PROCESS whole."""
 
         def _split_scope(self, nodeid):
-            return next((prefix for prefix in ONE_PROCESS if nodeid.startswith(prefix)), nodeid)
+            groups = (group for prefix, group in ONE_PROCESS.items() if nodeid.startswith(prefix))
+            return next(groups, nodeid)
 
     return Scheduling(config, log)
 
