@@ -48,12 +48,17 @@ demo: migrate
 
 # The whole suite, browser journeys included, against DATABASE_URL (SQLite by default).
 # Screenshots of the main pages land in test-artifacts/screenshots/.
+# It runs in TEST_WORKERS processes (pytest-xdist; `auto` is one per core), each with a test
+# database, a live server and a Chromium of its own; tests that share one costly set-up run in one
+# process (tests/conftest.py, ONE_PROCESS). TEST_WORKERS=0 runs them all in this process.
+TEST_WORKERS ?= auto
+PYTEST_PARALLEL := -n $(TEST_WORKERS)
 test: $(STAMP) $(MO_FILES) chromium gettext
-	$(BIN)/pytest --ds=crm.settings.test
+	$(BIN)/pytest --ds=crm.settings.test $(PYTEST_PARALLEL)
 
 # Only the browser journeys.
 e2e: $(STAMP) $(MO_FILES) chromium
-	$(BIN)/pytest --ds=crm.settings.test -m e2e
+	$(BIN)/pytest --ds=crm.settings.test $(PYTEST_PARALLEL) -m e2e
 
 # Extract every marked string into the catalogues of all languages (the catalogue check in
 # tests/core/test_catalogues.py runs the same command into a copy and compares). Then translate

@@ -12,6 +12,34 @@ from core.permissions import FINANCE, MANAGER, SALES, SERVICE
 
 from .factories import CustomerFactory, UserFactory
 
+# `make test` runs the suite in several processes (pytest-xdist, `-n`). The tests under each
+# prefix here run in one process, one after another, as one group: the fault runs share a
+# PostgreSQL cluster per process (tests/faults/conftest.py), and they and the load run start
+# servers of their own and drive them hard, so they must not compete with each other; the
+# catalogue check runs makemessages once per process. The biggest groups are handed out first, so
+# these long ones never end the run late. (A scheduler of our own, as xdist_group marks are lost
+# on pytest 9.2: pytest-xdist issue #1386.)
+ONE_PROCESS = {
+    "tests/faults/": "servers",
+    "tests/test_load_run.py": "servers",
+    "tests/core/test_catalogues.py": "catalogues",
+}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "load":
+        return None  # a --dist of the command line's own
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):
+        """Each test on its own, as --dist load, but the groups of ONE_PROCESS whole."""
+
+        def _split_scope(self, nodeid):
+            groups = (group for prefix, group in ONE_PROCESS.items() if nodeid.startswith(prefix))
+            return next(groups, nodeid)
+
+    return Scheduling(config, log)
+
 
 def pytest_sessionstart(session):
     """The compiled catalogues as `make test` has them, for a bare `pytest` after a pull too:

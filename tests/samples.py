@@ -47,13 +47,20 @@ ODF_TYPES = {
 }
 
 
+def _member(archive, name, data):
+    """A member dated 1980-01-01 (ZipInfo's default) rather than now: a sample is the same bytes
+    in every test process, as pytest-xdist requires of the parameters each process collects."""
+    archive.writestr(zipfile.ZipInfo(name), data, compress_type=archive.compression)
+
+
 def odf(kind):
     """An OpenDocument package: the uncompressed `mimetype` member first, then the manifest."""
     mimetype = ODF_TYPES[kind]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(zipfile.ZipInfo("mimetype"), mimetype, compress_type=zipfile.ZIP_STORED)
-        archive.writestr(
+        _member(
+            archive,
             "META-INF/manifest.xml",
             '<?xml version="1.0" encoding="UTF-8"?>'
             '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"'
@@ -62,7 +69,8 @@ def odf(kind):
             '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
             "</manifest:manifest>",
         )
-        archive.writestr(
+        _member(
+            archive,
             "content.xml",
             '<?xml version="1.0" encoding="UTF-8"?>'
             "<office:document-content"
@@ -99,7 +107,8 @@ def ooxml(kind):
     part, content_type, xml = OOXML[kind]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(
+        _member(
+            archive,
             "[Content_Types].xml",
             '<?xml version="1.0" encoding="UTF-8"?>'
             '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -107,7 +116,8 @@ def ooxml(kind):
             'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
             f'<Override PartName="/{part}" ContentType="{content_type}"/></Types>',
         )
-        archive.writestr(
+        _member(
+            archive,
             "_rels/.rels",
             '<?xml version="1.0" encoding="UTF-8"?>'
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
@@ -116,14 +126,14 @@ def ooxml(kind):
             + '" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
             'officeDocument"/></Relationships>',
         )
-        archive.writestr(part, xml)
+        _member(archive, part, xml)
     return buffer.getvalue()
 
 
 def plain_zip():
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("notes.txt", "not an office document")
+        _member(archive, "notes.txt", "not an office document")
     return buffer.getvalue()
 
 
