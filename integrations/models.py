@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core import bounds, events
 
@@ -108,7 +109,7 @@ class WebhookDelivery(models.Model):
     through or every retry is used up."""
 
     class State(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", pgettext_lazy("webhook delivery", "Pending")
         DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
@@ -215,10 +216,10 @@ class WebForm(models.Model):
 
     name = models.CharField(_("name"), max_length=100)
     slug = models.SlugField(
-        _("address"),
+        pgettext_lazy("web form", "address"),
         max_length=50,
         unique=True,
-        help_text=_("The form posts to /forms/<address>/."),
+        help_text=_("The last part of the form's URL: it posts to /forms/ followed by this."),
     )
     token = models.CharField(
         _("secret token"),

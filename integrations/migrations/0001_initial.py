@@ -66,7 +66,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('slug', models.SlugField(help_text='The form posts to /forms/<address>/.', unique=True, verbose_name='address')),
+                ('slug', models.SlugField(help_text="The last part of the form's URL: it posts to /forms/ followed by this.", unique=True, verbose_name='address')),
                 ('token', models.CharField(default=integrations.models.new_form_token, editable=False, help_text='Sent with every post (in the URL or the X-CRM-Form-Token header).', max_length=64, verbose_name='secret token')),
                 ('allowed_origin', models.CharField(blank=True, help_text='The website the form is on, e.g. https://www.example.com: posts from other sites are refused, and only its pages may be the redirect after a post.', max_length=200, validators=[integrations.validators.validate_origin], verbose_name='allowed origin')),
                 ('redirect_url', models.URLField(blank=True, help_text='For plain HTML forms: where the visitor goes after posting (on the allowed origin).', max_length=500, verbose_name='page after a post')),
