@@ -114,7 +114,9 @@ def _read_header(batch, file, layout, *, header_row):
     except (csv.Error, UnicodeError, ValueError, OSError, KeyError) as error:
         # openpyxl and csv say what is wrong in English only; the user gets our sentence.
         logger.info("Import %s: unreadable file: %s", batch.pk, error)
-        raise ValidationError({"file": _("The file cannot be read: %(error)s") % {"error": error}})
+        raise ValidationError(
+            {"file": _("The file cannot be read: %(error)s") % {"error": error}}
+        ) from error
     batch.headers = [str(h)[:200] for h in headers]
     batch.mapping = import_kind.guess_mapping(batch.headers)
 

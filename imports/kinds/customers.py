@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Russian headers and values: Cyrillic letters on purpose)
 """Customers with their contact persons.
 
 Two shapes of file, both accepted: a row carries a customer and up to three contact persons

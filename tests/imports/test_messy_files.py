@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Russian headers and values: Cyrillic letters on purpose)
 """Real files: encodings, delimiters, dates, decimal commas, headers not on line 1, quoted new
 lines, trailing blanks, phone and tax id formats. Each file has a known outcome."""
 
@@ -18,7 +19,8 @@ pytestmark = pytest.mark.django_db
 POLISH = (
     "Nazwa firmy;NIP;E-mail;Telefon;Miasto;Data pierwszego kontaktu;Imię;Nazwisko\r\n"
     "Łódzka Spółka Żółw;123-456-32-18;biuro@zolw.pl;600 100 200;Łódź;31.08.2020;Zofia;Gęś\r\n"
-    "Źródło Sp. z o.o.;5260250274;kontakt@zrodlo.pl;+48 22 123 45 67;Kraków;2021-01-15;Jan;Kowalski\r\n"
+    "Źródło Sp. z o.o.;5260250274;kontakt@zrodlo.pl;+48 22 123 45 67;Kraków;2021-01-15;"
+    "Jan;Kowalski\r\n"
     ";;;;;;;\r\n"
     "\r\n"
 )
