@@ -160,9 +160,7 @@ def batch_map(*, batch, mapping, template_name="", by) -> ImportBatch:
     batch.status = ImportBatch.Status.PREPARING
     batch.error = ""
     batch.save()
-    from .tasks import prepare_import
-
-    enqueue(prepare_import, batch.pk)
+    enqueue("imports.tasks.prepare_import", batch.pk)  # by name: tasks imports this module
     return batch
 
 
@@ -346,9 +344,7 @@ def batch_start(*, batch, by) -> ImportBatch:
     _require_status(batch, ImportBatch.Status.PREVIEW)
     batch.status = ImportBatch.Status.QUEUED
     batch.save(update_fields=["status"])
-    from .tasks import run_import
-
-    enqueue(run_import, batch.pk)
+    enqueue("imports.tasks.run_import", batch.pk)
     return batch
 
 
