@@ -169,6 +169,12 @@ class ImportRow(models.Model):
     )
     number = models.PositiveIntegerField(_("row"), help_text=_("The row's number in the file."))
     cells = models.JSONField(_("cells"), default=dict, help_text=_("Field name → the file's text."))
+    values = models.JSONField(
+        _("values"),
+        default=dict,
+        blank=True,
+        help_text=_("The cells read and checked for the preview; the run writes these."),
+    )
     errors = models.JSONField(_("errors"), default=dict, blank=True)
     group_key = models.CharField(
         _("customer key"),

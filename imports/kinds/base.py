@@ -79,6 +79,14 @@ class ImportKind:
     def clean(self, cells, *, batch) -> CleanRow:
         raise NotImplementedError
 
+    def dump(self, values) -> dict:
+        """A clean row's values as JSON for ImportRow.values (dates as ISO text)."""
+        return values
+
+    def load(self, values) -> dict:
+        """ImportRow.values back into the values `clean` made."""
+        return values
+
     def group_key(self, clean: CleanRow) -> str:
         return ""
 

@@ -448,6 +448,18 @@ class CustomerImport(ImportKind):
             for name, message in model_errors(error, prefix).items():
                 row.errors.setdefault(name, message)
 
+    def dump(self, values):
+        customer = dict(values.get("customer", {}))
+        if customer.get("first_contact_on"):
+            customer["first_contact_on"] = customer["first_contact_on"].isoformat()
+        return {"customer": customer, "contacts": values.get("contacts", [])}
+
+    def load(self, values):
+        customer = dict(values.get("customer", {}))
+        if customer.get("first_contact_on"):
+            customer["first_contact_on"] = datetime.date.fromisoformat(customer["first_contact_on"])
+        return {"customer": customer, "contacts": values.get("contacts", [])}
+
     def group_key(self, clean: CleanRow) -> str:
         customer = clean.values.get("customer", {})
         if customer.get("tax_id"):
@@ -515,7 +527,8 @@ class CustomerImport(ImportKind):
                 updates.append(row)
             else:
                 creates.append(row)
-        cleaned = {row.pk: self.clean(row.cells, batch=batch) for row in creates + updates}
+        # The values read and checked for the preview (the cells cannot have changed since).
+        cleaned = {row.pk: CleanRow(values=self.load(row.values)) for row in creates + updates}
         self._create(creates, cleaned, batch=batch, user=user)
         for row in updates:
             self._update(row, cleaned[row.pk], batch=batch, user=user)
@@ -642,7 +655,7 @@ class CustomerImport(ImportKind):
                     % {"number": parent.number},
                 )
                 continue
-            clean = self.clean(row.cells, batch=batch)
+            clean = CleanRow(values=self.load(row.values))
             customer = Customer.objects.get(pk=parent.record_id)
             existing = list(customer.contacts.values_list("email", "first_name", "last_name"))
             has_primary = customer.contacts.filter(is_primary=True).exists()

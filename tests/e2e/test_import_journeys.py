@@ -25,7 +25,7 @@ def test_a_sales_rep_imports_a_messy_file_and_undoes_it(
     login(sales_rep)
     page.get_by_role("link", name="Import", exact=True).click()
     page.get_by_role("link", name="Import a file").click()
-    page.get_by_label("File", exact=True).set_input_files(
+    page.locator("input[name=file]").set_input_files(
         {"name": "klienci.csv", "mimeType": "text/csv", "buffer": MESSY}
     )
     page.get_by_role("button", name="Upload").click()
