@@ -8,8 +8,9 @@ PostgreSQL crm_import on 127.0.0.1), migrated first: a CSV of N customers (a val
 phone, city, first contact date) with two contact persons each (2N people) is written to a
 temporary file, uploaded, mapped by its guessed mapping, read into the preview (every row
 checked and matched) and run, through the services the pages call (the Celery tasks' bodies,
-called inline). The imported rows are undone afterwards, so the database is left as found.
-Prints one line per size: rows, seconds per step, peak RSS in MB.
+called inline). Each run draws its own range of tax ids, so runs do not match each other's
+customers; `--undo` also times undoing the batch (slow, see the README). Prints one line per
+size: rows, seconds per step, peak RSS in MB.
 """
 
 import argparse
@@ -44,13 +45,14 @@ def nip(number):
 
 def write_csv(path, rows, seed=1):
     rng = random.Random(seed)
+    first = random.SystemRandom().randrange(100_000_000, 800_000_000)
     with open(path, "w", encoding="utf-8", newline="") as out:
         out.write(
             "Nazwa;NIP;E-mail;Telefon;Miasto;Data pierwszego kontaktu;"
             "Imię 1;Nazwisko 1;E-mail osoby 1;Imię 2;Nazwisko 2;Telefon osoby 2\n"
         )
         for i in range(rows):
-            tax = nip(100_000_000 + i * 7)
+            tax = nip(first + i * 7)
             out.write(
                 f"Firma {i} Sp. z o.o.;{tax};biuro{i}@firma{i}.example;"
                 f"+48 5{rng.randint(10, 99)} {i % 1000:03d} {rng.randint(100, 999)};"
@@ -60,7 +62,7 @@ def write_csv(path, rows, seed=1):
             )
 
 
-def child(rows):
+def child(rows, undo=False):
     import django
 
     django.setup()
@@ -109,9 +111,10 @@ def child(rows):
             **{k: round(v, 1) for k, v in timings.items()},
             "peak_rss_mb": round(peak),
         }
-        start = time.perf_counter()
-        services.batch_undo(batch=batch, by=user)
-        result["undo"] = round(time.perf_counter() - start, 1)
+        if undo:
+            start = time.perf_counter()
+            services.batch_undo(batch=batch, by=user)
+            result["undo"] = round(time.perf_counter() - start, 1)
         batch.file.delete()
     print(json.dumps(result))
 
@@ -120,14 +123,16 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="20000,100000")
     parser.add_argument("--child", type=int)
+    parser.add_argument("--undo", action="store_true")
     args = parser.parse_args()
     if args.child:
-        child(args.child)
+        child(args.child, undo=args.undo)
         return
     python = sys.executable
     subprocess.run([python, "manage.py", "migrate", "-v", "0"], cwd=ROOT, check=True)
     for rows in (int(size) for size in args.sizes.split(",")):
-        subprocess.run([python, __file__, "--child", str(rows)], cwd=ROOT, check=True)
+        command = [python, __file__, "--child", str(rows), *(["--undo"] if args.undo else [])]
+        subprocess.run(command, cwd=ROOT, check=True)
 
 
 if __name__ == "__main__":

@@ -77,6 +77,7 @@ class MappingForm(forms.Form):
                 choices=choices,
                 required=False,
                 initial=batch.mapping.get(str(index), ""),
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
             )
             self.columns.append(name)
         self.order_fields([*self.columns, "template_name"])

@@ -67,6 +67,8 @@ DECLARED = {
     "analytics.manage_scoring": {MANAGER},
     "analytics.view_reports": {MANAGER},
     "analytics.manage_data_quality": {MANAGER},
+    "imports.import_customers": {SALES, MANAGER},
+    "imports.import_finance": {FINANCE, MANAGER},
     "core.view_audit": {MANAGER},
 }
 ROLE_OF = {
