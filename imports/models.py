@@ -211,7 +211,7 @@ class ImportRow(models.Model):
     )
     message = models.CharField(_("reason"), max_length=500, blank=True)
     record_id = models.BigIntegerField(_("record"), null=True, blank=True)
-    contact_ids = models.JSONField(_("contact persons added"), default=list, blank=True)
+    related_ids = models.JSONField(_("records added with it"), default=list, blank=True)
     previous = models.JSONField(
         _("values before the update"), default=dict, blank=True, help_text=_("For the undo.")
     )

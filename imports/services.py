@@ -407,7 +407,7 @@ def _run_rows(batch):
     batch.save()
 
 
-OUTCOME_FIELDS = ("outcome", "message", "record_id", "contact_ids", "previous")
+OUTCOME_FIELDS = ("outcome", "message", "record_id", "related_ids", "previous")
 
 
 def _save_outcomes(rows):
@@ -424,15 +424,15 @@ def _save_outcomes(rows):
             row.outcome,
             row.message,
             row.record_id,
-            json.dumps(row.contact_ids),
+            json.dumps(row.related_ids),
             json.dumps(row.previous),
         ]
     table = ImportRow._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} AS r SET outcome = v.outcome, message = v.message, "
-            "record_id = v.record_id, contact_ids = v.contact_ids, previous = v.previous "
-            f"FROM (VALUES {placeholders}) AS v(id, outcome, message, record_id, contact_ids, "
+            "record_id = v.record_id, related_ids = v.related_ids, previous = v.previous "
+            f"FROM (VALUES {placeholders}) AS v(id, outcome, message, record_id, related_ids, "
             "previous) WHERE r.id = v.id",
             parameters,
         )

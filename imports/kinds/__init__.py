@@ -2,6 +2,7 @@
 
 from .base import CHUNK_SIZE, CleanRow, Field, ImportKind
 from .customers import CustomerImport
+from .finance import InvoiceImport, PaymentImport
 
 _kinds: dict[str, ImportKind] = {}
 
@@ -24,5 +25,7 @@ def choices():
 
 
 register(CustomerImport())
+register(InvoiceImport())
+register(PaymentImport())
 
 __all__ = ["CHUNK_SIZE", "CleanRow", "Field", "ImportKind", "all_kinds", "choices", "get"]

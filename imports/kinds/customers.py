@@ -601,7 +601,7 @@ class CustomerImport(ImportKind):
             _finish(row, row.Outcome.CREATED, "")
         ContactPerson.objects.bulk_create(contacts)
         for row, contact in zip(owners, contacts, strict=True):
-            row.contact_ids = [*row.contact_ids, contact.pk]
+            row.related_ids = [*row.related_ids, contact.pk]
 
     def _update(self, row, clean, *, batch, user):
         from django.db import transaction
@@ -632,7 +632,7 @@ class CustomerImport(ImportKind):
         except ValidationError as error:
             _finish(row, row.Outcome.REJECTED, " ".join(error.messages))
             return
-        row.record_id, row.previous, row.contact_ids = customer.pk, previous, added
+        row.record_id, row.previous, row.related_ids = customer.pk, previous, added
         _finish(row, row.Outcome.UPDATED, "")
 
     def _add_children(self, rows, in_chunk, *, batch):
@@ -669,9 +669,9 @@ class CustomerImport(ImportKind):
                 contact.save()
                 existing.append((contact.email, contact.first_name, contact.last_name))
                 added.append(contact.pk)
-            parent.contact_ids = [*parent.contact_ids, *added]
+            parent.related_ids = [*parent.related_ids, *added]
             if parent.pk not in in_chunk:
-                parent.save(update_fields=["contact_ids"])
+                parent.save(update_fields=["related_ids"])
             row.record_id = customer.pk
             _finish(
                 row,
@@ -687,7 +687,7 @@ class CustomerImport(ImportKind):
         rows = batch.rows.exclude(record_id=None).filter(parent=None)
         created = rows.filter(outcome="created").values("record_id")
         updated = list(rows.filter(outcome="updated"))
-        contact_ids = [pk for ids in rows.values_list("contact_ids", flat=True) for pk in ids]
+        related_ids = [pk for ids in rows.values_list("related_ids", flat=True) for pk in ids]
         since = batch.finished_at
         customers = Customer.objects.filter(
             Q(pk__in=created) | Q(pk__in=[row.record_id for row in updated])
@@ -696,10 +696,10 @@ class CustomerImport(ImportKind):
         if (
             customers.filter(updated_at__gt=since).exists()
             or touched_since(Customer, customers.values("pk"), since)
-            or touched_since(ContactPerson, contact_ids, since)
+            or touched_since(ContactPerson, related_ids, since)
             or touched_since(Relationship, relationships.values("pk"), since)
             or ContactPerson.objects.filter(customer__in=created)
-            .exclude(pk__in=contact_ids)
+            .exclude(pk__in=related_ids)
             .exists()
             or Interaction.objects.filter(customer__in=created, created_at__gt=since).exists()
         ):
@@ -714,7 +714,7 @@ class CustomerImport(ImportKind):
             for name, value in row.previous.items():
                 setattr(customer, name, value)
             customer.save()
-        ContactPerson.objects.filter(pk__in=contact_ids).delete()
+        ContactPerson.objects.filter(pk__in=related_ids).delete()
         Interaction.objects.filter(customer__in=created).delete()
         relationships.delete()
         Customer.segments.through.objects.filter(customer__in=created).delete()
