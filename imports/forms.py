@@ -46,8 +46,13 @@ class UploadForm(forms.Form):
 
 
 class LayoutForm(forms.Form):
-    encoding = forms.ChoiceField(label=_("Encoding"), choices=list(reading.ENCODINGS.items()))
-    delimiter = forms.ChoiceField(label=_("Delimiter"), choices=list(reading.DELIMITERS.items()))
+    # Not asked for a workbook (the page leaves them out): a CSV's only.
+    encoding = forms.ChoiceField(
+        label=_("Encoding"), choices=list(reading.ENCODINGS.items()), required=False
+    )
+    delimiter = forms.ChoiceField(
+        label=_("Delimiter"), choices=list(reading.DELIMITERS.items()), required=False
+    )
     header_row = forms.IntegerField(
         label=_("Header row"), min_value=1, max_value=reading.HEADER_SEARCH_ROWS * 50
     )

@@ -127,7 +127,8 @@ def batch_layout(*, batch, encoding, delimiter, header_row, by) -> ImportBatch:
     """Read the file again with the user's encoding, delimiter or header row."""
     _require_status(batch, ImportBatch.Status.UPLOADED, ImportBatch.Status.PREVIEW)
     if batch.file_format == reading.CSV:
-        batch.encoding, batch.delimiter = encoding, delimiter
+        batch.encoding = encoding or batch.encoding
+        batch.delimiter = delimiter or batch.delimiter
     with batch.file.open("rb") as file:
         _read_header(batch, file, _layout(batch), header_row=header_row)
     batch.status = ImportBatch.Status.UPLOADED

@@ -132,3 +132,28 @@ def test_the_progress_partial_sends_htmx_on_when_the_batch_is_done(
         reverse("imports:progress", args=[batch.pk]), HTTP_HX_REQUEST="true"
     )
     assert response["HX-Redirect"] == batch.get_absolute_url()
+
+
+def test_the_user_corrects_the_encoding_and_the_header_row(sales_rep, persona_client):
+    client = persona_client(sales_rep)
+    content = "Lista\nNazwa;Miasto\nŻuraw;Łódź\n".encode("cp1250")
+    client.post(
+        reverse("imports:create"),
+        {
+            "kind": "customers",
+            "default_country": "PL",
+            "file": SimpleUploadedFile("a.csv", content),
+        },
+    )
+    batch = ImportBatch.objects.get()
+
+    response = client.post(
+        reverse("imports:layout", args=[batch.pk]),
+        {"encoding": "cp1251", "delimiter": ";", "header_row": "2"},
+    )
+
+    assert response.status_code == 302
+    batch.refresh_from_db()
+    assert (batch.encoding, batch.header_row) == ("cp1251", 2)
+    assert batch.headers == ["Nazwa", "Miasto"]
+    assert batch.mapping == {"0": "display_name", "1": "city"}
