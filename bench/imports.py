@@ -8,9 +8,9 @@ PostgreSQL crm_import on 127.0.0.1), migrated first: a CSV of N customers (a val
 phone, city, first contact date) with two contact persons each (2N people) is written to a
 temporary file, uploaded, mapped by its guessed mapping, read into the preview (every row
 checked and matched) and run, through the services the pages call (the Celery tasks' bodies,
-called inline). Each run draws its own range of tax ids, so runs do not match each other's
-customers; `--undo` also times undoing the batch (slow, see the README). Prints one line per
-size: rows, seconds per step, peak RSS in MB.
+called inline). Each run draws its own range of tax ids, e-mails and phones, so runs do not
+match each other's customers; `--undo` also times undoing the batch (slow, see the README).
+Prints one line per size: rows, seconds per step, peak RSS in MB.
 """
 
 import argparse
@@ -57,11 +57,12 @@ def write_csv(path, rows, seed=1):
         for i in range(rows):
             tax = nip(first + i * 7)
             out.write(
-                f"Firma {i} Sp. z o.o.;{tax};biuro{i}@firma{i}.example;"
-                f"+48 5{rng.randint(10, 99)} {i % 1000:03d} {rng.randint(100, 999)};"
+                f"Firma {i} Sp. z o.o.;{tax};biuro{i}@firma{first + i}.example;"
+                f"+48 5{(first + i) % 100_000_000:08d};"
                 f"Miasto {i % 500};"
                 f"{rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.20{rng.randint(10, 24)};"
-                f"Anna;Nowak {i};anna{i}@firma{i}.example;Jan;Kowalski {i};600 {i % 1000:03d} 200\n"
+                f"Anna;Nowak {i};anna{i}@firma{first + i}.example;"
+                f"Jan;Kowalski {i};600 {i % 1000:03d} 200\n"
             )
 
 
