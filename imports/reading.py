@@ -12,16 +12,17 @@ from dataclasses import dataclass
 from itertools import islice
 
 from charset_normalizer import from_bytes
+from django.utils.translation import gettext_lazy as _
 
 # The encodings offered to the user; detection picks one of them.
 ENCODINGS = {
     "utf-8-sig": "UTF-8",
-    "cp1250": "Windows-1250 (Central European)",
-    "cp1251": "Windows-1251 (Cyrillic)",
-    "koi8_r": "KOI8-R (Cyrillic)",
-    "iso8859_2": "ISO 8859-2 (Latin-2)",
+    "cp1250": _("Windows-1250 (Central European)"),
+    "cp1251": _("Windows-1251 (Cyrillic)"),
+    "koi8_r": _("KOI8-R (Cyrillic)"),
+    "iso8859_2": _("ISO 8859-2 (Central European)"),
 }
-DELIMITERS = {";": ";", ",": ",", "\t": "Tab", "|": "|"}
+DELIMITERS = {";": ";", ",": ",", "\t": _("Tab"), "|": "|"}
 SAMPLE_BYTES = 64 * 1024
 # How far down a header row is looked for (title rows, an export's date, blank lines above it).
 HEADER_SEARCH_ROWS = 20
