@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test e2e lint format check migrate demo bench bench-pages bench-scoring bench-faults bench-load bench-hostile clean install chromium gettext compose-check messages catalogues
+.PHONY: run test e2e lint format check migrate demo bench bench-pages bench-scoring bench-faults bench-load bench-hostile bench-imports clean install chromium gettext compose-check messages catalogues
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -104,6 +104,11 @@ bench: bench-pages bench-load bench-faults bench-hostile
 SIZE ?= 100k
 bench-pages: $(STAMP)
 	$(PY) bench/run.py --size $(SIZE)
+
+# Importing customers with two contact persons each from CSV, at two sizes (bench/imports.py).
+IMPORT_SIZES ?= 20000,100000
+bench-imports: $(STAMP)
+	$(PY) bench/imports.py --sizes $(IMPORT_SIZES)
 
 # The nightly scoring job against one plain SQL aggregate over the same data (bench/README.md).
 bench-scoring: $(STAMP)

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "processes",
     "analytics",
     "integrations",
+    "imports",
     "demo",
 ]
 
@@ -472,6 +473,13 @@ PAYOUT_APPROVAL_THRESHOLD = Decimal(env.str("PAYOUT_APPROVAL_THRESHOLD", default
 # show (sniffed by magic number; .txt and .csv must be UTF-8 or Windows-1250/1251 text, not markup).
 # Files are stored and served with that type, never with the one the browser declared.
 DOCUMENT_MAX_SIZE = env.int("DOCUMENT_MAX_SIZE", default=10 * 1024 * 1024)
+# Imports (imports/): the largest file accepted, in bytes (a bigger one is refused while it
+# arrives, never read whole), the most data rows one file may hold, the rows per preview page,
+# and the country whose phone and tax id rules apply when neither the row nor the user says.
+IMPORT_MAX_SIZE = env.int("IMPORT_MAX_SIZE", default=50 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
+IMPORT_PREVIEW_PAGE_SIZE = env.int("IMPORT_PREVIEW_PAGE_SIZE", default=50)
+IMPORT_DEFAULT_COUNTRY = env.str("IMPORT_DEFAULT_COUNTRY", default="PL")
 DOCUMENT_ALLOWED_TYPES = {
     ".pdf": "application/pdf",
     ".png": "image/png",

@@ -67,6 +67,8 @@ DECLARED = {
     "analytics.manage_scoring": {MANAGER},
     "analytics.view_reports": {MANAGER},
     "analytics.manage_data_quality": {MANAGER},
+    "imports.import_customers": {SALES, MANAGER},
+    "imports.import_finance": {FINANCE, MANAGER},
     "core.view_audit": {MANAGER},
     "integrations.manage_integrations": {MANAGER},
 }
@@ -281,6 +283,20 @@ LOGIN_ONLY = {
     "mfa_recovery_codes",
     "mfa_recovery_codes_regenerate",
     "mfa_disable",
+    # The import pages ask the permission of the batch's kind (customers or finance), not one
+    # fixed permission: imports.access and imports.views; tests/imports/test_import_pages.py
+    # checks their refusals.
+    "imports:list",
+    "imports:create",
+    "imports:detail",
+    "imports:layout",
+    "imports:template",
+    "imports:map",
+    "imports:choose",
+    "imports:start",
+    "imports:progress",
+    "imports:rejected",
+    "imports:undo",
 }
 # Django's own views, guarded by Django: the login itself (and its code step, which sends anyone
 # who has not passed the password step back to it), the language switch (public by design),
