@@ -1,0 +1,65 @@
+"""What drf-spectacular adds to the generated schema: the problem responses every operation may
+answer, and the two ways to authenticate."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+from .problems import PROBLEM_CONTENT_TYPE, TITLES
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "An RFC 9457 problem: what went wrong, with messages per field in `errors`.",
+    "properties": {
+        "type": {"type": "string", "description": "Identifies the kind of problem."},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "object",
+            "description": "Messages per field; `non_field_errors` for the record as a whole.",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "required": ["type", "title", "status", "detail", "instance"],
+}
+
+SAFE_STATUSES = (401, 403, 404, 405, 406, 429, 500)
+UNSAFE_STATUSES = (400, 409, 412, 415, 422, 428)
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "api.authentication.TokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A personal API token (user menu → API tokens).",
+        }
+
+
+def add_problem_responses(result, generator, request, public):
+    """Postprocessing hook: every operation documents the problems it may answer."""
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = PROBLEM_SCHEMA
+    reference = {"$ref": "#/components/schemas/Problem"}
+    for path in result.get("paths", {}).values():
+        for method, operation in path.items():
+            statuses = (
+                SAFE_STATUSES if method in ("get", "head") else SAFE_STATUSES + UNSAFE_STATUSES
+            )
+            responses = operation.setdefault("responses", {})
+            for status in statuses:
+                responses.setdefault(
+                    str(status),
+                    {
+                        "description": str(TITLES[status]),
+                        "content": {PROBLEM_CONTENT_TYPE: {"schema": reference}},
+                    },
+                )
+            responses["429"].setdefault("headers", {})["Retry-After"] = {
+                "schema": {"type": "integer"},
+                "description": "Seconds to wait before the next request.",
+            }
+    return result
