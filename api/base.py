@@ -171,7 +171,13 @@ class IdempotentCreateMixin:
     committed, then replay its answer, so nothing is booked twice. A create that failed
     stores nothing: retrying it runs it again. Keys expire after API_IDEMPOTENCY_KEY_HOURS."""
 
+    create_permission = None  # the role permission of creating one (core.permissions)
+
     def create(self, request, *args, **kwargs):
+        # The role first, as the screens ask it: a user who may not create gets a 403 whatever
+        # the body holds.
+        if not can(request.user, self.create_permission):
+            raise exceptions.PermissionDenied
         key = request.headers.get("Idempotency-Key")
         if key is None:
             return self.perform_create_response()

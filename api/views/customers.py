@@ -27,6 +27,7 @@ class CustomerViewSet(IdempotentCreateMixin, ResourceViewSet):
 
     serializer_class = serializers.CustomerSerializer
     view_permission = VIEW_CUSTOMERS
+    create_permission = EDIT_CUSTOMERS
     filterset_class = CustomerFilter
     ordering_fields = ("display_name", "first_contact_on", "created_at")
 
@@ -50,8 +51,6 @@ class CustomerViewSet(IdempotentCreateMixin, ResourceViewSet):
         return super().create(request, *args, **kwargs)
 
     def perform_create(self):
-        if not can(self.request.user, EDIT_CUSTOMERS):
-            self.permission_denied(self.request)
         data = self.read_input(serializer_class=serializers.CustomerRegisterSerializer)
         segments = data.pop("segments", [])
         relationship_kind = data.pop("relationship_kind")
@@ -97,6 +96,7 @@ class CustomerViewSet(IdempotentCreateMixin, ResourceViewSet):
 class ContactPersonViewSet(IdempotentCreateMixin, ResourceViewSet):
     serializer_class = serializers.ContactPersonSerializer
     view_permission = VIEW_CUSTOMERS
+    create_permission = EDIT_CONTACTS
     ordering_fields = ("last_name", "created_at")
 
     def base_queryset(self):
@@ -205,6 +205,7 @@ class RelationshipViewSet(ResourceViewSet):
 class InteractionViewSet(IdempotentCreateMixin, ResourceViewSet):
     serializer_class = serializers.InteractionSerializer
     view_permission = VIEW_CUSTOMERS
+    create_permission = LOG_INTERACTIONS
     ordering_fields = ("occurred_at",)
 
     def base_queryset(self):

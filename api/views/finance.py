@@ -49,6 +49,7 @@ class ContractViewSet(ResourceViewSet):
 class InvoiceViewSet(IdempotentCreateMixin, ResourceViewSet):
     serializer_class = serializers.InvoiceSerializer
     view_permission = VIEW_FINANCE
+    create_permission = ISSUE_INVOICES
     filterset_class = InvoiceFilter
     ordering_fields = ("issue_date", "due_date", "amount")
 
@@ -93,6 +94,7 @@ class InvoiceViewSet(IdempotentCreateMixin, ResourceViewSet):
 class PaymentViewSet(IdempotentCreateMixin, ResourceViewSet):
     serializer_class = serializers.PaymentSerializer
     view_permission = VIEW_FINANCE
+    create_permission = REGISTER_PAYMENTS
     ordering_fields = ("paid_on",)
 
     def base_queryset(self):
@@ -129,6 +131,7 @@ class PaymentViewSet(IdempotentCreateMixin, ResourceViewSet):
 class PayoutViewSet(IdempotentCreateMixin, ResourceViewSet):
     serializer_class = serializers.PayoutSerializer
     view_permission = VIEW_FINANCE
+    create_permission = REQUEST_PAYOUTS
     ordering_fields = ("requested_at",)
 
     def base_queryset(self):
@@ -161,6 +164,7 @@ class PayoutViewSet(IdempotentCreateMixin, ResourceViewSet):
 class AssetViewSet(IdempotentCreateMixin, ResourceViewSet):
     serializer_class = serializers.AssetSerializer
     view_permission = VIEW_CUSTOMERS
+    create_permission = MANAGE_ASSETS
     ordering_fields = ("installed_on", "created_at")
 
     def base_queryset(self):

@@ -73,6 +73,7 @@ class _MoveMixin:
 class ProcessInstanceViewSet(_MoveMixin, IdempotentCreateMixin, ResourceViewSet):
     serializer_class = serializers.ProcessInstanceSerializer
     view_permission = VIEW_PROCESSES
+    create_permission = VIEW_PROCESSES
     filterset_class = InstanceFilter
     ordering_fields = ("opened_at", "stage_entered_at")
 
@@ -110,6 +111,7 @@ class ProcessInstanceViewSet(_MoveMixin, IdempotentCreateMixin, ResourceViewSet)
 class TicketViewSet(_MoveMixin, IdempotentCreateMixin, ResourceViewSet):
     serializer_class = serializers.TicketSerializer
     view_permission = VIEW_PROCESSES
+    create_permission = WORK_TICKETS
     filterset_class = TicketFilter
     ordering_fields = ("opened_at",)
 
@@ -149,6 +151,7 @@ class TicketViewSet(_MoveMixin, IdempotentCreateMixin, ResourceViewSet):
 class TaskViewSet(IdempotentCreateMixin, ResourceViewSet):
     serializer_class = serializers.TaskSerializer
     view_permission = WORK_TASKS
+    create_permission = WORK_TASKS
     filterset_class = TaskFilter
     ordering_fields = ("due_on", "created_at")
 
