@@ -33,6 +33,8 @@ from .problems import IdempotencyKeyReused, PreconditionFailed, PreconditionRequ
 from .services import idempotency_expiry
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
+# The largest primary key (a bigint): a larger number names no record.
+MAX_ID = 2**63 - 1
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -94,7 +96,20 @@ class Ordering(OrderingFilter):
         return parameters
 
 
-class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class RecordIdMixin:
+    """A record's id in the path that is not a whole number in the bigint range names no
+    record: 404, before any query."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        pk = self.kwargs.get("pk")
+        if pk is not None:
+            if not (pk.isascii() and pk.isdigit()) or not 0 < int(pk) <= MAX_ID:
+                raise exceptions.NotFound
+            self.kwargs["pk"] = int(pk)
+
+
+class ResourceViewSet(RecordIdMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """A read resource: list and retrieve, through the app's access rules."""
 
     view_permission = None  # the role permission of the list (core.permissions)

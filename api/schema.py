@@ -23,8 +23,9 @@ PROBLEM_SCHEMA = {
     "required": ["type", "title", "status", "detail", "instance"],
 }
 
-SAFE_STATUSES = (401, 403, 404, 405, 406, 429, 500)
-UNSAFE_STATUSES = (400, 409, 412, 415, 422, 428)
+# A list's filters may be invalid too (400).
+SAFE_STATUSES = (400, 401, 403, 404, 405, 406, 429, 500)
+UNSAFE_STATUSES = (409, 412, 415, 422, 428)
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):

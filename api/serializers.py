@@ -2,6 +2,8 @@
 reads for a write (the input serializers: the model fields' own validators and bounds, then the
 service's full_clean and rules)."""
 
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -20,6 +22,34 @@ from relationships.models import (
 )
 
 
+class ReadSerializer(serializers.ModelSerializer):
+    """A record as the API shows it (read-only). A text the model allows empty is documented
+    as such (a choice's "" too), and an e-mail is plain text: the stored value may be empty."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.EmailField: serializers.CharField,
+    }
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name, field in fields.items():
+            try:
+                model_field = self.Meta.model._meta.get_field(field.source or name)
+            except (FieldDoesNotExist, AttributeError):
+                continue
+            if getattr(model_field, "blank", False) and isinstance(
+                field, serializers.CharField | serializers.ChoiceField
+            ):
+                field.allow_blank = True
+        return fields
+
+
+def RecordId(**kwargs):
+    """A record's id in a request body: a whole number in the bigint range."""
+    return serializers.IntegerField(min_value=1, max_value=2**63 - 1, **kwargs)
+
+
 class VisibleRelatedMixin:
     """Related records named in the input (a contract, a contact person) are looked up among
     those the user sees: another team's record is "does not exist", as a 404 would say."""
@@ -35,13 +65,13 @@ class VisibleRelatedMixin:
                 field.queryset = field.queryset.visible_to(request.user)
 
 
-class SegmentSerializer(serializers.ModelSerializer):
+class SegmentSerializer(ReadSerializer):
     class Meta:
         model = Segment
         fields = ["id", "name", "description"]
 
 
-class CustomerValueSerializer(serializers.ModelSerializer):
+class CustomerValueSerializer(ReadSerializer):
     """The customer's current value, written by the nightly scoring job (read-only)."""
 
     class Meta:
@@ -57,7 +87,7 @@ class CustomerValueSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(ReadSerializer):
     segments = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     value = CustomerValueSerializer(source="*", read_only=True)
 
@@ -152,7 +182,7 @@ class CustomerRegisterSerializer(CustomerInputSerializer):
         ]
 
 
-class ContactPersonSerializer(serializers.ModelSerializer):
+class ContactPersonSerializer(ReadSerializer):
     class Meta:
         model = ContactPerson
         fields = [
@@ -174,7 +204,7 @@ class ContactPersonSerializer(serializers.ModelSerializer):
 
 
 class ContactPersonInputSerializer(serializers.ModelSerializer):
-    customer = serializers.IntegerField(min_value=1, write_only=True)
+    customer = RecordId(write_only=True)
 
     class Meta:
         model = ContactPerson
@@ -198,7 +228,7 @@ class ContactPersonUpdateSerializer(ContactPersonInputSerializer):
         fields = ContactPersonInputSerializer.Meta.fields[1:]
 
 
-class RelationshipSerializer(serializers.ModelSerializer):
+class RelationshipSerializer(ReadSerializer):
     class Meta:
         model = Relationship
         fields = [
@@ -217,7 +247,7 @@ class RelationshipSerializer(serializers.ModelSerializer):
 
 
 class RelationshipStartSerializer(serializers.Serializer):
-    customer = serializers.IntegerField(min_value=1)
+    customer = RecordId()
     kind = serializers.ChoiceField(
         choices=Relationship.Kind.choices, default=Relationship.Kind.LASTING
     )
@@ -230,7 +260,7 @@ class RelationshipEndSerializer(serializers.Serializer):
     )
 
 
-class InteractionSerializer(serializers.ModelSerializer):
+class InteractionSerializer(ReadSerializer):
     class Meta:
         model = Interaction
         fields = [
@@ -252,7 +282,7 @@ class InteractionSerializer(serializers.ModelSerializer):
 
 class InteractionInputSerializer(VisibleRelatedMixin, serializers.ModelSerializer):
     visible_fields = ("contact_person",)
-    customer = serializers.IntegerField(min_value=1)
+    customer = RecordId()
     contact_person = serializers.PrimaryKeyRelatedField(
         queryset=ContactPerson.objects.all(), required=False, allow_null=True
     )
@@ -271,7 +301,7 @@ class InteractionInputSerializer(VisibleRelatedMixin, serializers.ModelSerialize
         ]
 
 
-class ContractSerializer(serializers.ModelSerializer):
+class ContractSerializer(ReadSerializer):
     class Meta:
         model = Contract
         fields = [
@@ -296,7 +326,7 @@ class ContractSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InvoiceSerializer(serializers.ModelSerializer):
+class InvoiceSerializer(ReadSerializer):
     balance = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
 
     class Meta:
@@ -324,7 +354,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
 
 class InvoiceInputSerializer(VisibleRelatedMixin, serializers.ModelSerializer):
     visible_fields = ("contract",)
-    customer = serializers.IntegerField(min_value=1, write_only=True)
+    customer = RecordId(write_only=True)
     contract = serializers.PrimaryKeyRelatedField(
         queryset=Contract.objects.all(), required=False, allow_null=True
     )
@@ -340,7 +370,7 @@ class InvoiceUpdateSerializer(InvoiceInputSerializer):
         fields = InvoiceInputSerializer.Meta.fields[1:]
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class PaymentSerializer(ReadSerializer):
     class Meta:
         model = Payment
         fields = [
@@ -359,14 +389,14 @@ class PaymentSerializer(serializers.ModelSerializer):
 
 
 class PaymentInputSerializer(serializers.ModelSerializer):
-    invoice = serializers.IntegerField(min_value=1)
+    invoice = RecordId()
 
     class Meta:
         model = Payment
         fields = ["invoice", "amount", "currency", "paid_on", "method", "reference"]
 
 
-class PayoutSerializer(serializers.ModelSerializer):
+class PayoutSerializer(ReadSerializer):
     class Meta:
         model = Payout
         fields = [
@@ -391,14 +421,14 @@ class PayoutSerializer(serializers.ModelSerializer):
 
 
 class PayoutInputSerializer(serializers.ModelSerializer):
-    customer = serializers.IntegerField(min_value=1)
+    customer = RecordId()
 
     class Meta:
         model = Payout
         fields = ["customer", "kind", "amount", "currency", "reason"]
 
 
-class AssetSerializer(serializers.ModelSerializer):
+class AssetSerializer(ReadSerializer):
     class Meta:
         model = Asset
         fields = [
@@ -419,7 +449,7 @@ class AssetSerializer(serializers.ModelSerializer):
 
 class AssetInputSerializer(VisibleRelatedMixin, serializers.ModelSerializer):
     visible_fields = ("contract",)
-    customer = serializers.IntegerField(min_value=1)
+    customer = RecordId()
     contract = serializers.PrimaryKeyRelatedField(
         queryset=Contract.objects.all(), required=False, allow_null=True
     )
@@ -439,14 +469,14 @@ class AssetInputSerializer(VisibleRelatedMixin, serializers.ModelSerializer):
         validators = []
 
 
-class StageSerializer(serializers.ModelSerializer):
+class StageSerializer(ReadSerializer):
     class Meta:
         model = Stage
         fields = ["id", "position", "name", "code", "sla_hours", "win_probability", "outcome"]
         read_only_fields = fields
 
 
-class ProcessDefinitionSerializer(serializers.ModelSerializer):
+class ProcessDefinitionSerializer(ReadSerializer):
     stages = StageSerializer(many=True, read_only=True)
 
     class Meta:
@@ -455,7 +485,7 @@ class ProcessDefinitionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ProcessInstanceSerializer(serializers.ModelSerializer):
+class ProcessInstanceSerializer(ReadSerializer):
     kind = serializers.CharField(source="definition.kind", read_only=True)
 
     class Meta:
@@ -485,8 +515,8 @@ class ProcessInstanceSerializer(serializers.ModelSerializer):
 
 
 class ProcessInstanceInputSerializer(serializers.Serializer):
-    definition = serializers.IntegerField(min_value=1)
-    customer = serializers.IntegerField(min_value=1)
+    definition = RecordId()
+    customer = RecordId()
     title = serializers.CharField(max_length=200)
     owner = serializers.PrimaryKeyRelatedField(
         queryset=staff_users(), required=False, allow_null=True
@@ -506,7 +536,7 @@ class ProcessInstanceInputSerializer(serializers.Serializer):
 
 
 class MoveSerializer(serializers.Serializer):
-    stage = serializers.IntegerField(min_value=1)
+    stage = RecordId()
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
@@ -519,8 +549,12 @@ class TicketSerializer(ProcessInstanceSerializer):
         source="ticket.contact_person_id", read_only=True, allow_null=True
     )
     asset = serializers.IntegerField(source="ticket.asset_id", read_only=True, allow_null=True)
-    response_due_at = serializers.DateTimeField(source="ticket.response_due_at", read_only=True)
-    resolution_due_at = serializers.DateTimeField(source="ticket.resolution_due_at", read_only=True)
+    response_due_at = serializers.DateTimeField(
+        source="ticket.response_due_at", read_only=True, allow_null=True
+    )
+    resolution_due_at = serializers.DateTimeField(
+        source="ticket.resolution_due_at", read_only=True, allow_null=True
+    )
     first_response_at = serializers.DateTimeField(
         source="ticket.first_response_at", read_only=True, allow_null=True
     )
@@ -545,8 +579,8 @@ class TicketSerializer(ProcessInstanceSerializer):
 
 class TicketInputSerializer(VisibleRelatedMixin, serializers.Serializer):
     visible_fields = ("contact_person", "asset")
-    definition = serializers.IntegerField(min_value=1)
-    customer = serializers.IntegerField(min_value=1)
+    definition = RecordId()
+    customer = RecordId()
     subject = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=bounds.LONG_TEXT)
     priority = serializers.ChoiceField(choices=Ticket.Priority.choices)
@@ -558,7 +592,7 @@ class TicketInputSerializer(VisibleRelatedMixin, serializers.Serializer):
     )
 
 
-class TaskSerializer(serializers.ModelSerializer):
+class TaskSerializer(ReadSerializer):
     class Meta:
         model = Task
         fields = [
@@ -578,9 +612,9 @@ class TaskSerializer(serializers.ModelSerializer):
 
 
 class TaskInputSerializer(serializers.ModelSerializer):
-    customer = serializers.IntegerField(min_value=1)
+    customer = RecordId()
     assignee = serializers.PrimaryKeyRelatedField(queryset=staff_users())
-    instance = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    instance = RecordId(required=False, allow_null=True)
 
     class Meta:
         model = Task

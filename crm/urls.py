@@ -42,3 +42,7 @@ urlpatterns = [
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
 ]
+
+# Under /api/ a missing address or a crash answers an RFC 9457 problem; elsewhere the pages.
+handler404 = "api.views.errors.page_not_found"
+handler500 = "api.views.errors.server_error"

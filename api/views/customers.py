@@ -18,7 +18,13 @@ from relationships.models import Interaction, Relationship
 from relationships.permissions import END_RELATIONSHIP, LOG_INTERACTIONS, START_RELATIONSHIP
 
 from .. import serializers
-from ..base import IDEMPOTENCY_KEY, IF_MATCH, IdempotentCreateMixin, ResourceViewSet
+from ..base import (
+    IDEMPOTENCY_KEY,
+    IF_MATCH,
+    IdempotentCreateMixin,
+    RecordIdMixin,
+    ResourceViewSet,
+)
 from .helpers import get_visible
 
 
@@ -240,7 +246,7 @@ class InteractionViewSet(IdempotentCreateMixin, ResourceViewSet):
         )
 
 
-class SegmentViewSet(viewsets.ReadOnlyModelViewSet):
+class SegmentViewSet(RecordIdMixin, viewsets.ReadOnlyModelViewSet):
     """Segments are reference data: every user who sees customers sees them."""
 
     serializer_class = serializers.SegmentSerializer

@@ -22,14 +22,20 @@ from processes.models import ProcessDefinition, ProcessInstance, Stage, Task
 from processes.permissions import VIEW_PROCESSES, WORK_TASKS, WORK_TICKETS
 
 from .. import serializers
-from ..base import IDEMPOTENCY_KEY, IF_MATCH, IdempotentCreateMixin, ResourceViewSet
+from ..base import (
+    IDEMPOTENCY_KEY,
+    IF_MATCH,
+    IdempotentCreateMixin,
+    RecordIdMixin,
+    ResourceViewSet,
+)
 
 Kind = ProcessDefinition.Kind
 # Opened as processes here; tickets through /tickets/, collection cases by the collections job.
 GENERAL_KINDS = (Kind.SALES, Kind.ONBOARDING, Kind.RETENTION, Kind.CUSTOM)
 
 
-class ProcessDefinitionViewSet(viewsets.ReadOnlyModelViewSet):
+class ProcessDefinitionViewSet(RecordIdMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.ProcessDefinitionSerializer
     ordering = "id"
 
