@@ -41,14 +41,14 @@ IF_MATCH = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=True,
-    description="The ETag of the record as last read; a stale one gets 412, none 428.",
+    description=_("The ETag of the record as last read; a stale one gets 412, none 428."),
 )
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=False,
-    description=(
+    description=_(
         "Any unique string (a UUID): a retry with the same key and body gets the first "
         "answer again instead of creating a second record; another body with it gets 422."
     ),

@@ -79,7 +79,12 @@ class ApiToken(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name} ({TOKEN_PREFIX}{self.prefix}…)"
+        return f"{self.name} ({self.display_prefix})"
+
+    @property
+    def display_prefix(self):
+        """How the page names the token: its first characters, the rest elided."""
+        return f"{TOKEN_PREFIX}{self.prefix}…"
 
     @property
     def read_only(self):

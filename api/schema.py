@@ -1,22 +1,25 @@
 """What drf-spectacular adds to the generated schema: the problem responses every operation may
 answer, and the two ways to authenticate."""
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 from .problems import PROBLEM_CONTENT_TYPE, TITLES
 
+TEXT = {"type": "string"}
+
 PROBLEM_SCHEMA = {
     "type": "object",
-    "description": "An RFC 9457 problem: what went wrong, with messages per field in `errors`.",
+    "description": _("An RFC 9457 problem: what went wrong, with messages per field in `errors`."),
     "properties": {
-        "type": {"type": "string", "description": "Identifies the kind of problem."},
-        "title": {"type": "string"},
+        "type": {**TEXT, "description": _("Identifies the kind of problem.")},
+        "title": {**TEXT, "description": _("A short summary of the kind of problem.")},
         "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "instance": {"type": "string"},
+        "detail": TEXT,
+        "instance": TEXT,
         "errors": {
             "type": "object",
-            "description": "Messages per field; `non_field_errors` for the record as a whole.",
+            "description": _("Messages per field; `non_field_errors` for the record as a whole."),
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
         },
     },
@@ -36,7 +39,7 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
         return {
             "type": "http",
             "scheme": "bearer",
-            "description": "A personal API token (user menu → API tokens).",
+            "description": str(_("A personal API token (user menu → API tokens).")),
         }
 
 
@@ -61,6 +64,6 @@ def add_problem_responses(result, generator, request, public):
                 )
             responses["429"].setdefault("headers", {})["Retry-After"] = {
                 "schema": {"type": "integer"},
-                "description": "Seconds to wait before the next request.",
+                "description": _("Seconds to wait before the next request."),
             }
     return result

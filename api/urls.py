@@ -1,5 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
@@ -27,7 +28,7 @@ router.register("tasks", processes.TaskViewSet, basename="task")
 class DocsView(SpectacularSwaggerSplitView):
     # Swagger UI's page without its inline <style> (the Content-Security-Policy forbids it).
     template_name = "api/swagger_ui.html"
-    title = "CRM API"
+    title = _("CRM API")
 
 
 urlpatterns = [
