@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test e2e lint format check migrate demo bench bench-pages bench-scoring bench-faults bench-load bench-hostile clean install chromium gettext compose-check messages catalogues
+.PHONY: run test e2e lint format check migrate demo bench bench-pages bench-api-choice bench-scoring bench-faults bench-load bench-hostile clean install chromium gettext compose-check messages catalogues
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -99,6 +99,10 @@ bench: bench-pages bench-load bench-faults bench-hostile
 SIZE ?= 100k
 bench-pages: $(STAMP)
 	$(PY) bench/run.py --size $(SIZE)
+
+# The customer list served by Django REST framework and by django-ninja (the API's library choice).
+bench-api-choice: $(STAMP)
+	$(PY) bench/api_choice.py --size $(SIZE)
 
 # The nightly scoring job against one plain SQL aggregate over the same data (bench/README.md).
 bench-scoring: $(STAMP)
