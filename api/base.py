@@ -195,7 +195,8 @@ class IdempotentCreateMixin:
             raise exceptions.PermissionDenied
         key = request.headers.get("Idempotency-Key")
         if key is None:
-            return self.perform_create_response()
+            with transaction.atomic():
+                return self.perform_create_response()
         key = key.strip()
         if not key or len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
             raise exceptions.ValidationError(

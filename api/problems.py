@@ -10,8 +10,6 @@ whole). A ValidationError raised by a service (a business rule: overpaying an in
 an ended relationship) is a 422; a request the serializer cannot read is a 400.
 """
 
-import logging
-
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
@@ -20,9 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.views import exception_handler, set_rollback
-
-logger = logging.getLogger(__name__)
+from rest_framework.views import exception_handler
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 TYPE_BASE = "/api/v1/problems/"
@@ -159,11 +155,11 @@ def handle(exc, context):
         exc = Conflict()
     response = exception_handler(exc, context)
     if response is None:
-        set_rollback()
-        logger.exception("API error on %s", instance, exc_info=exc)
-        return problem(
-            500, detail=_("The server failed to answer. Try again later."), instance=instance
-        )
+        # An unexpected error goes on to Django, as a page's would: it is logged and reported
+        # there, a read whose database connection dropped is retried
+        # (core.middleware.RetryReadsOnDroppedConnectionMiddleware), and the answer is
+        # handler500's, a problem under /api/ (api.views.errors).
+        return None
     headers = {
         name: value
         for name, value in response.items()

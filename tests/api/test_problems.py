@@ -135,3 +135,24 @@ def test_messages_follow_the_profile_language_over_the_browsers(api_as, sales_re
 @pytest.mark.parametrize("path", ["/api/v1/schema/", "/api/v1/docs/"])
 def test_the_schema_and_docs_need_a_user(client, db, path):
     assert client.get(path).status_code in (302, 401)
+
+
+def test_a_crash_is_a_500_problem_and_nothing_is_half_saved(api_as, sales_rep, monkeypatch):
+    from api.views.customers import CustomerViewSet
+    from customers.models import Customer
+
+    def crash(self):
+        Customer.objects.create(
+            display_name="Half", source="web_form", first_contact_on="2026-01-01"
+        )
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(CustomerViewSet, "perform_create", crash)
+    api = api_as(sales_rep)
+    api.raise_request_exception = False
+    response = api.post("/api/v1/customers/", {}, format="json")
+    assert response.status_code == 500
+    body = problem_of(response)
+    assert body["type"] == "/api/v1/problems/server-error"
+    assert "boom" not in response.content.decode()
+    assert not Customer.objects.filter(display_name="Half").exists()
