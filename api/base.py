@@ -135,6 +135,11 @@ class ResourceViewSet(RecordIdMixin, mixins.ListModelMixin, viewsets.GenericView
     def get_object(self):
         return self.lookup(self.kwargs["pk"])
 
+    def require(self, permission):
+        """403 unless the user holds the role `permission` (asked before the body is read)."""
+        if not can(self.request.user, permission):
+            raise exceptions.PermissionDenied
+
     def represent(self, obj):
         return self.get_serializer_class()(obj, context=self.get_serializer_context()).data
 
@@ -191,8 +196,7 @@ class IdempotentCreateMixin:
     def create(self, request, *args, **kwargs):
         # The role first, as the screens ask it: a user who may not create gets a 403 whatever
         # the body holds.
-        if not can(request.user, self.create_permission):
-            raise exceptions.PermissionDenied
+        self.require(self.create_permission)
         key = request.headers.get("Idempotency-Key")
         if key is None:
             with transaction.atomic():

@@ -13,10 +13,9 @@ an ended relationship) is a 422; a request the serializer cannot read is a 400.
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
-from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
@@ -131,6 +130,8 @@ def _flatten(detail):
 
 
 def problem(status_code, *, detail, instance, errors=None, type_name=None, headers=None):
+    """The problem as a plain JSON response: whatever renderer the view negotiated (the schema
+    view's YAML), a problem is JSON."""
     body = {
         "type": TYPE_BASE + (type_name or TYPES.get(status_code, "error")),
         "title": str(TITLES.get(status_code, _("Error."))),
@@ -140,8 +141,14 @@ def problem(status_code, *, detail, instance, errors=None, type_name=None, heade
     }
     if errors:
         body["errors"] = errors
-    response = Response(body, status=status_code, headers=headers)
-    response.content_type = PROBLEM_CONTENT_TYPE
+    response = JsonResponse(
+        body,
+        status=status_code,
+        content_type=PROBLEM_CONTENT_TYPE,
+        json_dumps_params={"ensure_ascii": False},
+    )
+    for name, value in (headers or {}).items():
+        response[name] = value
     return response
 
 

@@ -181,6 +181,7 @@ class RelationshipViewSet(ResourceViewSet):
     @action(detail=False, methods=["post"])
     def start(self, request):
         """Start a new relationship with a returning customer (its earlier ones stay)."""
+        self.require(START_RELATIONSHIP)
         data = self.read_input(serializer_class=serializers.RelationshipStartSerializer)
         customer = get_customer_for_user(
             request, data["customer"], write=True, permission=START_RELATIONSHIP
@@ -198,6 +199,7 @@ class RelationshipViewSet(ResourceViewSet):
     @action(detail=True, methods=["post"])
     def end(self, request, pk=None):
         """End the relationship consciously, with a reason (and a note for "other")."""
+        self.require(END_RELATIONSHIP)
         data = self.read_input(serializer_class=serializers.RelationshipEndSerializer)
 
         def apply(relationship):

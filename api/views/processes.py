@@ -61,6 +61,7 @@ class _MoveMixin:
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
         """Move it to another stage of its process (a final stage closes it, with a reason)."""
+        self.require(VIEW_PROCESSES)
         data = self.read_input(serializer_class=serializers.MoveSerializer)
 
         def apply(instance):
