@@ -23,7 +23,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, mixins, status, viewsets
-from rest_framework.filters import OrderingFilter
+from rest_framework.filters import BaseFilterBackend, OrderingFilter
 from rest_framework.response import Response
 
 from core.permissions import can
@@ -109,13 +109,40 @@ class RecordIdMixin:
             self.kwargs["pk"] = int(pk)
 
 
+class RecordIdFilter(BaseFilterBackend):
+    """`?customer=<id>` (and `?invoice=<id>` where the view names it in `id_filters`): the
+    records of one customer, for the lists that have no FilterSet of their own."""
+
+    def filter_queryset(self, request, queryset, view):
+        for name in getattr(view, "id_filters", ()):
+            value = request.query_params.get(name, "")
+            if value:
+                if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= MAX_ID:
+                    raise exceptions.ValidationError({name: [_("Give a record's id.")]})
+                queryset = queryset.filter(**{f"{name}_id": int(value)})
+        return queryset
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": name,
+                "required": False,
+                "in": "query",
+                "description": str(_("Only the records of this one (its id).")),
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+            }
+            for name in getattr(view, "id_filters", ())
+        ]
+
+
 class ResourceViewSet(RecordIdMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """A read resource: list and retrieve, through the app's access rules."""
 
     view_permission = None  # the role permission of the list (core.permissions)
     filterset_class = None
     ordering_fields = ()
-    filter_backends = [FilterSetBackend, Ordering]
+    id_filters = ()  # e.g. ("customer",): see RecordIdFilter
+    filter_backends = [FilterSetBackend, RecordIdFilter, Ordering]
 
     def base_queryset(self):
         """The records, with what their representation reads (select/prefetch_related)."""

@@ -101,6 +101,7 @@ class CustomerViewSet(IdempotentCreateMixin, ResourceViewSet):
 
 class ContactPersonViewSet(IdempotentCreateMixin, ResourceViewSet):
     serializer_class = serializers.ContactPersonSerializer
+    id_filters = ("customer",)
     view_permission = VIEW_CUSTOMERS
     create_permission = EDIT_CONTACTS
     ordering_fields = ("last_name", "created_at")
@@ -110,13 +111,6 @@ class ContactPersonViewSet(IdempotentCreateMixin, ResourceViewSet):
 
     def lookup(self, pk, *, write=False):
         return get_contact_for_user(self.request, pk, write=write)
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        customer = self.request.query_params.get("customer")
-        if customer is not None and customer.isdigit():
-            queryset = queryset.filter(customer_id=customer)
-        return queryset
 
     @extend_schema(
         request=serializers.ContactPersonInputSerializer,
@@ -158,18 +152,12 @@ class RelationshipViewSet(ResourceViewSet):
     """Relationships are read; one starts and ends only consciously, through these actions."""
 
     serializer_class = serializers.RelationshipSerializer
+    id_filters = ("customer",)
     view_permission = VIEW_CUSTOMERS
     ordering_fields = ("started_on",)
 
     def base_queryset(self):
         return Relationship.objects.all()
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        customer = self.request.query_params.get("customer")
-        if customer is not None and customer.isdigit():
-            queryset = queryset.filter(customer_id=customer)
-        return queryset
 
     def lookup(self, pk, *, write=False, permission=VIEW_CUSTOMERS):
         return get_relationship_for_user(self.request, pk, permission=permission, write=write)
@@ -212,19 +200,13 @@ class RelationshipViewSet(ResourceViewSet):
 
 class InteractionViewSet(IdempotentCreateMixin, ResourceViewSet):
     serializer_class = serializers.InteractionSerializer
+    id_filters = ("customer",)
     view_permission = VIEW_CUSTOMERS
     create_permission = LOG_INTERACTIONS
     ordering_fields = ("occurred_at",)
 
     def base_queryset(self):
         return Interaction.objects.all()
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        customer = self.request.query_params.get("customer")
-        if customer is not None and customer.isdigit():
-            queryset = queryset.filter(customer_id=customer)
-        return queryset
 
     def lookup(self, pk, *, write=False):
         return get_visible(self.request, Interaction.objects.all(), pk, permission=VIEW_CUSTOMERS)

@@ -26,13 +26,6 @@ from ..base import IDEMPOTENCY_KEY, IF_MATCH, IdempotentCreateMixin, ResourceVie
 from .helpers import get_visible
 
 
-def _customer_filter(queryset, request):
-    customer = request.query_params.get("customer")
-    if customer is not None and customer.isdigit():
-        return queryset.filter(customer_id=customer)
-    return queryset
-
-
 class ContractViewSet(ResourceViewSet):
     serializer_class = serializers.ContractSerializer
     view_permission = VIEW_CUSTOMERS
@@ -93,19 +86,13 @@ class InvoiceViewSet(IdempotentCreateMixin, ResourceViewSet):
 
 class PaymentViewSet(IdempotentCreateMixin, ResourceViewSet):
     serializer_class = serializers.PaymentSerializer
+    id_filters = ("customer", "invoice")
     view_permission = VIEW_FINANCE
     create_permission = REGISTER_PAYMENTS
     ordering_fields = ("paid_on",)
 
     def base_queryset(self):
         return Payment.objects.all()
-
-    def get_queryset(self):
-        queryset = _customer_filter(super().get_queryset(), self.request)
-        invoice = self.request.query_params.get("invoice")
-        if invoice is not None and invoice.isdigit():
-            queryset = queryset.filter(invoice_id=invoice)
-        return queryset
 
     def lookup(self, pk, *, write=False):
         return get_visible(self.request, Payment.objects.all(), pk, permission=VIEW_FINANCE)
@@ -130,15 +117,13 @@ class PaymentViewSet(IdempotentCreateMixin, ResourceViewSet):
 
 class PayoutViewSet(IdempotentCreateMixin, ResourceViewSet):
     serializer_class = serializers.PayoutSerializer
+    id_filters = ("customer",)
     view_permission = VIEW_FINANCE
     create_permission = REQUEST_PAYOUTS
     ordering_fields = ("requested_at",)
 
     def base_queryset(self):
         return Payout.objects.all()
-
-    def get_queryset(self):
-        return _customer_filter(super().get_queryset(), self.request)
 
     def lookup(self, pk, *, write=False):
         return get_payout_for_user(self.request, pk, write=write)
@@ -163,15 +148,13 @@ class PayoutViewSet(IdempotentCreateMixin, ResourceViewSet):
 
 class AssetViewSet(IdempotentCreateMixin, ResourceViewSet):
     serializer_class = serializers.AssetSerializer
+    id_filters = ("customer",)
     view_permission = VIEW_CUSTOMERS
     create_permission = MANAGE_ASSETS
     ordering_fields = ("installed_on", "created_at")
 
     def base_queryset(self):
         return Asset.objects.all()
-
-    def get_queryset(self):
-        return _customer_filter(super().get_queryset(), self.request)
 
     def lookup(self, pk, *, write=False, permission=VIEW_CUSTOMERS):
         return get_asset_for_user(self.request, pk, permission=permission, write=write)

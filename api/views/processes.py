@@ -157,6 +157,7 @@ class TicketViewSet(_MoveMixin, IdempotentCreateMixin, ResourceViewSet):
 
 class TaskViewSet(IdempotentCreateMixin, ResourceViewSet):
     serializer_class = serializers.TaskSerializer
+    id_filters = ("customer", "assignee")
     view_permission = WORK_TASKS
     create_permission = WORK_TASKS
     filterset_class = TaskFilter
@@ -164,12 +165,6 @@ class TaskViewSet(IdempotentCreateMixin, ResourceViewSet):
 
     def base_queryset(self):
         return Task.objects.all()
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        if self.request.query_params.get("mine") in ("1", "true"):
-            queryset = queryset.filter(assignee=self.request.user)
-        return queryset
 
     def lookup(self, pk, *, write=False):
         return get_task_for_user(self.request, pk, write=write)

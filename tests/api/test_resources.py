@@ -235,3 +235,13 @@ def test_a_page_of_customers_costs_the_same_queries_for_more_rows(
     # The token, the user's roles, the page, its segments.
     with django_assert_max_num_queries(5):
         assert len(api.get("/api/v1/customers/").json()["results"]) == 30
+
+
+def test_lists_without_a_filterset_take_a_customer_id(api_as, sales_rep):
+    mine, other = CustomerFactory(owner=sales_rep), CustomerFactory(owner=sales_rep)
+    ContactPersonFactory(customer=mine)
+    ContactPersonFactory(customer=other)
+    api = api_as(sales_rep)
+    rows = api.get(f"/api/v1/contacts/?customer={mine.pk}").json()["results"]
+    assert [row["customer"] for row in rows] == [mine.pk]
+    assert api.get("/api/v1/contacts/?customer=abc").status_code == 400
