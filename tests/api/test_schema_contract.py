@@ -95,6 +95,7 @@ def test_the_live_api_keeps_to_its_schema(live_server, manager, settings, access
             "--report-dir",
             str(tmp_path),
         ],
+        cwd=tmp_path,  # its cache, not in the checkout
         capture_output=True,
         text=True,
         timeout=600,
