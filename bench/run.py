@@ -62,6 +62,8 @@ class Target:
 LIST = {100_000: Target(50, 0.10), 1_000_000: Target(100)}
 CUSTOMER_PAGE = {100_000: Target(50, 0.10)}
 OTHER = {100_000: Target(150)}
+# The API (issue 20): its customer list at p95 ≤ 30 ms; one customer as the customer page.
+API_LIST = {100_000: Target(30, 0.10)}
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,13 @@ PAGES = [
     Page("Data quality report", "/reports/data-quality/"),
     Page("Usage report", "/reports/usage/"),
     Page("How customer value is computed", "/value/"),
+    # The API, read with the same session (the docs page's way in): a page of 50 customers by
+    # cursor, one customer with its ETag. Creating a payment is measured apart (api_payments).
+    Page("API customer list", "/api/v1/customers/", API_LIST),
+    Page("API one customer", "/api/v1/customers/{customer}/", CUSTOMER_PAGE),
 ]
+# POST /api/v1/payments/ (with an Idempotency-Key), sequential only: each one writes.
+API_PAYMENT = Page("API create payment", "/api/v1/payments/", OTHER)
 CEILING = Page("Ceiling: one-query view", "/_bench/ceiling/")
 
 
@@ -486,6 +494,79 @@ def measure(page, path, port, cookie, args, load):
     return result
 
 
+def api_payments(port, requests, warmup):
+    """p50/p95 of POST /api/v1/payments/ through a read-write token: payments of 0.01 against
+    the open invoice with the largest balance, each with its own Idempotency-Key. The payments
+    are deleted and the invoice's paid amount restored afterwards, so a reused database keeps
+    its data set."""
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+    from django.db.models import F
+    from django.utils import timezone
+
+    from api.models import ApiToken
+    from api.services import token_create
+    from core import audit
+    from relationships.models import Invoice, Payment
+
+    user = get_user_model().objects.get(username=BENCH_USER)
+    invoice = (
+        Invoice.objects.filter(written_off_at=None)
+        .annotate(open_balance=F("amount") - F("paid_amount"))
+        .order_by("-open_balance", "id")
+        .first()
+    )
+    if invoice is None or invoice.open_balance < Decimal("10"):
+        log("no invoice with a balance to pay: the payment creation is not measured")
+        return None
+    token, secret = token_create(user=user, name="bench", access=ApiToken.Access.WRITE)
+    before = set(Payment.objects.filter(invoice=invoice).values_list("id", flat=True))
+    paid_before = invoice.paid_amount
+    body = {
+        "invoice": invoice.pk,
+        "amount": "0.01",
+        "currency": invoice.currency,
+        "paid_on": timezone.localdate().isoformat(),
+        "method": "bank_transfer",
+    }
+    connection = http.client.HTTPConnection(HOST, port, timeout=30)
+    latencies = []
+    try:
+        for i in range(warmup + requests):
+            headers = {
+                "Authorization": f"Bearer {secret}",
+                "Content-Type": "application/json",
+                "Idempotency-Key": f"bench-{secrets.token_hex(8)}",
+            }
+            started = time.perf_counter()
+            connection.request("POST", API_PAYMENT.path, body=json.dumps(body), headers=headers)
+            response = connection.getresponse()
+            response.read()
+            elapsed = time.perf_counter() - started
+            if response.status != 201:
+                sys.exit(f"POST {API_PAYMENT.path} answered {response.status}")
+            if i >= warmup:
+                latencies.append(elapsed * 1000)
+    finally:
+        connection.close()
+        with audit.suspended(), transaction.atomic():
+            Payment.objects.filter(invoice=invoice).exclude(id__in=before).delete()
+            Invoice.objects.filter(pk=invoice.pk).update(paid_amount=paid_before)
+            token.delete()
+    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+    return {
+        "name": API_PAYMENT.name,
+        "path": API_PAYMENT.path,
+        "p50_ms": statistics.median(latencies),
+        "p95_ms": cuts[94],
+        "requests": len(latencies),
+        "target": asdict(API_PAYMENT.target_for(100_000)),
+        "met": cuts[94] <= API_PAYMENT.target_for(100_000).p95_ms,
+    }
+
+
 # --- Reporting -----------------------------------------------------------------------------
 
 
@@ -704,6 +785,10 @@ def main():
             result = measure(page, path, port, cookie, args, load)
             result.update(queries[path])
             results.append(judge(result, page.target_for(args.size), ceiling["rps"]))
+        payment = None
+        if not args.only or args.only.lower() in API_PAYMENT.name.lower():
+            log(f"{API_PAYMENT.name}: POST {API_PAYMENT.path}")
+            payment = api_payments(port, min(args.requests, 100), args.warmup)
     finally:
         stop_server(server)
 
@@ -731,6 +816,7 @@ def main():
         "fixtures": fixtures,
         "ceiling": ceiling,
         "pages": results,
+        "api_payment": payment,
     }
     output = RESULTS / f"bench-{label}-{stamp}.json"
     output.write_text(json.dumps(report, indent=2, default=str) + "\n")
@@ -740,6 +826,12 @@ def main():
         f"{args.connections} connections for {args.duration} s ({client})"
     )
     print(table(ceiling, results))
+    if payment is not None:
+        print(
+            f"{payment['name']:<30} {payment['p50_ms']:>7.1f} {payment['p95_ms']:>7.1f} "
+            f"(sequential POSTs, {payment['requests']})"
+        )
+        results.append(payment)
     missed = [r["name"] for r in results if not r["met"]]
     print(f"\nTargets missed: {', '.join(missed)}" if missed else "\nAll targets met.")
     print(f"JSON: {output.relative_to(ROOT)}")

@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("analytics.urls")),
     path("", include("integrations.urls")),
     path("imports/", include("imports.urls")),
+    path("", include("api.urls")),
     # Before logging in, the log-in page's choice: Django's set_language (the cookie).
     path("i18n/", include("django.conf.urls.i18n")),
     # Logged in, the user menu's: saved on the profile.
@@ -43,3 +44,7 @@ urlpatterns = [
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
 ]
+
+# Under /api/ a missing address or a crash answers an RFC 9457 problem; elsewhere the pages.
+handler404 = "api.views.errors.page_not_found"
+handler500 = "api.views.errors.server_error"

@@ -72,6 +72,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "csp",
     "django_htmx",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "core",
     "customers",
     "relationships",
@@ -79,6 +82,7 @@ INSTALLED_APPS = [
     "analytics",
     "integrations",
     "imports",
+    "api",
     "demo",
 ]
 
@@ -411,6 +415,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.tasks.snapshot_forecast",
         "schedule": crontab(day_of_week="monday", hour=5, minute=0),
     },
+    # Stored answers of expired Idempotency-Keys (api).
+    "api-purge-idempotency-keys": {
+        "task": "api.tasks.purge_idempotency_keys",
+        "schedule": crontab(minute=5),
+    },
     "processes-open-collection-cases": {
         "task": "processes.tasks.open_collection_cases",
         "schedule": crontab(hour=6, minute=0),
@@ -531,6 +540,66 @@ WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", defaul
 # Posts per minute a web form takes from one client address, and in all.
 WEBFORM_RATE_LIMIT_PER_ADDRESS = env.int("WEBFORM_RATE_LIMIT_PER_ADDRESS", default=5)
 WEBFORM_RATE_LIMIT_PER_FORM = env.int("WEBFORM_RATE_LIMIT_PER_FORM", default=60)
+# --- API (api app) --------------------------------------------------------------------------
+# Requests per token (per user for a browser session on the docs page): "600/minute",
+# "10000/hour"... Counted in the cache (Redis); with Redis away the API answers unlimited.
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/minute")
+# Rows per page of a list (?page_size= up to API_MAX_PAGE_SIZE).
+API_PAGE_SIZE = env.int("API_PAGE_SIZE", default=50)
+API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=200)
+# Hours a create's answer is kept for a retry with the same Idempotency-Key.
+API_IDEMPOTENCY_KEY_HOURS = env.int("API_IDEMPOTENCY_KEY_HOURS", default=24)
+REST_FRAMEWORK = {
+    # The bearer token first: a request without credentials is a 401 with WWW-Authenticate.
+    # The session serves the docs page's "Try it out" (with the CSRF token, as every form).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "api.permissions.TokenAccess",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.StableCursorPagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.handle",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CRM API",
+    "DESCRIPTION": (
+        "The CRM's REST API: customers, relationships, billing and processes, with the same "
+        "permissions and record access as the screens. Errors are RFC 9457 problems."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SCHEMA_PATH_PREFIX": "/api/v1/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_problem_responses",
+    ],
+    # One name per choice set where several models call theirs "status" or "kind".
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerKindEnum": "customers.models.Customer.Kind",
+        # A customer's status is its current relationship's.
+        "RelationshipStatusEnum": "relationships.models.Relationship.Status",
+        "RelationshipKindEnum": "relationships.models.Relationship.Kind",
+        "RelationshipEndReasonEnum": "relationships.models.Relationship.EndReason",
+        "ContractStatusEnum": "relationships.models.Contract.Status",
+        "PayoutStatusEnum": "relationships.models.Payout.Status",
+        "PayoutKindEnum": "relationships.models.Payout.Kind",
+        "AssetStatusEnum": "relationships.models.Asset.Status",
+        "ProcessKindEnum": "processes.models.ProcessDefinition.Kind",
+    },
+}
 
 LOGGING = {
     "version": 1,

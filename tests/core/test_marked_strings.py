@@ -26,7 +26,7 @@ from django_filters import FilterSet
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
-APPS = ["crm", "core", "customers", "relationships", "processes", "analytics", "demo"]
+APPS = ["crm", "core", "customers", "relationships", "processes", "analytics", "api", "demo"]
 # Not interface: the data generator writes records (their titles are data, like a user's), and
 # the benchmark's URLs answer machines.
 NOT_INTERFACE = {"demo/datagen", "crm/bench_urls.py"}
