@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("relationships.urls")),
     path("", include("processes.urls")),
     path("", include("analytics.urls")),
+    path("privacy/", include("privacy.urls")),
     # Before logging in, the log-in page's choice: Django's set_language (the cookie).
     path("i18n/", include("django.conf.urls.i18n")),
     # Logged in, the user menu's: saved on the profile.

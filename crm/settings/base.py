@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "relationships",
     "processes",
     "analytics",
+    "privacy",
     "demo",
 ]
 
