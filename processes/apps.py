@@ -8,6 +8,7 @@ class ProcessesConfig(AppConfig):
 
     def ready(self):
         from core import audit, personal_data
+        from core.personal_data import ERASED
 
         from . import customer_page  # noqa: F401  (registers the section and the timeline)
         from .models import Approval, DecisionRule, ProcessInstance, Task, Ticket
@@ -21,9 +22,13 @@ class ProcessesConfig(AppConfig):
         audit.register(DecisionRule, exclude=["updated_at"])
 
         # What a person's export holds and their erasure removes (privacy; README "Personal
-        # data"): processes keep their amounts and stages; free text about the person goes.
+        # data"): processes keep their amounts and stages; their titles (which often name the
+        # person: "Broken printer of Jan Nowak") and free text go.
         personal_data.register(
-            "processes", ProcessInstance, customer="customer", erase={"outcome_reason": ""}
+            "processes",
+            ProcessInstance,
+            customer="customer",
+            erase={"title": ERASED, "outcome_reason": ""},
         )
         personal_data.register(
             "tickets",
@@ -32,4 +37,6 @@ class ProcessesConfig(AppConfig):
             contact="contact_person",
             erase={"description": ""},
         )
-        personal_data.register("tasks", Task, customer="customer", erase={"notes": ""})
+        personal_data.register(
+            "tasks", Task, customer="customer", erase={"title": ERASED, "notes": ""}
+        )
