@@ -24,6 +24,9 @@ POSSIBLE_DUPLICATE_MESSAGE = _(
 )
 
 
+ERASED_MESSAGE = _("This person's data was erased; it cannot be changed any more.")
+
+
 class PossibleDuplicate(ValidationError):
     """A new customer looks like the existing ones in `matches` (see `find_duplicates`)."""
 
@@ -96,7 +99,7 @@ def contact_person_save(*, contact: ContactPerson, by=None) -> ContactPerson:
         else []
     )
     consent_changed = contact.marketing_consent != (stored[0] if stored else False)
-    if contact.erased_at is not None:
+    if contact.erased_at is not None or contact.customer.erased_at is not None:
         raise ValidationError(ERASED_MESSAGE, code="erased")
     if contact.marketing_consent and not contact.marketing_consent_at:
         contact.marketing_consent_at = timezone.now()
@@ -126,9 +129,6 @@ def contact_person_save(*, contact: ContactPerson, by=None) -> ContactPerson:
             at=contact.marketing_consent_at or timezone.now(),
         )
     return contact
-
-
-ERASED_MESSAGE = _("This person's data was erased; it cannot be changed any more.")
 
 
 def _consent_append(*, contact, purpose, given, source, by=None, by_person=False, at=None):
