@@ -68,6 +68,8 @@ DECLARED = {
     "analytics.view_reports": {MANAGER},
     "analytics.manage_data_quality": {MANAGER},
     "core.view_audit": {MANAGER},
+    "privacy.export_personal_data": {SALES, MANAGER},
+    "privacy.erase_personal_data": {MANAGER},
 }
 ROLE_OF = {
     "sales_rep": SALES,
