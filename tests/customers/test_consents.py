@@ -153,3 +153,21 @@ def test_a_finance_clerk_sees_consents_but_may_not_record_them(
     response = client.post(url, {"purpose": newsletter.pk, "decision": "give", "source": "phone"})
     assert response.status_code == 403
     assert not ConsentEvent.objects.filter(contact=contact).exists()
+
+
+def test_the_consent_page_costs_the_same_queries_however_long_the_history(
+    persona_client, sales_rep, customer, newsletter, marketing, django_assert_max_num_queries
+):
+    contact = ContactPersonFactory(customer=customer)
+    for given in (True, False) * 10:
+        for purpose in (newsletter, marketing):
+            services.consent_record(
+                contact=contact, purpose=purpose, given=given, source="phone", by=sales_rep
+            )
+    client = persona_client(sales_rep)
+    url = reverse("customers:contact_consents", args=[contact.pk])
+    client.get(url)  # the session and the user's roles are read once
+    with django_assert_max_num_queries(12):
+        response = client.get(url)
+    # Every event is listed, each with the wording the person was shown.
+    assert response.content.decode().count("withdraw at any time") == 40
