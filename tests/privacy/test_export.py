@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 
 from core.models import AuditEvent
-from tests.factories import ContactPersonFactory, CustomerFactory, InteractionFactory
+from core.permissions import SALES
+from tests.factories import ContactPersonFactory, CustomerFactory, InteractionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -110,3 +111,10 @@ def test_the_other_teams_person_is_not_found(persona_client, sales_rep, manager,
     client = persona_client(sales_rep)
     assert client.get(reverse("privacy:customer_export", args=[theirs.pk])).status_code == 404
     assert client.get(reverse("privacy:contact_export", args=[contact.pk])).status_code == 404
+
+
+def test_a_rep_of_another_office_is_offered_no_export(persona_client, person, settings):
+    settings.CRM_VISIBILITY = "all"
+    stranger = UserFactory(username="sven_sales", roles=[SALES])
+    page = persona_client(stranger).get(person.get_absolute_url()).content.decode()
+    assert 'id="personal-data"' not in page
