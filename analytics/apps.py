@@ -19,3 +19,15 @@ class AnalyticsConfig(AppConfig):
         from .models import ScoringParameters
 
         audit.register(ScoringParameters)
+
+        from core import personal_data
+
+        from .models import CustomerQuality, CustomerScore, GradeChange
+
+        # A person's export includes how we rated them (privacy); the ratings hold no personal
+        # text and are kept by an erasure, like the finances they are computed from.
+        personal_data.register(
+            "scores", CustomerScore, customer="customer", order_by=("customer", "pk")
+        )
+        personal_data.declare_impersonal(CustomerQuality)
+        personal_data.declare_impersonal(GradeChange)

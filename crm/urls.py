@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("integrations.urls")),
     path("imports/", include("imports.urls")),
     path("", include("api.urls")),
+    path("privacy/", include("privacy.urls")),
     # Before logging in, the log-in page's choice: Django's set_language (the cookie).
     path("i18n/", include("django.conf.urls.i18n")),
     # Logged in, the user menu's: saved on the profile.

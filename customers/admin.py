@@ -1,8 +1,8 @@
 from django.contrib import admin
 
-from core.admin import AuditHistoryAdminMixin, UniqueRaceAdminMixin
+from core.admin import AuditHistoryAdminMixin, ReadOnlyAdminMixin, UniqueRaceAdminMixin
 
-from .models import ContactPerson, Customer, Segment
+from .models import ConsentEvent, ConsentPurpose, ContactPerson, Customer, Segment
 
 
 class NoHardDeleteMixin:
@@ -87,4 +87,25 @@ class ContactPersonAdmin(
     search_fields = ["first_name", "last_name", "email", "phone", "customer__display_name"]
     list_select_related = ["customer"]
     raw_id_fields = ["customer"]
+    show_full_result_count = False
+
+
+@admin.register(ConsentPurpose)
+class ConsentPurposeAdmin(UniqueRaceAdminMixin, admin.ModelAdmin):
+    """Purposes are reference data; one in use is deactivated, not deleted (PROTECT)."""
+
+    list_display = ["name", "code", "is_default", "active", "position"]
+    list_editable = ["active", "position"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(ConsentEvent)
+class ConsentEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The consent history is append-only: recorded on the contact person's consent page."""
+
+    list_display = ["at", "contact", "purpose", "given", "source", "by_person", "recorded_by"]
+    list_filter = ["purpose", "given", "source"]
+    list_select_related = ["contact", "purpose", "recorded_by"]
+    raw_id_fields = ["contact"]
+    date_hierarchy = "at"
     show_full_result_count = False

@@ -7,9 +7,10 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self):
-        from core import audit
+        from core import audit, personal_data
+        from core.personal_data import ERASED
 
-        from .models import ContactPerson, Customer
+        from .models import ConsentEvent, ConsentPurpose, ConsentState, ContactPerson, Customer
 
         audit.register(
             Customer,
@@ -27,3 +28,49 @@ class CustomersConfig(AppConfig):
             ],
         )
         audit.register(ContactPerson)
+        # What a person's export holds and their erasure removes (privacy; README "Personal
+        # data"). A customer's tax id is erased only for a person (an individual customer),
+        # which is the only kind of customer erased whole.
+        personal_data.register(
+            "customer",
+            Customer,
+            customer="pk",
+            erase={
+                "display_name": ERASED,
+                "legal_name": "",
+                "tax_id": "",
+                "email": "",
+                "phone": "",
+                "street": "",
+                "postal_code": "",
+                "city": "",
+                "notes": "",
+            },
+        )
+        personal_data.register(
+            "contact_persons",
+            ContactPerson,
+            customer="customer",
+            contact="pk",
+            erase={
+                "first_name": ERASED,
+                "last_name": "",
+                "title": "",
+                "email": "",
+                "phone": "",
+                "is_active": False,
+                "marketing_consent": False,
+                "marketing_consent_at": None,
+            },
+        )
+        # Consent history is kept: it proves what the person agreed to and withdrew, and holds
+        # no name or address (erasure appends the withdrawals).
+        personal_data.register(
+            "consents",
+            ConsentEvent,
+            customer="contact__customer",
+            contact="contact",
+            order_by=("contact", "at", "pk"),
+        )
+        personal_data.declare_impersonal(ConsentState)
+        personal_data.declare_impersonal(ConsentPurpose)

@@ -8,7 +8,14 @@ from core.forms import DateField, DateInput
 from core.i18n import language_for_country
 from core.users import staff_users
 
-from .models import ContactPerson, Customer, default_contact_language, normalize_tax_id
+from .models import (
+    ConsentEvent,
+    ConsentPurpose,
+    ContactPerson,
+    Customer,
+    default_contact_language,
+    normalize_tax_id,
+)
 from .selectors import find_duplicates
 from .services import POSSIBLE_DUPLICATE_MESSAGE
 
@@ -159,3 +166,30 @@ class ContactPersonForm(forms.ModelForm):
         if cleaned.get("is_primary") and cleaned.get("is_active") is False:
             self.add_error("is_primary", _("An inactive person cannot be the primary contact."))
         return cleaned
+
+
+class ConsentForm(forms.Form):
+    """Record that a person gave or withdrew consent to one purpose (see consent_record)."""
+
+    GIVE, WITHDRAW = "give", "withdraw"
+
+    purpose = forms.ModelChoiceField(
+        label=_("Purpose"), queryset=ConsentPurpose.objects.filter(active=True)
+    )
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[(GIVE, _("Consent given")), (WITHDRAW, _("Consent withdrawn"))],
+        widget=forms.RadioSelect,
+    )
+    source = forms.ChoiceField(
+        label=_("How"),
+        choices=[
+            (value, label)
+            for value, label in ConsentEvent.Source.choices
+            if value not in (ConsentEvent.Source.EARLIER, ConsentEvent.Source.ERASURE)
+        ],
+    )
+    by_person = forms.BooleanField(
+        label=_("The person did it themself (e.g. a web form or an unsubscribe link)"),
+        required=False,
+    )

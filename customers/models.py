@@ -250,6 +250,16 @@ class Customer(models.Model):
     )
     scored_at = models.DateTimeField(_("scored at"), null=True, blank=True, editable=False)
 
+    erased_at = models.DateTimeField(
+        _("personal data erased at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "Set when a person's data was erased (privacy); the row and its finances stay."
+        ),
+    )
+
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     created_by = models.ForeignKey(
@@ -290,6 +300,12 @@ class Customer(models.Model):
             ),
             bounds.window_check(
                 "first_contact_on", bounds.PAST, name="customer_first_contact_in_window"
+            ),
+            # An erased customer holds no way to reach or find the person any more.
+            models.CheckConstraint(
+                condition=models.Q(erased_at__isnull=True)
+                | models.Q(email="", phone="", street="", postal_code="", notes=""),
+                name="customer_erased_holds_no_contact_data",
             ),
             bounds.window_check(
                 "last_contact_at",
@@ -387,6 +403,13 @@ class ContactPerson(models.Model):
         default=True,
         help_text=_("Inactive people stay in the history but are not offered."),
     )
+    erased_at = models.DateTimeField(
+        _("personal data erased at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Set when the person's data was erased (privacy)."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = visibility.CustomerRecordQuerySet.as_manager()
@@ -407,6 +430,11 @@ class ContactPerson(models.Model):
                 | models.Q(marketing_consent_at__isnull=False),
                 name="contact_consent_has_date",
                 violation_error_message=_("Marketing consent needs the date it was given."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(erased_at__isnull=True)
+                | models.Q(email="", phone="", title="", marketing_consent=False, is_active=False),
+                name="contact_erased_holds_no_contact_data",
             ),
             bounds.window_check(
                 "marketing_consent_at",
@@ -431,3 +459,8 @@ class ContactPerson(models.Model):
     @property
     def full_name(self):
         return f"{self.first_name} {self.last_name}".strip()
+
+
+# Consent per purpose lives in its own module (see its docstring); imported here so Django
+# registers the models with the app and callers import them from customers.models.
+from .consents import ConsentEvent, ConsentPurpose, ConsentState  # noqa: E402, F401

@@ -26,7 +26,8 @@ def find_duplicates(*, tax_id="", email="", phone="", display_name="", exclude_p
     """Existing customers that look like the one described, with why each one matched.
 
     Matches on tax id, e-mail and phone of the customer or of any of its contact persons, and on
-    the exact display name (case-insensitive). Each lookup uses an index.
+    the exact display name (case-insensitive). Each lookup uses an index. Erased customers and
+    persons are left out.
     """
     from django.utils.translation import gettext as _
 
@@ -36,7 +37,9 @@ def find_duplicates(*, tax_id="", email="", phone="", display_name="", exclude_p
         for customer in customers:
             matches.setdefault(customer.pk, DuplicateMatch(customer)).reasons.append(reason)
 
-    base = Customer.objects.select_related("owner")
+    # An erased person is nobody we know any more: never offered as a match.
+    base = Customer.objects.select_related("owner").filter(erased_at__isnull=True)
+    live_contacts = ContactPerson.objects.filter(erased_at__isnull=True)
     if exclude_pk:
         base = base.exclude(pk=exclude_pk)
     tax_id = normalize_tax_id(tax_id)
@@ -44,7 +47,7 @@ def find_duplicates(*, tax_id="", email="", phone="", display_name="", exclude_p
         add(base.filter(tax_id=tax_id)[:limit], _("same tax id"))
     email = (email or "").strip().lower()
     if email:
-        contact_ids = ContactPerson.objects.filter(email=email)
+        contact_ids = live_contacts.filter(email=email)
         add(
             base.filter(Q(email=email) | Q(pk__in=contact_ids.values("customer_id"))).distinct()[
                 :limit
@@ -53,7 +56,7 @@ def find_duplicates(*, tax_id="", email="", phone="", display_name="", exclude_p
         )
     key = phone_key(phone)
     if key:
-        contact_ids = ContactPerson.objects.filter(phone_key=key)
+        contact_ids = live_contacts.filter(phone_key=key)
         add(
             base.filter(Q(phone_key=key) | Q(pk__in=contact_ids.values("customer_id"))).distinct()[
                 :limit

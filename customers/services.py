@@ -8,13 +8,23 @@ from django.utils.translation import gettext_lazy as _
 from core.integrity import save_or_raise_validation, unique_error
 from core.locks import lock_keys
 
-from .models import ContactPerson, Customer, phone_key
+from .models import (
+    ConsentEvent,
+    ConsentPurpose,
+    ConsentState,
+    ContactPerson,
+    Customer,
+    phone_key,
+)
 from .selectors import find_duplicates
 
 POSSIBLE_DUPLICATE_MESSAGE = _(
     "This customer looks like one we already know (see the matches). Open the existing "
     "customer, or confirm that this is a different one."
 )
+
+
+ERASED_MESSAGE = _("This person's data was erased; it cannot be changed any more.")
 
 
 class PossibleDuplicate(ValidationError):
@@ -64,6 +74,8 @@ def customer_guard_duplicates(*, customer: Customer, confirmed: bool = False) ->
 
 @transaction.atomic
 def customer_update(*, customer: Customer, data: dict, segments=None) -> Customer:
+    if customer.erased_at is not None:
+        raise ValidationError(ERASED_MESSAGE, code="erased")
     for name, value in data.items():
         setattr(customer, name, value)
     customer.full_clean()
@@ -74,11 +86,21 @@ def customer_update(*, customer: Customer, data: dict, segments=None) -> Custome
 
 
 @transaction.atomic
-def contact_person_save(*, contact: ContactPerson) -> ContactPerson:
+def contact_person_save(*, contact: ContactPerson, by=None) -> ContactPerson:
     """Create or update a contact person; making one primary demotes the previous primary.
 
-    Consent carries its date: giving consent stamps it, withdrawing clears it.
+    Consent carries its date: giving consent stamps it, withdrawing clears it. The checkbox is
+    the default purpose's consent, so a change of it is an event in the consent history,
+    recorded by `by` through the form.
     """
+    stored = (
+        ContactPerson.objects.filter(pk=contact.pk).values_list("marketing_consent", flat=True)
+        if contact.pk
+        else []
+    )
+    consent_changed = contact.marketing_consent != (stored[0] if stored else False)
+    if contact.erased_at is not None or contact.customer.erased_at is not None:
+        raise ValidationError(ERASED_MESSAGE, code="erased")
     if contact.marketing_consent and not contact.marketing_consent_at:
         contact.marketing_consent_at = timezone.now()
     if not contact.marketing_consent:
@@ -96,4 +118,71 @@ def contact_person_save(*, contact: ContactPerson) -> ContactPerson:
             other.save(update_fields=["is_primary"])
     contact.full_clean()
     save_or_raise_validation(contact, fields={"one_primary_contact_per_customer": "is_primary"})
+    default = ConsentPurpose.objects.filter(is_default=True).first()
+    if consent_changed and default is not None:
+        _consent_append(
+            contact=contact,
+            purpose=default,
+            given=contact.marketing_consent,
+            source=ConsentEvent.Source.FORM,
+            by=by,
+            at=contact.marketing_consent_at or timezone.now(),
+        )
     return contact
+
+
+def _consent_append(*, contact, purpose, given, source, by=None, by_person=False, at=None):
+    """One event in the history and the current state that follows from it."""
+    event = ConsentEvent(
+        contact=contact,
+        purpose=purpose,
+        given=given,
+        at=at or timezone.now(),
+        source=source,
+        wording=purpose.wording,
+        by_person=by_person,
+        recorded_by=by if by is not None and by.is_authenticated else None,
+    )
+    event.full_clean()
+    event.save()
+    ConsentState.objects.update_or_create(
+        contact=contact,
+        purpose=purpose,
+        defaults={"given": given, "since": event.at, "event": event},
+    )
+    return event
+
+
+@transaction.atomic
+def consent_record(
+    *, contact, purpose, given, source, by=None, by_person=False, at=None
+) -> ConsentEvent:
+    """The person gave or withdrew consent to `purpose`: appended to the history (with the
+    purpose's wording as shown), the current state follows; for the default purpose, the contact
+    person's marketing checkbox and its date follow too."""
+    # Two people recording the same person's consent at once: the second waits, then appends
+    # after the first, so the current state is the later event.
+    locked = ContactPerson.objects.select_for_update().filter(pk=contact.pk).first()
+    if locked is None or locked.erased_at is not None:
+        raise ValidationError(ERASED_MESSAGE, code="erased")
+    if not purpose.active and given:
+        raise ValidationError(
+            {"purpose": _("This purpose is no longer offered.")}, code="inactive_purpose"
+        )
+    event = _consent_append(
+        contact=contact,
+        purpose=purpose,
+        given=given,
+        source=source,
+        by=by,
+        by_person=by_person,
+        at=at,
+    )
+    if purpose.is_default:
+        locked.marketing_consent = given
+        locked.marketing_consent_at = event.at if given else None
+        locked.full_clean()
+        locked.save(update_fields=["marketing_consent", "marketing_consent_at"])
+        contact.marketing_consent = locked.marketing_consent
+        contact.marketing_consent_at = locked.marketing_consent_at
+    return event

@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:pk>/history/", views.customer_history, name="history"),
     path("<int:pk>/contacts/new/", views.contact_create, name="contact_create"),
     path("contacts/<int:pk>/edit/", views.contact_edit, name="contact_edit"),
+    path("contacts/<int:pk>/consents/", views.contact_consents, name="contact_consents"),
 ]

@@ -17,8 +17,8 @@ from . import services
 from .access import get_contact_for_user, get_customer_for_user, get_customer_page_for_user
 from .customer_page import history_querysets, sections_for, timeline_for
 from .filters import CustomerFilter
-from .forms import ContactPersonForm, CustomerForm
-from .models import ContactPerson, Customer
+from .forms import ConsentForm, ContactPersonForm, CustomerForm
+from .models import ConsentEvent, ConsentPurpose, ConsentState, ContactPerson, Customer
 from .permissions import EDIT_CONTACTS, EDIT_CUSTOMERS, VIEW_CUSTOMERS
 from .selectors import customer_contacts, customer_segments, global_search
 
@@ -103,7 +103,7 @@ def contact_create(request, pk):
     if (
         request.method == "POST"
         and form.is_valid()
-        and run_service(form, services.contact_person_save, contact=form.instance)
+        and run_service(form, services.contact_person_save, contact=form.instance, by=request.user)
     ):
         messages.success(request, _("Contact person added."))
         return redirect(customer)
@@ -117,7 +117,7 @@ def contact_edit(request, pk):
     if (
         request.method == "POST"
         and form.is_valid()
-        and run_service(form, services.contact_person_save, contact=form.instance)
+        and run_service(form, services.contact_person_save, contact=form.instance, by=request.user)
     ):
         messages.success(request, _("Contact person saved."))
         return redirect(contact.customer)
@@ -125,6 +125,57 @@ def contact_edit(request, pk):
         request,
         "customers/contact_form.html",
         {"form": form, "customer": contact.customer, "contact": contact},
+    )
+
+
+@permission_required(VIEW_CUSTOMERS)
+def contact_consents(request, pk):
+    """A contact person's consent per purpose, its history, and (for who may edit the person)
+    the form recording a consent given or withdrawn."""
+    write = request.method == "POST"
+    contact = get_contact_for_user(request, pk, write=write)
+    editable = can(request.user, EDIT_CONTACTS) and visibility.can_edit_owner(
+        request.user, contact.customer.owner_id
+    )
+    form = ConsentForm(request.POST or None)
+    if (
+        write
+        and form.is_valid()
+        and run_service(
+            form,
+            services.consent_record,
+            contact=contact,
+            purpose=form.cleaned_data["purpose"],
+            given=form.cleaned_data["decision"] == ConsentForm.GIVE,
+            source=form.cleaned_data["source"],
+            by_person=form.cleaned_data["by_person"],
+            by=request.user,
+        )
+    ):
+        messages.success(request, _("Consent recorded."))
+        return redirect("customers:contact_consents", pk=contact.pk)
+    states = {
+        state.purpose_id: state
+        for state in ConsentState.objects.filter(contact=contact).select_related("event")
+    }
+    purposes = [
+        (purpose, states.get(purpose.pk))
+        for purpose in ConsentPurpose.objects.all()
+        if purpose.active or purpose.pk in states
+    ]
+    history = ConsentEvent.objects.filter(contact=contact).select_related("purpose", "recorded_by")[
+        :200
+    ]
+    return render(
+        request,
+        "customers/contact_consents.html",
+        {
+            "contact": contact,
+            "customer": contact.customer,
+            "purposes": purposes,
+            "history": history,
+            "form": form if editable and contact.erased_at is None else None,
+        },
     )
 
 

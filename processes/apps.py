@@ -7,10 +7,11 @@ class ProcessesConfig(AppConfig):
     verbose_name = _("Processes")
 
     def ready(self):
-        from core import audit
+        from core import audit, personal_data
+        from core.personal_data import ERASED
 
         from . import customer_page  # noqa: F401  (registers the section and the timeline)
-        from .models import Approval, DecisionRule, ProcessInstance
+        from .models import Approval, DecisionRule, ProcessInstance, Task, Ticket
 
         # last_activity_at moves with every comment, task and e-mail; accrued_cost and
         # stage_due_at are computed from the work logged and the stage entered.
@@ -19,3 +20,23 @@ class ProcessesConfig(AppConfig):
         )
         audit.register(Approval, select_related=["instance"])
         audit.register(DecisionRule, exclude=["updated_at"])
+
+        # What a person's export holds and their erasure removes (privacy; README "Personal
+        # data"): processes keep their amounts and stages; their titles (which often name the
+        # person: "Broken printer of Jan Nowak") and free text go.
+        personal_data.register(
+            "processes",
+            ProcessInstance,
+            customer="customer",
+            erase={"title": ERASED, "outcome_reason": ""},
+        )
+        personal_data.register(
+            "tickets",
+            Ticket,
+            customer="instance__customer",
+            contact="contact_person",
+            erase={"description": ""},
+        )
+        personal_data.register(
+            "tasks", Task, customer="customer", erase={"title": ERASED, "notes": ""}
+        )

@@ -7,10 +7,22 @@ class RelationshipsConfig(AppConfig):
     verbose_name = _("Relationships")
 
     def ready(self):
-        from core import audit, visibility
+        from django.db.models import Q
+
+        from core import audit, personal_data, visibility
+        from core.personal_data import ERASED
 
         from . import customer_page  # noqa: F401  (registers sections, timeline and history)
-        from .models import Contract, Invoice, Payment, Payout, Relationship
+        from .models import (
+            Asset,
+            Contract,
+            Document,
+            Interaction,
+            Invoice,
+            Payment,
+            Payout,
+            Relationship,
+        )
 
         # Finance sees the customers of every invoice (with its payments and collection case),
         # payout and contract (what is billed) even in team mode (core.visibility).
@@ -21,3 +33,35 @@ class RelationshipsConfig(AppConfig):
         audit.register(Invoice)
         audit.register(Payment)
         audit.register(Payout)
+
+        # What a person's export holds and their erasure removes (privacy; README "Personal
+        # data"). Contracts, invoices, payments and payouts are kept whole: accounting and tax
+        # law require them (numbers, amounts, dates, references), and they hold no contact data.
+        personal_data.register(
+            "relationships", Relationship, customer="customer", erase={"end_note": ""}
+        )
+        personal_data.register(
+            "interactions",
+            Interaction,
+            customer="customer",
+            contact="contact_person",
+            erase={"subject": ERASED, "notes": "", "outcome": ""},
+            order_by=("occurred_at", "pk"),
+        )
+        personal_data.register(
+            "contracts", Contract, customer="customer", erase={"termination_reason": ""}
+        )
+        personal_data.register("invoices", Invoice, customer="customer")
+        personal_data.register("payments", Payment, customer="customer")
+        personal_data.register("payouts", Payout, customer="customer")
+        personal_data.register("assets", Asset, customer="customer", erase={"location": ""})
+        # Documents of an invoice or a contract are financial records and stay; the others
+        # (letters, scans of IDs, photos) are deleted with their files.
+        personal_data.register(
+            "documents",
+            Document,
+            customer="customer",
+            file_field="file",
+            delete_on_erase=True,
+            erase_only=Q(invoice__isnull=True, contract__isnull=True),
+        )

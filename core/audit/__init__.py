@@ -22,12 +22,14 @@ filter, and the same rows are written on SQLite by signals.
 
 Each app registers its audited models (`register(Model, exclude=[...])`) in its AppConfig.ready;
 the context of a write (the user and path of a request, the name of a Celery task or management
-command) is `context.py`; security events are `security.py`.
+command) is `context.py`; security events are `security.py`; erasing a person's values from the
+stored rows is `scrub.py`.
 """
 
 from . import registry, signals
 from .context import audit_context, current, suspended
 from .registry import audited, is_audited
+from .scrub import scrub
 from .security import record, record_export
 
 
@@ -47,5 +49,6 @@ __all__ = [
     "record",
     "record_export",
     "register",
+    "scrub",
     "suspended",
 ]

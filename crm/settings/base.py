@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "integrations",
     "imports",
     "api",
+    "privacy",
     "demo",
 ]
 

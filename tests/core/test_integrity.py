@@ -23,7 +23,7 @@ from core.integrity import (
     unique_violations_as_errors,
     violated_rule,
 )
-from customers.models import ContactPerson, Customer, Segment
+from customers.models import ConsentPurpose, ContactPerson, Customer, Segment
 from processes import services as process_services
 from processes.models import (
     Approval,
@@ -218,6 +218,33 @@ def _digest_subscription():
     )
 
 
+def _consent_purpose_code():
+    original = ConsentPurpose.objects.get(code="newsletter")
+    return (
+        twin_of(original, name="Another newsletter", is_default=False),
+        "code",
+        "Consent purpose with this Code already exists.",
+    )
+
+
+def _consent_purpose_name():
+    original = ConsentPurpose.objects.get(code="newsletter")
+    return (
+        twin_of(original, code="another_newsletter", is_default=False),
+        "name",
+        "Consent purpose with this Name already exists.",
+    )
+
+
+def _consent_default_purpose():
+    original = ConsentPurpose.objects.get(is_default=True)
+    return (
+        twin_of(original, code="second_default", name="Second default"),
+        "is_default",
+        "Another purpose is already the default one.",
+    )
+
+
 CASES = {
     "customer tax id": _customer_tax_id,
     "contract number": _contract_number,
@@ -238,6 +265,9 @@ CASES = {
     "collection case per invoice": _collection_case_invoice,
     "scoring parameters version": _scoring_version,
     "digest subscription per user": _digest_subscription,
+    "consent purpose code": _consent_purpose_code,
+    "consent purpose name": _consent_purpose_name,
+    "one default consent purpose": _consent_default_purpose,
 }
 
 
@@ -323,6 +353,9 @@ def test_every_unique_rule_of_the_domain_has_a_case():
         (CollectionCase, "invoice"),
         (ScoringParameters, "version"),
         (DigestSubscription, "user"),
+        (ConsentPurpose, "code"),
+        (ConsentPurpose, "name"),
+        (ConsentPurpose, "consent_one_default_purpose"),
     }
     # Rows written only by jobs and the request middleware, which settle their own conflicts.
     written_by_jobs = {
@@ -339,6 +372,10 @@ def test_every_unique_rule_of_the_domain_has_a_case():
         "kpi_day_computed",
         "stage_kpi_day_once",
         "notification_once_per_event",
+        # The current consent per person and purpose, and its event: written only by
+        # customers.services.consent_record, under a lock on the person's row.
+        "consent_state_unique",
+        "event",
     }
     found = {
         (model, rule.name)

@@ -71,6 +71,8 @@ DECLARED = {
     "imports.import_finance": {FINANCE, MANAGER},
     "core.view_audit": {MANAGER},
     "integrations.manage_integrations": {MANAGER},
+    "privacy.export_personal_data": {SALES, MANAGER},
+    "privacy.erase_personal_data": {MANAGER},
 }
 ROLE_OF = {
     "sales_rep": SALES,

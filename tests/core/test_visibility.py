@@ -44,6 +44,7 @@ NOT_A_CUSTOMERS_RECORD = {None, "sales_process", "rule", "inactive_rule", "notif
 READS = {
     "customers:detail",
     "customers:history",
+    "customers:contact_consents",
     "relationships:contract_detail",
     "relationships:invoice_detail",
     "relationships:document_download",

@@ -58,6 +58,7 @@ URLS = {
     "customers:history": Url("customer"),
     "customers:contact_create": Url("customer", ("manager", "service")),
     "customers:contact_edit": Url("contact", ("manager", "sales")),
+    "customers:contact_consents": Url("contact", ("manager", "sales")),
     # relationships
     "relationships:customer_create": Url(None, ("manager", "sales")),
     "relationships:interaction_create": Url("customer", ("manager", "service")),

@@ -13,7 +13,7 @@ from core.management.base import TranslatedCommand
 from core.models import UserProfile
 from core.permissions import ALL_ROLES, FINANCE, MANAGER, ROLE_LABELS, SALES, SERVICE
 from customers import services as customer_services
-from customers.models import Customer
+from customers.models import ConsentEvent, ConsentPurpose, ContactPerson, Customer
 from demo import datagen
 from demo.management.base import require_generator
 from processes import services as process_services
@@ -98,6 +98,7 @@ class Command(TranslatedCommand):
                         customer=customer,
                         data={"notes": "Prefers e-mail; call only before noon."},
                     )
+            self._demo_consents(users)
             relationship = Relationship.objects.open().filter(customer=customers[-1]).first()
             if relationship is not None:
                 with audit.audit_context(user=users["manager"], source="load_demo"):
@@ -105,6 +106,29 @@ class Command(TranslatedCommand):
                         relationship=relationship,
                         reason=Relationship.EndReason.MOVED_TO_COMPETITOR,
                         by=users["manager"],
+                    )
+
+    def _demo_consents(self, users):
+        """Consents per purpose for a few contact persons, so their consent pages show a
+        history: one given by phone, one by the person on a form, one given and withdrawn."""
+        purposes = {purpose.code: purpose for purpose in ConsentPurpose.objects.all()}
+        contacts = list(ContactPerson.objects.order_by("pk")[:3])
+        plan = [
+            ("newsletter", True, ConsentEvent.Source.PHONE, False),
+            ("events", True, ConsentEvent.Source.FORM, True),
+            ("product_offers", True, ConsentEvent.Source.EMAIL, False),
+            ("product_offers", False, ConsentEvent.Source.UNSUBSCRIBE, True),
+        ]
+        for contact in contacts:
+            for code, given, source, by_person in plan:
+                if code in purposes:
+                    customer_services.consent_record(
+                        contact=contact,
+                        purpose=purposes[code],
+                        given=given,
+                        source=source,
+                        by_person=by_person,
+                        by=None if by_person else users["sales"],
                     )
 
     def _user(self, username, *, role=None, superuser=False):
