@@ -19,3 +19,9 @@ class AnalyticsConfig(AppConfig):
         from .models import ScoringParameters
 
         audit.register(ScoringParameters)
+
+        from customers.merging import register_merge_hook
+
+        from . import merging
+
+        register_merge_hook(merging.hook)

@@ -19,3 +19,9 @@ class ProcessesConfig(AppConfig):
         )
         audit.register(Approval, select_related=["instance"])
         audit.register(DecisionRule, exclude=["updated_at"])
+
+        from customers.merging import register_merge_hook
+
+        from . import merging
+
+        register_merge_hook(merging.hook)

@@ -21,3 +21,9 @@ class RelationshipsConfig(AppConfig):
         audit.register(Invoice)
         audit.register(Payment)
         audit.register(Payout)
+
+        from customers.merging import register_merge_hook
+
+        from . import merging
+
+        register_merge_hook(merging.hook)
