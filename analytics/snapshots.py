@@ -71,9 +71,14 @@ def build_state(*, today=None) -> list[CustomerStateSnapshot]:
     base = current_parameters().base_currency
     rows = {}
     per_segment = (
-        Customer.objects.values("segments", "owner").annotate(**_state_figures(base)).order_by()
+        Customer.objects.current()
+        .values("segments", "owner")
+        .annotate(**_state_figures(base))
+        .order_by()
     )
-    per_owner = Customer.objects.values("owner").annotate(**_state_figures(base)).order_by()
+    per_owner = (
+        Customer.objects.current().values("owner").annotate(**_state_figures(base)).order_by()
+    )
     for all_customers, groups in ((False, per_segment), (True, per_owner)):
         for group in groups:
             scope, segment = _scope(group.pop("segments", None), all_customers=all_customers)

@@ -9,7 +9,8 @@ class CustomersConfig(AppConfig):
     def ready(self):
         from core import audit
 
-        from .models import ContactPerson, Customer
+        from . import customer_page
+        from .models import ContactPerson, Customer, CustomerMerge
 
         audit.register(
             Customer,
@@ -27,3 +28,10 @@ class CustomersConfig(AppConfig):
             ],
         )
         audit.register(ContactPerson)
+        audit.register(CustomerMerge)
+        customer_page.register_section(
+            slot="header",
+            order=1,
+            template="customers/_duplicates_hint.html",
+            context=customer_page.duplicates_hint,
+        )
