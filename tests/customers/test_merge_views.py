@@ -52,12 +52,14 @@ def twins(sales_rep):
 
 
 def test_customers_sharing_an_email_a_phone_or_a_tax_id_are_suggested(sales_rep):
-    one = CustomerFactory(email="a@x.example", phone="+48 600 100 200", tax_id="PL111")
-    by_email = CustomerFactory(email="a@x.example")
-    by_phone = CustomerFactory(phone="600-100-200")
-    by_contact = CustomerFactory()
+    one = CustomerFactory(
+        display_name="Zenith", email="a@x.example", phone="+48 600 100 200", tax_id="PL111"
+    )
+    by_email = CustomerFactory(display_name="Orbital", email="a@x.example")
+    by_phone = CustomerFactory(display_name="Quasar", phone="600-100-200")
+    by_contact = CustomerFactory(display_name="Nebula")
     ContactPersonFactory(customer=by_contact, email="a@x.example")
-    unrelated = CustomerFactory()
+    unrelated = CustomerFactory(display_name="Pulsar")
     duplicates_record(customer=one)
     pairs = {(s.first_id, s.second_id): set(s.reasons) for s in DuplicateSuggestion.objects.all()}
     assert pairs[(one.pk, by_email.pk)] == {"email"}
@@ -82,7 +84,7 @@ def test_similar_names_are_suggested_on_postgresql_and_equal_names_elsewhere(sal
 
 
 def test_a_dismissed_pair_is_not_suggested_again(persona_client, sales_rep, twins):
-    left, right = twins
+    left, _right = twins
     duplicates_scan()
     suggestion = DuplicateSuggestion.objects.get()
     client = persona_client(sales_rep)
