@@ -102,8 +102,8 @@ def customer_merge_screen(request, left, right):
         ):
             messages.success(
                 request,
-                _("%(merged)s was merged into %(survivor)s.")
-                % {"merged": merged, "survivor": call.result.survivor},
+                _("Customer #%(id)s (%(merged)s) was merged into this one: its records are here.")
+                % {"id": merged.pk, "merged": merged.display_name},
             )
             return redirect(call.result.survivor)
     return render(
@@ -117,7 +117,6 @@ def customer_merge_screen(request, left, right):
                 "customer_id", "last_name", "first_name", "id"
             ),
         },
-        status=400 if form.errors else 200,
     )
 
 
@@ -152,5 +151,4 @@ def contact_merge_screen(request, pk):
         request,
         "customers/contact_merge.html",
         {"customer": customer, "pair": pair, "form": form},
-        status=400 if form is not None and form.errors else 200,
     )

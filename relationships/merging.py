@@ -9,6 +9,7 @@ it now holds.
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -19,6 +20,7 @@ from .models import Relationship
 from .services.relationships import relationship_end
 
 KEEP_RELATIONSHIP = "keep_relationship"
+CHOOSE = gettext_lazy("Both customers have an open relationship: choose the one that stays open.")
 
 
 def _open_relationships(*customers):
@@ -34,7 +36,7 @@ def _label(relationship):
     return _("%(customer)s: %(status)s since %(started)s (%(kind)s)") % {
         "customer": relationship.customer,
         "status": relationship.get_status_display(),
-        "started": relationship.started_on,
+        "started": formats.date_format(relationship.started_on, "SHORT_DATE_FORMAT"),
         "kind": relationship.get_kind_display(),
     }
 
@@ -53,6 +55,7 @@ def questions(survivor, merged):
             choices=[(r.pk, _label(r)) for r in open_ones],
             coerce=int,
             widget=forms.RadioSelect,
+            error_messages={"required": CHOOSE},
         )
     }
 
@@ -63,13 +66,7 @@ def before(merge: Merge):
         return
     keep = merge.options.get(KEEP_RELATIONSHIP)
     if keep not in {r.pk for r in open_ones}:
-        raise ValidationError(
-            {
-                KEEP_RELATIONSHIP: _(
-                    "Both customers have an open relationship: choose the one that stays open."
-                )
-            }
-        )
+        raise ValidationError({KEEP_RELATIONSHIP: CHOOSE})
     for relationship in open_ones:
         if relationship.pk != keep:
             relationship_end(

@@ -63,12 +63,12 @@ def test_simultaneous_merges_of_the_same_customers_leave_one_consistent_result(m
     for thread in threads:
         thread.join(timeout=60)
     assert not failures, failures
-    assert all(r.status_code in (302, 400) for r in responses), [r.status_code for r in responses]
+    assert all(r.status_code in (200, 302) for r in responses), [r.status_code for r in responses]
 
     customers = {x.pk: x for x in Customer.objects.filter(pk__in=[a.pk, b.pk, c.pk])}
     merged = [x for x in customers.values() if x.status == Customer.Status.MERGED]
     survivors = [x for x in customers.values() if x.status != Customer.Status.MERGED]
-    errors = [r.context["form"].errors for r in responses if r.status_code == 400]
+    errors = [r.context["form"].errors for r in responses if r.status_code == 200]
     assert len(survivors) >= 1 and merged, errors  # at least one merge went through
     assert CustomerMerge.objects.count() == len(merged)
     for customer in merged:
