@@ -31,7 +31,7 @@ class CustomersConfig(AppConfig):
         audit.register(CustomerMerge)
         customer_page.register_section(
             slot="header",
-            order=1,
+            order=30,  # under the value, relationship and money headers
             template="customers/_duplicates_hint.html",
             context=customer_page.duplicates_hint,
         )

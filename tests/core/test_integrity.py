@@ -23,7 +23,7 @@ from core.integrity import (
     unique_violations_as_errors,
     violated_rule,
 )
-from customers.models import ContactPerson, Customer, Segment
+from customers.models import ContactPerson, Customer, CustomerMerge, Segment
 from processes import services as process_services
 from processes.models import (
     Approval,
@@ -218,6 +218,17 @@ def _digest_subscription():
     )
 
 
+def _customer_merged_once():
+    from customers.merging import customer_merge
+
+    survivor, merged = CustomerFactory(), CustomerFactory(relationship=False)
+    original = customer_merge(
+        survivor=survivor, merged=merged, values={}, by=UserFactory(roles=["manager"])
+    )
+    twin = twin_of(original, survivor=CustomerFactory(relationship=False))
+    return twin, "merged", "Customer merge with this Merged customer already exists."
+
+
 CASES = {
     "customer tax id": _customer_tax_id,
     "contract number": _contract_number,
@@ -238,6 +249,7 @@ CASES = {
     "collection case per invoice": _collection_case_invoice,
     "scoring parameters version": _scoring_version,
     "digest subscription per user": _digest_subscription,
+    "a customer is merged once": _customer_merged_once,
 }
 
 
@@ -323,6 +335,7 @@ def test_every_unique_rule_of_the_domain_has_a_case():
         (CollectionCase, "invoice"),
         (ScoringParameters, "version"),
         (DigestSubscription, "user"),
+        (CustomerMerge, "merged"),
     }
     # Rows written only by jobs and the request middleware, which settle their own conflicts.
     written_by_jobs = {
@@ -339,6 +352,7 @@ def test_every_unique_rule_of_the_domain_has_a_case():
         "kpi_day_computed",
         "stage_kpi_day_once",
         "notification_once_per_event",
+        "duplicate_pair_unique",  # customers.duplicates' get_or_create settles a twin itself
     }
     found = {
         (model, rule.name)
