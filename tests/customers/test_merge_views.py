@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from core.models import AuditEvent, Team
 from customers.duplicates import duplicates_record, duplicates_scan
+from customers.merging import customer_merge
 from customers.models import ContactPerson, Customer, CustomerMerge, DuplicateSuggestion
 from relationships.models import Interaction, Relationship
 from tests.factories import (
@@ -357,3 +358,16 @@ def test_interactions_of_the_merged_customer_show_on_the_survivors_timeline(
     _post_merge(client, left, right)
     assert Interaction.objects.filter(customer=right).count() == 0
     assert "Complained about toner" in client.get(left.get_absolute_url()).content.decode()
+
+
+def test_admins_read_merges_and_suggestions_in_the_admin(client, admin_user, manager, twins):
+    left, right = twins
+    duplicates_scan()
+    client.force_login(admin_user)
+    suggestions = reverse("admin:customers_duplicatesuggestion_changelist")
+    assert str(left) in client.get(suggestions).content.decode()
+    merge = customer_merge(survivor=left, merged=right, values={}, by=manager)
+    merges = reverse("admin:customers_customermerge_changelist")
+    assert str(right) in client.get(merges).content.decode()
+    change = reverse("admin:customers_customermerge_change", args=[merge.pk])
+    assert client.get(change).status_code == 200
