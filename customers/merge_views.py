@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -76,7 +77,12 @@ def _merge_pair(request, left_pk, right_pk):
 
 
 @permission_required(MERGE_CUSTOMERS)
-def customer_merge_screen(request, left, right):
+def customer_merge_screen(request, pk):
+    """Customer `pk` (left) beside customer `?with=` (right)."""
+    left, right = pk, request.GET.get("with", "")
+    if not right.isdigit():
+        return redirect(f"{reverse('customers:duplicates')}?customer={pk}")
+    right = int(right)
     if left == right:
         messages.error(request, _("Choose two different customers."))
         return redirect("customers:duplicates")

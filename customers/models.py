@@ -529,7 +529,7 @@ class CustomerMerge(models.Model):
         on_delete=models.PROTECT,
         related_name="merge",
     )
-    merged_at = models.DateTimeField(_("merged at"), default=timezone.now)
+    merged_at = models.DateTimeField(_("merged at"), default=timezone.now, editable=False)
     merged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("merged by"),
@@ -601,8 +601,8 @@ class DuplicateSuggestion(models.Model):
     similarity = models.FloatField(
         _("name similarity"), null=True, blank=True, help_text=_("0-1, PostgreSQL's pg_trgm.")
     )
-    found_at = models.DateTimeField(_("found at"), default=timezone.now)
-    dismissed_at = models.DateTimeField(_("dismissed at"), null=True, blank=True)
+    found_at = models.DateTimeField(_("found at"), default=timezone.now, editable=False)
+    dismissed_at = models.DateTimeField(_("dismissed at"), null=True, blank=True, editable=False)
     dismissed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("dismissed by"),

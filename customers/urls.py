@@ -15,6 +15,6 @@ urlpatterns = [
     path("duplicates/", merge_views.duplicate_list, name="duplicates"),
     path("duplicates/<int:pk>/dismiss/", merge_views.duplicate_dismiss, name="duplicate_dismiss"),
     path("<int:pk>/duplicates/find/", merge_views.duplicate_find, name="duplicate_find"),
-    path("merge/<int:left>/<int:right>/", merge_views.customer_merge_screen, name="merge"),
+    path("<int:pk>/merge/", merge_views.customer_merge_screen, name="merge"),
     path("<int:pk>/contacts/merge/", merge_views.contact_merge_screen, name="contact_merge"),
 ]

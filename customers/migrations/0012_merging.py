@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             name='CustomerMerge',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('merged_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='merged at')),
+                ('merged_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='merged at', editable=False)),
                 ('values', models.JSONField(blank=True, default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder, help_text="Field: the survivor's value, the merged customer's value, the one kept.", verbose_name='chosen values')),
                 ('moved', models.JSONField(blank=True, default=dict, help_text='Kind of record: how many moved to the survivor.', verbose_name='moved records')),
                 ('notes', models.JSONField(blank=True, default=list, help_text='What the merge decided beyond the values, e.g. which relationship stayed.', verbose_name='decisions')),
@@ -36,8 +36,8 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('reasons', models.JSONField(default=list, verbose_name='reasons')),
                 ('similarity', models.FloatField(blank=True, help_text="0-1, PostgreSQL's pg_trgm.", null=True, verbose_name='name similarity')),
-                ('found_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='found at')),
-                ('dismissed_at', models.DateTimeField(blank=True, null=True, verbose_name='dismissed at')),
+                ('found_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='found at', editable=False)),
+                ('dismissed_at', models.DateTimeField(blank=True, null=True, verbose_name='dismissed at', editable=False)),
             ],
             options={
                 'verbose_name': 'duplicate suggestion',

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _merge_url(left, right):
-    return reverse("customers:merge", args=[left.pk, right.pk])
+    return f"{reverse('customers:merge', args=[left.pk])}?with={right.pk}"
 
 
 def _post_merge(client, left, right, **data):
