@@ -81,6 +81,7 @@ def customer_merge_screen(request, pk):
     """Customer `pk` (left) beside customer `?with=` (right)."""
     left, right = pk, request.GET.get("with", "")
     if not right.isdigit():
+        get_customer_for_user(request, pk, write=True, permission=MERGE_CUSTOMERS)
         return redirect(f"{reverse('customers:duplicates')}?customer={pk}")
     right = int(right)
     if left == right:
