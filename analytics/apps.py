@@ -31,3 +31,8 @@ class AnalyticsConfig(AppConfig):
         )
         personal_data.declare_impersonal(CustomerQuality)
         personal_data.declare_impersonal(GradeChange)
+        from customers.merging import register_merge_hook
+
+        from . import merging
+
+        register_merge_hook(merging.hook)

@@ -120,7 +120,8 @@ def gather(lo, hi, rows) -> dict[int, dict]:
 def compute_batch(*, after=0, limit=BATCH_SIZE, checks, now) -> tuple[int, int, int]:
     """Score up to `limit` customers with id > `after`: (scored, changed, last id; 0 at the end)."""
     rows = list(
-        Customer.objects.filter(pk__gt=after)
+        Customer.objects.current()
+        .filter(pk__gt=after)
         .order_by("pk")
         .values("pk", "kind", "tax_id", "owner_id", *_FIELD_CHECKS)[:limit]
     )

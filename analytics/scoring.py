@@ -292,7 +292,7 @@ def score_batch(*, after, last, params, as_of, now) -> tuple[int, int]:
     figures and run analytics.formulas in Python. Both give the same scores (a test holds them
     to it).
     """
-    customers = Customer.objects.filter(pk__gt=after, pk__lte=last)
+    customers = Customer.objects.current().filter(pk__gt=after, pk__lte=last)
     if connection.vendor != "postgresql":
         return _score_batch_python(customers, params=params, as_of=as_of, now=now)
     # The batch's bounds and size, without bringing its ids over to Python.

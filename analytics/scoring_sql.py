@@ -139,7 +139,8 @@ figures AS (
     LEFT JOIN contracts k ON k.customer_id = c.id
     LEFT JOIN contacts ct ON ct.customer_id = c.id
     LEFT JOIN tickets t ON t.customer_id = c.id
-    WHERE c.id BETWEEN %(lo)s AND %(hi)s {only}
+    -- A merged customer holds nothing any more: its survivor is scored instead.
+    WHERE c.id BETWEEN %(lo)s AND %(hi)s AND c.status <> 'merged' {only}
 ),
 scores AS (
     SELECT f.*, CASE

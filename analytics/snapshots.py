@@ -51,11 +51,16 @@ def _scope(segment_id, *, all_customers=False):
     return (ReportScope.SEGMENT, segment_id) if segment_id else (ReportScope.NONE, None)
 
 
+def value_reports_statuses():
+    """The statuses the reports count: a merged customer is counted as its survivor."""
+    return [s for s in Customer.Status.values if s != Customer.Status.MERGED]
+
+
 def _state_figures(base_currency):
     scored = Q(scored_at__isnull=False, ltv_currency=base_currency)
     return {
         "customers": Count("pk"),
-        **{status: Count("pk", filter=Q(status=status)) for status in Customer.Status.values},
+        **{status: Count("pk", filter=Q(status=status)) for status in value_reports_statuses()},
         **{field: Count("pk", filter=Q(grade=grade)) for grade, field in GRADE_FIELDS.items()},
         "ungraded": Count("pk", filter=Q(grade__isnull=True)),
         "ltv_sum": Coalesce(Sum("ltv", filter=scored), Value(Decimal(0))),
@@ -71,9 +76,14 @@ def build_state(*, today=None) -> list[CustomerStateSnapshot]:
     base = current_parameters().base_currency
     rows = {}
     per_segment = (
-        Customer.objects.values("segments", "owner").annotate(**_state_figures(base)).order_by()
+        Customer.objects.current()
+        .values("segments", "owner")
+        .annotate(**_state_figures(base))
+        .order_by()
     )
-    per_owner = Customer.objects.values("owner").annotate(**_state_figures(base)).order_by()
+    per_owner = (
+        Customer.objects.current().values("owner").annotate(**_state_figures(base)).order_by()
+    )
     for all_customers, groups in ((False, per_segment), (True, per_owner)):
         for group in groups:
             scope, segment = _scope(group.pop("segments", None), all_customers=all_customers)

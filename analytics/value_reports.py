@@ -21,7 +21,8 @@ from .models import CustomerStateSnapshot, DailyActivity, GradeChange, ReportSco
 
 GRADES = ("A", "B", "C", "D")
 NOT_GRADED = "ungraded"
-STATUSES = tuple(Customer.Status.values)
+# A merged customer is counted as its survivor (customers.merging).
+STATUSES = tuple(s for s in Customer.Status.values if s != Customer.Status.MERGED)
 _COUNTS = {
     "customers": "customers",
     **{status: status for status in STATUSES},

@@ -52,17 +52,18 @@ class Source:
     def label(self):
         return self.model._meta.label_lower
 
-    def rows_of_customer(self, customer_id):
+    def rows_of_customer(self, customer_ids):
+        """The rows of these customers: the person's, and the duplicates merged into them."""
         if self.customer is None:
             return self.model._default_manager.none()
-        return self.model._default_manager.filter(**{self.customer: customer_id}).order_by(
-            *self.order_by
-        )
+        return self.model._default_manager.filter(
+            **{f"{self.customer}__in": customer_ids}
+        ).order_by(*self.order_by)
 
-    def rows_of_contact(self, contact_id):
+    def rows_of_contact(self, contact_ids):
         if self.contact is None:
             return self.model._default_manager.none()
-        return self.model._default_manager.filter(**{self.contact: contact_id}).order_by(
+        return self.model._default_manager.filter(**{f"{self.contact}__in": contact_ids}).order_by(
             *self.order_by
         )
 

@@ -18,6 +18,21 @@ from .permissions import EDIT_CONTACTS, EDIT_CUSTOMERS, VIEW_CUSTOMERS
 from .selectors import CustomerRows
 
 
+class MergedRecord(Exception):
+    """The record asked for was merged into `target_pk`; customers.middleware answers with a
+    redirect to the same page of the survivor, when the user sees it."""
+
+    def __init__(self, model, pk, target_pk):
+        super().__init__(f"{model._meta.label} {pk} was merged into {target_pk}")
+        self.model, self.pk, self.target_pk = model, pk, target_pk
+
+
+def _follow_merge(obj):
+    if obj.merged_into_id is not None:
+        raise MergedRecord(type(obj), obj.pk, obj.merged_into_id)
+    return obj
+
+
 def require_customer_editable(request, customer):
     """403 unless the user is on the owner's side of `customer` (or a manager)."""
     if not visibility.can_edit_owner(request.user, customer.owner_id):
@@ -32,7 +47,7 @@ def get_customer_for_user(request, pk, *, write=False, permission=None, queryset
     if not can(request.user, permission):
         raise PermissionDenied
     base = queryset if queryset is not None else Customer.objects.all()
-    customer = get_object_or_404(base.visible_to(request.user), pk=pk)
+    customer = _follow_merge(get_object_or_404(base.visible_to(request.user), pk=pk))
     if write:
         require_customer_editable(request, customer)
     return customer
@@ -54,7 +69,7 @@ def get_customer_page_for_user(request, pk):
         request.user, rows[0].owner_id, customer_id=rows[0].pk
     ):
         raise Http404
-    return rows[0]
+    return _follow_merge(rows[0])
 
 
 def get_contact_for_user(request, pk, *, write=False):
@@ -63,6 +78,7 @@ def get_contact_for_user(request, pk, *, write=False):
     contact = get_object_or_404(
         ContactPerson.objects.visible_to(request.user).select_related("customer"), pk=pk
     )
+    _follow_merge(contact)
     if write:
         require_customer_editable(request, contact.customer)
     return contact

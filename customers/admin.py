@@ -2,7 +2,15 @@ from django.contrib import admin
 
 from core.admin import AuditHistoryAdminMixin, ReadOnlyAdminMixin, UniqueRaceAdminMixin
 
-from .models import ConsentEvent, ConsentPurpose, ContactPerson, Customer, Segment
+from .models import (
+    ConsentEvent,
+    ConsentPurpose,
+    ContactPerson,
+    Customer,
+    CustomerMerge,
+    DuplicateSuggestion,
+    Segment,
+)
 
 
 class NoHardDeleteMixin:
@@ -108,4 +116,24 @@ class ConsentEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["contact", "purpose", "recorded_by"]
     raw_id_fields = ["contact"]
     date_hierarchy = "at"
+
+
+@admin.register(CustomerMerge)
+class CustomerMergeAdmin(ReadOnlyAdminMixin, AuditHistoryAdminMixin, admin.ModelAdmin):
+    """Read-only: a merge is made on the merge screen (customers.merging), in one transaction."""
+
+    list_display = ["merged_at", "merged", "survivor", "merged_by"]
+    list_select_related = ["merged", "survivor", "merged_by"]
+    search_fields = ["merged__display_name", "survivor__display_name"]
+    raw_id_fields = ["merged", "survivor"]
+    show_full_result_count = False
+
+
+@admin.register(DuplicateSuggestion)
+class DuplicateSuggestionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: found by the duplicate search, dismissed on the suggestions list."""
+
+    list_display = ["found_at", "first", "second", "reasons", "similarity", "dismissed_at"]
+    list_select_related = ["first", "second"]
+    raw_id_fields = ["first", "second", "dismissed_by"]
     show_full_result_count = False

@@ -10,7 +10,16 @@ class CustomersConfig(AppConfig):
         from core import audit, personal_data
         from core.personal_data import ERASED
 
-        from .models import ConsentEvent, ConsentPurpose, ConsentState, ContactPerson, Customer
+        from . import customer_page
+        from .models import (
+            ConsentEvent,
+            ConsentPurpose,
+            ConsentState,
+            ContactPerson,
+            Customer,
+            CustomerMerge,
+            DuplicateSuggestion,
+        )
 
         audit.register(
             Customer,
@@ -72,5 +81,16 @@ class CustomersConfig(AppConfig):
             contact="contact",
             order_by=("contact", "at", "pk"),
         )
+        # A merge keeps each differing field's two values (names, e-mails...): erased with the
+        # person, the record of the merge itself stays. A suggestion holds ids and reasons only.
+        personal_data.register("merges", CustomerMerge, customer="survivor", erase={"values": {}})
+        personal_data.declare_impersonal(DuplicateSuggestion)
         personal_data.declare_impersonal(ConsentState)
         personal_data.declare_impersonal(ConsentPurpose)
+        audit.register(CustomerMerge)
+        customer_page.register_section(
+            slot="header",
+            order=30,  # under the value, relationship and money headers
+            template="customers/_duplicates_hint.html",
+            context=customer_page.duplicates_hint,
+        )

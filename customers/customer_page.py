@@ -7,6 +7,10 @@ and tasks; analytics add the customer's value to the header.
 """
 
 from core.pages import PageRegistry
+from core.permissions import can
+
+from .duplicates import pending_for
+from .selectors import CustomerRows
 
 customer_page = PageRegistry("customer page", slots=("header", "main", "side"))
 
@@ -16,3 +20,16 @@ register_history_source = customer_page.register_history_source
 sections_for = customer_page.sections_for
 timeline_for = customer_page.timeline_for
 history_querysets = customer_page.history_querysets
+
+
+# The page is the most requested one: its hint's statement is compiled once per process.
+_fetch_pending_duplicates = CustomerRows(lambda customer: pending_for(customer)[:3])
+
+
+def duplicates_hint(request, customer):
+    """The possible duplicates nobody dismissed, for those who may merge (one indexed query)."""
+    from .permissions import MERGE_CUSTOMERS
+
+    if not can(request.user, MERGE_CUSTOMERS):
+        return {"suggestions": []}
+    return {"customer": customer, "suggestions": _fetch_pending_duplicates(customer)}

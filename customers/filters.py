@@ -41,7 +41,10 @@ class CustomerOrderingFilter(OrderingFilter):
 
 class CustomerFilter(StyledFilterSet):
     q = SearchFilter(label=_("Search"), method="filter_search")
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=Customer.Status.choices)
+    status = django_filters.ChoiceFilter(
+        label=_("Status"),
+        choices=[c for c in Customer.Status.choices if c[0] != Customer.Status.MERGED],
+    )
     segment = django_filters.ModelChoiceFilter(
         label=_("Segment"), field_name="segments", queryset=Segment.objects.all()
     )

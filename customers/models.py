@@ -1,7 +1,9 @@
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.functions import Replace, Right
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds, visibility
@@ -55,6 +57,11 @@ class Segment(models.Model):
         return self.name
 
 
+# The customers that are not merged into another: what lists, search and counts show. The list
+# indexes are partial on exactly this condition (see Customer.Meta.indexes).
+CURRENT = ~models.Q(status="merged")
+
+
 class CustomerQuerySet(models.QuerySet):
     # What a row of the customer list shows: every list request builds 25 of these, so the
     # other columns (notes, address, generated phone keys...) are not fetched or converted.
@@ -75,6 +82,10 @@ class CustomerQuerySet(models.QuerySet):
         "scored_at",
         "owner__username",
     )
+
+    def current(self):
+        """The customers not merged into another (the list indexes hold exactly these)."""
+        return self.filter(CURRENT)
 
     def for_list(self):
         """Rows for the customer list; each customer's segments are in `list_segments`."""
@@ -139,6 +150,9 @@ class Customer(models.Model):
         PROSPECT = "prospect", _("Prospect")
         ACTIVE = "active", _("Active")
         ENDED = "ended", _("Ended")
+        # Written by customers.merging only: the row stays (customers are never deleted) and
+        # points at the survivor, which holds everything that was the merged customer's.
+        MERGED = "merged", _("Merged into another customer")
 
     class Grade(models.TextChoices):
         """Customer value grades; analytics' scoring parameters set the thresholds."""
@@ -205,6 +219,17 @@ class Customer(models.Model):
     relationship_kind = models.CharField(_("relationship kind"), max_length=20, blank=True)
     last_contact_at = models.DateTimeField(
         _("last contact"), null=True, blank=True, validators=[bounds.WindowValidator("past")]
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="merged_customers",
+        db_index=False,  # customer_merged_into_idx, partial: almost every row has none
+        help_text=_("The customer this duplicate was merged into; its pages lead there."),
     )
 
     # Value at a glance: written by the scoring job (analytics.scoring) from the customer's
@@ -279,15 +304,22 @@ class Customer(models.Model):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         constraints = [
+            # A merged customer keeps its tax id for the record, and its survivor may take it.
             models.UniqueConstraint(
                 fields=["tax_id"],
-                condition=~models.Q(tax_id=""),
+                condition=~models.Q(tax_id="") & ~models.Q(status="merged"),
                 name="customer_tax_id_unique_when_given",
                 violation_error_message=_("A customer with this tax id already exists."),
             ),
             models.CheckConstraint(
-                condition=models.Q(status__in=["prospect", "active", "ended"]),
+                condition=models.Q(status__in=["prospect", "active", "ended", "merged"]),
                 name="customer_status_valid",
+            ),
+            # A merged customer always names its survivor, and only a merged one names any.
+            models.CheckConstraint(
+                condition=models.Q(status="merged", merged_into__isnull=False)
+                | (~models.Q(status="merged") & models.Q(merged_into__isnull=True)),
+                name="customer_merged_has_survivor",
             ),
             models.CheckConstraint(
                 condition=models.Q(grade__isnull=True) | models.Q(grade__in=["A", "B", "C", "D"]),
@@ -314,28 +346,65 @@ class Customer(models.Model):
                 datetime_field=True,
             ),
         ]
+        # Every list index is partial, over the customers that are not merged: the lists
+        # leave merged ones out (CustomerQuerySet.current()), and a condition the index does
+        # not hold would send each page's id scan to the table.
         indexes = [
             # Customer list: default sort and name sort. Every list index ends in id, the
             # tie-breaker, so a page's keys come from an index-only scan (core.pagination).
-            models.Index(fields=["display_name", "id"], name="customer_name_idx"),
-            models.Index(fields=["status", "display_name", "id"], name="customer_status_name_idx"),
-            models.Index(fields=["owner", "display_name", "id"], name="customer_owner_name_idx"),
+            models.Index(
+                fields=["display_name", "id"], name="customer_name_idx", condition=CURRENT
+            ),
+            models.Index(
+                fields=["status", "display_name", "id"],
+                name="customer_status_name_idx",
+                condition=CURRENT,
+            ),
+            models.Index(
+                fields=["owner", "display_name", "id"],
+                name="customer_owner_name_idx",
+                condition=CURRENT,
+            ),
             # "My active customers": the most common combination of filters.
             models.Index(
-                fields=["owner", "status", "display_name", "id"], name="customer_owner_status_idx"
+                fields=["owner", "status", "display_name", "id"],
+                name="customer_owner_status_idx",
+                condition=CURRENT,
             ),
-            models.Index(fields=["-last_contact_at", "-id"], name="customer_last_contact_id_idx"),
-            models.Index(fields=["-first_contact_on", "-id"], name="customer_first_contact_idx"),
-            models.Index(fields=["city", "id"], name="customer_city_idx"),
-            models.Index(fields=["source", "display_name", "id"], name="customer_source_name_idx"),
+            models.Index(
+                fields=["-last_contact_at", "-id"],
+                name="customer_last_contact_id_idx",
+                condition=CURRENT,
+            ),
+            models.Index(
+                fields=["-first_contact_on", "-id"],
+                name="customer_first_contact_idx",
+                condition=CURRENT,
+            ),
+            models.Index(fields=["city", "id"], name="customer_city_idx", condition=CURRENT),
+            models.Index(
+                fields=["source", "display_name", "id"],
+                name="customer_source_name_idx",
+                condition=CURRENT,
+            ),
             models.Index(fields=["relationship_kind"], name="customer_rel_kind_idx"),
             # Customer list: filtered and sorted by value (grade then name, LTV, reliability).
             # Unscored customers (NULL grade or reliability) sort last in both directions; the
             # NULLS LAST indexes that serves (customer_grade_desc_idx, customer_reliability_idx,
             # customer_reliability_desc_idx) exist on PostgreSQL only, created by migration
-            # 0006, since SQLite's CREATE INDEX cannot say NULLS LAST.
-            models.Index(fields=["grade", "display_name", "id"], name="customer_grade_name_idx"),
-            models.Index(fields=["ltv", "id"], name="customer_ltv_idx"),
+            # 0006 (partial since 0012), since SQLite's CREATE INDEX cannot say NULLS LAST.
+            models.Index(
+                fields=["grade", "display_name", "id"],
+                name="customer_grade_name_idx",
+                condition=CURRENT,
+            ),
+            models.Index(fields=["ltv", "id"], name="customer_ltv_idx", condition=CURRENT),
+            # Merging: a survivor's merged customers (their redirects, its history).
+            models.Index(
+                fields=["merged_into"],
+                name="customer_merged_into_idx",
+                condition=models.Q(merged_into__isnull=False),
+            ),
             # Duplicate guard and global search.
             # E-mails are stored lower-cased (see clean()), so a plain index serves exact lookups.
             models.Index(fields=["email"], name="customer_email_idx"),
@@ -410,6 +479,16 @@ class ContactPerson(models.Model):
         editable=False,
         help_text=_("Set when the person's data was erased (privacy)."),
     )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        help_text=_("The contact person this duplicate was merged into (it is kept, inactive)."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = visibility.CustomerRecordQuerySet.as_manager()
@@ -459,6 +538,132 @@ class ContactPerson(models.Model):
     @property
     def full_name(self):
         return f"{self.first_name} {self.last_name}".strip()
+
+
+class CustomerMerge(models.Model):
+    """One merge of a duplicate into its survivor, as it was done: who, when, which values were
+    chosen and what moved. The history of both customers shows it (customers.merging)."""
+
+    survivor = models.ForeignKey(
+        Customer,
+        verbose_name=_("survivor"),
+        on_delete=models.PROTECT,
+        related_name="merges_received",
+    )
+    # One-to-one: a customer is merged once; a second merge of it is refused by the database too.
+    merged = models.OneToOneField(
+        Customer,
+        verbose_name=_("merged customer"),
+        on_delete=models.PROTECT,
+        related_name="merge",
+    )
+    merged_at = models.DateTimeField(_("merged at"), default=timezone.now, editable=False)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("merged by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    values = models.JSONField(
+        _("chosen values"),
+        default=dict,
+        blank=True,
+        encoder=DjangoJSONEncoder,
+        help_text=_("Field: the survivor's value, the merged customer's value, the one kept."),
+    )
+    moved = models.JSONField(
+        _("moved records"),
+        default=dict,
+        blank=True,
+        help_text=_("Kind of record: how many moved to the survivor."),
+    )
+    notes = models.JSONField(
+        _("decisions"),
+        default=list,
+        blank=True,
+        help_text=_("What the merge decided beyond the values, e.g. which relationship stayed."),
+    )
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+        verbose_name = _("customer merge")
+        verbose_name_plural = _("customer merges")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(survivor=models.F("merged")),
+                name="customer_merge_two_customers",
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.merged_id} → #{self.survivor_id}"
+
+
+class DuplicateSuggestion(models.Model):
+    """Two customers that look like one: found by the duplicate scan (customers.duplicates),
+    shown in the suggestions list and on both customers' pages until merged or dismissed."""
+
+    class Reason(models.TextChoices):
+        TAX_ID = "tax_id", _("same tax id")
+        EMAIL = "email", _("same e-mail")
+        PHONE = "phone", _("same phone")
+        NAME = "name", _("similar name")
+
+    # The pair is stored once, the lower id first.
+    first = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # duplicate_pair_unique starts with it
+    )
+    second = models.ForeignKey(
+        Customer,
+        verbose_name=_("possible duplicate"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    reasons = models.JSONField(_("reasons"), default=list)
+    similarity = models.FloatField(
+        _("name similarity"), null=True, blank=True, help_text=_("0-1, PostgreSQL's pg_trgm.")
+    )
+    found_at = models.DateTimeField(_("found at"), default=timezone.now, editable=False)
+    dismissed_at = models.DateTimeField(_("dismissed at"), null=True, blank=True, editable=False)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("dismissed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-found_at", "-id"]
+        verbose_name = _("duplicate suggestion")
+        verbose_name_plural = _("duplicate suggestions")
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="duplicate_pair_unique"),
+            models.CheckConstraint(
+                condition=models.Q(first__lt=models.F("second")), name="duplicate_pair_ordered"
+            ),
+        ]
+        indexes = [
+            # Suggestions list: the pairs nobody dismissed, newest first.
+            models.Index(
+                fields=["-found_at", "-id"],
+                name="duplicate_pending_idx",
+                condition=models.Q(dismissed_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.first_id} ~ #{self.second_id}"
+
+    def reason_labels(self):
+        return [str(self.Reason(code).label) for code in self.reasons if code in self.Reason]
 
 
 # Consent per purpose lives in its own module (see its docstring); imported here so Django

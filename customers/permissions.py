@@ -11,3 +11,8 @@ EDIT_CUSTOMERS = declare(
 EDIT_CONTACTS = declare(
     "customers.edit_contacts", _("Add and edit contact persons"), roles=(SALES, SERVICE, MANAGER)
 )
+MERGE_CUSTOMERS = declare(
+    "customers.merge_customers",
+    _("Merge duplicate customers and contact persons (both must be theirs to change)"),
+    roles=(SALES, MANAGER),
+)

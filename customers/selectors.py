@@ -37,8 +37,9 @@ def find_duplicates(*, tax_id="", email="", phone="", display_name="", exclude_p
         for customer in customers:
             matches.setdefault(customer.pk, DuplicateMatch(customer)).reasons.append(reason)
 
-    # An erased person is nobody we know any more: never offered as a match.
-    base = Customer.objects.select_related("owner").filter(erased_at__isnull=True)
+    # An erased person is nobody we know any more, and a merged customer lives on in its
+    # survivor: neither is offered as a match.
+    base = Customer.objects.current().select_related("owner").filter(erased_at__isnull=True)
     live_contacts = ContactPerson.objects.filter(erased_at__isnull=True)
     if exclude_pk:
         base = base.exclude(pk=exclude_pk)
@@ -75,7 +76,9 @@ def global_search(term, *, user, limit=10):
     term = (term or "").strip()
     if not 2 <= len(term) <= SEARCH_TERM_MAX_LENGTH:
         return [], []
-    customers = list(Customer.objects.visible_to(user).search(term).select_related("owner")[:limit])
+    customers = list(
+        Customer.objects.visible_to(user).current().search(term).select_related("owner")[:limit]
+    )
     digits, key = phone_digits(term), phone_key(term)
     contact_q = Q(last_name__icontains=term) | Q(first_name__icontains=term) | Q(email__iexact=term)
     if " " in term:
@@ -86,7 +89,9 @@ def global_search(term, *, user, limit=10):
     elif len(digits) >= 6:
         contact_q |= Q(phone_digits__endswith=digits)
     contacts = list(
-        ContactPerson.objects.visible_to(user).filter(contact_q).select_related("customer")[:limit]
+        ContactPerson.objects.visible_to(user)
+        .filter(contact_q, merged_into__isnull=True)
+        .select_related("customer")[:limit]
     )
     return customers, contacts
 

@@ -57,7 +57,7 @@ def customer_guard_duplicates(*, customer: Customer, confirmed: bool = False) ->
     """
     lock_keys(*_duplicate_keys(customer))
     if customer.tax_id and (
-        Customer.objects.filter(tax_id=customer.tax_id).exclude(pk=customer.pk).exists()
+        Customer.objects.current().filter(tax_id=customer.tax_id).exclude(pk=customer.pk).exists()
     ):
         raise unique_error(customer, "customer_tax_id_unique_when_given")
     if confirmed:

@@ -6,3 +6,11 @@ from django.core.management import call_command
 def clear_expired_sessions():
     """Nightly housekeeping: the session table otherwise grows with every login."""
     call_command("clearsessions")
+
+
+@shared_task
+def find_duplicate_customers():
+    """Nightly: likely duplicates among the customers created or changed lately."""
+    from .duplicates import duplicates_scan_recent
+
+    return duplicates_scan_recent()

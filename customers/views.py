@@ -5,6 +5,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -18,7 +19,14 @@ from .access import get_contact_for_user, get_customer_for_user, get_customer_pa
 from .customer_page import history_querysets, sections_for, timeline_for
 from .filters import CustomerFilter
 from .forms import ConsentForm, ContactPersonForm, CustomerForm
-from .models import ConsentEvent, ConsentPurpose, ConsentState, ContactPerson, Customer
+from .models import (
+    ConsentEvent,
+    ConsentPurpose,
+    ConsentState,
+    ContactPerson,
+    Customer,
+    CustomerMerge,
+)
 from .permissions import EDIT_CONTACTS, EDIT_CUSTOMERS, VIEW_CUSTOMERS
 from .selectors import customer_contacts, customer_segments, global_search
 
@@ -31,6 +39,7 @@ def home(request):
     if can(request.user, VIEW_CUSTOMERS):
         mine = list(
             Customer.objects.filter(owner=request.user)
+            .current()
             .exclude(status=Customer.Status.ENDED)
             .order_by("last_contact_at", "display_name")[:10]
         )
@@ -40,7 +49,9 @@ def home(request):
 @permission_required(VIEW_CUSTOMERS)
 def customer_list(request):
     customer_filter = CustomerFilter(
-        request.GET, queryset=Customer.objects.visible_to(request.user).for_list(), request=request
+        request.GET,
+        queryset=Customer.objects.visible_to(request.user).current().for_list(),
+        request=request,
     )
     page, query = paginate(request, customer_filter.qs, settings.CUSTOMER_LIST_PAGE_SIZE)
     template = "customers/_customer_table.html" if request.htmx else "customers/customer_list.html"
@@ -87,7 +98,9 @@ def customer_edit(request, pk):
 def customer_history(request, pk):
     customer = get_customer_for_user(request, pk)
     records = [
-        Customer.objects.filter(pk=customer.pk),
+        # The customers merged into this one left their history here too.
+        Customer.objects.filter(Q(pk=customer.pk) | Q(merged_into=customer.pk)),
+        CustomerMerge.objects.filter(Q(survivor=customer.pk) | Q(merged=customer.pk)),
         ContactPerson.objects.filter(customer_id=customer.pk),
         *history_querysets(customer),
     ]

@@ -36,9 +36,13 @@ NOT_A_PERSON_MESSAGE = _(
 
 
 def _rows(source, *, customer, contact):
+    # A duplicate merged into the person keeps its row (customers.merging): it is the same
+    # person's data, so it is exported and erased with them.
     if contact is not None:
-        return source.rows_of_contact(contact.pk)
-    return source.rows_of_customer(customer.pk)
+        merged = ContactPerson.objects.filter(merged_into=contact).values_list("pk", flat=True)
+        return source.rows_of_contact([contact.pk, *merged])
+    merged = Customer.objects.filter(merged_into=customer).values_list("pk", flat=True)
+    return source.rows_of_customer([customer.pk, *merged])
 
 
 def _subject_sources(*, customer, contact):
@@ -244,10 +248,21 @@ def person_erase(*, customer, contact=None, reason, by) -> Erasure:
     if earlier is not None:
         return earlier
     now = timezone.now()
+    # Duplicates merged into the person (customers.merging) are the same person.
+    merged_customers = list(
+        Customer.objects.filter(merged_into=customer).values_list("pk", flat=True)
+    )
     contact_ids = (
-        [contact.pk]
+        [
+            contact.pk,
+            *ContactPerson.objects.filter(merged_into=contact).values_list("pk", flat=True),
+        ]
         if contact is not None
-        else list(ContactPerson.objects.filter(customer=customer).values_list("pk", flat=True))
+        else list(
+            ContactPerson.objects.filter(
+                customer_id__in=[customer.pk, *merged_customers]
+            ).values_list("pk", flat=True)
+        )
     )
     _withdraw_consents(contact_ids)
     counts = {}
@@ -258,7 +273,7 @@ def person_erase(*, customer, contact=None, reason, by) -> Erasure:
             _erase_source(source, queryset, counts)
         ContactPerson.objects.filter(pk__in=contact_ids).update(erased_at=now)
         if contact is None:
-            Customer.objects.filter(pk=customer.pk).update(erased_at=now)
+            Customer.objects.filter(pk__in=[customer.pk, *merged_customers]).update(erased_at=now)
     erasure = Erasure(
         customer=customer,
         contact=contact,

@@ -40,3 +40,8 @@ class ProcessesConfig(AppConfig):
         personal_data.register(
             "tasks", Task, customer="customer", erase={"title": ERASED, "notes": ""}
         )
+        from customers.merging import register_merge_hook
+
+        from . import merging
+
+        register_merge_hook(merging.hook)

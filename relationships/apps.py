@@ -65,3 +65,8 @@ class RelationshipsConfig(AppConfig):
             delete_on_erase=True,
             erase_only=Q(invoice__isnull=True, contract__isnull=True),
         )
+        from customers.merging import register_merge_hook
+
+        from . import merging
+
+        register_merge_hook(merging.hook)

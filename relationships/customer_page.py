@@ -67,7 +67,10 @@ def _interactions(customer):
 
 def header_context(request, customer):
     relationships = _relationships(customer)
-    current = relationships[0] if relationships else None
+    # The open one when there is one: a merge can leave an ended relationship started later.
+    current = next((r for r in relationships if r.is_open), None) or (
+        relationships[0] if relationships else None
+    )
     interactions = _interactions(customer)
     return {
         "relationship": current,

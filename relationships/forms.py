@@ -100,7 +100,14 @@ class InteractionForm(forms.ModelForm):
 class RelationshipEndForm(forms.Form):
     end_reason = forms.ChoiceField(
         label=_("Why does the relationship end?"),
-        choices=[("", "---------"), *Relationship.EndReason.choices],
+        choices=[
+            ("", "---------"),
+            *(
+                (value, label)
+                for value, label in Relationship.EndReason.choices
+                if value != Relationship.EndReason.MERGED  # a merge gives it, not a person
+            ),
+        ],
     )
     end_note = forms.CharField(
         label=_("Note"),

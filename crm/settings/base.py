@@ -111,6 +111,8 @@ MIDDLEWARE = [
     "analytics.middleware.UserActivityMiddleware",
     # The audit: writes below are recorded as the request user's; refused pages are recorded.
     "core.audit.security.AuditMiddleware",
+    # A merged customer's (or contact person's) pages redirect to the survivor's.
+    "customers.middleware.MergedRecordRedirectMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -361,6 +363,11 @@ SCORING_WORKERS = env.int("SCORING_WORKERS", default=2)
 # The hour (TIME_ZONE) at which the daily digest e-mails go out.
 DIGEST_HOUR = env.int("DIGEST_HOUR", default=7)
 CELERY_BEAT_SCHEDULE = {
+    # Likely duplicates among the customers created or changed lately (customers.duplicates).
+    "customers-find-duplicates": {
+        "task": "customers.tasks.find_duplicate_customers",
+        "schedule": crontab(hour=3, minute=50),
+    },
     # What a broker outage or a dead web process left in the outbox (core.outbox).
     "core-drain-outbox": {
         "task": "core.tasks.drain_outbox",

@@ -14,7 +14,9 @@ from .instances import instance_open
 
 
 def retention_candidates(*, segment, ending_within_days=None, today=None):
-    customers = Customer.objects.filter(segments=segment).exclude(status=Customer.Status.ENDED)
+    customers = (
+        Customer.objects.current().filter(segments=segment).exclude(status=Customer.Status.ENDED)
+    )
     if ending_within_days is not None:
         ending = Contract.objects.ending_within(ending_within_days, today=today)
         customers = customers.filter(pk__in=ending.values("customer_id"))

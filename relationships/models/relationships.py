@@ -35,6 +35,9 @@ class Relationship(models.Model):
         UNRESPONSIVE = "unresponsive", _("Never responded")
         OUR_DECISION = "our_decision", _("Our decision")
         OTHER = "other", _("Other")
+        # Given by customers.merging only: the customer was a duplicate, merged into another
+        # whose relationship stayed open (the user chose which).
+        MERGED = "merged", _("Merged into another customer")
 
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="relationships"

@@ -23,7 +23,7 @@ from core.integrity import (
     unique_violations_as_errors,
     violated_rule,
 )
-from customers.models import ConsentPurpose, ContactPerson, Customer, Segment
+from customers.models import ConsentPurpose, ContactPerson, Customer, CustomerMerge, Segment
 from processes import services as process_services
 from processes.models import (
     Approval,
@@ -245,6 +245,17 @@ def _consent_default_purpose():
     )
 
 
+def _customer_merged_once():
+    from customers.merging import customer_merge
+
+    survivor, merged = CustomerFactory(), CustomerFactory(relationship=False)
+    original = customer_merge(
+        survivor=survivor, merged=merged, values={}, by=UserFactory(roles=["manager"])
+    )
+    twin = twin_of(original, survivor=CustomerFactory(relationship=False))
+    return twin, "merged", "Customer merge with this Merged customer already exists."
+
+
 CASES = {
     "customer tax id": _customer_tax_id,
     "contract number": _contract_number,
@@ -268,6 +279,7 @@ CASES = {
     "consent purpose code": _consent_purpose_code,
     "consent purpose name": _consent_purpose_name,
     "one default consent purpose": _consent_default_purpose,
+    "a customer is merged once": _customer_merged_once,
 }
 
 
@@ -356,6 +368,7 @@ def test_every_unique_rule_of_the_domain_has_a_case():
         (ConsentPurpose, "code"),
         (ConsentPurpose, "name"),
         (ConsentPurpose, "consent_one_default_purpose"),
+        (CustomerMerge, "merged"),
     }
     # Rows written only by jobs and the request middleware, which settle their own conflicts.
     written_by_jobs = {
@@ -376,6 +389,7 @@ def test_every_unique_rule_of_the_domain_has_a_case():
         # customers.services.consent_record, under a lock on the person's row.
         "consent_state_unique",
         "event",
+        "duplicate_pair_unique",  # customers.duplicates' get_or_create settles a twin itself
     }
     found = {
         (model, rule.name)

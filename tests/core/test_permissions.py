@@ -39,6 +39,7 @@ DECLARED = {
     "customers.view_customers": EVERYONE,
     "customers.edit_customers": {SALES, MANAGER},
     "customers.edit_contacts": {SALES, SERVICE, MANAGER},
+    "customers.merge_customers": {SALES, MANAGER},
     "relationships.log_interactions": EVERYONE,
     "relationships.start_relationship": {SALES, MANAGER},
     "relationships.end_relationship": {MANAGER},

@@ -59,6 +59,11 @@ URLS = {
     "customers:contact_create": Url("customer", ("manager", "service")),
     "customers:contact_edit": Url("contact", ("manager", "sales")),
     "customers:contact_consents": Url("contact", ("manager", "sales")),
+    "customers:duplicates": Url(personas=("manager", "sales")),
+    "customers:duplicate_dismiss": Url("suggestion", ("manager", "sales")),
+    "customers:duplicate_find": Url("customer", ("manager", "sales")),
+    "customers:merge": Url("customer", ("manager", "sales")),
+    "customers:contact_merge": Url("customer", ("manager", "sales")),
     # relationships
     "relationships:customer_create": Url(None, ("manager", "sales")),
     "relationships:interaction_create": Url("customer", ("manager", "service")),

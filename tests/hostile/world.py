@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from customers.models import DuplicateSuggestion
 from processes import services as process_services
 from processes.models import DecisionRule
 from relationships import services as relationship_services
@@ -178,6 +179,9 @@ def build_world(*, manager, sales_rep, service_agent, finance_clerk) -> HostileW
 
     # Another customer: its records' ids are posted where the target's belong.
     other = o["other_customer"] = CustomerFactory(display_name="Hostile Other Ltd")
+    o["suggestion"] = DuplicateSuggestion.objects.create(
+        first=customer, second=other, reasons=["name"]
+    )
     o["other_contact"] = ContactPersonFactory(customer=other)
     o["other_contract"] = ContractFactory(customer=other)
     o["other_invoice"] = InvoiceFactory(customer=other, contract=o["other_contract"])

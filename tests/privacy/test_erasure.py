@@ -83,6 +83,26 @@ def test_erasure_is_idempotent(manager, person):
     assert first == second and Erasure.objects.count() == 1
 
 
+def test_erasing_a_person_erases_the_duplicate_merged_into_them(manager, person):
+    from customers.merging import customer_merge
+    from customers.models import CustomerMerge
+    from tests.factories import CustomerFactory
+
+    duplicate = CustomerFactory(
+        kind=Customer.Kind.PERSON,
+        display_name="Jan Duplicate",
+        email="jan.dup@home.example",
+        relationship=False,
+    )
+    customer_merge(survivor=person, merged=duplicate, values={}, by=manager)
+    services.person_erase(customer=person, reason="Request", by=manager)
+    duplicate.refresh_from_db()
+    assert duplicate.erased_at is not None
+    assert (duplicate.display_name, duplicate.email) == ("(erased)", "")
+    # The merge stays, without the two values of each field it chose between.
+    assert CustomerMerge.objects.get(merged=duplicate).values == {}
+
+
 def test_an_erased_person_is_no_duplicate_any_more(manager, person):
     email, phone = person.email, person.phone
     assert find_duplicates(email=email, phone=phone)
