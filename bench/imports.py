@@ -117,7 +117,7 @@ def child(rows, undo=False):
         }
         if undo:
             start = time.perf_counter()
-            services.batch_undo(batch=batch, by=user)
+            batch = services.batch_undo(batch=batch, by=user)
             result["undo"] = round(time.perf_counter() - start, 1)
         batch.file.delete()
     print(json.dumps(result))
