@@ -9,7 +9,7 @@ phone, city, first contact date) with two contact persons each (2N people) is wr
 temporary file, uploaded, mapped by its guessed mapping, read into the preview (every row
 checked and matched) and run, through the services the pages call (the Celery tasks' bodies,
 called inline). Each run draws its own range of tax ids, e-mails and phones, so runs do not
-match each other's customers; `--undo` also times undoing the batch (slow, see the README).
+match each other's customers; `--undo` also times undoing the batch.
 Prints one line per size: rows, seconds per step, peak RSS in MB.
 """
 
@@ -117,7 +117,7 @@ def child(rows, undo=False):
         }
         if undo:
             start = time.perf_counter()
-            services.batch_undo(batch=batch, by=user)
+            batch = services.batch_undo(batch=batch, by=user)
             result["undo"] = round(time.perf_counter() - start, 1)
         batch.file.delete()
     print(json.dumps(result))

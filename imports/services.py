@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, ProtectedError, Q
+from django.db.models import Count, Max, ProtectedError, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -293,13 +293,52 @@ def _prepare_chunk(batch, import_kind, chunk):
     for row, _clean in leading:
         if row.errors:
             row.action = ImportRow.Action.SKIP
-    ImportRow.objects.bulk_create([row for row, _clean in leading])
+    _insert_rows([row for row, _clean in leading])
     for row, _clean in leading:
         if row.group_key:
             firsts.setdefault(row.group_key, row.pk)
     for row in following:
         row.parent_id = firsts[row.group_key]
-    ImportRow.objects.bulk_create(following)
+    _insert_rows(following)
+
+
+def _insert_rows(rows):
+    """New ImportRows, their ids set. On PostgreSQL one INSERT … VALUES … RETURNING per chunk:
+    bulk_create sends each column as one array (INSERT … SELECT FROM UNNEST), and psycopg
+    escapes the JSON of the cells, values and errors element by element in Python to write
+    those arrays, which was a fifth of the preview's time in the benchmark."""
+    if connection.vendor != "postgresql" or not rows:
+        ImportRow.objects.bulk_create(rows)
+        return
+    placeholders = ", ".join(
+        ["(%s, %s, %s::jsonb, %s::jsonb, %s::jsonb, %s, %s, %s, %s, %s, '', '', '[]', '{}')"]
+        * len(rows)
+    )
+    parameters = []
+    for row in rows:
+        parameters += [
+            row.batch_id,
+            row.number,
+            json.dumps(row.cells),
+            json.dumps(row.values),
+            json.dumps(row.errors),
+            row.group_key,
+            row.parent_id,
+            row.match_id,
+            row.match_reason,
+            row.action,
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {ImportRow._meta.db_table} (batch_id, number, cells, values, errors, "
+            "group_key, parent_id, match_id, match_reason, action, outcome, message, "
+            f"related_ids, previous) VALUES {placeholders} RETURNING id",
+            parameters,
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+    for row, pk in zip(rows, ids, strict=True):
+        row.pk = pk
+        row._state.adding = False
 
 
 @transaction.atomic
@@ -384,13 +423,23 @@ def _run_rows(batch):
     import_kind = kinds.get(batch.kind)
     total = batch.total_rows
     last, done = 0, 0
-    while True:
-        chunk = list(batch.rows.filter(number__gt=last).order_by("number")[: kinds.CHUNK_SIZE])
+    highest = batch.rows.aggregate(highest=Max("number"))["highest"] or 0
+    while last < highest:
+        # A range of row numbers, not "the next CHUNK_SIZE rows after `last`": the rows were
+        # written by the preview moments ago, the table's statistics do not know them, and
+        # PostgreSQL answered that LIMIT by fetching every later row of the batch and sorting
+        # them (0.1 s per chunk at 100,000 rows, the first chunks slowest).
+        chunk = list(
+            batch.rows.filter(number__gt=last, number__lte=last + kinds.CHUNK_SIZE).order_by(
+                "number"
+            )
+        )
+        last += kinds.CHUNK_SIZE
         if not chunk:
-            break
+            continue  # blank lines in the file: numbers without rows
         import_kind.run(chunk, batch=batch)
         _save_outcomes(chunk)
-        last, done = chunk[-1].number, done + len(chunk)
+        done += len(chunk)
         _progress(batch, done, total)
     counts = dict(
         batch.rows.filter(Q(parent=None) | Q(outcome__in=["skipped", "rejected"]))

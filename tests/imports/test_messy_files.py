@@ -200,6 +200,28 @@ def test_rows_repeating_the_customer_add_contacts_to_it(sales_rep, imported):
     assert zeta.contacts.get(is_primary=True).last_name == "Lis"
 
 
+def test_rows_are_read_and_run_in_chunks_across_blank_lines(sales_rep, imported, monkeypatch):
+    # Chunks of two row numbers: lines 4, 5 and 6 are blank, so the chunk of rows 5 and 6 is
+    # empty, and the repeated customer's row (8) comes in a later chunk than its first (2).
+    monkeypatch.setattr("imports.kinds.CHUNK_SIZE", 2)
+    content = (
+        "Name;NIP;First name;Last name\n"
+        "Zeta;1234563218;Ewa;Lis\n"
+        "Eta;;Iga;Sowa\n"
+        ";;;\n"
+        "\n"
+        "\n"
+        "Theta;;Ola;Wrona\n"
+        "Zeta;1234563218;Adam;Kot\n"
+    )
+    batch = imported(sales_rep, content)
+
+    assert (batch.total_rows, batch.created_count) == (4, 3)
+    assert set(batch.rows.values_list("outcome", flat=True)) == {"created"}
+    zeta = Customer.objects.get(display_name="Zeta")
+    assert sorted(zeta.contacts.values_list("last_name", flat=True)) == ["Kot", "Lis"]
+
+
 def test_imported_customers_are_registered_like_new_ones(sales_rep, imported):
     imported(sales_rep, "Name;Źródło;Data pierwszego kontaktu\nTheta;mailing;2022-02-03\n")
 

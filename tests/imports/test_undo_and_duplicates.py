@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from core.models import OutboxMessage
 from customers.models import ContactPerson, Customer
 from imports import services
 from imports.models import ImportBatch, ImportRow
@@ -110,6 +111,19 @@ def test_undo_removes_everything_the_batch_created(sales_rep, imported):
     assert not ContactPerson.objects.exists()
     assert not Relationship.objects.exists()
     assert not Interaction.objects.exists()
+
+
+def test_undo_deletes_only_its_own_interactions_and_queues_no_rescoring(sales_rep, imported):
+    elsewhere = InteractionFactory()
+    batch = imported(sales_rep, FILE)
+    rescorings = OutboxMessage.objects.filter(task="analytics.tasks.rescore_customer")
+    queued = rescorings.count()
+
+    services.batch_undo(batch=batch, by=sales_rep)
+
+    assert list(Interaction.objects.all()) == [elsewhere]
+    # Its customers are gone with their interactions: nothing is left to rescore.
+    assert rescorings.count() == queued
 
 
 def test_undo_is_refused_once_a_customer_was_edited(sales_rep, imported):
