@@ -22,6 +22,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from customers.models import normalize_tax_id
 from relationships.models import Contract, Invoice
 from relationships.services import contract_create
 from relationships.services.billing import unbilled_periods
@@ -43,7 +44,6 @@ from .finance import (
     _row_errors,
     _texts,
 )
-from customers.models import normalize_tax_id
 
 DATES = ("start_date", "end_date", "signed_on")
 # What contract_create takes from a row (CONTRACT_EDITABLE_FIELDS).
@@ -201,7 +201,7 @@ class ContractImport(ImportKind):
                 "platnost od",
                 "datum začátku",
                 "дата начала",
-                "действует с",
+                "действует с",  # noqa: RUF001
             ),
             required=True,
         ),
