@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from customers.models import normalize_tax_id
 from relationships.models import Contract, Invoice
@@ -322,20 +322,28 @@ def _backbilling(contract, *, today):
     periods = [p for p in unbilled_periods(contract, today=today) if p[0] < today]
     if not periods:
         return ""
-    named = {"count": len(periods), "start": date_format(periods[0][0], "SHORT_DATE_FORMAT")}
-    if len(periods) <= settings.BILLING_MAX_PERIODS_PER_RUN:
+    count, start = len(periods), date_format(periods[0][0], "SHORT_DATE_FORMAT")
+    named = {"count": count, "start": start}
+    if count <= settings.BILLING_MAX_PERIODS_PER_RUN:
         raise ValidationError(
-            _(
-                "Recurring billing would invoice %(count)s period(s) from %(start)s, started "
+            ngettext(
+                "Recurring billing would invoice %(count)s period from %(start)s, started before "
+                "the import, at its next run without anyone confirming it. Enter this contract "
+                "by hand.",
+                "Recurring billing would invoice %(count)s periods from %(start)s, started "
                 "before the import, at its next run without anyone confirming them. Enter this "
-                "contract by hand."
+                "contract by hand.",
+                count,
             )
             % named
         )
     return (
-        _(
+        ngettext(
+            "%(count)s period from %(start)s, started before the import, is not billed until a "
+            "person confirms it on the contract's page.",
             "%(count)s periods from %(start)s, started before the import, are not billed until "
-            "a person confirms them on the contract's page."
+            "a person confirms them on the contract's page.",
+            count,
         )
         % named
     )

@@ -94,7 +94,7 @@ def test_imported_contracts_never_bill_past_periods_on_their_own(
 
     rows = {row.number: row for row in batch.rows.all()}
     assert rows[2].outcome == ImportRow.Outcome.REJECTED
-    assert "Recurring billing would invoice 2 period(s)" in rows[2].message
+    assert "Recurring billing would invoice 2 periods" in rows[2].message
     assert rows[3].outcome == ImportRow.Outcome.CREATED
     assert "until a person confirms them" in rows[3].message
     assert not Contract.objects.filter(number="M/FEW").exists()
