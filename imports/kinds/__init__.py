@@ -1,6 +1,7 @@
 """The registry of import kinds: each kind is one module here, registered by its key."""
 
 from .base import CHUNK_SIZE, CleanRow, Field, ImportKind
+from .contracts import ContractImport
 from .customers import CustomerImport
 from .finance import InvoiceImport, PaymentImport
 
@@ -25,6 +26,7 @@ def choices():
 
 
 register(CustomerImport())
+register(ContractImport())
 register(InvoiceImport())
 register(PaymentImport())
 
