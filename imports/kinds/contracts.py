@@ -22,7 +22,6 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from customers.models import normalize_tax_id
 from relationships.models import Contract, Invoice
 from relationships.services import contract_create
 from relationships.services.billing import unbilled_periods
@@ -35,6 +34,7 @@ from .finance import (
     CUSTOMER_NAME,
     CUSTOMER_TAX_ID,
     _check_model,
+    _customer_and_number,
     _date,
     _decimal,
     _find_customer,
@@ -238,12 +238,8 @@ class ContractImport(ImportKind):
     )
 
     def clean(self, cells, *, batch) -> CleanRow:
-        row, text, values = CleanRow(), _texts(cells), {}
-        if not text.get("customer_tax_id") and not text.get("customer_name"):
-            row.errors["customer_name"] = _("Give the customer's tax id or name.")
-        values["customer_tax_id"] = normalize_tax_id(text.get("customer_tax_id", ""))
-        values["customer_name"] = text.get("customer_name", "")[:200]
-        values["number"] = text.get("number", "")
+        row, text = CleanRow(), _texts(cells)
+        values = _customer_and_number(text, row)
         # The model needs both; a file usually has one of them.
         values["title"] = text.get("title") or text.get("product", "")
         values["product"] = text.get("product") or text.get("title", "")

@@ -100,6 +100,17 @@ def _texts(cells):
     return {name: str(value).strip() for name, value in cells.items() if str(value).strip()}
 
 
+def _customer_and_number(text, row) -> dict:
+    """The columns every finance row starts with: whose it is (tax id or name) and its number."""
+    if not text.get("customer_tax_id") and not text.get("customer_name"):
+        row.errors["customer_name"] = _("Give the customer's tax id or name.")
+    return {
+        "customer_tax_id": normalize_tax_id(text.get("customer_tax_id", "")),
+        "customer_name": text.get("customer_name", "")[:200],
+        "number": text.get("number", ""),
+    }
+
+
 def _json(values):
     return {k: (v.isoformat() if hasattr(v, "isoformat") else str(v)) for k, v in values.items()}
 
@@ -180,12 +191,8 @@ class InvoiceImport(ImportKind):
     )
 
     def clean(self, cells, *, batch) -> CleanRow:
-        row, text, values = CleanRow(), _texts(cells), {}
-        if not text.get("customer_tax_id") and not text.get("customer_name"):
-            row.errors["customer_name"] = _("Give the customer's tax id or name.")
-        values["customer_tax_id"] = normalize_tax_id(text.get("customer_tax_id", ""))
-        values["customer_name"] = text.get("customer_name", "")[:200]
-        values["number"] = text.get("number", "")
+        row, text = CleanRow(), _texts(cells)
+        values = _customer_and_number(text, row)
         values["currency"] = text.get("currency", settings.DEFAULT_CURRENCY).upper()
         values["issue_date"] = timezone.localdate()
         for name in ("issue_date", "due_date"):
