@@ -326,6 +326,30 @@ class ContractSerializer(ReadSerializer):
         read_only_fields = fields
 
 
+class ContractInputSerializer(serializers.ModelSerializer):
+    customer = RecordId(write_only=True)
+
+    class Meta:
+        model = Contract
+        fields = [
+            "customer",
+            "number",
+            "title",
+            "product",
+            "value",
+            "currency",
+            "billing_period",
+            "start_date",
+            "end_date",
+        ]
+        validators = []
+
+
+class ContractUpdateSerializer(ContractInputSerializer):
+    class Meta(ContractInputSerializer.Meta):
+        fields = ContractInputSerializer.Meta.fields[1:]
+
+
 class InvoiceSerializer(ReadSerializer):
     balance = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
 

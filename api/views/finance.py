@@ -14,6 +14,7 @@ from relationships.access import (
 from relationships.filters import ContractFilter, InvoiceFilter
 from relationships.models import Asset, Contract, Invoice, Payment, Payout
 from relationships.permissions import (
+    CREATE_CONTRACTS,
     ISSUE_INVOICES,
     MANAGE_ASSETS,
     REGISTER_PAYMENTS,
@@ -26,17 +27,51 @@ from ..base import IDEMPOTENCY_KEY, IF_MATCH, IdempotentCreateMixin, ResourceVie
 from .helpers import get_visible
 
 
-class ContractViewSet(ResourceViewSet):
+class ContractViewSet(IdempotentCreateMixin, ResourceViewSet):
     serializer_class = serializers.ContractSerializer
     view_permission = VIEW_CUSTOMERS
+    create_permission = CREATE_CONTRACTS
     filterset_class = ContractFilter
     ordering_fields = ("start_date", "created_at")
 
     def base_queryset(self):
         return Contract.objects.all()
 
-    def lookup(self, pk, *, write=False):
-        return get_contract_for_user(self.request, pk, write=write)
+    def lookup(self, pk, *, write=False, permission=VIEW_CUSTOMERS):
+        return get_contract_for_user(self.request, pk, permission=permission, write=write)
+
+    @extend_schema(
+        request=serializers.ContractInputSerializer,
+        responses={201: serializers.ContractSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def create(self, request, *args, **kwargs):
+        """Record a draft contract of a customer. Signing it stays on the contract's page,
+        where the periods that recurring billing would issue for the past are confirmed."""
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self):
+        data = self.read_input(serializer_class=serializers.ContractInputSerializer)
+        customer = get_customer_for_user(
+            self.request, data.pop("customer"), permission=CREATE_CONTRACTS
+        )
+        return services.contract_create(customer=customer, by=self.request.user, **data)
+
+    @extend_schema(
+        request=serializers.ContractUpdateSerializer,
+        responses=serializers.ContractSerializer,
+        parameters=[IF_MATCH],
+    )
+    def partial_update(self, request, pk=None):
+        def apply(contract):
+            data = self.read_input(
+                instance=contract,
+                partial=True,
+                serializer_class=serializers.ContractUpdateSerializer,
+            )
+            return services.contract_update(contract=contract, data=data, by=self.request.user)
+
+        return self.change(pk, apply, permission=CREATE_CONTRACTS)
 
 
 class InvoiceViewSet(IdempotentCreateMixin, ResourceViewSet):
