@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test e2e lint format check migrate demo bench bench-pages bench-api-choice bench-scoring bench-faults bench-load bench-hostile bench-imports clean install chromium gettext compose-check messages catalogues
+.PHONY: run test e2e lint format check migrate demo bench bench-pages bench-api-choice bench-scoring bench-faults bench-load bench-hostile bench-imports clean install chromium gettext mailserver compose-check messages catalogues
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,11 +53,11 @@ demo: migrate
 # process (tests/conftest.py, ONE_PROCESS). TEST_WORKERS=0 runs them all in this process.
 TEST_WORKERS ?= auto
 PYTEST_PARALLEL := -n $(TEST_WORKERS)
-test: $(STAMP) $(MO_FILES) chromium gettext
+test: $(STAMP) $(MO_FILES) chromium gettext mailserver
 	$(BIN)/pytest --ds=crm.settings.test $(PYTEST_PARALLEL)
 
 # Only the browser journeys.
-e2e: $(STAMP) $(MO_FILES) chromium
+e2e: $(STAMP) $(MO_FILES) chromium mailserver
 	$(BIN)/pytest --ds=crm.settings.test $(PYTEST_PARALLEL) -m e2e
 
 # Extract every marked string into the catalogues of all languages (the catalogue check in
@@ -80,6 +80,17 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "Installing Debian's chromium for the browser tests (needs root)..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# The e-mail tests and bench/mail.py run a mail server of their own (tests/mailserver.py): Debian's
+# Dovecot for IMAP and LMTP. Installed without starting the package's own service (policy-rc.d):
+# the tests run the binary on spare ports of 127.0.0.1.
+mailserver:
+	@test -x /usr/lib/dovecot/lmtp || { \
+		echo "Installing Debian's Dovecot for the e-mail tests (needs root)..."; \
+		apt-get update -qq; \
+		had_policy=1; test -e /usr/sbin/policy-rc.d || { had_policy=0; printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; }; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd dovecot-lmtpd >/dev/null; \
+		test $$had_policy = 1 || rm -f /usr/sbin/policy-rc.d; }
 
 # ruff, then the import contracts in pyproject.toml (layers of apps, no cycles inside an app).
 lint: $(STAMP)

@@ -147,3 +147,30 @@ def persona_client(client):
 @pytest.fixture
 def customer(db, sales_rep):
     return CustomerFactory(owner=sales_rep)
+
+
+@pytest.fixture(scope="session")
+def mail_server():
+    """A real SMTP and IMAP server (Dovecot, tests/mailserver.py) for this test process, started
+    the first time a test asks for it. Tests use addresses of their own (`new_address()`)."""
+    from tests.mailserver import MailServer, mail_server_available
+
+    missing = mail_server_available()
+    if missing:
+        pytest.fail(f"The e-mail tests need a real mail server: {missing} (make mailserver)")
+    with MailServer() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp_settings(settings, mail_server):
+    """Django's e-mail goes over SMTP to the test mail server (not the locmem outbox)."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = mail_server.smtp_port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 10
+    return mail_server

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "imports",
     "api",
     "privacy",
+    "mail",
     "demo",
 ]
 

@@ -1,0 +1,27 @@
+from django.contrib import admin
+
+from .models import EmailMessage, Mailbox
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(admin.ModelAdmin):
+    list_display = ["name", "address", "kind", "owner", "is_active", "last_synced_at"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "address"]
+    raw_id_fields = ["owner"]
+
+
+@admin.register(EmailMessage)
+class EmailMessageAdmin(admin.ModelAdmin):
+    list_display = ["subject", "direction", "status", "from_address", "customer", "occurred_at"]
+    list_filter = ["direction", "status"]
+    search_fields = ["subject", "message_id", "from_address"]
+    raw_id_fields = [
+        "customer",
+        "contact_person",
+        "process_instance",
+        "interaction",
+        "sent_by",
+        "attachments",
+    ]
+    readonly_fields = ["message_id", "in_reply_to", "references", "thread_id", "imap_uid"]
