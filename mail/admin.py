@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import EmailMessage, Mailbox
+from .models import EmailMessage, Mailbox, MailTemplate, SuppressedAddress
 
 
 @admin.register(Mailbox)
@@ -25,3 +25,17 @@ class EmailMessageAdmin(admin.ModelAdmin):
         "attachments",
     ]
     readonly_fields = ["message_id", "in_reply_to", "references", "thread_id", "imap_uid"]
+
+
+@admin.register(MailTemplate)
+class MailTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "language", "purpose", "is_active", "updated_at"]
+    list_filter = ["purpose", "language", "is_active"]
+    search_fields = ["name", "subject"]
+
+
+@admin.register(SuppressedAddress)
+class SuppressedAddressAdmin(admin.ModelAdmin):
+    list_display = ["address", "reason", "bounces", "last_at"]
+    list_filter = ["reason"]
+    search_fields = ["address"]

@@ -2,5 +2,7 @@
 
 from .mailboxes import Mailbox
 from .messages import EmailMessage
+from .suppressions import SuppressedAddress
+from .templates import MailTemplate
 
-__all__ = ["EmailMessage", "Mailbox"]
+__all__ = ["EmailMessage", "MailTemplate", "Mailbox", "SuppressedAddress"]
