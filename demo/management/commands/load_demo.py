@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -15,6 +16,7 @@ from core.permissions import ALL_ROLES, FINANCE, MANAGER, ROLE_LABELS, SALES, SE
 from customers import services as customer_services
 from customers.models import ConsentEvent, ConsentPurpose, ContactPerson, Customer
 from demo import datagen
+from demo.datagen.steering import seed_steering
 from demo.management.base import require_generator
 from processes import services as process_services
 from relationships import services as relationship_services
@@ -81,6 +83,17 @@ class Command(TranslatedCommand):
             # Grades and values on every card from the first page view, not the first night.
             run = scoring.score_all_customers()
             self.stdout.write(_("Scored %(scored)d customers.") % {"scored": run.scored})
+            # Targets, rules and a forecast history, so the managers' pages are not empty.
+            seeded = seed_steering(
+                today=timezone.localdate(), by=next(u for u in staff if u.username == MANAGER)
+            )
+            self.stdout.write(
+                _(
+                    "Set %(targets)d KPI targets and %(rules)d decision rules; "
+                    "wrote %(snapshots)d forecast snapshots."
+                )
+                % seeded
+            )
         self._print_logins({user.username: teams.get(user.pk, []) for user in staff})
 
     def _demo_changes(self, staff):
