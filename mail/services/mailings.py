@@ -25,6 +25,7 @@ from django.core.mail import EmailMessage as DjangoEmail
 from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.functions import Lower
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -127,15 +128,14 @@ def _candidates(*, mailing: Mailing, by):
 
 
 def _suppressed(addresses) -> set:
-    addresses = sorted({a.lower() for a in addresses} | set(addresses))
+    """The ones of `addresses` (lower-cased) that are suppressed, whatever their case there."""
+    addresses = sorted({a.lower() for a in addresses})
     found = set()
     for start in range(0, len(addresses), CHUNK):
-        chunk = addresses[start : start + CHUNK]
         found.update(
-            a.lower()
-            for a in SuppressedAddress.objects.filter(address__in=chunk).values_list(
-                "address", flat=True
-            )
+            SuppressedAddress.objects.annotate(key=Lower("address"))
+            .filter(key__in=addresses[start : start + CHUNK])
+            .values_list("key", flat=True)
         )
     return found
 
@@ -393,7 +393,6 @@ def mailing_send_batch(*, mailing_id: int) -> dict:
         previous = None
         try:
             for recipient in rows:
-                message = _compose(mailing, recipient, templates, sender)
                 now = timezone.now()
                 with transaction.atomic():
                     if previous is not None:
@@ -401,7 +400,7 @@ def mailing_send_batch(*, mailing_id: int) -> dict:
                     MailingRecipient.objects.filter(pk=recipient.pk).update(attempted_at=now)
                 previous = None
                 try:
-                    connection.send_messages([message])
+                    connection.send_messages([_compose(mailing, recipient, templates, sender)])
                 except Exception as error:
                     failed += 1
                     MailingRecipient.objects.filter(pk=recipient.pk).update(
