@@ -33,11 +33,15 @@ def get_mailing_for_user(request, pk) -> Mailing:
 
 @permission_required(SEND_MAILINGS)
 def mailing_list(request):
-    mailings = Mailing.objects.select_related("purpose", "segment", "campaign").annotate(
-        n=Count("recipients"),
-        n_sent=Count("recipients", filter=Q(recipients__status="sent")),
-        n_failed=Count("recipients", filter=Q(recipients__status__in=["failed", "bounced"])),
-        n_unsubscribed=Count("recipients", filter=Q(recipients__status="unsubscribed")),
+    mailings = (
+        Mailing.objects.select_related("purpose", "segment", "campaign")
+        .annotate(
+            n=Count("recipients"),
+            n_sent=Count("recipients", filter=Q(recipients__status="sent")),
+            n_failed=Count("recipients", filter=Q(recipients__status__in=["failed", "bounced"])),
+            n_unsubscribed=Count("recipients", filter=Q(recipients__status="unsubscribed")),
+        )
+        .order_by("-created_at", "-id")
     )
     page, query = paginate(request, mailings, PAGE_SIZE)
     return render(request, "mail/mailing_list.html", {"page": page, "query": query})

@@ -47,7 +47,7 @@ def make_template(name="Spring offer", language="en", **fields):
     return MailTemplate.objects.create(
         name=name,
         language=language,
-        purpose=MailTemplate.Purpose.MAILING,
+        purpose=fields.pop("purpose", MailTemplate.Purpose.MAILING),
         subject=fields.pop("subject", "Spring offer for {{ customer.name }}"),
         body=fields.pop("body", "Dear {{ contact.first_name }},\nour spring offer.\n"),
         **fields,
@@ -111,9 +111,7 @@ def test_a_mailing_reaches_only_people_consenting_to_its_purpose(
     withdrawn = consenting_contact(
         server, purpose=newsletter, by=sales_rep, customer=customer, name="withdrawn"
     )
-    consent_record(
-        contact=withdrawn, purpose=newsletter, given=False, source="phone", by=sales_rep
-    )
+    consent_record(contact=withdrawn, purpose=newsletter, given=False, source="phone", by=sales_rep)
     other = consenting_contact(server, purpose=events, by=sales_rep, customer=customer, name="o")
     suppressed = consenting_contact(
         server, purpose=newsletter, by=sales_rep, customer=customer, name="bounced"
