@@ -3,6 +3,7 @@ filter or a retention campaign, sent in throttled batches, with a row per recipi
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -118,9 +119,17 @@ class Mailing(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        from django.urls import reverse
-
         return reverse("mail:mailing_detail", args=[self.pk])
+
+    def recipient_counts(self) -> dict:
+        """The recipients by status, their total, and how many are done (not queued)."""
+        counts = dict.fromkeys(MailingRecipient.Status.values, 0)
+        rows = self.recipients.order_by().values_list("status").annotate(n=models.Count("id"))
+        counts.update(dict(rows))
+        counts["total"] = sum(counts[s] for s in MailingRecipient.Status.values)
+        counts["done"] = counts["total"] - counts[MailingRecipient.Status.QUEUED]
+        counts["percent"] = round(100 * counts["done"] / counts["total"]) if counts["total"] else 0
+        return counts
 
 
 class MailingRecipient(models.Model):

@@ -24,7 +24,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage as DjangoEmail
 from django.core.mail import get_connection
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.http import QueryDict
 from django.urls import reverse
@@ -593,19 +593,3 @@ def mailing_recipient_bounced(*, address: str, original_message_id: str, diagnos
         status_at=timezone.now(),
         error=(diagnostic or "")[:500],
     )
-
-
-def mailing_report(mailing: Mailing) -> dict:
-    """The recipients counted by status."""
-    counts = dict.fromkeys(MailingRecipient.Status.values, 0)
-    for row in (
-        MailingRecipient.objects.filter(mailing=mailing.pk)
-        .order_by()
-        .values_list("status")
-        .annotate(n=Count("id"))
-    ):
-        counts[row[0]] = row[1]
-    counts["total"] = sum(counts[s] for s in MailingRecipient.Status.values)
-    counts["done"] = counts["total"] - counts[MailingRecipient.Status.QUEUED]
-    counts["percent"] = round(100 * counts["done"] / counts["total"]) if counts["total"] else 0
-    return counts

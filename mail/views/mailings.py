@@ -99,7 +99,7 @@ def _report(request, mailing):
         recipients = recipients.filter(status=status)
     page, query = paginate(request, recipients, PAGE_SIZE)
     return {
-        "counts": services.mailing_report(mailing),
+        "counts": mailing.recipient_counts(),
         "page": page,
         "query": query,
         "status": status,

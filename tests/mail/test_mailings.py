@@ -33,7 +33,6 @@ from tests.factories import (
     SegmentFactory,
 )
 
-
 # --- Helpers the other mailing tests import -------------------------------------------------
 
 
@@ -249,7 +248,7 @@ def test_an_interrupted_batch_resumes_without_sending_anyone_twice(
     # marked it, and was sending the second when it died.
     mailing_send(mailing=mailing, by=sales_rep)
     OutboxMessage.objects.update(sent_at=timezone.now())  # the killed worker had taken it
-    first, second, third, fourth = mailing.recipients.order_by("id")
+    first, second, _third, _fourth = mailing.recipients.order_by("id")
     long_ago = timezone.now() - CLAIM_LEASE - timedelta(minutes=1)
     mailing.recipients.update(claim="dead", claimed_at=long_ago)
     first.status, first.sent_at = "sent", long_ago
