@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from .services.mailings import mailing_send_batch, mailings_resume
+from .services.mailing_batches import mailing_send_batch, mailings_resume
 
 
 @shared_task(name="mail.tasks.send_mailing_batch")

@@ -469,3 +469,25 @@ def test_a_retention_campaign_sends_its_mailing_as_its_first_stage(
     assert recipient.process_instance == instance
     instance.refresh_from_db()
     assert instance.last_activity_at == recipient.sent_at
+
+
+def test_a_withdrawal_or_a_bounce_while_the_mailing_is_queued_is_respected(
+    smtp_settings, sales_rep, django_capture_on_commit_callbacks
+):
+    purpose = make_purpose()
+    mailing = make_mailing(by=sales_rep, purpose=purpose)
+    stays, leaves, bounces = (
+        consenting_contact(smtp_settings, purpose=purpose, by=sales_rep, name=n)
+        for n in ("stays", "leaves", "bounces")
+    )
+    for contact in (stays, leaves, bounces):
+        contact.customer.segments.add(mailing.segment)
+    mailing_send(mailing=mailing, by=sales_rep)  # queued; its batch runs later
+    consent_record(contact=leaves, purpose=purpose, given=False, source="phone", by=sales_rep)
+    SuppressedAddress.objects.create(address=bounces.email)
+
+    mailing_send_batch(mailing_id=mailing.pk)
+
+    statuses = dict(mailing.recipients.values_list("contact", "status"))
+    assert statuses == {stays.pk: "sent", leaves.pk: "unsubscribed", bounces.pk: "failed"}
+    assert [len(smtp_settings.inbox(c.email)) for c in (stays, leaves, bounces)] == [1, 0, 0]
