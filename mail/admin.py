@@ -1,7 +1,13 @@
 from django.contrib import admin
 
-from .models import EmailMessage, Mailbox, MailTemplate, SuppressedAddress
-from .models import Mailing, MailingRecipient
+from .models import (
+    EmailMessage,
+    Mailbox,
+    Mailing,
+    MailingRecipient,
+    MailTemplate,
+    SuppressedAddress,
+)
 
 
 @admin.register(Mailbox)
