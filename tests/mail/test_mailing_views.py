@@ -5,6 +5,7 @@ import pytest
 
 from core.models import Team
 from mail.models import Mailing
+from mail.services.mailings import mailing_send
 from tests.factories import ContactPersonFactory, CustomerFactory, SegmentFactory, UserFactory
 from tests.mail.test_mailings import (
     consenting_contact,
@@ -146,9 +147,14 @@ def test_a_customer_list_filter_selects_the_audience_as_the_list_does(
 
     mailing = Mailing.objects.get()
     assert mailing.customer_filter == "status=prospect"
-    from mail.services.mailings import mailing_send
+    page = persona_client(sales_rep).get(f"/mail/mailings/{mailing.pk}/").content.decode()
+    assert '<a href="/customers/?status=prospect">Customer list filter</a>' in page
+    assert "<strong>1</strong> person will receive it." in page
 
     mailing_send(mailing=mailing, by=sales_rep)
+    assert (
+        "Customer list filter" in persona_client(sales_rep).get("/mail/mailings/").content.decode()
+    )
     assert list(mailing.recipients.values_list("customer", flat=True)) == [prospect.pk]
 
 
@@ -187,8 +193,6 @@ def test_the_report_page_costs_the_same_queries_for_many_recipients(
     for _ in range(30):
         contact = consenting_contact(None, purpose=purpose, by=manager)
         contact.customer.segments.add(mailing.segment)
-    from mail.services.mailings import mailing_send
-
     mailing_send(mailing=mailing, by=manager)
     client = persona_client(manager)
     client.get(f"/mail/mailings/{mailing.pk}/")

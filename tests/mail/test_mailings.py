@@ -441,7 +441,7 @@ def retention(db):
 
 
 def test_a_retention_campaign_sends_its_mailing_as_its_first_stage(
-    smtp_settings, manager, retention, django_capture_on_commit_callbacks
+    smtp_settings, manager, retention, persona_client, django_capture_on_commit_callbacks
 ):
     purpose = make_purpose()
     segment = SegmentFactory()
@@ -460,6 +460,9 @@ def test_a_retention_campaign_sends_its_mailing_as_its_first_stage(
     latecomer.segments.add(segment)
     other = consenting_contact(smtp_settings, purpose=purpose, by=manager, customer=latecomer)
     mailing = make_mailing(by=manager, purpose=purpose, campaign=campaign)
+    preview = persona_client(manager).get(mailing.get_absolute_url()).content.decode()
+    assert "Retention campaign: Win back 2026" in preview
+    assert "<strong>1</strong> person will receive it." in preview
 
     send_all(mailing, manager, django_capture_on_commit_callbacks)
 
