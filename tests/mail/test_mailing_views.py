@@ -81,6 +81,9 @@ def test_a_draft_is_written_previewed_and_sent_from_its_pages(
     assert mailing.sent_by == sales_rep
     report = client.get(sent["Location"]).content.decode()
     assert 'data-status="sent">Sent <span class="badge text-bg-light">1</span>' in report
+    # While sending, the progress part refreshes itself (htmx) without the whole page.
+    part = client.get(sent["Location"], HTTP_HX_REQUEST="true").content.decode()
+    assert part.strip().startswith('<div id="progress"') and "<html" not in part
     # A mailing being sent cannot be changed.
     assert client.get(f"/mail/mailings/{mailing.pk}/edit/").status_code == 302
 
