@@ -60,6 +60,7 @@ class Command(TranslatedCommand):
             staff = [self._user(role, role=role) for role in ALL_ROLES]
             self._user(ADMIN_USERNAME, superuser=True)
             teams = datagen.ensure_teams(staff)
+            self._demo_mailing_templates()
 
         if Customer.objects.exists():
             self.stdout.write(_("There are customers already, so no demo customers were added."))
@@ -143,6 +144,43 @@ class Command(TranslatedCommand):
                         by_person=by_person,
                         by=None if by_person else users["sales"],
                     )
+
+    def _demo_mailing_templates(self):
+        """A mailing template in each language, so a mailing can be prepared at once."""
+        from mail.models import MailTemplate
+
+        texts = {
+            "en": (
+                "Our spring offer, {{ contact.first_name }}",
+                "Dear {{ contact.name }},\n\nthis spring our service plans cost 10 % less "
+                "for {{ customer.name }}. Reply to this e-mail and we will call you.",
+            ),
+            "pl": (
+                "Nasza wiosenna oferta, {{ contact.first_name }}",
+                "Szanowni Państwo,\n\nwiosną plany serwisowe dla {{ customer.name }} są "
+                "tańsze o 10 %. Prosimy odpowiedzieć na tę wiadomość, oddzwonimy.",
+            ),
+            "cs": (
+                "Naše jarní nabídka, {{ contact.first_name }}",
+                "Vážení,\n\nna jaře jsou servisní plány pro {{ customer.name }} o 10 % "
+                "levnější. Odpovězte na tento e-mail a zavoláme vám.",
+            ),
+            "ru": (
+                "Наше весеннее предложение, {{ contact.first_name }}",
+                "Здравствуйте, {{ contact.name }}!\n\nВесной сервисные планы для "  # noqa: RUF001
+                "{{ customer.name }} дешевле на 10 %. Ответьте на это письмо, и мы перезвоним.",
+            ),
+        }
+        for language, (subject, body) in texts.items():
+            MailTemplate.objects.get_or_create(
+                name="Spring offer",
+                language=language,
+                defaults={
+                    "purpose": MailTemplate.Purpose.MAILING,
+                    "subject": subject,
+                    "body": body + "\n\n{{ sender.name }}\n",
+                },
+            )
 
     def _user(self, username, *, role=None, superuser=False):
         user, created = get_user_model().objects.get_or_create(username=username)
