@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Russian texts: Cyrillic letters on purpose)
 """E-mail templates the demo starts with: a payment reminder, a ticket update and a follow-up, each
 written in English, Polish, Czech and Russian (mail.MailTemplate; variables per mail.rendering)."""
 
@@ -82,31 +83,32 @@ TEMPLATES = {
             "Following up on our conversation",
             "Hello {{ contact.first_name }},\n\n"
             "thank you for your time. As promised, I am following up on our conversation "
-            "about {{ customer.name }}. Please let me know when would suit you for a next "
-            "step.\n\n"
+            "about {{ customer.name }} and what comes next. Please let me know when would suit "
+            "you for a next step.\n\n"
             "Best regards,\n{{ sender.name }}\n{{ sender.email }}",
         ),
         "pl": (
             "Nawiązując do naszej rozmowy",
             "Dzień dobry {{ contact.first_name }},\n\n"
             "dziękuję za poświęcony czas. Zgodnie z obietnicą wracam do naszej rozmowy "
-            "dotyczącej firmy {{ customer.name }}. Proszę dać znać, jaki termin kolejnego "
-            "kroku będzie dla Państwa dogodny.\n\n"
+            "dotyczącej firmy {{ customer.name }} i dalszych kroków. Proszę dać znać, jaki "
+            "termin kolejnego spotkania będzie dla Państwa dogodny.\n\n"
             "Pozdrawiam\n{{ sender.name }}\n{{ sender.email }}",
         ),
         "cs": (
             "Navazuji na náš rozhovor",
             "Dobrý den, {{ contact.first_name }},\n\n"
             "děkuji za váš čas. Jak jsem slíbil, navazuji na náš rozhovor o společnosti "
-            "{{ customer.name }}. Dejte mi prosím vědět, kdy by se vám hodil další krok.\n\n"
+            "{{ customer.name }} a dalším postupu. Dejte mi prosím vědět, kdy by se vám hodil "
+            "další krok.\n\n"
             "S pozdravem\n{{ sender.name }}\n{{ sender.email }}",
         ),
         "ru": (
             "По итогам нашего разговора",
             "Здравствуйте, {{ contact.first_name }}!\n\n"
             "Спасибо, что уделили время. Как и обещал, возвращаюсь к нашему разговору о "
-            "компании {{ customer.name }}. Пожалуйста, сообщите, когда вам будет удобно "
-            "обсудить следующий шаг.\n\n"
+            "компании {{ customer.name }} и дальнейших шагах. Пожалуйста, сообщите, когда вам "
+            "будет удобно обсудить следующий шаг.\n\n"
             "С уважением,\n{{ sender.name }}\n{{ sender.email }}",
         ),
     },

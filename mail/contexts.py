@@ -95,7 +95,9 @@ def mail_context(*, customer, language, contact=None, sender=None, instance=None
                 }
             elif purpose == Purpose.COLLECTION:
                 case = (
-                    CollectionCase.objects.select_related("invoice").filter(instance=instance).first()
+                    CollectionCase.objects.select_related("invoice")
+                    .filter(instance=instance)
+                    .first()
                 )
                 context["case"] = {"stage": stage}
                 if case is not None:

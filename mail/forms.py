@@ -1,7 +1,6 @@
 """Forms of the mail app: writing an e-mail, and the templates managers write."""
 
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from core.i18n import language_choices

@@ -13,7 +13,10 @@ def send_email(self, message_pk):
     already sent or failed is left alone. A failed attempt is tried again later, doubling the
     wait, until MAIL_SEND_MAX_ATTEMPTS; then the e-mail is marked failed."""
     outcome = services.email_deliver(message_pk=message_pk)
-    if outcome == services.Delivery.RETRY and self.request.retries < settings.MAIL_SEND_MAX_ATTEMPTS:
+    if (
+        outcome == services.Delivery.RETRY
+        and self.request.retries < settings.MAIL_SEND_MAX_ATTEMPTS
+    ):
         # throw=False: the retry is scheduled without failing this run; returned, because eager
         # Celery (tests) runs a returned Retry at once.
         return self.retry(countdown=services.retry_delay(self.request.retries + 1), throw=False)

@@ -89,9 +89,9 @@ def _check(*, customer, to, subject, body, attachments, uploads, reply_to):
             elif not address:
                 errors["to"] = _("%(name)s has no e-mail address.") % {"name": contact.full_name}
             elif address in suppressed or contact.email in suppressed:
-                errors["to"] = _(
-                    "E-mails to %(address)s bounced, so no more are sent there."
-                ) % {"address": contact.email}
+                errors["to"] = _("E-mails to %(address)s bounced, so no more are sent there.") % {
+                    "address": contact.email
+                }
     subject = " ".join((subject or "").split())
     if not subject:
         errors["subject"] = _("An e-mail needs a subject.")

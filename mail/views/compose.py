@@ -2,7 +2,6 @@
 a ticket, a collection case or a deal; and sending a failed one again."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
@@ -11,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core import visibility
-from core.permissions import can
+from core.permissions import permission_required
 from core.views.helpers import redirect_back, run_action, run_service
 from customers.access import get_customer_for_user, require_customer_editable
 from processes.access import get_instance_for_user
@@ -57,7 +56,7 @@ def _template_in(template, language):
     )
 
 
-@login_required
+@permission_required(SEND_EMAIL)
 @require_http_methods(["GET", "POST"])
 def compose(request, pk):
     customer = get_customer_for_user(request, pk, permission=SEND_EMAIL)
@@ -103,11 +102,12 @@ def compose(request, pk):
                 values = request.POST.copy()
                 values["subject"], values["body"] = subject, body
                 values["language"] = template.language
+                values["template"] = str(template.pk)  # the version used, in its language
                 form = ComposeForm(values, **form_options)
                 form.is_valid()
                 preview = {"subject": subject, "body": body, "language": template.language}
-            elif action == "send":
-                if call := run_service(
+            elif action == "send" and (
+                call := run_service(
                     form,
                     email_send,
                     customer=customer,
@@ -119,13 +119,14 @@ def compose(request, pk):
                     attachments=data["attachments"],
                     upload=data["upload"],
                     reply_to=reply_to,
-                ):
-                    messages.success(
-                        request,
-                        _("The e-mail “%(subject)s” is queued and goes out in a moment.")
-                        % {"subject": call.result.subject},
-                    )
-                    return redirect(instance or customer)
+                )
+            ):
+                messages.success(
+                    request,
+                    _("The e-mail “%(subject)s” is queued and goes out in a moment.")
+                    % {"subject": call.result.subject},
+                )
+                return redirect(instance or customer)
             if preview is None and not form.errors:
                 if not (data["subject"].strip() and data["body"].strip()):
                     form.add_error(
@@ -163,12 +164,10 @@ def compose(request, pk):
     )
 
 
-@login_required
+@permission_required(SEND_EMAIL)
 @require_POST
 def message_resend(request, pk):
-    """"Send again" on a failed e-mail: queued once more, with a fresh count of attempts."""
-    if not can(request.user, SEND_EMAIL):
-        raise PermissionDenied
+    """Send a failed e-mail again: queued once more, with a fresh count of attempts."""
     message = get_object_or_404(
         EmailMessage.objects.visible_to(request.user)
         .select_related("customer")

@@ -36,7 +36,9 @@ def template_list(request):
         }
         for row in rows.values()
     ]
-    return render(request, "mail/template_list.html", {"rows": table, "language_columns": languages})
+    return render(
+        request, "mail/template_list.html", {"rows": table, "language_columns": languages}
+    )
 
 
 def _edit(request, template, *, title):
@@ -69,16 +71,13 @@ def _edit(request, template, *, title):
 def template_create(request):
     initial = MailTemplate()
     # "Add a language" on the list: the same name and purpose, another language.
-    if source_pk := request.GET.get("from", ""):
-        if source_pk.isdigit() and len(source_pk) < 12:
-            source = MailTemplate.objects.filter(pk=source_pk).first()
-            if source is not None:
-                initial = MailTemplate(
-                    name=source.name,
-                    purpose=source.purpose,
-                    subject=source.subject,
-                    body=source.body,
-                )
+    source_pk = request.GET.get("from", "")
+    if source_pk.isdigit() and len(source_pk) < 12:
+        source = MailTemplate.objects.filter(pk=source_pk).first()
+        if source is not None:
+            initial = MailTemplate(
+                name=source.name, purpose=source.purpose, subject=source.subject, body=source.body
+            )
     language = request.GET.get("language", "")
     if language in dict(language_choices()):
         initial.language = language
@@ -89,4 +88,6 @@ def template_create(request):
 @require_http_methods(["GET", "POST"])
 def template_edit(request, pk):
     template = get_object_or_404(MailTemplate, pk=pk)
-    return _edit(request, template, title=_("E-mail template “%(template)s”") % {"template": template})
+    return _edit(
+        request, template, title=_("E-mail template “%(template)s”") % {"template": template}
+    )

@@ -39,6 +39,7 @@ from .tickets import sla_deadlines, ticket_open, ticket_record_first_response
 from .watch import processes_watch
 
 __all__ = [
+    "ALERT_KINDS",
     "CENT",
     "COLLECTION_EMAIL_STAGES",
     "DecisionRuleRefusal",
@@ -64,7 +65,6 @@ __all__ = [
     "move_error",
     "notification_mark_read",
     "notification_send",
-    "ALERT_KINDS",
     "opportunity_set_discount",
     "processes_watch",
     "retention_campaign_start",

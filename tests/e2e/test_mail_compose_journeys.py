@@ -44,6 +44,7 @@ def test_a_sales_rep_writes_from_the_customer_page_with_a_template(
     expect(preview).to_contain_text("Navazuji na náš rozhovor")
     expect(preview).to_contain_text("Dobrý den, Jana")
     expect(page.get_by_label("Subject")).to_have_value("Navazuji na náš rozhovor")
+    expect(page.get_by_label("Template").locator("option:checked")).to_have_text("Follow-up (cs)")
     page.get_by_label(re.compile("Nabídka 2026")).check()
     screenshot("mail-compose-preview")
     page.get_by_role("button", name="Send").click()

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Russian texts: Cyrillic letters on purpose)
 """Writing to a customer from the CRM, against the real mail server (tests/mailserver.py): the
 e-mail arrives in the reader's language with its attachment and our Message-ID; a failure is
 retried and shown; a message is never sent twice."""
@@ -297,3 +298,51 @@ def test_nothing_is_queued_when_the_transaction_rolls_back(customer, sales_rep):
     assert not EmailMessage.objects.exists()
     assert not Interaction.objects.filter(channel=Interaction.Channel.EMAIL).exists()
     assert not OutboxMessage.objects.filter(task="mail.tasks.send_email").exists()
+
+
+def test_writing_about_a_ticket_fills_the_tickets_values(persona_client, service_agent, customer):
+    from processes import services as process_services
+    from tests.factories import SlaPolicyFactory
+
+    seed_mail_templates()
+    support = ProcessDefinitionFactory(name="Support", kind="support")
+    SlaPolicyFactory(definition=support, priority="normal", resolution_hours=40)
+    reader = ContactPersonFactory(customer=customer, language="pl", is_primary=True)
+    ticket = process_services.ticket_open(
+        definition=support,
+        customer=customer,
+        subject="Drukarka nie drukuje",
+        description="Od rana.",
+        priority="normal",
+        by=service_agent,
+        owner=service_agent,
+    )
+    template = MailTemplate.objects.get(name="Ticket update", language="en")
+    response = persona_client(service_agent).post(
+        reverse("mail:compose", args=[customer.pk]),
+        {
+            "process": ticket.instance.pk,
+            "to": [reader.pk],
+            "template": template.pk,
+            "action": "fill",
+        },
+    )
+    assert response.status_code == 200
+    preview = response.context["preview"]
+    assert preview["subject"] == f"Twoje zgłoszenie nr {ticket.instance.pk}: Drukarka nie drukuje"
+    assert "na etapie „New”" in preview["body"]
+    # Only templates for a ticket or any customer are offered.
+    offered = {t.name for t in response.context["form"].fields["template"].queryset}
+    assert offered == {"Ticket update", "Follow-up"}
+
+
+def test_writing_about_another_customers_process_is_not_found(persona_client, sales_rep, customer):
+    from processes import services as process_services
+
+    sales = ProcessDefinitionFactory(name="Sales", kind="sales")
+    other = CustomerFactory(owner=sales_rep)
+    deal = process_services.instance_open(
+        definition=sales, customer=other, title="Fleet", by=sales_rep
+    )
+    url = reverse("mail:compose", args=[customer.pk]) + f"?process={deal.pk}"
+    assert persona_client(sales_rep).get(url).status_code == 404

@@ -40,7 +40,7 @@ def stalled_deal(customer, owner):
 
 def test_alerts_are_emailed_at_once_by_default(customer, sales_rep):
     assert alerts_at_once(sales_rep)
-    instance, opened = stalled_deal(customer, sales_rep)
+    _instance, opened = stalled_deal(customer, sales_rep)
     services.processes_watch(now=opened + timedelta(days=7, hours=1))
     [warning] = Notification.objects.all()
     assert warning.kind == "stall_warning" and warning.emailed
@@ -73,7 +73,7 @@ def test_digest_only_alerts_are_recorded_not_emailed_and_listed_in_the_digest(
 
 
 def test_alerts_emailed_at_once_stay_in_the_digest_too(customer, sales_rep):
-    instance, opened = stalled_deal(customer, sales_rep)
+    _instance, opened = stalled_deal(customer, sales_rep)
     services.processes_watch(now=opened + timedelta(days=7, hours=1))
     found = digest.digest_for(sales_rep, now=timezone.now(), since=opened)
     assert [alert.kind for alert in found.alerts] == ["stall_warning"]

@@ -102,7 +102,12 @@ def test_a_name_is_written_once_per_language(persona_client, manager):
 
 def test_editing_keeps_the_template_and_its_author(persona_client, manager, admin_user):
     template = MailTemplate.objects.create(
-        name="A", language="en", subject="Hi", body="Text", purpose="customer", created_by=admin_user
+        name="A",
+        language="en",
+        subject="Hi",
+        body="Text",
+        purpose="customer",
+        created_by=admin_user,
     )
     response = persona_client(manager).post(
         reverse("mail:template_edit", args=[template.pk]),
