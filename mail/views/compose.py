@@ -143,7 +143,10 @@ def compose(request, pk):
         if (contact_pk := _get_int(request, "contact")) is not None:
             initial["to"] = list(contacts.filter(pk=contact_pk))
         elif reply_to is not None:
-            initial["to"] = list(contacts.filter(email__in=reply_to.to_addresses))
+            # A reply goes to who wrote to us, or again to whom we wrote.
+            inbound = reply_to.direction == EmailMessage.Direction.INBOUND
+            addresses = [reply_to.from_address] if inbound else reply_to.to_addresses
+            initial["to"] = list(contacts.filter(email__in=addresses))
         else:
             initial["to"] = list(contacts.filter(is_primary=True))
         if reply_to is not None:

@@ -346,3 +346,55 @@ def test_writing_about_another_customers_process_is_not_found(persona_client, sa
     )
     url = reverse("mail:compose", args=[customer.pk]) + f"?process={deal.pk}"
     assert persona_client(sales_rep).get(url).status_code == 404
+
+
+def test_a_reply_to_an_inbound_email_is_addressed_to_its_sender(
+    persona_client, sales_rep, customer
+):
+    anna = ContactPersonFactory(customer=customer, email="anna@acme.example")
+    ContactPersonFactory(customer=customer, is_primary=True)
+    inbound = EmailMessage.objects.create(
+        direction=EmailMessage.Direction.INBOUND,
+        status=EmailMessage.Status.FILED,
+        customer=customer,
+        contact_person=anna,
+        message_id="<question@acme.example>",
+        thread_id="<question@acme.example>",
+        from_address="anna@acme.example",
+        to_addresses=["sales@crm.example"],
+        subject="A question",
+        body_text="How much?",
+    )
+    response = persona_client(sales_rep).get(
+        reverse("mail:compose", args=[customer.pk]) + f"?reply={inbound.pk}"
+    )
+    form = response.context["form"]
+    assert form.initial["to"] == [anna]
+    assert form.initial["subject"] == "Re: A question"
+    page = persona_client(sales_rep).get(customer.get_absolute_url()).content.decode()
+    assert 'data-thread="&lt;question@acme.example&gt;"' in page
+
+
+def test_an_email_left_queued_by_a_lost_retry_is_queued_again_once(
+    customer, sales_rep, settings, django_capture_on_commit_callbacks
+):
+    from core.models import OutboxMessage
+
+    settings.MAIL_SEND_MAX_ATTEMPTS = 3
+    settings.MAIL_SEND_RETRY_SECONDS = 60  # retries take 60 + 120 s, the sweep waits 15 min more
+    reader = ContactPersonFactory(customer=customer)
+    with django_capture_on_commit_callbacks(execute=False):
+        message = services.email_send(
+            customer=customer, to=[reader], subject="Hi", body="Text", by=sales_rep
+        )
+        recent = services.email_send(
+            customer=customer, to=[reader], subject="New", body="Text", by=sales_rep
+        )
+    EmailMessage.objects.filter(pk=message.pk).update(
+        occurred_at=timezone.now() - timedelta(minutes=20)
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        assert services.emails_requeue_stale(now=timezone.now()) == 1
+        assert services.emails_requeue_stale(now=timezone.now()) == 0
+    queued = OutboxMessage.objects.filter(task="mail.tasks.send_email")
+    assert sorted(m.args for m in queued) == sorted([[message.pk], [message.pk], [recent.pk]])
