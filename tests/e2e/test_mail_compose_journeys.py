@@ -100,3 +100,31 @@ def test_a_failed_email_is_sent_again_from_the_timeline(
     expect(page.locator(f"#email-failed-{message.pk}")).to_have_count(0)
     expect(page.locator("#emails [data-email-status]")).to_have_text("Sent")
     assert len(smtp_settings.inbox(anna.email)) == 1
+
+
+def test_a_manager_adds_a_language_to_a_template_and_previews_it(login, page, screenshot, manager):
+    seed_mail_templates()
+    login(manager)
+    page.get_by_role("button", name="Work").click()
+    page.get_by_role("link", name="E-mail templates").click()
+    expect(page.locator("#template-list")).to_contain_text("Payment reminder")
+    screenshot("mail-template-list")
+    page.goto("/email/templates/new/")
+    page.get_by_label("Name", exact=True).fill("Welcome")
+    page.get_by_label("Purpose", exact=True).select_option("invoice")
+    page.get_by_label("Language", exact=True).select_option("pl")
+    page.get_by_label("Subject", exact=True).fill("Faktura {{ invoice.number }}")
+    page.get_by_label("Text", exact=True).fill(
+        "Do zapłaty: {{ invoice.balance }} do {{ invoice.owner }}"
+    )
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#template-form")).to_contain_text("Unknown variable {{ invoice.owner }}")
+    page.get_by_label("Text", exact=True).fill(
+        "Do zapłaty: {{ invoice.balance }} do {{ invoice.due_on }}"
+    )
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#template-preview")).to_contain_text("Faktura FV/2026/0042")
+    expect(page.locator("#template-variables")).to_contain_text("what is left to pay")
+    screenshot("mail-template-preview")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text(re.compile("The template “Welcome \\(pl\\)” is saved"))).to_be_visible()
