@@ -110,18 +110,14 @@ def test_a_manager_adds_a_language_to_a_template_and_previews_it(login, page, sc
     expect(page.locator("#template-list")).to_contain_text("Payment reminder")
     screenshot("mail-template-list")
     page.goto("/email/templates/new/")
-    page.get_by_label("Name", exact=True).fill("Welcome")
-    page.get_by_label("Purpose", exact=True).select_option("invoice")
-    page.get_by_label("Language", exact=True).select_option("pl")
-    page.get_by_label("Subject", exact=True).fill("Faktura {{ invoice.number }}")
-    page.get_by_label("Text", exact=True).fill(
-        "Do zapłaty: {{ invoice.balance }} do {{ invoice.owner }}"
-    )
+    page.locator("#id_name").fill("Welcome")
+    page.locator("#id_purpose").select_option("invoice")
+    page.locator("#id_language").select_option("pl")
+    page.locator("#id_subject").fill("Faktura {{ invoice.number }}")
+    page.locator("#id_body").fill("Do zapłaty: {{ invoice.balance }} do {{ invoice.owner }}")
     page.get_by_role("button", name="Preview").click()
     expect(page.locator("#template-form")).to_contain_text("Unknown variable {{ invoice.owner }}")
-    page.get_by_label("Text", exact=True).fill(
-        "Do zapłaty: {{ invoice.balance }} do {{ invoice.due_on }}"
-    )
+    page.locator("#id_body").fill("Do zapłaty: {{ invoice.balance }} do {{ invoice.due_on }}")
     page.get_by_role("button", name="Preview").click()
     expect(page.locator("#template-preview")).to_contain_text("Faktura FV/2026/0042")
     expect(page.locator("#template-variables")).to_contain_text("what is left to pay")
