@@ -6,6 +6,7 @@ field is required).
 """
 
 import datetime
+import functools
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
@@ -39,12 +40,22 @@ def parse_text(value):
     return " ".join(str(value).split()) if "\n" not in str(value) else str(value).strip()
 
 
+# Files repeat dates and phone numbers (a day's customers, a switchboard shared by contacts):
+# each distinct text is read once per process. Bounded, so memory stays flat in the file's
+# size; an error is not cached (its message is in the language of the request).
+PARSED_CACHE_SIZE = 8192
+
+
 def parse_date(value):
     if isinstance(value, datetime.datetime):
         return value.date()
     if isinstance(value, datetime.date):
         return value
-    text = str(value).strip()
+    return _parse_date_text(str(value).strip())
+
+
+@functools.lru_cache(maxsize=PARSED_CACHE_SIZE)
+def _parse_date_text(text):
     for pattern in DATE_FORMATS:
         try:
             return datetime.datetime.strptime(text, pattern).date()
@@ -76,9 +87,13 @@ def parse_decimal(value):
 
 def parse_phone(value, region):
     """The number in international format, read with the customer's country as the default."""
-    text = str(value).strip()
+    return _parse_phone_text(str(value).strip(), (region or "PL").upper())
+
+
+@functools.lru_cache(maxsize=PARSED_CACHE_SIZE)
+def _parse_phone_text(text, region):
     try:
-        number = phonenumbers.parse(text, (region or "PL").upper())
+        number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_possible_number(number):

@@ -20,7 +20,7 @@ from django.db.models import Count, Max, ProtectedError, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import visibility
+from core import bulk, visibility
 from core.audit import audit_context
 from core.bounds import LONG_TEXT
 from core.integrity import save_or_raise_validation
@@ -279,7 +279,7 @@ def _prepare_chunk(batch, import_kind, chunk):
         cleaned.append(clean)
     # Rows repeating a customer key belong to the first row with it, in this chunk or before.
     keys = {row.group_key for row in rows if row.group_key}
-    firsts = dict(batch.rows.filter(group_key__in=keys, parent=None).values_list("group_key", "pk"))
+    firsts = _first_rows(batch, keys)
     leading, following = [], []
     seen = set()
     for row, clean in zip(rows, cleaned, strict=True):
@@ -302,40 +302,38 @@ def _prepare_chunk(batch, import_kind, chunk):
     _insert_rows(following)
 
 
-def _insert_rows(rows):
-    """New ImportRows, their ids set. On PostgreSQL one INSERT … VALUES … RETURNING per chunk:
-    bulk_create sends each column as one array (INSERT … SELECT FROM UNNEST), and psycopg
-    escapes the JSON of the cells, values and errors element by element in Python to write
-    those arrays, which was a fifth of the preview's time in the benchmark."""
-    if connection.vendor != "postgresql" or not rows:
-        ImportRow.objects.bulk_create(rows)
-        return
-    placeholders = ", ".join(
-        ["(%s, %s, %s::jsonb, %s::jsonb, %s::jsonb, %s, %s, %s, %s, %s, '', '', '[]', '{}')"]
-        * len(rows)
-    )
-    parameters = []
-    for row in rows:
-        parameters += [
-            row.batch_id,
-            row.number,
-            json.dumps(row.cells),
-            json.dumps(row.values),
-            json.dumps(row.errors),
-            row.group_key,
-            row.parent_id,
-            row.match_id,
-            row.match_reason,
-            row.action,
-        ]
+def _first_rows(batch, keys):
+    """The first row (the one without a parent) of each of these customer keys among the rows
+    read so far: key → row id. On PostgreSQL one index lookup per key (import_row_key_idx, the
+    lowest row number with the key, which is the first row). Asked as `group_key IN (…) AND
+    parent IS NULL`, PostgreSQL, whose statistics do not know the rows this very transaction
+    wrote, read every row of the batch so far through the batch's index for each chunk: the
+    preview grew with the square of the file's rows."""
+    if not keys:
+        return {}
+    if connection.vendor != "postgresql":
+        return dict(
+            batch.rows.filter(group_key__in=keys, parent=None).values_list("group_key", "pk")
+        )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {ImportRow._meta.db_table} (batch_id, number, cells, values, errors, "
-            "group_key, parent_id, match_id, match_reason, action, outcome, message, "
-            f"related_ids, previous) VALUES {placeholders} RETURNING id",
-            parameters,
+            "SELECT k.key, r.id FROM unnest(%s::text[]) AS k(key) CROSS JOIN LATERAL ("
+            f"SELECT id, parent_id FROM {ImportRow._meta.db_table} "
+            "WHERE batch_id = %s AND group_key = k.key ORDER BY number LIMIT 1) AS r "
+            "WHERE r.parent_id IS NULL",
+            [list(keys), batch.pk],
         )
-        ids = [pk for (pk,) in cursor.fetchall()]
+        return dict(cursor.fetchall())
+
+
+def _insert_rows(rows):
+    """New ImportRows, their ids set: one COPY per chunk on PostgreSQL (`core.bulk`), whose
+    rows psycopg formats in C. bulk_create sent each column as one array, and psycopg escaped
+    the JSON of the cells, values and errors element by element in Python to write them; an
+    `INSERT … VALUES` with ten placeholders per row then cost psycopg a parse of the statement
+    for its placeholders, as long as all of the chunk's values."""
+    names = [f.attname for f in ImportRow._meta.concrete_fields if not f.primary_key]
+    ids = bulk.insert(ImportRow, ({name: getattr(row, name) for name in names} for row in rows))
     for row, pk in zip(rows, ids, strict=True):
         row.pk = pk
         row._state.adding = False
@@ -429,10 +427,11 @@ def _run_rows(batch):
         # written by the preview moments ago, the table's statistics do not know them, and
         # PostgreSQL answered that LIMIT by fetching every later row of the batch and sorting
         # them (0.1 s per chunk at 100,000 rows, the first chunks slowest).
+        # Without the file's cells: the run writes the values the preview read from them.
         chunk = list(
-            batch.rows.filter(number__gt=last, number__lte=last + kinds.CHUNK_SIZE).order_by(
-                "number"
-            )
+            batch.rows.filter(number__gt=last, number__lte=last + kinds.CHUNK_SIZE)
+            .defer("cells")
+            .order_by("number")
         )
         last += kinds.CHUNK_SIZE
         if not chunk:
@@ -461,30 +460,34 @@ OUTCOME_FIELDS = ("outcome", "message", "record_id", "related_ids", "previous")
 
 
 def _save_outcomes(rows):
-    """Each row's outcome. On PostgreSQL one UPDATE … FROM (VALUES …) per chunk: bulk_update's
-    CASE WHEN per field and row was most of the run's time in the benchmark."""
+    """Each row's outcome. On PostgreSQL one UPDATE per chunk reading the chunk's outcomes from
+    one JSON document (jsonb_to_recordset): bulk_update's CASE WHEN per field and row was most
+    of the run's time in the benchmark, and an `UPDATE … FROM (VALUES …)` with six placeholders
+    per row cost psycopg a parse of the whole statement for its placeholders."""
     if connection.vendor != "postgresql":
         ImportRow.objects.bulk_update(rows, OUTCOME_FIELDS)
         return
-    placeholders = ", ".join(["(%s, %s, %s, %s::bigint, %s::jsonb, %s::jsonb)"] * len(rows))
-    parameters = []
-    for row in rows:
-        parameters += [
-            row.pk,
-            row.outcome,
-            row.message,
-            row.record_id,
-            json.dumps(row.related_ids),
-            json.dumps(row.previous),
+    document = json.dumps(
+        [
+            {
+                "id": row.pk,
+                "outcome": row.outcome,
+                "message": row.message,
+                "record_id": row.record_id,
+                "related_ids": row.related_ids,
+                "previous": row.previous,
+            }
+            for row in rows
         ]
+    )
     table = ImportRow._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} AS r SET outcome = v.outcome, message = v.message, "
             "record_id = v.record_id, related_ids = v.related_ids, previous = v.previous "
-            f"FROM (VALUES {placeholders}) AS v(id, outcome, message, record_id, related_ids, "
-            "previous) WHERE r.id = v.id",
-            parameters,
+            "FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, outcome text, message text, "
+            "record_id bigint, related_ids jsonb, previous jsonb) WHERE r.id = v.id",
+            [document],
         )
 
 

@@ -124,16 +124,21 @@ def set_audit_setting(execute, sql, params, many, context):
     transaction-local one would end with the statement in autocommit), so once a connection has
     carried a context it is reset before every later write, even when no context is active.
     """
-    connection = context["connection"]
     head = sql.lstrip()[:6].upper() if isinstance(sql, str) else ""
     if head.startswith(WRITES):
-        value = current_json()
-        if value or getattr(connection, "crm_audit_used", False):
-            # Django's error wrapping, so a dropped connection is noticed and replaced as usual.
-            with connection.wrap_database_errors, connection.connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('crm.audit', %s, false)", [value])
-            connection.crm_audit_used = True
+        tell_triggers(context["connection"])
     return execute(sql, params, many, context)
+
+
+def tell_triggers(connection):
+    """Set `crm.audit` to the active context before a write. Called by the wrapper above, and
+    directly before a COPY (core.bulk), which psycopg runs outside Django's execute wrappers."""
+    value = current_json()
+    if value or getattr(connection, "crm_audit_used", False):
+        # Django's error wrapping, so a dropped connection is noticed and replaced as usual.
+        with connection.wrap_database_errors, connection.connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('crm.audit', %s, false)", [value])
+        connection.crm_audit_used = True
 
 
 def add_wrapper(sender, connection, **kwargs):

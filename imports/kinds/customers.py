@@ -23,10 +23,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core import visibility
+from core import bulk, visibility
+from core.fastpath import ModelCheck
 from core.i18n import language_for_country
 from core.integrity import save_or_raise_validation
-from customers.models import ContactPerson, Customer, phone_key
+from customers.models import (
+    ContactPerson,
+    Customer,
+    normalize_tax_id,
+    phone_key,
+    tax_id_in,
+)
 from relationships.models import Interaction, Relationship
 
 from .. import parsing
@@ -54,6 +61,9 @@ UPDATABLE = ("legal_name", "tax_id", "email", "phone", "street", "postal_code", 
 # What a row matched its duplicate on (ImportRow.match_reason), shown as MATCH_LABELS say.
 MATCH_REASONS = {"tax_id": "tax_id", "email": "email", "phone_key": "phone"}
 CONTACT_FIELDS = ("first_name", "last_name", "title", "email", "phone")
+# full_clean() of a row's customer and contact persons, made fast for many rows (core.fastpath).
+CUSTOMER_CHECK = ModelCheck(Customer, exclude=["owner", "created_by"])
+CONTACT_CHECK = ModelCheck(ContactPerson, exclude=["customer"])
 
 COUNTRY_NAMES = {
     "PL": ("pl", "polska", "poland", "polsko", "польша"),
@@ -389,16 +399,16 @@ class CustomerImport(ImportKind):
                         contact,
                         target=name,
                     )
-            self._check_model(row, ContactPerson(**contact), prefix, exclude=["customer"])
+            self._check_model(row, CONTACT_CHECK, contact, prefix)
             contacts.append(contact)
         self._check_model(
             row,
-            Customer(
-                first_contact_on=customer.get("first_contact_on") or timezone.localdate(),
-                **{k: v for k, v in customer.items() if k != "first_contact_on"},
-            ),
+            CUSTOMER_CHECK,
+            {
+                **customer,
+                "first_contact_on": customer.get("first_contact_on") or timezone.localdate(),
+            },
             "",
-            exclude=["owner", "created_by"],
         )
         row.values = {"customer": customer, "contacts": contacts}
         return row
@@ -442,11 +452,12 @@ class CustomerImport(ImportKind):
                 return choice
         raise ValueError(_("Choose one of: %(choices)s.") % {"choices": ", ".join(choices.values)})
 
-    def _check_model(self, row, instance, prefix, *, exclude):
-        try:
-            instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-        except ValidationError as error:
-            for name, message in model_errors(error, prefix).items():
+    def _check_model(self, row, check, values, prefix):
+        """The model's own full_clean() of the values, without the unique and constraint
+        checks (the database makes those at the run), each error beside its cell."""
+        errors = check(values)
+        if errors:
+            for name, message in model_errors(ValidationError(errors), prefix).items():
                 row.errors.setdefault(name, message)
 
     def dump(self, values):
@@ -484,9 +495,11 @@ class CustomerImport(ImportKind):
             if key := phone_key(customer.get("phone", "")):
                 keys["phone_key"].add(key)
         condition = Q(pk__in=[])
-        for name, values in keys.items():
-            if values:
-                condition |= Q(**{f"{name}__in": values})
+        if keys["tax_id"]:
+            condition |= tax_id_in(keys["tax_id"])
+        for name in ("email", "phone_key"):
+            if keys[name]:
+                condition |= Q(**{f"{name}__in": keys[name]})
         found = list(
             Customer.objects.visible_to(batch.created_by)
             .filter(condition)
@@ -536,17 +549,18 @@ class CustomerImport(ImportKind):
         self._add_children(children, {row.pk: row for row in rows}, batch=batch)
 
     def _create(self, rows, cleaned, *, batch, user):
+        """The chunk's new customers with their relationships, first contacts and contact
+        persons, one bulk insert per model (`core.bulk`: COPY on PostgreSQL). The rows are
+        written from the values the preview read and checked (full_clean()), as plain values:
+        no model instance is built for them."""
         taken = set(
             Customer.objects.filter(
-                tax_id__in=[
-                    cleaned[row.pk].values["customer"]["tax_id"]
-                    for row in rows
-                    if cleaned[row.pk].values["customer"].get("tax_id")
-                ]
+                tax_id_in(cleaned[row.pk].values["customer"].get("tax_id") for row in rows)
             ).values_list("tax_id", flat=True)
         )
         now = timezone.now()
-        owner = batch.owner or user
+        today = timezone.localdate()
+        owner_id = batch.owner_id or user.pk
         customers, kept = [], []
         for row in rows:
             values = dict(cleaned[row.pk].values["customer"])
@@ -554,55 +568,77 @@ class CustomerImport(ImportKind):
                 _finish(row, row.Outcome.REJECTED, _("A customer with this tax id already exists."))
                 continue
             first = values.pop("first_contact_on", None)
-            contacted_at = (
-                timezone.make_aware(datetime.datetime.combine(first, time(12))) if first else now
+            # What Customer.clean() does to them: one spelling for the tax id and the e-mail.
+            if "tax_id" in values:
+                values["tax_id"] = normalize_tax_id(values["tax_id"])
+            if "email" in values:
+                values["email"] = (values["email"] or "").strip().lower()
+            customers.append(
+                {
+                    **values,
+                    "first_contact_on": first or today,
+                    "owner_id": owner_id,
+                    "created_by_id": user.pk,
+                    "status": Customer.Status.PROSPECT,
+                    "relationship_kind": Relationship.Kind.LASTING,
+                    "last_contact_at": (
+                        timezone.make_aware(datetime.datetime.combine(first, time(12)))
+                        if first
+                        else now
+                    ),
+                }
             )
-            customer = Customer(
-                **values,
-                first_contact_on=first or timezone.localdate(),
-                owner=owner,
-                created_by=user,
-                status=Customer.Status.PROSPECT,
-                relationship_kind=Relationship.Kind.LASTING,
-                last_contact_at=contacted_at,
-            )
-            customer.clean()
-            customers.append(customer)
             kept.append(row)
-        Customer.objects.bulk_create(customers)
-        relationships = Relationship.objects.bulk_create(
-            Relationship(
-                customer=customer,
-                kind=Relationship.Kind.LASTING,
-                status=Relationship.Status.PROSPECT,
-                started_on=customer.first_contact_on,
-                started_by=user,
-            )
-            for customer in customers
+        customer_ids = bulk.insert(Customer, customers)
+        relationship_ids = bulk.insert(
+            Relationship,
+            (
+                {
+                    "customer_id": customer_id,
+                    "kind": Relationship.Kind.LASTING,
+                    "status": Relationship.Status.PROSPECT,
+                    "started_on": customer["first_contact_on"],
+                    "started_by_id": user.pk,
+                }
+                for customer_id, customer in zip(customer_ids, customers, strict=True)
+            ),
         )
-        subject = _("First contact: imported from %(file)s") % {"file": batch.original_name}
-        Interaction.objects.bulk_create(
-            Interaction(
-                customer=customer,
-                relationship=relationship,
-                channel=SOURCE_CONTACT.get(customer.source, DEFAULT_CONTACT)[0],
-                direction=SOURCE_CONTACT.get(customer.source, DEFAULT_CONTACT)[1],
-                subject=subject[:200],
-                occurred_at=customer.last_contact_at,
-                created_by=user,
-            )
-            for customer, relationship in zip(customers, relationships, strict=True)
+        subject = (_("First contact: imported from %(file)s") % {"file": batch.original_name})[:200]
+        bulk.insert(
+            Interaction,
+            (
+                {
+                    "customer_id": customer_id,
+                    "relationship_id": relationship_id,
+                    "channel": SOURCE_CONTACT.get(customer.get("source"), DEFAULT_CONTACT)[0],
+                    "direction": SOURCE_CONTACT.get(customer.get("source"), DEFAULT_CONTACT)[1],
+                    "subject": subject,
+                    "occurred_at": customer["last_contact_at"],
+                    "created_by_id": user.pk,
+                }
+                for customer_id, relationship_id, customer in zip(
+                    customer_ids, relationship_ids, customers, strict=True
+                )
+            ),
         )
         contacts, owners = [], []
-        for row, customer in zip(kept, customers, strict=True):
+        for row, customer_id, customer in zip(kept, customer_ids, customers, strict=True):
+            language = language_for_country(customer.get("country", ""))
             for index, values in enumerate(cleaned[row.pk].values["contacts"]):
-                contacts.append(_contact(customer, values, primary=index == 0))
+                contacts.append(
+                    {
+                        **values,
+                        "customer_id": customer_id,
+                        "language": language,
+                        "is_primary": index == 0,
+                    }
+                )
                 owners.append(row)
-            row.record_id = customer.pk
+            row.record_id = customer_id
             _finish(row, row.Outcome.CREATED, "")
-        ContactPerson.objects.bulk_create(contacts)
-        for row, contact in zip(owners, contacts, strict=True):
-            row.related_ids = [*row.related_ids, contact.pk]
+        contact_ids = bulk.insert(ContactPerson, contacts)
+        for row, contact_id in zip(owners, contact_ids, strict=True):
+            row.related_ids = [*row.related_ids, contact_id]
 
     def _update(self, row, clean, *, batch, user):
         from django.db import transaction

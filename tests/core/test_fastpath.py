@@ -444,3 +444,67 @@ def test_a_compiled_statement_is_prepared_on_the_server_after_its_fifth_run(sale
     for customer in customers:
         list(ContactPerson.objects.filter(customer=customer))
     assert prepared() == 1
+
+
+# --- ModelCheck: full_clean() for many rows ---------------------------------------------------
+
+CHECKED_CUSTOMERS = [
+    {"display_name": "Omicron", "source": "other", "kind": "organisation", "city": "Kraków"},
+    {"display_name": "", "source": "other", "kind": "organisation"},
+    {"display_name": "x" * 201, "source": "nowhere", "kind": "organisation", "city": "Kraków"},
+    {"display_name": "Pi", "source": "other", "kind": "organisation", "email": "not an e-mail"},
+    {"display_name": "Rho", "source": "other", "kind": "organisation", "email": "rho@example.com"},
+    {
+        "display_name": "Rho",
+        "source": "other",
+        "kind": "robot",
+        "first_contact_on": date(1900, 1, 1),
+    },
+    {
+        "display_name": "Sigma",
+        "source": "other",
+        "kind": "person",
+        "tax_id": "pl 123",
+        "city": "Kraków",
+    },
+]
+
+
+def _full_clean(model, values, exclude):
+    from django.core.exceptions import ValidationError
+
+    instance = model(**values)
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        return {name: [e.messages for e in errors] for name, errors in error.error_dict.items()}
+    return {}
+
+
+@pytest.mark.usefixtures("fast_path")
+def test_a_model_check_finds_what_full_clean_finds_again_and_again():
+    check = fastpath.ModelCheck(Customer, exclude=["owner", "created_by"])
+    rows = [{"first_contact_on": date(2020, 5, 6), **values} for values in CHECKED_CUSTOMERS]
+    # Twice: the second round answers the repeated valid values from memory.
+    for values in rows + rows:
+        found = {name: [e.messages for e in errors] for name, errors in check(values).items()}
+        assert found == _full_clean(Customer, values, ["owner", "created_by"]), values
+    assert _full_clean(Customer, rows[0], ["owner", "created_by"]) == {}
+    assert set(check(rows[2])) == {"display_name", "source"}
+
+
+@pytest.mark.usefixtures("fast_path")
+def test_a_model_check_runs_the_models_own_clean(monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    def refuse(self):
+        if self.last_name == "Nobody":
+            raise ValidationError({"last_name": "No such person."})
+
+    monkeypatch.setattr(ContactPerson, "clean", refuse)
+    check = fastpath.ModelCheck(ContactPerson, exclude=["customer"])
+
+    assert check({"first_name": "Ada", "last_name": "Lovelace"}) == {}
+    assert [
+        e.messages for e in check({"first_name": "Ada", "last_name": "Nobody"})["last_name"]
+    ] == [["No such person."]]

@@ -76,3 +76,17 @@ def test_a_customer_with_history_cannot_be_deleted_from_under_it():
     ContactPersonFactory(customer=customer)
     with pytest.raises(IntegrityError), transaction.atomic():
         Customer.objects.filter(pk=customer.pk).delete()
+
+
+def test_tax_id_in_finds_current_and_merged_holders_but_never_an_empty_tax_id():
+    from customers.models import tax_id_in
+
+    survivor = CustomerFactory(tax_id="1111111111")
+    merged = CustomerFactory(tax_id="2222222222")
+    Customer.objects.filter(pk=merged.pk).update(status="merged", merged_into=survivor)
+    CustomerFactory(tax_id="")
+    CustomerFactory(tax_id="3333333333")
+
+    found = Customer.objects.filter(tax_id_in(["1111111111", "2222222222", "", "9999999999"]))
+
+    assert set(found) == {survivor, merged}

@@ -7,9 +7,11 @@ import io
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from openpyxl import Workbook
 
-from customers.models import ContactPerson, Customer
+from core.models import AuditEvent
+from customers.models import Customer
 from imports import parsing
 from imports.models import ImportBatch
 from relationships.models import Interaction, Relationship
@@ -235,16 +237,49 @@ def test_imported_customers_are_registered_like_new_ones(sales_rep, imported):
     assert theta.last_contact_at == contact.occurred_at
 
 
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="Bulk inserts are audited by PostgreSQL's triggers only (README, Security → Audit).",
+)
+def test_the_audit_records_each_imported_record_with_the_import_and_its_user(sales_rep, imported):
+    batch = imported(sales_rep, "Name;NIP;First name;Last name\nLambda;1234563218;Ewa;Lis\n")
+
+    lambda_ = Customer.objects.get()
+    records = [lambda_, lambda_.contacts.get(), Relationship.objects.get(customer=lambda_)]
+    for record in records:
+        event = AuditEvent.objects.get(model=record._meta.label_lower, object_id=record.pk)
+        assert (event.action, event.user, event.source) == (
+            "create",
+            sales_rep,
+            f"import #{batch.pk}: customers.csv",
+        )
+    assert AuditEvent.objects.get(model="customers.customer").changes["tax_id"] == [
+        None,
+        "1234563218",
+    ]
+    assert AuditEvent.objects.get(model="customers.contactperson").changes["last_name"] == [
+        None,
+        "Lis",
+    ]
+
+
 def test_a_failed_run_leaves_the_database_as_it_was(sales_rep, upload, prepare, monkeypatch):
     batch = prepare(upload(sales_rep, "Name\nIota\nKappa\n"))
     batch.status = ImportBatch.Status.QUEUED
     batch.save()
 
-    def crash(*args, **kwargs):
-        raise RuntimeError("disk on fire")
-
-    monkeypatch.setattr(ContactPerson.objects, "bulk_create", crash)
+    from core import bulk
     from imports import services
+
+    insert = bulk.insert
+
+    def crash(model, rows, **kwargs):
+        # After the customers and their relationships are written: those must go too.
+        if model is Interaction:
+            raise RuntimeError("disk on fire")
+        return insert(model, rows, **kwargs)
+
+    monkeypatch.setattr(bulk, "insert", crash)
 
     with pytest.raises(RuntimeError):
         services.batch_run(batch_id=batch.pk)
