@@ -4,9 +4,10 @@
 MAIL_ENCRYPTION_KEYS lists Fernet keys (urlsafe base64 of 32 bytes, `Fernet.generate_key()`):
 the first encrypts, every one decrypts, so a key is rotated by putting a new one first (each
 mailbox's password is re-encrypted with it the next time a sync reads it, see
-mail.services.sync) and dropping the old one once every mailbox has synced. Unset, one key is derived from SECRET_KEY
-with HKDF, so a development checkout works with no setting, and a changed SECRET_KEY makes the
-stored passwords unreadable (the mailboxes then say so and ask for the password again).
+mail.services.sync) and dropping the old one once every mailbox has synced. Unset, one key is
+derived from SECRET_KEY with HKDF, so a development checkout works with no setting, and a
+changed SECRET_KEY makes the stored passwords unreadable (the mailboxes then say so and ask for
+the password again).
 """
 
 import base64

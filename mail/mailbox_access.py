@@ -52,9 +52,7 @@ def triage_messages_for(user):
 def get_triage_message_for_user(request, pk) -> EmailMessage:
     if not (can(request.user, TRIAGE_SHARED_MAIL) or can(request.user, CONNECT_OWN_MAILBOX)):
         raise PermissionDenied
-    return get_object_or_404(
-        triage_messages_for(request.user).select_related("mailbox"), pk=pk
-    )
+    return get_object_or_404(triage_messages_for(request.user).select_related("mailbox"), pk=pk)
 
 
 def get_synced_message_for_user(request, pk) -> EmailMessage:
@@ -71,8 +69,9 @@ def get_synced_message_for_user(request, pk) -> EmailMessage:
         return message
     if not can(request.user, TRIAGE_SHARED_MAIL):
         raise PermissionDenied
-    if message.customer_id is not None and not EmailMessage.objects.visible_to(
-        request.user
-    ).filter(pk=message.pk).exists():
+    if (
+        message.customer_id is not None
+        and not EmailMessage.objects.visible_to(request.user).filter(pk=message.pk).exists()
+    ):
         raise Http404
     return message

@@ -19,9 +19,15 @@ def sync_mailboxes():
     queued = 0
     with transaction.atomic():
         for pk in Mailbox.objects.filter(is_active=True).values_list("pk", flat=True):
-            queued += enqueue_once(
-                sync_mailbox, pk, key=f"mail-sync:{pk}", within=int(settings.MAIL_SYNC_INTERVAL) - 5
-            ) is not None
+            queued += (
+                enqueue_once(
+                    sync_mailbox,
+                    pk,
+                    key=f"mail-sync:{pk}",
+                    within=int(settings.MAIL_SYNC_INTERVAL) - 5,
+                )
+                is not None
+            )
     return queued
 
 

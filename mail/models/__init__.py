@@ -6,6 +6,6 @@ from .suppressions import SuppressedAddress
 from .templates import MailTemplate
 
 __all__ = ["EmailMessage", "MailTemplate", "Mailbox", "SuppressedAddress"]
-from .privacy import PrivateAddress, PrivateMessage  # noqa: E402
+from .privacy import PrivateAddress, PrivateMessage
 
 __all__ += ["PrivateAddress", "PrivateMessage"]

@@ -13,6 +13,7 @@ An error (server away, wrong password) is written to the mailbox's `last_error` 
 position stays where it was.
 """
 
+import contextlib
 import logging
 import socket
 import ssl
@@ -73,10 +74,8 @@ def connect(mailbox: Mailbox, *, password: str | None = None) -> IMAPClient:
 
 
 def _logout(client) -> None:
-    try:
+    with contextlib.suppress(*IMAP_ERRORS):
         client.logout()
-    except IMAP_ERRORS:
-        pass
 
 
 def mailbox_test_connection(*, mailbox: Mailbox, password: str | None = None) -> str:
@@ -94,7 +93,10 @@ def mailbox_test_connection(*, mailbox: Mailbox, password: str | None = None) ->
 
 def _describe(error) -> str:
     if isinstance(error, crypto.UnreadablePassword):
-        return "The stored password cannot be decrypted (MAIL_ENCRYPTION_KEYS changed): enter it again."
+        return (
+            "The stored password cannot be decrypted (MAIL_ENCRYPTION_KEYS changed): "
+            "enter it again."
+        )
     text = error.args[0] if error.args else error
     if isinstance(text, bytes):
         text = text.decode(errors="replace")
@@ -137,7 +139,9 @@ def _file_batch(client, mailbox: Mailbox, uids: list[int], context: Context, res
     }
     ids = [p.message_id for p in parsed.values()]
     seen = set(EmailMessage.objects.filter(message_id__in=ids).values_list("message_id", flat=True))
-    seen |= set(PrivateMessage.objects.filter(message_id__in=ids).values_list("message_id", flat=True))
+    seen |= set(
+        PrivateMessage.objects.filter(message_id__in=ids).values_list("message_id", flat=True)
+    )
     for uid, message in parsed.items():
         if message.message_id in seen:
             result.skipped += 1

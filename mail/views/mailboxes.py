@@ -19,7 +19,6 @@ from ..models import EmailMessage, Mailbox, PrivateAddress
 from ..permissions import CONNECT_OWN_MAILBOX, MANAGE_MAILBOXES
 from ..services import sync
 
-
 RECENT = 50
 
 

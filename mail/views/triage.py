@@ -41,17 +41,17 @@ def _require_any(user):
 def triage_list(request):
     _require_any(request.user)
     mailboxes = triage_mailboxes_for(request.user).order_by("kind", "name")
-    rows = triage_messages_for(request.user).select_related("mailbox").order_by(
-        "-occurred_at", "-id"
+    rows = (
+        triage_messages_for(request.user).select_related("mailbox").order_by("-occurred_at", "-id")
     )
     chosen = request.GET.get("mailbox", "")
     if chosen.isdigit():
         rows = rows.filter(mailbox_id=int(chosen))
-    page = paginate(request, rows, PAGE_SIZE)
+    page, query = paginate(request, rows, PAGE_SIZE)
     return render(
         request,
         "mail/triage_list.html",
-        {"page": page, "mailboxes": mailboxes, "chosen": chosen},
+        {"page": page, "query": query, "mailboxes": mailboxes, "chosen": chosen},
     )
 
 
@@ -130,7 +130,9 @@ def triage_create_customer(request, pk):
 def triage_attach(request, pk, customer_pk):
     message = get_triage_message_for_user(request, pk)
     customer = get_customer_for_user(request, customer_pk, write=True, permission=LOG_INTERACTIONS)
-    if run_action(request, filing.triage_attach, message=message, customer=customer, by=request.user):
+    if run_action(
+        request, filing.triage_attach, message=message, customer=customer, by=request.user
+    ):
         messages.success(
             request, _("Filed on %(customer)s's timeline.") % {"customer": customer.display_name}
         )
@@ -159,4 +161,3 @@ def message_make_private(request, pk):
     if customer is not None:
         return redirect(customer)
     return redirect("mail:triage_list")
-

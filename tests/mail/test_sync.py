@@ -142,12 +142,16 @@ def test_a_second_run_files_nothing_twice_and_keeps_its_place_in_batches(
     mail_server, shared, contact
 ):
     for n in range(7):
-        mail_server.deliver(shared.address, raw_message(sender=contact.email, to=shared.address, subject=f"#{n}"))
+        mail_server.deliver(
+            shared.address, raw_message(sender=contact.email, to=shared.address, subject=f"#{n}")
+        )
 
     assert mailbox_sync(mailbox_id=shared.pk, batch_size=3).batches == 3
     shared.refresh_from_db()
     assert shared.last_uid == 7 and shared.uidvalidity
-    mail_server.deliver(shared.address, raw_message(sender=contact.email, to=shared.address, subject="#7"))
+    mail_server.deliver(
+        shared.address, raw_message(sender=contact.email, to=shared.address, subject="#7")
+    )
     again = mailbox_sync(mailbox_id=shared.pk, batch_size=3)
 
     assert (again.filed, again.skipped) == (1, 0)
@@ -155,9 +159,7 @@ def test_a_second_run_files_nothing_twice_and_keeps_its_place_in_batches(
     assert sorted(EmailMessage.objects.values_list("imap_uid", flat=True)) == list(range(1, 9))
 
 
-def test_a_message_without_a_message_id_gets_a_stable_one_and_is_filed_once(
-    mail_server, contact
-):
+def test_a_message_without_a_message_id_gets_a_stable_one_and_is_filed_once(mail_server, contact):
     first, second = connect_mailbox(mail_server), connect_mailbox(mail_server)
     raw = raw_message(sender=contact.email, to=first.address, message_id=False)
     mail_server.deliver(first.address, raw)
@@ -324,7 +326,9 @@ def test_a_message_in_the_shared_mailbox_naming_a_user_s_private_address_is_stil
 
 def test_a_customer_known_only_by_its_own_e_mail_gets_the_message(mail_server, shared):
     person = CustomerFactory(kind="person", email="jan@private.example")
-    mail_server.deliver(shared.address, raw_message(sender="jan@private.example", to=shared.address))
+    mail_server.deliver(
+        shared.address, raw_message(sender="jan@private.example", to=shared.address)
+    )
     mailbox_sync(mailbox_id=shared.pk)
     message = EmailMessage.objects.get()
     assert (message.customer, message.contact_person) == (person, None)
