@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core import bounds
+from core.i18n import language_for_country
 from customers.models import ContactPerson, Customer
 from customers.services import contact_person_save
 from relationships.models import Interaction
@@ -259,7 +260,13 @@ def _contact_for(*, customer: Customer, message: EmailMessage, by) -> ContactPer
         return existing
     first, last = _split_name(message.from_name, address)
     return contact_person_save(
-        contact=ContactPerson(customer=customer, first_name=first, last_name=last, email=address),
+        contact=ContactPerson(
+            customer=customer,
+            first_name=first,
+            last_name=last,
+            email=address,
+            language=language_for_country(customer.country),
+        ),
         by=by,
     )
 
