@@ -116,9 +116,53 @@ def _counterparts(parsed: Parsed, outbound: bool, context: Context) -> list[str]
     return [a for a in addresses if a and a not in context.own_addresses]
 
 
-def message_file(*, parsed: Parsed, context: Context, uid=None) -> EmailMessage | None:
+@dataclass
+class Lookups:
+    """What a batch of messages needs from the database, read in a few queries for the whole
+    batch rather than a few per message: the contact persons and customers of its addresses,
+    the messages its messages answer, and which of those were made private. Messages filed
+    from the batch join it, so a reply later in the same batch finds its thread."""
+
+    contacts: dict[str, ContactPerson]
+    customers: dict[str, Customer]
+    messages: dict[str, EmailMessage]
+    private: set[str]
+
+    @classmethod
+    def of(cls, batch: list[Parsed], context: Context) -> "Lookups":
+        addresses, refs = set(), set()
+        for parsed in batch:
+            outbound = parsed.from_address in context.own_addresses
+            addresses.update(_counterparts(parsed, outbound, context))
+            refs.update(parsed.thread_references)
+        return cls(
+            contacts=contacts_by_address(addresses) if addresses else {},
+            customers=customers_by_address(addresses) if addresses else {},
+            messages={
+                m.message_id: m
+                for m in EmailMessage.objects.filter(message_id__in=refs).select_related(
+                    "customer"
+                )
+            }
+            if refs
+            else {},
+            private=set(
+                PrivateMessage.objects.filter(message_id__in=refs).values_list(
+                    "message_id", flat=True
+                )
+            )
+            if refs
+            else set(),
+        )
+
+
+def message_file(
+    *, parsed: Parsed, context: Context, uid=None, lookups: Lookups | None = None
+) -> EmailMessage | None:
     """File `parsed` (not seen before) from `context.mailbox`; None when it stays out of the CRM.
     Runs in the sync's batch transaction."""
+    if lookups is None:
+        lookups = Lookups.of([parsed], context)
     mailbox = context.mailbox
     if parsed.bounce is not None and mailbox.kind == Mailbox.Kind.SHARED:
         return bounce_record(parsed=parsed, mailbox=mailbox)
@@ -127,23 +171,20 @@ def message_file(*, parsed: Parsed, context: Context, uid=None) -> EmailMessage 
     if mailbox.kind == Mailbox.Kind.PERSONAL and any(context.is_private(a) for a in everyone):
         return None
     refs = parsed.thread_references
-    if refs and PrivateMessage.objects.filter(message_id__in=refs).exists():
+    if any(ref in lookups.private for ref in refs):
         PrivateMessage.objects.get_or_create(message_id=parsed.message_id)
+        lookups.private.add(parsed.message_id)
         return None
-    parent = None
-    if refs:
-        known = {m.message_id: m for m in EmailMessage.objects.filter(message_id__in=refs)}
-        parent = next((known[ref] for ref in refs if ref in known), None)
-
+    parent = next((lookups.messages[ref] for ref in refs if ref in lookups.messages), None)
     counterparts = _counterparts(parsed, outbound, context)
-    contacts = contacts_by_address(counterparts) if counterparts else {}
-    contact = next((contacts[a] for a in counterparts if a in contacts), None)
+    contact = next((lookups.contacts[a] for a in counterparts if a in lookups.contacts), None)
     customer = parent.customer if parent is not None and parent.customer_id else None
     if customer is None and contact is not None:
         customer = contact.customer
-    if customer is None and counterparts:
-        people = customers_by_address(counterparts)
-        customer = next((people[a] for a in counterparts if a in people), None)
+    if customer is None:
+        customer = next(
+            (lookups.customers[a] for a in counterparts if a in lookups.customers), None
+        )
     if contact is not None and customer is not None and contact.customer_id != customer.pk:
         contact = None
     message = EmailMessage(
@@ -169,8 +210,14 @@ def message_file(*, parsed: Parsed, context: Context, uid=None) -> EmailMessage 
     )
     if customer is not None:
         message.interaction = _log(message, by=mailbox.owner)
-    message.full_clean(validate_unique=False, validate_constraints=False)
+    # Its links are rows just read, so the foreign keys are not looked up again.
+    message.full_clean(
+        exclude=["customer", "contact_person", "process_instance", "interaction", "mailbox"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
     message.save()
+    lookups.messages[message.message_id] = message
     if customer is not None and not outbound and parsed.attachments:
         _store_attachments(message, parsed, by=mailbox.owner)
     return message

@@ -29,7 +29,7 @@ from core.integrity import save_or_raise_validation
 
 from .. import crypto
 from ..models import EmailMessage, Mailbox, PrivateAddress, PrivateMessage
-from .filing import Context, message_file
+from .filing import Context, Lookups, message_file
 from .parsing import parse
 
 logger = logging.getLogger(__name__)
@@ -142,6 +142,7 @@ def _file_batch(client, mailbox: Mailbox, uids: list[int], context: Context, res
     seen |= set(
         PrivateMessage.objects.filter(message_id__in=ids).values_list("message_id", flat=True)
     )
+    lookups = Lookups.of(list(parsed.values()), context)
     for uid, message in parsed.items():
         if message.message_id in seen:
             result.skipped += 1
@@ -149,7 +150,7 @@ def _file_batch(client, mailbox: Mailbox, uids: list[int], context: Context, res
         seen.add(message.message_id)
         try:
             with transaction.atomic():
-                filed = message_file(parsed=message, context=context, uid=uid)
+                filed = message_file(parsed=message, context=context, uid=uid, lookups=lookups)
         except IntegrityError:
             # Another mailbox's sync filed the same Message-ID a moment ago.
             result.skipped += 1
