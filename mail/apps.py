@@ -23,7 +23,7 @@ class MailConfig(AppConfig):
                 "subject": ERASED,
                 "body_text": "",
                 "from_name": "",
-                "from_address": "erased@invalid",
+                "from_address": "erased@erased.invalid",
                 "to_addresses": [],
                 "cc_addresses": [],
             },

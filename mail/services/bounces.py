@@ -57,7 +57,7 @@ def bounce_record(*, parsed: Parsed, mailbox) -> EmailMessage:
         message_id=parsed.message_id,
         thread_id=parsed.message_id,
         in_reply_to=parsed.in_reply_to,
-        from_address=parsed.from_address or "mailer-daemon@invalid",
+        from_address=parsed.from_address or "mailer-daemon@unknown.invalid",
         subject=parsed.subject,
         occurred_at=parsed.date,
     )

@@ -140,9 +140,7 @@ class Lookups:
             customers=customers_by_address(addresses) if addresses else {},
             messages={
                 m.message_id: m
-                for m in EmailMessage.objects.filter(message_id__in=refs).select_related(
-                    "customer"
-                )
+                for m in EmailMessage.objects.filter(message_id__in=refs).select_related("customer")
             }
             if refs
             else {},
@@ -199,7 +197,7 @@ def message_file(
         in_reply_to=parsed.in_reply_to,
         references=_references_text(parsed.references),
         thread_id=parent.thread_id if parent is not None else parsed.message_id,
-        from_address=parsed.from_address or "unknown@invalid",
+        from_address=parsed.from_address or "unknown@unknown.invalid",
         from_name=parsed.from_name,
         to_addresses=parsed.to_addresses,
         cc_addresses=parsed.cc_addresses,
@@ -210,9 +208,17 @@ def message_file(
     )
     if customer is not None:
         message.interaction = _log(message, by=mailbox.owner)
-    # Its links are rows just read, so the foreign keys are not looked up again.
+    # Its links are rows just read, so the foreign keys are not looked up again; a message may
+    # have no recipient we can read (Bcc, a broken To).
     message.full_clean(
-        exclude=["customer", "contact_person", "process_instance", "interaction", "mailbox"],
+        exclude=[
+            "customer",
+            "contact_person",
+            "process_instance",
+            "interaction",
+            "mailbox",
+            "to_addresses",
+        ],
         validate_unique=False,
         validate_constraints=False,
     )

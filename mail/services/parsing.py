@@ -15,6 +15,8 @@ from email import policy
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from html.parser import HTMLParser
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils import timezone
 
 from ..models.messages import BODY_LIMIT
@@ -88,9 +90,18 @@ def _addresses(message, *names) -> list[str]:
     found = []
     for _name, address in getaddresses(values):
         address = address.strip().lower()
-        if "@" in address and len(address) <= 254 and address not in found:
+        if address not in found and _valid(address):
             found.append(address)
     return found
+
+
+def _valid(address: str) -> bool:
+    """Addresses as the models' EmailFields accept them (others cannot be stored or matched)."""
+    try:
+        validate_email(address)
+    except ValidationError:
+        return False
+    return len(address) <= 254
 
 
 def synthetic_message_id(message, text: str) -> str:

@@ -20,6 +20,7 @@ import ssl
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from imapclient import IMAPClient
@@ -130,13 +131,23 @@ def _fetch(client, uids: list[int]) -> dict[int, bytes]:
     return found
 
 
+def _parse(mailbox: Mailbox, uid: int, raw: bytes):
+    """The parsed message, or None for one the parser cannot read at all: one broken message
+    must not stop its mailbox's sync for good, so it is logged and left in the mailbox."""
+    try:
+        return parse(raw, attachment_max_bytes=settings.MAIL_SYNC_ATTACHMENT_MAX_BYTES)
+    except Exception:
+        logger.exception(
+            "Mailbox %s: UID %s cannot be parsed; left in the mailbox", mailbox.pk, uid
+        )
+        return None
+
+
 def _file_batch(client, mailbox: Mailbox, uids: list[int], context: Context, result) -> None:
     raw = _fetch(client, uids)
-    parsed = {
-        uid: parse(raw[uid], attachment_max_bytes=settings.MAIL_SYNC_ATTACHMENT_MAX_BYTES)
-        for uid in uids
-        if uid in raw
-    }
+    parsed = {uid: _parse(mailbox, uid, raw[uid]) for uid in uids if uid in raw}
+    result.skipped += sum(1 for message in parsed.values() if message is None)
+    parsed = {uid: message for uid, message in parsed.items() if message is not None}
     ids = [p.message_id for p in parsed.values()]
     seen = set(EmailMessage.objects.filter(message_id__in=ids).values_list("message_id", flat=True))
     seen |= set(
@@ -153,6 +164,11 @@ def _file_batch(client, mailbox: Mailbox, uids: list[int], context: Context, res
                 filed = message_file(parsed=message, context=context, uid=uid, lookups=lookups)
         except IntegrityError:
             # Another mailbox's sync filed the same Message-ID a moment ago.
+            result.skipped += 1
+            continue
+        except ValidationError as error:
+            # A value no form would accept (the services' checks): logged, left in the mailbox.
+            logger.warning("Mailbox %s: UID %s not filed: %s", mailbox.pk, uid, error)
             result.skipped += 1
             continue
         if filed is None or filed.status == EmailMessage.Status.DISMISSED:

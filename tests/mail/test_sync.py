@@ -1,6 +1,8 @@
 """Mailbox sync against the real Dovecot (tests/mailserver.py): filing, threads, dedupe,
 UIDVALIDITY, privacy, errors."""
 
+import os
+
 import pytest
 
 from mail.models import EmailMessage, Mailbox, PrivateAddress, PrivateMessage
@@ -332,3 +334,88 @@ def test_a_customer_known_only_by_its_own_e_mail_gets_the_message(mail_server, s
     mailbox_sync(mailbox_id=shared.pk)
     message = EmailMessage.objects.get()
     assert (message.customer, message.contact_person) == (person, None)
+
+
+# --- The beat task -----------------------------------------------------------------------
+
+
+def test_the_scheduled_sync_does_nothing_unless_enabled(mail_server, shared, contact, settings):
+    from mail.tasks import sync_mailboxes
+
+    mail_server.deliver(shared.address, raw_message(sender=contact.email, to=shared.address))
+    settings.MAIL_SYNC_ENABLED = False
+    assert sync_mailboxes() == 0
+    assert not EmailMessage.objects.exists()
+
+
+def test_the_scheduled_sync_queues_one_sync_per_active_mailbox_through_the_outbox(
+    mail_server, shared, contact, settings, django_capture_on_commit_callbacks
+):
+    from core.models import OutboxMessage
+    from mail.tasks import sync_mailboxes
+
+    mail_server.deliver(shared.address, raw_message(sender=contact.email, to=shared.address))
+    switched_off = connect_mailbox(mail_server)
+    Mailbox.objects.filter(pk=switched_off.pk).update(is_active=False)
+    settings.MAIL_SYNC_ENABLED = True
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sync_mailboxes() == 1
+    # A second beat while the first is still queued or just ran queues nothing more.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sync_mailboxes() == 0
+
+    assert OutboxMessage.objects.filter(task="mail.tasks.sync_mailbox").count() == 1
+    assert EmailMessage.objects.get().status == EmailMessage.Status.FILED
+
+
+def test_a_message_with_unusable_addresses_is_still_filed_and_does_not_stop_the_sync(
+    mail_server, shared, contact
+):
+    mail_server.deliver(
+        shared.address,
+        b"From: not an address\r\nTo: also@@broken\r\nSubject: =?x-unknown?q?abc?=\r\n"
+        b"Content-Type: text/plain; charset=x-unknown\r\n\r\nbody\r\n",
+    )
+    mail_server.deliver(shared.address, raw_message(sender=contact.email, to=shared.address))
+
+    result = mailbox_sync(mailbox_id=shared.pk)
+
+    assert (result.filed, result.triage, result.error) == (1, 1, "")
+    broken = EmailMessage.objects.get(status=EmailMessage.Status.TRIAGE)
+    assert broken.from_address == "unknown@unknown.invalid" and broken.to_addresses == []
+    shared.refresh_from_db()
+    assert shared.last_uid == 2
+
+
+def test_attachments_of_a_filed_message_become_its_customer_s_documents_and_go_when_private(
+    mail_server, shared, contact, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from email.message import EmailMessage as Mime
+
+    settings.MEDIA_ROOT = tmp_path
+    mime = Mime()
+    mime["From"], mime["To"], mime["Subject"] = contact.email, shared.address, "Signed contract"
+    mime["Message-ID"] = message_id()
+    mime.set_content("Attached.")
+    mime.add_attachment(
+        b"%PDF-1.7 contract", maintype="application", subtype="pdf", filename="umowa.pdf"
+    )
+    mime.add_attachment(
+        b"MZ\x90\x00binary", maintype="application", subtype="octet-stream", filename="run.exe"
+    )
+    mail_server.deliver(shared.address, mime.as_bytes())
+
+    mailbox_sync(mailbox_id=shared.pk)
+
+    message = EmailMessage.objects.get()
+    [document] = message.attachments.all()
+    assert (document.customer, document.original_name) == (contact.customer, "umowa.pdf")
+    assert document.file.read() == b"%PDF-1.7 contract"
+    stored = document.file.path
+
+    with django_capture_on_commit_callbacks(execute=True):
+        message_make_private(message=message, by=None)
+
+    assert not contact.customer.documents.exists()
+    assert not os.path.exists(stored)
