@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from .models import EmailMessage, Mailbox, MailTemplate, SuppressedAddress
+from .models import (
+    EmailMessage,
+    Mailbox,
+    MailTemplate,
+    PrivateAddress,
+    PrivateMessage,
+    SuppressedAddress,
+)
 
 
 @admin.register(Mailbox)
@@ -39,3 +46,18 @@ class SuppressedAddressAdmin(admin.ModelAdmin):
     list_display = ["address", "reason", "bounces", "last_at"]
     list_filter = ["reason"]
     search_fields = ["address"]
+
+
+@admin.register(PrivateAddress)
+class PrivateAddressAdmin(admin.ModelAdmin):
+    list_display = ["pattern", "owner", "created_at"]
+    raw_id_fields = ["owner"]
+
+
+@admin.register(PrivateMessage)
+class PrivateMessageAdmin(admin.ModelAdmin):
+    """Only the Message-IDs of messages made private: their content is gone."""
+
+    list_display = ["message_id", "made_private_by", "made_private_at"]
+    readonly_fields = ["message_id", "made_private_by", "made_private_at"]
+    search_fields = ["message_id"]
