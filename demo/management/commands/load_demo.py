@@ -15,6 +15,7 @@ from core.permissions import ALL_ROLES, FINANCE, MANAGER, ROLE_LABELS, SALES, SE
 from customers import services as customer_services
 from customers.models import ConsentEvent, ConsentPurpose, ContactPerson, Customer
 from demo import datagen
+from demo.mail_inbox import seed_mail_inbox
 from demo.management.base import require_generator
 from processes import services as process_services
 from relationships import services as relationship_services
@@ -58,6 +59,8 @@ class Command(TranslatedCommand):
             staff = [self._user(role, role=role) for role in ALL_ROLES]
             self._user(ADMIN_USERNAME, superuser=True)
             teams = datagen.ensure_teams(staff)
+            # A switched-off shared mailbox with messages waiting in triage (demo.mail_inbox).
+            seed_mail_inbox()
 
         if Customer.objects.exists():
             self.stdout.write(_("There are customers already, so no demo customers were added."))
