@@ -3,6 +3,8 @@ from django.contrib import admin
 from .models import (
     EmailMessage,
     Mailbox,
+    Mailing,
+    MailingRecipient,
     MailTemplate,
     PrivateAddress,
     PrivateMessage,
@@ -61,3 +63,20 @@ class PrivateMessageAdmin(admin.ModelAdmin):
     list_display = ["message_id", "made_private_by", "made_private_at"]
     readonly_fields = ["message_id", "made_private_by", "made_private_at"]
     search_fields = ["message_id"]
+
+
+@admin.register(Mailing)
+class MailingAdmin(admin.ModelAdmin):
+    list_display = ["name", "purpose", "status", "created_by", "send_started_at", "finished_at"]
+    list_filter = ["status", "purpose"]
+    search_fields = ["name"]
+    raw_id_fields = ["created_by", "sent_by", "template", "segment", "campaign"]
+
+
+@admin.register(MailingRecipient)
+class MailingRecipientAdmin(admin.ModelAdmin):
+    list_display = ["address", "mailing", "status", "status_at", "sent_at"]
+    list_filter = ["status"]
+    search_fields = ["address", "message_id"]
+    raw_id_fields = ["mailing", "contact", "customer", "process_instance", "interaction"]
+    readonly_fields = ["message_id", "claim", "claimed_at", "attempted_at", "sent_at", "error"]

@@ -1,6 +1,7 @@
 """E-mail in the workflow: messages written from the CRM and filed from connected mailboxes."""
 
 from .mailboxes import Mailbox
+from .mailings import Mailing, MailingRecipient
 from .messages import EmailMessage
 from .suppressions import SuppressedAddress
 from .templates import MailTemplate
@@ -9,3 +10,4 @@ __all__ = ["EmailMessage", "MailTemplate", "Mailbox", "SuppressedAddress"]
 from .privacy import PrivateAddress, PrivateMessage
 
 __all__ += ["PrivateAddress", "PrivateMessage"]
+__all__ += ["Mailing", "MailingRecipient"]

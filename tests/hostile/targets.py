@@ -50,6 +50,7 @@ URLS = {
         fields=(("language", "select", ("en", "pl", "cs", "ru")), ("next", "hidden", ("/",))),
     ),
     "language_choose": Url(personas=("sales", "manager")),
+    "alerts_choose": Url(personas=("sales", "manager")),
     # customers
     "customers:list": Url(personas=("manager", "sales")),
     "customers:search": Url(),

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mail', '0001_initial'),
+        ('mail', '0002_mailings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
