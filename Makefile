@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test e2e lint format check migrate demo bench bench-pages bench-api-choice bench-scoring bench-faults bench-load bench-hostile bench-imports bench-mail-send clean install chromium gettext mailserver compose-check messages catalogues
+.PHONY: run test e2e lint format check migrate demo bench bench-pages bench-api-choice bench-scoring bench-faults bench-load bench-hostile bench-imports bench-mail-send bench-mail-sync clean install chromium gettext mailserver compose-check messages catalogues
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -124,6 +124,11 @@ bench-imports: $(STAMP)
 bench-mail-send: $(STAMP)
 	$(PY) bench/mail_send.py --contacts 10000
 # The customer list served by Django REST framework and by django-ninja (the API's library choice).
+# Syncing a mailbox of 10,000 messages from scratch from a real Dovecot (bench/mail_sync.py).
+MAIL_SYNC_MESSAGES ?= 10000
+bench-mail-sync: $(STAMP)
+	$(PY) bench/mail_sync.py --messages $(MAIL_SYNC_MESSAGES)
+
 bench-api-choice: $(STAMP)
 	$(PY) bench/api_choice.py --size $(SIZE)
 

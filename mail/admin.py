@@ -6,6 +6,8 @@ from .models import (
     Mailing,
     MailingRecipient,
     MailTemplate,
+    PrivateAddress,
+    PrivateMessage,
     SuppressedAddress,
 )
 
@@ -46,6 +48,21 @@ class SuppressedAddressAdmin(admin.ModelAdmin):
     list_display = ["address", "reason", "bounces", "last_at"]
     list_filter = ["reason"]
     search_fields = ["address"]
+
+
+@admin.register(PrivateAddress)
+class PrivateAddressAdmin(admin.ModelAdmin):
+    list_display = ["pattern", "owner", "created_at"]
+    raw_id_fields = ["owner"]
+
+
+@admin.register(PrivateMessage)
+class PrivateMessageAdmin(admin.ModelAdmin):
+    """Only the Message-IDs of messages made private: their content is gone."""
+
+    list_display = ["message_id", "made_private_by", "made_private_at"]
+    readonly_fields = ["message_id", "made_private_by", "made_private_at"]
+    search_fields = ["message_id"]
 
 
 @admin.register(Mailing)

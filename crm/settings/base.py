@@ -316,6 +316,16 @@ CACHES = {
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="crm@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Mailbox sync (mail.services.sync): off unless asked for, so `make run` needs no mail server.
+MAIL_SYNC_ENABLED = env.bool("MAIL_SYNC_ENABLED", default=False)
+MAIL_SYNC_INTERVAL = env.float("MAIL_SYNC_INTERVAL", default=120.0)
+MAIL_SYNC_BATCH = env.int("MAIL_SYNC_BATCH", default=200)
+MAIL_SYNC_MAX_MESSAGE_BYTES = env.int("MAIL_SYNC_MAX_MESSAGE_BYTES", default=25 * 1024 * 1024)
+MAIL_SYNC_FETCH_BYTES = env.int("MAIL_SYNC_FETCH_BYTES", default=20 * 1024 * 1024)
+MAIL_SYNC_ATTACHMENT_MAX_BYTES = env.int("MAIL_SYNC_ATTACHMENT_MAX_BYTES", default=5 * 1024 * 1024)
+MAIL_IMAP_TIMEOUT = env.float("MAIL_IMAP_TIMEOUT", default=30.0)
+# Fernet keys for mailbox passwords, first encrypts, all decrypt; unset: derived from SECRET_KEY.
+MAIL_ENCRYPTION_KEYS = env.list("MAIL_ENCRYPTION_KEYS", default=[])
 # Mailings (mail.services.mailings): messages sent per minute at most, in one batch a minute.
 MAIL_MAILING_RATE = env.int("MAIL_MAILING_RATE", default=600)
 # E-mails written from the CRM (mail.services.sending): replies go to the shared mailbox when
@@ -388,6 +398,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=50),
     },
     # What a broker outage or a dead web process left in the outbox (core.outbox).
+    # Connected mailboxes (mail.tasks.sync_mailboxes; does nothing unless MAIL_SYNC_ENABLED).
+    "mail-sync-mailboxes": {
+        "task": "mail.tasks.sync_mailboxes",
+        "schedule": MAIL_SYNC_INTERVAL,
+    },
     "core-drain-outbox": {
         "task": "core.tasks.drain_outbox",
         "schedule": 60.0,

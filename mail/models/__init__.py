@@ -7,4 +7,7 @@ from .suppressions import SuppressedAddress
 from .templates import MailTemplate
 
 __all__ = ["EmailMessage", "MailTemplate", "Mailbox", "SuppressedAddress"]
+from .privacy import PrivateAddress, PrivateMessage
+
+__all__ += ["PrivateAddress", "PrivateMessage"]
 __all__ += ["Mailing", "MailingRecipient"]

@@ -17,6 +17,7 @@ from customers import services as customer_services
 from customers.models import ConsentEvent, ConsentPurpose, ContactPerson, Customer
 from demo import datagen
 from demo.datagen.steering import seed_steering
+from demo.mail_inbox import seed_mail_inbox
 from demo.mail_templates import seed_mail_templates
 from demo.management.base import require_generator
 from processes import services as process_services
@@ -61,6 +62,8 @@ class Command(TranslatedCommand):
             staff = [self._user(role, role=role) for role in ALL_ROLES]
             self._user(ADMIN_USERNAME, superuser=True)
             teams = datagen.ensure_teams(staff)
+            # A switched-off shared mailbox with messages waiting in triage (demo.mail_inbox).
+            seed_mail_inbox()
             self._demo_mailing_templates()
             # The e-mail templates in every language (demo.mail_templates), once.
             seed_mail_templates()
