@@ -80,7 +80,46 @@ def _with_one_of_everything(customer, user):
         open_tickets=0,
     )
     customer.segments.add(SegmentFactory(name=f"Segment of {customer.pk}"))
+    _with_emails(customer, contact, user)
     return contact
+
+
+def _with_emails(customer, contact, user):
+    """An e-mail written to the customer and a mailing it received (the mail app)."""
+    from customers.models import ConsentPurpose
+    from mail.models import EmailMessage, Mailing, MailingRecipient, MailTemplate
+
+    EmailMessage.objects.create(
+        direction=EmailMessage.Direction.OUTBOUND,
+        status=EmailMessage.Status.SENT,
+        customer=customer,
+        contact_person=contact,
+        message_id=f"<merge-{customer.pk}@crm.test>",
+        thread_id=f"<merge-{customer.pk}@crm.test>",
+        from_address="crm@crm.test",
+        to_addresses=[contact.email or "someone@example.test"],
+        subject="Offer",
+    )
+    template, _ = MailTemplate.objects.get_or_create(
+        name="Spring offer",
+        language="en",
+        defaults={"purpose": "mailing", "subject": "Offer", "body": "Hello"},
+    )
+    mailing = Mailing.objects.create(
+        name=f"Mailing for {customer.pk}",
+        purpose=ConsentPurpose.objects.first(),
+        template=template,
+        segment=customer.segments.first(),
+        created_by=user,
+    )
+    MailingRecipient.objects.create(
+        mailing=mailing,
+        contact=contact,
+        customer=customer,
+        address=contact.email or "someone@example.test",
+        language="en",
+        message_id=f"<mailing-{customer.pk}@crm.test>",
+    )
 
 
 def _parameters():
@@ -130,6 +169,8 @@ def test_every_related_record_moves_to_the_survivor(manager):
     assert after[ProcessInstance._meta.label_lower] == 2
     assert after[Task._meta.label_lower] == 2
     assert after[ContactPerson._meta.label_lower] == 2
+    assert after["mail.emailmessage"] == 2
+    assert after["mail.mailingrecipient"] == 2
     assert after[Relationship._meta.label_lower] == 1
     assert after[CustomerScore._meta.label_lower] == 2
     assert after["segments"] == 2
