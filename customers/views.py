@@ -222,6 +222,7 @@ def search(request):
     context = {
         "term": raw.strip(),
         "searched": bool(term),
+        "substring": global_search.allows_substring(term),
         "too_long": len(raw.strip()) > SEARCH_TERM_MAX_LENGTH,
         "max_length": SEARCH_TERM_MAX_LENGTH,
         "groups": [group for group in groups if group.hits],

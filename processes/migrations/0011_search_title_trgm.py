@@ -1,8 +1,8 @@
 """A trigram index for the global search's deals and tickets on PostgreSQL (processes/search.py).
 
 `title__icontains` compiles to `UPPER(title::text) LIKE UPPER('%term%')`, which no b-tree can
-serve; a pg_trgm GIN index on the same expression can (as customers 0004 does for names). The
-process and ticket lists' title search uses it too. SQLite (development) scans.
+serve; a pg_trgm GIN index on the same expression can (as customers 0004 does for names).
+SQLite (development) scans.
 """
 
 from django.db import migrations

@@ -4,8 +4,7 @@ The search matches a contract's or invoice's number from its start, case-insensi
 `number__istartswith` compiles to `UPPER(number::text) LIKE UPPER('C-12%')`, which the unique
 b-tree on the number cannot serve (a LIKE prefix needs the C collation or a pattern opclass).
 A b-tree on UPPER(number) with text_pattern_ops serves it, in that order, so LIMIT stops after
-the first hits; the invoice and contract lists' number filter uses it too. SQLite (development)
-has no such opclass and scans, which is fine at its sizes.
+the first hits. SQLite (development) has no such opclass and scans, which is fine at its sizes.
 """
 
 from django.db import migrations
