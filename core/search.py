@@ -43,6 +43,7 @@ class SearchKind:
     find: Callable  # (term, *, user, limit) -> list of hits
     template: str  # renders one hit, given as `hit`
     more_url: Callable | None = None  # (term) -> its list filtered by the term; None: ?kind=
+    url: Callable = lambda hit: hit.get_absolute_url()  # the page a hit opens
 
 
 @dataclass(frozen=True)

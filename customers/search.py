@@ -103,5 +103,6 @@ def register():
             permission=VIEW_CUSTOMERS,
             find=find_contacts,
             template="customers/_search_contact.html",
+            url=lambda contact: contact.customer.get_absolute_url(),
         )
     )

@@ -216,9 +216,10 @@ def search(request):
         only=only or None,
         more_url_base=request.path,
     )
-    hits = [hit for group in groups for hit in group.hits]
+    hits = [(group.kind, hit) for group in groups for hit in group.hits]
     if len(hits) == 1 and not dropdown and not only:
-        return redirect(hits[0])  # one unambiguous match: open it
+        kind, hit = hits[0]
+        return redirect(kind.url(hit))  # one unambiguous match: open it
     context = {
         "term": raw.strip(),
         "searched": bool(term),

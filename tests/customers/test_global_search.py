@@ -113,9 +113,14 @@ def test_a_ticket_or_deal_is_found_by_its_number(persona_client, manager, record
 
 
 def test_one_match_opens_the_record_itself(persona_client, finance_clerk, records):
-    response = persona_client(finance_clerk).get(URL, {"q": "FV/2026/0042/1"})
+    client = persona_client(finance_clerk)
+    response = client.get(URL, {"q": "FV/2026/0042/1"})
     assert response.status_code == 302
     assert response.url == records["invoice"].get_absolute_url()
+    # A contact person opens on their customer's page.
+    response = client.get(URL, {"q": "zofia@quokka.example"})
+    assert response.status_code == 302
+    assert response.url == records["customer"].get_absolute_url()
 
 
 # --- Grouping and bounds ------------------------------------------------------------------
