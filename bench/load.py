@@ -343,8 +343,12 @@ class CrmUser(FastHttpUser):
     @task(2)
     def search(self):
         term = random.choice(Plan.fixtures["search_terms"])
-        # One match goes straight to the customer's page.
-        self.get(f"/customers/search/?q={term}", "search", redirect=r"/customers/\d+/")
+        # One match goes straight to its page (a customer's, or a contract, invoice or process).
+        self.get(
+            f"/customers/search/?q={term}",
+            "search",
+            redirect=r"/(customers|contracts|invoices|processes/instances)/\d+/",
+        )
 
     @task(2)
     def invoice_list(self):

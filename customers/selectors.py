@@ -3,7 +3,6 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from core import fastpath
-from core.bounds import SEARCH_TERM_MAX_LENGTH
 from core.memo import per_object
 
 from .models import (
@@ -11,7 +10,6 @@ from .models import (
     Customer,
     Segment,
     normalize_tax_id,
-    phone_digits,
     phone_key,
 )
 
@@ -68,32 +66,6 @@ def find_duplicates(*, tax_id="", email="", phone="", display_name="", exclude_p
     if name:
         add(base.filter(display_name__iexact=name)[:limit], _("same name"))
     return list(matches.values())[:limit]
-
-
-def global_search(term, *, user, limit=10):
-    """Customers and contact persons by name, tax id, e-mail or phone, for the navbar search box,
-    among those `user` sees (core.visibility)."""
-    term = (term or "").strip()
-    if not 2 <= len(term) <= SEARCH_TERM_MAX_LENGTH:
-        return [], []
-    customers = list(
-        Customer.objects.visible_to(user).current().search(term).select_related("owner")[:limit]
-    )
-    digits, key = phone_digits(term), phone_key(term)
-    contact_q = Q(last_name__icontains=term) | Q(first_name__icontains=term) | Q(email__iexact=term)
-    if " " in term:
-        first, _, last = term.partition(" ")
-        contact_q |= Q(first_name__iexact=first, last_name__icontains=last.strip())
-    if key:
-        contact_q |= Q(phone_key=key)
-    elif len(digits) >= 6:
-        contact_q |= Q(phone_digits__endswith=digits)
-    contacts = list(
-        ContactPerson.objects.visible_to(user)
-        .filter(contact_q, merged_into__isnull=True)
-        .select_related("customer")[:limit]
-    )
-    return customers, contacts
 
 
 class CustomerRows(fastpath.CompiledRows):

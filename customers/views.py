@@ -9,7 +9,9 @@ from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from core import search as global_search
 from core import visibility
+from core.bounds import SEARCH_TERM_MAX_LENGTH
 from core.permissions import can, permission_required
 from core.views.audit import render_history
 from core.views.helpers import paginate, run_service
@@ -28,7 +30,7 @@ from .models import (
     CustomerMerge,
 )
 from .permissions import EDIT_CONTACTS, EDIT_CUSTOMERS, VIEW_CUSTOMERS
-from .selectors import customer_contacts, customer_segments, global_search
+from .selectors import customer_contacts, customer_segments
 
 
 @login_required
@@ -194,12 +196,40 @@ def contact_consents(request, pk):
 
 @permission_required(VIEW_CUSTOMERS)
 def search(request):
-    term = request.GET.get("q", "")
-    customers, contacts = global_search(term, user=request.user)
-    if len(customers) == 1 and not contacts and not request.htmx:
-        return redirect(customers[0])
-    return render(
-        request,
-        "customers/search.html",
-        {"term": term, "customers": customers, "contacts": contacts},
+    """The navigation bar's box: every kind the user may see, grouped (core.search). From htmx
+    (typing in the box) a few hits per kind in a dropdown; else the results page, each group
+    bounded with a link to the rest, or one kind alone (`?kind=`)."""
+    raw = request.GET.get("q", "")
+    term = global_search.clean_term(raw)
+    only = request.GET.get("kind", "")
+    if only not in global_search.kind_keys():
+        only = ""
+    dropdown = bool(request.htmx)
+    if dropdown:
+        limit = global_search.DROPDOWN_LIMIT
+    else:
+        limit = global_search.KIND_PAGE_LIMIT if only else global_search.PAGE_LIMIT
+    groups = global_search.search(
+        term,
+        user=request.user,
+        limit=limit,
+        only=only or None,
+        more_url_base=request.path,
     )
+    hits = [(group.kind, hit) for group in groups for hit in group.hits]
+    if len(hits) == 1 and not dropdown and not only:
+        kind, hit = hits[0]
+        return redirect(kind.url(hit))  # one unambiguous match: open it
+    context = {
+        "term": raw.strip(),
+        "searched": bool(term),
+        "substring": global_search.allows_substring(term),
+        "too_long": len(raw.strip()) > SEARCH_TERM_MAX_LENGTH,
+        "max_length": SEARCH_TERM_MAX_LENGTH,
+        "groups": [group for group in groups if group.hits],
+        "kinds": [group.kind for group in groups],
+        "found": {group.kind.key: group.hits for group in groups},
+        "only": only,
+    }
+    template = "customers/_search_dropdown.html" if dropdown else "customers/search.html"
+    return render(request, template, context)

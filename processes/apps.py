@@ -7,6 +7,9 @@ class ProcessesConfig(AppConfig):
     verbose_name = _("Processes")
 
     def ready(self):
+        from . import search
+
+        search.register()  # what the navigation bar's box finds (core.search)
         from core import audit, personal_data
         from core.personal_data import ERASED
 

@@ -7,6 +7,9 @@ class RelationshipsConfig(AppConfig):
     verbose_name = _("Relationships")
 
     def ready(self):
+        from . import search
+
+        search.register()  # what the navigation bar's box finds (core.search)
         from django.db.models import Q
 
         from core import audit, personal_data, visibility

@@ -227,10 +227,8 @@ def test_lists_and_search_hold_only_visible_records(settings, world, teams, fast
     names = {
         c.display_name for c in client.get(reverse("customers:list")).context["page"].object_list
     }
-    found, contacts = (
-        client.get(reverse("customers:search"), {"q": "Hostile"}).context[k]
-        for k in ("customers", "contacts")
-    )
+    hits = client.get(reverse("customers:search"), {"q": "Hostile"}).context["found"]
+    found, contacts = hits["customers"], hits["contacts"]
     searched = {c.display_name for c in found}
     contracts = client.get(reverse("relationships:contract_list")).context["page"].object_list
     processes = client.get(reverse("processes:instance_list")).context["page"].object_list

@@ -114,14 +114,18 @@ def test_history_page_lists_changes_with_who_and_what(persona_client, sales_rep,
 def test_global_search_finds_contact_persons_by_phone_and_customers_by_name(
     persona_client, sales_rep
 ):
-    customer = CustomerFactory(display_name="Zeta Logistics")
+    customer = CustomerFactory(display_name="Zeta Logistics", phone="")
     ContactPersonFactory(
         customer=customer, first_name="Eva", last_name="Svobodová", phone="+420 777 888 999"
     )
+    ContactPersonFactory(
+        customer=CustomerFactory(phone=""), first_name="Jan", last_name="Svoboda", phone="777888999"
+    )
     client = persona_client(sales_rep)
     response = client.get(reverse("customers:search"), {"q": "777 888 999"})
-    assert [c.full_name for c in response.context["contacts"]] == ["Eva Svobodová"]
-    # A single unambiguous customer match opens the customer directly.
+    found = [c.full_name for c in response.context["found"]["contacts"]]
+    assert sorted(found) == ["Eva Svobodová", "Jan Svoboda"]
+    # A single unambiguous match opens it directly.
     response = client.get(reverse("customers:search"), {"q": "Zeta Logistics"})
     assert response.status_code == 302
     assert response.url == customer.get_absolute_url()
