@@ -7,6 +7,10 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self):
+        from core import lists
+
+        lists.register("customers", url_name="customers:list", label=_("Customers"))
+
         from core import audit, personal_data
         from core.personal_data import ERASED
 
