@@ -198,5 +198,5 @@ def _filters(request):
     return {
         key: values if len(values) > 1 else values[0]
         for key, values in request.GET.lists()
-        if key not in ("format", "page")
+        if key not in ("format", "page") and any(values)
     }

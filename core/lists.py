@@ -61,12 +61,16 @@ def registered():
 
 
 def filters_of(query) -> str:
-    """The filters of a query string (a QueryDict or text), without the page and the format,
-    in a stable form."""
-    params = query.copy() if isinstance(query, QueryDict) else QueryDict(query, mutable=True)
-    for name in NOT_FILTERS:
-        params.pop(name, None)
-    return params.urlencode()
+    """The filters of a query string (a QueryDict or text), without the page, the format and
+    the fields left empty."""
+    params = query if isinstance(query, QueryDict) else QueryDict(query)
+    kept = QueryDict(mutable=True)
+    for name, values in params.lists():
+        # A filter form sends its empty fields too: they filter nothing.
+        values = [value for value in values if value != ""]
+        if name not in NOT_FILTERS and values:
+            kept.setlist(name, values)
+    return kept.urlencode()
 
 
 # --- Saved views ---------------------------------------------------------------------------
