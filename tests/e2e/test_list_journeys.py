@@ -72,7 +72,9 @@ def test_save_a_view_reuse_it_act_on_its_rows_and_export_them(login, page, scree
     assert download.value.suggested_filename.startswith("customers-")
     with page.expect_download() as download:
         page.get_by_role("link", name="XLSX").click()
-    sheet = load_workbook(download.value.path()).active
+    assert download.value.suggested_filename.endswith(".xlsx")
+    with open(download.value.path(), "rb") as workbook:
+        sheet = load_workbook(io.BytesIO(workbook.read())).active
     assert [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)] == [
         "Alpha Print",
         "Beta Paper",
