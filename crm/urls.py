@@ -40,8 +40,8 @@ urlpatterns = [
     # Logged in, the user menu's: saved on the profile.
     path("language/", core_views.language_choose, name="language_choose"),
     path("audit/", core_views.audit_list, name="audit_list"),
-    path("views/<slug:list_key>/", saved_views.saved_view_list, name="saved_view_list"),
-    path("views/<slug:list_key>/save/", saved_views.saved_view_create, name="saved_view_create"),
+    path("views/", saved_views.saved_view_list, name="saved_view_list"),
+    path("views/new/", saved_views.saved_view_create, name="saved_view_create"),
     path("views/<int:pk>/edit/", saved_views.saved_view_update, name="saved_view_update"),
     path("views/<int:pk>/delete/", saved_views.saved_view_delete, name="saved_view_delete"),
     path("admin/bounds/", core_views.out_of_bounds, name="admin_out_of_bounds"),

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from .. import lists
-from ..models import VIEW_NAME_MAX_LENGTH, VIEW_QUERY_MAX_LENGTH
+from ..models import VIEW_NAME_MAX_LENGTH, VIEW_QUERY_MAX_LENGTH, SavedView
 from .helpers import run_action, run_service
 
 
@@ -43,8 +43,9 @@ def _errors(form):
 
 @login_required
 @require_POST
-def saved_view_create(request, list_key):
+def saved_view_create(request):
     """Saves the list's current filters; back to the list, now showing the view's name."""
+    list_key = request.POST.get("list", "")
     info = _list_or_404(list_key)
     form = SavedViewForm(request.POST, user=request.user)
     query = lists.filters_of(request.POST.get("query", ""))
@@ -65,14 +66,17 @@ def saved_view_create(request, list_key):
 
 
 @login_required
-def saved_view_list(request, list_key):
-    """One's own views of a list, each renamed, shared or deleted in place."""
-    info = _list_or_404(list_key)
+def saved_view_list(request):
+    """One's own views of every list, each renamed, shared or deleted in place."""
+    teams = list(lists.user_teams(request.user))
     views = [
-        (view, SavedViewForm(initial={"name": view.name, "team": view.team_id}, user=request.user))
-        for view in lists.views_for(request.user, list_key).filter(owner=request.user)
+        (view, lists.get(view.list_key))
+        for view in SavedView.objects.filter(owner=request.user)
+        .select_related("team")
+        .order_by("list_key", "name", "id")
+        if lists.get(view.list_key) is not None
     ]
-    return render(request, "core/saved_view_list.html", {"list": info, "views": views})
+    return render(request, "core/saved_view_list.html", {"views": views, "teams": teams})
 
 
 @login_required
@@ -91,7 +95,7 @@ def saved_view_update(request, pk):
         messages.success(request, _("View saved."))
     else:
         messages.error(request, _("The view was not saved: %(errors)s") % {"errors": _errors(form)})
-    return redirect("saved_view_list", list_key=view.list_key)
+    return redirect("saved_view_list")
 
 
 @login_required
@@ -100,4 +104,4 @@ def saved_view_delete(request, pk):
     view = lists.get_view_for_user(request, pk, write=True)
     if run_action(request, lists.saved_view_delete, view=view, by=request.user):
         messages.success(request, _("View “%(name)s” deleted.") % {"name": view.name})
-    return redirect("saved_view_list", list_key=view.list_key)
+    return redirect("saved_view_list")
