@@ -118,7 +118,8 @@ class SavedView(models.Model):
     team = models.ForeignKey(
         Team,
         verbose_name=_("shared with"),
-        on_delete=models.CASCADE,
+        # A team that goes leaves its views to their owners.
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="saved_views",

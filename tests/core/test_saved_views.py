@@ -139,3 +139,16 @@ def test_saving_needs_a_log_in_and_a_post(client, sales_rep):
     assert client.post(url, {"name": "x"}).status_code == 302
     client.force_login(sales_rep)
     assert client.get(url).status_code == 405
+
+
+def test_a_team_that_goes_leaves_its_views_to_their_owners(sales_rep, service_agent):
+    team = Team.objects.create(name="Warsaw")
+    team.members.add(sales_rep, service_agent)
+    view = lists.saved_view_create(
+        owner=sales_rep, list_key="customers", name="Shared", query="", team=team
+    )
+    team.delete()
+    view.refresh_from_db()
+    assert view.team is None
+    assert list(lists.views_for(sales_rep, "customers")) == [view]
+    assert list(lists.views_for(service_agent, "customers")) == []
