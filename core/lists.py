@@ -24,7 +24,7 @@ from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from . import audit
 from .integrity import save_or_raise_validation
@@ -239,9 +239,13 @@ class IdsField(forms.Field):
             )
         return ids
 
-    def validate(self, value):
-        if not value:
-            raise ValidationError(_("Select at least one row."))
+    def __init__(self, **kwargs):
+        # An empty selection is not an error of the form: the view says nothing was selected.
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+
+NOTHING_SELECTED = gettext_lazy("No rows were selected: nothing was changed.")
 
 
 def selected(queryset, ids):

@@ -79,6 +79,9 @@ def customer_bulk(request):
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return back
     data = form.cleaned_data
+    if not data["ids"]:
+        messages.warning(request, lists.NOTHING_SELECTED)
+        return back
     try:
         customers = lists.selected(Customer.objects.visible_to(request.user).current(), data["ids"])
     except ValidationError as error:

@@ -67,6 +67,9 @@ def instance_bulk(request):
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return back
     data = form.cleaned_data
+    if not data["ids"]:
+        messages.warning(request, lists.NOTHING_SELECTED)
+        return back
     try:
         instances = lists.selected(ProcessInstance.objects.visible_to(request.user), data["ids"])
     except ValidationError as error:

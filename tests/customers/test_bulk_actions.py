@@ -173,3 +173,16 @@ def test_the_list_offers_checkboxes_only_to_who_may_act(persona_client, sales_re
     assert 'data-select-all="customer-bulk"' in page and 'form="customer-bulk"' in page
     page = persona_client(service_agent).get(reverse("customers:list")).content.decode()
     assert "customer-bulk" not in page
+
+
+def test_an_empty_selection_changes_nothing_and_says_so(persona_client, sales_rep, other_rep):
+    customer = CustomerFactory(owner=sales_rep)
+    client = persona_client(sales_rep)
+    response = _post(client, action="assign", owner=other_rep.pk)
+    assert (
+        "No rows were selected: nothing was changed."
+        in client.get(response["Location"]).content.decode()
+    )
+    customer.refresh_from_db()
+    assert customer.owner == sales_rep
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.BULK).exists()
