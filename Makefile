@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test e2e lint format check migrate demo bench bench-pages bench-api-choice bench-scoring bench-faults bench-load bench-hostile bench-imports bench-mail-send bench-mail-sync clean install chromium gettext mailserver compose-check messages catalogues
+.PHONY: run test e2e lint format check migrate demo bench bench-pages bench-api-choice bench-scoring bench-faults bench-load bench-hostile bench-imports bench-exports bench-mail-send bench-mail-sync clean install chromium gettext mailserver compose-check messages catalogues
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -109,12 +109,17 @@ check: $(STAMP)
 
 # Every benchmark that proves a figure in the README: the pages, then the load run and the fault
 # runs in their long forms (the test suite runs the last two in a short form).
-bench: bench-pages bench-load bench-faults bench-hostile
+bench: bench-pages bench-exports bench-load bench-faults bench-hostile
 
 # Latency, SQL queries and throughput of the main pages on PostgreSQL (bench/README.md).
 SIZE ?= 100k
 bench-pages: $(STAMP)
 	$(PY) bench/run.py --size $(SIZE)
+
+# Exporting the customer list as CSV and XLSX: time and peak memory (bench/exports.py), on
+# the database bench-pages fills (crm_bench_$(SIZE)).
+bench-exports: $(STAMP)
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench_$(SIZE) $(PY) bench/exports.py
 
 # Importing customers with two contact persons each from CSV, at two sizes (bench/imports.py).
 IMPORT_SIZES ?= 20000,100000

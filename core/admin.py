@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import audit, outbox
 from .integrity import rule_error, violated_rule
-from .models import AuditEvent, OutboxMessage, Team, UserProfile
+from .models import AuditEvent, OutboxMessage, SavedView, Team, UserProfile
 
 
 class AuditHistoryAdminMixin:
@@ -107,6 +107,17 @@ class UserProfileAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__email"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(UniqueRaceAdminMixin, admin.ModelAdmin):
+    """The lists' saved filters (core.lists); their owners keep them on the lists' pages."""
+
+    list_display = ["name", "list_key", "owner", "team", "created_at"]
+    list_filter = ["list_key"]
+    search_fields = ["name", "owner__username"]
+    list_select_related = ["owner", "team"]
+    raw_id_fields = ["owner"]
 
 
 @admin.register(Team)

@@ -7,6 +7,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# A saved view's name and its query string (a list's filters are a handful of short values).
+VIEW_NAME_MAX_LENGTH = 100
+VIEW_QUERY_MAX_LENGTH = 2000
+
 
 class OutboxMessageQuerySet(models.QuerySet):
     def pending(self):
@@ -84,6 +88,61 @@ class Team(models.Model):
         verbose_name = _("team")
         verbose_name_plural = _("teams")
         ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class SavedView(models.Model):
+    """A list's filters saved under a name ("Overdue in Prague"): its owner's own, or shared
+    with one of the owner's teams. Picking it opens the list with `query` as its query string.
+    The lists that have views are registered in core.lists."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # core_saved_view_unique_name starts with it
+    )
+    list_key = models.CharField(
+        _("list"), max_length=40, help_text=_("Which list: customers, processes, invoices…")
+    )
+    name = models.CharField(_("name"), max_length=VIEW_NAME_MAX_LENGTH)
+    query = models.CharField(
+        _("filters"),
+        max_length=VIEW_QUERY_MAX_LENGTH,
+        blank=True,
+        help_text=_("The list's query string, without the page."),
+    )
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("shared with"),
+        # A team that goes leaves its views to their owners.
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="saved_views",
+        help_text=_("Empty: only its owner sees it."),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "list_key", "name"],
+                name="core_saved_view_unique_name",
+                violation_error_message=_("You already have a view of this list with this name."),
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="core_saved_view_has_name"),
+        ]
+        indexes = [
+            # The menu of a list: the views shared with the user's teams.
+            models.Index(fields=["team", "list_key"], name="core_saved_view_team"),
+        ]
 
     def __str__(self):
         return self.name
@@ -172,6 +231,7 @@ class AuditEvent(models.Model):
         LOCKED_OUT = "locked_out", _("locked out")
         DENIED = "denied", _("access refused")
         EXPORT = "export", _("exported")
+        BULK = "bulk", _("bulk action")
 
     RECORD_ACTIONS = (Action.CREATE, Action.UPDATE, Action.DELETE)
 

@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from core import views as core_views
 from core.views import login as login_views
 from core.views import mfa as mfa_views
+from core.views import saved_views
 from customers import views as customer_views
 
 urlpatterns = [
@@ -41,6 +42,10 @@ urlpatterns = [
     path("language/", core_views.language_choose, name="language_choose"),
     path("account/alerts/", core_views.alerts_choose, name="alerts_choose"),
     path("audit/", core_views.audit_list, name="audit_list"),
+    path("views/", saved_views.saved_view_list, name="saved_view_list"),
+    path("views/new/", saved_views.saved_view_create, name="saved_view_create"),
+    path("views/<int:pk>/edit/", saved_views.saved_view_update, name="saved_view_update"),
+    path("views/<int:pk>/delete/", saved_views.saved_view_delete, name="saved_view_delete"),
     path("admin/bounds/", core_views.out_of_bounds, name="admin_out_of_bounds"),
     # The admin logs in through the CRM's own pages, so its log-in has the second step and the
     # limits too (the query string, ?next=…, is kept).

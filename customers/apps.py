@@ -10,6 +10,10 @@ class CustomersConfig(AppConfig):
         from . import search
 
         search.register()  # what the navigation bar's box finds (core.search)
+        from core import lists
+
+        lists.register("customers", url_name="customers:list", label=_("Customers"))
+
         from core import audit, personal_data
         from core.personal_data import ERASED
 

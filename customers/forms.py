@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import lists
 from core.forms import DateField, DateInput
 from core.i18n import language_for_country
 from core.users import staff_users
@@ -13,6 +14,7 @@ from .models import (
     ConsentPurpose,
     ContactPerson,
     Customer,
+    Segment,
     default_contact_language,
     normalize_tax_id,
 )
@@ -193,3 +195,44 @@ class ConsentForm(forms.Form):
         label=_("The person did it themself (e.g. a web form or an unsubscribe link)"),
         required=False,
     )
+
+
+class CustomerBulkForm(forms.Form):
+    """The customer list's bulk action: what to do to the ticked customers."""
+
+    ASSIGN, SEGMENT_ADD, SEGMENT_REMOVE = "assign", "segment_add", "segment_remove"
+
+    action = forms.ChoiceField(
+        label=_("Action"),
+        choices=[
+            (ASSIGN, _("Assign owner")),
+            (SEGMENT_ADD, _("Add to segment")),
+            (SEGMENT_REMOVE, _("Remove from segment")),
+        ],
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Owner"), queryset=staff_users(), required=False, empty_label=_("Owner…")
+    )
+    segment = forms.ModelChoiceField(
+        label=_("Segment"),
+        queryset=Segment.objects.all(),
+        required=False,
+        empty_label=_("Segment…"),
+    )
+    ids = lists.IdsField()
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "bulk_%s")  # the filter form beside it has an owner too
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if name != "ids":
+                field.widget.attrs["class"] = "form-select form-select-sm w-auto"
+
+    def clean(self):
+        cleaned = super().clean()
+        action = cleaned.get("action")
+        if action == self.ASSIGN and not cleaned.get("owner"):
+            self.add_error("owner", _("Choose the new owner."))
+        if action in (self.SEGMENT_ADD, self.SEGMENT_REMOVE) and not cleaned.get("segment"):
+            self.add_error("segment", _("Choose the segment."))
+        return cleaned

@@ -5,8 +5,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import lists, visibility
 from core.integrity import save_or_raise_validation, unique_error
 from core.locks import lock_keys
+from core.users import staff_users
 
 from .models import (
     ConsentEvent,
@@ -186,3 +188,79 @@ def consent_record(
         contact.marketing_consent = locked.marketing_consent
         contact.marketing_consent_at = locked.marketing_consent_at
     return event
+
+
+# --- Bulk actions on the customer list (core.lists) -----------------------------------------
+
+
+def _bulk_customers(customers, by):
+    """The selected customers, locked, each one `by` may change (else nothing is changed)."""
+    rows = lists.bulk_rows(customers.current())
+    lists.refuse_uneditable(
+        rows,
+        lambda customer: (
+            customer.erased_at is None and visibility.can_edit_owner(by, customer.owner_id)
+        ),
+        describe=lambda customer: customer.display_name,
+    )
+    return rows
+
+
+def _check_owner(owner):
+    if owner is None or not staff_users().filter(pk=owner.pk).exists():
+        raise ValidationError({"owner": _("Choose an active member of staff as the owner.")})
+
+
+@transaction.atomic
+def customer_bulk_assign(*, customers, owner, by) -> int:
+    """Gives every selected customer to `owner`: all of them or (when one of them is not `by`'s
+    to change, or there are too many) none. Each change is in the customer's audit, the action
+    in one audit line. Returns how many customers changed owner."""
+    _check_owner(owner)
+    rows = _bulk_customers(customers, by)
+    changed = [customer for customer in rows if customer.owner_id != owner.pk]
+    now = timezone.now()
+    for customer in changed:
+        customer.owner = owner
+        customer.updated_at = now
+        customer.save(update_fields=["owner", "updated_at"])
+    lists.record_bulk(
+        action="customer_bulk_assign",
+        by=by,
+        model=Customer,
+        ids=[customer.pk for customer in rows],
+        owner=owner.get_username(),
+        changed=len(changed),
+    )
+    return len(changed)
+
+
+@transaction.atomic
+def customer_bulk_segment(*, customers, segment, add: bool, by) -> int:
+    """Adds every selected customer to `segment` (or, `add=False`, takes them out of it), all or
+    none, in one audit line. Returns how many memberships changed."""
+    if segment is None:
+        raise ValidationError({"segment": _("Choose a segment.")})
+    rows = _bulk_customers(customers, by)
+    ids = [customer.pk for customer in rows]
+    membership = Customer.segments.through.objects
+    current = set(
+        membership.filter(segment=segment, customer_id__in=ids).values_list(
+            "customer_id", flat=True
+        )
+    )
+    if add:
+        new = [membership.model(customer_id=pk, segment=segment) for pk in ids if pk not in current]
+        membership.bulk_create(new, ignore_conflicts=True)
+        changed = len(new)
+    else:
+        changed, _deleted = membership.filter(segment=segment, customer_id__in=current).delete()
+    lists.record_bulk(
+        action="customer_bulk_segment_add" if add else "customer_bulk_segment_remove",
+        by=by,
+        model=Customer,
+        ids=ids,
+        segment=segment.name,
+        changed=changed,
+    )
+    return changed

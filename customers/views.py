@@ -5,22 +5,26 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
+from core import exports, lists, visibility
 from core import search as global_search
-from core import visibility
 from core.bounds import SEARCH_TERM_MAX_LENGTH
 from core.permissions import can, permission_required
 from core.views.audit import render_history
-from core.views.helpers import paginate, run_service
+from core.views.helpers import paginate, redirect_back, run_action, run_service
 
 from . import services
 from .access import get_contact_for_user, get_customer_for_user, get_customer_page_for_user
 from .customer_page import history_querysets, sections_for, timeline_for
+from .exports import CUSTOMER_COLUMNS
 from .filters import CustomerFilter
-from .forms import ConsentForm, ContactPersonForm, CustomerForm
+from .forms import ConsentForm, ContactPersonForm, CustomerBulkForm, CustomerForm
 from .models import (
     ConsentEvent,
     ConsentPurpose,
@@ -55,9 +59,77 @@ def customer_list(request):
         queryset=Customer.objects.visible_to(request.user).current().for_list(),
         request=request,
     )
+    if exports.wanted_format(request):
+        return exports.export_response(
+            request, name="customers", queryset=customer_filter.qs, columns=CUSTOMER_COLUMNS
+        )
     page, query = paginate(request, customer_filter.qs, settings.CUSTOMER_LIST_PAGE_SIZE)
     template = "customers/_customer_table.html" if request.htmx else "customers/customer_list.html"
-    return render(request, template, {"filter": customer_filter, "page": page, "query": query})
+    context = {"filter": customer_filter, "page": page, "query": query}
+    if can(request.user, EDIT_CUSTOMERS):
+        context["bulk_form"] = CustomerBulkForm()
+    return render(request, template, context)
+
+
+@require_POST
+@permission_required(EDIT_CUSTOMERS)
+def customer_bulk(request):
+    """One bulk action on the customers ticked in the list: all of them changed, or none."""
+    form = CustomerBulkForm(request.POST)
+    back = redirect_back(request, "customers:list")
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return back
+    data = form.cleaned_data
+    if not data["ids"]:
+        messages.warning(request, lists.NOTHING_SELECTED)
+        return back
+    try:
+        customers = lists.selected(Customer.objects.visible_to(request.user).current(), data["ids"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return back
+    if data["action"] == CustomerBulkForm.ASSIGN:
+        call = run_action(
+            request,
+            services.customer_bulk_assign,
+            customers=customers,
+            owner=data["owner"],
+            by=request.user,
+        )
+        done = ngettext(
+            "%(count)s customer now belongs to %(owner)s.",
+            "%(count)s customers now belong to %(owner)s.",
+            len(data["ids"]),
+        )
+        details = {"owner": data["owner"].get_username()}
+    else:
+        add = data["action"] == CustomerBulkForm.SEGMENT_ADD
+        call = run_action(
+            request,
+            services.customer_bulk_segment,
+            customers=customers,
+            segment=data["segment"],
+            add=add,
+            by=request.user,
+        )
+        done = (
+            ngettext(
+                "%(count)s customer added to the segment %(segment)s.",
+                "%(count)s customers added to the segment %(segment)s.",
+                len(data["ids"]),
+            )
+            if add
+            else ngettext(
+                "%(count)s customer taken out of the segment %(segment)s.",
+                "%(count)s customers taken out of the segment %(segment)s.",
+                len(data["ids"]),
+            )
+        )
+        details = {"segment": data["segment"].name}
+    if call:
+        messages.success(request, done % {"count": len(data["ids"]), **details})
+    return back
 
 
 @permission_required(VIEW_CUSTOMERS)

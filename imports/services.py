@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from core import bulk, visibility
 from core.audit import audit_context
 from core.bounds import LONG_TEXT
+from core.exports import spreadsheet_safe
 from core.integrity import save_or_raise_validation
 from core.outbox import enqueue
 from core.permissions import can
@@ -538,7 +539,5 @@ def rejected_rows_csv(batch):
         yield line([row.number, row.message, *(_safe_cell(row.cells.get(f, "")) for f in fields)])
 
 
-def _safe_cell(value):
-    # A spreadsheet would run a cell starting with these as a formula (CSV injection).
-    text = str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+# A spreadsheet would run a cell starting with = + - @ as a formula (CSV injection).
+_safe_cell = spreadsheet_safe

@@ -10,6 +10,13 @@ class ProcessesConfig(AppConfig):
         from . import search
 
         search.register()  # what the navigation bar's box finds (core.search)
+        from core import lists
+
+        lists.register("processes", url_name="processes:instance_list", label=_("Processes"))
+        lists.register("tickets", url_name="processes:ticket_list", label=_("Tickets"))
+        lists.register("tasks", url_name="processes:task_list", label=_("My tasks"))
+        lists.register("collections", url_name="processes:collection_list", label=_("Collections"))
+
         from core import audit, personal_data
         from core.personal_data import ERASED
 

@@ -3,7 +3,7 @@ from django.core.validators import MaxValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core import bounds
+from core import bounds, lists
 from core.forms import DateField, DateInput
 from core.users import staff_users
 from customers.models import Customer
@@ -291,3 +291,30 @@ class DecisionRuleForm(forms.ModelForm):
         if others.exists():
             raise forms.ValidationError(_("Another rule of this process has this name."))
         return name
+
+
+class InstanceBulkForm(forms.Form):
+    """The process list's bulk action: what to do to the ticked processes."""
+
+    ASSIGN, CLOSE_TASKS = "assign", "close_tasks"
+
+    action = forms.ChoiceField(
+        label=_("Action"),
+        choices=[(ASSIGN, _("Assign owner")), (CLOSE_TASKS, _("Close their open tasks"))],
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Owner"), queryset=staff_users(), required=False, empty_label=_("Owner…")
+    )
+    ids = lists.IdsField()
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "bulk_%s")  # the filter form beside it has an owner too
+        super().__init__(*args, **kwargs)
+        for name in ("action", "owner"):
+            self.fields[name].widget.attrs["class"] = "form-select form-select-sm w-auto"
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("action") == self.ASSIGN and not cleaned.get("owner"):
+            self.add_error("owner", _("Choose the new owner."))
+        return cleaned

@@ -8,6 +8,7 @@ urlpatterns = [
     path("processes/", views.process_overview, name="overview"),
     path("processes/<int:pk>/board/", views.board, name="board"),
     path("processes/instances/", views.instance_list, name="instance_list"),
+    path("processes/instances/bulk/", views.instance_bulk, name="instance_bulk"),
     path("processes/instances/<int:pk>/", views.instance_detail, name="instance_detail"),
     path("processes/instances/<int:pk>/edit/", views.instance_edit, name="instance_edit"),
     path("processes/instances/<int:pk>/move/", views.instance_move, name="instance_move"),

@@ -10,6 +10,11 @@ class RelationshipsConfig(AppConfig):
         from . import search
 
         search.register()  # what the navigation bar's box finds (core.search)
+        from core import lists
+
+        lists.register("invoices", url_name="relationships:invoice_list", label=_("Invoices"))
+        lists.register("contracts", url_name="relationships:contract_list", label=_("Contracts"))
+
         from django.db.models import Q
 
         from core import audit, personal_data, visibility

@@ -239,6 +239,19 @@ def _details(event):
             lines.append(_("filters: %(filters)s") % {"filters": shown})
         if "rows" in details:
             lines.append(_("rows: %(rows)s") % {"rows": details["rows"]})
+    elif event.action == AuditEvent.Action.BULK:
+        lines.append(_("action: %(action)s") % {"action": details.get("action", "")})
+        for key, value in sorted(details.items()):
+            if key not in ("action", "ids", "model"):
+                lines.append(f"{key}: {value}")
+        ids = details.get("ids") or []
+        lines.append(
+            _("rows: %(rows)s (%(ids)s)")
+            % {
+                "rows": len(ids),
+                "ids": ", ".join(f"#{pk}" for pk in ids[:20]) + (", …" if len(ids) > 20 else ""),
+            }
+        )
     elif event.action == AuditEvent.Action.DENIED and details.get("permission"):
         lines.append(_("permission: %(permission)s") % {"permission": details["permission"]})
     return lines

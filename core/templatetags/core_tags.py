@@ -176,3 +176,26 @@ def quick_field(bound_field):
         _control(bound_field, small=False),
         format_html('<div class="form-text">{}</div>', field.help_text) if field.help_text else "",
     )
+
+
+@register.inclusion_tag("core/_list_tools.html", takes_context=True)
+def list_tools(context, list_key, export=True):
+    """A list's saved views (the menu, saving the current filters) and its CSV and XLSX export
+    with the current filters (core.lists, core.exports). One query: the user's views."""
+    from core import lists
+
+    request = context["request"]
+    info = lists.get(list_key)
+    filters = lists.filters_of(request.GET)
+    views = list(lists.views_for(request.user, list_key))
+    return {
+        "request": request,
+        "list": info,
+        "views": views,
+        "own_views": [view for view in views if view.owner_id == request.user.pk],
+        "current_view": next((view for view in views if view.query == filters), None),
+        "filters": filters,
+        "export": export,
+        "teams": lists.user_teams(request.user) if request.user.is_authenticated else [],
+        "csrf_token": context.get("csrf_token"),
+    }

@@ -10,6 +10,7 @@ from .approvals import (
     collection_case_request_write_off,
     opportunity_set_discount,
 )
+from .bulk import instance_bulk_assign, instance_bulk_close_tasks
 from .collection_emails import COLLECTION_EMAIL_STAGES, billing_contact_email
 from .collections import (
     collection_case_open,
@@ -54,6 +55,8 @@ __all__ = [
     "decision_rule_set_active",
     "decision_rule_update",
     "decision_rules_check",
+    "instance_bulk_assign",
+    "instance_bulk_close_tasks",
     "instance_log_work",
     "instance_move",
     "instance_open",

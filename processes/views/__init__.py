@@ -12,6 +12,7 @@ from .decision_rules import (
     decision_rule_list,
 )
 from .instances import (
+    instance_bulk,
     instance_create,
     instance_detail,
     instance_edit,
@@ -41,6 +42,7 @@ __all__ = [
     "decision_rule_deactivate",
     "decision_rule_edit",
     "decision_rule_list",
+    "instance_bulk",
     "instance_create",
     "instance_detail",
     "instance_edit",

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core import exports
 from core.permissions import permission_required
 from core.views.helpers import run_action, run_service
 from relationships.access import get_invoice_for_user
@@ -13,6 +14,7 @@ from relationships.models import Invoice
 
 from .. import services
 from ..access import get_instance_for_user
+from ..exports import COLLECTION_COLUMNS
 from ..filters import InstanceFilter
 from ..forms import WriteOffRequestForm
 from ..models import ProcessInstance
@@ -31,6 +33,10 @@ def collection_list(request):
         .select_related("collection__invoice"),
         request=request,
     )
+    if exports.wanted_format(request):
+        return exports.export_response(
+            request, name="collections", queryset=collection_filter.qs, columns=COLLECTION_COLUMNS
+        )
     page, query = _page(request, collection_filter.qs)
     uncovered = (
         Invoice.objects.visible_to(request.user)

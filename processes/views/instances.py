@@ -2,23 +2,26 @@
 discount of a sales opportunity."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 
+from core import exports, lists
 from core.permissions import permission_required
 from core.views.helpers import redirect_back as _back
-from core.views.helpers import run_service
+from core.views.helpers import run_action, run_service
 from customers.access import get_customer_for_user
 
 from .. import selectors, services
 from ..access import get_instance_for_user, may_work_on, workable_kinds
+from ..exports import INSTANCE_COLUMNS
 from ..filters import InstanceFilter
 from ..forms import (
     DiscountForm,
+    InstanceBulkForm,
     InstanceEditForm,
     InstanceForm,
     MoveForm,
@@ -40,15 +43,65 @@ def instance_list(request):
         queryset=ProcessInstance.objects.visible_to(request.user).for_list(),
         request=request,
     )
+    if exports.wanted_format(request):
+        return exports.export_response(
+            request, name="processes", queryset=instance_filter.qs, columns=INSTANCE_COLUMNS
+        )
     page, query = _page(request, instance_filter.qs)
     now = timezone.now()
     for instance in page:
         instance.late = instance.stage_sla_breached(now)
-    return render(
-        request,
-        "processes/instance_list.html",
-        {"filter": instance_filter, "page": page, "query": query},
-    )
+    context = {"filter": instance_filter, "page": page, "query": query}
+    if workable_kinds(request.user):
+        context["bulk_form"] = InstanceBulkForm()
+    return render(request, "processes/instance_list.html", context)
+
+
+@require_POST
+@permission_required(VIEW_PROCESSES)
+def instance_bulk(request):
+    """One bulk action on the processes ticked in the list: all of them, or none."""
+    form = InstanceBulkForm(request.POST)
+    back = _back(request, "processes:instance_list")
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return back
+    data = form.cleaned_data
+    if not data["ids"]:
+        messages.warning(request, lists.NOTHING_SELECTED)
+        return back
+    try:
+        instances = lists.selected(ProcessInstance.objects.visible_to(request.user), data["ids"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return back
+    count = len(data["ids"])
+    if data["action"] == InstanceBulkForm.ASSIGN:
+        if run_action(
+            request,
+            services.instance_bulk_assign,
+            instances=instances,
+            owner=data["owner"],
+            by=request.user,
+        ):
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)s process now belongs to %(owner)s.",
+                    "%(count)s processes now belong to %(owner)s.",
+                    count,
+                )
+                % {"count": count, "owner": data["owner"].get_username()},
+            )
+    elif call := run_action(
+        request, services.instance_bulk_close_tasks, instances=instances, by=request.user
+    ):
+        messages.success(
+            request,
+            ngettext("%(count)s open task closed.", "%(count)s open tasks closed.", call.result)
+            % {"count": call.result},
+        )
+    return back
 
 
 def _detail_page(request, instance, *, status=200, **forms):

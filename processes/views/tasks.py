@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core import exports
 from core.permissions import permission_required
 from core.views.helpers import redirect_back as _back
 from core.views.helpers import run_action, run_service
@@ -13,6 +14,7 @@ from customers.access import get_customer_for_user, require_customer_editable
 
 from .. import services
 from ..access import get_instance_for_user, get_task_for_user
+from ..exports import TASK_COLUMNS
 from ..filters import TaskFilter
 from ..forms import TaskForm
 from ..models import Task
@@ -32,6 +34,10 @@ def task_list(request):
         ),
         request=request,
     )
+    if exports.wanted_format(request):
+        return exports.export_response(
+            request, name="tasks", queryset=task_filter.qs, columns=TASK_COLUMNS
+        )
     page, query = _page(request, task_filter.qs)
     return render(
         request,

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core import exports
 from core.permissions import permission_required
 from core.views.helpers import redirect_back as _back
 from core.views.helpers import run_action, run_service
@@ -13,6 +14,7 @@ from customers.access import get_customer_for_user
 
 from .. import services
 from ..access import get_instance_for_user
+from ..exports import TICKET_COLUMNS
 from ..filters import TicketFilter
 from ..forms import TicketForm
 from ..models import ProcessInstance
@@ -30,6 +32,10 @@ def ticket_list(request):
         .filter(definition__kind=Kind.SUPPORT),
         request=request,
     )
+    if exports.wanted_format(request):
+        return exports.export_response(
+            request, name="tickets", queryset=ticket_filter.qs, columns=TICKET_COLUMNS
+        )
     page, query = _page(request, ticket_filter.qs)
     now = timezone.now()
     for instance in page:

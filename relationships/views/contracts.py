@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from core import exports
 from core.permissions import permission_required
 from core.views.helpers import run_action, run_service
 from customers.access import get_customer_for_user
@@ -14,6 +15,7 @@ from customers.permissions import VIEW_CUSTOMERS
 
 from .. import services
 from ..access import get_contract_for_user
+from ..exports import CONTRACT_COLUMNS
 from ..filters import ContractFilter
 from ..forms import (
     ContractForm,
@@ -31,6 +33,10 @@ def contract_list(request):
         queryset=Contract.objects.visible_to(request.user).select_related("customer"),
         request=request,
     )
+    if exports.wanted_format(request):
+        return exports.export_response(
+            request, name="contracts", queryset=contract_filter.qs, columns=CONTRACT_COLUMNS
+        )
     page, query = _page(request, contract_filter.qs)
     return render(
         request,

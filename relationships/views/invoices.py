@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core import visibility
+from core import exports, visibility
 from core.permissions import can, permission_required
 from core.views.helpers import run_service
 from customers.access import get_customer_for_user, require_customer_editable
@@ -15,6 +15,7 @@ from customers.permissions import VIEW_CUSTOMERS
 
 from .. import services
 from ..access import get_invoice_for_user
+from ..exports import INVOICE_COLUMNS
 from ..filters import InvoiceFilter
 from ..forms import (
     InvoiceForm,
@@ -33,6 +34,10 @@ def invoice_list(request):
         queryset=Invoice.objects.visible_to(request.user).select_related("customer", "contract"),
         request=request,
     )
+    if exports.wanted_format(request):
+        return exports.export_response(
+            request, name="invoices", queryset=invoice_filter.qs, columns=INVOICE_COLUMNS
+        )
     page, query = _page(request, invoice_filter.qs)
     # Totals cover what the filters matched; over the whole ledger they would cost a full scan
     # on every request and say little, so they wait until the filters narrow it to the cap.

@@ -38,3 +38,42 @@ document.addEventListener("change", function (event) {
     if (dropdown && !event.target.closest(".global-search")) dropdown.replaceChildren();
   });
 })();
+// Lists that act. A list filtered with htmx changes the address, not the page around the
+// table: saving a view and exporting read the filters from the address when they are used.
+function currentFilters() {
+  var params = new URLSearchParams(window.location.search);
+  params.delete("page");
+  params.delete("format");
+  return params.toString();
+}
+document.addEventListener("submit", function (event) {
+  var form = event.target.closest("form[data-save-view]");
+  if (form) {
+    form.querySelector("input[name=query]").value = currentFilters();
+  }
+});
+document.addEventListener("click", function (event) {
+  var link = event.target.closest("a[data-export]");
+  if (link) {
+    var format = new URL(link.href, window.location.href).searchParams.get("format");
+    var filters = currentFilters();
+    link.href = "?" + (filters ? filters + "&" : "") + "format=" + format;
+  }
+});
+// Bulk actions: "select all on this page", and the count of rows selected.
+document.addEventListener("change", function (event) {
+  var all = event.target.closest("input[data-select-all]");
+  var form = document.getElementById(
+    (all || event.target).getAttribute("form") || (all || event.target).dataset.selectAll || ""
+  );
+  if (all) {
+    document.querySelectorAll('input[name="ids"][form="' + all.dataset.selectAll + '"]').forEach(
+      function (box) { box.checked = all.checked; }
+    );
+  }
+  if (form && form.hasAttribute("data-bulk")) {
+    var count = document.querySelectorAll('input[name="ids"][form="' + form.id + '"]:checked').length;
+    var counter = form.querySelector("[data-bulk-count]");
+    if (counter) { counter.textContent = count; }
+  }
+});

@@ -281,6 +281,11 @@ def test_the_decorator_takes_only_a_declared_permission():
 # The two-factor pages act on the user's own devices only.
 LOGIN_ONLY = {
     "home",
+    # One's own saved views of the lists (core.lists): each list's page asks its permission.
+    "saved_view_list",
+    "saved_view_create",
+    "saved_view_update",
+    "saved_view_delete",
     "language_choose",
     "alerts_choose",
     "analytics:my_settings",

@@ -45,6 +45,10 @@ URLS = {
     "password_change": Url(personas=("sales",)),
     "password_change_done": Url(),
     "audit_list": Url(),
+    "saved_view_list": Url(),
+    "saved_view_create": Url(personas=("manager", "sales")),
+    "saved_view_update": Url("saved_view"),
+    "saved_view_delete": Url("saved_view"),
     "set_language": Url(
         personas=("sales",),
         fields=(("language", "select", ("en", "pl", "cs", "ru")), ("next", "hidden", ("/",))),
@@ -53,6 +57,7 @@ URLS = {
     "alerts_choose": Url(personas=("sales", "manager")),
     # customers
     "customers:list": Url(personas=("manager", "sales")),
+    "customers:bulk": Url(personas=("manager", "sales")),
     "customers:search": Url(),
     "customers:detail": Url("customer"),
     "customers:edit": Url("customer", ("manager", "sales")),
@@ -115,6 +120,7 @@ URLS = {
     "processes:overview": Url(),
     "processes:board": Url("sales_process"),
     "processes:instance_list": Url(),
+    "processes:instance_bulk": Url(personas=("manager", "sales")),
     "processes:instance_detail": Url("opportunity"),
     "processes:instance_edit": Url(
         "opportunity", ("manager", "sales"), view="processes:instance_detail:opportunity"

@@ -197,6 +197,12 @@ def build_world(*, manager, sales_rep, service_agent, finance_clerk) -> HostileW
         amount=Decimal(500),
         currency="PLN",
     )
+    # A saved view of the manager's, so the page that renames and deletes views has its forms.
+    from core import lists
+
+    o["saved_view"] = lists.saved_view_create(
+        owner=manager, list_key="customers", name="Active ones", query="status=active"
+    )
     return world
 
 

@@ -1,0 +1,31 @@
+"""The customer list's export (core.exports): its columns, read with values_list()."""
+
+from django.utils.translation import gettext_lazy as _
+
+from core.exports import AMOUNT, DATE, DATETIME, NUMBER, Column
+
+from .models import Customer
+
+CUSTOMER_COLUMNS = [
+    Column(_("Id"), "id", NUMBER),
+    Column(_("Name"), "display_name"),
+    Column(_("Kind"), "kind", choices=Customer.Kind),
+    Column(_("Legal name"), "legal_name"),
+    Column(_("Tax id"), "tax_id"),
+    Column(_("E-mail"), "email"),
+    Column(_("Phone"), "phone"),
+    Column(_("Street"), "street"),
+    Column(_("Postal code"), "postal_code"),
+    Column(_("City"), "city"),
+    Column(_("Country"), "country"),
+    Column(_("Status"), "status", choices=Customer.Status),
+    Column(_("Relationship kind"), "relationship_kind"),
+    Column(_("Source"), "source", choices=Customer.Source),
+    Column(_("Owner"), "owner__username"),
+    Column(_("Grade"), "grade"),
+    Column(_("Lifetime value"), "ltv", AMOUNT),
+    Column(_("Value currency"), "ltv_currency"),
+    Column(_("Payment reliability"), "payment_reliability", NUMBER),
+    Column(_("First contact"), "first_contact_on", DATE),
+    Column(_("Last contact"), "last_contact_at", DATETIME),
+]

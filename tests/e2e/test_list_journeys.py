@@ -1,0 +1,111 @@
+"""Lists that act, in a real browser: filter the customer list and save the filters as a view
+shared with the team, pick it again from the menu, run a bulk action on the rows, and download
+the filtered list as CSV and XLSX."""
+
+import csv
+import io
+
+import pytest
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+
+from core.models import AuditEvent, SavedView, Team
+from core.permissions import SALES
+from customers.models import Customer
+from tests.factories import CustomerFactory, SegmentFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_save_a_view_reuse_it_act_on_its_rows_and_export_them(login, page, screenshot, sales_rep):
+    mate = UserFactory(username="tom_teammate", roles=[SALES])
+    Team.objects.create(name="Sales Warsaw").members.add(sales_rep, mate)
+    SegmentFactory(name="VIP")
+    for name in ("Alpha Print", "Beta Paper"):
+        CustomerFactory(display_name=name, status="active", owner=sales_rep)
+    CustomerFactory(display_name="Gamma Lead", status="prospect", owner=sales_rep)
+
+    login(sales_rep)
+    page.goto("/customers/")
+    table = page.locator("#customer-table")
+    expect(table).to_contain_text("Gamma Lead")
+
+    # Filter (the list answers with htmx and the address changes), then save the filters.
+    page.get_by_label("Status", exact=True).select_option("active")
+    expect(table).not_to_contain_text("Gamma Lead")
+    page.get_by_placeholder("Name these filters").fill("Active customers")
+    page.locator("#view-team-customers").select_option(label="Team Sales Warsaw")
+    page.get_by_role("button", name="Save view").click()
+    expect(page.get_by_text("View “Active customers” saved.")).to_be_visible()
+    view = SavedView.objects.get()
+    assert (view.query, view.team.name) == ("status=active", "Sales Warsaw")
+
+    # Back to the whole list, and the view picked from the menu.
+    page.goto("/customers/")
+    expect(table).to_contain_text("Gamma Lead")
+    page.get_by_role("button", name="Saved views").click()
+    page.get_by_role("link", name="Active customers").click()
+    page.wait_for_url("**/customers/?status=active")
+    expect(table).not_to_contain_text("Gamma Lead")
+    expect(page.locator("#saved-views-customers")).to_contain_text("Active customers")
+    screenshot("customer-list-saved-view")
+
+    # Every row on the page into the VIP segment, in one action.
+    page.get_by_label("Select all on this page").check()
+    expect(page.locator("[data-bulk-count]")).to_have_text("2")
+    page.locator("#bulk_action").select_option("segment_add")
+    page.locator("#bulk_segment").select_option(label="VIP")
+    page.get_by_role("button", name="Apply to selected").click()
+    expect(page.get_by_text("2 customers added to the segment VIP.")).to_be_visible()
+    assert sorted(
+        Customer.objects.filter(segments__name="VIP").values_list("display_name", flat=True)
+    ) == ["Alpha Print", "Beta Paper"]
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.BULK).count() == 1
+    screenshot("customer-list-bulk-action")
+
+    # The filtered list, downloaded.
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSV").click()
+    text = open(download.value.path(), encoding="utf-8-sig").read()  # noqa: SIM115
+    names = [row["Name"] for row in csv.DictReader(io.StringIO(text))]
+    assert names == ["Alpha Print", "Beta Paper"]
+    assert download.value.suggested_filename.startswith("customers-")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="XLSX").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    with open(download.value.path(), "rb") as workbook:
+        sheet = load_workbook(io.BytesIO(workbook.read())).active
+    assert [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)] == [
+        "Alpha Print",
+        "Beta Paper",
+    ]
+
+    # The team-mate finds the shared view in their menu.
+    page.context.clear_cookies()
+    login(mate)
+    page.goto("/customers/")
+    page.get_by_role("button", name="Saved views").click()
+    expect(page.get_by_role("link", name="Active customers")).to_be_visible()
+    screenshot("customer-list-shared-view-menu")
+
+
+def test_bulk_assign_on_the_process_list(login, page, screenshot, sales_rep):
+    from processes import services
+    from tests.factories import ProcessDefinitionFactory
+
+    colleague = UserFactory(username="colin_colleague", roles=[SALES])
+    definition = ProcessDefinitionFactory(name="SMB sales", kind="sales")
+    customer = CustomerFactory(display_name="Delta Ink", owner=sales_rep)
+    for title in ("Toner deal", "Printer deal"):
+        services.instance_open(definition=definition, customer=customer, title=title, by=sales_rep)
+
+    login(sales_rep)
+    page.goto("/processes/instances/")
+    page.get_by_label("Select Toner deal").check()
+    page.locator("#bulk_action").select_option("assign")
+    page.locator("#bulk_owner").select_option(label="colin_colleague")
+    page.get_by_role("button", name="Apply to selected").click()
+    expect(page.get_by_text("1 process now belongs to colin_colleague.")).to_be_visible()
+    expect(page.locator("#instances")).to_contain_text("colin_colleague")
+    screenshot("process-list-bulk-assign")
+    assert colleague.owned_process_instances.get().title == "Toner deal"
