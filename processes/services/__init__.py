@@ -30,6 +30,7 @@ from .instances import (
     instance_open,
     instance_update,
     move_error,
+    moved_meanwhile,
 )
 from .notifications import managers, notification_mark_read, notification_send
 from .retention import retention_campaign_start, retention_candidates
@@ -58,6 +59,7 @@ __all__ = [
     "instance_update",
     "managers",
     "move_error",
+    "moved_meanwhile",
     "notification_mark_read",
     "notification_send",
     "opportunity_set_discount",
