@@ -50,6 +50,8 @@ CARD_FIELDS = (
 
 # The URL placeholder board.js replaces with a card's id.
 PLACEHOLDER = "9876543210"
+# What became of a move: "moved", "refused" (the rules) or "conflict" (someone else was first).
+MOVE_OUTCOME_HEADER = "X-Board-Move"
 
 
 @permission_required(VIEW_PROCESSES)
@@ -211,6 +213,7 @@ def board(request, pk):
                 # Each card is format_html's SafeString: their concatenation is safe too.
                 "cards": mark_safe("".join(render_card(card) for card in cards)),
                 "shown": len(cards),
+                "card_ids": [card["pk"] for card in cards],
                 "count": count,
                 "count_is_capped": count_is_capped,
                 "amounts": [],
@@ -233,9 +236,13 @@ def board(request, pk):
     )
 
 
-def _move_answer(request, instance, stages, *, status, message, refused):
-    """The move's answer: the status line or the note beside the card, and the new figures
-    of the columns involved, all swapped in out of band."""
+def _move_answer(request, instance, stages, *, outcome, message):
+    """The move's answer: the status line (moved) or the note beside the card (refused,
+    conflict), and the new figures of the columns involved, all swapped in out of band.
+
+    It is a 200 whatever the outcome, as a form with errors is, and says the outcome in the
+    X-Board-Move header, which board.js reads to keep the card or put it back: the browser
+    reports a 4xx answer as an error in the console, which the journeys count as a defect."""
     columns = []
     for stage in stages:
         if not stage.is_terminal:
@@ -244,20 +251,22 @@ def _move_answer(request, instance, stages, *, status, message, refused):
                 {"stage": stage, "count": count, "count_is_capped": count_is_capped, "amounts": []}
             )
     _sum_columns(request.user, instance.definition, columns)
-    return render(
+    response = render(
         request,
         "processes/_board_move.html",
-        {"card_pk": instance.pk, "columns": columns, "message": message, "refused": refused},
-        status=status,
+        {"card_pk": instance.pk, "columns": columns, "message": message, "outcome": outcome},
     )
+    response[MOVE_OUTCOME_HEADER] = outcome
+    return response
 
 
 @require_POST
 @permission_required(VIEW_PROCESSES)
 def board_move(request, pk):
     """A card dropped on another column (or moved with the "Move to…" dialog): the same
-    service and rules as the instance page's form. 200 moved, 422 refused by the rules (the
-    message goes beside the card), 409 someone else moved or closed it first."""
+    service and rules as the instance page's form. X-Board-Move says "moved", "refused" by the
+    rules (the message goes beside the card) or "conflict": someone else moved or closed it
+    first."""
     instance = get_instance_for_user(request, pk, write=True)
     form = BoardMoveForm(request.POST, instance=instance)
     if not form.is_valid():
@@ -268,9 +277,8 @@ def board_move(request, pk):
             request,
             instance,
             [instance.stage],
-            status=422,
+            outcome="refused",
             message=" ".join(errors),
-            refused=True,
         )
     to_stage = form.cleaned_data["stage"]
     from_stage = instance.stage
@@ -289,9 +297,8 @@ def board_move(request, pk):
             request,
             instance,
             [from_stage],
-            status=422,
+            outcome="refused",
             message=" ".join(error.messages),
-            refused=True,
         )
     if instance.is_open:
         message = _("“%(title)s” moved to %(stage)s.") % {
@@ -304,7 +311,7 @@ def board_move(request, pk):
             "outcome": instance.get_outcome_display(),
         }
     return _move_answer(
-        request, instance, [from_stage, to_stage], status=200, message=message, refused=False
+        request, instance, [from_stage, to_stage], outcome="moved", message=message
     )
 
 
@@ -315,4 +322,4 @@ def _race(request, instance, seen_in):
     stages = list(
         fresh.definition.stages.filter(pk__in=[s for s in (seen_in, fresh.stage_id) if s])
     )
-    return _move_answer(request, fresh, stages, status=409, message=error.messages[0], refused=True)
+    return _move_answer(request, fresh, stages, outcome="conflict", message=error.messages[0])
