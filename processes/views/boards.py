@@ -52,6 +52,7 @@ CARD_FIELDS = (
 PLACEHOLDER = "9876543210"
 # What became of a move: "moved", "refused" (the rules) or "conflict" (someone else was first).
 MOVE_OUTCOME_HEADER = "X-Board-Move"
+MOVE_STAGE_HEADER = "X-Board-Stage"
 
 
 @permission_required(VIEW_PROCESSES)
@@ -310,9 +311,7 @@ def board_move(request, pk):
             "title": instance.title,
             "outcome": instance.get_outcome_display(),
         }
-    return _move_answer(
-        request, instance, [from_stage, to_stage], outcome="moved", message=message
-    )
+    return _move_answer(request, instance, [from_stage, to_stage], outcome="moved", message=message)
 
 
 def _race(request, instance, seen_in):
@@ -322,4 +321,7 @@ def _race(request, instance, seen_in):
     stages = list(
         fresh.definition.stages.filter(pk__in=[s for s in (seen_in, fresh.stage_id) if s])
     )
-    return _move_answer(request, fresh, stages, outcome="conflict", message=error.messages[0])
+    response = _move_answer(request, fresh, stages, outcome="conflict", message=error.messages[0])
+    # Where the card is now, so that the board shows it there (nothing: it was closed).
+    response[MOVE_STAGE_HEADER] = fresh.stage_id if fresh.is_open else ""
+    return response

@@ -108,7 +108,21 @@
         return;
       }
       putBack(card);
-      if (outcome !== "refused" && outcome !== "conflict") {
+      if (outcome === "conflict") {
+        // Someone else was first: show the card where it is now, or, closed, no longer movable.
+        var now = xhr.getResponseHeader("X-Board-Stage");
+        var there = now ? listFor(now) : null;
+        if (there) {
+          there.insertBefore(card, there.firstElementChild);
+          card.dataset.stage = now;
+        } else {
+          card.removeAttribute("data-movable");
+          var button = card.querySelector(".board-move");
+          if (button) {
+            button.remove();
+          }
+        }
+      } else if (outcome !== "refused") {
         note(card, board.dataset.msgFailed, "text-danger");
       }
       if (card.dataset.keyboard) {
@@ -159,6 +173,10 @@
     }
 
     stageSelect.addEventListener("change", showReason);
+    reason.addEventListener("input", function () {
+      reasonError.textContent = "";
+      reason.classList.remove("is-invalid");
+    });
 
     form.addEventListener("submit", function (event) {
       event.preventDefault();

@@ -128,7 +128,7 @@ def test_a_sales_rep_drags_deals_across_the_board_and_wins_and_loses_them(
     screenshot("board-after-moves")
 
 
-def test_a_move_someone_else_made_first_is_refused_beside_the_card_which_returns(
+def test_a_move_someone_else_made_first_is_refused_beside_the_card_shown_where_it_is(
     login, page, screenshot, sales_rep, manager, pipeline
 ):
     definition, stages, deals = pipeline
@@ -143,8 +143,11 @@ def test_a_move_someone_else_made_first_is_refused_beside_the_card_which_returns
     _drag(page, shelving, _column(page, stages["Demo"]))
     note = page.locator(f"#card-{deals['Archive shelving'].pk}-note")
     expect(note).to_contain_text("Someone else moved this card to “Negotiation” meanwhile.")
-    expect(_column(page, stages["Lead"]).locator(shelving)).to_have_count(1)
-    expect(_count(page, stages["Negotiation"])).to_have_text("1")  # recounted
+    # The card goes where it is now, and both columns are recounted.
+    expect(_column(page, stages["Negotiation"]).locator(shelving)).to_have_count(1)
+    expect(_column(page, stages["Demo"]).locator(shelving)).to_have_count(0)
+    expect(_count(page, stages["Negotiation"])).to_have_text("1")
+    expect(_count(page, stages["Lead"])).to_have_text("3")
     screenshot("board-refused-move")
     assert ProcessInstance.objects.get(pk=deals["Archive shelving"].pk).stage.name == "Negotiation"
 
