@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test e2e lint format check migrate demo bench bench-pages bench-api-choice bench-scoring bench-faults bench-load bench-hostile bench-imports clean install chromium gettext mailserver compose-check messages catalogues
+.PHONY: run test e2e lint format check migrate demo bench bench-pages bench-api-choice bench-scoring bench-faults bench-load bench-hostile bench-imports bench-mail-send clean install chromium gettext mailserver compose-check messages catalogues
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -120,6 +120,9 @@ bench-pages: $(STAMP)
 IMPORT_SIZES ?= 20000,100000
 bench-imports: $(STAMP)
 	$(PY) bench/imports.py --sizes $(IMPORT_SIZES)
+# A mailing to 10,000 consenting contacts through the real SMTP server (bench/mail_send.py).
+bench-mail-send: $(STAMP)
+	$(PY) bench/mail_send.py --contacts 10000
 # The customer list served by Django REST framework and by django-ninja (the API's library choice).
 bench-api-choice: $(STAMP)
 	$(PY) bench/api_choice.py --size $(SIZE)

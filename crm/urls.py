@@ -34,6 +34,7 @@ urlpatterns = [
     path("imports/", include("imports.urls")),
     path("", include("api.urls")),
     path("privacy/", include("privacy.urls")),
+    path("mail/", include("mail.urls")),
     # Before logging in, the log-in page's choice: Django's set_language (the cookie).
     path("i18n/", include("django.conf.urls.i18n")),
     # Logged in, the user menu's: saved on the profile.

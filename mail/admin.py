@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from .models import EmailMessage, Mailbox
+from .models import (
+    EmailMessage,
+    Mailbox,
+    Mailing,
+    MailingRecipient,
+    MailTemplate,
+    SuppressedAddress,
+)
 
 
 @admin.register(Mailbox)
@@ -25,3 +32,34 @@ class EmailMessageAdmin(admin.ModelAdmin):
         "attachments",
     ]
     readonly_fields = ["message_id", "in_reply_to", "references", "thread_id", "imap_uid"]
+
+
+@admin.register(MailTemplate)
+class MailTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "language", "purpose", "is_active", "updated_at"]
+    list_filter = ["purpose", "language", "is_active"]
+    search_fields = ["name", "subject"]
+
+
+@admin.register(SuppressedAddress)
+class SuppressedAddressAdmin(admin.ModelAdmin):
+    list_display = ["address", "reason", "bounces", "last_at"]
+    list_filter = ["reason"]
+    search_fields = ["address"]
+
+
+@admin.register(Mailing)
+class MailingAdmin(admin.ModelAdmin):
+    list_display = ["name", "purpose", "status", "created_by", "send_started_at", "finished_at"]
+    list_filter = ["status", "purpose"]
+    search_fields = ["name"]
+    raw_id_fields = ["created_by", "sent_by", "template", "segment", "campaign"]
+
+
+@admin.register(MailingRecipient)
+class MailingRecipientAdmin(admin.ModelAdmin):
+    list_display = ["address", "mailing", "status", "status_at", "sent_at"]
+    list_filter = ["status"]
+    search_fields = ["address", "message_id"]
+    raw_id_fields = ["mailing", "contact", "customer", "process_instance", "interaction"]
+    readonly_fields = ["message_id", "claim", "claimed_at", "attempted_at", "sent_at", "error"]

@@ -11,6 +11,7 @@ from relationships.models import Asset
 
 from .models import (
     DecisionRule,
+    KpiTarget,
     ProcessDefinition,
     ProcessInstance,
     RetentionCampaign,
@@ -233,6 +234,30 @@ class RetentionCampaignForm(forms.ModelForm):
         window = self.fields["contracts_ending_within_days"]
         window.validators.append(MaxValueValidator(CAMPAIGN_WINDOW_MAX_DAYS))
         window.widget.attrs["max"] = CAMPAIGN_WINDOW_MAX_DAYS
+
+
+class KpiTargetForm(forms.ModelForm):
+    """A manager's target for one KPI of one definition (fixed by the page) and period."""
+
+    class Meta:
+        model = KpiTarget
+        fields = ["metric", "period", "target"]
+
+    def __init__(self, *args, definition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.definition = definition
+
+    def clean(self):
+        cleaned = super().clean()
+        # The definition is not a field, so the model's one-target-per-metric-and-period rule
+        # is not among the constraints the form checks: say it here, beside the metric.
+        metric, period = cleaned.get("metric"), cleaned.get("period")
+        others = KpiTarget.objects.filter(definition=self.definition, metric=metric, period=period)
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        if metric and period and others.exists():
+            self.add_error("metric", _("This process already has a target for this KPI."))
+        return cleaned
 
 
 class DecisionRuleForm(forms.ModelForm):

@@ -8,11 +8,12 @@ from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.cache import cache
-from django.db.models import Avg, Count, Sum
+from django.db.models import Avg, Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import money
+from customers.models import Customer
 
 from .models import DecisionRule, ProcessDefinition, ProcessInstance
 
@@ -286,3 +287,65 @@ def recent_open_totals(definition):
         found = (totals, timezone.now())
         cache.set(key, found, BOARD_TOTALS_SECONDS)
     return found
+
+
+@dataclass(frozen=True)
+class RulePreview:
+    """How many of today's customers a rule would let a process start for, of how many."""
+
+    admitted: int
+    customers: int
+    amount_condition: bool  # min_amount depends on the process, not the customer
+
+
+def decision_rule_preview(rule: DecisionRule) -> RulePreview:
+    """What `rule` (saved or not) admits today among the current, not-ended customers: the
+    conditions on the customer (grade, lifetime value, cost against value) evaluated in one
+    COUNT, as RuleBook evaluates them one customer at a time (a condition that cannot be
+    evaluated — not scored, no exchange rate, no value — does not admit)."""
+    customers = Customer.objects.current().exclude(status=Customer.Status.ENDED)
+    total = customers.count()
+    admitted = customers
+    if rule.min_grade or rule.min_ltv is not None or rule.max_cost_to_value_percent is not None:
+        admitted = admitted.filter(scored_at__isnull=False)
+    if rule.min_grade:
+        admitted = admitted.filter(
+            grade__in=[grade for grade in Customer.Grade.values if rule.grade_passes(grade)]
+        )
+    condition = _ltv_condition(rule)
+    if condition is not None:
+        admitted = admitted.filter(condition)
+    return RulePreview(
+        admitted=admitted.count() if admitted is not customers else total,
+        customers=total,
+        amount_condition=rule.min_amount is not None,
+    )
+
+
+def _ltv_condition(rule: DecisionRule):
+    """The lifetime values `rule` admits, per LTV currency, as RuleBook decides them (None
+    without an LTV condition); a currency no exchange rate reaches admits nobody."""
+    if rule.min_ltv is None and rule.max_cost_to_value_percent is None:
+        return None
+    currency = rule.definition.currency
+    cost = expected_cost(rule.definition) if rule.max_cost_to_value_percent is not None else None
+    admitted = Q(pk__in=[])
+    codes = Customer.objects.exclude(ltv_currency="").values_list("ltv_currency", flat=True)
+    for code in codes.order_by().distinct():
+        condition = Q(ltv_currency=code)
+        if rule.min_ltv is not None:
+            minimum = money.convert(rule.min_ltv, currency, code)
+            if minimum is None:
+                continue
+            condition &= Q(ltv__gte=minimum)
+        if cost is not None:
+            converted = money.convert(cost, currency, code)
+            if converted is None:
+                continue
+            # cost_to_value: a value above 0, and cost * 100 / LTV rounded half up to cents
+            # <= percent, that is cost * 100 / LTV < percent + 0.005.
+            condition &= Q(ltv__gt=0) & Q(
+                ltv__gt=converted * 100 / (rule.max_cost_to_value_percent + CENT / 2)
+            )
+        admitted |= condition
+    return admitted

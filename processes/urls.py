@@ -48,6 +48,10 @@ urlpatterns = [
         name="collection_write_off_request",
     ),
     # Decision rules
+    path("processes/targets/", views.kpi_target_list, name="kpi_target_list"),
+    path("processes/<int:pk>/targets/new/", views.kpi_target_create, name="kpi_target_create"),
+    path("processes/targets/<int:pk>/edit/", views.kpi_target_edit, name="kpi_target_edit"),
+    path("processes/targets/<int:pk>/delete/", views.kpi_target_delete, name="kpi_target_delete"),
     path("processes/rules/", views.decision_rule_list, name="decision_rule_list"),
     path("processes/<int:pk>/rules/new/", views.decision_rule_create, name="decision_rule_create"),
     path("processes/rules/<int:pk>/edit/", views.decision_rule_edit, name="decision_rule_edit"),

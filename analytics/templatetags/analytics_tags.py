@@ -1,6 +1,7 @@
 from django import template
 from django.template.defaultfilters import floatformat
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -38,8 +39,9 @@ def amounts(by_currency):
     Polish), one line per currency; never summed."""
     if not by_currency:
         return "—"
+    # The separator is escaped unless marked safe: a plain "<br>" printed as text.
     return format_html_join(
-        "<br>",
+        mark_safe("<br>"),
         '<span class="text-nowrap">{}</span>',
         ((format_money(amount, currency),) for currency, amount in by_currency.items()),
     )

@@ -283,29 +283,37 @@ def forecast_report(request):
                 ],
                 scales={"y": {"suggestedMin": 0, "suggestedMax": 100}},
             ),
-            "pipeline_chart": chart(
-                "bar",
-                [date_format(month, "YEAR_MONTH_FORMAT") for month in pipeline_months],
-                [
-                    {
-                        "label": code,
-                        "data": [
-                            float(
-                                sum(
-                                    (
-                                        row.weighted
-                                        for row in pipeline
-                                        if row.month == month and row.currency == code
-                                    ),
-                                    0,
-                                )
-                            )
-                            for month in pipeline_months
+            # One chart per currency: amounts in CZK, EUR and PLN on one axis would compare
+            # numbers that are not comparable.
+            "pipeline_charts": [
+                (
+                    code,
+                    chart(
+                        "bar",
+                        [date_format(month, "YEAR_MONTH_FORMAT") for month in pipeline_months],
+                        [
+                            {
+                                "label": code,
+                                "data": [
+                                    float(
+                                        sum(
+                                            (
+                                                row.weighted
+                                                for row in pipeline
+                                                if row.month == month and row.currency == code
+                                            ),
+                                            0,
+                                        )
+                                    )
+                                    for month in pipeline_months
+                                ],
+                            }
                         ],
-                    }
-                    for code in currencies
-                ],
-                scales={"y": {"beginAtZero": True}},
-            ),
+                        scales={"y": {"beginAtZero": True}},
+                        plugins={"legend": {"display": False}},
+                    ),
+                )
+                for code in sorted({row.currency for row in pipeline})
+            ],
         },
     )

@@ -316,6 +316,8 @@ CACHES = {
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="crm@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Mailings (mail.services.mailings): messages sent per minute at most, in one batch a minute.
+MAIL_MAILING_RATE = env.int("MAIL_MAILING_RATE", default=600)
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_redis_url or "filesystem://")
@@ -373,6 +375,11 @@ CELERY_BEAT_SCHEDULE = {
     "core-drain-outbox": {
         "task": "core.tasks.drain_outbox",
         "schedule": 60.0,
+    },
+    # A mailing whose batch worker died before queuing the next batch goes on (mail.tasks).
+    "mail-resume-mailings": {
+        "task": "mail.tasks.resume_mailings",
+        "schedule": 300.0,
     },
     "clear-expired-sessions": {
         "task": "customers.tasks.clear_expired_sessions",

@@ -32,6 +32,7 @@ from .instances import (
     move_error,
     moved_meanwhile,
 )
+from .kpi_targets import kpi_target_create, kpi_target_delete, kpi_target_update
 from .notifications import managers, notification_mark_read, notification_send
 from .retention import retention_campaign_start, retention_candidates
 from .tasks import task_complete, task_create
@@ -57,6 +58,9 @@ __all__ = [
     "instance_move",
     "instance_open",
     "instance_update",
+    "kpi_target_create",
+    "kpi_target_delete",
+    "kpi_target_update",
     "managers",
     "move_error",
     "moved_meanwhile",

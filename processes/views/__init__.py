@@ -20,6 +20,7 @@ from .instances import (
     instance_move,
     opportunity_discount,
 )
+from .kpi_targets import kpi_target_create, kpi_target_delete, kpi_target_edit, kpi_target_list
 from .notifications import notification_list, notification_read, notification_read_all
 from .retention import campaign_create, campaign_list
 from .tasks import instance_task_create, task_create, task_done, task_list
@@ -48,6 +49,10 @@ __all__ = [
     "instance_log_work",
     "instance_move",
     "instance_task_create",
+    "kpi_target_create",
+    "kpi_target_delete",
+    "kpi_target_edit",
+    "kpi_target_list",
     "notification_list",
     "notification_read",
     "notification_read_all",

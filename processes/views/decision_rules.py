@@ -16,7 +16,7 @@ from ..access import get_decision_rule_for_user, get_definition_for_user
 from ..forms import DecisionRuleForm
 from ..models import DecisionRule, ProcessDefinition
 from ..permissions import MANAGE_DEFINITIONS
-from .helpers import _form_page
+from ..selectors import decision_rule_preview
 
 
 def _rules_url(definition_id=None):
@@ -38,12 +38,33 @@ def decision_rule_list(request):
     return render(request, "processes/decision_rule_list.html", {"definitions": definitions})
 
 
+def _rule_form_page(request, form, *, definition, title, submit, cancel_url):
+    """The rule's form; "Preview" counts the customers the rule as typed admits today,
+    saving nothing."""
+    preview = None
+    if request.method == "POST" and "preview" in request.POST and form.is_valid():
+        form.instance.definition = definition
+        preview = decision_rule_preview(form.instance)
+    return render(
+        request,
+        "processes/decision_rule_form.html",
+        {
+            "form": form,
+            "title": title,
+            "submit": submit,
+            "cancel_url": cancel_url,
+            "preview": preview,
+        },
+    )
+
+
 @permission_required(MANAGE_DEFINITIONS)
 def decision_rule_create(request, pk):
     definition = get_definition_for_user(request, pk)
     form = DecisionRuleForm(request.POST or None, definition=definition)
     if (
         request.method == "POST"
+        and "preview" not in request.POST
         and form.is_valid()
         and run_service(
             form,
@@ -55,9 +76,10 @@ def decision_rule_create(request, pk):
     ):
         messages.success(request, _("Decision rule saved."))
         return redirect(_rules_url(definition.pk))
-    return _form_page(
+    return _rule_form_page(
         request,
         form,
+        definition=definition,
         title=_("New decision rule for %(process)s") % {"process": definition.name},
         submit=_("Save rule"),
         cancel_url=_rules_url(definition.pk),
@@ -68,14 +90,15 @@ def decision_rule_create(request, pk):
 def decision_rule_edit(request, pk):
     rule = get_decision_rule_for_user(request, pk)
     form = DecisionRuleForm(request.POST or None, instance=rule, definition=rule.definition)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and "preview" not in request.POST and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.changed_data}
         if run_service(form, services.decision_rule_update, rule=rule, data=data):
             messages.success(request, _("Decision rule saved."))
             return redirect(_rules_url(rule.definition_id))
-    return _form_page(
+    return _rule_form_page(
         request,
         form,
+        definition=rule.definition,
         title=_("Edit rule “%(name)s” of %(process)s")
         % {"name": rule.name, "process": rule.definition.name},
         submit=_("Save rule"),

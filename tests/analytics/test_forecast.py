@@ -266,7 +266,10 @@ def test_the_forecast_page_shows_pipeline_accuracy_and_the_formula(
     assert response.status_code == 200
     page = response.content.decode()
     assert "1 − |actual − forecast| ÷ forecast" in page  # noqa: RUF001
-    assert 'data-chart="chart-accuracy"' in page and 'data-chart="chart-pipeline"' in page
+    assert 'data-chart="chart-accuracy"' in page
+    # The pipeline is drawn per currency, never CZK, EUR and PLN on one axis.
+    assert 'data-chart="chart-pipeline-PLN"' in page and 'data-chart="chart-pipeline-EUR"' in page
+    assert page.count('data-chart="chart-pipeline-') == 2
     assert "3,700.00" in page  # next month's weighted PLN pipeline
     assert "90.0%" in page and "75.0%" in page
 

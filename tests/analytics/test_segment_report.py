@@ -146,6 +146,9 @@ def test_amounts_are_shown_per_currency_never_added(persona_client, manager, boo
     retail = body[body.index(">Retail<") :][:2000]
     assert "1,000.00 PLN" in retail and "50.00 EUR" in retail
     assert "1,050" not in retail
+    # One line per currency: a line break, not its markup printed as text.
+    assert "&lt;br&gt;" not in body
+    assert '</span><br><span class="text-nowrap">' in retail
 
 
 def test_the_csv_has_a_column_per_status_grade_and_currency(persona_client, manager, book):

@@ -184,3 +184,37 @@ def test_the_demo_has_changes_by_its_users_in_the_audit():
         ("customers.customer", "sales"),
         ("relationships.relationship", "manager"),
     }
+
+
+def test_the_managers_pages_have_targets_rules_and_a_forecast_history(client):
+    from analytics import forecast
+    from analytics.models import ForecastSnapshot
+    from processes.models import DecisionRule, KpiTarget
+
+    load_demo()
+
+    assert KpiTarget.objects.filter(metric=KpiTarget.Metric.WIN_RATE).exists()
+    assert KpiTarget.objects.filter(metric=KpiTarget.Metric.SLA_MET_RATE).exists()
+    assert DecisionRule.objects.filter(name="Worth keeping", min_grade="B").exists()
+    assert ForecastSnapshot.objects.exists()
+    today = forecast.timezone.localdate()
+    months = [forecast.month_start(today, back) for back in range(6, 0, -1)]
+    rows = forecast.forecast_accuracy(months=months, definitions=forecast.sales_definitions())
+    assert any(row.accuracy is not None for row in rows)
+    client.force_login(get_user_model().objects.get(username="manager"))
+    page = client.get(reverse("analytics:forecast")).content.decode()
+    assert 'data-chart="chart-accuracy"' in page
+
+
+def test_the_steering_data_is_added_once():
+    from analytics.models import ForecastSnapshot
+    from processes.models import DecisionRule, KpiTarget
+
+    load_demo("--customers=20")
+    before = (KpiTarget.objects.count(), DecisionRule.objects.count())
+    snapshots = ForecastSnapshot.objects.count()
+
+    load_demo("--customers=20")
+
+    assert (KpiTarget.objects.count(), DecisionRule.objects.count()) == before
+    assert ForecastSnapshot.objects.count() == snapshots

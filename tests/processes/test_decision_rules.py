@@ -930,3 +930,58 @@ def test_an_admin_adds_a_rule_in_django_admin(admin_client, admin_user, sales_pr
     rule = DecisionRule.objects.get()
     assert (rule.name, rule.created_by) == ("A only", admin_user)
     assert admin_client.get(reverse("admin:processes_decisionrule_changelist")).status_code == 200
+
+
+def test_the_preview_counts_the_customers_a_rule_as_typed_admits_today_and_saves_nothing(
+    client, manager, sales_process
+):
+    scored(grade="A", ltv="50000")
+    scored(grade="B", ltv="20000")
+    scored(grade="C", ltv="90000")
+    CustomerFactory(scored_at=None)  # not scored: no grade condition can admit it
+    client.force_login(manager)
+    url = reverse("processes:decision_rule_create", args=[sales_process.pk])
+    form = {"name": "Good ones", "min_grade": "B", "on_break": "refuse", "active": "on"}
+
+    response = client.post(url, {**form, "preview": "1"})
+
+    assert response.status_code == 200
+    assert response.context["preview"].admitted == 2
+    assert response.context["preview"].customers == 4
+    assert "for <strong>2</strong> of 4 customers" in response.content.decode()
+    assert not DecisionRule.objects.exists()
+
+    response = client.post(url, {**form, "min_ltv": "30000", "preview": "1"})
+    assert response.context["preview"].admitted == 1  # A with 50,000 PLN
+
+    assert client.post(url, form).status_code == 302
+    assert DecisionRule.objects.filter(name="Good ones").exists()
+
+
+def test_the_preview_admits_exactly_the_customers_the_rule_lets_start(make_rule, sales_process):
+    from processes.selectors import decision_rule_preview
+
+    stage = sales_process.first_stage()
+    stage.fixed_cost = Decimal("100")
+    stage.save()
+    customers = [
+        scored(grade=grade, ltv=ltv)
+        for grade, ltv in [
+            ("A", "500"),
+            ("A", "2000"),
+            ("B", "999.99"),
+            ("B", "1000"),
+            ("C", "5000"),
+            ("B", "0"),
+        ]
+    ] + [CustomerFactory(scored_at=None)]
+    rule = make_rule(sales_process, "Cheap enough", max_cost_to_value_percent=Decimal("10"))
+
+    admitted = [
+        customer
+        for customer in customers
+        if not services.decision_rules_check(definition=sales_process, customer=customer)
+    ]
+
+    # 2,000, 1,000, 5,000 and 999.99 (10.0001 %, which the rule rounds to 10.00 %)
+    assert decision_rule_preview(rule).admitted == len(admitted) == 4

@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -15,6 +16,7 @@ from core.permissions import ALL_ROLES, FINANCE, MANAGER, ROLE_LABELS, SALES, SE
 from customers import services as customer_services
 from customers.models import ConsentEvent, ConsentPurpose, ContactPerson, Customer
 from demo import datagen
+from demo.datagen.steering import seed_steering
 from demo.management.base import require_generator
 from processes import services as process_services
 from relationships import services as relationship_services
@@ -58,6 +60,7 @@ class Command(TranslatedCommand):
             staff = [self._user(role, role=role) for role in ALL_ROLES]
             self._user(ADMIN_USERNAME, superuser=True)
             teams = datagen.ensure_teams(staff)
+            self._demo_mailing_templates()
 
         if Customer.objects.exists():
             self.stdout.write(_("There are customers already, so no demo customers were added."))
@@ -81,6 +84,17 @@ class Command(TranslatedCommand):
             # Grades and values on every card from the first page view, not the first night.
             run = scoring.score_all_customers()
             self.stdout.write(_("Scored %(scored)d customers.") % {"scored": run.scored})
+            # Targets, rules and a forecast history, so the managers' pages are not empty.
+            seeded = seed_steering(
+                today=timezone.localdate(), by=next(u for u in staff if u.username == MANAGER)
+            )
+            self.stdout.write(
+                _(
+                    "Set %(targets)d KPI targets and %(rules)d decision rules; "
+                    "wrote %(snapshots)d forecast snapshots."
+                )
+                % seeded
+            )
         self._print_logins({user.username: teams.get(user.pk, []) for user in staff})
 
     def _demo_changes(self, staff):
@@ -130,6 +144,43 @@ class Command(TranslatedCommand):
                         by_person=by_person,
                         by=None if by_person else users["sales"],
                     )
+
+    def _demo_mailing_templates(self):
+        """A mailing template in each language, so a mailing can be prepared at once."""
+        from mail.models import MailTemplate
+
+        texts = {
+            "en": (
+                "Our spring offer, {{ contact.first_name }}",
+                "Dear {{ contact.name }},\n\nthis spring our service plans cost 10 % less "
+                "for {{ customer.name }}. Reply to this e-mail and we will call you.",
+            ),
+            "pl": (
+                "Nasza wiosenna oferta, {{ contact.first_name }}",
+                "Szanowni Państwo,\n\nwiosną plany serwisowe dla {{ customer.name }} są "
+                "tańsze o 10 %. Prosimy odpowiedzieć na tę wiadomość, oddzwonimy.",
+            ),
+            "cs": (
+                "Naše jarní nabídka, {{ contact.first_name }}",
+                "Vážení,\n\nna jaře jsou servisní plány pro {{ customer.name }} o 10 % "
+                "levnější. Odpovězte na tento e-mail a zavoláme vám.",
+            ),
+            "ru": (
+                "Наше весеннее предложение, {{ contact.first_name }}",
+                "Здравствуйте, {{ contact.name }}!\n\nВесной сервисные планы для "  # noqa: RUF001
+                "{{ customer.name }} дешевле на 10 %. Ответьте на это письмо, и мы перезвоним.",
+            ),
+        }
+        for language, (subject, body) in texts.items():
+            MailTemplate.objects.get_or_create(
+                name="Spring offer",
+                language=language,
+                defaults={
+                    "purpose": MailTemplate.Purpose.MAILING,
+                    "subject": subject,
+                    "body": body + "\n\n{{ sender.name }}\n",
+                },
+            )
 
     def _user(self, username, *, role=None, superuser=False):
         user, created = get_user_model().objects.get_or_create(username=username)

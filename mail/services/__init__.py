@@ -1,0 +1,1 @@
+"""Writes of the mail app that span models, one module per concept."""

@@ -1,0 +1,1 @@
+"""The mail app's pages, one module per concept."""
