@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from processes import services
 from processes.models import ProcessInstance
+from tests.e2e.axe import describe, violations
 from tests.factories import CustomerFactory, ProcessDefinitionFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -82,6 +83,7 @@ def test_a_sales_rep_drags_deals_across_the_board_and_wins_and_loses_them(
     expect(_column(page, stages["Won"])).to_be_in_viewport()
     expect(_column(page, stages["Lost"])).to_be_in_viewport()
     screenshot("board-1366")
+    assert not violations(page), describe(violations(page))
 
     # Lead → Proposal: no reason needed; both columns recount.
     _drag(page, printers, _column(page, stages["Proposal"]))
@@ -101,6 +103,7 @@ def test_a_sales_rep_drags_deals_across_the_board_and_wins_and_loses_them(
     expect(dialog.get_by_text("Say why the process ends.")).to_be_visible()  # nothing sent
     dialog.get_by_label("Reason").fill("Best service terms")
     screenshot("board-reason-dialog")
+    assert not violations(page), describe(violations(page))
     dialog.get_by_role("button", name="Move").click()
     expect(dialog).to_be_hidden()
     expect(page.locator("#board-status")).to_contain_text("closed: Won")
