@@ -1,8 +1,9 @@
 """The daily digest: one e-mail a morning telling each user what needs them.
 
-Three sections, each about the user's own work: their customers whose value changed since the
-last digest (another grade, or more money overdue), their overdue tasks, and their open
-processes and tickets past a deadline or within DIGEST_SLA_HOURS of one. A user with nothing
+Four sections, each about the user's own work: their customers whose value changed since the
+last digest (another grade, or more money overdue), their overdue tasks, their open
+processes and tickets past a deadline or within DIGEST_SLA_HOURS of one, and the alerts they
+were sent since the last digest (whether e-mailed at once or not: core.alerts). A user with nothing
 in any section gets no e-mail; so does a user who turned the digest off (DigestSubscription) or
 who has no e-mail address.
 
@@ -27,7 +28,8 @@ from django.utils.translation import gettext_lazy as _
 from core.i18n import user_language
 from core.users import staff_users
 from customers.models import Customer
-from processes.models import ProcessInstance, Task, Ticket
+from processes.models import Notification, ProcessInstance, Task, Ticket
+from processes.services import ALERT_KINDS
 
 from .models import CustomerScore, DigestLog, DigestSubscription
 
@@ -86,17 +88,19 @@ class Digest:
     changes: list[ValueChange] = field(default_factory=list)
     tasks: list[Task] = field(default_factory=list)
     risks: list[SlaRisk] = field(default_factory=list)
+    alerts: list[Notification] = field(default_factory=list)
     more_changes: bool = False
     more_tasks: bool = False
     more_risks: bool = False
+    more_alerts: bool = False
 
     @property
     def is_empty(self):
-        return not (self.changes or self.tasks or self.risks)
+        return not (self.changes or self.tasks or self.risks or self.alerts)
 
     @property
     def size(self):
-        return len(self.changes) + len(self.tasks) + len(self.risks)
+        return len(self.changes) + len(self.tasks) + len(self.risks) + len(self.alerts)
 
 
 # --- What goes in it ------------------------------------------------------------------------
@@ -194,11 +198,23 @@ def sla_risks(user, *, now, hours, limit=MAX_ITEMS):
     return risks
 
 
+def alerts_since(user, *, since, limit=MAX_ITEMS):
+    """The alerts the user was sent since the last digest (stall warnings, SLA breaches,
+    escalations, approvals requested), newest first: listed whether or not they were e-mailed
+    when they happened (core.alerts)."""
+    return list(
+        Notification.objects.filter(recipient=user, kind__in=ALERT_KINDS, created_at__gt=since)
+        .select_related("instance")
+        .order_by("-created_at", "-id")[: limit + 1]
+    )
+
+
 def digest_for(user, *, now, since) -> Digest:
     """What the user's digest would say at `now`, reporting value changes after `since`."""
     changes = value_changes(user, since=since)
     tasks = overdue_tasks(user, today=timezone.localdate(now))
     risks = sla_risks(user, now=now, hours=settings.DIGEST_SLA_HOURS)
+    alerts = alerts_since(user, since=since)
     return Digest(
         user=user,
         since=since,
@@ -206,6 +222,8 @@ def digest_for(user, *, now, since) -> Digest:
         changes=changes[:MAX_ITEMS],
         tasks=tasks[:MAX_ITEMS],
         risks=risks[:MAX_ITEMS],
+        alerts=alerts[:MAX_ITEMS],
+        more_alerts=len(alerts) > MAX_ITEMS,
         more_changes=len(changes) > MAX_ITEMS,
         more_tasks=len(tasks) > MAX_ITEMS,
         more_risks=len(risks) > MAX_ITEMS,
@@ -250,6 +268,11 @@ def digest_email(digest: Digest) -> EmailMultiAlternatives:
             reverse("processes:instance_list") + f"?state=open&owner={digest.user.pk}&ordering=due"
         ),
         "settings_url": absolute_url(reverse("analytics:my_settings")),
+        "alerts": [
+            (alert, absolute_url(alert.instance.get_absolute_url()) if alert.instance else "")
+            for alert in digest.alerts
+        ],
+        "notifications_url": absolute_url(reverse("processes:notification_list")),
     }
     subject = render_to_string("analytics/emails/digest_subject.txt", context)
     message = EmailMultiAlternatives(

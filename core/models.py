@@ -90,7 +90,8 @@ class Team(models.Model):
 
 
 class UserProfile(models.Model):
-    """What the CRM keeps about a staff member beyond Django's user: their interface language."""
+    """What the CRM keeps about a staff member beyond Django's user: their interface language and
+    how they hear of alerts."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -104,6 +105,21 @@ class UserProfile(models.Model):
         choices=settings.LANGUAGES,
         blank=True,
         help_text=_("The interface and e-mails in this language; empty: the browser's."),
+    )
+
+    class Alerts(models.TextChoices):
+        AT_ONCE = "at_once", _("By e-mail at once, and in the daily digest")
+        DIGEST = "digest", _("Only in the daily digest")
+
+    alerts_by_email = models.CharField(
+        _("alerts"),
+        max_length=10,
+        choices=Alerts,
+        default=Alerts.AT_ONCE,
+        help_text=_(
+            "Stall warnings, SLA breaches, escalations and approvals requested: e-mailed when "
+            "they happen, or only listed in the daily digest."
+        ),
     )
 
     class Meta:

@@ -34,11 +34,12 @@ urlpatterns = [
     path("imports/", include("imports.urls")),
     path("", include("api.urls")),
     path("privacy/", include("privacy.urls")),
-    path("mail/", include("mail.urls")),
+    path("", include("mail.urls")),
     # Before logging in, the log-in page's choice: Django's set_language (the cookie).
     path("i18n/", include("django.conf.urls.i18n")),
     # Logged in, the user menu's: saved on the profile.
     path("language/", core_views.language_choose, name="language_choose"),
+    path("account/alerts/", core_views.alerts_choose, name="alerts_choose"),
     path("audit/", core_views.audit_list, name="audit_list"),
     path("admin/bounds/", core_views.out_of_bounds, name="admin_out_of_bounds"),
     # The admin logs in through the CRM's own pages, so its log-in has the second step and the

@@ -8,9 +8,13 @@ class MailConfig(AppConfig):
 
     def ready(self):
         from core import personal_data
+        from core.personal_data import ERASED
 
-        from . import hooks
-        from .models import Mailing, MailingRecipient
+        from . import (
+            customer_page,  # noqa: F401  (registers the customer page's e-mail section)
+            hooks,
+        )
+        from .models import EmailMessage, Mailing, MailingRecipient
         from .services.mailings import mailing_recipient_bounced
 
         # A bounce the mailbox sync finds marks the mailing recipient it came back for.
@@ -25,3 +29,21 @@ class MailConfig(AppConfig):
             erase={"address": "", "error": ""},
         )
         personal_data.declare_impersonal(Mailing)
+        # E-mails are personal data: exported with the person and, on erasure, emptied of what
+        # they say and who they went to (the row stays, so its Message-ID still dedupes a sync).
+        if not any(source.name == "email_messages" for source in personal_data.sources()):
+            personal_data.register(
+                "email_messages",
+                EmailMessage,
+                customer="customer",
+                contact="contact_person",
+                erase={
+                    "subject": ERASED,
+                    "body_text": "",
+                    "from_name": "",
+                    "to_addresses": [],
+                    "cc_addresses": [],
+                    "references": "",
+                },
+                order_by=("occurred_at", "pk"),
+            )

@@ -7,6 +7,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from core.alerts import alerts_at_once
+from core.models import UserProfile
+
 from .. import digest
 from ..forms import DigestSubscriptionForm
 from ..models import DigestLog, DigestSubscription
@@ -116,7 +119,8 @@ def _table(figures, name, *, full, query):
 @login_required
 @require_http_methods(["GET", "POST"])
 def my_settings(request):
-    """The user's own preferences: for now, the daily digest on or off."""
+    """The user's own preferences: the daily digest on or off, alerts by e-mail at once or only
+    in the digest (saved by core.views.alerts_choose), the language."""
     subscription = DigestSubscription.objects.filter(user=request.user).first()
     form = DigestSubscriptionForm(
         request.POST if request.method == "POST" else None,
@@ -133,5 +137,14 @@ def my_settings(request):
     return render(
         request,
         "analytics/my_settings.html",
-        {"form": form, "last_digest": DigestLog.objects.filter(user=request.user).first()},
+        {
+            "form": form,
+            "last_digest": DigestLog.objects.filter(user=request.user).first(),
+            "alert_choices": UserProfile.Alerts.choices,
+            "alerts_by_email": (
+                UserProfile.Alerts.AT_ONCE
+                if alerts_at_once(request.user)
+                else UserProfile.Alerts.DIGEST
+            ),
+        },
     )

@@ -318,6 +318,17 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="crm@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Mailings (mail.services.mailings): messages sent per minute at most, in one batch a minute.
 MAIL_MAILING_RATE = env.int("MAIL_MAILING_RATE", default=600)
+# E-mails written from the CRM (mail.services.sending): replies go to the shared mailbox when
+# set; our own Message-IDs name this domain; a failed send is tried this many times in all,
+# waiting MAIL_SEND_RETRY_SECONDS, doubled after each failure, before it is marked failed.
+MAIL_REPLY_TO = env.str("MAIL_REPLY_TO", default="")
+MAIL_MESSAGE_ID_DOMAIN = env.str(
+    "MAIL_MESSAGE_ID_DOMAIN", default=DEFAULT_FROM_EMAIL.rpartition("@")[2] or "crm.localhost"
+)
+MAIL_SEND_MAX_ATTEMPTS = env.int("MAIL_SEND_MAX_ATTEMPTS", default=5)
+MAIL_SEND_RETRY_SECONDS = env.int("MAIL_SEND_RETRY_SECONDS", default=60)
+MAIL_MAX_RECIPIENTS = env.int("MAIL_MAX_RECIPIENTS", default=10)
+MAIL_MAX_ATTACHMENTS = env.int("MAIL_MAX_ATTACHMENTS", default=10)
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_redis_url or "filesystem://")
@@ -366,6 +377,11 @@ SCORING_WORKERS = env.int("SCORING_WORKERS", default=2)
 # The hour (TIME_ZONE) at which the daily digest e-mails go out.
 DIGEST_HOUR = env.int("DIGEST_HOUR", default=7)
 CELERY_BEAT_SCHEDULE = {
+    # E-mails whose retry the broker lost, queued again (mail.services.sending).
+    "mail-send-stale-emails": {
+        "task": "mail.tasks.send_stale_emails",
+        "schedule": 600.0,
+    },
     # Likely duplicates among the customers created or changed lately (customers.duplicates).
     "customers-find-duplicates": {
         "task": "customers.tasks.find_duplicate_customers",

@@ -33,13 +33,14 @@ from .instances import (
     moved_meanwhile,
 )
 from .kpi_targets import kpi_target_create, kpi_target_delete, kpi_target_update
-from .notifications import managers, notification_mark_read, notification_send
+from .notifications import ALERT_KINDS, managers, notification_mark_read, notification_send
 from .retention import retention_campaign_start, retention_candidates
 from .tasks import task_complete, task_create
 from .tickets import sla_deadlines, ticket_open, ticket_record_first_response
 from .watch import processes_watch
 
 __all__ = [
+    "ALERT_KINDS",
     "CENT",
     "COLLECTION_EMAIL_STAGES",
     "DecisionRuleRefusal",

@@ -9,12 +9,25 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from core.alerts import alerts_at_once
 from core.i18n import user_language
 from core.permissions import MANAGER
 
 from ..models import Notification
 
 logger = logging.getLogger(__name__)
+
+# The alerts staff choose to get by e-mail at once or only in the daily digest (core.alerts);
+# the digest lists them in either case.
+ALERT_KINDS = (
+    Notification.Kind.STALL_WARNING,
+    Notification.Kind.STALL_ESCALATION,
+    Notification.Kind.STAGE_SLA_WARNING,
+    Notification.Kind.STAGE_SLA_ESCALATION,
+    Notification.Kind.RESPONSE_SLA_BREACH,
+    Notification.Kind.RESOLUTION_SLA_BREACH,
+    Notification.Kind.APPROVAL_REQUESTED,
+)
 
 
 def managers():
@@ -28,8 +41,9 @@ def managers():
 
 
 def notification_send(*, recipient, kind, message, occurrence, instance=None) -> bool:
-    """Record an in-app notification and e-mail it, once per (recipient, kind, instance,
-    occurrence): returns False, sending nothing, when it was sent before.
+    """Record an in-app notification and e-mail it (unless the recipient takes alerts in the
+    digest only), once per (recipient, kind, instance, occurrence): returns False, sending
+    nothing, when it was sent before.
 
     Both are in the recipient's language (their profile's, else LANGUAGE_CODE), whoever
     triggered them: `message` is best a function that writes the text (`lambda: _("…") % {…}`),
@@ -48,7 +62,9 @@ def notification_send(*, recipient, kind, message, occurrence, instance=None) ->
                 )
         except IntegrityError:
             return False
-        if recipient.email:
+        # By e-mail at once unless the recipient chose the digest only (core.alerts); the
+        # digest lists every alert either way.
+        if recipient.email and alerts_at_once(recipient):
             _email(notification, recipient=recipient, instance=instance)
     return True
 

@@ -156,8 +156,8 @@ def test_the_digest_lists_the_owners_changed_customers_overdue_tasks_and_sla_ris
 
 
 def test_the_digest_is_read_in_a_few_queries(sally_day, sales_rep, django_assert_num_queries):
-    # value changes, overdue tasks, instances near a stage deadline, tickets near an SLA
-    with django_assert_num_queries(4):
+    # value changes, overdue tasks, instances near a stage deadline, tickets near an SLA, alerts
+    with django_assert_num_queries(5):
         digest.digest_for(sales_rep, now=NOW, since=SINCE)
 
 

@@ -74,6 +74,8 @@ DECLARED = {
     "integrations.manage_integrations": {MANAGER},
     "privacy.export_personal_data": {SALES, MANAGER},
     "privacy.erase_personal_data": {MANAGER},
+    "mail.send_email": EVERYONE,
+    "mail.manage_templates": {MANAGER},
 }
 ROLE_OF = {
     "sales_rep": SALES,
@@ -280,6 +282,7 @@ def test_the_decorator_takes_only_a_declared_permission():
 LOGIN_ONLY = {
     "home",
     "language_choose",
+    "alerts_choose",
     "analytics:my_settings",
     "mfa_overview",
     "mfa_enrol",

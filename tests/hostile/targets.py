@@ -50,6 +50,7 @@ URLS = {
         fields=(("language", "select", ("en", "pl", "cs", "ru")), ("next", "hidden", ("/",))),
     ),
     "language_choose": Url(personas=("sales", "manager")),
+    "alerts_choose": Url(personas=("sales", "manager")),
     # customers
     "customers:list": Url(personas=("manager", "sales")),
     "customers:search": Url(),
@@ -166,6 +167,10 @@ URLS = {
     "processes:decision_rule_edit": Url("rule"),
     "processes:decision_rule_activate": Url("inactive_rule"),
     "processes:decision_rule_deactivate": Url("rule"),
+    "processes:kpi_target_list": Url(),
+    "processes:kpi_target_create": Url("sales_process"),
+    "processes:kpi_target_edit": Url("kpi_target"),
+    "processes:kpi_target_delete": Url("kpi_target"),
     "processes:campaign_list": Url(),
     "processes:campaign_create": Url(None, ("manager", "sales")),
     # analytics
@@ -195,6 +200,7 @@ LIST_PAGES = (
     "processes:collection_list",
     "processes:campaign_list",
     "processes:decision_rule_list",
+    "processes:kpi_target_list",
     "processes:notification_list",
     "processes:board",
 )

@@ -17,6 +17,7 @@ from customers import services as customer_services
 from customers.models import ConsentEvent, ConsentPurpose, ContactPerson, Customer
 from demo import datagen
 from demo.datagen.steering import seed_steering
+from demo.mail_templates import seed_mail_templates
 from demo.management.base import require_generator
 from processes import services as process_services
 from relationships import services as relationship_services
@@ -61,6 +62,8 @@ class Command(TranslatedCommand):
             self._user(ADMIN_USERNAME, superuser=True)
             teams = datagen.ensure_teams(staff)
             self._demo_mailing_templates()
+            # The e-mail templates in every language (demo.mail_templates), once.
+            seed_mail_templates()
 
         if Customer.objects.exists():
             self.stdout.write(_("There are customers already, so no demo customers were added."))
