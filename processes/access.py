@@ -49,15 +49,22 @@ def can_work(user, kind):
 def may_work_on(user, instance, *, definition=None):
     """Whether `user` may move, edit or log work on `instance` (its customer selected; a board
     passes the `definition` its cards share)."""
-    kind = (definition or instance.definition).kind
+    return may_work_on_card(
+        user,
+        (definition or instance.definition).kind,
+        owner_id=instance.owner_id,
+        customer_owner_id=instance.customer.owner_id,
+    )
+
+
+def may_work_on_card(user, kind, *, owner_id, customer_owner_id):
+    """may_work_on from a row's ids: the board reads its cards as values(), not instances."""
     if not can_work(user, kind):
         return False
     if kind == Kind.COLLECTIONS:
         return True  # a finance action: WORK_COLLECTIONS is finance's and managers'
     # The process's owner works on what they were given, whoever owns the customer.
-    return instance.owner_id == user.pk or visibility.can_edit_owner(
-        user, instance.customer.owner_id
-    )
+    return owner_id == user.pk or visibility.can_edit_owner(user, customer_owner_id)
 
 
 def workable_kinds(user):

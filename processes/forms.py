@@ -128,6 +128,13 @@ class MoveForm(forms.Form):
         return cleaned
 
 
+class BoardMoveForm(MoveForm):
+    """A move from the board: also the stage the card was seen in, so that a card someone else
+    moved meanwhile is refused as such rather than moved on from where the mover did not see it."""
+
+    from_stage = forms.IntegerField(min_value=1, max_value=2**31 - 1)
+
+
 class WorkLogForm(forms.Form):
     minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=24 * 60)
     note = forms.CharField(label=_("What was done"), max_length=200, required=False)

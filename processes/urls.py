@@ -12,6 +12,7 @@ urlpatterns = [
     path("processes/instances/<int:pk>/", views.instance_detail, name="instance_detail"),
     path("processes/instances/<int:pk>/edit/", views.instance_edit, name="instance_edit"),
     path("processes/instances/<int:pk>/move/", views.instance_move, name="instance_move"),
+    path("processes/instances/<int:pk>/board-move/", views.board_move, name="board_move"),
     path("processes/instances/<int:pk>/work/", views.instance_log_work, name="instance_log_work"),
     path(
         "processes/instances/<int:pk>/discount/",

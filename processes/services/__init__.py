@@ -31,6 +31,7 @@ from .instances import (
     instance_open,
     instance_update,
     move_error,
+    moved_meanwhile,
 )
 from .kpi_targets import kpi_target_create, kpi_target_delete, kpi_target_update
 from .notifications import ALERT_KINDS, managers, notification_mark_read, notification_send
@@ -66,6 +67,7 @@ __all__ = [
     "kpi_target_update",
     "managers",
     "move_error",
+    "moved_meanwhile",
     "notification_mark_read",
     "notification_send",
     "opportunity_set_discount",

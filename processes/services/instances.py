@@ -128,23 +128,49 @@ def move_error(instance: ProcessInstance, to_stage: Stage, reason: str):
     return None
 
 
+def moved_meanwhile(instance: ProcessInstance) -> ValidationError:
+    """The error a mover gets when someone else moved or closed the instance first."""
+    if not instance.is_open:
+        message = _("Someone else closed this process meanwhile (%(outcome)s).") % {
+            "outcome": instance.get_outcome_display()
+        }
+    else:
+        message = _("Someone else moved this card to “%(stage)s” meanwhile.") % {
+            "stage": instance.stage.name
+        }
+    return ValidationError(message, code="moved_meanwhile")
+
+
 def _stage_data(stage: Stage | None):
     return None if stage is None else {"id": stage.pk, "name": stage.name, "code": stage.code}
 
 
 @transaction.atomic
 def instance_move(
-    *, instance: ProcessInstance, to_stage: Stage, by, reason="", at=None, approval=None
+    *,
+    instance: ProcessInstance,
+    to_stage: Stage,
+    by,
+    reason="",
+    at=None,
+    approval=None,
+    from_stage_id=None,
 ) -> ProcessInstance:
     """Move an instance to another stage, logging the move; a terminal stage closes it.
 
     `approval`: the decided request that authorises a gated move (an approved write-off, or
     a refused start closing a collection case without a cancelled stage).
+    `from_stage_id`: the stage the mover saw the instance in (the board's column); when it has
+    moved or closed since, the move is refused with code "moved_meanwhile".
     """
     # Two people moving the same card at once: the second one sees the first one's move.
     locked = (
-        ProcessInstance.objects.select_for_update().select_related("definition").get(pk=instance.pk)
+        ProcessInstance.objects.select_for_update()
+        .select_related("definition", "stage")
+        .get(pk=instance.pk)
     )
+    if from_stage_id is not None and (locked.stage_id != from_stage_id or not locked.is_open):
+        raise ValidationError({"stage": moved_meanwhile(locked)})
     error = move_error(locked, to_stage, reason)
     if error:
         raise ValidationError({"stage": error})

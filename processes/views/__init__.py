@@ -2,7 +2,7 @@
 names them `views.<name>`."""
 
 from .approvals import approval_approve, approval_list, approval_reject
-from .boards import board, process_overview
+from .boards import board, board_move, process_overview
 from .collections import collection_case_open, collection_list, collection_write_off_request
 from .decision_rules import (
     decision_rule_activate,
@@ -32,6 +32,7 @@ __all__ = [
     "approval_list",
     "approval_reject",
     "board",
+    "board_move",
     "campaign_create",
     "campaign_list",
     "collection_case_open",

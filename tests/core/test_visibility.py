@@ -234,21 +234,21 @@ def test_lists_and_search_hold_only_visible_records(settings, world, teams, fast
     processes = client.get(reverse("processes:instance_list")).context["page"].object_list
     tickets = client.get(reverse("processes:ticket_list")).context["page"].object_list
     board = client.get(reverse("processes:board", args=[world.pk("sales_process")]))
-    cards = [card for column in board.context["columns"] for card in column["cards"]]
+    cards = [pk for column in board.context["columns"] for pk in column["card_ids"]]
     detail = client.get(reverse("customers:detail", args=[world.pk("customer")]))
 
     assert {own.display_name, unowned.display_name} <= names
     assert {own.display_name, unowned.display_name} <= searched
     if mode == "all":
         assert TARGET in names and TARGET in searched
-        assert world["contract"] in contracts and world["opportunity"] in cards
+        assert world["contract"] in contracts and world["opportunity"].pk in cards
         assert detail.status_code == 200
     else:
         assert TARGET not in names and TARGET not in searched
         assert all(contact.customer.display_name != TARGET for contact in contacts)
         assert world["contract"] not in contracts and world["other_contract"] in contracts
         assert world["opportunity"] not in processes and world["ticket"] not in tickets
-        assert world["opportunity"] not in cards and world["other_opportunity"] in cards
+        assert world["opportunity"].pk not in cards and world["other_opportunity"].pk in cards
         assert detail.status_code == 404
 
 

@@ -128,6 +128,17 @@ URLS = {
     "processes:instance_move": Url(
         "opportunity", ("manager", "sales"), view="processes:instance_detail:opportunity"
     ),
+    # The board's drag and drop posts it from static/js/board.js: no page renders its form.
+    "processes:board_move": Url(
+        "opportunity",
+        ("manager", "sales"),
+        view="processes:instance_detail:opportunity",
+        fields=(
+            ("stage", "number", ("",)),
+            ("from_stage", "number", ("",)),
+            ("reason", "textarea", ("",)),
+        ),
+    ),
     "processes:instance_log_work": Url(
         "opportunity", ("sales",), view="processes:instance_detail:opportunity"
     ),

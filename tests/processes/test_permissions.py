@@ -40,6 +40,7 @@ PAGES = [
 # (url name, target, personas allowed to POST)
 POST_ONLY = [
     ("processes:instance_move", "opportunity", SALES),
+    ("processes:board_move", "opportunity", SALES),
     ("processes:instance_log_work", "opportunity", SALES),
     ("processes:opportunity_discount", "opportunity", SALES),
     ("processes:ticket_respond", "ticket", SERVICE),
