@@ -30,6 +30,17 @@ def _inbox(request, *, form=None, form_pk=None, payout_form=None, payout_pk=None
     if can(request.user, APPROVE_PAYOUTS):
         entries += [("payout", p) for p in waiting_payouts(request.user)[:INBOX_LIMIT]]
     entries.sort(key=lambda entry: (entry[1].requested_at, entry[0], entry[1].pk))
+    # A refusal about a request no longer shown with its form (decided meanwhile, or one's
+    # own) is said on top of the page instead.
+    with_form = {(kind, item.pk) for kind, item in entries if kind == "approval"} | {
+        (kind, item.pk)
+        for kind, item in entries
+        if kind == "payout" and item.requested_by_id != request.user.pk
+    }
+    top_errors = []
+    for kind, bound, pk in (("approval", form, form_pk), ("payout", payout_form, payout_pk)):
+        if bound is not None and (kind, pk) not in with_form:
+            top_errors += [error for errors in bound.errors.values() for error in errors]
     decided = (
         Approval.objects.visible_to(request.user)
         .exclude(decision=Approval.Decision.PENDING)
@@ -41,6 +52,7 @@ def _inbox(request, *, form=None, form_pk=None, payout_form=None, payout_pk=None
         "processes/approval_list.html",
         {
             "entries": entries,
+            "top_errors": top_errors,
             "decided": decided,
             "form": form,
             "form_pk": form_pk,
