@@ -121,12 +121,16 @@ class TicketFilter(InstanceFilter):
         fields=(
             ("opened_at", "opened"),
             ("last_activity_at", "activity"),
+            ("expected_close_on", "close"),
+            ("amount", "amount"),
             ("stage_due_at", "due"),
             ("ticket__resolution_due_at", "sla"),
         ),
         field_labels={
             "opened": _("Opened"),
             "activity": _("Last activity"),
+            "close": _("Expected close"),
+            "amount": _("Amount"),
             "due": _("Stage due"),
             "sla": _("SLA deadline, breaches first"),
         },
