@@ -92,7 +92,9 @@ def home_roles(user):
 
 
 def tasks_due(user, *, today):
-    tasks = Task.objects.filter(assignee=user, done_at__isnull=True, due_on__lte=today)
+    tasks = Task.objects.visible_to(user).filter(
+        assignee=user, done_at__isnull=True, due_on__lte=today
+    )
     return Block(
         key="tasks",
         title=_("My tasks due and overdue"),
@@ -105,7 +107,11 @@ def tasks_due(user, *, today):
 
 
 def stalled_deals(user, *, now):
-    deals = ProcessInstance.objects.filter(owner=user, definition__kind=Kind.SALES).stalled(now=now)
+    deals = (
+        ProcessInstance.objects.visible_to(user)
+        .filter(owner=user, definition__kind=Kind.SALES)
+        .stalled(now=now)
+    )
     return Block(
         key="stalled",
         title=_("My stalled deals"),
@@ -128,7 +134,8 @@ def stalled_deals(user, *, now):
 def uncontacted_customers(user, *, now):
     days = settings.HOME_UNCONTACTED_DAYS
     customers = (
-        Customer.objects.filter(owner=user)
+        Customer.objects.visible_to(user)
+        .filter(owner=user)
         .current()
         .not_contacted_since(now - timedelta(days=days))
     )
@@ -145,11 +152,15 @@ def uncontacted_customers(user, *, now):
 def deals_closing(user, *, today):
     first = month_start(today)
     last = month_end(first)
-    deals = ProcessInstance.objects.open().filter(
-        owner=user,
-        definition__kind=Kind.SALES,
-        expected_close_on__gte=first,
-        expected_close_on__lte=last,
+    deals = (
+        ProcessInstance.objects.visible_to(user)
+        .open()
+        .filter(
+            owner=user,
+            definition__kind=Kind.SALES,
+            expected_close_on__gte=first,
+            expected_close_on__lte=last,
+        )
     )
     return Block(
         key="closing",

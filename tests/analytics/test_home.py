@@ -238,6 +238,33 @@ def test_service_home_queues_tickets_by_sla_deadline_breaches_first(
     assert [t.pk for t in listed.context["page"]] == [late.pk, urgent.pk, low.pk]
 
 
+def test_in_team_mode_the_queue_holds_only_the_tickets_the_agent_may_see(
+    persona_client, service_agent, standard_support, settings
+):
+    settings.CRM_VISIBILITY = "team"
+    stranger = UserFactory(roles=[SERVICE])  # in no team of the agent's
+
+    def ticket(subject, owner):
+        customer = CustomerFactory(owner=owner)
+        return services.ticket_open(
+            definition=standard_support,
+            customer=customer,
+            subject=subject,
+            description="…",
+            priority="normal",
+            contact_person=ContactPersonFactory(customer=customer),
+            by=stranger,
+        )
+
+    seen = ticket("Unowned customer's", None)
+    ticket("Another team's", stranger)
+
+    block = blocks(persona_client(service_agent).get(reverse("home")))["tickets"]
+
+    assert [t.pk for t in block.rows] == [seen.pk]
+    assert block.count == 1
+
+
 # --- Finance ------------------------------------------------------------------------------
 
 
