@@ -374,8 +374,30 @@ def test_manager_home_shows_kpis_off_target(persona_client, manager, sales_proce
 
     assert block.count == 1
     (row,) = block.rows
-    assert row["definition"] == sales_process
-    assert row["measure"].status == "red"
+    assert row["definition"] == sales_process.name
+    assert row["metric"] == KpiTarget.Metric.AVG_COST
+    assert row["status"] == "red"
+
+
+def test_the_kpis_are_computed_once_for_every_managers_home(
+    persona_client, manager, sales_process, monkeypatch
+):
+    from analytics import home
+
+    KpiTarget.objects.create(
+        definition=sales_process,
+        metric=KpiTarget.Metric.WIN_RATE,
+        period=KpiTarget.Period.MONTH,
+        target=Decimal("40"),
+    )
+    calls = []
+    computed = home.process_kpis
+    monkeypatch.setattr(home, "process_kpis", lambda **kw: calls.append(kw) or computed(**kw))
+
+    persona_client(manager).get(reverse("home"))
+    persona_client(UserFactory(roles=[MANAGER])).get(reverse("home"))
+
+    assert len(calls) == 1
 
 
 def test_manager_home_without_targets_says_so(persona_client, manager):
