@@ -1,7 +1,6 @@
 """Approvals: the managers' one inbox (discounts, write-offs, starts despite a rule, and payouts
 above the threshold) and their decisions, each through the service that owns it."""
 
-from django import forms
 from django.contrib import messages
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -97,7 +96,10 @@ def approval_reject(request, pk):
 @permission_required(APPROVE_PAYOUTS)
 def approval_payout_approve(request, pk):
     payout = get_payout_for_user(request, pk, permission=APPROVE_PAYOUTS)
-    form = forms.Form({})  # a form without fields, to carry the service's refusal to the payout
+    # The inbox posts the reason box with either button: approving ignores it, but a value out
+    # of its bounds is still refused beside it, and the form carries the service's refusal.
+    form = PayoutRejectForm(request.POST)
+    form.fields["rejection_reason"].required = False
     if form.is_valid() and run_service(
         form, relationship_services.payout_approve, payout=payout, by=request.user
     ):
