@@ -74,6 +74,9 @@ class Page:
     name: str
     path: str  # {placeholders} are filled from the fixtures (see find_fixtures)
     targets: dict[int, Target] = field(default_factory=lambda: OTHER)
+    # Whose session requests it: the bench user (a manager), or a generated member of staff of
+    # that role (see find_personas), for the pages that show each role its own work.
+    persona: str = "manager"
 
     def target_for(self, size):
         eligible = [s for s in self.targets if s <= size] or [min(self.targets)]
@@ -115,6 +118,12 @@ PAGES = [
     # cursor, one customer with its ETag. Creating a payment is measured apart (api_payments).
     Page("API customer list", "/api/v1/customers/", API_LIST),
     Page("API one customer", "/api/v1/customers/{customer}/", CUSTOMER_PAGE),
+    # Every user's first page (analytics.home), as each role sees it: the sales rep who owns
+    # the most customers, the service agent, the finance clerk, the manager.
+    Page("Home, sales", "/", persona="sales"),
+    Page("Home, service", "/", persona="service"),
+    Page("Home, finance", "/", persona="finance"),
+    Page("Home, manager", "/", persona="manager"),
 ]
 # POST /api/v1/payments/ (with an Idempotency-Key), sequential only: each one writes.
 API_PAYMENT = Page("API create payment", "/api/v1/payments/", OTHER)
@@ -303,25 +312,64 @@ def find_fixtures(password):
     }
 
 
+def find_personas(password):
+    """{role: username} of the members of staff the role pages are requested as, their password
+    set to the run's: the bench user for a manager; for the others, generate_data's staff (the
+    sales rep owning the most customers, the service agent owning the most open processes)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Count, Q
+
+    from core.permissions import FINANCE, SALES, SERVICE
+
+    User = get_user_model()
+    personas = {"manager": BENCH_USER}
+    busiest = {
+        SALES: Count("owned_customers", distinct=True),
+        SERVICE: Count(
+            "owned_process_instances",
+            filter=Q(owned_process_instances__closed_at__isnull=True),
+            distinct=True,
+        ),
+        FINANCE: Count("pk"),
+    }
+    for role, measure in busiest.items():
+        user = (
+            User.objects.filter(is_active=True, groups__name=role)
+            .annotate(n=measure)
+            .order_by("-n", "username")
+            .first()
+        )
+        if user is None:
+            sys.exit(f"The bench database has no active {role} user: did generate_data run?")
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        personas[role] = user.username
+    return personas
+
+
 def page_path(page, fixtures):
     return page.path.format(**{key: quote_plus(str(value)) for key, value in fixtures.items()})
 
 
-def count_queries(paths):
-    """SQL queries per request, from the second request on (the first fills per-process caches)."""
+def count_queries(requests):
+    """SQL queries per request, from the second request on (the first fills per-process caches);
+    `requests` are (path, username) pairs, the result is keyed by them."""
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext, setup_test_environment
 
     setup_test_environment()  # response.context, for the number of rows a list page matched
-    client = Client(SERVER_NAME=HOST)
-    client.force_login(
-        get_user_model().objects.get(username=BENCH_USER),
-        backend="core.auth.ProfileModelBackend",
-    )
+    clients = {}
     counts = {}
-    for path in paths:
+    for path, username in requests:
+        if username not in clients:
+            clients[username] = Client(SERVER_NAME=HOST)
+            clients[username].force_login(
+                get_user_model().objects.get(username=username),
+                backend="core.auth.ProfileModelBackend",
+            )
+        client = clients[username]
         client.get(path)
         with CaptureQueriesContext(connection) as captured:
             response = client.get(path)
@@ -329,7 +377,7 @@ def count_queries(paths):
             sys.exit(f"GET {path} answered {response.status_code} in the test client")
         page = response.context.get("page") if response.context else None
         rows = page.paginator.count if page is not None and hasattr(page, "paginator") else None
-        counts[path] = {"queries": len(captured), "rows": rows}
+        counts[path, username] = {"queries": len(captured), "rows": rows}
     connection.close()
     return counts
 
@@ -383,7 +431,7 @@ def stop_server(server):
         server.wait()
 
 
-def log_in(port, password):
+def log_in(port, password, username=BENCH_USER):
     """Log in through the login form, as a person would; returns the Cookie header."""
     connection = http.client.HTTPConnection(HOST, port, timeout=30)
     connection.request("GET", "/login/")
@@ -393,9 +441,7 @@ def log_in(port, password):
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
     if not (csrf_cookie and token):
         sys.exit("The login page has no CSRF cookie or token")
-    form = urlencode(
-        {"username": BENCH_USER, "password": password, "csrfmiddlewaretoken": token[1]}
-    )
+    form = urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token[1]})
     connection = http.client.HTTPConnection(HOST, port, timeout=30)
     connection.request(
         "POST",
@@ -410,7 +456,7 @@ def log_in(port, password):
     response.read()
     session = re.search(r"sessionid=([^;]+)", response.getheader("Set-Cookie", ""))
     if response.status != 302 or not session:
-        sys.exit(f"Logging in as {BENCH_USER} failed (HTTP {response.status})")
+        sys.exit(f"Logging in as {username} failed (HTTP {response.status})")
     return f"sessionid={session[1]}; csrftoken={csrf_cookie[1]}"
 
 
@@ -776,8 +822,10 @@ def main():
         f"{fixtures['customers']:,} customers; long history: #{fixtures['customer']} "
         f"{fixtures['customer_name']!r} with {fixtures['customer_interactions']} interactions"
     )
+    personas = find_personas(password)
     paths = [page_path(page, fixtures) for page in pages]
-    queries = count_queries([CEILING.path, *paths])
+    users = [personas[page.persona] for page in pages]
+    queries = count_queries([(CEILING.path, BENCH_USER), *zip(paths, users, strict=True)])
 
     if args.client == "python":
         load, client = throughput_python, "python threads"
@@ -802,13 +850,13 @@ def main():
     log(f"gunicorn (2 workers) on {HOST}:{port}, log in {server_log.relative_to(ROOT)}")
     server = start_server(port, server_log)
     try:
-        cookie = log_in(port, password)
-        ceiling = measure(CEILING, CEILING.path, port, cookie, args, load)
-        ceiling.update(queries[CEILING.path], share=1.0)
+        cookies = {username: log_in(port, password, username) for username in {BENCH_USER, *users}}
+        ceiling = measure(CEILING, CEILING.path, port, cookies[BENCH_USER], args, load)
+        ceiling.update(queries[CEILING.path, BENCH_USER], share=1.0)
         results = []
-        for page, path in zip(pages, paths, strict=True):
-            result = measure(page, path, port, cookie, args, load)
-            result.update(queries[path])
+        for page, path, username in zip(pages, paths, users, strict=True):
+            result = measure(page, path, port, cookies[username], args, load)
+            result.update(queries[path, username], persona=username)
             results.append(judge(result, page.target_for(args.size), ceiling["rps"]))
         payment = None
         if not args.only or args.only.lower() in API_PAYMENT.name.lower():
@@ -839,6 +887,7 @@ def main():
             "warmup_requests": args.warmup,
         },
         "fixtures": fixtures,
+        "personas": personas,
         "ceiling": ceiling,
         "pages": results,
         "api_payment": payment,

@@ -3,14 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from analytics import views as analytics_views
 from core import views as core_views
 from core.views import login as login_views
 from core.views import mfa as mfa_views
 from core.views import saved_views
-from customers import views as customer_views
 
 urlpatterns = [
-    path("", customer_views.home, name="home"),
+    path("", analytics_views.home, name="home"),
     path("login/", login_views.login, name="login"),
     path("login/code/", login_views.login_verify, name="login_verify"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

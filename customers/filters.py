@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 import django_filters
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.filters import OrderingFilter, SearchFilter, StyledFilterSet
@@ -70,6 +73,12 @@ class CustomerFilter(StyledFilterSet):
         min_value=0,
         max_value=100,
     )
+    uncontacted_days = django_filters.NumberFilter(
+        label=_("No contact for (days)"),
+        method="filter_uncontacted_days",
+        min_value=1,
+        max_value=3650,
+    )
     ordering = CustomerOrderingFilter(
         label=_("Sort by"),
         fields=(
@@ -105,3 +114,8 @@ class CustomerFilter(StyledFilterSet):
 
     def filter_search(self, queryset, name, value):
         return queryset.search(value)
+
+    def filter_uncontacted_days(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.not_contacted_since(timezone.now() - timedelta(days=int(value)))

@@ -123,6 +123,13 @@ class CustomerQuerySet(models.QuerySet):
         condition = visibility.editable_q(user)
         return self if condition is None else self.filter(condition)
 
+    def not_contacted_since(self, moment):
+        """Customers still in a relationship (or prospects) last contacted before `moment`, or
+        never: whom their owner should call."""
+        return self.exclude(status=Customer.Status.ENDED).filter(
+            models.Q(last_contact_at__lt=moment) | models.Q(last_contact_at__isnull=True)
+        )
+
     def search(self, term):
         term = (term or "").strip()
         if not term:

@@ -4,7 +4,6 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import redirect, render
@@ -35,21 +34,6 @@ from .models import (
 )
 from .permissions import EDIT_CONTACTS, EDIT_CUSTOMERS, VIEW_CUSTOMERS
 from .selectors import customer_contacts, customer_segments
-
-
-@login_required
-def home(request):
-    """Each user's starting point: their customers, the longest-uncontacted first (their own:
-    seen in either visibility mode)."""
-    mine = []
-    if can(request.user, VIEW_CUSTOMERS):
-        mine = list(
-            Customer.objects.filter(owner=request.user)
-            .current()
-            .exclude(status=Customer.Status.ENDED)
-            .order_by("last_contact_at", "display_name")[:10]
-        )
-    return render(request, "customers/home.html", {"my_customers": mine})
 
 
 @permission_required(VIEW_CUSTOMERS)

@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 
 from core import money
 from customers.models import Customer
+from relationships.models import Payout
 
-from .models import DecisionRule, ProcessDefinition, ProcessInstance
+from .models import Approval, DecisionRule, ProcessDefinition, ProcessInstance
 
 CENT = Decimal("0.01")
 # The window whose closed instances set the expected cost of a new one.
@@ -349,3 +350,25 @@ def _ltv_condition(rule: DecisionRule):
             )
         admitted |= condition
     return admitted
+
+
+def waiting_approvals(user):
+    """The process approvals (discounts, write-offs, starts) waiting for a decision that `user`
+    sees, the oldest first."""
+    return (
+        Approval.objects.visible_to(user)
+        .filter(decision=Approval.Decision.PENDING)
+        .select_related("instance__customer", "instance__definition", "requested_by")
+        .order_by("requested_at", "id")
+    )
+
+
+def waiting_payouts(user):
+    """The payouts above the threshold waiting for a manager that `user` sees, the oldest
+    first: the approvals inbox lists them beside the process approvals."""
+    return (
+        Payout.objects.visible_to(user)
+        .awaiting_approval()
+        .select_related("customer", "requested_by")
+        .order_by("requested_at", "id")
+    )

@@ -40,6 +40,16 @@ urlpatterns = [
     path("approvals/", views.approval_list, name="approval_list"),
     path("approvals/<int:pk>/approve/", views.approval_approve, name="approval_approve"),
     path("approvals/<int:pk>/reject/", views.approval_reject, name="approval_reject"),
+    path(
+        "approvals/payouts/<int:pk>/approve/",
+        views.approval_payout_approve,
+        name="approval_payout_approve",
+    ),
+    path(
+        "approvals/payouts/<int:pk>/reject/",
+        views.approval_payout_reject,
+        name="approval_payout_reject",
+    ),
     # Collections
     path("collections/", views.collection_list, name="collection_list"),
     path("invoices/<int:pk>/collection/", views.collection_case_open, name="collection_case_open"),

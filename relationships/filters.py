@@ -1,6 +1,8 @@
+from datetime import datetime, time, timedelta
+
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -9,7 +11,7 @@ from core.filters import OrderingFilter, SearchFilter, StyledFilterSet
 from core.forms import DateInput
 from customers.models import Customer
 
-from .models import Contract, Invoice
+from .models import Contract, Invoice, Payment
 
 
 def _customers_seen(filterset):
@@ -43,6 +45,12 @@ class InvoiceFilter(StyledFilterSet):
         widget=DateInput(),
     )
     currency = django_filters.CharFilter(label=_("Currency"), method="filter_currency")
+    payment_recorded_on = django_filters.DateFilter(
+        label=_("Payment recorded on"),
+        method="filter_payment_recorded_on",
+        validators=[bounds.WindowValidator("recorded")],
+        widget=DateInput(),
+    )
     customer = django_filters.ModelChoiceFilter(
         queryset=Customer.objects.all(), widget=forms.HiddenInput
     )
@@ -87,6 +95,15 @@ class InvoiceFilter(StyledFilterSet):
     def filter_currency(self, queryset, name, value):
         value = value.strip().upper()
         return queryset.filter(currency=value) if value else queryset
+
+    def filter_payment_recorded_on(self, queryset, name, value):
+        if value is None:
+            return queryset
+        start = timezone.make_aware(datetime.combine(value, time.min))
+        recorded = Payment.objects.filter(
+            invoice=OuterRef("pk"), created_at__gte=start, created_at__lt=start + timedelta(days=1)
+        )
+        return queryset.filter(Exists(recorded))
 
 
 class ContractFilter(StyledFilterSet):

@@ -141,6 +141,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "csp.context_processors.nonce",
                 "core.context_processors.roles",
+                "processes.context_processors.notifications",
             ],
         },
     },
@@ -566,6 +567,10 @@ PROCESS_ESCALATION_HOURS = env.int("PROCESS_ESCALATION_HOURS", default=24)
 PROCESS_DISCOUNT_APPROVAL_THRESHOLD = Decimal(
     env.str("PROCESS_DISCOUNT_APPROVAL_THRESHOLD", default="10")
 )
+# The home page (analytics.home): rows shown per block (its count and link give the rest), and
+# after how many days without contact a sales rep's customer is listed there.
+HOME_BLOCK_ROWS = env.int("HOME_BLOCK_ROWS", default=5)
+HOME_UNCONTACTED_DAYS = env.int("HOME_UNCONTACTED_DAYS", default=30)
 # The collections job opens a case for an invoice this many days past its due date.
 COLLECTIONS_GRACE_DAYS = env.int("COLLECTIONS_GRACE_DAYS", default=7)
 

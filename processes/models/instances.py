@@ -1,13 +1,16 @@
 """Process instances: one run of a definition for a customer, its logged moves between stages
 and the work logged on it."""
 
+import operator
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import reduce
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -21,6 +24,16 @@ from customers.models import Customer
 from .approvals import Approval
 from .definitions import ProcessDefinition, Stage
 from .retention import RetentionCampaign
+
+
+def sla_breach_q(now):
+    """A ticket past (or answered after) its response or resolution deadline."""
+    return (
+        Q(ticket__first_response_at__isnull=True, ticket__response_due_at__lt=now)
+        | Q(ticket__first_response_at__gt=F("ticket__response_due_at"))
+        | Q(ticket__resolved_at__isnull=True, ticket__resolution_due_at__lt=now)
+        | Q(ticket__resolved_at__gt=F("ticket__resolution_due_at"))
+    )
 
 
 class ProcessInstanceQuerySet(CustomerRecordQuerySet):
@@ -53,6 +66,44 @@ class ProcessInstanceQuerySet(CustomerRecordQuerySet):
 
     def past_stage_sla(self, *, now):
         return self.open().filter(stage_due_at__lt=now)
+
+    def stalled(self, *, now):
+        """Open instances without activity for their definition's stall days (else
+        PROCESS_STALL_DAYS): what the watch warns owners about. One query for those days."""
+        by_days = {}
+        for pk, days in ProcessDefinition.objects.values_list("pk", "stall_days"):
+            by_days.setdefault(days or settings.PROCESS_STALL_DAYS, []).append(pk)
+        if not by_days:
+            return self.none()
+        conditions = [
+            Q(definition_id__in=ids, last_activity_at__lt=now - timedelta(days=days))
+            for days, ids in sorted(by_days.items())
+        ]
+        return self.open().filter(reduce(operator.or_, conditions))
+
+    def sla_breached(self, *, now):
+        """Tickets past (or answered after) their response or resolution deadline."""
+        return self.filter(sla_breach_q(now))
+
+    def by_sla_deadline(self, *, now):
+        """Tickets in the service queue's order: breaches first, then by the next deadline
+        (the first response's until it is given, then the resolution's)."""
+        next_due = models.Case(
+            models.When(
+                ticket__first_response_at__isnull=True,
+                ticket__response_due_at__isnull=False,
+                then=F("ticket__response_due_at"),
+            ),
+            default=F("ticket__resolution_due_at"),
+        )
+        breached = models.Case(
+            models.When(sla_breach_q(now), then=models.Value(True)),
+            default=models.Value(False),
+            output_field=models.BooleanField(),
+        )
+        return self.annotate(sla_breached=breached, sla_next_due=next_due).order_by(
+            F("sla_breached").desc(), F("sla_next_due").asc(nulls_last=True)
+        )
 
 
 class ProcessInstance(models.Model):

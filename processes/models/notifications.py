@@ -26,6 +26,9 @@ class Notification(models.Model):
         TASK_ASSIGNED = "task_assigned", _("Task assigned")
         WEBHOOK_DISABLED = "webhook_disabled", _("Webhook switched off")
 
+    # What managers are told when a warning went unheeded (the home page's "Escalations").
+    ESCALATIONS = (Kind.STAGE_SLA_ESCALATION, Kind.STALL_ESCALATION)
+
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recipient"),
@@ -78,6 +81,12 @@ class Notification(models.Model):
         indexes = [
             # Notifications page: a user's newest first, unread filter.
             models.Index(fields=["recipient", "-created_at"], name="notification_recipient_idx"),
+            # The bell on every page: a user's unread count, read from this small index alone.
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread_idx",
+            ),
         ]
 
     def __str__(self):

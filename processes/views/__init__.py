@@ -1,7 +1,13 @@
 """The process pages, one module per concept; every view is importable from here, so urls.py
 names them `views.<name>`."""
 
-from .approvals import approval_approve, approval_list, approval_reject
+from .approvals import (
+    approval_approve,
+    approval_list,
+    approval_payout_approve,
+    approval_payout_reject,
+    approval_reject,
+)
 from .boards import board, board_move, process_overview
 from .collections import collection_case_open, collection_list, collection_write_off_request
 from .decision_rules import (
@@ -30,6 +36,8 @@ from .tickets import ticket_create, ticket_list, ticket_respond
 __all__ = [
     "approval_approve",
     "approval_list",
+    "approval_payout_approve",
+    "approval_payout_reject",
     "approval_reject",
     "board",
     "board_move",

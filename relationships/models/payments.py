@@ -87,6 +87,8 @@ class Payment(models.Model):
                 include=["paid_on", "amount"],
                 name="payment_customer_idx",
             ),
+            # Finance's home page: the payments recorded today (analytics.home).
+            models.Index(fields=["-created_at"], name="payment_recorded_idx"),
         ]
 
     def __str__(self):

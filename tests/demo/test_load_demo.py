@@ -95,6 +95,26 @@ def test_demo_users_hold_their_roles():
     assert not users.exclude(username="admin").filter(is_staff=True).exists()
 
 
+def test_demo_users_have_e_mail_addresses_so_warnings_and_digests_reach_them():
+    load_demo("--customers=0")
+
+    emails = dict(
+        get_user_model()
+        .objects.filter(username__in=DEMO_USERNAMES)
+        .values_list("username", "email")
+    )
+    assert emails == {name: f"{name}@example.com" for name in DEMO_USERNAMES}
+
+
+def test_an_e_mail_address_a_demo_user_changed_survives_another_run():
+    load_demo("--customers=0")
+    get_user_model().objects.filter(username="sales").update(email="sally@firma.pl")
+
+    load_demo("--customers=0")
+
+    assert get_user_model().objects.get(username="sales").email == "sally@firma.pl"
+
+
 def test_it_resets_a_changed_demo_password():
     load_demo("--customers=0")
     sales = get_user_model().objects.get(username="sales")

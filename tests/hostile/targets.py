@@ -163,6 +163,8 @@ URLS = {
     "processes:approval_list": Url(),
     "processes:approval_approve": Url("approval", M, view="processes:instance_detail:opportunity"),
     "processes:approval_reject": Url("approval", M, view="processes:instance_detail:opportunity"),
+    "processes:approval_payout_approve": Url("payout", M),
+    "processes:approval_payout_reject": Url("payout", M),
     "processes:collection_list": Url(personas=("manager", "finance")),
     "processes:collection_case_open": Url("overdue_invoice", ("finance",)),
     "processes:collection_write_off_request": Url(

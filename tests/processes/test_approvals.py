@@ -130,4 +130,4 @@ def test_approvals_page_query_count(
     client = persona_client(manager)
     with django_assert_max_num_queries(7):
         response = client.get(reverse("processes:approval_list"))
-    assert len(response.context["pending"]) == 12
+    assert len(response.context["entries"]) == 12

@@ -1,13 +1,15 @@
 """The permission matrix of the processes screens: anonymous → login, wrong role → 403, GET on a
 POST-only view → 405."""
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
 from processes import services
 from processes.models import Notification
 from processes.services import approval_requests
-from tests.factories import UserFactory
+from tests.factories import PayoutFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("personas_in_one_team")]
 
@@ -49,6 +51,8 @@ POST_ONLY = [
     ("processes:notification_read_all", None, ALL),
     ("processes:approval_approve", "approval", MANAGERS),
     ("processes:approval_reject", "approval", MANAGERS),
+    ("processes:approval_payout_approve", "payout", MANAGERS),
+    ("processes:approval_payout_reject", "payout", MANAGERS),
     ("processes:collection_case_open", "invoice", FINANCE),
     ("processes:collection_write_off_request", "case", FINANCE),
 ]
@@ -88,6 +92,10 @@ def targets(request, customer, opportunity, ticket, overdue_invoice, collections
             requester = UserFactory(username="rita_requester")
             return approval_requests._request_approval(
                 instance=opportunity, action="discount", value=30, reason="Big deal", by=requester
+            ).pk
+        if target == "payout":
+            return PayoutFactory(
+                customer=customer, amount=Decimal("50000.00"), requested_by=UserFactory()
             ).pk
         if target == "case":
             return services.collection_case_open(

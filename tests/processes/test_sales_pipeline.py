@@ -52,7 +52,7 @@ def test_board_query_count_does_not_grow_with_cards(
     client = persona_client(sales_rep)
     columns = sales_process.stages.filter(outcome="").count()
     # Session, user, roles, definition, stages, totals, then one query per column.
-    with django_assert_max_num_queries(6 + columns):
+    with django_assert_max_num_queries(7 + columns):  # + the bell's unread count
         response = client.get(reverse("processes:board", args=[sales_process.pk]))
     assert sum(c["shown"] for c in response.context["columns"]) == cards
 
@@ -80,7 +80,7 @@ def test_each_column_counts_and_totals_all_its_open_cards_beyond_those_shown(
     client = persona_client(sales_rep)
     # Session, user, roles, definition, stages, then per column its cards and (a column
     # fuller than it shows) its count, then the totals.
-    with django_assert_max_num_queries(6 + 2 * 3):
+    with django_assert_max_num_queries(7 + 2 * 3):  # + the bell's unread count
         response = client.get(reverse("processes:board", args=[sales_process.pk]))
 
     # The won deal (Deal 0, 1000 PLN) leaves Lead's count and totals.
@@ -122,7 +122,7 @@ def test_a_column_over_the_count_cap_shows_its_count_and_amounts_summed_at_most_
         reason="Signed",
     )
     # Session, user, roles, definition, stages, three columns' cards, two counts, totals.
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):  # + the bell's unread count
         response = client.get(board)
     assert _column_figures(response)[0][:3] == ("Lead", 4, True)
     cache.clear()  # a minute later

@@ -99,7 +99,7 @@ def test_overdue_only_lists_the_unsettled_invoices_past_due_newest_first(
     services.invoice_write_off(invoice=written_off, reason="Insolvent", by=manager)
     client = persona_client(finance_clerk)
     # Session, user, roles, count, page keys with rows, totals.
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):  # + the bell's unread count
         response = client.get(reverse("relationships:invoice_list"), {"overdue": "on"})
     assert [i.number for i in response.context["page"]] == [
         newest.number,

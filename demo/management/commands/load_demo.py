@@ -30,6 +30,9 @@ DEMO_SEED = 1
 DEMO_EDITS = 4  # customers edited by the demo users, the last one's relationship ended
 ADMIN_USERNAME = "admin"
 DEMO_URL = "http://127.0.0.1:8000/"
+# The demo users' e-mail domain (reserved for examples, RFC 2606): with an address, warnings
+# and digests are sent to them (to the console with `make run`'s EMAIL_URL).
+DEMO_EMAIL_DOMAIN = "example.com"
 # The team works in several languages, as the demo customers (Polish, Czech, British) are
 # served: each demo user's interface and e-mails are in their language from the first log-in.
 # The administrator has none, so their pages follow the browser. Set on the first run only: a
@@ -194,6 +197,8 @@ class Command(TranslatedCommand):
         user.is_active = True
         if superuser:
             user.is_staff = user.is_superuser = True
+        if not user.email:  # an address the user changed since is kept
+            user.email = f"{username}@{DEMO_EMAIL_DOMAIN}"
         user.save()
         if role:
             # The groups come from a data migration, but a flushed test database lacks them.
