@@ -219,7 +219,7 @@ class CustomerBulkForm(forms.Form):
         required=False,
         empty_label=_("Segment…"),
     )
-    ids = lists.IdsField()
+    ids = lists.IdsField(label=_("selected rows"))
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "bulk_%s")  # the filter form beside it has an owner too

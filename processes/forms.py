@@ -132,7 +132,10 @@ class BoardMoveForm(MoveForm):
     """A move from the board: also the stage the card was seen in, so that a card someone else
     moved meanwhile is refused as such rather than moved on from where the mover did not see it."""
 
-    from_stage = forms.IntegerField(min_value=1, max_value=2**31 - 1)
+    # The board always sends it; a post without it (no JavaScript) moves from where the card is.
+    from_stage = forms.IntegerField(
+        label=_("stage the card was in"), required=False, min_value=1, max_value=2**31 - 1
+    )
 
 
 class WorkLogForm(forms.Form):
@@ -312,7 +315,7 @@ class InstanceBulkForm(forms.Form):
     owner = forms.ModelChoiceField(
         label=_("Owner"), queryset=staff_users(), required=False, empty_label=_("Owner…")
     )
-    ids = lists.IdsField()
+    ids = lists.IdsField(label=_("selected rows"))
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "bulk_%s")  # the filter form beside it has an owner too

@@ -23,7 +23,9 @@ class SavedViewForm(forms.Form):
         required=False,
         empty_label=gettext_lazy("Only me"),
     )
-    query = forms.CharField(required=False, max_length=VIEW_QUERY_MAX_LENGTH)
+    query = forms.CharField(
+        label=gettext_lazy("filters"), required=False, max_length=VIEW_QUERY_MAX_LENGTH
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

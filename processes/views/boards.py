@@ -7,9 +7,10 @@ static/js/board.js (drag and drop, or the "Move to…" dialog) to `board_move`, 
 with the columns' new counts and totals as htmx out-of-band swaps.
 """
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, Sum
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
@@ -243,7 +244,16 @@ def _move_answer(request, instance, stages, *, outcome, message):
 
     It is a 200 whatever the outcome, as a form with errors is, and says the outcome in the
     X-Board-Move header, which board.js reads to keep the card or put it back: the browser
-    reports a 4xx answer as an error in the console, which the journeys count as a defect."""
+    reports a 4xx answer as an error in the console, which the journeys count as a defect.
+
+    Without htmx (a plain form post, no JavaScript) the outcome is a message on the board,
+    after a redirect, as for every other form."""
+    if not request.htmx:
+        if outcome == "moved":
+            messages.success(request, message)
+        else:
+            messages.error(request, message)
+        return redirect(reverse("processes:board", args=[instance.definition_id]))
     columns = []
     for stage in stages:
         if not stage.is_terminal:
@@ -269,11 +279,20 @@ def board_move(request, pk):
     rules (the message goes beside the card) or "conflict": someone else moved or closed it
     first."""
     instance = get_instance_for_user(request, pk, write=True)
+    if request.POST.get("stage") == str(instance.stage_id) and request.POST.get(
+        "from_stage", str(instance.stage_id)
+    ) in ("", str(instance.stage_id)):
+        # Dropped back where it was: nothing to do, and nothing refused.
+        message = _("“%(title)s” stays in %(stage)s.") % {
+            "title": instance.title,
+            "stage": instance.stage.name,
+        }
+        return _move_answer(request, instance, [instance.stage], outcome="moved", message=message)
     form = BoardMoveForm(request.POST, instance=instance)
     if not form.is_valid():
-        if instance.stage_id != form.cleaned_data.get("from_stage", instance.stage_id):
+        if form.cleaned_data.get("from_stage") not in (None, instance.stage_id):
             return _race(request, instance, form.cleaned_data["from_stage"])
-        errors = [message for messages in form.errors.values() for message in messages]
+        errors = [message for field_errors in form.errors.values() for message in field_errors]
         return _move_answer(
             request,
             instance,

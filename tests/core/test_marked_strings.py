@@ -38,6 +38,9 @@ LABELLED_AT_INIT = {"core.auth.LoginForm.username"}  # AuthenticationForm: the u
 # Text that is the same in every language. Keep this list tiny and explicit.
 ALLOWED_TEXT = {
     "CRM",  # the product's name
+    "CSV",  # file formats and protocols, named alike in every language
+    "XLSX",
+    "TLS",
 }
 USER_FACING_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "aria-description"}
 # Where text is not shown: the parser does not read into these elements.

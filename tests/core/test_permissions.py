@@ -76,6 +76,10 @@ DECLARED = {
     "privacy.erase_personal_data": {MANAGER},
     "mail.send_email": EVERYONE,
     "mail.manage_templates": {MANAGER},
+    "mail.send_mailings": {SALES, MANAGER},
+    "mail.manage_mailboxes": {MANAGER},
+    "mail.connect_own_mailbox": EVERYONE,
+    "mail.triage_shared_mail": {SALES, SERVICE, MANAGER},
 }
 ROLE_OF = {
     "sales_rep": SALES,
@@ -308,6 +312,19 @@ LOGIN_ONLY = {
     "imports:progress",
     "imports:rejected",
     "imports:undo",
+    # Mailboxes and their triage: a shared mailbox asks mail.manage_mailboxes or
+    # mail.triage_shared_mail, a personal one is its owner's alone (mail.mailbox_access);
+    # tests/mail/test_triage.py checks their refusals.
+    "mail:mailbox_list",
+    "mail:mailbox_detail",
+    "mail:mailbox_edit",
+    "mail:mailbox_test",
+    "mail:message_make_private",
+    "mail:triage_list",
+    "mail:triage_detail",
+    "mail:triage_create_customer",
+    "mail:triage_attach",
+    "mail:triage_dismiss",
     # A user's own API tokens, and the API's documentation page.
     "api:token_list",
     "api:token_revoke",
@@ -326,8 +343,9 @@ NOT_OURS = {
     "admin_out_of_bounds",
 }
 # Public by design, guarded otherwise: a website's form posts here without logging in, with the
-# form's secret token (tests/integrations/test_webforms.py).
-PUBLIC = {"integrations:webform_post"}
+# form's secret token (tests/integrations/test_webforms.py); a mailing's recipient unsubscribes
+# with the signed link from the e-mail (tests/mail/test_unsubscribe.py).
+PUBLIC = {"integrations:webform_post", "mail:unsubscribe"}
 
 
 def _views(patterns, namespace=""):

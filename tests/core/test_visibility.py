@@ -39,7 +39,17 @@ pytestmark = pytest.mark.django_db
 
 TARGET = "Hostile Target Ltd"
 # Objects that are no customer's record: definitions, rules, the manager's notification.
-NOT_A_CUSTOMERS_RECORD = {None, "sales_process", "rule", "inactive_rule", "notification"}
+# Not a customer's record: definitions, rules, targets, a user's own notifications and saved
+# views (another user's saved view is simply not found: tests/core/test_saved_views.py).
+NOT_A_CUSTOMERS_RECORD = {
+    None,
+    "sales_process",
+    "rule",
+    "inactive_rule",
+    "kpi_target",
+    "notification",
+    "saved_view",
+}
 # Pages that only show a record; every other URL of a record changes it (or its customer).
 READS = {
     "customers:detail",

@@ -267,7 +267,8 @@ def test_a_term_too_short_asks_for_more_without_a_query(
 ):
     client = persona_client(manager)
     client.get(URL, {"q": "warm up the session"})
-    with django_assert_max_num_queries(3):  # the session and its user, nothing searched
+    # the session and its user, the bell's unread count; nothing searched
+    with django_assert_max_num_queries(4):
         response = client.get(URL, {"q": term})
     assert response.context["groups"] == [] and not response.context["searched"]
     assert "at least two characters" in response.content.decode()

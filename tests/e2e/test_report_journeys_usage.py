@@ -47,7 +47,7 @@ def test_a_manager_reads_system_usage_and_a_sales_rep_turns_the_digest_off(
     digest_box = page.get_by_label("Send me the daily digest")
     expect(digest_box).to_be_checked()
     digest_box.uncheck()
-    page.get_by_role("button", name="Save").click()
+    page.locator("#digest-settings").get_by_role("button", name="Save").click()
     expect(page.locator(".alert")).to_contain_text("You will no longer get the daily digest.")
     expect(page.get_by_label("Send me the daily digest")).not_to_be_checked()
     screenshot("digest-settings")

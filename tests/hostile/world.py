@@ -165,7 +165,7 @@ def build_world(*, manager, sales_rep, service_agent, finance_clerk) -> HostileW
     )
     assert not DecisionRule.objects.get(pk=o["inactive_rule"].pk).active
     o["kpi_target"] = process_services.kpi_target_create(
-        definition=o["sales_process"], data={"metric": "win_rate", "target": Decimal("30")}
+        definition=o["sales_process"], data={"metric": "avg_cycle_days", "target": Decimal("30")}
     )
     o["campaign"] = process_services.retention_campaign_start(
         name="Hostile win-back",

@@ -175,17 +175,36 @@ def test_a_collection_write_off_by_drag_is_refused_with_the_rule(
 
 @pytest.mark.parametrize(
     "bad",
-    [{"stage": "abc"}, {"stage": ""}, {"from_stage": "x"}, {"from_stage": ""}],
-    ids=["stage-text", "stage-empty", "from-text", "from-empty"],
+    [{"stage": "abc"}, {"stage": ""}, {"from_stage": "x"}, {"from_stage": "-1"}],
+    ids=["stage-text", "stage-empty", "from-text", "from-negative"],
 )
 def test_bad_input_is_refused_not_a_500(persona_client, sales_rep, sales_process, opportunity, bad):
     data = {"stage": stage(sales_process, "Qualified").pk, "from_stage": opportunity.stage_id}
     response = persona_client(sales_rep).post(
-        reverse("processes:board_move", args=[opportunity.pk]), {**data, **bad}
+        reverse("processes:board_move", args=[opportunity.pk]),
+        {**data, **bad},
+        HTTP_HX_REQUEST="true",
     )
     assert _outcome(response) == "refused"
     opportunity.refresh_from_db()
     assert opportunity.stage.name == "Lead"
+
+
+def test_without_javascript_a_move_answers_with_a_message_on_the_board(
+    persona_client, sales_rep, sales_process, opportunity
+):
+    client = persona_client(sales_rep)
+    moved = _move(client, opportunity, stage(sales_process, "Qualified"), htmx=False)
+    assert moved.status_code == 302
+    assert moved.url == reverse("processes:board", args=[sales_process.pk])
+    page = client.get(moved.url).content.decode()
+    assert "moved to Qualified" in page
+    opportunity.refresh_from_db()
+    refused = _move(client, opportunity, stage(sales_process, "Lost"), htmx=False)  # no reason
+    assert refused.status_code == 302
+    assert "alert-danger" in client.get(refused.url).content.decode()
+    opportunity.refresh_from_db()
+    assert opportunity.stage.name == "Qualified"
 
 
 def test_a_stage_of_another_process_is_refused(
@@ -321,3 +340,13 @@ def test_a_moves_query_count_does_not_grow_with_the_columns(
     with django_assert_max_num_queries(MOVE_QUERY_BUDGET):
         response = _move(client, opportunity, stage(sales_process, "Qualified"))
     assert _outcome(response) == "moved"
+
+
+def test_a_card_dropped_back_on_its_own_column_stays_and_nothing_is_refused(
+    persona_client, sales_rep, sales_process, opportunity
+):
+    response = _move(persona_client(sales_rep), opportunity, opportunity.stage)
+    assert _outcome(response) == "moved"
+    assert "stays in Lead" in response.content.decode()
+    opportunity.refresh_from_db()
+    assert opportunity.stage.name == "Lead"
