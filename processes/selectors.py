@@ -304,23 +304,22 @@ def decision_rule_preview(rule: DecisionRule) -> RulePreview:
     conditions on the customer (grade, lifetime value, cost against value) evaluated in one
     COUNT, as RuleBook evaluates them one customer at a time (a condition that cannot be
     evaluated — not scored, no exchange rate, no value — does not admit)."""
-    customers = Customer.objects.current().exclude(status=Customer.Status.ENDED)
-    total = customers.count()
-    admitted = customers
+    admits = Q()
     if rule.min_grade or rule.min_ltv is not None or rule.max_cost_to_value_percent is not None:
-        admitted = admitted.filter(scored_at__isnull=False)
+        admits &= Q(scored_at__isnull=False)
     if rule.min_grade:
-        admitted = admitted.filter(
+        admits &= Q(
             grade__in=[grade for grade in Customer.Grade.values if rule.grade_passes(grade)]
         )
     condition = _ltv_condition(rule)
     if condition is not None:
-        admitted = admitted.filter(condition)
-    return RulePreview(
-        admitted=admitted.count() if admitted is not customers else total,
-        customers=total,
-        amount_condition=rule.min_amount is not None,
+        admits &= condition
+    counts = (
+        Customer.objects.current()
+        .exclude(status=Customer.Status.ENDED)
+        .aggregate(customers=Count("pk"), admitted=Count("pk", filter=admits))
     )
+    return RulePreview(**counts, amount_condition=rule.min_amount is not None)
 
 
 def _ltv_condition(rule: DecisionRule):

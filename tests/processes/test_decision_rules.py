@@ -985,3 +985,15 @@ def test_the_preview_admits_exactly_the_customers_the_rule_lets_start(make_rule,
 
     # 2,000, 1,000, 5,000 and 999.99 (10.0001 %, which the rule rounds to 10.00 %)
     assert decision_rule_preview(rule).admitted == len(admitted) == 4
+
+
+def test_a_rule_only_on_the_amount_admits_every_customer_in_the_preview(sales_process):
+    from processes.selectors import decision_rule_preview
+
+    scored(grade="D", ltv="1")
+    CustomerFactory(scored_at=None)
+    rule = DecisionRule(definition=sales_process, name="Big", min_amount=Decimal("5000"))
+
+    preview = decision_rule_preview(rule)
+
+    assert (preview.admitted, preview.customers, preview.amount_condition) == (2, 2, True)
