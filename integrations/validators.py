@@ -7,8 +7,6 @@ only with DEBUG, for development and the tests' receiver on 127.0.0.1). The chec
 subscription is saved and again, on the resolved addresses, before every delivery.
 """
 
-import ipaddress
-import socket
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -16,20 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core import events
-
-
-def _is_private(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    return not ip.is_global or ip.is_multicast
-
-
-def resolved_addresses(host: str, port: int | None) -> list[str]:
-    """Every address the host name resolves to (empty when it does not resolve)."""
-    try:
-        infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
-        return []
-    return sorted({info[4][0] for info in infos})
+from core.network import is_local_name, reaches_private_network
 
 
 def private_target_error(url: str) -> str:
@@ -43,13 +28,9 @@ def private_target_error(url: str) -> str:
         port = parts.port
     except ValueError:
         return str(_("The port is not a number between 0 and 65535."))
-    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+    if is_local_name(host):
         return str(_("Webhooks cannot be sent to this server itself."))
-    try:
-        addresses = [str(ipaddress.ip_address(host))]
-    except ValueError:
-        addresses = resolved_addresses(host, port)
-    if any(_is_private(address) for address in addresses):
+    if reaches_private_network(host, port):
         return str(_("Webhooks cannot be sent to a loopback or private network address."))
     return ""
 

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import Customer
 
 from .models import Mailbox, PrivateAddress
+from .services.sync import private_host_refused
 
 PASSWORD_MAX_LENGTH = 500
 
@@ -48,6 +49,16 @@ class MailboxForm(forms.ModelForm):
         if port is not None and not 1 <= port <= 65535:
             raise forms.ValidationError(_("A port is a number from 1 to 65535."))
         return port
+
+    def clean(self):
+        cleaned = super().clean()
+        host, port = cleaned.get("imap_host"), cleaned.get("imap_port")
+        if host and private_host_refused(host, port):
+            self.add_error(
+                "imap_host",
+                _("The CRM does not connect to loopback or private network addresses."),
+            )
+        return cleaned
 
     def clean_address(self):
         return self.cleaned_data["address"].strip().lower()

@@ -325,6 +325,9 @@ MAIL_SYNC_MAX_MESSAGE_BYTES = env.int("MAIL_SYNC_MAX_MESSAGE_BYTES", default=25 
 MAIL_SYNC_FETCH_BYTES = env.int("MAIL_SYNC_FETCH_BYTES", default=20 * 1024 * 1024)
 MAIL_SYNC_ATTACHMENT_MAX_BYTES = env.int("MAIL_SYNC_ATTACHMENT_MAX_BYTES", default=5 * 1024 * 1024)
 MAIL_IMAP_TIMEOUT = env.float("MAIL_IMAP_TIMEOUT", default=30.0)
+# A mailbox's IMAP host may be a loopback or private address (core.network): only with DEBUG
+# by default, so a user's mailbox settings cannot probe the internal network.
+MAIL_ALLOW_PRIVATE_HOSTS = env.bool("MAIL_ALLOW_PRIVATE_HOSTS", default=DEBUG)
 # Fernet keys for mailbox passwords, first encrypts, all decrypt; unset: derived from SECRET_KEY.
 MAIL_ENCRYPTION_KEYS = env.list("MAIL_ENCRYPTION_KEYS", default=[])
 # Mailings (mail.services.mailings): messages sent per minute at most, in one batch a minute.

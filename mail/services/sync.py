@@ -23,10 +23,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from core.integrity import save_or_raise_validation
+from core.network import reaches_private_network
 
 from .. import crypto
 from ..models import EmailMessage, Mailbox, PrivateAddress, PrivateMessage
@@ -34,6 +36,20 @@ from .filing import Context, Lookups, message_file
 from .parsing import parse
 
 logger = logging.getLogger(__name__)
+
+IMAP_PORT_SSL = 993
+
+
+class PrivateHostRefused(OSError):
+    """The IMAP host is, or now resolves to, a loopback or private address, and
+    MAIL_ALLOW_PRIVATE_HOSTS is off: no connection is opened."""
+
+
+def private_host_refused(host: str, port: int | None) -> bool:
+    return not settings.MAIL_ALLOW_PRIVATE_HOSTS and reaches_private_network(
+        host, port, default_port=IMAP_PORT_SSL
+    )
+
 
 IMAP_ERRORS = (IMAPClientError, OSError, socket.timeout, ssl.SSLError, crypto.UnreadablePassword)
 
@@ -60,6 +76,8 @@ def _password(mailbox: Mailbox) -> str:
 
 
 def connect(mailbox: Mailbox, *, password: str | None = None) -> IMAPClient:
+    if private_host_refused(mailbox.imap_host, mailbox.imap_port):
+        raise PrivateHostRefused(mailbox.imap_host)
     client = IMAPClient(
         mailbox.imap_host,
         port=mailbox.imap_port,
@@ -94,10 +112,12 @@ def mailbox_test_connection(*, mailbox: Mailbox, password: str | None = None) ->
 
 def _describe(error) -> str:
     if isinstance(error, crypto.UnreadablePassword):
-        return (
+        return _(
             "The stored password cannot be decrypted (MAIL_ENCRYPTION_KEYS changed): "
             "enter it again."
         )
+    if isinstance(error, PrivateHostRefused):
+        return _("The CRM does not connect to loopback or private network addresses.")
     text = error.args[0] if error.args else error
     if isinstance(text, bytes):
         text = text.decode(errors="replace")
