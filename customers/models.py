@@ -163,6 +163,7 @@ class Customer(models.Model):
         REFERRAL = "referral", _("Referral")
         EVENT = "event", _("Event")
         INBOUND_CALL = "inbound_call", _("Inbound call")
+        EMAIL = "email", _("E-mail")
         OTHER = "other", _("Other")
 
     class Status(models.TextChoices):

@@ -342,7 +342,7 @@ def triage_create_customer(
     message = _lock_waiting(message)
     customer.first_contact_on = timezone.localdate(message.occurred_at)
     if not customer.source:
-        customer.source = Customer.Source.OTHER
+        customer.source = Customer.Source.EMAIL
     if customer.kind == Customer.Kind.PERSON and not customer.email:
         customer.email = message.from_address
     customer = customer_register(

@@ -111,6 +111,7 @@ def test_one_click_makes_the_sender_a_customer_whose_first_contact_is_the_e_mail
     customer = Customer.objects.get(display_name="Jan Kowalski")
     assert response.status_code == 302 and response.url == customer.get_absolute_url()
     assert customer.first_contact_on == timezone.localdate(message.occurred_at)
+    assert customer.source == Customer.Source.EMAIL
     assert customer.email == "jan@new.example" and customer.owner == sales_rep
     contact = ContactPerson.objects.get(customer=customer)
     assert (contact.first_name, contact.last_name, contact.email) == (
