@@ -260,33 +260,64 @@ def cost_against_value(instance) -> dict:
     return {"ratio": ratio, "limits": limits, "exceeded": exceeded}
 
 
+# A large board's sum is at most this old (the cache forgets it then); the beat task
+# `processes.tasks.refresh_board_totals` sums large boards again every 45 s, before that, so
+# while it runs no request waits for the sum.
 BOARD_TOTALS_SECONDS = 60
+
+
+def _open_totals_key(definition_id):
+    return f"board:open-totals:v1:{definition_id}"
+
+
+def open_totals(definition_id):
+    """({stage id: {"count": n, "amounts": [(currency, amount)]}}, now) over every open
+    instance of the definition: one grouped sum (165 ms at a million customers)."""
+    totals = {}
+    for row in (
+        ProcessInstance.objects.open()
+        .filter(definition_id=definition_id)
+        .values("stage_id", "currency")
+        .annotate(n=Count("id"), amount=Sum("amount"))
+        .order_by("stage_id", "currency")
+    ):
+        entry = totals.setdefault(row["stage_id"], {"count": 0, "amounts": []})
+        entry["count"] += row["n"]
+        if row["amount"] is not None:
+            entry["amounts"].append((row["currency"], row["amount"]))
+    return totals, timezone.now()
+
+
+def open_totals_store(definition_id):
+    """Sum the definition's open instances now and keep the result for the boards."""
+    found = open_totals(definition_id)
+    cache.set(_open_totals_key(definition_id), found, BOARD_TOTALS_SECONDS)
+    return found
+
+
+def definitions_with_large_boards(cap):
+    """The ids of the active definitions with more than `cap` open instances: the boards with
+    a column that may be over the lists' count cap (each counted up to cap + 1 off an index)."""
+    return [
+        pk
+        for pk in ProcessDefinition.objects.filter(active=True).values_list("pk", flat=True)
+        if ProcessInstance.objects.open().filter(definition_id=pk).order_by()[: cap + 1].count()
+        > cap
+    ]
 
 
 def recent_open_totals(definition):
     """({stage id: {"count": n, "amounts": [(currency, amount)]}} over every open instance of
-    the definition, when it was summed): summed at most BOARD_TOTALS_SECONDS ago.
+    the definition, when it was summed).
 
     The board counts and totals its columns live while they hold up to the lists' count cap;
     a column beyond it (tens of thousands of open deals) reads this instead, since summing all
-    open deals took 165 ms at a million customers."""
-    key = f"board:open-totals:v1:{definition.pk}"
-    found = cache.get(key)
+    open deals took 165 ms at a million customers. The beat task sums large boards every
+    45 s, off the request path; a request sums only when the cache has nothing (the task is
+    not running, or Redis is away)."""
+    found = cache.get(_open_totals_key(definition.pk))
     if found is None:
-        totals = {}
-        for row in (
-            ProcessInstance.objects.open()
-            .filter(definition=definition)
-            .values("stage_id", "currency")
-            .annotate(n=Count("id"), amount=Sum("amount"))
-            .order_by("stage_id", "currency")
-        ):
-            entry = totals.setdefault(row["stage_id"], {"count": 0, "amounts": []})
-            entry["count"] += row["n"]
-            if row["amount"] is not None:
-                entry["amounts"].append((row["currency"], row["amount"]))
-        found = (totals, timezone.now())
-        cache.set(key, found, BOARD_TOTALS_SECONDS)
+        found = open_totals_store(definition.pk)
     return found
 
 

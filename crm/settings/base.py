@@ -428,6 +428,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "relationships.tasks.bill_recurring_contracts",
         "schedule": crontab(hour=1, minute=0),
     },
+    # The column totals of boards too large to sum per request (processes.selectors).
+    "processes-refresh-board-totals": {
+        "task": "processes.tasks.refresh_board_totals",
+        "schedule": 45.0,
+    },
     "processes-watch-sla-and-stalls": {
         "task": "processes.tasks.watch_processes",
         "schedule": crontab(minute="*/15"),

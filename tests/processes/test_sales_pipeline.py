@@ -137,6 +137,57 @@ def test_a_column_over_the_count_cap_shows_its_count_and_amounts_summed_at_most_
     assert "at most a minute old" not in response.content.decode()
 
 
+def test_the_beat_task_sums_large_boards_so_that_no_board_request_does(
+    persona_client, sales_rep, sales_process, enterprise_sales, monkeypatch
+):
+    from core.pagination import LargeTablePaginator
+    from processes import selectors, tasks
+    from processes.views import boards
+
+    monkeypatch.setattr(LargeTablePaginator, "count_cap", 3)
+    monkeypatch.setattr(boards, "BOARD_CARDS_PER_STAGE", 2)
+    _fill(sales_process, 10, sales_rep)
+    _fill(enterprise_sales, 2, sales_rep)  # a small board: summed per request, not by the task
+    cache.clear()
+    sums = []
+    open_totals = selectors.open_totals
+
+    def counted_sum(definition_id):
+        sums.append(definition_id)
+        return open_totals(definition_id)
+
+    monkeypatch.setattr(selectors, "open_totals", counted_sum)
+
+    assert tasks.refresh_board_totals() == {"refreshed": 1}
+    assert sums == [sales_process.pk]
+    client = persona_client(sales_rep)
+    board = reverse("processes:board", args=[sales_process.pk])
+    lead = ("Lead", 4, True, [("EUR", Decimal("2012")), ("PLN", Decimal("2006"))])
+    assert _column_figures(client.get(board))[0][:4] == lead
+    # A deal won out of Lead after the sum: the board still shows the task's figures.
+    services.instance_move(
+        instance=sales_process.instances.get(title="Deal 9"),
+        to_stage=stage(sales_process, "Won"),
+        by=sales_rep,
+        reason="Signed",
+    )
+    assert _column_figures(client.get(board))[0][:4] == lead
+    assert sums == [sales_process.pk]  # no board request summed
+    # The task's next run sums again.
+    assert tasks.refresh_board_totals() == {"refreshed": 1}
+    assert _column_figures(client.get(board))[0][:4] == (
+        "Lead",
+        3,
+        True,
+        [("EUR", Decimal("1003")), ("PLN", Decimal("2006"))],
+    )
+    # With nothing in the cache (the task not running, Redis away) the request sums itself.
+    cache.clear()
+    _fill(sales_process, 1, sales_rep)  # Lead over the cap again
+    client.get(board)
+    assert sums == [sales_process.pk] * 3
+
+
 def test_a_card_moves_with_a_plain_post_and_returns_to_the_board(
     persona_client, sales_rep, sales_process, opportunity
 ):
