@@ -12,15 +12,16 @@ bench/README.md explains it.
 2. Users load_1 … load_N in the manager group, and targets from the data: customers to open
    and write to, search terms, the sales board.
 3. gunicorn with crm/gunicorn.conf.py on 127.0.0.1, production settings, the production number
-   of workers. Every user logs in through the login form before the clock starts.
+   of workers. Every user logs in through the login form before anything is measured.
 4. For --seconds, each user (locust, as a library) picks a read or a write at random, waits 1
    to 3 s like a person (--think), and again: customer list, customer page, the global search
    (as you type, then its page), invoice list, the sales board, a report; logging an
    interaction, moving a deal on the board, creating a customer through the New customer form,
    issuing an invoice and registering a payment on it. Each write notes what the server said
    it saved (the id in the redirect, a unique marker in the text, the move's outcome).
-   With --steps, the same for each number of users in turn: the new users log in (the
-   ramp-up), a --settle pause, then --seconds measured; the users of a step stay for the next.
+   With --steps, the same for each number of users in turn: the new users start, ten a
+   second (the ramp-up), a --settle pause, then --seconds measured; the users of a step stay
+   for the next.
 5. Afterwards every acknowledged write is looked up in the database. Exit status 1 if any
    request got a 5xx, failed otherwise, or any acknowledged write is missing. A stepped run
    also draws the curve (matplotlib, the `bench` extra): users against throughput and
@@ -29,6 +30,7 @@ bench/README.md explains it.
 
 # locust patches the standard library for gevent when it is imported: first, before the rest.
 from locust import FastHttpUser, task
+from locust.contrib.fasthttp import FastHttpSession
 from locust.env import Environment
 from locust.exception import StopUser
 
@@ -74,6 +76,8 @@ USER_PREFIX = "load_"
 # Logging in hashes a password (hundreds of milliseconds of CPU): a few at a time, before the
 # clock starts, so the measured window holds only the mix below.
 CONCURRENT_LOGINS = 2
+# Users started a second when a step adds users (the ramp-up); they are logged in already.
+SPAWN_RATE = 10
 # The issue's target for the curve: 100 office users, p95 ≤ 100 ms on 2 workers at 100k.
 TARGET_P95_MS = 100
 
@@ -262,7 +266,8 @@ class Plan:
     think = (1.0, 3.0)
     logging_in = 0
     logged_in = 0
-    login_slots = BoundedSemaphore(CONCURRENT_LOGINS)
+    sessions: list = []  # each user's cookies, logged in before the run
+    login_seconds = 0.0
     stopping = False
     # The measured windows, one per step: {"users", "start", "end"} (perf_counter seconds).
     windows: list = []
@@ -313,33 +318,19 @@ class CrmUser(FastHttpUser):
     connection_timeout = 10.0
 
     def on_start(self):
+        # Logged in before the run (log_in_everyone): the user takes its session's cookies.
         Plan.logging_in += 1
         number = Plan.logging_in
         self.username = f"{USER_PREFIX}{number}"
         self.user_pk = Plan.fixtures["users"][number - 1]
-        with Plan.login_slots:
-            self.log_in()
+        for cookie in Plan.sessions[number - 1]:
+            self.client.cookiejar.set_cookie(cookie)
         Plan.logged_in += 1
         if number == 1:
             # The writes the run checks afterwards happen at least once however short the run or
             # busy the machine (at random, a 10 s run on a loaded machine sometimes made none).
             self.create_customer()
             self.log_interaction()
-
-    def log_in(self):
-        page = self.client.get("/login/", name="log in (form)")
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text or "")
-        response = self.client.post(
-            "/login/",
-            name="log in",
-            data=self.form(
-                username=self.username, password=Plan.password, csrfmiddlewaretoken=token[1]
-            ),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-            allow_redirects=False,
-        )
-        if response.status_code != 302:
-            raise RuntimeError(f"{self.username} could not log in: HTTP {response.status_code}")
 
     # Helpers
 
@@ -613,33 +604,70 @@ def cpu_times():
     return sum(fields), fields[3] + fields[4]  # total, idle + iowait
 
 
+def log_in_everyone(environment, host, count):
+    """load_1 … load_<count> log in through the login form, CONCURRENT_LOGINS at a time, on
+    the idle server before anything is measured; returns each one's cookies. (Logging in
+    during a step, behind the queue of a saturated server, took minutes for 100 users.)"""
+    slots = BoundedSemaphore(CONCURRENT_LOGINS)
+    cookies = [None] * count
+
+    def log_in(number):
+        with slots:
+            session = FastHttpSession(host, environment.events.request, None, network_timeout=60.0)
+            page = session.get("/login/", name="log in (form)")
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text or "")
+            response = session.post(
+                "/login/",
+                name="log in",
+                data=urlencode(
+                    {
+                        "username": f"{USER_PREFIX}{number}",
+                        "password": Plan.password,
+                        "csrfmiddlewaretoken": token[1] if token else "",
+                    }
+                ),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                allow_redirects=False,
+            )
+            if response.status_code != 302:
+                raise RuntimeError(
+                    f"{USER_PREFIX}{number} could not log in: {response.status_code}"
+                )
+            cookies[number - 1] = list(session.cookiejar)
+
+    gevent.joinall([gevent.spawn(log_in, n) for n in range(1, count + 1)], raise_error=True)
+    return cookies
+
+
 def run_steps(port, steps, seconds, settle):
-    """For each number of users in `steps`: start the new users and wait until they have
-    logged in (the ramp-up), let them settle for `settle` seconds, then measure for `seconds`.
-    Returns, per step, its window and what the machine did meanwhile: the share of all cores
-    busy, and the share of one core this process (the load generator: gevent, one core at
-    most) used."""
+    """Every user logs in first. Then for each number of users in `steps`: start the new
+    users, SPAWN_RATE a second (the ramp-up), let them settle for `settle` seconds, then
+    measure for `seconds`. Returns, per step, its window and what the machine did meanwhile:
+    the share of all cores busy, and the share of one core this process (the load generator:
+    gevent, one core at most) used."""
     CrmUser.host = f"http://{HOST}:{port}"
     environment = Environment(user_classes=[CrmUser], catch_exceptions=True)
     environment.events.request.add_listener(on_request)
+    log(f"{steps[-1]} users logging in through the login form, {CONCURRENT_LOGINS} at a time")
+    started = time.perf_counter()
+    Plan.sessions = log_in_everyone(environment, CrmUser.host, steps[-1])
+    Plan.login_seconds = round(time.perf_counter() - started, 1)
+    log(f"all logged in after {Plan.login_seconds} s")
     runner = environment.create_local_runner()
     measured = []
     try:
         for users in steps:
             ramp_started = time.perf_counter()
-            log(
-                f"{users} users: {users - Plan.logged_in} more logging in through the login "
-                f"form, {CONCURRENT_LOGINS} at a time"
-            )
-            runner.start(users, spawn_rate=users)
-            deadline = time.monotonic() + max(120, (users - Plan.logged_in) * 5)
+            log(f"{users} users: {users - Plan.logged_in} more starting, {SPAWN_RATE} a second")
+            runner.start(users, spawn_rate=SPAWN_RATE)
+            deadline = time.monotonic() + 60 + users / SPAWN_RATE * 2
             while Plan.logged_in < users:
                 if time.monotonic() > deadline:
-                    sys.exit(f"only {Plan.logged_in} of {users} users logged in")
+                    sys.exit(f"only {Plan.logged_in} of {users} users started")
                 gevent.sleep(0.1)
             ramp = time.perf_counter() - ramp_started
             if settle:
-                log(f"all {users} logged in after {ramp:.1f} s; settling for {settle} s")
+                log(f"all {users} started after {ramp:.1f} s; settling for {settle} s")
                 gevent.sleep(settle)
             log(f"{users} users: measuring for {seconds} s")
             machine, client = cpu_times(), time.process_time()
@@ -769,6 +797,7 @@ def plot_curve(report, path):
     """The load curve as a PNG: users on x; throughput on the left axis, p50/p95/p99 on the
     right; a step with any failed request or lost write marked in red."""
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
@@ -815,8 +844,11 @@ def plot_curve(report, path):
             fontsize=8,
             color="#c77800",
         )
-    latency_axis.set_ylabel("latency, ms")
-    latency_axis.set_ylim(bottom=0)
+    # Logarithmic: tens of milliseconds at a few users and seconds on a saturated server
+    # both stay readable, and so does the target between them.
+    latency_axis.set_yscale("log")
+    latency_axis.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    latency_axis.set_ylabel("latency, ms (logarithmic)")
     errors = [
         (s["users"], s["rps"], s["failed"], s["writes"]["acknowledged"] - s["writes"]["found"])
         for s in steps
@@ -869,8 +901,12 @@ def plot_curve(report, path):
     throughput_axis.set_title(
         f"CRM load curve: {customers:,} customers, gunicorn {report['workers']} workers, "
         f"{report['machine']['cores']} cores, {report['seconds']} s a step "
-        f"({report['started_at'][:8]}, {report['revision']})",
-        fontsize=10,
+        f"({report['started_at'][:8]}, {report['revision']})\n"
+        "all cores busy during each step: "
+        + ", ".join(f"{s['cpu_busy']:.0%}" if s["cpu_busy"] is not None else "?" for s in steps)
+        + f"; the load generator used at most "
+        f"{max(s['load_generator_cpu'] for s in steps):.0%} of a core",
+        fontsize=9,
     )
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -1061,6 +1097,8 @@ def main():
         "users": steps[-1],
         "seconds": args.seconds,
         "settle_s": settle,
+        "spawn_rate": SPAWN_RATE,
+        "logins_s": Plan.login_seconds,
         "think_time_s": list(args.think),
         "workers": workers,
         "target_p95_ms": TARGET_P95_MS,
