@@ -109,7 +109,7 @@ check: $(STAMP)
 
 # Every benchmark that proves a figure in the README: the pages, then the load run and the fault
 # runs in their long forms (the test suite runs the last two in a short form).
-bench: bench-pages bench-exports bench-load bench-faults bench-hostile
+bench: bench-pages bench-exports bench-load bench-load-curve bench-faults bench-hostile
 
 # Latency, SQL queries and throughput of the main pages on PostgreSQL (bench/README.md).
 SIZE ?= 100k
