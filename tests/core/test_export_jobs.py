@@ -311,3 +311,19 @@ def test_a_done_export_has_its_file_in_the_database(sales_rep):
         ExportJob.objects.create(
             user=sales_rep, list_key="customers", format="csv", status=ExportJob.Status.DONE
         )
+
+
+def test_the_admin_lists_and_opens_exports_read_only(client, admin_user, sales_rep):
+    job = ExportJob.objects.create(
+        user=sales_rep,
+        list_key="customers",
+        format="csv",
+        status=ExportJob.Status.FAILED,
+        error="The export could not be written.",
+    )
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:core_exportjob_changelist")).status_code == 200
+    page = client.get(reverse("admin:core_exportjob_change", args=[job.pk]))
+    assert page.status_code == 200
+    assert "The export could not be written." in page.content.decode()
+    assert client.get(reverse("admin:core_exportjob_add")).status_code == 403
