@@ -98,13 +98,14 @@ def export_job_run(job_id):
     except Exception:
         # The details are for the log; the user is told what to do.
         logger.exception("Export job %s failed", job.pk)
-        _fail(
-            job,
-            _(
-                "The export could not be written. Try again; if it fails again, tell an "
-                "administrator."
-            ),
-        )
+        with translation.override(user_language(job.user)):
+            _fail(
+                job,
+                _(
+                    "The export could not be written. Try again; if it fails again, tell an "
+                    "administrator."
+                ),
+            )
     job.refresh_from_db()
     return job
 
