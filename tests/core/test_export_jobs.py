@@ -327,3 +327,17 @@ def test_the_admin_lists_and_opens_exports_read_only(client, admin_user, sales_r
     assert page.status_code == 200
     assert "The export could not be written." in page.content.decode()
     assert client.get(reverse("admin:core_exportjob_add")).status_code == 403
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_every_registered_list_is_written_by_a_job(manager, media_root, fmt):
+    from core import lists
+
+    InvoiceFactory(customer=CustomerFactory(display_name="Acme"))
+    for info in lists.registered():
+        job = ExportJob.objects.create(user=manager, list_key=info.key, format=fmt)
+        job = export_jobs.export_job_run(job.pk)
+        assert job.status == ExportJob.Status.DONE, (info.key, job.error)
+        assert job.file.size > 0
+    exported = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT)
+    assert {event.details["list"] for event in exported} == {i.key for i in lists.registered()}
