@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import audit, outbox
 from .integrity import rule_error, violated_rule
-from .models import AuditEvent, OutboxMessage, SavedView, Team, UserProfile
+from .models import AuditEvent, ExportJob, OutboxMessage, SavedView, Team, UserProfile
 
 
 class AuditHistoryAdminMixin:
@@ -183,4 +183,30 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["username", "source"]
     ordering = ["-at", "-id"]
     readonly_fields = [field.name for field in AuditEvent._meta.fields]
+    show_full_result_count = False
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Background exports, read-only: the worker writes them, their owner downloads the file
+    from My exports (the admin links no file: it is the owner's alone), the hourly job deletes
+    them (core.export_jobs)."""
+
+    list_display = ["created_at", "user", "list_key", "format", "status", "rows", "finished_at"]
+    list_filter = ["status", "format", "list_key"]
+    list_select_related = ["user"]
+    ordering = ["-created_at", "-id"]
+    fields = [
+        "user",
+        "list_key",
+        "format",
+        "query",
+        "status",
+        "rows",
+        "error",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ]
+    readonly_fields = fields
     show_full_result_count = False

@@ -2,8 +2,12 @@
 million rows.
 
 Every list view answers `?format=csv` / `?format=xlsx` with `export_response(request, name=...,
-queryset=..., columns=...)`, passing the very queryset its page shows (what the user may see,
-filtered and sorted). The rows are read with `values_list()` in chunks of `EXPORT_CHUNK_SIZE`
+rows=...)`, passing the very rows its page shows (`core.lists.ListRows`: what the user may see,
+filtered and sorted, and the export's columns). An export of more than EXPORT_INLINE_MAX_ROWS
+rows (a capped count: at most that many plus one are counted) is not written while the browser
+waits, which gunicorn's timeout would cut short: it becomes an `ExportJob`, queued through the
+outbox, which a worker writes to a file its owner downloads from "My exports"
+(core.export_jobs). The rows are read with `values_list()` in chunks of `EXPORT_CHUNK_SIZE`
 (`.iterator()`: a server-side cursor on PostgreSQL), never as model instances and never all at
 once:
 
@@ -17,7 +21,8 @@ A text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is pref
 so a spreadsheet shows it rather than running it as a formula (CSV/formula injection); numbers,
 dates and amounts are not text and are written as they are. The audit records who exported
 which list with which filters and how many rows (`core.audit.record_export`), once the last
-row is out (or the download was broken off: the rows sent so far).
+row is out (or the download was broken off: the rows sent so far); for a background export
+when its file is written.
 """
 
 import csv
@@ -27,10 +32,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import FileResponse, StreamingHttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from . import audit
+from . import audit, lists, outbox
+from .models import ExportJob
 
 CSV, XLSX = "csv", "xlsx"
 FORMATS = (CSV, XLSX)
@@ -43,6 +54,8 @@ CSV_PIECE = 64 * 1024
 XLSX_AMOUNT_FORMAT = "#,##0.00"
 XLSX_DATE_FORMAT = "yyyy-mm-dd"
 XLSX_DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+# The Celery task that writes a background export (core.tasks), queued by name.
+RUN_TASK = "core.tasks.run_export_job"
 
 
 def spreadsheet_safe(value):
@@ -76,19 +89,75 @@ def wanted_format(request):
     return value if value in FORMATS else None
 
 
-def export_response(request, *, name, queryset, columns):
-    """The export the request asks for (`wanted_format`) of `queryset`'s rows."""
+def export_response(request, *, name, rows):
+    """The export the request asks for (`wanted_format`) of the list `name`'s rows
+    (`lists.ListRows`): at once up to EXPORT_INLINE_MAX_ROWS rows, else as a background job."""
     fmt = wanted_format(request)
-    rows = _rows(queryset, columns)
+    if is_big(rows.queryset):
+        try:
+            _job, queued = export_job_start(
+                user=request.user, list_key=name, fmt=fmt, query=lists.filters_of(request.GET)
+            )
+        except ValidationError as error:  # filters longer than a job keeps
+            messages.error(request, " ".join(error.messages))
+            return redirect(lists.get(name).url())
+        messages.info(
+            request,
+            _(
+                "Your export is being prepared: it has more rows than can be sent at once. You "
+                "will be notified when it is ready to download here."
+            )
+            if queued
+            else _("This export is already being prepared: you will be notified when it is ready."),
+        )
+        return redirect("export_list")
+    columns = rows.columns
+    reader = _rows(rows.queryset, columns)
     headers = [str(column.label) for column in columns]
-    filename = f"{name}-{timezone.localdate():%Y-%m-%d}.{fmt}"
+    filename = export_filename(name, fmt)
     if fmt == XLSX:
-        return _xlsx_response(request, name, filename, headers, columns, rows)
+        return _xlsx_response(request, name, filename, headers, columns, reader)
     response = StreamingHttpResponse(
-        _csv_pieces(request, name, headers, columns, rows), content_type="text/csv; charset=utf-8"
+        _csv_pieces(request, name, headers, columns, reader), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def export_filename(name, fmt):
+    return f"{name}-{timezone.localdate():%Y-%m-%d}.{fmt}"
+
+
+def is_big(queryset):
+    """Whether the export has more than EXPORT_INLINE_MAX_ROWS rows: a capped count, which
+    stops at one more than that."""
+    limit = settings.EXPORT_INLINE_MAX_ROWS
+    return queryset.order_by()[: limit + 1].count() > limit
+
+
+@transaction.atomic
+def export_job_start(*, user, list_key, fmt, query):
+    """Records a background export of `list_key` with these filters and queues its writing
+    (core.outbox: kept while the broker is away). The same export asked again while the first
+    is still queued or running is that one: returns (job, False)."""
+    pending = (
+        ExportJob.objects.select_for_update()
+        .filter(
+            user=user,
+            list_key=list_key,
+            format=fmt,
+            query=query,
+            status__in=(ExportJob.Status.QUEUED, ExportJob.Status.RUNNING),
+        )
+        .first()
+    )
+    if pending is not None:
+        return pending, False
+    job = ExportJob(user=user, list_key=list_key, format=fmt, query=query)
+    job.full_clean()
+    job.save()
+    outbox.enqueue(RUN_TASK, job.pk)
+    return job, True
 
 
 def _rows(queryset, columns):
@@ -129,31 +198,55 @@ def _converters(columns, *, typed):
 
 
 def _csv_pieces(request, name, headers, columns, rows):
+    counter = [0]
+    try:
+        yield from csv_pieces(headers, columns, rows, counter)
+    finally:
+        audit.record_export(request, name=name, rows=counter[0], filters=_filters(request))
+
+
+def csv_pieces(headers, columns, rows, counter):
+    """The CSV's text in pieces of about CSV_PIECE characters; `counter[0]` counts the rows."""
     converters = _converters(columns, typed=False)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")  # so spreadsheet programs read UTF-8 names correctly
     writer.writerow([spreadsheet_safe(header) for header in headers])
-    written = 0
-    try:
-        for row in rows:
-            writer.writerow(
-                [
-                    "" if value is None else convert(value)
-                    for convert, value in zip(converters, row, strict=True)
-                ]
-            )
-            written += 1
-            if buffer.tell() >= CSV_PIECE:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-    finally:
-        audit.record_export(request, name=name, rows=written, filters=_filters(request))
+    for row in rows:
+        writer.writerow(
+            [
+                "" if value is None else convert(value)
+                for convert, value in zip(converters, row, strict=True)
+            ]
+        )
+        counter[0] += 1
+        if buffer.tell() >= CSV_PIECE:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
 
 def _xlsx_response(request, name, filename, headers, columns, rows):
+    output = tempfile.TemporaryFile()  # noqa: SIM115  (the response closes it, and it goes)
+    written = write_xlsx(output, name, headers, columns, rows)
+    output.seek(0)
+    audit.record_export(request, name=name, rows=written, filters=_filters(request))
+    return FileResponse(
+        output, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE
+    )
+
+
+def write_csv(output, headers, columns, rows):
+    """Writes the CSV to the binary file `output`; returns the rows written."""
+    counter = [0]
+    for piece in csv_pieces(headers, columns, rows, counter):
+        output.write(piece.encode("utf-8"))
+    return counter[0]
+
+
+def write_xlsx(output, name, headers, columns, rows):
+    """Writes the workbook to the binary file `output`; returns the rows written."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
@@ -185,13 +278,19 @@ def _xlsx_response(request, name, filename, headers, columns, rows):
             cells.append(value)
         sheet.append(cells)
         written += 1
-    output = tempfile.TemporaryFile()  # noqa: SIM115  (the response closes it, and it goes)
     workbook.save(output)
-    output.seek(0)
-    audit.record_export(request, name=name, rows=written, filters=_filters(request))
-    return FileResponse(
-        output, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE
-    )
+    return written
+
+
+def write_file(output, *, name, fmt, rows):
+    """Writes all of `rows` (lists.ListRows) as `fmt` to the binary file `output` (a background
+    export); returns the rows written."""
+    columns = rows.columns
+    headers = [str(column.label) for column in columns]
+    reader = _rows(rows.queryset, columns)
+    if fmt == XLSX:
+        return write_xlsx(output, name, headers, columns, reader)
+    return write_csv(output, headers, columns, reader)
 
 
 def _filters(request):

@@ -1,8 +1,12 @@
 """Lists that act: saved views ("Overdue in Prague") and what every bulk action shares.
 
 - **The lists** that have saved views and exports are registered by the apps that hold them
-  (`register("invoices", url_name="relationships:invoice_list", label=...)` in their
-  AppConfig.ready), so the kernel names no app.
+  (`register("invoices", url_name="relationships:invoice_list", label=..., permission=...,
+  build=invoice_rows)` in their AppConfig.ready), so the kernel names no app. `build(user,
+  params)` makes what the list shows that user for those query parameters (`ListRows`: its
+  FilterSet over what the user may see, and its export columns); the list's view and the
+  background export (core.export_jobs) both call it, so a job's file holds the very rows the
+  page showed.
 - **Saved views** (`core.models.SavedView`): a list's query string under a name, its owner's
   own or shared with one of the owner's teams; a user's menu holds their own and those shared
   with any team they are in. Only the owner renames or deletes one.
@@ -13,6 +17,7 @@
   the rows' own audit.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django import forms
@@ -35,21 +40,53 @@ NOT_FILTERS = ("page", "format")
 
 
 @dataclass(frozen=True)
+class ListRows:
+    """What a list shows one user for one query string: its FilterSet (the form and the
+    filtered, sorted queryset over what the user may see) and its export's columns."""
+
+    filterset: object
+    columns: list
+
+    @property
+    def queryset(self):
+        return self.filterset.qs
+
+
+@dataclass(frozen=True)
+class UserOnly:
+    """What a FilterSet asks of a request (its user) when a list is built outside one: the
+    background export."""
+
+    user: object
+
+
+@dataclass(frozen=True)
 class ListInfo:
     key: str
     url_name: str
     label: str
+    # The permission the list's page asks for; a background export asks it again when it runs.
+    permission: str = ""
+    # build(user, params, request=None) -> ListRows
+    build: Callable | None = None
 
     def url(self):
         return reverse(self.url_name)
+
+    def rows(self, user, params, request=None) -> ListRows:
+        """The list as `user` sees it with these query parameters (a QueryDict)."""
+        return self.build(user, params, request=request if request is not None else UserOnly(user))
 
 
 _lists: dict[str, ListInfo] = {}
 
 
-def register(key, *, url_name, label):
-    """Declares a list that has saved views (and an export) under `key`."""
-    _lists[key] = ListInfo(key=key, url_name=url_name, label=label)
+def register(key, *, url_name, label, permission="", build=None):
+    """Declares a list that has saved views and an export under `key`; `build(user, params,
+    request)` makes its rows (ListRows) for the view and for the background export."""
+    _lists[key] = ListInfo(
+        key=key, url_name=url_name, label=label, permission=permission, build=build
+    )
 
 
 def get(key) -> ListInfo | None:

@@ -1,6 +1,8 @@
 """The task outbox: background work written down in the same transaction as the write that
 asks for it, so a broker that is away loses nothing (core.outbox publishes and drains it)."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -295,3 +297,81 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} · {self.get_action_display()} · {self.model}"
+
+
+def export_upload_to(instance, filename):
+    """Where a background export's file goes: under MEDIA_ROOT/exports/, which no URL serves
+    (only the owner's download view sends it), in a folder of its own with a name no one can
+    guess."""
+    return f"exports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}/{filename}"
+
+
+class ExportJob(models.Model):
+    """A list's export too big to write while the browser waits: its rows are written by a
+    worker (core.export_jobs) to a file only its owner downloads, kept EXPORT_KEEP_HOURS."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("being written")
+        DONE = "done", _("ready")
+        FAILED = "failed", _("failed")
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "XLSX"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # core_export_job_user starts with it
+    )
+    list_key = models.CharField(
+        _("list"), max_length=40, help_text=_("Which list: customers, processes, invoices…")
+    )
+    format = models.CharField(_("format"), max_length=4, choices=Format)
+    query = models.CharField(
+        _("filters"),
+        max_length=VIEW_QUERY_MAX_LENGTH,
+        blank=True,
+        help_text=_("The list's query string, without the page and the format."),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.QUEUED)
+    rows = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    file = models.FileField(_("file"), upload_to=export_upload_to, max_length=300, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # A file is ready only when the whole of it is written: a job is done exactly when
+            # it has its file, its row count and the moment it finished.
+            models.CheckConstraint(
+                condition=~Q(status="done")
+                | (~Q(file="") & Q(rows__isnull=False) & Q(finished_at__isnull=False)),
+                name="core_export_job_done_has_file",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="failed") | ~Q(error=""),
+                name="core_export_job_failed_has_error",
+            ),
+        ]
+        indexes = [
+            # "My exports": a user's newest first.
+            models.Index(fields=["user", "-created_at"], name="core_export_job_user"),
+            # The expiry job: the oldest first.
+            models.Index(fields=["created_at"], name="core_export_job_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.list_key}.{self.format} #{self.pk}"
+
+    @property
+    def filename(self):
+        return self.file.name.rsplit("/", 1)[-1] if self.file else ""

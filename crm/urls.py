@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from analytics import views as analytics_views
 from core import views as core_views
+from core.views import exports as export_views
 from core.views import login as login_views
 from core.views import mfa as mfa_views
 from core.views import saved_views
@@ -46,6 +47,9 @@ urlpatterns = [
     path("views/new/", saved_views.saved_view_create, name="saved_view_create"),
     path("views/<int:pk>/edit/", saved_views.saved_view_update, name="saved_view_update"),
     path("views/<int:pk>/delete/", saved_views.saved_view_delete, name="saved_view_delete"),
+    path("exports/", export_views.export_list, name="export_list"),
+    path("exports/<int:pk>/download/", export_views.export_download, name="export_download"),
+    path("exports/<int:pk>/retry/", export_views.export_retry, name="export_retry"),
     path("admin/bounds/", core_views.out_of_bounds, name="admin_out_of_bounds"),
     # The admin logs in through the CRM's own pages, so its log-in has the second step and the
     # limits too (the query string, ?next=…, is kept).

@@ -12,7 +12,16 @@ class CustomersConfig(AppConfig):
         search.register()  # what the navigation bar's box finds (core.search)
         from core import lists
 
-        lists.register("customers", url_name="customers:list", label=_("Customers"))
+        from .exports import customer_rows
+        from .permissions import VIEW_CUSTOMERS
+
+        lists.register(
+            "customers",
+            url_name="customers:list",
+            label=_("Customers"),
+            permission=VIEW_CUSTOMERS,
+            build=customer_rows,
+        )
 
         from core import audit, personal_data
         from core.personal_data import ERASED

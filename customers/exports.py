@@ -1,9 +1,12 @@
-"""The customer list's export (core.exports): its columns, read with values_list()."""
+"""The customer list's rows (core.lists) and its export's columns (core.exports), read with
+values_list()."""
 
 from django.utils.translation import gettext_lazy as _
 
 from core.exports import AMOUNT, DATE, DATETIME, NUMBER, Column
+from core.lists import ListRows
 
+from .filters import CustomerFilter
 from .models import Customer
 
 CUSTOMER_COLUMNS = [
@@ -29,3 +32,13 @@ CUSTOMER_COLUMNS = [
     Column(_("First contact"), "first_contact_on", DATE),
     Column(_("Last contact"), "last_contact_at", DATETIME),
 ]
+
+
+def customer_rows(user, params, *, request):
+    """The customer list as `user` sees it with these filters (the page and the export)."""
+    customer_filter = CustomerFilter(
+        params,
+        queryset=Customer.objects.visible_to(user).current().for_list(),
+        request=request,
+    )
+    return ListRows(customer_filter, CUSTOMER_COLUMNS)

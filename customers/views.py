@@ -21,8 +21,6 @@ from core.views.helpers import paginate, redirect_back, run_action, run_service
 from . import services
 from .access import get_contact_for_user, get_customer_for_user, get_customer_page_for_user
 from .customer_page import history_querysets, sections_for, timeline_for
-from .exports import CUSTOMER_COLUMNS
-from .filters import CustomerFilter
 from .forms import ConsentForm, ContactPersonForm, CustomerBulkForm, CustomerForm
 from .models import (
     ConsentEvent,
@@ -38,15 +36,10 @@ from .selectors import customer_contacts, customer_segments
 
 @permission_required(VIEW_CUSTOMERS)
 def customer_list(request):
-    customer_filter = CustomerFilter(
-        request.GET,
-        queryset=Customer.objects.visible_to(request.user).current().for_list(),
-        request=request,
-    )
+    rows = lists.get("customers").rows(request.user, request.GET, request)
     if exports.wanted_format(request):
-        return exports.export_response(
-            request, name="customers", queryset=customer_filter.qs, columns=CUSTOMER_COLUMNS
-        )
+        return exports.export_response(request, name="customers", rows=rows)
+    customer_filter = rows.filterset
     page, query = paginate(request, customer_filter.qs, settings.CUSTOMER_LIST_PAGE_SIZE)
     template = "customers/_customer_table.html" if request.htmx else "customers/customer_list.html"
     context = {"filter": customer_filter, "page": page, "query": query}

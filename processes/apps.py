@@ -12,10 +12,28 @@ class ProcessesConfig(AppConfig):
         search.register()  # what the navigation bar's box finds (core.search)
         from core import lists
 
-        lists.register("processes", url_name="processes:instance_list", label=_("Processes"))
-        lists.register("tickets", url_name="processes:ticket_list", label=_("Tickets"))
-        lists.register("tasks", url_name="processes:task_list", label=_("My tasks"))
-        lists.register("collections", url_name="processes:collection_list", label=_("Collections"))
+        from . import exports
+        from .permissions import VIEW_PROCESSES, WORK_COLLECTIONS, WORK_TASKS
+
+        for key, url_name, label, permission, build in (
+            ("processes", "instance_list", _("Processes"), VIEW_PROCESSES, exports.instance_rows),
+            ("tickets", "ticket_list", _("Tickets"), VIEW_PROCESSES, exports.ticket_rows),
+            ("tasks", "task_list", _("My tasks"), WORK_TASKS, exports.task_rows),
+            (
+                "collections",
+                "collection_list",
+                _("Collections"),
+                WORK_COLLECTIONS,
+                exports.collection_rows,
+            ),
+        ):
+            lists.register(
+                key,
+                url_name=f"processes:{url_name}",
+                label=label,
+                permission=permission,
+                build=build,
+            )
 
         from core import audit, personal_data
         from core.personal_data import ERASED
@@ -51,6 +69,11 @@ class ProcessesConfig(AppConfig):
         personal_data.register(
             "tasks", Task, customer="customer", erase={"title": ERASED, "notes": ""}
         )
+        from core import export_jobs
+
+        from .services.notifications import export_finished
+
+        export_jobs.on_finished(export_finished)  # the bell tells of a finished export
         from customers.merging import register_merge_hook
 
         from . import merging

@@ -1,10 +1,13 @@
-"""The process lists' exports (core.exports): their columns, read with values_list()."""
+"""The process lists' rows (core.lists) and their exports' columns (core.exports), read with
+values_list()."""
 
 from django.utils.translation import gettext_lazy as _
 
 from core.exports import AMOUNT, DATE, DATETIME, NUMBER, Column
+from core.lists import ListRows
 
-from .models import SlaPolicy, Stage
+from .filters import InstanceFilter, TaskFilter, TicketFilter
+from .models import ProcessDefinition, ProcessInstance, SlaPolicy, Stage, Task
 
 INSTANCE_COLUMNS = [
     Column(_("Id"), "id", NUMBER),
@@ -52,3 +55,51 @@ TASK_COLUMNS = [
     Column(_("Done at"), "done_at", DATETIME),
     Column(_("Done by"), "done_by__username"),
 ]
+
+
+# Each builds what a list shows `user` for these filters: the list's page and its export (in the
+# request, or later in a background job) both call it (core.lists).
+
+
+def instance_rows(user, params, *, request):
+    instance_filter = InstanceFilter(
+        params, queryset=ProcessInstance.objects.visible_to(user).for_list(), request=request
+    )
+    return ListRows(instance_filter, INSTANCE_COLUMNS)
+
+
+def ticket_rows(user, params, *, request):
+    ticket_filter = TicketFilter(
+        params,
+        queryset=ProcessInstance.objects.visible_to(user)
+        .for_list()
+        .filter(definition__kind=ProcessDefinition.Kind.SUPPORT),
+        request=request,
+    )
+    return ListRows(ticket_filter, TICKET_COLUMNS)
+
+
+def collection_rows(user, params, *, request):
+    collection_filter = InstanceFilter(
+        params,
+        queryset=ProcessInstance.objects.visible_to(user)
+        .for_list()
+        .filter(definition__kind=ProcessDefinition.Kind.COLLECTIONS)
+        .select_related("collection__invoice"),
+        request=request,
+    )
+    return ListRows(collection_filter, COLLECTION_COLUMNS)
+
+
+def task_rows(user, params, *, request):
+    """My tasks: the open ones unless the filters say otherwise."""
+    data = params.copy()
+    data.setdefault("state", "open")
+    task_filter = TaskFilter(
+        data,
+        queryset=Task.objects.filter(assignee=user).select_related(
+            "customer", "instance", "created_by"
+        ),
+        request=request,
+    )
+    return ListRows(task_filter, TASK_COLUMNS)

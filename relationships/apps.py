@@ -11,9 +11,25 @@ class RelationshipsConfig(AppConfig):
 
         search.register()  # what the navigation bar's box finds (core.search)
         from core import lists
+        from customers.permissions import VIEW_CUSTOMERS
 
-        lists.register("invoices", url_name="relationships:invoice_list", label=_("Invoices"))
-        lists.register("contracts", url_name="relationships:contract_list", label=_("Contracts"))
+        from .exports import contract_rows, invoice_rows
+        from .permissions import VIEW_FINANCE
+
+        lists.register(
+            "invoices",
+            url_name="relationships:invoice_list",
+            label=_("Invoices"),
+            permission=VIEW_FINANCE,
+            build=invoice_rows,
+        )
+        lists.register(
+            "contracts",
+            url_name="relationships:contract_list",
+            label=_("Contracts"),
+            permission=VIEW_CUSTOMERS,
+            build=contract_rows,
+        )
 
         from django.db.models import Q
 

@@ -1,10 +1,13 @@
-"""The finance lists' exports (core.exports): their columns, read with values_list()."""
+"""The finance lists' rows (core.lists) and their exports' columns (core.exports), read with
+values_list()."""
 
 from django.utils.translation import gettext_lazy as _
 
 from core.exports import AMOUNT, DATE, DATETIME, NUMBER, Column
+from core.lists import ListRows
 
-from .models import Contract
+from .filters import ContractFilter, InvoiceFilter
+from .models import Contract, Invoice
 
 INVOICE_COLUMNS = [
     Column(_("Id"), "id", NUMBER),
@@ -34,3 +37,25 @@ CONTRACT_COLUMNS = [
     Column(_("End date"), "end_date", DATE),
     Column(_("Signed on"), "signed_on", DATE),
 ]
+
+
+# Each builds what a list shows `user` for these filters: the list's page and its export (in the
+# request, or later in a background job) both call it (core.lists).
+
+
+def invoice_rows(user, params, *, request):
+    invoice_filter = InvoiceFilter(
+        params,
+        queryset=Invoice.objects.visible_to(user).select_related("customer", "contract"),
+        request=request,
+    )
+    return ListRows(invoice_filter, INVOICE_COLUMNS)
+
+
+def contract_rows(user, params, *, request):
+    contract_filter = ContractFilter(
+        params,
+        queryset=Contract.objects.visible_to(user).select_related("customer"),
+        request=request,
+    )
+    return ListRows(contract_filter, CONTRACT_COLUMNS)

@@ -32,11 +32,12 @@ def record(action, *, request=None, user=None, username="", details=None):
     )
 
 
-def record_export(request, *, name, rows, filters=None):
-    """Who exported which list, with which filters, how many rows."""
+def record_export(request, *, name, rows, filters=None, user=None):
+    """Who exported which list, with which filters, how many rows (`request` None and `user`
+    given: a background export, written by a worker)."""
     from ..models import AuditEvent
 
-    if filters is None:
+    if filters is None and request is not None:
         filters = {
             key: values if len(values) > 1 else values[0]
             for key, values in request.GET.lists()
@@ -45,7 +46,8 @@ def record_export(request, *, name, rows, filters=None):
     record(
         AuditEvent.Action.EXPORT,
         request=request,
-        details={"list": name, "filters": filters, "rows": rows},
+        user=user,
+        details={"list": name, "filters": filters or {}, "rows": rows},
     )
 
 

@@ -25,6 +25,8 @@ class Notification(models.Model):
         APPROVAL_DECIDED = "approval_decided", _("Approval decided")
         TASK_ASSIGNED = "task_assigned", _("Task assigned")
         WEBHOOK_DISABLED = "webhook_disabled", _("Webhook switched off")
+        EXPORT_READY = "export_ready", _("Export ready")
+        EXPORT_FAILED = "export_failed", _("Export failed")
 
     # What managers are told when a warning went unheeded (the home page's "Escalations").
     ESCALATIONS = (Kind.STAGE_SLA_ESCALATION, Kind.STALL_ESCALATION)
@@ -50,6 +52,12 @@ class Notification(models.Model):
         help_text=_("What the notification is about, e.g. the stage entry that ran late."),
     )
     message = models.CharField(_("message"), max_length=300)
+    link = models.CharField(
+        _("link"),
+        max_length=300,
+        blank=True,
+        help_text=_("A page of the CRM the notification leads to, when it is about no process."),
+    )
     created_at = models.DateTimeField(
         _("created at"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
     )

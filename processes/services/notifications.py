@@ -7,10 +7,15 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.alerts import alerts_at_once
+from core.export_jobs import label_of
 from core.i18n import user_language
+from core.models import ExportJob
 from core.permissions import MANAGER
 
 from ..models import Notification
@@ -40,7 +45,7 @@ def managers():
     )
 
 
-def notification_send(*, recipient, kind, message, occurrence, instance=None) -> bool:
+def notification_send(*, recipient, kind, message, occurrence, instance=None, link="") -> bool:
     """Record an in-app notification and e-mail it (unless the recipient takes alerts in the
     digest only), once per (recipient, kind, instance, occurrence): returns False, sending
     nothing, when it was sent before.
@@ -59,6 +64,7 @@ def notification_send(*, recipient, kind, message, occurrence, instance=None) ->
                     instance=instance,
                     occurrence=occurrence,
                     message=text[:300],
+                    link=link,
                 )
         except IntegrityError:
             return False
@@ -76,6 +82,7 @@ def _email(notification, *, recipient, instance):
         "recipient": recipient,
         # The e-mail is read outside the CRM: its link names the site (SITE_URL).
         "instance_url": f"{settings.SITE_URL}{instance.get_absolute_url()}" if instance else "",
+        "link_url": f"{settings.SITE_URL}{notification.link}" if notification.link else "",
     }
     try:
         send_mail(
@@ -95,3 +102,35 @@ def notification_mark_read(*, user, notification=None) -> int:
     if notification is not None:
         queryset = queryset.filter(pk=notification.pk)
     return queryset.update(read_at=timezone.now())
+
+
+def export_finished(job) -> None:
+    """A background export is ready (or failed): its owner is told, with the link to its file
+    (or to My exports to try again). Registered with core.export_jobs.on_finished."""
+    done = job.status == ExportJob.Status.DONE
+    if done:
+        link = reverse("export_download", args=[job.pk])
+
+        def message():
+            return ngettext(
+                "Your export of %(list)s (%(rows)s row) is ready to download.",
+                "Your export of %(list)s (%(rows)s rows) is ready to download.",
+                job.rows,
+            ) % {"list": label_of(job), "rows": job.rows}
+    else:
+        link = reverse("export_list")
+
+        def message():
+            return _("Your export of %(list)s failed: %(error)s") % {
+                "list": label_of(job),
+                "error": job.error,
+            }
+
+    notification_send(
+        recipient=job.user,
+        kind=Notification.Kind.EXPORT_READY if done else Notification.Kind.EXPORT_FAILED,
+        message=message,
+        # A failed export run again is another occurrence.
+        occurrence=f"export:{job.pk}:{job.finished_at:%Y%m%d%H%M%S%f}",
+        link=link,
+    )

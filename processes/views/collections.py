@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core import exports
+from core import exports, lists
 from core.permissions import permission_required
 from core.views.helpers import run_action, run_service
 from relationships.access import get_invoice_for_user
@@ -14,10 +14,7 @@ from relationships.models import Invoice
 
 from .. import services
 from ..access import get_instance_for_user
-from ..exports import COLLECTION_COLUMNS
-from ..filters import InstanceFilter
 from ..forms import WriteOffRequestForm
-from ..models import ProcessInstance
 from ..permissions import WORK_COLLECTIONS
 from .helpers import Kind, _page
 from .instances import _detail_page, _opened_message
@@ -25,18 +22,10 @@ from .instances import _detail_page, _opened_message
 
 @permission_required(WORK_COLLECTIONS)
 def collection_list(request):
-    collection_filter = InstanceFilter(
-        request.GET,
-        queryset=ProcessInstance.objects.visible_to(request.user)
-        .for_list()
-        .filter(definition__kind=Kind.COLLECTIONS)
-        .select_related("collection__invoice"),
-        request=request,
-    )
+    rows = lists.get("collections").rows(request.user, request.GET, request)
     if exports.wanted_format(request):
-        return exports.export_response(
-            request, name="collections", queryset=collection_filter.qs, columns=COLLECTION_COLUMNS
-        )
+        return exports.export_response(request, name="collections", rows=rows)
+    collection_filter = rows.filterset
     page, query = _page(request, collection_filter.qs)
     uncovered = (
         Invoice.objects.visible_to(request.user)

@@ -17,8 +17,6 @@ from customers.access import get_customer_for_user
 
 from .. import selectors, services
 from ..access import get_instance_for_user, may_work_on, workable_kinds
-from ..exports import INSTANCE_COLUMNS
-from ..filters import InstanceFilter
 from ..forms import (
     DiscountForm,
     InstanceBulkForm,
@@ -38,15 +36,10 @@ GENERAL_KINDS = (Kind.SALES, Kind.ONBOARDING, Kind.RETENTION, Kind.CUSTOM)
 
 @permission_required(VIEW_PROCESSES)
 def instance_list(request):
-    instance_filter = InstanceFilter(
-        request.GET,
-        queryset=ProcessInstance.objects.visible_to(request.user).for_list(),
-        request=request,
-    )
+    rows = lists.get("processes").rows(request.user, request.GET, request)
     if exports.wanted_format(request):
-        return exports.export_response(
-            request, name="processes", queryset=instance_filter.qs, columns=INSTANCE_COLUMNS
-        )
+        return exports.export_response(request, name="processes", rows=rows)
+    instance_filter = rows.filterset
     page, query = _page(request, instance_filter.qs)
     now = timezone.now()
     for instance in page:

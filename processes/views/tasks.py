@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core import exports
+from core import exports, lists
 from core.permissions import permission_required
 from core.views.helpers import redirect_back as _back
 from core.views.helpers import run_action, run_service
@@ -14,10 +14,7 @@ from customers.access import get_customer_for_user, require_customer_editable
 
 from .. import services
 from ..access import get_instance_for_user, get_task_for_user
-from ..exports import TASK_COLUMNS
-from ..filters import TaskFilter
 from ..forms import TaskForm
-from ..models import Task
 from ..permissions import WORK_TASKS
 from .helpers import _form_page, _page
 
@@ -25,19 +22,10 @@ from .helpers import _form_page, _page
 @permission_required(WORK_TASKS)
 def task_list(request):
     """My tasks: what I have to do, the most urgent first."""
-    data = request.GET.copy()
-    data.setdefault("state", "open")
-    task_filter = TaskFilter(
-        data,
-        queryset=Task.objects.filter(assignee=request.user).select_related(
-            "customer", "instance", "created_by"
-        ),
-        request=request,
-    )
+    rows = lists.get("tasks").rows(request.user, request.GET, request)
     if exports.wanted_format(request):
-        return exports.export_response(
-            request, name="tasks", queryset=task_filter.qs, columns=TASK_COLUMNS
-        )
+        return exports.export_response(request, name="tasks", rows=rows)
+    task_filter = rows.filterset
     page, query = _page(request, task_filter.qs)
     return render(
         request,

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core import exports
+from core import exports, lists
 from core.permissions import permission_required
 from core.views.helpers import redirect_back as _back
 from core.views.helpers import run_action, run_service
@@ -14,10 +14,7 @@ from customers.access import get_customer_for_user
 
 from .. import services
 from ..access import get_instance_for_user
-from ..exports import TICKET_COLUMNS
-from ..filters import TicketFilter
 from ..forms import TicketForm
-from ..models import ProcessInstance
 from ..permissions import VIEW_PROCESSES, WORK_TICKETS
 from .helpers import Kind, _form_page, _page
 from .instances import _opened_message
@@ -25,17 +22,10 @@ from .instances import _opened_message
 
 @permission_required(VIEW_PROCESSES)
 def ticket_list(request):
-    ticket_filter = TicketFilter(
-        request.GET,
-        queryset=ProcessInstance.objects.visible_to(request.user)
-        .for_list()
-        .filter(definition__kind=Kind.SUPPORT),
-        request=request,
-    )
+    rows = lists.get("tickets").rows(request.user, request.GET, request)
     if exports.wanted_format(request):
-        return exports.export_response(
-            request, name="tickets", queryset=ticket_filter.qs, columns=TICKET_COLUMNS
-        )
+        return exports.export_response(request, name="tickets", rows=rows)
+    ticket_filter = rows.filterset
     page, query = _page(request, ticket_filter.qs)
     now = timezone.now()
     for instance in page:

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from core import exports
+from core import exports, lists
 from core.permissions import permission_required
 from core.views.helpers import run_action, run_service
 from customers.access import get_customer_for_user
@@ -15,8 +15,6 @@ from customers.permissions import VIEW_CUSTOMERS
 
 from .. import services
 from ..access import get_contract_for_user
-from ..exports import CONTRACT_COLUMNS
-from ..filters import ContractFilter
 from ..forms import (
     ContractForm,
     ContractTerminateForm,
@@ -28,15 +26,10 @@ from .common import _changed_data, _object_form, _page
 
 @permission_required(VIEW_CUSTOMERS)
 def contract_list(request):
-    contract_filter = ContractFilter(
-        request.GET,
-        queryset=Contract.objects.visible_to(request.user).select_related("customer"),
-        request=request,
-    )
+    rows = lists.get("contracts").rows(request.user, request.GET, request)
     if exports.wanted_format(request):
-        return exports.export_response(
-            request, name="contracts", queryset=contract_filter.qs, columns=CONTRACT_COLUMNS
-        )
+        return exports.export_response(request, name="contracts", rows=rows)
+    contract_filter = rows.filterset
     page, query = _page(request, contract_filter.qs)
     return render(
         request,

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core import exports, visibility
+from core import exports, lists, visibility
 from core.permissions import can, permission_required
 from core.views.helpers import run_service
 from customers.access import get_customer_for_user, require_customer_editable
@@ -15,29 +15,21 @@ from customers.permissions import VIEW_CUSTOMERS
 
 from .. import services
 from ..access import get_invoice_for_user
-from ..exports import INVOICE_COLUMNS
-from ..filters import InvoiceFilter
 from ..forms import (
     InvoiceForm,
     PaymentForm,
     WriteOffForm,
 )
-from ..models import Invoice
 from ..permissions import ISSUE_INVOICES, REGISTER_PAYMENTS, VIEW_FINANCE, WRITE_OFF
 from .common import _changed_data, _object_form, _page
 
 
 @permission_required(VIEW_FINANCE)
 def invoice_list(request):
-    invoice_filter = InvoiceFilter(
-        request.GET,
-        queryset=Invoice.objects.visible_to(request.user).select_related("customer", "contract"),
-        request=request,
-    )
+    rows = lists.get("invoices").rows(request.user, request.GET, request)
     if exports.wanted_format(request):
-        return exports.export_response(
-            request, name="invoices", queryset=invoice_filter.qs, columns=INVOICE_COLUMNS
-        )
+        return exports.export_response(request, name="invoices", rows=rows)
+    invoice_filter = rows.filterset
     page, query = _page(request, invoice_filter.qs)
     # Totals cover what the filters matched; over the whole ledger they would cost a full scan
     # on every request and say little, so they wait until the filters narrow it to the cap.

@@ -290,6 +290,12 @@ LOGIN_ONLY = {
     "saved_view_create",
     "saved_view_update",
     "saved_view_delete",
+    # One's own background exports (core.export_jobs): the owner's alone (404 for anyone
+    # else), the list's permission asked again when the file is written;
+    # tests/core/test_export_jobs.py checks the refusals.
+    "export_list",
+    "export_download",
+    "export_retry",
     "language_choose",
     "alerts_choose",
     "analytics:my_settings",

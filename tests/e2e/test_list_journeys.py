@@ -1,6 +1,7 @@
 """Lists that act, in a real browser: filter the customer list and save the filters as a view
 shared with the team, pick it again from the menu, run a bulk action on the rows, and download
-the filtered list as CSV and XLSX."""
+the filtered list as CSV and XLSX; a filtered list above EXPORT_INLINE_MAX_ROWS exported in the
+background, told by the bell and downloaded from My exports."""
 
 import csv
 import io
@@ -9,9 +10,10 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from core.models import AuditEvent, SavedView, Team
+from core.models import AuditEvent, ExportJob, SavedView, Team
 from core.permissions import SALES
 from customers.models import Customer
+from tests.e2e.axe import describe, violations
 from tests.factories import CustomerFactory, SegmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -109,3 +111,58 @@ def test_bulk_assign_on_the_process_list(login, page, screenshot, sales_rep):
     expect(page.locator("#instances")).to_contain_text("colin_colleague")
     screenshot("process-list-bulk-assign")
     assert colleague.owned_process_instances.get().title == "Toner deal"
+
+
+def test_a_big_filtered_export_is_prepared_in_the_background(
+    login, page, screenshot, sales_rep, settings, tmp_path
+):
+    settings.EXPORT_INLINE_MAX_ROWS = 2  # the live server runs in this process
+    settings.MEDIA_ROOT = tmp_path / "media"
+    for name in ("Alpha Print", "Beta Paper", "Delta Ink"):
+        CustomerFactory(display_name=name, status="active", owner=sales_rep)
+    CustomerFactory(display_name="Gamma Lead", status="prospect", owner=sales_rep)
+
+    login(sales_rep)
+    page.goto("/customers/?status=active")
+    # Three rows, above the threshold: the export becomes a job (the test's worker runs it
+    # when the request commits) and the browser lands on My exports.
+    page.get_by_role("link", name="CSV").click()
+    page.wait_for_url("**/exports/")
+    expect(page.get_by_text("Your export is being prepared")).to_be_visible()
+    job = ExportJob.objects.get()
+    assert (job.query, job.status, job.rows) == ("status=active", "done", 3)
+    row = page.locator(f"#export-{job.pk}")
+    expect(row).to_contain_text("Customers")
+    expect(row).to_contain_text("status=active")
+    expect(row).to_contain_text("ready")
+    found = violations(page)
+    assert not found, describe(found)
+    screenshot("my-exports")
+
+    # The bell counts it; its notification links to the file.
+    expect(page.locator("#notification-bell")).to_contain_text("1")
+    page.locator("#notification-bell").click()
+    notification = page.get_by_role("link", name="Your export of Customers (3 rows) is ready")
+    expect(notification).to_be_visible()
+    screenshot("export-ready-notification")
+    with page.expect_download() as download:
+        notification.click()
+    assert download.value.suggested_filename.startswith("customers-")
+    text = open(download.value.path(), encoding="utf-8-sig").read()  # noqa: SIM115
+    names = [row["Name"] for row in csv.DictReader(io.StringIO(text))]
+    assert sorted(names) == ["Alpha Print", "Beta Paper", "Delta Ink"]
+
+    # The same from My exports' button, as XLSX this time.
+    page.goto("/customers/?status=active")
+    page.get_by_role("link", name="XLSX").click()
+    page.wait_for_url("**/exports/")
+    xlsx_job = ExportJob.objects.get(format="xlsx")
+    with page.expect_download() as download:
+        page.locator(f"#export-{xlsx_job.pk}").get_by_role("link", name="Download").click()
+    with open(download.value.path(), "rb") as workbook:
+        sheet = load_workbook(io.BytesIO(workbook.read())).active
+    assert sorted(row[1] for row in sheet.iter_rows(min_row=2, values_only=True)) == [
+        "Alpha Print",
+        "Beta Paper",
+        "Delta Ink",
+    ]

@@ -62,6 +62,9 @@ URLS = {
     "saved_view_create": Url(personas=("manager", "sales")),
     "saved_view_update": Url("saved_view"),
     "saved_view_delete": Url("saved_view"),
+    "export_list": Url(),
+    "export_download": Url("export_job"),
+    "export_retry": Url("failed_export"),
     "set_language": Url(
         personas=("sales",),
         fields=(("language", "select", ("en", "pl", "cs", "ru")), ("next", "hidden", ("/",))),

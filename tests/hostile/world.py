@@ -203,6 +203,31 @@ def build_world(*, manager, sales_rep, service_agent, finance_clerk) -> HostileW
     o["saved_view"] = lists.saved_view_create(
         owner=manager, list_key="customers", name="Active ones", query="status=active"
     )
+    # Background exports of the manager's: one ready to download, one failed to run again.
+    from django.core.files.base import ContentFile
+
+    from core.models import ExportJob
+
+    export = ExportJob(
+        user=manager,
+        list_key="customers",
+        format="csv",
+        query="status=active",
+        status=ExportJob.Status.DONE,
+        rows=1,
+        finished_at=timezone.now(),
+    )
+    export.file.save("customers.csv", ContentFile(b"\xef\xbb\xbfId\r\n1\r\n"), save=False)
+    export.save()
+    o["export_job"] = export
+    o["failed_export"] = ExportJob.objects.create(
+        user=manager,
+        list_key="customers",
+        format="xlsx",
+        status=ExportJob.Status.FAILED,
+        error="The export could not be written.",
+        finished_at=timezone.now(),
+    )
     return world
 
 
