@@ -154,6 +154,7 @@ def _csv_pieces(request, name, headers, columns, rows):
                 buffer.truncate()
         yield buffer.getvalue()
     finally:
+        rows.close()  # a download broken off: the cursor and the replica block end now
         audit.record_export(request, name=name, rows=written, filters=_filters(request))
 
 

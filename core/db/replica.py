@@ -17,15 +17,17 @@ router and one opt-in flag:
   query and kept for the block, so one report reads one database.
 - Writes always go to the primary, and migrations run only there.
 
-The replica's health is asked at most every `REPLICA_CHECK_SECONDS` per process, with one cheap
-query on the replica (`_LAG_SQL`). A replica that refuses connections is not waited for (its
-alias has `CONNECT_RETRY_SECONDS = 0` and a short `connect_timeout`), and a query that fails
-on it mid-page makes the next look happen at once: the page is read again
-(core.middleware.RetryReadsOnDroppedConnectionMiddleware), now from the primary. So a page never
-fails because the replica does; only a CSV export already streaming when it dies is cut off.
+The replica's health is asked at most every `REPLICA_CHECK_SECONDS` per process (an unreachable
+one every UNREACHABLE_RECHECK_SECONDS), with one cheap query on the replica (`_LAG_SQL`). A
+replica that refuses connections is not waited for (its alias has `CONNECT_RETRY_SECONDS = 0`
+and a short `connect_timeout`), and a query that fails on it mid-page makes the next look happen
+at once: the page is read again (core.middleware.RetryReadsOnDroppedConnectionMiddleware), now
+from the primary. So a page never fails because the replica does; only a CSV export already
+streaming when it dies is cut off.
 """
 
 import logging
+import math
 import sys
 import time
 from contextlib import contextmanager
@@ -195,24 +197,29 @@ def serve(request, get_response):
 
 
 def _mark_sticky(request, response):
-    seconds = settings.REPLICA_STICKY_SECONDS
+    """Only for a user: an anonymous write (a web form's post) reads nothing back."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return
+    seconds = max(1, math.ceil(settings.REPLICA_STICKY_SECONDS))
     response.set_signed_cookie(
         STICKY_COOKIE,
         "1",
         salt=_SALT,
-        max_age=max(1, round(seconds)),
+        max_age=seconds,
         secure=settings.SESSION_COOKIE_SECURE,
         httponly=True,
         samesite="Lax",
     )
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        cache.set(_user_key(user.pk), True, seconds)
+    cache.set(_user_key(user.pk), True, seconds)
 
 
 # --- Health ----------------------------------------------------------------------------------
 
-_health = {"at": None, "ready": False}
+_health = {"at": None, "ready": False, "interval": 0.0}
+# An unreachable replica is looked at again after this long at the soonest: a host that does not
+# answer costs a request REPLICA_CONNECT_TIMEOUT, which should not happen every few seconds.
+UNREACHABLE_RECHECK_SECONDS = 15.0
 
 
 def lag_seconds() -> float | None:
@@ -236,7 +243,7 @@ def replica_ready() -> bool:
     """Whether the replica answers and is at most REPLICA_MAX_LAG_SECONDS behind; asked of the
     replica at most every REPLICA_CHECK_SECONDS in this process."""
     now = time.monotonic()
-    if _health["at"] is not None and now - _health["at"] < settings.REPLICA_CHECK_SECONDS:
+    if _health["at"] is not None and now - _health["at"] < _health["interval"]:
         return _health["ready"]
     lag = lag_seconds()
     ready = lag is not None and lag <= settings.REPLICA_MAX_LAG_SECONDS
@@ -254,7 +261,10 @@ def replica_ready() -> bool:
             )
         elif _health["at"] is not None:
             logger.warning("Read replica available again (%.1f s behind).", lag)
-    _health.update(at=time.monotonic(), ready=ready)
+    interval = settings.REPLICA_CHECK_SECONDS
+    if lag is None:
+        interval = max(interval, UNREACHABLE_RECHECK_SECONDS)
+    _health.update(at=time.monotonic(), ready=ready, interval=interval)
     return ready
 
 

@@ -36,11 +36,13 @@ def _get(**cookies):
 def _sticky_cookie(*, age=0):
     """The cookie a write sets, as set `age` seconds ago."""
     response = HttpResponse()
+    request = RequestFactory().post("/")
+    request.user = mock.Mock(is_authenticated=True, pk=0)
     moment = time.time() - age
     with mock.patch.object(
         signing.TimestampSigner, "timestamp", lambda self: signing.b62_encode(int(moment))
     ):
-        replica._mark_sticky(RequestFactory().post("/"), response)
+        replica._mark_sticky(request, response)
     return response.cookies[replica.STICKY_COOKIE].value
 
 
@@ -165,11 +167,14 @@ def test_the_replica_serves_within_the_lag_limit_and_is_asked_once_per_interval(
     assert len(asked) == 1
 
 
-def test_a_lagging_or_unreachable_replica_is_not_used(health):
+def test_a_lagging_or_unreachable_replica_is_not_used(health, settings):
     answers, asked = health
+    settings.REPLICA_CHECK_SECONDS = 0
     answers += [6.0, None]
     assert not replica.replica_ready()
-    replica.forget_health()
+    assert not replica.replica_ready()
+    assert len(asked) == 2
+    # Unreachable: not asked again at every read, however short the interval.
     assert not replica.replica_ready()
     assert len(asked) == 2
 
@@ -194,3 +199,13 @@ def test_a_lag_limit_above_the_stickiness_is_warned_about(monkeypatch, settings)
     assert replica.check_replica_settings() == []
     settings.REPLICA_MAX_LAG_SECONDS = 30
     assert [warning.id for warning in replica.check_replica_settings()] == ["core.W001"]
+
+
+def test_an_anonymous_write_sets_no_cookie():
+    from django.contrib.auth.models import AnonymousUser
+
+    request = RequestFactory().post("/")
+    request.user = AnonymousUser()
+    response = HttpResponse()
+    replica._mark_sticky(request, response)
+    assert replica.STICKY_COOKIE not in response.cookies

@@ -102,6 +102,12 @@ def _customers_added(browser, username) -> str:
     return next(row[column] for row in rows[1:] if row[0] == username)
 
 
+def _reports_answer(browser):
+    for path in ("/reports/process-kpis/", "/reports/forecast/", "/reports/customer-value/"):
+        status, _, body = browser.get(path)
+        assert status == 200, (path, body[:500])
+
+
 @pytest.fixture
 def replica(pg_cluster, app_database):
     standby = servers.PostgresReplica(pg_cluster).start()
@@ -149,6 +155,7 @@ def test_reads_go_to_the_replica_a_writer_reads_the_primary_and_a_stopped_replic
         assert name.encode() in listed  # the page's rows: the primary
         assert b">0 customers</p>" in listed  # its count: the replica
         assert _customers_added(reader, "replica-reader") == "0"
+        _reports_answer(reader)  # in a transaction on the replica (report_transaction)
         # ... and everything else the primary.
         status, _, page = reader.get(f"/customers/{written}/")
         assert status == 200 and name.encode() in page
@@ -178,5 +185,6 @@ def test_reads_go_to_the_replica_a_writer_reads_the_primary_and_a_stopped_replic
         assert {"Written Through The App", name} <= _api_names(reader)
         assert b">2 customers</p>" in _list_count(reader)
         assert _customers_added(reader, "replica-reader") == "1"
+        _reports_answer(reader)
     finally:
         web.stop()
