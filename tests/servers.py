@@ -199,13 +199,19 @@ class PostgresReplica(PostgresCluster):
             time.sleep(0.05)
 
 
+# Where an app process finds its servers: always the run's own, never the environment's.
+SERVER_VARIABLES = {
+    "DATABASE_URL",
+    "DATABASE_REPLICA_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "DJANGO_SETTINGS_MODULE",
+}
+
+
 def app_environment(**overrides) -> dict:
     """The environment of an app process (gunicorn, Celery, manage.py) run by these tests."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}
-    }
+    env = {key: value for key, value in os.environ.items() if key not in SERVER_VARIABLES}
     env.update(
         DJANGO_SETTINGS_MODULE="crm.settings.base",
         DEBUG="true",

@@ -196,8 +196,6 @@ if env.str("DATABASE_REPLICA_URL", default=""):
         # A replica that is down is skipped, not waited for: connect within a few seconds and
         # never retry (core.db.backends.postgresql), the primary answers instead.
         "CONNECT_RETRY_SECONDS": 0,
-        # Tests (were they run with a replica configured) read the test database through it.
-        "TEST": {"MIRROR": "default"},
     }
     DATABASES["replica"]["OPTIONS"] = {
         "connect_timeout": env.int("REPLICA_CONNECT_TIMEOUT", default=2),
