@@ -5,7 +5,9 @@ table lock of a job that rewrites a report table."""
 from collections import defaultdict
 from contextlib import contextmanager
 
-from django.db import connection, models, transaction
+from django.db import connection, connections, models, transaction
+
+from core.db import replica
 
 
 class PercentileCont(models.Aggregate):
@@ -89,12 +91,14 @@ def grouped(queryset, group_by, aggregates, *, percentile_of=None, fractions=(0.
 @contextmanager
 def report_transaction():
     """A report's queries on PostgreSQL: without JIT (compiling a large aggregate takes longer
-    than running it) and with room to sort a month of stage stays in memory."""
+    than running it) and with room to sort a month of stage stays in memory. In the database
+    the report reads (the read replica inside a report view, when it may serve it)."""
     if connection.vendor != "postgresql":
         yield
         return
-    with transaction.atomic():
-        with connection.cursor() as cursor:
+    alias = replica.read_alias()
+    with transaction.atomic(using=alias):
+        with connections[alias].cursor() as cursor:
             # SET LOCAL both, in one round trip.
             cursor.execute(
                 "SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true)"

@@ -2,7 +2,8 @@
 record of reports viewed (the usage report counts it).
 
 A report view is a small function decorated with `@report("slug")`: managers only, every view
-recorded, and `?format=csv` answered by the view with `csv_response`.
+recorded, its reads from the read replica when there is one (core.db.replica), and `?format=csv`
+answered by the view with `csv_response`.
 """
 
 import csv
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core import audit, bounds
+from core.db import replica
 from core.forms import DateField
 from core.permissions import permission_required
 from core.users import staff_users
@@ -194,14 +196,15 @@ def record_view(*, user, report):
 
 
 def report(slug, *, permission=VIEW_REPORTS):
-    """A report view: for those who hold `permission` (managers by default), and every view
-    recorded for the usage report."""
+    """A report view: for those who hold `permission` (managers by default), every view
+    recorded for the usage report, its reads from the read replica where one may serve them."""
 
     def decorator(view):
         @wraps(view)
         def recorded(request, *args, **kwargs):
             record_view(user=request.user, report=slug)
-            return view(request, *args, **kwargs)
+            with replica.reads():
+                return view(request, *args, **kwargs)
 
         guarded = permission_required(permission)(recorded)
         guarded.report_slug = slug

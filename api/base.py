@@ -26,6 +26,7 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.filters import BaseFilterBackend, OrderingFilter
 from rest_framework.response import Response
 
+from core.db import replica
 from core.permissions import can
 
 from .models import ApiToken, IdempotencyKey
@@ -135,7 +136,18 @@ class RecordIdFilter(BaseFilterBackend):
         ]
 
 
-class ResourceViewSet(RecordIdMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class ReplicaListMixin:
+    """The list action reads from the read replica where one may serve it (core.db.replica):
+    not for a client that has just written, which reads its writes from the primary."""
+
+    def list(self, request, *args, **kwargs):
+        with replica.reads():
+            return super().list(request, *args, **kwargs)
+
+
+class ResourceViewSet(
+    ReplicaListMixin, RecordIdMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+):
     """A read resource: list and retrieve, through the app's access rules."""
 
     view_permission = None  # the role permission of the list (core.permissions)

@@ -14,7 +14,10 @@ class CoreConfig(AppConfig):
             i18n,  # noqa: F401  (registers the user_logged_in receiver)
             signals,  # noqa: F401  (stamps every new session, core.sessions)
         )
-        from .db import loaders  # noqa: F401  (registers the connection_created receiver)
+        from .db import (
+            loaders,  # noqa: F401  (registers the connection_created receiver)
+            replica,  # (registers its got_request_exception receiver)
+        )
         from .permissions import check_declared_permissions_are_not_model_permissions
 
         # Each app declares its permissions in its own permissions.py; reading them all here
@@ -24,6 +27,7 @@ class CoreConfig(AppConfig):
 
         checks.register(check_declared_permissions_are_not_model_permissions, checks.Tags.security)
         checks.register(check_visibility_setting, checks.Tags.security)
+        checks.register(replica.check_replica_settings, checks.Tags.database)
         self._connect_audit()
 
     def _connect_audit(self):

@@ -41,6 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import audit, lists, outbox
+from .db import replica
 from .models import ExportJob
 
 CSV, XLSX = "csv", "xlsx"
@@ -112,7 +113,7 @@ def export_response(request, *, name, rows):
         )
         return redirect("export_list")
     columns = rows.columns
-    reader = _rows(rows.queryset, columns)
+    reader = _rows(rows.queryset, columns, request=request)
     headers = [str(column.label) for column in columns]
     filename = export_filename(name, fmt)
     if fmt == XLSX:
@@ -163,7 +164,8 @@ def export_job_start(*, user, list_key, fmt, query):
 def _rows(queryset, columns):
     """The rows as tuples, read in chunks (no prefetching, no model instances)."""
     queryset = queryset.prefetch_related(None).values_list(*[c.path for c in columns])
-    return queryset.iterator(chunk_size=settings.EXPORT_CHUNK_SIZE)
+    with replica.reads(request):
+        yield from queryset.iterator(chunk_size=settings.EXPORT_CHUNK_SIZE)
 
 
 def _converters(columns, *, typed):
@@ -202,6 +204,7 @@ def _csv_pieces(request, name, headers, columns, rows):
     try:
         yield from csv_pieces(headers, columns, rows, counter)
     finally:
+        rows.close()  # a download broken off: the cursor and the replica block end now
         audit.record_export(request, name=name, rows=counter[0], filters=_filters(request))
 
 

@@ -5,6 +5,8 @@
 - `SessionLimitsMiddleware`: idle and absolute session limits (core.sessions).
 - `MfaRequiredMiddleware`: two-factor enrolment where MFA_REQUIRED_ROLES asks for it (core.mfa).
 - `NoStoreForUsersMiddleware`: `Cache-Control: no-store` on every response to a logged-in user.
+- `ReadYourWritesMiddleware`: with a read replica, a user who just wrote reads from the primary
+  (core.db.replica).
 
 Reading a page survives the database connection dropping under it.
 
@@ -22,6 +24,7 @@ from urllib.parse import urlencode, urlsplit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.exceptions import MiddlewareNotUsed
 from django.core.signals import got_request_exception
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.dispatch import receiver
@@ -33,6 +36,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from . import mfa, sessions
+from .db import replica
 
 logger = logging.getLogger(__name__)
 
@@ -178,3 +182,16 @@ class NoStoreForUsersMiddleware:
         if user is not None and user.is_authenticated:
             patch_cache_control(response, no_store=True, private=True)
         return response
+
+
+class ReadYourWritesMiddleware:
+    """With a read replica (DATABASE_REPLICA_URL): a request that wrote makes its user read from
+    the primary for REPLICA_STICKY_SECONDS. Without one it is not used at all."""
+
+    def __init__(self, get_response):
+        if not replica.configured():
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return replica.serve(request, self.get_response)

@@ -13,6 +13,8 @@ from functools import cached_property
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 
+from .db import replica
+
 
 class LargeTablePaginator(Paginator):
     count_cap = 10_000
@@ -28,7 +30,9 @@ class LargeTablePaginator(Paginator):
         key = "capped-count:" + hashlib.sha256(f"{capped.db}|{sql}|{params!r}".encode()).hexdigest()
         if cache.get(key):
             return self.count_cap + 1
-        count = capped.count()
+        # From the read replica when there is one and it may serve the request (core.db.replica).
+        with replica.reads():
+            count = capped.count()
         if count > self.count_cap:
             cache.set(key, True, self.capped_count_seconds)
         return count
@@ -42,6 +46,8 @@ class LargeTablePaginator(Paginator):
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
-            top = self.count
+            # The last page, orphans included, as far as the rows go: not cut at the count, which
+            # may come from a read replica a moment behind (core.db.replica).
+            top += self.orphans
         ids = self.object_list.values("pk")[bottom:top]
         return Page(list(self.object_list.filter(pk__in=ids)), number, self)

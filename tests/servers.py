@@ -146,19 +146,72 @@ class PostgresCluster:
             command += ["-T", template]
         self._run(*command, name)
 
-    def stop(self) -> None:
+    def halt(self) -> None:
+        """Stops the server as a crash would, keeping its files."""
         if self.data.exists():
             self._run(PG_BIN / "pg_ctl", "-D", self.data, "-m", "immediate", "stop", check=False)
+
+    def stop(self) -> None:
+        self.halt()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class PostgresReplica(PostgresCluster):
+    """A hot-standby streaming replica of `primary` (a PostgresCluster: its default wal_level,
+    `replica`, and initdb's trust rules for replication connections from 127.0.0.1 allow it),
+    copied with pg_basebackup and started on a port of its own."""
+
+    def __init__(self, primary: PostgresCluster, port: int | None = None):
+        super().__init__(port)
+        self.primary = primary
+
+    def start(self) -> "PostgresReplica":
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "postgres", "postgres")
+        self._run(
+            PG_BIN / "pg_basebackup",
+            *("-h", "127.0.0.1", "-p", self.primary.port, "-U", "postgres"),
+            *("-D", self.data, "--write-recovery-conf", "--wal-method=stream"),
+            *("--checkpoint=fast", "--no-sync"),
+        )
+        self._pg_ctl("start")
+        return self
+
+    def pause_replay(self) -> None:
+        """Stops applying what the primary sends (it is still received): reads go stale."""
+        sql(self.url("postgres"), "SELECT pg_wal_replay_pause()")
+        deadline = time.monotonic() + 10
+        while sql(self.url("postgres"), "SELECT pg_get_wal_replay_pause_state()")[0][0] != (
+            "paused"
+        ):
+            if time.monotonic() > deadline:
+                raise TimeoutError("the replica did not pause its replay")
+            time.sleep(0.05)
+
+    def wait_for_catch_up(self, timeout: float = 20.0) -> None:
+        """Until the replica has replayed everything the primary wrote so far."""
+        (target,) = sql(self.primary.url("postgres"), "SELECT pg_current_wal_lsn()::text")[0]
+        deadline = time.monotonic() + timeout
+        query = "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn"
+        while not sql(self.url("postgres"), query, target)[0][0]:
+            if time.monotonic() > deadline:
+                raise TimeoutError("the replica did not catch up with the primary")
+            time.sleep(0.05)
+
+
+# Where an app process finds its servers: always the run's own, never the environment's.
+SERVER_VARIABLES = {
+    "DATABASE_URL",
+    "DATABASE_REPLICA_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "DJANGO_SETTINGS_MODULE",
+}
 
 
 def app_environment(**overrides) -> dict:
     """The environment of an app process (gunicorn, Celery, manage.py) run by these tests."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}
-    }
+    env = {key: value for key, value in os.environ.items() if key not in SERVER_VARIABLES}
     env.update(
         DJANGO_SETTINGS_MODULE="crm.settings.base",
         DEBUG="true",
@@ -275,14 +328,22 @@ CSRF = "a" * 32  # any 32 letters: the cookie and the header need only agree
 
 
 class Browser:
-    """A logged-in user's requests over plain http.client: status, seconds, body."""
+    """A logged-in user's requests over plain http.client: status, seconds, body. Cookies named
+    in `keep` that a response sets are sent with the later requests (the others are not: a new
+    CSRF cookie would no longer match the fixed token)."""
 
-    def __init__(self, port: int, session_key: str, *, timeout: float = 10.0):
+    def __init__(self, port: int, session_key: str, *, timeout: float = 10.0, keep=()):
         self.port = port
-        self.cookie = f"sessionid={session_key}; csrftoken={CSRF}"
+        self.cookies = {"sessionid": session_key, "csrftoken": CSRF}
         self.timeout = timeout
+        self.keep = set(keep)
 
-    def request(self, method: str, path: str, form: dict | None = None):
+    @property
+    def cookie(self) -> str:
+        return "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+
+    def request(self, method: str, path: str, form: dict | None = None, *, json_body=None):
+        from http.cookies import SimpleCookie
         from urllib.parse import urlencode
 
         headers = {"Cookie": self.cookie, "Host": "127.0.0.1"}
@@ -290,6 +351,10 @@ class Browser:
         if form is not None:
             body = urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if json_body is not None:
+            body = json.dumps(json_body)
+            headers["Content-Type"] = "application/json"
+        if body is not None:
             headers["X-CSRFToken"] = CSRF
         started = time.monotonic()
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
@@ -297,6 +362,10 @@ class Browser:
             connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
             content = response.read()
+            for header in response.msg.get_all("Set-Cookie") or []:
+                for name, morsel in SimpleCookie(header).items():
+                    if name in self.keep:
+                        self.cookies[name] = morsel.value
             return response.status, time.monotonic() - started, content
         except OSError as error:
             return f"{type(error).__name__}", time.monotonic() - started, b""

@@ -76,3 +76,55 @@ def test_static_files_collect_with_the_production_storage(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "staticfiles.json").exists()
+
+
+def _settings_of(**env):
+    """The database settings a process started with `env` gets, or its start-up error."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "DB_"))}
+    environment.update(env, DJANGO_SETTINGS_MODULE="crm.settings.base", DEBUG="true")
+    code = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        "print(json.dumps({'databases': settings.DATABASES, "
+        "'routers': settings.DATABASE_ROUTERS}, default=str))"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_replica_url_adds_a_replica_alias_with_the_primarys_options():
+    import json
+
+    result = _settings_of(
+        DATABASE_URL="postgres://crm@primary.example.com:5432/crm",
+        DATABASE_REPLICA_URL="postgres://crm@replica.example.com:5432/crm",
+        CONN_MAX_AGE="300",
+        DB_PREPARE_THRESHOLD="7",
+    )
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    primary, replica = found["databases"]["default"], found["databases"]["replica"]
+    assert replica["HOST"] == "replica.example.com"
+    assert replica["ENGINE"] == primary["ENGINE"] == "core.db.backends.postgresql"
+    assert replica["CONN_MAX_AGE"] == primary["CONN_MAX_AGE"] == 300
+    assert replica["OPTIONS"]["prepare_threshold"] == primary["OPTIONS"]["prepare_threshold"] == 7
+    assert replica["OPTIONS"]["connect_timeout"] == 2
+    assert replica["CONNECT_RETRY_SECONDS"] == 0
+    assert found["routers"] == ["core.db.replica.PrimaryReplicaRouter"]
+
+    alone = json.loads(_settings_of(DATABASE_URL="postgres://crm@primary.example.com/crm").stdout)
+    assert set(alone["databases"]) == {"default"} and alone["routers"] == []
+
+
+def test_a_replica_of_sqlite_is_refused_at_start_up():
+    result = _settings_of(
+        DATABASE_URL="sqlite:///var/x.sqlite3",
+        DATABASE_REPLICA_URL="postgres://crm@replica.example.com:5432/crm",
+    )
+    assert result.returncode != 0
+    assert "DATABASE_REPLICA_URL is set but DATABASE_URL is not PostgreSQL" in result.stderr

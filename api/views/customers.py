@@ -23,6 +23,7 @@ from ..base import (
     IF_MATCH,
     IdempotentCreateMixin,
     RecordIdMixin,
+    ReplicaListMixin,
     ResourceViewSet,
 )
 from .helpers import get_visible
@@ -230,7 +231,7 @@ class InteractionViewSet(IdempotentCreateMixin, ResourceViewSet):
         )
 
 
-class SegmentViewSet(RecordIdMixin, viewsets.ReadOnlyModelViewSet):
+class SegmentViewSet(ReplicaListMixin, RecordIdMixin, viewsets.ReadOnlyModelViewSet):
     """Segments are reference data: every user who sees customers sees them."""
 
     serializer_class = serializers.SegmentSerializer

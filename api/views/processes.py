@@ -27,6 +27,7 @@ from ..base import (
     IF_MATCH,
     IdempotentCreateMixin,
     RecordIdMixin,
+    ReplicaListMixin,
     ResourceViewSet,
 )
 
@@ -35,7 +36,7 @@ Kind = ProcessDefinition.Kind
 GENERAL_KINDS = (Kind.SALES, Kind.ONBOARDING, Kind.RETENTION, Kind.CUSTOM)
 
 
-class ProcessDefinitionViewSet(RecordIdMixin, viewsets.ReadOnlyModelViewSet):
+class ProcessDefinitionViewSet(ReplicaListMixin, RecordIdMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.ProcessDefinitionSerializer
     ordering = "id"
 

@@ -98,6 +98,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # With a read replica: a user who just wrote reads their writes from the primary
+    # (core.db.replica); not loaded without one.
+    "core.middleware.ReadYourWritesMiddleware",
     # The language chosen on the user's profile over the browser's (core.i18n); no query.
     "core.i18n.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -177,6 +180,37 @@ else:
 # How long opening a PostgreSQL connection keeps trying while the server refuses it (a restart
 # takes about half a second); requests wait that long at most instead of failing.
 DB_CONNECT_RETRY_SECONDS = env.float("DB_CONNECT_RETRY_SECONDS", default=5.0)
+# A streaming replica of the default database (core/db/replica.py): reports, exports, list counts
+# and API list reads go to it, everything else (and all writes) to the default database.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    if not DATABASES["default"]["ENGINE"].startswith("core.db.backends.postgresql"):
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL is set but DATABASE_URL is not PostgreSQL: a read replica "
+            "is a PostgreSQL streaming replica of the default database."
+        )
+    DATABASES["replica"] = {
+        **env.db("DATABASE_REPLICA_URL"),
+        "ENGINE": DATABASES["default"]["ENGINE"],
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        # A replica that is down is skipped, not waited for: connect within a few seconds and
+        # never retry (core.db.backends.postgresql), the primary answers instead.
+        "CONNECT_RETRY_SECONDS": 0,
+    }
+    DATABASES["replica"]["OPTIONS"] = {
+        "connect_timeout": env.int("REPLICA_CONNECT_TIMEOUT", default=2),
+        **DATABASES["default"]["OPTIONS"],
+        **DATABASES["replica"].get("OPTIONS", {}),
+    }
+    DATABASE_ROUTERS = ["core.db.replica.PrimaryReplicaRouter"]
+# Read-your-writes: for this long after a request that wrote, the user's reads all go to the
+# primary (a signed cookie, and a mark in the cache for API clients that keep no cookies).
+REPLICA_STICKY_SECONDS = env.float("REPLICA_STICKY_SECONDS", default=10.0)
+# A replica further behind than this, or down, is not read from: the primary answers. Keep it
+# below REPLICA_STICKY_SECONDS, or a user's own write could vanish from a report for a while.
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=5.0)
+# How long each process trusts its last look at the replica's health and lag.
+REPLICA_CHECK_SECONDS = env.float("REPLICA_CHECK_SECONDS", default=2.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The customer page's statements are compiled once per process by core.fastpath, which relies on
 # Django internals; false runs the same querysets the plain way (same page, compiled on every

@@ -19,6 +19,11 @@ STORAGES = {
 AXES_ENABLED = True
 LANGUAGE_CODE = "en"
 
+# The suite runs on one test database: a DATABASE_REPLICA_URL in the environment is ignored here.
+# tests/faults/test_read_replica.py runs the app against a real replica of its own.
+DATABASES.pop("replica", None)  # noqa: F405
+DATABASE_ROUTERS = []
+
 if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
     # Never share a queue folder with a `make run` worker on the same machine.
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "celery-test")  # noqa: F405

@@ -34,3 +34,16 @@ def test_a_page_holds_its_rows_in_the_list_order_and_the_last_takes_the_orphans(
     assert [c.display_name for c in paginator.page(1)] == ["Echo", "Delta"]
     assert [c.display_name for c in paginator.page(2)] == ["Charlie", "Bravo", "Alpha"]
     assert paginator.num_pages == 2
+
+
+def test_the_last_page_shows_every_row_when_the_count_is_behind_them():
+    """A count read from a read replica a moment behind (core.db.replica) does not cut the page
+    whose rows come from the primary."""
+    for name in ["Alpha", "Bravo", "Charlie"]:
+        CustomerFactory(display_name=name)
+    paginator = LargeTablePaginator(Customer.objects.order_by("display_name"), 25)
+    paginator.count = 1  # as the replica counted before two of them reached it
+    assert [c.display_name for c in paginator.page(1)] == ["Alpha", "Bravo", "Charlie"]
+    paginator = LargeTablePaginator(Customer.objects.order_by("display_name"), 2, orphans=1)
+    paginator.count = 2
+    assert [c.display_name for c in paginator.page(1)] == ["Alpha", "Bravo", "Charlie"]

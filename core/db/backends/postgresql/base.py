@@ -31,7 +31,11 @@ def retryable(error) -> bool:
 
 class DatabaseWrapper(base.DatabaseWrapper):
     def get_new_connection(self, conn_params):
-        deadline = time.monotonic() + getattr(settings, "DB_CONNECT_RETRY_SECONDS", 0)
+        # A read replica sets its own (0: core.db.replica falls back to the primary instead).
+        patience = self.settings_dict.get(
+            "CONNECT_RETRY_SECONDS", getattr(settings, "DB_CONNECT_RETRY_SECONDS", 0)
+        )
+        deadline = time.monotonic() + patience
         pause = 0.05
         attempt = 1
         while True:
