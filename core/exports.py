@@ -161,8 +161,11 @@ def export_job_start(*, user, list_key, fmt, query):
     return job, True
 
 
-def _rows(queryset, columns):
-    """The rows as tuples, read in chunks (no prefetching, no model instances)."""
+def _rows(queryset, columns, *, request=None):
+    """The rows as tuples, read in chunks (no prefetching, no model instances), from the read
+    replica when it may serve this request (core.db.replica; a background job's reads may
+    always). A generator: a CSV's rows are read after the view has returned, while the response
+    streams."""
     queryset = queryset.prefetch_related(None).values_list(*[c.path for c in columns])
     with replica.reads(request):
         yield from queryset.iterator(chunk_size=settings.EXPORT_CHUNK_SIZE)
