@@ -256,6 +256,10 @@ def test_each_personas_pages_have_no_serious_accessibility_violations(
         expect(page.locator("#nav-more .dropdown-item").first).to_be_focused()
         check(page, "more-menu-open", found)
         page.keyboard.press("Escape")
+    # The search box's dropdown of hits, open.
+    page.locator("#global-search").fill("an")
+    expect(page.locator("#global-search-results .list-group-item-action").first).to_be_visible()
+    check(page, "search-dropdown-open", found)
     for name, url in pages_of(user):
         response = page.goto(url)
         if response.status != 200:
