@@ -154,6 +154,35 @@ def pages_of(user):
         ).first()
         url = reverse("mail:compose", args=[case.customer_id]) + f"?process={case.pk}"
         candidates.append(("compose-about-a-case", url))
+    definition = ProcessDefinition.objects.order_by("pk").first()
+    candidates += [
+        ("new-mailing", reverse("mail:mailing_create")),
+        ("new-template", reverse("mail:template_create")),
+        ("new-own-mailbox", reverse("mail:mailbox_create_own")),
+        ("new-campaign", reverse("processes:campaign_create")),
+        ("new-kpi-target", reverse("processes:kpi_target_create", args=[definition.pk])),
+        ("new-decision-rule", reverse("processes:decision_rule_create", args=[definition.pk])),
+        ("new-webhook", reverse("integrations:subscription_create")),
+        ("new-web-form", reverse("integrations:webform_create")),
+        ("scoring-parameters", reverse("analytics:scoring_parameters_edit")),
+    ]
+    # The forms about a customer, for a customer the persona may change.
+    own = Customer.objects.current().filter(contacts__isnull=False).order_by("pk")
+    own = (own if editable is None else own.filter(editable)).first()
+    if own is not None:
+        candidates += [
+            (f"customer-{form}", reverse(url_name, args=[own.pk]))
+            for form, url_name in [
+                ("edit", "customers:edit"),
+                ("new-contact", "customers:contact_create"),
+                ("new-process", "processes:instance_create"),
+                ("new-ticket", "processes:ticket_create"),
+                ("new-task", "processes:task_create"),
+                ("new-contract", "relationships:contract_create"),
+                ("new-invoice", "relationships:invoice_create"),
+                ("new-payout", "relationships:payout_create"),
+            ]
+        ]
     if board is not None:
         candidates.append(("board", reverse("processes:board", args=[board.pk])))
     if contract is not None:
