@@ -15,6 +15,7 @@ from django.urls import resolve, reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from analytics import scoring
 from core import visibility
 from core.models import SavedView
 from core.permissions import can
@@ -40,12 +41,14 @@ PERSONAS = ["sales_rep", "service_agent", "finance_clerk", "manager", "admin_use
 
 @pytest.fixture
 def demo_book(sales_rep, service_agent, finance_clerk, manager):
-    """The demo as `make run` loads it (datagen, notifications, targets and rules, the shared
-    mailbox with mail waiting in triage, templates), and a sent mailing to unsubscribe from."""
+    """The demo as `make run` loads it (datagen, teams, notifications, scores, targets and rules,
+    the shared mailbox with mail waiting in triage, templates), and a mailing's recipient to
+    unsubscribe."""
     staff = [sales_rep, service_agent, finance_clerk, manager]
     datagen.ensure_teams(staff)
     datagen.generate(customers=25, seed=3, staff=datagen.Staff.from_users(staff))
     processes_watch()
+    scoring.score_all_customers()  # the grades and reliability figures, in their colours
     seed_steering(today=timezone.localdate(), by=manager)
     seed_mail_inbox()
     seed_mail_templates()
