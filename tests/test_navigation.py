@@ -48,3 +48,23 @@ def test_the_user_menu_is_each_users_own(sales_rep, manager):
     assert manager.get_username() in _navigation(manager)
     sales = _navigation(sales_rep)
     assert sales_rep.get_username() in sales and manager.get_username() not in sales
+
+
+def test_the_less_used_entries_are_under_more(sales_rep, service_agent, manager):
+    """Import, audit, integrations and the admin under one "More" menu, so that the bar stays on
+    one line at 1,366 px (tests/e2e/test_accessibility_journeys.py measures it)."""
+    imports, audit = reverse("imports:list"), reverse("audit_list")
+    webhooks = reverse("integrations:subscription_list")
+
+    def more(user):
+        navigation = _navigation(user)
+        if 'id="nav-more"' not in navigation:
+            return ""
+        start = navigation.index('id="nav-more"')
+        return navigation[start : navigation.index("</li>\n", navigation.index("</ul>", start))]
+
+    managers = more(manager)
+    assert imports in managers and audit in managers and webhooks in managers
+    sales = more(sales_rep)
+    assert imports in sales and audit not in sales and webhooks not in sales
+    assert more(service_agent) == ""  # nothing to import, audit or connect

@@ -187,8 +187,8 @@ def test_a_row_shows_every_column(persona_client, sales_rep):
         '<div class="small text-muted">PL5260250995</div></td>'
         '<td><span class="badge text-bg-success grade-badge" title="A: most valuable">A</span></td>'
         '<td class="text-end text-nowrap">1,234,567 PLN</td>'
-        '<td class="text-end"><span class="text-warning" title="3.5 days late on average">87'
-        "</span></td>"
+        '<td class="text-end"><span class="text-warning-emphasis" '
+        'title="3.5 days late on average">87</span></td>'
         '<td><span class="badge text-bg-success">Active</span> '
         '<span class="badge text-bg-light border">casual</span></td>'
     )

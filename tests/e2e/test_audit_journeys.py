@@ -17,6 +17,7 @@ def test_a_manager_reads_the_audit_of_an_ended_relationship(login, page, screens
     page.get_by_role("button", name="End the relationship").click()
     expect(page.locator(".timeline")).to_contain_text("Relationship ended")
 
+    page.get_by_role("button", name="More").click()
     page.get_by_role("link", name="Audit", exact=True).click()
     table = page.locator("table.audit-table")
     expect(table).to_contain_text("Ended by: — → Anna Nowak")

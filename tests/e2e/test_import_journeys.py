@@ -23,6 +23,7 @@ def test_a_sales_rep_imports_a_messy_file_and_undoes_it(
 ):
     settings.MEDIA_ROOT = tmp_path
     login(sales_rep)
+    page.get_by_role("button", name="More").click()
     page.get_by_role("link", name="Import", exact=True).click()
     page.get_by_role("link", name="Import a file").click()
     page.locator("input[name=file]").set_input_files(

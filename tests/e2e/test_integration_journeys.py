@@ -18,7 +18,7 @@ def test_a_manager_creates_a_subscription_and_sees_a_delivery_in_the_log(
     receiver,  # noqa: F811
 ):
     login(manager)
-    page.get_by_role("button", name="Integrations").click()
+    page.get_by_role("button", name="More").click()
     page.get_by_role("link", name="Webhooks").click()
     page.get_by_role("link", name="New subscription").click()
     page.get_by_label("Name").fill("Mailing tool")
