@@ -10,6 +10,7 @@ from customers.models import Customer
 from relationships.models import Asset
 
 from .models import (
+    MAX_STAGES,
     DecisionRule,
     KpiTarget,
     ProcessDefinition,
@@ -19,6 +20,7 @@ from .models import (
     Stage,
     Task,
 )
+from .services.definitions import StageRow
 
 Kind = ProcessDefinition.Kind
 DATE = DateInput()
@@ -328,3 +330,210 @@ class InstanceBulkForm(forms.Form):
         if cleaned.get("action") == self.ASSIGN and not cleaned.get("owner"):
             self.add_error("owner", _("Choose the new owner."))
         return cleaned
+
+
+# --- Process definitions (the managers' editor) -------------------------------------------------
+
+STAGE_FIELDS = ["name", "code", "sla_hours", "win_probability", "outcome", "fixed_cost"]
+
+
+class DefinitionForm(forms.ModelForm):
+    """A definition's own fields; its kind is chosen once, when it is created (its instances,
+    tickets and KPIs are of that kind). Carries the version it was built from, so a save made
+    meanwhile by someone else is noticed instead of overwritten."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    comment = forms.CharField(
+        label=_("Comment for the history"),
+        required=False,
+        max_length=200,
+        help_text=_("Optional: why you changed it, shown on the definition's history."),
+    )
+
+    class Meta:
+        model = ProcessDefinition
+        fields = ["name", "kind", "goal", "active", "hourly_rate", "currency", "stall_days"]
+        widgets = {"goal": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["kind"].disabled = True
+            self.fields["kind"].help_text = _("Fixed once the definition exists.")
+            self.fields["version"].initial = self.instance.version
+            self.fields["version"].required = True
+
+
+class _TableRowForm:
+    """A form shown as one row of a table: small Bootstrap controls, and each invalid control
+    marked invalid and pointing at its error (the row has no room for labels beside them)."""
+
+    def _style_controls(self):
+        for field in self.fields.values():
+            widget = field.widget
+            if widget.is_hidden or isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+                continue
+            select = isinstance(widget, forms.Select)
+            widget.attrs["class"] = (
+                "form-select form-select-sm" if select else ("form-control form-control-sm")
+            )
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["class"] = attrs.get("class", "") + " is-invalid"
+                attrs["aria-invalid"] = "true"
+                attrs["aria-describedby"] = f"{self[name].auto_id}-error"
+
+
+class StageForm(_TableRowForm, forms.ModelForm):
+    """One row of the stage table. `position` is where the manager wants the stage; the editor
+    renumbers the kept stages 1..n in that order when it saves."""
+
+    position = forms.IntegerField(label=_("position"), min_value=1, max_value=MAX_STAGES)
+
+    class Meta:
+        model = Stage
+        fields = STAGE_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._style_controls()
+
+
+class StageFormSet(forms.BaseInlineFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].widget.attrs["class"] = "form-check-input"
+            form.fields["DELETE"].label = _("Remove")
+        if index is not None:
+            existing = index < self.initial_form_count()
+            form.fields["position"].initial = form.instance.position if existing else index + 1
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("position")
+
+    def rows(self):
+        """The stage table as the service takes it (processes.services.StageRow)."""
+        rows = []
+        for form in self.forms:
+            existing = form.instance.pk is not None
+            if not existing and not form.has_changed():
+                continue
+            delete = self._should_delete_form(form)
+            if delete and not existing:
+                continue
+            data = form.cleaned_data if not delete else {}
+            rows.append(
+                StageRow(
+                    values={name: _stage_value(data, name) for name in STAGE_FIELDS}
+                    if not delete
+                    else {},
+                    position=data.get("position") or MAX_STAGES,
+                    stage=form.instance if existing else None,
+                    delete=delete,
+                )
+            )
+        return rows
+
+
+def _stage_value(data, name):
+    value = data.get(name)
+    if value is None and name in ("code", "outcome"):
+        return ""
+    return value
+
+
+def stage_formset_class(extra):
+    return forms.inlineformset_factory(
+        ProcessDefinition,
+        Stage,
+        form=StageForm,
+        formset=StageFormSet,
+        extra=extra,
+        max_num=MAX_STAGES,
+        absolute_max=MAX_STAGES,
+        validate_max=True,
+        can_delete=True,
+    )
+
+
+class SlaForm(_TableRowForm, forms.Form):
+    """A support definition's SLA for one priority: both hours, or neither for no SLA."""
+
+    priority = forms.ChoiceField(choices=SlaPolicy.Priority.choices, widget=forms.HiddenInput)
+    response_hours = SlaPolicy._meta.get_field("response_hours").formfield(required=False)
+    resolution_hours = SlaPolicy._meta.get_field("resolution_hours").formfield(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._style_controls()
+
+    def clean(self):
+        cleaned = super().clean()
+        response, resolution = cleaned.get("response_hours"), cleaned.get("resolution_hours")
+        if (response is None) != (resolution is None) and not self.errors:
+            missing = "resolution_hours" if resolution is None else "response_hours"
+            self.add_error(missing, _("Give both times, or neither for no SLA."))
+        elif response and resolution and resolution < response:
+            self.add_error(
+                "resolution_hours", _("Resolution cannot be due before the first response.")
+            )
+        return cleaned
+
+    @property
+    def priority_label(self):
+        return SlaPolicy.Priority(self["priority"].value()).label
+
+
+class BaseSlaFormSet(forms.BaseFormSet):
+    def slas(self):
+        return {
+            form.cleaned_data["priority"]: (
+                (form.cleaned_data["response_hours"], form.cleaned_data["resolution_hours"])
+                if form.cleaned_data.get("response_hours")
+                else None
+            )
+            for form in self.forms
+        }
+
+
+SlaFormSet = forms.formset_factory(
+    SlaForm,
+    formset=BaseSlaFormSet,
+    extra=0,
+    min_num=len(SlaPolicy.Priority),
+    max_num=len(SlaPolicy.Priority),
+    absolute_max=len(SlaPolicy.Priority),
+    validate_min=True,
+    validate_max=True,
+)
+
+
+def sla_initial(definition=None):
+    policies = (
+        {policy.priority: policy for policy in definition.sla_policies.all()}
+        if definition is not None and definition.pk
+        else {}
+    )
+    return [
+        {
+            "priority": priority,
+            "response_hours": getattr(policies.get(priority), "response_hours", None),
+            "resolution_hours": getattr(policies.get(priority), "resolution_hours", None),
+        }
+        for priority in SlaPolicy.Priority.values
+    ]
+
+
+class DefinitionCopyForm(forms.ModelForm):
+    """The name of a new variant copied from a definition."""
+
+    class Meta:
+        model = ProcessDefinition
+        fields = ["name"]
+        labels = {"name": _("Name of the new variant")}
