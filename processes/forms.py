@@ -334,7 +334,7 @@ class InstanceBulkForm(forms.Form):
 
 # --- Process definitions (the managers' editor) -------------------------------------------------
 
-STAGE_FIELDS = ["name", "code", "sla_hours", "win_probability", "outcome", "fixed_cost"]
+STAGE_FIELDS = ("name", "code", "sla_hours", "win_probability", "outcome", "fixed_cost")
 
 
 class DefinitionForm(forms.ModelForm):
@@ -393,11 +393,11 @@ class StageForm(_TableRowForm, forms.ModelForm):
     """One row of the stage table. `position` is where the manager wants the stage; the editor
     renumbers the kept stages 1..n in that order when it saves."""
 
-    position = forms.IntegerField(label=_("position"), min_value=1, max_value=MAX_STAGES)
+    position = forms.IntegerField(label=_("Position"), min_value=1, max_value=MAX_STAGES)
 
     class Meta:
         model = Stage
-        fields = STAGE_FIELDS
+        fields = list(STAGE_FIELDS)  # the inline formset appends the definition to it
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -413,9 +413,6 @@ class StageFormSet(forms.BaseInlineFormSet):
         if index is not None:
             existing = index < self.initial_form_count()
             form.fields["position"].initial = form.instance.position if existing else index + 1
-
-    def get_queryset(self):
-        return super().get_queryset().order_by("position")
 
     def rows(self):
         """The stage table as the service takes it (processes.services.StageRow)."""

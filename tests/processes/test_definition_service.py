@@ -83,7 +83,7 @@ def test_a_save_writes_the_next_revision_with_a_readable_change_list(sales_proce
     assert (first.number, second.number) == (1, 2)
     assert first.created_by is None  # recorded as it stood before the first edit
     assert second.created_by == manager and second.comment == "Faster first contact"
-    assert [s["name"] for s in second.snapshot["stages"]][0] == "New lead"
+    assert second.snapshot["stages"][0]["name"] == "New lead"
     assert second.summary.splitlines() == [
         "hourly rate: 120.00 → 150.00",
         "Stage “Lead” renamed to “New lead”.",
@@ -135,18 +135,41 @@ def test_stages_are_reordered_swapped_and_renumbered(sales_process, manager):
 
 def test_a_full_definition_of_eight_stages_is_reversed_in_one_save(manager):
     definition = services.definition_create(
-        data={"name": "Long sales", "kind": "sales", "goal": "", "active": True,
-              "hourly_rate": Decimal("10"), "currency": "PLN", "stall_days": None},
+        data={
+            "name": "Long sales",
+            "kind": "sales",
+            "goal": "",
+            "active": True,
+            "hourly_rate": Decimal("10"),
+            "currency": "PLN",
+            "stall_days": None,
+        },
         stages=[
-            StageRow(values={"name": f"Step {n}", "code": "", "sla_hours": None,
-                             "win_probability": None, "outcome": "", "fixed_cost": Decimal(0)},
-                     position=n)
+            StageRow(
+                values={
+                    "name": f"Step {n}",
+                    "code": "",
+                    "sla_hours": None,
+                    "win_probability": None,
+                    "outcome": "",
+                    "fixed_cost": Decimal(0),
+                },
+                position=n,
+            )
             for n in range(1, 7)
         ]
         + [
-            StageRow(values={"name": name, "code": "", "sla_hours": None,
-                             "win_probability": None, "outcome": outcome,
-                             "fixed_cost": Decimal(0)}, position=position)
+            StageRow(
+                values={
+                    "name": name,
+                    "code": "",
+                    "sla_hours": None,
+                    "win_probability": None,
+                    "outcome": outcome,
+                    "fixed_cost": Decimal(0),
+                },
+                position=position,
+            )
             for position, name, outcome in ((7, "Won", "won"), (8, "Lost", "lost"))
         ],
         slas={},
@@ -157,9 +180,7 @@ def test_a_full_definition_of_eight_stages_is_reversed_in_one_save(manager):
     assert names(definition) == reversed_names
 
 
-def test_removing_and_adding_a_stage_in_one_save_keeps_positions_contiguous(
-    sales_process, manager
-):
+def test_removing_and_adding_a_stage_in_one_save_keeps_positions_contiguous(sales_process, manager):
     update(
         sales_process,
         manager,
@@ -272,9 +293,7 @@ def test_running_processes_keep_what_they_hold_and_new_entries_use_the_new_value
     assert later.definition_revision == 2
 
 
-def test_support_slas_are_saved_changed_and_removed_per_priority(
-    standard_support, manager, ticket
-):
+def test_support_slas_are_saved_changed_and_removed_per_priority(standard_support, manager, ticket):
     due_before = ticket.resolution_due_at
     update(
         standard_support,
@@ -290,7 +309,10 @@ def test_support_slas_are_saved_changed_and_removed_per_priority(
     ticket.refresh_from_db()
     assert ticket.resolution_due_at == due_before  # the open ticket keeps its deadline
     summary = standard_support.revisions.get(number=2).summary
-    assert "SLA for High priority: response 4 h, resolution 16 h → response 2 h, resolution 10 h" in summary
+    assert (
+        "SLA for High priority: response 4 h, resolution 16 h → response 2 h, resolution 10 h"
+        in summary
+    )
     assert "SLA for Low priority: response 24 h, resolution 120 h → —" in summary
     with pytest.raises(ValidationError) as excinfo:
         update(standard_support, manager, slas={"normal": (10, 5)})
@@ -322,16 +344,38 @@ def test_the_kind_is_fixed_once_a_definition_exists(sales_process, manager):
 
 def test_a_definition_created_in_the_editor_starts_at_revision_one(manager):
     definition = services.definition_create(
-        data={"name": "Onboarding", "kind": "onboarding", "goal": "Get them started",
-              "active": True, "hourly_rate": Decimal("90"), "currency": "PLN",
-              "stall_days": 10},
+        data={
+            "name": "Onboarding",
+            "kind": "onboarding",
+            "goal": "Get them started",
+            "active": True,
+            "hourly_rate": Decimal("90"),
+            "currency": "PLN",
+            "stall_days": 10,
+        },
         stages=[
-            StageRow(values={"name": "Kick-off", "code": "", "sla_hours": 48,
-                             "win_probability": None, "outcome": "", "fixed_cost": Decimal(0)},
-                     position=1),
-            StageRow(values={"name": "Live", "code": "", "sla_hours": None,
-                             "win_probability": None, "outcome": "resolved",
-                             "fixed_cost": Decimal(0)}, position=2),
+            StageRow(
+                values={
+                    "name": "Kick-off",
+                    "code": "",
+                    "sla_hours": 48,
+                    "win_probability": None,
+                    "outcome": "",
+                    "fixed_cost": Decimal(0),
+                },
+                position=1,
+            ),
+            StageRow(
+                values={
+                    "name": "Live",
+                    "code": "",
+                    "sla_hours": None,
+                    "win_probability": None,
+                    "outcome": "resolved",
+                    "fixed_cost": Decimal(0),
+                },
+                position=2,
+            ),
         ],
         slas={"normal": (8, 40)},  # not a support definition: ignored
         by=manager,
