@@ -401,6 +401,7 @@ class StageForm(_TableRowForm, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["outcome"].choices = [("", _("none: a working stage")), *Stage.Outcome.choices]
         self._style_controls()
 
 
@@ -413,6 +414,11 @@ class StageFormSet(forms.BaseInlineFormSet):
         if index is not None:
             existing = index < self.initial_form_count()
             form.fields["position"].initial = form.instance.position if existing else index + 1
+            # The row's name for its controls' labels, as saved (not as typed: a refused save
+            # shows the typed name in the input).
+            form.row_label = (
+                form.instance.name if existing else _("new stage %(n)s") % {"n": index + 1}
+            )
 
     def rows(self):
         """The stage table as the service takes it (processes.services.StageRow)."""
