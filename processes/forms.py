@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 from django.core.validators import MaxValueValidator
 from django.utils import timezone
@@ -357,7 +359,9 @@ class DefinitionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
+        if not self.instance.pk:
+            del self.fields["version"]  # a new definition starts at version 1
+        else:
             self.fields["kind"].disabled = True
             self.fields["kind"].help_text = _("Fixed once the definition exists.")
             self.fields["version"].initial = self.instance.version
@@ -393,7 +397,9 @@ class StageForm(_TableRowForm, forms.ModelForm):
     """One row of the stage table. `position` is where the manager wants the stage; the editor
     renumbers the kept stages 1..n in that order when it saves."""
 
-    position = forms.IntegerField(label=_("Position"), min_value=1, max_value=MAX_STAGES)
+    position = forms.IntegerField(
+        label=_("Position"), min_value=1, max_value=MAX_STAGES, required=False
+    )
 
     class Meta:
         model = Stage
@@ -402,7 +408,12 @@ class StageForm(_TableRowForm, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["outcome"].choices = [("", _("none: a working stage")), *Stage.Outcome.choices]
+        self.fields["fixed_cost"].required = False  # empty: no fixed cost
         self._style_controls()
+
+    def clean_fixed_cost(self):
+        value = self.cleaned_data.get("fixed_cost")
+        return Decimal(0) if value is None else value
 
 
 class StageFormSet(forms.BaseInlineFormSet):
@@ -436,7 +447,8 @@ class StageFormSet(forms.BaseInlineFormSet):
                     values={name: _stage_value(data, name) for name in STAGE_FIELDS}
                     if not delete
                     else {},
-                    position=data.get("position") or MAX_STAGES,
+                    # No position given: after the others.
+                    position=data.get("position") or MAX_STAGES + 1,
                     stage=form.instance if existing else None,
                     delete=delete,
                 )
@@ -466,14 +478,15 @@ def stage_formset_class(extra):
 
 
 class SlaForm(_TableRowForm, forms.Form):
-    """A support definition's SLA for one priority: both hours, or neither for no SLA."""
+    """A support definition's SLA for one priority (fixed by the row, never posted): both
+    hours, or neither for no SLA."""
 
-    priority = forms.ChoiceField(choices=SlaPolicy.Priority.choices, widget=forms.HiddenInput)
     response_hours = SlaPolicy._meta.get_field("response_hours").formfield(required=False)
     resolution_hours = SlaPolicy._meta.get_field("resolution_hours").formfield(required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, priority, **kwargs):
         super().__init__(*args, **kwargs)
+        self.priority = priority
         self._style_controls()
 
     def clean(self):
@@ -490,13 +503,19 @@ class SlaForm(_TableRowForm, forms.Form):
 
     @property
     def priority_label(self):
-        return SlaPolicy.Priority(self["priority"].value()).label
+        return SlaPolicy.Priority(self.priority).label
 
 
 class BaseSlaFormSet(forms.BaseFormSet):
+    """One row per priority, in SlaPolicy.Priority's order."""
+
+    def get_form_kwargs(self, index):
+        priority = SlaPolicy.Priority.values[index] if index is not None else ""
+        return {**super().get_form_kwargs(index), "priority": priority}
+
     def slas(self):
         return {
-            form.cleaned_data["priority"]: (
+            form.priority: (
                 (form.cleaned_data["response_hours"], form.cleaned_data["resolution_hours"])
                 if form.cleaned_data.get("response_hours")
                 else None
@@ -525,7 +544,6 @@ def sla_initial(definition=None):
     )
     return [
         {
-            "priority": priority,
             "response_hours": getattr(policies.get(priority), "response_hours", None),
             "resolution_hours": getattr(policies.get(priority), "resolution_hours", None),
         }

@@ -16,6 +16,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection, transaction
 from django.db.models import Case, Count, PositiveSmallIntegerField, Q, Value, When
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 
 from core.integrity import save_or_raise_validation
@@ -378,9 +379,14 @@ def _save_stages(definition, rows: list[StageRow]):
     removed = [row.stage.pk for row in rows if row.delete and row.stage is not None]
     if removed:
         Stage.objects.filter(pk__in=removed).delete()
-    kept = sorted(
-        (row for row in rows if not row.delete), key=lambda row: (row.position, rows.index(row))
-    )
+
+    def order(row):
+        # A row put at a taken position goes before the stage that was there (an insertion);
+        # otherwise the table's order breaks ties.
+        settled = row.stage is not None and row.stage.position == row.position
+        return (row.position, settled, rows.index(row))
+
+    kept = sorted((row for row in rows if not row.delete), key=order)
     positions, new = {}, []
     for position, row in enumerate(kept, start=1):
         if row.stage is None:
@@ -438,15 +444,60 @@ def _save_definition(definition: ProcessDefinition, data: dict):
     save_or_raise_validation(definition)
 
 
+# The stages a new definition starts with, per kind (name, outcome): one working stage and the
+# outcomes the kind needs (REQUIRED_OUTCOMES), for the manager to adjust in the editor.
+STARTING_STAGES = {
+    Kind.SALES: ((_lazy("Lead"), ""), (_lazy("Won"), Outcome.WON), (_lazy("Lost"), Outcome.LOST)),
+    Kind.SUPPORT: (
+        (_lazy("New"), ""),
+        (_lazy("Resolved"), Outcome.RESOLVED),
+        (_lazy("Cancelled"), Outcome.CANCELLED),
+    ),
+    Kind.COLLECTIONS: (
+        (_lazy("Reminder"), ""),
+        (_lazy("Settled"), Outcome.WON),
+        (_lazy("Written off"), Outcome.LOST),
+    ),
+}
+DEFAULT_STARTING_STAGES = (
+    (_lazy("In progress"), ""),
+    (_lazy("Done"), Outcome.WON),
+    (_lazy("Cancelled"), Outcome.CANCELLED),
+)
+
+
+def starting_stages(kind) -> list[StageRow]:
+    return [
+        StageRow(
+            values={
+                "name": str(name),
+                "code": "",
+                "sla_hours": None,
+                "win_probability": None,
+                "outcome": outcome,
+                "fixed_cost": Decimal(0),
+            },
+            position=position,
+        )
+        for position, (name, outcome) in enumerate(
+            STARTING_STAGES.get(kind, DEFAULT_STARTING_STAGES), start=1
+        )
+    ]
+
+
 @transaction.atomic
 def definition_create(
-    *, data: dict, stages: list[StageRow], slas: dict, by, comment=""
+    *, data: dict, by, stages: list[StageRow] | None = None, slas: dict | None = None, comment=""
 ) -> ProcessDefinition:
-    """A new definition with its stages and (support) SLAs, as revision 1."""
+    """A new definition with its stages (by default `starting_stages` of its kind) and (support)
+    SLAs, as revision 1."""
+    slas = slas or {}
     definition = ProcessDefinition(version=1)
     for name, value in data.items():
         setattr(definition, name, value)
     definition.full_clean(exclude=["version"])
+    if stages is None:
+        stages = starting_stages(definition.kind)
     policies = _check_plan(definition.kind, stages, slas, definition)
     save_or_raise_validation(definition)
     _save_stages(definition, stages)

@@ -43,13 +43,21 @@ def definition_list(request):
 
 
 def _stage_formset(request, definition):
-    existing = definition.stages.count() if definition.pk else 0
-    formset_class = stage_formset_class(extra=max(MAX_STAGES - existing, 0))
+    """The stage table: the stages as saved, plus the empty rows asked for with "Add a stage"
+    (which posts the table as typed, saving nothing, and shows it with one more row)."""
+    existing = definition.stages.count()
+    data = request.POST or None
+    if data is not None and "add_stage" in data:
+        data = data.copy()
+        total = data.get(f"{STAGE_PREFIX}-TOTAL_FORMS", "")
+        total = int(total) if total.isdigit() else existing
+        data[f"{STAGE_PREFIX}-TOTAL_FORMS"] = str(min(max(total, existing) + 1, MAX_STAGES))
+    formset_class = stage_formset_class(extra=0)
     return formset_class(
-        request.POST or None,
+        data,
         instance=definition,
         prefix=STAGE_PREFIX,
-        queryset=definition.stages.order_by("position") if definition.pk else None,
+        queryset=definition.stages.order_by("position"),
     )
 
 
@@ -72,17 +80,16 @@ def _apply_errors(error: ValidationError, form, stage_formset, sla_formset):
 
 
 def _editor(request, definition, *, title, save):
-    """The editor page for a new (unsaved) or existing definition; `save(form, stages, slas)`
-    calls the service and answers the saved definition, or raises ValidationError."""
+    """The editor page of an existing definition; `save(form, stages, slas)` calls the service
+    and answers the saved definition, or raises ValidationError."""
     form = DefinitionForm(request.POST or None, instance=definition)
     stage_formset = _stage_formset(request, definition)
-    support = definition.kind == Kind.SUPPORT if definition.pk else True
     sla_formset = (
         SlaFormSet(request.POST or None, prefix=SLA_PREFIX, initial=sla_initial(definition))
-        if support
+        if definition.kind == Kind.SUPPORT
         else None
     )
-    if request.method == "POST":
+    if request.method == "POST" and "add_stage" not in request.POST:
         valid = all(
             [
                 form.is_valid(),
@@ -102,7 +109,6 @@ def _editor(request, definition, *, title, save):
                     % {"name": saved.name, "version": saved.version},
                 )
                 return redirect("processes:definition_edit", saved.pk)
-    open_count = definition.instances.open().count() if definition.pk else 0
     return render(
         request,
         "processes/definition_form.html",
@@ -112,11 +118,11 @@ def _editor(request, definition, *, title, save):
             "form": form,
             "stage_formset": stage_formset,
             "sla_formset": sla_formset,
-            "open_count": open_count,
-            "show_probability": not definition.pk or definition.kind == Kind.SALES,
+            "open_count": definition.instances.open().count(),
+            "show_probability": definition.kind == Kind.SALES,
             "max_stages": MAX_STAGES,
+            "may_add_stage": stage_formset.total_form_count() < MAX_STAGES,
         },
-        status=200,
     )
 
 
@@ -134,16 +140,28 @@ def _data(form):
 
 @permission_required(MANAGE_DEFINITIONS)
 def definition_create(request):
-    def save(form, stage_formset, sla_formset):
-        return services.definition_create(
-            data=_data(form),
-            stages=stage_formset.rows(),
-            slas=_slas(sla_formset),
-            by=request.user,
-            comment=form.cleaned_data["comment"],
+    """A new definition: its fields here; it starts with a working stage and the outcomes its
+    kind needs, adjusted in the editor it opens in."""
+    form = DefinitionForm(request.POST or None, instance=ProcessDefinition())
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and (
+            call := run_service(
+                form,
+                services.definition_create,
+                data=_data(form),
+                by=request.user,
+                comment=form.cleaned_data["comment"],
+            )
         )
-
-    return _editor(request, ProcessDefinition(), title=_("New process definition"), save=save)
+    ):
+        messages.success(
+            request,
+            _("“%(name)s” created: add and adjust its stages here.") % {"name": call.result.name},
+        )
+        return redirect("processes:definition_edit", call.result.pk)
+    return render(request, "processes/definition_create.html", {"form": form})
 
 
 @permission_required(MANAGE_DEFINITIONS)

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core.models import AuditEvent
 from processes import services
 from processes.models import ProcessDefinition
 from tests.factories import CustomerFactory, ProcessDefinitionFactory
@@ -84,7 +85,11 @@ def test_a_manager_renames_a_stage_reorders_two_and_changes_an_sla(
         "Resolved",
         "Cancelled",
     ]
-    assert standard_support.sla_policies.get(priority="high").response_hours == 3
+    high = standard_support.sla_policies.get(priority="high")
+    assert high.response_hours == 3
+    renamed = standard_support.stages.get(name="Working on it")
+    assert AuditEvent.objects.filter(model="processes.stage", object_id=renamed.pk).exists()
+    assert AuditEvent.objects.filter(model="processes.slapolicy", object_id=high.pk).exists()
     history = client.get(reverse("processes:definition_history", args=[standard_support.pk]))
     text = history.content.decode()
     assert "Version 2" in text and "Faster on high" in text
@@ -143,29 +148,53 @@ def test_two_managers_saving_the_same_version_the_second_gets_a_form_error(
     assert stage(sales_process, "Lead").sla_hours == 12
 
 
-def test_a_new_definition_and_a_copy_as_a_variant(client, manager, standard_support):
+def test_a_new_definition_starts_with_the_stages_its_kind_needs_and_grows_in_the_editor(
+    client, manager
+):
     client.force_login(manager)
-    page = client.get(reverse("processes:definition_create"))
-    data = form_data(page)
-    data.update(
+    response = client.post(
+        reverse("processes:definition_create"),
         {
             "name": "Partner onboarding",
             "kind": "onboarding",
             "hourly_rate": "80",
             "currency": "PLN",
             "active": "on",
-            "stages-0-name": "Kick-off",
-            "stages-0-sla_hours": "48",
-            "stages-1-name": "Live",
-            "stages-1-outcome": "resolved",
-        }
+            "comment": "For resellers",
+        },
     )
-    response = client.post(reverse("processes:definition_create"), data)
     created = ProcessDefinition.objects.get(name="Partner onboarding")
     assert response.status_code == 302 and response.url == edit_url(created)
-    assert list(created.stages.values_list("name", "position")) == [("Kick-off", 1), ("Live", 2)]
-    assert created.revisions.get().number == 1
+    assert list(created.stages.values_list("name", "outcome")) == [
+        ("In progress", ""),
+        ("Done", "won"),
+        ("Cancelled", "cancelled"),
+    ]
+    assert created.revisions.get().comment == "For resellers"
 
+    page = client.get(edit_url(created))
+    assert len(page.context["stage_formset"].forms) == 3  # no empty rows to fill by accident
+    data = form_data(page)
+    data[stage_key(page, "In progress", "name")] = "Kick-off"
+    data["add_stage"] = ""
+    grown = client.post(edit_url(created), data)
+    assert grown.status_code == 200
+    assert created.stages.count() == 3  # "Add a stage" saves nothing
+    assert 'value="Kick-off"' in grown.content.decode()  # and keeps what was typed
+    data = form_data(grown)
+    data.update({"stages-3-name": "Training", "stages-3-position": "2"})
+    response = client.post(edit_url(created), data)
+    assert response.status_code == 302
+    assert list(created.stages.values_list("name", flat=True)) == [
+        "Kick-off",
+        "Training",
+        "Done",
+        "Cancelled",
+    ]
+
+
+def test_a_copy_is_made_as_a_variant(client, manager, standard_support):
+    client.force_login(manager)
     copy_url = reverse("processes:definition_copy", args=[standard_support.pk])
     response = client.post(copy_url, {"name": "Standard support"})
     assert response.status_code == 200 and "name" in response.context["form"].errors
