@@ -407,7 +407,7 @@ class StageForm(_TableRowForm, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["outcome"].choices = [("", _("none: a working stage")), *Stage.Outcome.choices]
+        self.fields["outcome"].choices = [("", _("none (working)")), *Stage.Outcome.choices]
         self.fields["fixed_cost"].required = False  # empty: no fixed cost
         self._style_controls()
 
