@@ -124,6 +124,16 @@ def test_a_manager_edits_a_target_a_rule_and_a_definition(
     assert_accessible(page, "definition revision")
     screenshot("steering-definition-revision")
 
+    # A new definition starts with the stages its kind needs.
+    page.goto("/processes/definitions/")
+    page.get_by_role("link", name="New definition").click()
+    assert_accessible(page, "new definition")
+    page.get_by_label("Name").fill("Key account onboarding")
+    page.get_by_label("Kind").select_option(label="Onboarding")
+    page.get_by_role("button", name="Create definition").click()
+    expect(page.get_by_text("“Key account onboarding” created")).to_be_visible()
+    expect(page.get_by_label("Name (In progress)", exact=True)).to_have_value("In progress")
+
     # A new variant, copied.
     page.goto(f"/processes/{definition.pk}/definition/copy/")
     assert_accessible(page, "copy as a variant")
