@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.core.validators import MaxValueValidator
 from django.utils import timezone
+from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds, lists
@@ -336,6 +337,7 @@ class InstanceBulkForm(forms.Form):
 
 # --- Process definitions (the managers' editor) -------------------------------------------------
 
+WORKING = "working"  # the stage table's value for "no outcome"
 STAGE_FIELDS = ("name", "code", "sla_hours", "win_probability", "outcome", "fixed_cost")
 
 
@@ -407,9 +409,33 @@ class StageForm(_TableRowForm, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["outcome"].choices = [("", _("none (working)")), *Stage.Outcome.choices]
+        # A working stage has no outcome; the list says so with a value of its own, so that
+        # "working" is a choice made, not a choice left empty.
+        self.fields["outcome"].choices = [
+            (WORKING, _("none (working)")),
+            *Stage.Outcome.choices,
+        ]
+        self.fields["outcome"].required = False  # not chosen: working
+        if not self.initial.get("outcome"):
+            self.initial["outcome"] = WORKING
         self.fields["fixed_cost"].required = False  # empty: no fixed cost
+        code = Stage._meta.get_field("code")
+        self.fields["code"] = forms.CharField(
+            label=capfirst(code.verbose_name),
+            help_text=code.help_text,
+            max_length=code.max_length,
+            required=False,
+        )
         self._style_controls()
+
+    def clean_outcome(self):
+        outcome = self.cleaned_data.get("outcome")
+        return "" if outcome in (WORKING, None) else outcome
+
+    def clean_code(self):
+        """A machine name typed as words becomes one ("Final notice" → final_notice)."""
+        code = (self.cleaned_data.get("code") or "").strip()
+        return slugify(code).replace("-", "_")
 
     def clean_fixed_cost(self):
         value = self.cleaned_data.get("fixed_cost")
