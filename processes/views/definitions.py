@@ -97,18 +97,22 @@ def _editor(request, definition, *, title, save):
                 sla_formset is None or sla_formset.is_valid(),
             ]
         )
+        saved = None
         if valid:
             try:
                 saved = save(form, stage_formset, sla_formset)
             except ValidationError as error:
                 _apply_errors(error, form, stage_formset, sla_formset)
-            else:
-                messages.success(
-                    request,
-                    _("“%(name)s” saved as version %(version)s.")
-                    % {"name": saved.name, "version": saved.version},
-                )
-                return redirect("processes:definition_edit", saved.pk)
+        if saved is None and _tables_have_errors(stage_formset, sla_formset):
+            # The page is long: say at its top that the tables below hold the errors.
+            form.add_error(None, _("Nothing was saved: see the errors in the tables below."))
+        if saved is not None:
+            messages.success(
+                request,
+                _("“%(name)s” saved as version %(version)s.")
+                % {"name": saved.name, "version": saved.version},
+            )
+            return redirect("processes:definition_edit", saved.pk)
     return render(
         request,
         "processes/definition_form.html",
@@ -123,6 +127,14 @@ def _editor(request, definition, *, title, save):
             "max_stages": MAX_STAGES,
             "may_add_stage": stage_formset.total_form_count() < MAX_STAGES,
         },
+    )
+
+
+def _tables_have_errors(stage_formset, sla_formset):
+    return any(
+        formset is not None
+        and (formset.non_form_errors() or any(form.errors for form in formset.forms))
+        for formset in (stage_formset, sla_formset)
     )
 
 

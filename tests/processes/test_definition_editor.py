@@ -269,3 +269,17 @@ def test_the_pages_cost_the_same_few_queries_however_many_definitions(client, ma
     with CaptureQueriesContext(connection) as edit:
         client.get(edit_url(definition))
     assert len(edit) <= len(few) + 6
+
+
+def test_a_stage_code_typed_as_words_becomes_a_machine_name(client, manager, collections_process):
+    client.force_login(manager)
+    page = client.get(edit_url(collections_process))
+    data = form_data(page)
+    data[stage_key(page, "Legal", "code")] = "Court case"
+    data[stage_key(page, "Demand", "code")] = "x" * 41
+    response = client.post(edit_url(collections_process), data)
+    demand_form = next(f for f in response.context["stage_formset"] if f.instance.name == "Demand")
+    assert "code" in demand_form.errors  # too long: refused beside it, not cut
+    data[stage_key(page, "Demand", "code")] = "demand"
+    assert client.post(edit_url(collections_process), data).status_code == 302
+    assert stage(collections_process, "Legal").code == "court_case"
