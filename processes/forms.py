@@ -346,7 +346,9 @@ class DefinitionForm(forms.ModelForm):
     tickets and KPIs are of that kind). Carries the version it was built from, so a save made
     meanwhile by someone else is noticed instead of overwritten."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    version = forms.IntegerField(
+        label=_("version"), widget=forms.HiddenInput, required=False, min_value=1
+    )
     comment = forms.CharField(
         label=_("Comment for the history"),
         required=False,

@@ -16,8 +16,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection, transaction
 from django.db.models import Case, Count, PositiveSmallIntegerField, Q, Value, When
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from core.integrity import save_or_raise_validation
 
@@ -447,22 +446,26 @@ def _save_definition(definition: ProcessDefinition, data: dict):
 # The stages a new definition starts with, per kind (name, outcome): one working stage and the
 # outcomes the kind needs (REQUIRED_OUTCOMES), for the manager to adjust in the editor.
 STARTING_STAGES = {
-    Kind.SALES: ((_lazy("Lead"), ""), (_lazy("Won"), Outcome.WON), (_lazy("Lost"), Outcome.LOST)),
+    Kind.SALES: (
+        (gettext_lazy("Lead"), ""),
+        (gettext_lazy("Won"), Outcome.WON),
+        (gettext_lazy("Lost"), Outcome.LOST),
+    ),
     Kind.SUPPORT: (
-        (_lazy("New"), ""),
-        (_lazy("Resolved"), Outcome.RESOLVED),
-        (_lazy("Cancelled"), Outcome.CANCELLED),
+        (gettext_lazy("New"), ""),
+        (gettext_lazy("Resolved"), Outcome.RESOLVED),
+        (gettext_lazy("Cancelled"), Outcome.CANCELLED),
     ),
     Kind.COLLECTIONS: (
-        (_lazy("Reminder"), ""),
-        (_lazy("Settled"), Outcome.WON),
-        (_lazy("Written off"), Outcome.LOST),
+        (gettext_lazy("Reminder"), ""),
+        (gettext_lazy("Settled"), Outcome.WON),
+        (gettext_lazy("Written off"), Outcome.LOST),
     ),
 }
 DEFAULT_STARTING_STAGES = (
-    (_lazy("In progress"), ""),
-    (_lazy("Done"), Outcome.WON),
-    (_lazy("Cancelled"), Outcome.CANCELLED),
+    (gettext_lazy("In progress"), ""),
+    (gettext_lazy("Done"), Outcome.WON),
+    (gettext_lazy("Cancelled"), Outcome.CANCELLED),
 )
 
 
