@@ -22,6 +22,7 @@ from .models import (
     Ticket,
     WorkLog,
 )
+from .services import definition_record_revision
 
 
 class StageInlineFormSet(forms.BaseInlineFormSet):
@@ -73,6 +74,16 @@ class ProcessDefinitionAdmin(UniqueRaceAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # Definitions with history are deactivated, not deleted (instances protect them anyway).
         return request.user.is_superuser
+
+    def save_related(self, request, form, formsets, change):
+        """Record what an admin save changed as the definition's next revision, as the app's
+        editor does. The admin does not apply the editor's refusals beyond its own (a stage in
+        use cannot be deleted: PROTECT), so managers edit definitions in the app
+        (processes:definition_edit)."""
+        super().save_related(request, form, formsets, change)
+        definition_record_revision(
+            definition=form.instance, by=request.user, comment=_("Saved in the admin.")
+        )
 
 
 class TransitionInline(admin.TabularInline):

@@ -39,7 +39,17 @@ class ProcessesConfig(AppConfig):
         from core.personal_data import ERASED
 
         from . import customer_page  # noqa: F401  (registers the section and the timeline)
-        from .models import Approval, DecisionRule, KpiTarget, ProcessInstance, Task, Ticket
+        from .models import (
+            Approval,
+            DecisionRule,
+            KpiTarget,
+            ProcessDefinition,
+            ProcessInstance,
+            SlaPolicy,
+            Stage,
+            Task,
+            Ticket,
+        )
 
         # last_activity_at moves with every comment, task and e-mail; accrued_cost and
         # stage_due_at are computed from the work logged and the stage entered.
@@ -49,6 +59,12 @@ class ProcessesConfig(AppConfig):
         audit.register(Approval, select_related=["instance"])
         audit.register(DecisionRule, exclude=["updated_at"])
         audit.register(KpiTarget, select_related=["definition"])
+        # Definitions, their stages and SLAs: the editor also keeps numbered revisions with
+        # snapshots (ProcessDefinitionRevision); the audit records each row written, whoever
+        # wrote it (the admin included). `version` moves with every revision.
+        audit.register(ProcessDefinition, exclude=["version"])
+        audit.register(Stage)
+        audit.register(SlaPolicy, select_related=["definition"])
 
         # What a person's export holds and their erasure removes (privacy; README "Personal
         # data"): processes keep their amounts and stages; their titles (which often name the

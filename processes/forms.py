@@ -1,6 +1,9 @@
+from decimal import Decimal
+
 from django import forms
 from django.core.validators import MaxValueValidator
 from django.utils import timezone
+from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds, lists
@@ -10,6 +13,7 @@ from customers.models import Customer
 from relationships.models import Asset
 
 from .models import (
+    MAX_STAGES,
     DecisionRule,
     KpiTarget,
     ProcessDefinition,
@@ -19,6 +23,7 @@ from .models import (
     Stage,
     Task,
 )
+from .services.definitions import StageRow
 
 Kind = ProcessDefinition.Kind
 DATE = DateInput()
@@ -328,3 +333,256 @@ class InstanceBulkForm(forms.Form):
         if cleaned.get("action") == self.ASSIGN and not cleaned.get("owner"):
             self.add_error("owner", _("Choose the new owner."))
         return cleaned
+
+
+# --- Process definitions (the managers' editor) -------------------------------------------------
+
+WORKING = "working"  # the stage table's value for "no outcome"
+STAGE_FIELDS = ("name", "code", "sla_hours", "win_probability", "outcome", "fixed_cost")
+
+
+class DefinitionForm(forms.ModelForm):
+    """A definition's own fields; its kind is chosen once, when it is created (its instances,
+    tickets and KPIs are of that kind). Carries the version it was built from, so a save made
+    meanwhile by someone else is noticed instead of overwritten."""
+
+    version = forms.IntegerField(
+        label=_("version"), widget=forms.HiddenInput, required=False, min_value=1
+    )
+    comment = forms.CharField(
+        label=_("Comment for the history"),
+        required=False,
+        max_length=200,
+        help_text=_("Optional: why you changed it, shown on the definition's history."),
+    )
+
+    class Meta:
+        model = ProcessDefinition
+        fields = ["name", "kind", "goal", "active", "hourly_rate", "currency", "stall_days"]
+        widgets = {"goal": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk:
+            del self.fields["version"]  # a new definition starts at version 1
+        else:
+            self.fields["kind"].disabled = True
+            self.fields["kind"].help_text = _("Fixed once the definition exists.")
+            self.fields["version"].initial = self.instance.version
+            self.fields["version"].required = True
+
+
+class _TableRowForm:
+    """A form shown as one row of a table: small Bootstrap controls, and each invalid control
+    marked invalid and pointing at its error (the row has no room for labels beside them)."""
+
+    def _style_controls(self):
+        for field in self.fields.values():
+            widget = field.widget
+            if widget.is_hidden or isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+                continue
+            select = isinstance(widget, forms.Select)
+            widget.attrs["class"] = (
+                "form-select form-select-sm" if select else ("form-control form-control-sm")
+            )
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["class"] = attrs.get("class", "") + " is-invalid"
+                attrs["aria-invalid"] = "true"
+                attrs["aria-describedby"] = f"{self[name].auto_id}-error"
+
+
+class StageForm(_TableRowForm, forms.ModelForm):
+    """One row of the stage table. `position` is where the manager wants the stage; the editor
+    renumbers the kept stages 1..n in that order when it saves."""
+
+    position = forms.IntegerField(
+        label=_("Position"), min_value=1, max_value=MAX_STAGES, required=False
+    )
+
+    class Meta:
+        model = Stage
+        fields = list(STAGE_FIELDS)  # the inline formset appends the definition to it
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A working stage has no outcome; the list says so with a value of its own, so that
+        # "working" is a choice made, not a choice left empty.
+        self.fields["outcome"].choices = [
+            (WORKING, _("none (working)")),
+            *Stage.Outcome.choices,
+        ]
+        self.fields["outcome"].required = False  # not chosen: working
+        if not self.initial.get("outcome"):
+            self.initial["outcome"] = WORKING
+        self.fields["fixed_cost"].required = False  # empty: no fixed cost
+        code = Stage._meta.get_field("code")
+        self.fields["code"] = forms.CharField(
+            label=capfirst(code.verbose_name),
+            help_text=code.help_text,
+            max_length=code.max_length,
+            required=False,
+        )
+        self._style_controls()
+
+    def clean_outcome(self):
+        outcome = self.cleaned_data.get("outcome")
+        return "" if outcome in (WORKING, None) else outcome
+
+    def clean_code(self):
+        """A machine name typed as words becomes one ("Final notice" → final_notice)."""
+        code = (self.cleaned_data.get("code") or "").strip()
+        return slugify(code).replace("-", "_")
+
+    def clean_fixed_cost(self):
+        value = self.cleaned_data.get("fixed_cost")
+        return Decimal(0) if value is None else value
+
+
+class StageFormSet(forms.BaseInlineFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].widget.attrs["class"] = "form-check-input"
+            form.fields["DELETE"].label = _("Remove")
+        if index is not None:
+            existing = index < self.initial_form_count()
+            form.fields["position"].initial = form.instance.position if existing else index + 1
+            # The row's name for its controls' labels, as saved (not as typed: a refused save
+            # shows the typed name in the input).
+            form.row_label = (
+                form.instance.name if existing else _("new stage %(n)s") % {"n": index + 1}
+            )
+
+    def rows(self):
+        """The stage table as the service takes it (processes.services.StageRow)."""
+        rows = []
+        for form in self.forms:
+            existing = form.instance.pk is not None
+            if not existing and not form.has_changed():
+                continue
+            delete = self._should_delete_form(form)
+            if delete and not existing:
+                continue
+            data = form.cleaned_data if not delete else {}
+            rows.append(
+                StageRow(
+                    values={name: _stage_value(data, name) for name in STAGE_FIELDS}
+                    if not delete
+                    else {},
+                    # No position given: after the others.
+                    position=data.get("position") or MAX_STAGES + 1,
+                    stage=form.instance if existing else None,
+                    delete=delete,
+                )
+            )
+        return rows
+
+
+def _stage_value(data, name):
+    value = data.get(name)
+    if value is None and name in ("code", "outcome"):
+        return ""
+    return value
+
+
+def stage_formset_class(extra):
+    return forms.inlineformset_factory(
+        ProcessDefinition,
+        Stage,
+        form=StageForm,
+        formset=StageFormSet,
+        extra=extra,
+        max_num=MAX_STAGES,
+        absolute_max=MAX_STAGES,
+        validate_max=True,
+        can_delete=True,
+    )
+
+
+class SlaForm(_TableRowForm, forms.Form):
+    """A support definition's SLA for one priority (fixed by the row, never posted): both
+    hours, or neither for no SLA."""
+
+    response_hours = SlaPolicy._meta.get_field("response_hours").formfield(required=False)
+    resolution_hours = SlaPolicy._meta.get_field("resolution_hours").formfield(required=False)
+
+    def __init__(self, *args, priority, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.priority = priority
+        self._style_controls()
+
+    def clean(self):
+        cleaned = super().clean()
+        response, resolution = cleaned.get("response_hours"), cleaned.get("resolution_hours")
+        if (response is None) != (resolution is None) and not self.errors:
+            missing = "resolution_hours" if resolution is None else "response_hours"
+            self.add_error(missing, _("Give both times, or neither for no SLA."))
+        elif response and resolution and resolution < response:
+            self.add_error(
+                "resolution_hours", _("Resolution cannot be due before the first response.")
+            )
+        return cleaned
+
+    @property
+    def priority_label(self):
+        return SlaPolicy.Priority(self.priority).label
+
+
+class BaseSlaFormSet(forms.BaseFormSet):
+    """One row per priority, in SlaPolicy.Priority's order."""
+
+    def get_form_kwargs(self, index):
+        priority = SlaPolicy.Priority.values[index] if index is not None else ""
+        return {**super().get_form_kwargs(index), "priority": priority}
+
+    def slas(self):
+        return {
+            form.priority: (
+                (form.cleaned_data["response_hours"], form.cleaned_data["resolution_hours"])
+                if form.cleaned_data.get("response_hours")
+                else None
+            )
+            for form in self.forms
+        }
+
+
+SlaFormSet = forms.formset_factory(
+    SlaForm,
+    formset=BaseSlaFormSet,
+    extra=0,
+    min_num=len(SlaPolicy.Priority),
+    max_num=len(SlaPolicy.Priority),
+    absolute_max=len(SlaPolicy.Priority),
+    validate_min=True,
+    validate_max=True,
+)
+
+
+def sla_initial(definition=None):
+    policies = (
+        {policy.priority: policy for policy in definition.sla_policies.all()}
+        if definition is not None and definition.pk
+        else {}
+    )
+    return [
+        {
+            "response_hours": getattr(policies.get(priority), "response_hours", None),
+            "resolution_hours": getattr(policies.get(priority), "resolution_hours", None),
+        }
+        for priority in SlaPolicy.Priority.values
+    ]
+
+
+class DefinitionCopyForm(forms.ModelForm):
+    """The name of a new variant copied from a definition."""
+
+    class Meta:
+        model = ProcessDefinition
+        fields = ["name"]
+        labels = {"name": _("Name of the new variant")}

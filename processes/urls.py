@@ -76,6 +76,21 @@ urlpatterns = [
         views.decision_rule_deactivate,
         name="decision_rule_deactivate",
     ),
+    # Process definitions
+    path("processes/definitions/", views.definition_list, name="definition_list"),
+    path("processes/definitions/new/", views.definition_create, name="definition_create"),
+    path("processes/<int:pk>/definition/", views.definition_edit, name="definition_edit"),
+    path("processes/<int:pk>/definition/copy/", views.definition_copy, name="definition_copy"),
+    path(
+        "processes/<int:pk>/definition/history/",
+        views.definition_history,
+        name="definition_history",
+    ),
+    path(
+        "processes/definitions/revisions/<int:pk>/",
+        views.definition_revision,
+        name="definition_revision",
+    ),
     # Retention
     path("processes/campaigns/", views.campaign_list, name="campaign_list"),
     path("processes/campaigns/new/", views.campaign_create, name="campaign_create"),

@@ -8,7 +8,14 @@ Ticket`)."""
 from .approvals import Approval
 from .collections import CollectionCase
 from .decision_rules import DecisionRule
-from .definitions import MAX_STAGES, KpiTarget, ProcessDefinition, Stage, stage_deadline
+from .definitions import (
+    MAX_STAGES,
+    KpiTarget,
+    ProcessDefinition,
+    ProcessDefinitionRevision,
+    Stage,
+    stage_deadline,
+)
 from .instances import ProcessInstance, ProcessInstanceQuerySet, StageTransition, WorkLog
 from .notifications import Notification
 from .retention import RetentionCampaign
@@ -23,6 +30,7 @@ __all__ = [
     "KpiTarget",
     "Notification",
     "ProcessDefinition",
+    "ProcessDefinitionRevision",
     "ProcessInstance",
     "ProcessInstanceQuerySet",
     "RetentionCampaign",

@@ -3,10 +3,11 @@ targets managers set for them."""
 
 from datetime import timedelta
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
@@ -59,6 +60,15 @@ class ProcessDefinition(models.Model):
         ),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    version = models.PositiveIntegerField(
+        _("version"),
+        default=1,
+        editable=False,
+        help_text=_(
+            "The number of the revision in force; every save in the definition editor adds one, "
+            "and the editor's form carries it, so two managers cannot overwrite each other."
+        ),
+    )
 
     class Meta:
         ordering = ["kind", "name"]
@@ -80,6 +90,9 @@ class ProcessDefinition(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(hourly_rate__gte=0), name="process_definition_rate_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(version__gte=1), name="process_definition_version_positive"
             ),
         ]
         indexes = [
@@ -213,9 +226,15 @@ class Stage(models.Model):
         verbose_name_plural = _("stages")
         constraints = [
             # With positions 1..8 unique per definition, a definition has at most eight stages.
+            # Deferrable (checked at the end of each statement, not row by row) so that the
+            # editor reorders stages in one UPDATE on PostgreSQL. SQLite has no deferrable unique
+            # constraints, and Django would then create none: migration 0013 adds the same rule
+            # there as a plain unique index, and the editor parks the moved stages first
+            # (processes.services.definitions._set_positions).
             models.UniqueConstraint(
                 fields=["definition", "position"],
                 name="stage_position_unique",
+                deferrable=models.Deferrable.IMMEDIATE,
                 violation_error_message=_("Another stage of this definition has this position."),
             ),
             models.UniqueConstraint(
@@ -245,15 +264,10 @@ class Stage(models.Model):
     def __str__(self):
         return self.name
 
-    def clean(self):
-        if (
-            self.definition_id
-            and not self.pk
-            and Stage.objects.filter(definition_id=self.definition_id).count() >= MAX_STAGES
-        ):
-            raise ValidationError(
-                _("A definition has at most %(max)s stages.") % {"max": MAX_STAGES}
-            )
+    # At most MAX_STAGES per definition: the forms that edit a definition's stages together
+    # (the definition editor's and the admin's) count what is kept after removals and additions,
+    # and the database refuses a ninth position. A per-stage count here would refuse adding one
+    # stage while removing another in the same save.
 
     @property
     def is_terminal(self):
@@ -262,3 +276,54 @@ class Stage(models.Model):
 
 def stage_deadline(stage: Stage, entered_at):
     return entered_at + timedelta(hours=stage.sla_hours) if stage.sla_hours else None
+
+
+class ProcessDefinitionRevision(models.Model):
+    """One saved version of a definition: its fields, stages and SLAs as saved, and what changed.
+
+    Running instances keep what they already hold (their stage deadlines, accrued costs and
+    tickets' SLA deadlines were copied when they applied); an instance records the revision
+    number in force when it was opened (ProcessInstance.definition_revision).
+    """
+
+    definition = models.ForeignKey(
+        ProcessDefinition,
+        verbose_name=_("definition"),
+        on_delete=models.CASCADE,
+        related_name="revisions",
+    )
+    number = models.PositiveIntegerField(_("version"))
+    snapshot = models.JSONField(_("snapshot"), default=dict, editable=False)
+    summary = bounds.text_field(_("summary"), blank=True, limit=bounds.LONG_TEXT)
+    comment = models.CharField(_("comment"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("saved by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("saved at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["definition", "-number"]
+        verbose_name = _("process definition revision")
+        verbose_name_plural = _("process definition revisions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["definition", "number"], name="one_definition_revision_per_number"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(number__gte=1), name="definition_revision_number_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return _("%(definition)s, version %(number)s") % {
+            "definition": self.definition,
+            "number": self.number,
+        }
+
+    def get_absolute_url(self):
+        return reverse("processes:definition_revision", args=[self.pk])

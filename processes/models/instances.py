@@ -202,6 +202,13 @@ class ProcessInstance(models.Model):
     last_activity_at = models.DateTimeField(
         _("last activity"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
     )
+    definition_revision = models.PositiveIntegerField(
+        _("definition version"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("The version of the definition in force when the process was opened."),
+    )
 
     objects = ProcessInstanceQuerySet.as_manager()
 

@@ -24,6 +24,14 @@ from .decision_rules import (
     decision_rule_update,
     decision_rules_check,
 )
+from .definitions import (
+    StageRow,
+    definition_copy,
+    definition_create,
+    definition_record_revision,
+    definition_update,
+    describe_changes,
+)
 from .instances import (
     CENT,
     instance_log_work,
@@ -45,6 +53,7 @@ __all__ = [
     "CENT",
     "COLLECTION_EMAIL_STAGES",
     "DecisionRuleRefusal",
+    "StageRow",
     "approval_approve",
     "approval_reject",
     "billing_contact_email",
@@ -56,6 +65,11 @@ __all__ = [
     "decision_rule_set_active",
     "decision_rule_update",
     "decision_rules_check",
+    "definition_copy",
+    "definition_create",
+    "definition_record_revision",
+    "definition_update",
+    "describe_changes",
     "instance_bulk_assign",
     "instance_bulk_close_tasks",
     "instance_log_work",

@@ -79,6 +79,7 @@ def instance_open(
         campaign=campaign,
         opened_at=at,
         opened_by=by,
+        definition_revision=definition.version,
     )
     _enter_stage(instance, first, at=at)
     instance.full_clean()

@@ -17,6 +17,14 @@ from .decision_rules import (
     decision_rule_edit,
     decision_rule_list,
 )
+from .definitions import (
+    definition_copy,
+    definition_create,
+    definition_edit,
+    definition_history,
+    definition_list,
+    definition_revision,
+)
 from .instances import (
     instance_bulk,
     instance_create,
@@ -51,6 +59,12 @@ __all__ = [
     "decision_rule_deactivate",
     "decision_rule_edit",
     "decision_rule_list",
+    "definition_copy",
+    "definition_create",
+    "definition_edit",
+    "definition_history",
+    "definition_list",
+    "definition_revision",
     "instance_bulk",
     "instance_create",
     "instance_detail",

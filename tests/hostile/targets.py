@@ -196,6 +196,12 @@ URLS = {
     "processes:kpi_target_create": Url("sales_process"),
     "processes:kpi_target_edit": Url("kpi_target"),
     "processes:kpi_target_delete": Url("kpi_target"),
+    "processes:definition_list": Url(),
+    "processes:definition_create": Url(),
+    "processes:definition_edit": Url("sales_process"),
+    "processes:definition_copy": Url("sales_process"),
+    "processes:definition_history": Url("sales_process"),
+    "processes:definition_revision": Url("definition_revision"),
     "processes:campaign_list": Url(),
     "processes:campaign_create": Url(None, ("manager", "sales")),
     # analytics
@@ -226,6 +232,7 @@ LIST_PAGES = (
     "processes:campaign_list",
     "processes:decision_rule_list",
     "processes:kpi_target_list",
+    "processes:definition_list",
     "processes:notification_list",
     "processes:board",
 )

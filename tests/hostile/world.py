@@ -167,6 +167,8 @@ def build_world(*, manager, sales_rep, service_agent, finance_clerk) -> HostileW
     o["kpi_target"] = process_services.kpi_target_create(
         definition=o["sales_process"], data={"metric": "avg_cycle_days", "target": Decimal("30")}
     )
+    process_services.definition_record_revision(definition=o["sales_process"], by=manager)
+    o["definition_revision"] = o["sales_process"].revisions.get(number=1)
     o["campaign"] = process_services.retention_campaign_start(
         name="Hostile win-back",
         definition=o["retention_process"],

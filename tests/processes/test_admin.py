@@ -75,6 +75,35 @@ def test_a_manager_defines_a_process_with_stages_in_the_admin(admin_client):
     assert response.status_code == 302
     definition = ProcessDefinition.objects.get(name="Enterprise")
     assert list(definition.stages.values_list("name", flat=True)) == ["Lead", "Won", "Lost"]
+    # The admin's save is recorded in the definition's history, as the app's editor's are.
+    revision = definition.revisions.get()
+    assert (revision.number, revision.comment) == (1, "Saved in the admin.")
+
+    data = _definition_post([])
+    data.update(
+        {
+            "stages-TOTAL_FORMS": "3",
+            "stages-INITIAL_FORMS": "3",
+        }
+    )
+    for i, stage in enumerate(definition.stages.order_by("position")):
+        data.update(
+            {
+                f"stages-{i}-id": str(stage.pk),
+                f"stages-{i}-definition": str(definition.pk),
+                f"stages-{i}-position": str(stage.position),
+                f"stages-{i}-name": "Inbound lead" if stage.name == "Lead" else stage.name,
+                f"stages-{i}-outcome": stage.outcome,
+                f"stages-{i}-fixed_cost": "0",
+            }
+        )
+    response = admin_client.post(
+        reverse("admin:processes_processdefinition_change", args=[definition.pk]), data
+    )
+    assert response.status_code == 302
+    definition.refresh_from_db()
+    assert definition.version == 2
+    assert "Stage “Lead” renamed to “Inbound lead”." in definition.revisions.get(number=2).summary
 
 
 def test_the_admin_refuses_only_terminal_stages(admin_client):
