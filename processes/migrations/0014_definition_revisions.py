@@ -67,7 +67,7 @@ def first_revisions(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('processes', '0012_notification_unread_index'),
+        ('processes', '0013_notification_link_alter_notification_kind'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
