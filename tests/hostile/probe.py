@@ -40,7 +40,18 @@ from customers.models import Customer
 from .targets import URLS, url_for, url_name_of
 from .values import RAW_MARKERS, out_of_bounds
 
-DOMAIN_APPS = ("core", "customers", "relationships", "processes", "analytics")
+DOMAIN_APPS = (
+    "core",
+    "customers",
+    "relationships",
+    "processes",
+    "analytics",
+    "mail",
+    "imports",
+    "integrations",
+    "privacy",
+    "api",
+)
 # Rows that any request writes, whatever it posts: the user's first request of the day, and
 # the audit's security events (the probe's own log-in, a refused page). A refused post that
 # changed a record would show in the record's own table.
@@ -170,9 +181,9 @@ def _sane(field, persona):
     return "Hostile test"[: field.maxlength]
 
 
-def base_payload(form, persona):
+def base_payload(form, persona, submit=()):
     """What a user submits without touching the form: its initial values, empty required
-    fields filled with plausible ones."""
+    fields filled with plausible ones, and `submit`'s (the button that saves)."""
     payload = {}
     for name, each in form.fields.items():
         if each.multiple:
@@ -188,6 +199,7 @@ def base_payload(form, persona):
             value = _sane(each, persona)
             if value is not None:
                 payload[name] = value
+    payload.update(dict(submit))
     return payload
 
 
@@ -289,6 +301,7 @@ class Probe:
     def _run(self, name, persona, method, payload, fields, list_page):
         outcome = Outcome()
         fail = outcome.failures.append
+        entry = URLS[name]
         url = url_for(name, self.world)
         before = snapshot() if method == "post" else None
         client = self.client(persona)
@@ -310,9 +323,13 @@ class Probe:
             return outcome
         fields = fields or {}
         errors = [m for m in _messages(response) if m.level >= message_levels.ERROR]
-        if status == 200:
+        if status == 200 and entry.saves_with_200:
+            # A public page that thanks for the post on the spot: saved unless it shows errors.
+            refused = bool(_form_errors(response) or errors)
+        elif status == 200:
             refused = True
-            if fields and not (_form_errors(response) or errors):
+            preview = entry.previews is not None and entry.previews(payload)
+            if fields and not (_form_errors(response) or errors or preview):
                 fail("answered 200 to a POST without showing an error")
         else:
             refused = not location or bool(errors)  # a 4xx, or a redirect with an error message
@@ -333,7 +350,7 @@ class Probe:
         pages = self.record_pages(name, list_page)
         if location and urlsplit(location).path not in pages and url_name_of(location):
             pages.append(location)
-        viewer = self.client("manager")
+        viewer = self.client(persona if entry.owners_only else "manager")
         for page in pages:
             answer = viewer.get(page, follow=True)
             if answer.status_code != 200:

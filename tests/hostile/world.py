@@ -32,6 +32,8 @@ from tests.factories import (
     SlaPolicyFactory,
 )
 
+from .world_apps import build_app_world
+
 
 @dataclass
 class HostileWorld:
@@ -203,6 +205,8 @@ def build_world(*, manager, sales_rep, service_agent, finance_clerk) -> HostileW
     o["saved_view"] = lists.saved_view_create(
         owner=manager, list_key="customers", name="Active ones", query="status=active"
     )
+    # The newer apps' records: mailboxes, mailings, imports, webhooks, web forms, a person.
+    build_app_world(world, manager=manager, sales_rep=sales_rep)
     return world
 
 
@@ -216,5 +220,6 @@ def other_customers_ids(world: HostileWorld) -> list[str]:
         "other_asset",
         "other_opportunity",
         "ended_customer",
+        "other_message",
     ]
     return [str(world.pk(key)) for key in keys]
