@@ -348,10 +348,12 @@ class Probe:
         for breach in ownership_breaches(self.ownership):
             fail(breach)
         pages = self.record_pages(name, list_page)
+        own_pages = []  # the saved record's own: its owner's alone for an owners-only record
         if location and urlsplit(location).path not in pages and url_name_of(location):
-            pages.append(location)
-        viewer = self.client(persona if entry.owners_only else "manager")
-        for page in pages:
+            (own_pages if entry.owners_only else pages).append(location)
+        manager = self.client("manager")
+        owner = self.client(persona) if own_pages else manager
+        for page, viewer in [(page, manager) for page in pages] + [(p, owner) for p in own_pages]:
             answer = viewer.get(page, follow=True)
             if answer.status_code != 200:
                 fail(f"afterwards {page} answered {answer.status_code}\n{_error_text(answer)}")
