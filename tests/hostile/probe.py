@@ -145,6 +145,14 @@ SANE_BY_NAME = {
     "currency": "PLN",
     "username": "mike_manager",  # the manager persona (tests/conftest.py)
     "password": PASSWORD,
+    # integrations: a webhook's receiver, a web form's website
+    "target_url": "https://erp.example.com/hooks/crm",
+    "redirect_url": "https://www.example.com/thanks",
+    "allowed_origin": "https://www.example.com",
+    "slug": "hostile-form",
+    # mail: a private address of one's own mailbox; a mailing's audience is its segment alone
+    "pattern": "@home.example",
+    "customer_filter": "",
 }
 
 
@@ -158,6 +166,8 @@ def _sane(field, persona):
         device = TOTPDevice.objects.filter(confirmed=False).order_by("-pk").first()
         if device is not None:
             return mfa.current_code(device)
+    if field.name == "expires_at":  # an API token's end: in the future
+        return (timezone.localtime() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
     today = timezone.localdate()
     if field.kind in ("select", "radio"):
         options = [o for o in field.options if o]
@@ -199,7 +209,8 @@ def base_payload(form, persona, submit=()):
             value = _sane(each, persona)
             if value is not None:
                 payload[name] = value
-    payload.update(dict(submit))
+    # (A callable makes a fresh value per post: an uploaded file is read once.)
+    payload.update({name: value() if callable(value) else value for name, value in submit})
     return payload
 
 

@@ -17,6 +17,8 @@ from django.urls.exceptions import Resolver404
 
 from mail.services.mailing_batches import unsubscribe_token
 
+from .world_apps import import_file
+
 # The apps whose URLs are probed (and the project's own, under no namespace). The api app is
 # JSON, probed by tests/api; only its HTML screens (the user's API tokens) are probed here.
 APP_NAMESPACES = (
@@ -237,9 +239,14 @@ URLS = {
     "analytics:forecast": Url(),
     # mail
     "mail:mailing_list": Url(personas=("manager", "sales")),
-    "mail:mailing_create": Url(None, ("manager", "sales")),
+    "mail:mailing_create": Url(None, ("manager", "sales"), submit=(("campaign", ""),)),
     "mail:mailing_detail": Url("mailing", ("manager", "sales")),
-    "mail:mailing_edit": Url("mailing", ("manager", "sales"), view="mail:mailing_detail:mailing"),
+    "mail:mailing_edit": Url(
+        "mailing",
+        ("manager", "sales"),
+        view="mail:mailing_detail:mailing",
+        submit=(("campaign", ""),),
+    ),
     "mail:mailing_send": Url("mailing", ("manager", "sales"), view="mail:mailing_detail:mailing"),
     # Public: the signed link in a mailing (no log-in; the page's one button posts it).
     "mail:unsubscribe": Url(
@@ -288,7 +295,7 @@ URLS = {
     "mail:message_make_private": Url("filed_message", ("manager", "sales")),
     # imports: one waiting for its mapping, one for review, one done
     "imports:list": Url(personas=("manager", "sales", "finance")),
-    "imports:create": Url(None, ("manager", "sales", "finance")),
+    "imports:create": Url(None, ("manager", "sales", "finance"), submit=(("file", import_file),)),
     "imports:detail": Url("import_batch"),
     "imports:layout": Url("import_batch", view="imports:detail:import_batch"),
     "imports:template": Url("import_batch", view="imports:detail:import_batch"),

@@ -145,8 +145,8 @@ def test_every_field_refuses_a_value_outside_every_bound(hostile):
     failures, swept = [], 0
     for name, entry in sorted(URLS.items()):
         form = hostile.forms(name).get("post")
-        if form is None:
-            continue
+        if form is None or not form.fields:
+            continue  # nothing to sweep (a button alone: "Test connection", "Send now")
         persona = entry.personas[0]
         sane = base_payload(form, persona, entry.submit)
         request = {"name": name, "persona": persona, "method": "post", "fields": form.fields}

@@ -31,7 +31,7 @@ CLOSED_PORT = 1
 IMPORT_CSV = "Nazwa;NIP;Miasto\nAlfa;1234563218;Łódź\nBeta;1234563219;Kraków\n"
 
 
-def _csv(name="klienci.csv"):
+def import_file(name="klienci.csv"):
     return SimpleUploadedFile(name, IMPORT_CSV.encode(), content_type="text/csv")
 
 
@@ -136,17 +136,17 @@ def build_app_world(world, *, manager, sales_rep):
 
     # imports: one waiting for its mapping, one for review, one done
     o["import_batch"] = import_services.batch_upload(
-        uploaded=_csv(), kind="customers", by=manager, default_country="PL"
+        uploaded=import_file(), kind="customers", by=manager, default_country="PL"
     )
     preview = import_services.batch_upload(
-        uploaded=_csv(), kind="customers", by=manager, default_country="PL"
+        uploaded=import_file(), kind="customers", by=manager, default_country="PL"
     )
     import_services.batch_map(batch=preview, mapping=preview.mapping, by=manager)
     import_services.batch_prepare(batch_id=preview.pk)
     o["import_preview"] = ImportBatch.objects.get(pk=preview.pk)
     assert o["import_preview"].status == ImportBatch.Status.PREVIEW, o["import_preview"].error
     done = import_services.batch_upload(
-        uploaded=_csv("inni.csv"), kind="customers", by=manager, default_country="PL"
+        uploaded=import_file("inni.csv"), kind="customers", by=manager, default_country="PL"
     )
     import_services.batch_map(batch=done, mapping=done.mapping, by=manager)
     import_services.batch_prepare(batch_id=done.pk)
