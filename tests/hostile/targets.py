@@ -324,7 +324,7 @@ URLS = {
         ),
     ),
     "integrations:subscription_list": Url(),
-    "integrations:subscription_create": Url(),
+    "integrations:subscription_create": Url(submit=(("events", ["customer.created"]),)),
     "integrations:subscription_detail": Url("subscription"),
     "integrations:subscription_edit": Url(
         "subscription", view="integrations:subscription_detail:subscription"
