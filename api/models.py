@@ -10,6 +10,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import bounds
+
 TOKEN_PREFIX = "crm_"
 # The part of a token shown on the page (and in the admin) to tell tokens apart.
 PREFIX_LENGTH = 8
@@ -56,7 +58,11 @@ class ApiToken(models.Model):
     secret_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     expires_at = models.DateTimeField(
-        _("expires at"), null=True, blank=True, help_text=_("Empty: until revoked.")
+        _("expires at"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: until revoked."),
+        validators=[bounds.WindowValidator("recorded")],
     )
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)

@@ -181,8 +181,16 @@ def import_choose(request, pk):
     batch = get_batch_for_user(request, pk)
     actions = {}
     for name, value in request.POST.items():
-        if name.startswith("action_") and name.removeprefix("action_").isdigit():
-            actions[int(name.removeprefix("action_"))] = value
+        row_id = name.removeprefix("action_")
+        # A row's id, as the page writes it: ASCII digits of a sane length (a forged name of
+        # thirty digits is no row, and no query may get a number the database cannot hold).
+        if (
+            name.startswith("action_")
+            and row_id.isascii()
+            and row_id.isdigit()
+            and len(row_id) < 12
+        ):
+            actions[int(row_id)] = value
     if run_action(request, services.rows_choose, batch=batch, actions=actions, by=request.user):
         messages.success(request, _("Your choices are saved."))
     target = batch.get_absolute_url()

@@ -45,7 +45,7 @@ def triage_list(request):
         triage_messages_for(request.user).select_related("mailbox").order_by("-occurred_at", "-id")
     )
     chosen = request.GET.get("mailbox", "")
-    if chosen.isdigit():
+    if chosen.isascii() and chosen.isdigit() and len(chosen) < 12:
         rows = rows.filter(mailbox_id=int(chosen))
     page, query = paginate(request, rows, PAGE_SIZE)
     return render(

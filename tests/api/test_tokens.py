@@ -44,6 +44,17 @@ def test_a_token_cannot_expire_in_the_past(persona_client, sales_rep):
     assert not ApiToken.objects.exists()
 
 
+def test_a_token_cannot_expire_after_the_recorded_window(persona_client, sales_rep):
+    """Found by tests/hostile: an expiry in 9999 was stored (every date has its bounds)."""
+    client = persona_client(sales_rep)
+    response = client.post(
+        TOKENS, {"name": "Forever", "access": "read", "expires_at": "9999-12-31T23:59"}
+    )
+    assert response.status_code == 400
+    assert "Enter a date between" in response.content.decode()
+    assert not ApiToken.objects.exists()
+
+
 def test_creating_and_revoking_a_token_are_in_the_audit(persona_client, sales_rep, token_for):
     client = persona_client(sales_rep)
     client.post(TOKENS, {"name": "ERP import", "access": "read"})

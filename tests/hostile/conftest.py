@@ -77,6 +77,9 @@ def hostile(
     db, manager, sales_rep, service_agent, finance_clerk, settings, tmp_path, personas_in_one_team
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
+    # The world's mailbox is on a closed port of 127.0.0.1 (refused at once); a hostile host
+    # saved on a mailbox is never connected to, but should anything try, it gives up quickly.
+    settings.MAIL_IMAP_TIMEOUT = 2.0
     world = build_world(
         manager=manager,
         sales_rep=sales_rep,

@@ -40,7 +40,18 @@ from customers.models import Customer
 from .targets import URLS, url_for, url_name_of
 from .values import RAW_MARKERS, out_of_bounds
 
-DOMAIN_APPS = ("core", "customers", "relationships", "processes", "analytics")
+DOMAIN_APPS = (
+    "core",
+    "customers",
+    "relationships",
+    "processes",
+    "analytics",
+    "mail",
+    "imports",
+    "integrations",
+    "privacy",
+    "api",
+)
 # Rows that any request writes, whatever it posts: the user's first request of the day, and
 # the audit's security events (the probe's own log-in, a refused page). A refused post that
 # changed a record would show in the record's own table.
@@ -134,6 +145,14 @@ SANE_BY_NAME = {
     "currency": "PLN",
     "username": "mike_manager",  # the manager persona (tests/conftest.py)
     "password": PASSWORD,
+    # integrations: a webhook's receiver, a web form's website
+    "target_url": "https://erp.example.com/hooks/crm",
+    "redirect_url": "https://www.example.com/thanks",
+    "allowed_origin": "https://www.example.com",
+    "slug": "hostile-form",
+    # mail: a private address of one's own mailbox; a mailing's audience is its segment alone
+    "pattern": "@home.example",
+    "customer_filter": "",
 }
 
 
@@ -147,6 +166,8 @@ def _sane(field, persona):
         device = TOTPDevice.objects.filter(confirmed=False).order_by("-pk").first()
         if device is not None:
             return mfa.current_code(device)
+    if field.name == "expires_at":  # an API token's end: in the future
+        return (timezone.localtime() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
     today = timezone.localdate()
     if field.kind in ("select", "radio"):
         options = [o for o in field.options if o]
@@ -170,9 +191,9 @@ def _sane(field, persona):
     return "Hostile test"[: field.maxlength]
 
 
-def base_payload(form, persona):
+def base_payload(form, persona, submit=()):
     """What a user submits without touching the form: its initial values, empty required
-    fields filled with plausible ones."""
+    fields filled with plausible ones, and `submit`'s (the button that saves)."""
     payload = {}
     for name, each in form.fields.items():
         if each.multiple:
@@ -188,6 +209,8 @@ def base_payload(form, persona):
             value = _sane(each, persona)
             if value is not None:
                 payload[name] = value
+    # (A callable makes a fresh value per post: an uploaded file is read once.)
+    payload.update({name: value() if callable(value) else value for name, value in submit})
     return payload
 
 
@@ -289,6 +312,7 @@ class Probe:
     def _run(self, name, persona, method, payload, fields, list_page):
         outcome = Outcome()
         fail = outcome.failures.append
+        entry = URLS[name]
         url = url_for(name, self.world)
         before = snapshot() if method == "post" else None
         client = self.client(persona)
@@ -310,9 +334,13 @@ class Probe:
             return outcome
         fields = fields or {}
         errors = [m for m in _messages(response) if m.level >= message_levels.ERROR]
-        if status == 200:
+        if status == 200 and entry.saves_with_200:
+            # A public page that thanks for the post on the spot: saved unless it shows errors.
+            refused = bool(_form_errors(response) or errors)
+        elif status == 200:
             refused = True
-            if fields and not (_form_errors(response) or errors):
+            preview = entry.previews is not None and entry.previews(payload)
+            if fields and not (_form_errors(response) or errors or preview):
                 fail("answered 200 to a POST without showing an error")
         else:
             refused = not location or bool(errors)  # a 4xx, or a redirect with an error message
@@ -331,10 +359,12 @@ class Probe:
         for breach in ownership_breaches(self.ownership):
             fail(breach)
         pages = self.record_pages(name, list_page)
+        own_pages = []  # the saved record's own: its owner's alone for an owners-only record
         if location and urlsplit(location).path not in pages and url_name_of(location):
-            pages.append(location)
-        viewer = self.client("manager")
-        for page in pages:
+            (own_pages if entry.owners_only else pages).append(location)
+        manager = self.client("manager")
+        owner = self.client(persona) if own_pages else manager
+        for page, viewer in [(page, manager) for page in pages] + [(p, owner) for p in own_pages]:
             answer = viewer.get(page, follow=True)
             if answer.status_code != 200:
                 fail(f"afterwards {page} answered {answer.status_code}\n{_error_text(answer)}")

@@ -7,15 +7,31 @@ URLs take a POST, which fields each form has, and which values a select offers a
 its forms' HTML. tests/hostile/test_coverage.py fails when a URL appears that this table lacks.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.exceptions import Resolver404
 
-# The apps whose URLs are probed (and the project's own, under no namespace).
-APP_NAMESPACES = ("customers", "relationships", "processes", "analytics")
+from mail.services.mailing_batches import unsubscribe_token
+
+from .world_apps import import_file
+
+# The apps whose URLs are probed (and the project's own, under no namespace). The api app is
+# JSON, probed by tests/api; only its HTML screens (the user's API tokens) are probed here.
+APP_NAMESPACES = (
+    "customers",
+    "relationships",
+    "processes",
+    "analytics",
+    "mail",
+    "imports",
+    "integrations",
+    "privacy",
+)
+HTML_SCREENS_ELSEWHERE = ("set_language", "api:token_list", "api:token_revoke")
 SKIPPED_PREFIXES = ("admin/", "static/", "media/")
 
 
@@ -27,6 +43,20 @@ class Url:
     anonymous: bool = False  # used before logging in (the log-in form)
     # A form that no page renders (Django's set_language view): its fields, {name: (kind, options)}
     fields: tuple = ()
+    # The path's arguments when they are not one object's pk: world -> [arg, ...]
+    args: Callable | None = None
+    # A query string the URL is always used with (a web form's token): world -> {name: value}
+    query: Callable | None = None
+    # A public page that answers a save with a page of its own (200), not with a redirect.
+    saves_with_200: bool = False
+    # What the button that saves posts, when the page's first button only previews:
+    # ((field, value), ...), put in every post before the hostile values.
+    submit: tuple = ()
+    # payload -> True for a post that only shows a preview (200, no error, nothing written).
+    previews: Callable | None = None
+    # The record is its owner's alone (a personal mailbox): after a save its pages are opened
+    # as the persona who saved it, not as a manager.
+    owners_only: bool = False
 
 
 M = ("manager",)
@@ -216,6 +246,128 @@ URLS = {
     "analytics:process_kpis": Url(),
     "analytics:process_kpi_instances": Url(),
     "analytics:forecast": Url(),
+    # mail
+    "mail:mailing_list": Url(personas=("manager", "sales")),
+    "mail:mailing_create": Url(None, ("manager", "sales"), submit=(("campaign", ""),)),
+    "mail:mailing_detail": Url("mailing", ("manager", "sales")),
+    "mail:mailing_edit": Url(
+        "mailing",
+        ("manager", "sales"),
+        view="mail:mailing_detail:mailing",
+        submit=(("campaign", ""),),
+    ),
+    "mail:mailing_send": Url("mailing", ("manager", "sales"), view="mail:mailing_detail:mailing"),
+    # Public: the signed link in a mailing (no log-in; the page's one button posts it).
+    "mail:unsubscribe": Url(
+        args=lambda world: [unsubscribe_token(world["mailing_recipient"])],
+        anonymous=True,
+        personas=("anonymous",),
+        saves_with_200=True,
+    ),
+    # Written about the world's ticket (the form's hidden `process`); without it, about the
+    # customer alone.
+    # "Send" shows only after a preview; any other action previews (or fills from a template).
+    "mail:compose": Url(
+        "customer",
+        ("manager", "service"),
+        query=lambda world: {"process": world.pk("ticket")},
+        submit=(("action", "send"),),
+        previews=lambda payload: payload.get("action", "preview") != "send",
+    ),
+    "mail:message_resend": Url("failed_message", ("manager", "sales")),
+    "mail:template_list": Url(),
+    "mail:template_create": Url(
+        submit=(("action", "save"),), previews=lambda payload: payload.get("action") == "preview"
+    ),
+    "mail:template_edit": Url(
+        "mail_template",
+        submit=(("action", "save"),),
+        previews=lambda payload: payload.get("action") == "preview",
+    ),
+    "mail:mailbox_list": Url(personas=("manager", "sales")),
+    "mail:mailbox_create_shared": Url(),
+    "mail:mailbox_create_own": Url(personas=("sales", "manager"), owners_only=True),
+    "mail:mailbox_detail": Url("mailbox"),
+    "mail:mailbox_edit": Url("mailbox", view="mail:mailbox_detail:mailbox"),
+    # Tries the world's mailbox: 127.0.0.1 on a closed port, refused at once.
+    "mail:mailbox_test": Url("mailbox", view="mail:mailbox_detail:mailbox"),
+    "mail:private_address_add": Url(),
+    "mail:private_address_remove": Url("private_address"),
+    "mail:triage_list": Url(personas=("manager", "sales", "service")),
+    "mail:triage_detail": Url("triage_message", ("manager", "sales", "service")),
+    "mail:triage_create_customer": Url("triage_message", ("manager", "sales")),
+    "mail:triage_attach": Url(
+        args=lambda world: [world.pk("triage_message"), world.pk("customer")],
+        personas=("manager", "sales"),
+    ),
+    "mail:triage_dismiss": Url("triage_message", ("manager", "sales", "service")),
+    "mail:message_make_private": Url("filed_message", ("manager", "sales")),
+    # imports: one waiting for its mapping, one for review, one done
+    "imports:list": Url(personas=("manager", "sales", "finance")),
+    "imports:create": Url(None, ("manager", "sales", "finance"), submit=(("file", import_file),)),
+    "imports:detail": Url("import_batch"),
+    "imports:layout": Url("import_batch", view="imports:detail:import_batch"),
+    "imports:template": Url("import_batch", view="imports:detail:import_batch"),
+    "imports:map": Url("import_batch", view="imports:detail:import_batch"),
+    "imports:choose": Url("import_preview", view="imports:detail:import_preview"),
+    "imports:start": Url("import_preview", view="imports:detail:import_preview"),
+    "imports:progress": Url("import_preview"),
+    "imports:rejected": Url("import_done"),
+    "imports:undo": Url("import_done", view="imports:detail:import_done"),
+    # integrations
+    # Public: a website's form posts here with the form's token; no page renders it.
+    "integrations:webform_post": Url(
+        args=lambda world: [world["webform"].slug],
+        query=lambda world: {"token": world["webform"].token},
+        anonymous=True,
+        personas=("anonymous",),
+        saves_with_200=True,
+        fields=(
+            ("first_name", "text", ("Jan",)),
+            ("last_name", "text", ("Kowalski",)),
+            ("company", "text", ("Hostile Web Lead",)),
+            ("email", "email", ("jan@lead.example",)),
+            ("phone", "text", ("+48 601 000 000",)),
+            ("tax_id", "text", ("",)),
+            ("message", "textarea", ("Please call me.",)),
+        ),
+    ),
+    "integrations:subscription_list": Url(),
+    "integrations:subscription_create": Url(submit=(("events", ["customer.created"]),)),
+    "integrations:subscription_detail": Url("subscription"),
+    "integrations:subscription_edit": Url(
+        "subscription", view="integrations:subscription_detail:subscription"
+    ),
+    "integrations:subscription_activate": Url(
+        "inactive_subscription", view="integrations:subscription_detail:inactive_subscription"
+    ),
+    "integrations:subscription_deactivate": Url(
+        "subscription", view="integrations:subscription_detail:subscription"
+    ),
+    "integrations:subscription_rotate_secret": Url(
+        "subscription", view="integrations:subscription_detail:subscription"
+    ),
+    "integrations:delivery_detail": Url("delivery"),
+    "integrations:delivery_redeliver": Url(
+        "delivery", view="integrations:subscription_detail:subscription"
+    ),
+    "integrations:webform_list": Url(),
+    "integrations:webform_create": Url(),
+    "integrations:webform_detail": Url("webform"),
+    "integrations:webform_edit": Url("webform", view="integrations:webform_detail:webform"),
+    "integrations:webform_activate": Url(
+        "inactive_webform", view="integrations:webform_detail:inactive_webform"
+    ),
+    "integrations:webform_deactivate": Url("webform", view="integrations:webform_detail:webform"),
+    "integrations:webform_rotate_token": Url("webform", view="integrations:webform_detail:webform"),
+    # privacy: an individual customer's file and a company's contact person
+    "privacy:customer_export": Url("person_customer", ("manager", "sales")),
+    "privacy:customer_erase": Url("person_customer", M),
+    "privacy:contact_export": Url("contact", ("manager", "sales")),
+    "privacy:contact_erase": Url("contact", M),
+    # api: the user's API tokens (HTML screens; the JSON API is probed by tests/api)
+    "api:token_list": Url(personas=("manager", "sales")),
+    "api:token_revoke": Url("api_token"),
 }
 
 # Lists that show the record's data: after a post one of them is opened too (drawn per example).
@@ -257,13 +409,22 @@ def project_url_names():
     return {
         name
         for name in names
-        if ":" not in name or name.split(":", 1)[0] in APP_NAMESPACES or name == "set_language"
+        if ":" not in name
+        or name.split(":", 1)[0] in APP_NAMESPACES
+        or name in HTML_SCREENS_ELSEWHERE
     }
 
 
 def url_for(name, world):
     entry = URLS[name]
-    return reverse(name, args=[world.pk(entry.obj)] if entry.obj else [])
+    if entry.args is not None:
+        args = entry.args(world)
+    else:
+        args = [world.pk(entry.obj)] if entry.obj else []
+    path = reverse(name, args=args)
+    if entry.query is not None:
+        path += "?" + urlencode(entry.query(world))
+    return path
 
 
 # --- Forms, read from the pages' HTML -------------------------------------------------------
@@ -399,7 +560,11 @@ def url_name_of(path):
 # Pages that show a form only in a state the table's object is not in: a customer whose
 # relationship ended (start a new one), a ticket (first response), a collection case (write
 # off), a draft contract (sign); and every record page the table names.
-EXTRA_PAGES = ("customers:detail:ended_customer",)
+# A page may carry a query: the triage page's customer search shows the "file here" forms.
+EXTRA_PAGES = (
+    "customers:detail:ended_customer",
+    "mail:triage_detail:triage_message?q=Hostile Target",
+)
 
 
 def all_pages():
@@ -411,12 +576,14 @@ def page_url(page, world):
     """The path of a page: a URL name (filled as the table says) or "url name:world object"."""
     if page in URLS:
         return url_for(page, world)
+    page, _, query = page.partition("?")
     name, obj = page.rsplit(":", 1)
-    return reverse(name, args=[world.pk(obj)])
+    path = reverse(name, args=[world.pk(obj)])
+    return f"{path}?{urlencode(parse_qsl(query))}" if query else path
 
 
 def _page_name(page):
-    return page if page in URLS else page.rsplit(":", 1)[0]
+    return page if page in URLS else page.partition("?")[0].rsplit(":", 1)[0]
 
 
 def discover_forms(client, anonymous_client, world, pages=None):
@@ -439,7 +606,8 @@ def discover_forms(client, anonymous_client, world, pages=None):
             if target is None:
                 continue  # a URL outside the project
             key = (target, form.method)
-            own = target in URLS and urlsplit(form.action).path == url_for(target, world)
+            own_path = urlsplit(url_for(target, world)).path if target in URLS else None
+            own = urlsplit(form.action).path == own_path
             if key not in found or (own and not found[key][1]):
                 found[key] = (form, own)
     forms = {key: form for key, (form, _own) in found.items()}

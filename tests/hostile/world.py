@@ -32,6 +32,8 @@ from tests.factories import (
     SlaPolicyFactory,
 )
 
+from .world_apps import build_app_world
+
 
 @dataclass
 class HostileWorld:
@@ -230,6 +232,8 @@ def build_world(*, manager, sales_rep, service_agent, finance_clerk) -> HostileW
         error="The export could not be written.",
         finished_at=timezone.now(),
     )
+    # The newer apps' records: mailboxes, mailings, imports, webhooks, web forms, a person.
+    build_app_world(world, manager=manager, sales_rep=sales_rep)
     return world
 
 
@@ -243,5 +247,6 @@ def other_customers_ids(world: HostileWorld) -> list[str]:
         "other_asset",
         "other_opportunity",
         "ended_customer",
+        "other_message",
     ]
     return [str(world.pk(key)) for key in keys]

@@ -157,3 +157,24 @@ def test_the_user_corrects_the_encoding_and_the_header_row(sales_rep, persona_cl
     assert (batch.encoding, batch.header_row) == ("cp1251", 2)
     assert batch.headers == ["Nazwa", "Miasto"]
     assert batch.mapping == {"0": "display_name", "1": "city"}
+
+
+def test_a_forged_row_id_in_the_choices_is_ignored_not_a_crash(
+    sales_rep, persona_client, upload, prepare
+):
+    """Found by tests/hostile: thirty digits in a choice's name overflowed the database."""
+    batch = prepare(upload(sales_rep, CSV))
+    row = batch.rows.order_by("number").first()
+    client = persona_client(sales_rep)
+    response = client.post(
+        reverse("imports:choose", args=[batch.pk]),
+        {
+            "action_" + "9" * 30: "skip",
+            "action_9223372036854775808": "skip",
+            "action_\u0661\u0662": "skip",
+            f"action_{row.pk}": "skip",
+        },
+    )
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert row.action == "skip"

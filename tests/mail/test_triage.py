@@ -371,3 +371,15 @@ def test_private_addresses_are_each_user_s_own_and_validated(persona_client, sal
     address = PrivateAddress.objects.get()
     persona_client(manager).post(reverse("mail:private_address_remove", args=[address.pk]))
     assert PrivateAddress.objects.exists()
+
+
+def test_the_triage_list_ignores_a_mailbox_that_is_no_id(persona_client, sales_rep, shared):
+    """Found by tests/hostile: thirty digits for the mailbox overflowed the database."""
+    message = waiting(shared)
+    client = persona_client(sales_rep)
+    for chosen in ("9" * 30, "9223372036854775808", "\u0661\u0662", "abc"):
+        response = client.get(reverse("mail:triage_list"), {"mailbox": chosen})
+        assert response.status_code == 200
+        assert message in response.context["page"]
+    response = client.get(reverse("mail:triage_list"), {"mailbox": str(shared.pk + 1)})
+    assert message not in response.context["page"]
