@@ -4,14 +4,14 @@ download of a finished one (its owner's only) and running a failed one again."""
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .. import export_jobs, exports
 from ..models import ExportJob
-from ..uploads import safe_filename
+from ..uploads import attachment_response
 from .helpers import paginate, run_action
 
 PENDING = (ExportJob.Status.QUEUED, ExportJob.Status.RUNNING)
@@ -45,19 +45,9 @@ def export_download(request, pk):
     job = export_jobs.get_job_for_user(request, pk)
     if job.status != ExportJob.Status.DONE:
         raise Http404(_("This export has no file to download."))
-    try:
-        handle = job.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404(_("The file is missing from storage.")) from exc
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=safe_filename(job.filename),
-        content_type=CONTENT_TYPES[job.format],
+    return attachment_response(
+        job.file, filename=job.filename, content_type=CONTENT_TYPES[job.format]
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @login_required

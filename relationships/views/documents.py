@@ -2,13 +2,12 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from core.permissions import permission_required
-from core.uploads import SizeLimitedUploadHandler, safe_filename
+from core.uploads import SizeLimitedUploadHandler, attachment_response
 from core.views.helpers import run_service
 from customers.access import get_customer_for_user
 from customers.permissions import VIEW_CUSTOMERS
@@ -61,18 +60,6 @@ def document_download(request, pk):
     content_type = document.content_type
     if content_type not in settings.DOCUMENT_ALLOWED_TYPES.values():
         content_type = "application/octet-stream"
-    try:
-        handle = document.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404(_("The file is missing from storage.")) from exc
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=safe_filename(document.original_name),
-        content_type=content_type,
+    return attachment_response(
+        document.file, filename=document.original_name, content_type=content_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    # Should a browser display it anyway, it runs nothing and loads nothing.
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response["Cache-Control"] = "private, no-store"
-    return response
