@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from core import visibility
 from core.permissions import can
 
 from .models import EmailMessage, Mailbox
@@ -57,7 +58,9 @@ def get_triage_message_for_user(request, pk) -> EmailMessage:
 
 def get_synced_message_for_user(request, pk) -> EmailMessage:
     """A synced message (filed or waiting) that `user` may make private: one of their own
-    mailbox, or of a shared mailbox when they sort it and see its customer."""
+    mailbox, or of a shared mailbox when they sort it and may change its customer (making it
+    private takes it off that customer's timeline: in the "all" visibility mode another team
+    sees the customer but changes nothing of it)."""
     message = get_object_or_404(
         EmailMessage.objects.filter(mailbox__isnull=False).select_related("mailbox", "customer"),
         pk=pk,
@@ -74,4 +77,8 @@ def get_synced_message_for_user(request, pk) -> EmailMessage:
         and not EmailMessage.objects.visible_to(request.user).filter(pk=message.pk).exists()
     ):
         raise Http404
+    if message.customer is not None and not visibility.can_edit_owner(
+        request.user, message.customer.owner_id
+    ):
+        raise PermissionDenied
     return message

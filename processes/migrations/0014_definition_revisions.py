@@ -80,7 +80,7 @@ class Migration(migrations.Migration):
                 ('snapshot', models.JSONField(default=dict, editable=False, verbose_name='snapshot')),
                 ('summary', models.TextField(blank=True, max_length=10000, validators=[django.core.validators.MaxLengthValidator(10000)], verbose_name='summary')),
                 ('comment', models.CharField(blank=True, max_length=200, verbose_name='comment')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='saved at')),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='saved at')),
             ],
             options={
                 'verbose_name': 'process definition revision',

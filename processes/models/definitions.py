@@ -304,7 +304,7 @@ class ProcessDefinitionRevision(models.Model):
         blank=True,
         related_name="+",
     )
-    created_at = models.DateTimeField(_("saved at"), default=timezone.now)
+    created_at = models.DateTimeField(_("saved at"), default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["definition", "-number"]

@@ -248,6 +248,34 @@ def test_only_the_owner_makes_their_own_mailbox_s_messages_private(
     assert EmailMessage.objects.filter(pk=message.pk).exists()
 
 
+@pytest.mark.parametrize("mode", ["all", "team"])
+def test_another_team_cannot_make_a_shared_mailbox_message_on_its_customer_private(
+    persona_client, sales_rep, shared, settings, mode
+):
+    """In the "all" mode another team sees the customer but changes nothing of it: taking a
+    message off its timeline is a change (403); in the team mode it does not see it (404). The
+    owner's side may."""
+    from core.models import Team
+    from core.permissions import SALES
+    from mail.services.filing import triage_attach
+
+    settings.CRM_VISIBILITY = mode
+    Team.objects.create(name="North").members.add(sales_rep)
+    stranger = UserFactory(username="stan_south", roles=[SALES])
+    Team.objects.create(name="South").members.add(stranger)
+    contact = ContactPersonFactory(customer=CustomerFactory(owner=sales_rep))
+    message = waiting(shared, sender=contact.email)
+    triage_attach(message=message, customer=contact.customer, by=sales_rep)
+    url = reverse("mail:message_make_private", args=[message.pk])
+
+    response = persona_client(stranger).post(url)
+
+    assert response.status_code == (403 if mode == "all" else 404)
+    assert EmailMessage.objects.filter(pk=message.pk).exists()
+    assert persona_client(sales_rep).post(url).status_code == 302
+    assert not EmailMessage.objects.filter(pk=message.pk).exists()
+
+
 # --- Mailbox pages ----------------------------------------------------------------------
 
 
