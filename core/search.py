@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.urls import reverse
+
 from .bounds import SEARCH_TERM_MAX_LENGTH
 from .permissions import can
 
@@ -55,6 +57,11 @@ class Group:
 
 
 _kinds: dict[str, SearchKind] = {}
+
+
+def list_url(url_name, **filters):
+    """A kind's "more" link: the list `url_name` searched for the term (and `filters`)."""
+    return lambda term: f"{reverse(url_name)}?{urlencode({**filters, 'q': term})}"
 
 
 def register(kind: SearchKind):

@@ -10,8 +10,6 @@ ranked in Python (see core.search).
 """
 
 from django.db.models import Q
-from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from core import search
@@ -92,7 +90,7 @@ def register():
             permission=VIEW_CUSTOMERS,
             find=find_customers,
             template="customers/_search_customer.html",
-            more_url=lambda term: f"{reverse('customers:list')}?{urlencode({'q': term})}",
+            more_url=search.list_url("customers:list"),
         )
     )
     search.register(

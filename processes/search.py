@@ -8,8 +8,6 @@ activity in Python (core.search explains why).
 """
 
 from django.db.models import Q
-from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from core import search
@@ -59,9 +57,7 @@ def register():
             permission=VIEW_PROCESSES,
             find=find_deals,
             template="processes/_search_instance.html",
-            more_url=lambda term: (
-                f"{reverse('processes:instance_list')}?{urlencode({'kind': Kind.SALES, 'q': term})}"
-            ),
+            more_url=search.list_url("processes:instance_list", kind=Kind.SALES),
         )
     )
     search.register(
@@ -72,6 +68,6 @@ def register():
             permission=VIEW_PROCESSES,
             find=find_tickets,
             template="processes/_search_instance.html",
-            more_url=lambda term: f"{reverse('processes:ticket_list')}?{urlencode({'q': term})}",
+            more_url=search.list_url("processes:ticket_list"),
         )
     )

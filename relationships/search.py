@@ -8,8 +8,6 @@ one (`relationships.view_finance`): a user without it sees no invoice group at a
 """
 
 from django.db.models.functions import Upper
-from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from core import search
@@ -38,10 +36,6 @@ def find_invoices(term, *, user, limit):
     )
 
 
-def _list_url(name):
-    return lambda term: f"{reverse(name)}?{urlencode({'q': term})}"
-
-
 def register():
     search.register(
         SearchKind(
@@ -51,7 +45,7 @@ def register():
             permission=VIEW_CUSTOMERS,
             find=find_contracts,
             template="relationships/_search_contract.html",
-            more_url=_list_url("relationships:contract_list"),
+            more_url=search.list_url("relationships:contract_list"),
         )
     )
     search.register(
@@ -62,6 +56,6 @@ def register():
             permission=VIEW_FINANCE,
             find=find_invoices,
             template="relationships/_search_invoice.html",
-            more_url=_list_url("relationships:invoice_list"),
+            more_url=search.list_url("relationships:invoice_list"),
         )
     )
