@@ -84,3 +84,51 @@ class DateTimeField(_ExampleOnInvalid, forms.DateTimeField):
     format_type, iso_format = "DATETIME_INPUT_FORMATS", "%Y-%m-%d %H:%M"
     one = _("Enter a valid date and time, for example %(example)s.")
     two = _("Enter a valid date and time, for example %(example)s or %(iso)s.")
+
+
+# --- One read of a choice list for several forms on a page --------------------------------
+
+
+class _SharedRowsIterator:
+    """Yields a model choice field's choices from rows read once for the page.
+
+    Mixed in front of the field's own iterator class (Django's, or django-filter's, which adds
+    a "null" choice), so the empty and null choices and each row's value and label come out
+    exactly as the field would give them."""
+
+    rows = ()
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        if getattr(self.field, "null_label", None) is not None:
+            yield (self.field.null_value, self.field.null_label)
+        for obj in self.rows:
+            yield self.choice(obj)
+
+    def __len__(self):
+        extra = (self.field.empty_label is not None) + (
+            getattr(self.field, "null_label", None) is not None
+        )
+        return len(self.rows) + extra
+
+    def __bool__(self):
+        return self.field.empty_label is not None or bool(self.rows)
+
+
+def share_choices(name, *forms):
+    """Render the model choice field `name` of every form from one query.
+
+    A list page shows the same choices twice (the owners in the filter form and in the bulk
+    action form beside it), and each select would otherwise read its queryset when rendered.
+    The rows come from the first form's queryset; validation still asks each field's own
+    queryset, so a value posted later is checked against the database as before."""
+    rows = list(forms[0].fields[name].queryset)
+    for form in forms:
+        field = form.fields[name]
+        field.iterator = type(
+            "Shared" + field.iterator.__name__,
+            (_SharedRowsIterator, field.iterator),
+            {"rows": rows},
+        )
+        field.widget.choices = field.choices

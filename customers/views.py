@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from core import exports, lists, visibility
 from core import search as global_search
 from core.bounds import SEARCH_TERM_MAX_LENGTH
+from core.forms import share_choices
 from core.permissions import can, permission_required
 from core.views.audit import render_history
 from core.views.helpers import paginate, redirect_back, run_action, run_service
@@ -44,7 +45,9 @@ def customer_list(request):
     template = "customers/_customer_table.html" if request.htmx else "customers/customer_list.html"
     context = {"filter": customer_filter, "page": page, "query": query}
     if can(request.user, EDIT_CUSTOMERS):
-        context["bulk_form"] = CustomerBulkForm()
+        context["bulk_form"] = bulk_form = CustomerBulkForm()
+        for name in ("owner", "segment"):
+            share_choices(name, customer_filter.form, bulk_form)
     return render(request, template, context)
 
 

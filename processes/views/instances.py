@@ -10,6 +10,7 @@ from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from core import exports, lists
+from core.forms import share_choices
 from core.permissions import permission_required
 from core.views.helpers import redirect_back as _back
 from core.views.helpers import run_action, run_service
@@ -46,7 +47,8 @@ def instance_list(request):
         instance.late = instance.stage_sla_breached(now)
     context = {"filter": instance_filter, "page": page, "query": query}
     if workable_kinds(request.user):
-        context["bulk_form"] = InstanceBulkForm()
+        context["bulk_form"] = bulk_form = InstanceBulkForm()
+        share_choices("owner", instance_filter.form, bulk_form)
     return render(request, "processes/instance_list.html", context)
 
 
