@@ -421,6 +421,10 @@ OUTBOX_DRAIN_BATCH = env.int("OUTBOX_DRAIN_BATCH", default=500)
 OUTBOX_KEEP_SENT_HOURS = env.int("OUTBOX_KEEP_SENT_HOURS", default=24)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Exactly one beat (core.beat): how often a standby beat tries for the lock, and how often the
+# running beat checks that it still holds it (seconds).
+BEAT_LOCK_RETRY_SECONDS = env.float("BEAT_LOCK_RETRY_SECONDS", default=10.0)
+BEAT_LOCK_CHECK_SECONDS = env.float("BEAT_LOCK_CHECK_SECONDS", default=15.0)
 # Batches the nightly scoring job computes at once (PostgreSQL), each on its own connection:
 # about one per core of the database server.
 SCORING_WORKERS = env.int("SCORING_WORKERS", default=2)
