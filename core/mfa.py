@@ -1,8 +1,10 @@
 """Two-factor authentication: a TOTP device (an authenticator app) and ten recovery codes.
 
 django-otp keeps the devices: one confirmed `TOTPDevice` per user, and a `StaticDevice` whose
-tokens are the recovery codes (a used one is deleted, so it is spent). A session that logged in
-with a code carries django-otp's device key.
+tokens are the recovery codes (a used one is deleted, so it is spent). The tokens are stored as
+keyed digests of the codes (`recovery_digest`), never the codes themselves: whoever reads the
+database or a backup cannot log in with them. A session that logged in with a code carries
+django-otp's device key.
 
 What a session may do is decided at log-in and again once a minute (core.sessions), never by a
 query per request, and kept in the session as one of:
@@ -21,6 +23,7 @@ import segno
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -130,7 +133,7 @@ def verify(user, code):
         if recovery is None:
             return None
         _check_allowed(recovery)
-        if recovery.verify_token(code):
+        if recovery.verify_token(_stored_token(recovery, code)):
             return recovery
     return None
 
@@ -163,8 +166,28 @@ def recovery_codes_regenerate(*, user):
         code = StaticToken.random_token()
         if code not in codes:
             codes.append(code)
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    StaticToken.objects.bulk_create(
+        StaticToken(device=device, token=recovery_digest(code)) for code in codes
+    )
     return codes
+
+
+def recovery_digest(code, *, secret=None):
+    """What is stored for a recovery code: an HMAC of it under SECRET_KEY, 16 hex characters
+    (django-otp's token column holds 16). Keyed, so a leaked table alone cannot be tried against
+    the codes' 40 bits; the fallbacks of a rotated key keep older codes working."""
+    return salted_hmac(
+        "crm.mfa.recovery-code", normalise(code), secret=secret, algorithm="sha256"
+    ).hexdigest()[:16]
+
+
+def _stored_token(device, code):
+    """The stored digest matching `code` under the current or a fallback SECRET_KEY, else the
+    current key's digest (which matches nothing, so the device counts a failure)."""
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    digests = [recovery_digest(code, secret=secret) for secret in secrets]
+    found = device.token_set.filter(token__in=digests).values_list("token", flat=True).first()
+    return found or digests[0]
 
 
 def recovery_codes_left(user):

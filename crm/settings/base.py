@@ -37,6 +37,9 @@ DEBUG = env.bool("DEBUG", default=False)
 
 _DEV_SECRET_KEY = "django-insecure-dev-only-never-use-in-production"
 SECRET_KEY = env.str("SECRET_KEY", default="")
+# Earlier keys, comma-separated, after a rotation: sessions, signed links and recovery codes
+# made under them stay valid while listed.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 if not DEBUG:
     # Refuse to start a production process with settings that would make it unsafe or unreachable.

@@ -70,9 +70,10 @@ def test_enrolment_shows_a_qr_code_and_the_key_and_confirms_with_a_code(client, 
     codes_page = client.get(response.url)
     shown = codes_page.context["codes"]
     assert len(shown) == 10 == len(set(shown))
-    assert set(StaticToken.objects.filter(device__user=rep).values_list("token", flat=True)) == set(
-        shown
-    )
+    stored = set(StaticToken.objects.filter(device__user=rep).values_list("token", flat=True))
+    # Kept as keyed digests: the table alone does not give the codes away.
+    assert stored == {mfa.recovery_digest(code) for code in shown}
+    assert not stored & set(shown)
     # Shown once: afterwards only their number.
     again = client.get(reverse("mfa_recovery_codes"))
     assert again.url == reverse("mfa_overview")
@@ -142,7 +143,7 @@ def test_log_in_with_a_recovery_code_spends_it(client, rep):
     assert response.url == reverse("home")
     shown = [str(m) for m in client.get(response.url, follow=True).context["messages"]]
     assert any("9 are left" in message for message in shown)
-    assert not StaticToken.objects.filter(token=codes[3]).exists()
+    assert not StaticToken.objects.filter(token=mfa.recovery_digest(codes[3])).exists()
     client.logout()
     password_step(client)
     again = code_step(client, codes[3])
@@ -296,3 +297,29 @@ def test_turning_it_off_needs_the_password_and_a_code(client, rep):
     assert not StaticToken.objects.filter(device__user=rep).exists()
     client.logout()
     assert password_step(client).url == reverse("home")  # the password alone again
+
+
+def test_recovery_codes_issued_under_a_rotated_secret_key_still_work(client, rep, settings):
+    _device, codes = enrolled(rep)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-after-rotation-" + "x" * 20
+    password_step(client)
+    assert code_step(client, codes[0]).url == reverse("home")
+    assert mfa.recovery_codes_left(rep) == 9
+
+
+def test_the_migration_turns_codes_stored_in_clear_into_digests(rep):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    _device, codes = enrolled(rep)
+    StaticToken.objects.filter(device__user=rep).delete()
+    device = mfa.StaticDevice.objects.get(user=rep)
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+
+    import_module("core.migrations.0008_recovery_code_digests").digest_the_codes(apps, None)
+
+    stored = set(StaticToken.objects.filter(device=device).values_list("token", flat=True))
+    assert stored == {mfa.recovery_digest(code) for code in codes}
+    assert mfa.verify(rep, codes[5]) == device
