@@ -288,11 +288,13 @@ class ProcessInstance(models.Model):
             models.Index(fields=["definition", "closed_at", "stage"], name="instance_board_idx"),
             # Board: each column's most recently active open cards, read in index order so the
             # per-stage row numbering needs no sort; its counts; and, from the included columns,
-            # the per-minute sum of all open cards' amounts (processes.selectors).
+            # the per-minute sum of all open cards' amounts (processes.selectors). The service
+            # home counts the open tickets and those past their SLA deadline from it alone
+            # (analytics.home.ticket_queue).
             models.Index(
                 fields=["definition", "stage", "-last_activity_at", "-id"],
                 condition=models.Q(closed_at__isnull=True),
-                include=["currency", "amount"],
+                include=["currency", "amount", "sla_due_at"],
                 name="instance_board_cards_idx",
             ),
             # Customer page: open processes and tickets of the customer.
