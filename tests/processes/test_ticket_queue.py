@@ -223,8 +223,8 @@ def test_the_queue_puts_breaches_first_then_the_next_deadlines_then_tickets_with
     ordered = ProcessInstance.objects.open().by_sla_deadline(now=NOW)
 
     assert [(queue[row.pk], row.sla_breached) for row in ordered] == [
-        ("answered, resolution 1 h late", True),  # its deadline passed first
-        ("unanswered, 2 h late", True),
+        ("unanswered, 2 h late", True),  # the longest past first
+        ("answered, resolution 1 h late", True),
         ("unanswered, due in 1 h", False),
         ("answered, resolution in 20 h", False),
         # Past a deadline for good (sla_breach_q), but what is left is in time: by that.
@@ -257,8 +257,8 @@ def test_the_service_home_counts_and_lists_the_queue_from_the_stored_deadline(
     assert "2 past an SLA deadline" in block.note
     shown = [row.pk for row in block.rows]
     assert [queue[pk] for pk in shown[:2]] == [
-        "answered, resolution 1 h late",
         "unanswered, 2 h late",
+        "answered, resolution 1 h late",
     ]
     listed = client.get(block.url).context["page"]
     assert [row.pk for row in listed][: len(shown)] == shown
@@ -272,7 +272,7 @@ def test_the_ticket_list_sorted_by_sla_ends_with_closed_tickets(
     )
 
     names = [queue[row.pk] for row in response.context["page"]]
-    assert names[0] == "answered, resolution 1 h late"
+    assert names[0] == "unanswered, 2 h late"
     assert set(names[-2:]) == {"no SLA", "closed"}
 
 
