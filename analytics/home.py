@@ -187,8 +187,9 @@ def deals_closing(user, *, today):
 
 def ticket_queue(user, *, now):
     tickets = ProcessInstance.objects.visible_to(user).open().filter(definition__kind=Kind.SUPPORT)
-    # Both read the stored next deadline (instance_open_sla_due_idx): the breaches are the
-    # tickets past a deadline not yet met, the rows the first of the queue in index order.
+    # Both read the stored next deadline: the counts from instance_board_cards_idx alone (the
+    # breaches are the tickets past a deadline not yet met), the rows the first entries of
+    # instance_open_sla_due_idx.
     counts = tickets.aggregate(
         total=Count("pk"), breached=Count("pk", filter=Q(sla_due_at__lt=now))
     )

@@ -105,11 +105,6 @@ class ProcessInstanceQuerySet(CustomerRecordQuerySet):
             F("sla_due_at").asc(nulls_last=True), "id"
         )
 
-    def past_sla_due(self, *, now):
-        """Open tickets past a deadline not yet met: the queue's breaches, a range of
-        instance_open_sla_due_idx."""
-        return self.filter(sla_due_at__lt=now)
-
 
 class ProcessInstance(models.Model):
     """One run of a definition for one customer: a deal, a ticket, a collection case, …"""
@@ -312,8 +307,8 @@ class ProcessInstance(models.Model):
             ),
             # Service queue (analytics.home.ticket_queue, the ticket list's `sla` order): open
             # tickets by their next SLA deadline, read in index order, so past ones (breaches)
-            # come first; the home's count of breaches is the range sla_due_at < now. Open
-            # processes without a deadline are at the end (NULLS LAST, PostgreSQL's default).
+            # come first. Open processes without a deadline are at the end (NULLS LAST,
+            # PostgreSQL's default for an ascending index).
             models.Index(
                 fields=["sla_due_at", "id"],
                 condition=models.Q(closed_at__isnull=True),

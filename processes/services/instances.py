@@ -198,7 +198,7 @@ def instance_move(
         locked.outcome = to_stage.outcome
         locked.outcome_reason = reason.strip()
         locked.closed_at = at
-        locked.sla_due_at = None  # a closed ticket has no deadline left to meet
+        locked.sla_due_at = None  # a closed ticket has no SLA deadline left to meet
     locked.full_clean()
     locked.save()
     transition = StageTransition.objects.create(
