@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -30,7 +30,6 @@ from processes.models import (
     Stage,
     Task,
 )
-from processes.models.instances import sla_breach_q
 from processes.permissions import APPROVE, VIEW_PROCESSES, WORK_COLLECTIONS, WORK_TASKS
 from processes.selectors import waiting_approvals, waiting_payouts
 from relationships.models import Invoice, Payment, Payout
@@ -188,7 +187,12 @@ def deals_closing(user, *, today):
 
 def ticket_queue(user, *, now):
     tickets = ProcessInstance.objects.visible_to(user).open().filter(definition__kind=Kind.SUPPORT)
-    counts = tickets.aggregate(total=Count("pk"), breached=Count("pk", filter=sla_breach_q(now)))
+    # Both read the stored next deadline: the counts from instance_board_cards_idx alone (the
+    # breaches are the tickets past a deadline not yet met), the rows the first entries of
+    # instance_open_sla_due_idx.
+    counts = tickets.aggregate(
+        total=Count("pk"), breached=Count("pk", filter=Q(sla_due_at__lt=now))
+    )
     rows = list(tickets.by_sla_deadline(now=now).select_related("customer", "ticket")[: _rows()])
     return Block(
         key="tickets",

@@ -22,7 +22,7 @@ from .models import (
     Ticket,
     WorkLog,
 )
-from .services import definition_record_revision
+from .services import definition_record_revision, ticket_store_sla_due
 
 
 class StageInlineFormSet(forms.BaseInlineFormSet):
@@ -127,6 +127,7 @@ class ProcessInstanceAdmin(UniqueRaceAdminMixin, AuditHistoryAdminMixin, admin.M
         "closed_at",
         "stage_entered_at",
         "stage_due_at",
+        "sla_due_at",
     ]
     inlines = [TransitionInline]
     date_hierarchy = "opened_at"
@@ -182,6 +183,11 @@ class TicketAdmin(admin.ModelAdmin):
     list_select_related = ["instance"]
     raw_id_fields = ["instance", "contact_person", "asset", "first_response_by"]
     show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # A deadline or a response changed here moves the ticket in the service queue.
+        ticket_store_sla_due(ticket=obj)
 
 
 @admin.register(CollectionCase)

@@ -51,10 +51,12 @@ class ProcessesConfig(AppConfig):
             Ticket,
         )
 
-        # last_activity_at moves with every comment, task and e-mail; accrued_cost and
-        # stage_due_at are computed from the work logged and the stage entered.
+        # last_activity_at moves with every comment, task and e-mail; accrued_cost,
+        # stage_due_at and sla_due_at are computed from the work logged, the stage entered and
+        # the ticket's deadlines (audited on the ticket).
         audit.register(
-            ProcessInstance, exclude=["last_activity_at", "accrued_cost", "stage_due_at"]
+            ProcessInstance,
+            exclude=["last_activity_at", "accrued_cost", "stage_due_at", "sla_due_at"],
         )
         audit.register(Approval, select_related=["instance"])
         audit.register(DecisionRule, exclude=["updated_at"])

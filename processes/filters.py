@@ -100,8 +100,8 @@ class InstanceFilter(StyledFilterSet):
 
 
 class TicketOrderingFilter(OrderingFilter):
-    """The list's sort orders, and `sla`: the service queue's, breaches first, then by the
-    next deadline (ProcessInstanceQuerySet.by_sla_deadline)."""
+    """The list's sort orders, and `sla`: the service queue's, by the stored next deadline
+    not yet met, so breaches come first (ProcessInstanceQuerySet.by_sla_deadline)."""
 
     def filter(self, qs, value):
         if value and value[0] == "sla":
@@ -124,7 +124,7 @@ class TicketFilter(InstanceFilter):
             ("expected_close_on", "close"),
             ("amount", "amount"),
             ("stage_due_at", "due"),
-            ("ticket__resolution_due_at", "sla"),
+            ("sla_due_at", "sla"),
         ),
         field_labels={
             "opened": _("Opened"),

@@ -1,11 +1,13 @@
 """Process instances with their transition log, work, cost, stage deadline and ticket SLA
-times, computed as processes.services computes them: sales opportunities, support tickets,
-collection cases for overdue invoices and the key-account retention campaign."""
+times (and an open ticket's next deadline), computed as processes.services computes them: sales
+opportunities, support tickets, collection cases for overdue invoices and the key-account
+retention campaign."""
 
 from datetime import timedelta
 from decimal import Decimal
 
 from processes import services as process_services
+from processes.models.tickets import next_sla_deadline
 from relationships.models import Contract, Relationship
 
 from .billing import CURRENCY_FACTOR, PERIOD_FACTOR
@@ -65,10 +67,11 @@ class ProcessRows:
         expected_close_on=None,
         campaign_id=None,
         touched=None,
+        sla_due=None,
     ):
         """One instance from its moves [(stage, at, by, note)], the opening first, and its work
         [(user, minutes, at)]: cost, current stage, deadline and closing follow from them as
-        processes.services computes them."""
+        processes.services computes them. `sla_due`: an open ticket's next SLA deadline."""
         instance_id = self.ids[INSTANCES]()
         cost, previous = 0, None
         transitions = batch.rows[TRANSITIONS]
@@ -124,6 +127,7 @@ class ProcessRows:
                 entered,
                 due,
                 last_activity,
+                None if closed_at else sla_due,
             )
         )
         return instance_id
@@ -315,6 +319,10 @@ class ProcessRows:
             contact = rng.choice(draft.contacts)[0] if draft.contacts else None
             asset = rng.choice(draft.assets) if draft.assets and rng.random() < 0.4 else None
             subject = rng.choice(TICKET_SUBJECTS)
+            response_due = opened + timedelta(hours=response_hours)
+            resolution_due = opened + timedelta(hours=resolution_hours)
+            first_response = respond if responded else None
+            resolved_at = resolve if closed and ending.outcome == RESOLVED else None
             instance_id = self.instance(
                 batch,
                 flow,
@@ -325,6 +333,12 @@ class ProcessRows:
                 moves=moves,
                 work=work,
                 touched=respond if responded else None,
+                sla_due=next_sla_deadline(
+                    response_due=response_due,
+                    first_response=first_response,
+                    resolution_due=resolution_due,
+                    resolved=resolved_at,
+                ),
             )
             batch.rows[TICKETS].append(
                 (
@@ -333,11 +347,11 @@ class ProcessRows:
                     asset,
                     priority,
                     f"{subject}. {rng.choice(draft.locale.notes)}",
-                    opened + timedelta(hours=response_hours),
-                    opened + timedelta(hours=resolution_hours),
-                    respond if responded else None,
+                    response_due,
+                    resolution_due,
+                    first_response,
                     agent if responded else None,
-                    resolve if closed and ending.outcome == RESOLVED else None,
+                    resolved_at,
                 )
             )
 

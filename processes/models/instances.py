@@ -86,23 +86,23 @@ class ProcessInstanceQuerySet(CustomerRecordQuerySet):
         return self.filter(sla_breach_q(now))
 
     def by_sla_deadline(self, *, now):
-        """Tickets in the service queue's order: breaches first, then by the next deadline
-        (the first response's until it is given, then the resolution's)."""
-        next_due = models.Case(
-            models.When(
-                ticket__first_response_at__isnull=True,
-                ticket__response_due_at__isnull=False,
-                then=F("ticket__response_due_at"),
-            ),
-            default=F("ticket__resolution_due_at"),
-        )
+        """Tickets in the service queue's order: by the earliest SLA deadline not yet met
+        (`sla_due_at`: the first response's until it is given, the resolution's until the
+        ticket is resolved), so the ones past a deadline come first, the longest past first;
+        then the rest by their next deadline; tickets without one (no SLA, or closed) last.
+
+        `sla_breached` is annotated: past a deadline not yet met (`sla_due_at` < now). Unlike
+        sla_breach_q it leaves out a ticket answered late whose resolution is still in time:
+        its response deadline is gone for good, its resolution one is what to work towards.
+        For open tickets this is a read of instance_open_sla_due_idx in order.
+        """
         breached = models.Case(
-            models.When(sla_breach_q(now), then=models.Value(True)),
+            models.When(sla_due_at__lt=now, then=models.Value(True)),
             default=models.Value(False),
             output_field=models.BooleanField(),
         )
-        return self.annotate(sla_breached=breached, sla_next_due=next_due).order_by(
-            F("sla_breached").desc(), F("sla_next_due").asc(nulls_last=True)
+        return self.annotate(sla_breached=breached).order_by(
+            F("sla_due_at").asc(nulls_last=True), "id"
         )
 
 
@@ -202,6 +202,15 @@ class ProcessInstance(models.Model):
     last_activity_at = models.DateTimeField(
         _("last activity"), default=timezone.now, validators=[bounds.WindowValidator("recorded")]
     )
+    sla_due_at = models.DateTimeField(
+        _("SLA due"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "An open ticket's earliest SLA deadline not yet met; empty for other processes."
+        ),
+    )
     definition_revision = models.PositiveIntegerField(
         _("definition version"),
         null=True,
@@ -263,17 +272,24 @@ class ProcessInstance(models.Model):
                 name="instance_last_activity_in_window",
                 datetime_field=True,
             ),
+            # A closed process has no SLA deadline left to meet: closing clears sla_due_at.
+            models.CheckConstraint(
+                condition=models.Q(closed_at__isnull=True) | models.Q(sla_due_at__isnull=True),
+                name="instance_closed_has_no_sla_due",
+            ),
         ]
         indexes = [
             # Board: the open cards of a definition, by stage.
             models.Index(fields=["definition", "closed_at", "stage"], name="instance_board_idx"),
             # Board: each column's most recently active open cards, read in index order so the
             # per-stage row numbering needs no sort; its counts; and, from the included columns,
-            # the per-minute sum of all open cards' amounts (processes.selectors).
+            # the per-minute sum of all open cards' amounts (processes.selectors). The service
+            # home counts the open tickets and those past their SLA deadline from it alone
+            # (analytics.home.ticket_queue).
             models.Index(
                 fields=["definition", "stage", "-last_activity_at", "-id"],
                 condition=models.Q(closed_at__isnull=True),
-                include=["currency", "amount"],
+                include=["currency", "amount", "sla_due_at"],
                 name="instance_board_cards_idx",
             ),
             # Customer page: open processes and tickets of the customer.
@@ -288,6 +304,15 @@ class ProcessInstance(models.Model):
                 fields=["stage_due_at"],
                 condition=models.Q(closed_at__isnull=True),
                 name="instance_open_stage_due_idx",
+            ),
+            # Service queue (analytics.home.ticket_queue, the ticket list's `sla` order): open
+            # tickets by their next SLA deadline, read in index order, so past ones (breaches)
+            # come first. Open processes without a deadline are at the end (NULLS LAST,
+            # PostgreSQL's default for an ascending index).
+            models.Index(
+                fields=["sla_due_at", "id"],
+                condition=models.Q(closed_at__isnull=True),
+                name="instance_open_sla_due_idx",
             ),
             # Stall watch: open instances without recent activity.
             models.Index(

@@ -16,6 +16,18 @@ from .definitions import ProcessDefinition
 from .instances import ProcessInstance
 
 
+def next_sla_deadline(*, response_due, first_response, resolution_due, resolved):
+    """The earliest SLA deadline not yet met: the first response's until it is given, the
+    resolution's until the ticket is resolved; None when neither is left. An open ticket's is
+    stored on its process (ProcessInstance.sla_due_at), which the service queue orders by."""
+    pending = [
+        due
+        for due, met in ((response_due, first_response), (resolution_due, resolved))
+        if due is not None and met is None
+    ]
+    return min(pending, default=None)
+
+
 class SlaPolicy(models.Model):
     """Support: the response and resolution times a ticket's priority sets, per definition."""
 
@@ -197,6 +209,15 @@ class Ticket(models.Model):
             errors["asset"] = _("This asset belongs to another customer.")
         if errors:
             raise ValidationError(errors)
+
+    def next_deadline(self):
+        """What the ticket's process stores as `sla_due_at` while it is open."""
+        return next_sla_deadline(
+            response_due=self.response_due_at,
+            first_response=self.first_response_at,
+            resolution_due=self.resolution_due_at,
+            resolved=self.resolved_at,
+        )
 
     def response_breached(self, now=None):
         if self.response_due_at is None:

@@ -45,7 +45,12 @@ from .kpi_targets import kpi_target_create, kpi_target_delete, kpi_target_update
 from .notifications import ALERT_KINDS, managers, notification_mark_read, notification_send
 from .retention import retention_campaign_start, retention_candidates
 from .tasks import task_complete, task_create
-from .tickets import sla_deadlines, ticket_open, ticket_record_first_response
+from .tickets import (
+    sla_deadlines,
+    ticket_open,
+    ticket_record_first_response,
+    ticket_store_sla_due,
+)
 from .watch import processes_watch
 
 __all__ = [
@@ -93,4 +98,5 @@ __all__ = [
     "task_create",
     "ticket_open",
     "ticket_record_first_response",
+    "ticket_store_sla_due",
 ]

@@ -198,6 +198,7 @@ def instance_move(
         locked.outcome = to_stage.outcome
         locked.outcome_reason = reason.strip()
         locked.closed_at = at
+        locked.sla_due_at = None  # a closed ticket has no SLA deadline left to meet
     locked.full_clean()
     locked.save()
     transition = StageTransition.objects.create(
@@ -245,7 +246,9 @@ def instance_update(*, instance: ProcessInstance, data: dict) -> ProcessInstance
     instance.currency = (instance.currency or "").upper()
     instance.last_activity_at = timezone.now()
     instance.full_clean()
-    instance.save()
+    # Only what was edited: the columns other writes keep (the accrued cost, a ticket's
+    # sla_due_at) are not written back as this copy read them.
+    instance.save(update_fields=[*data, "currency", "last_activity_at"])
     return instance
 
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer
 
-from ..models import ProcessDefinition, SlaPolicy, Ticket
+from ..models import ProcessDefinition, ProcessInstance, SlaPolicy, Ticket
 from .activity import _touch
 from .instances import instance_open
 
@@ -23,6 +23,17 @@ def sla_deadlines(*, definition: ProcessDefinition, priority, opened_at):
         opened_at + timedelta(hours=policy.response_hours),
         opened_at + timedelta(hours=policy.resolution_hours),
     )
+
+
+def ticket_store_sla_due(*, ticket: Ticket):
+    """Write the ticket's next deadline (Ticket.next_deadline) on its process as `sla_due_at`,
+    what the service queue orders by; a closed ticket has none. Called by every write that
+    sets a deadline or meets one: opening, the first response, the admin's edits (closing
+    clears it in instance_move)."""
+    instance = ticket.instance
+    due = ticket.next_deadline() if instance.is_open else None
+    ProcessInstance.objects.filter(pk=instance.pk).update(sla_due_at=due)
+    instance.sla_due_at = due
 
 
 @transaction.atomic
@@ -59,6 +70,7 @@ def ticket_open(
     )
     ticket.full_clean()
     ticket.save()
+    ticket_store_sla_due(ticket=ticket)
     return ticket
 
 
@@ -73,5 +85,6 @@ def ticket_record_first_response(*, ticket: Ticket, by, at=None) -> Ticket:
     ticket.first_response_by = by
     ticket.full_clean()
     ticket.save(update_fields=["first_response_at", "first_response_by"])
+    ticket_store_sla_due(ticket=ticket)
     _touch(ticket.instance, at=ticket.first_response_at)
     return ticket

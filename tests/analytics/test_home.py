@@ -210,7 +210,7 @@ def test_sales_home_lists_my_deals_expected_to_close_this_month(
 def test_service_home_queues_tickets_by_sla_deadline_breaches_first(
     persona_client, service_agent, standard_support
 ):
-    def ticket(subject, priority):
+    def ticket(subject, priority, at=None):
         customer = CustomerFactory()
         return services.ticket_open(
             definition=standard_support,
@@ -220,13 +220,13 @@ def test_service_home_queues_tickets_by_sla_deadline_breaches_first(
             priority=priority,
             contact_person=ContactPersonFactory(customer=customer),
             by=service_agent,
+            at=at,
         )
 
     low = ticket("Low, due in a day", "low")
     urgent = ticket("Urgent, due in 2 hours", "urgent")
-    late = ticket("Breached", "low")
-    late.response_due_at = timezone.now() - timedelta(hours=1)
-    late.save(update_fields=["response_due_at"])
+    # Low: a response within 24 hours, so opened 25 hours ago it is an hour late.
+    late = ticket("Breached", "low", at=timezone.now() - timedelta(hours=25))
     client = persona_client(service_agent)
 
     block = blocks(client.get(reverse("home")))["tickets"]

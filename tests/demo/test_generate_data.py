@@ -539,7 +539,10 @@ def test_tickets_follow_their_sla_and_some_breach_it():
             definition=instance.definition, priority=ticket.priority, opened_at=instance.opened_at
         )
         assert (ticket.response_due_at, ticket.resolution_due_at) == due
+        # The service queue's stored next deadline, as ticket_store_sla_due writes it.
+        assert instance.sla_due_at == (ticket.next_deadline() if instance.is_open else None)
     assert any(ticket.response_breached() or ticket.resolution_breached() for ticket in tickets)
+    assert any(ticket.instance.sla_due_at for ticket in tickets)
 
 
 def test_collection_cases_chase_overdue_invoices_once():
