@@ -427,9 +427,10 @@ def _live_sums(rows, definitions, ranges, cycle_seconds, histograms, stage_sums)
     ):
         won = rows[row["definition"]].won
         won[row["currency"]] = won.get(row["currency"], Decimal(0)) + row["total"]
-    for definition, opened, closed_at in closed.values_list("definition", "opened_at", "closed_at"):
-        bucket = kpi_days.bucket_of((closed_at - opened).total_seconds())
-        histograms[("cycle", definition)][bucket] += 1
+    # The cycle as the database computed it: one interval a row to load, not two timestamps (a
+    # busy day not rolled up yet closes a thousand instances at 10k customers).
+    for definition, cycle in closed.values_list("definition", "_cycle"):
+        histograms[("cycle", definition)][kpi_days.bucket_of(cycle.total_seconds())] += 1
 
     stays = StageStay.objects.filter(
         kpi_days.within("left_at", ranges), definition__in=definitions, seconds__isnull=False
