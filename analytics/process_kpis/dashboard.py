@@ -427,8 +427,7 @@ def _live_sums(rows, definitions, ranges, cycle_seconds, histograms, stage_sums)
     ):
         won = rows[row["definition"]].won
         won[row["currency"]] = won.get(row["currency"], Decimal(0)) + row["total"]
-    # The cycle as the database computed it: one interval a row to load, not two timestamps (a
-    # busy day not rolled up yet closes a thousand instances at 10k customers).
+    # The cycle as the database computed it: one interval a row to load, not two timestamps.
     for definition, cycle in closed.values_list("definition", "_cycle"):
         histograms[("cycle", definition)][kpi_days.bucket_of(cycle.total_seconds())] += 1
 
