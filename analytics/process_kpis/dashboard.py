@@ -158,15 +158,22 @@ def definitions_shown(definition=None):
     return list(ProcessDefinition.objects.order_by("kind", "name"))
 
 
-def process_kpis(*, period, definitions, owner=None, today=None):
+def computed_days_of(period, *, owner=None, today=None):
+    """(the period's days the rollup has computed, when the latest of them was computed), what
+    process_kpis and weekly_volume read from the rollup; none when narrowed to an owner."""
+    if owner is not None:
+        return set(), None
+    return kpi_days.computed_days_stamped(period.start, period.end, today=today)
+
+
+def process_kpis(*, period, definitions, owner=None, today=None, computed_days=None):
     """[DefinitionKpis] of `definitions`, by kind and name: from the rollup for the days it has
-    computed (not when narrowed to an owner), live for the others."""
+    computed (not when narrowed to an owner), live for the others. `computed_days`: what
+    computed_days_of gives, when the caller has it already."""
     if not definitions:
         return []
     rows = {d.pk: DefinitionKpis(definition=d) for d in definitions}
-    computed, stamp = set(), None
-    if owner is None:
-        computed, stamp = kpi_days.computed_days_stamped(period.start, period.end, today=today)
+    computed, stamp = computed_days or computed_days_of(period, owner=owner, today=today)
     if computed:
         figures = _rolled_up(
             rows, period=period, definitions=definitions, computed=computed, stamp=stamp
@@ -420,9 +427,9 @@ def _live_sums(rows, definitions, ranges, cycle_seconds, histograms, stage_sums)
     ):
         won = rows[row["definition"]].won
         won[row["currency"]] = won.get(row["currency"], Decimal(0)) + row["total"]
-    for definition, opened, closed_at in closed.values_list("definition", "opened_at", "closed_at"):
-        bucket = kpi_days.bucket_of((closed_at - opened).total_seconds())
-        histograms[("cycle", definition)][bucket] += 1
+    # The cycle as the database computed it: one interval a row to load, not two timestamps.
+    for definition, cycle in closed.values_list("definition", "_cycle"):
+        histograms[("cycle", definition)][kpi_days.bucket_of(cycle.total_seconds())] += 1
 
     stays = StageStay.objects.filter(
         kpi_days.within("left_at", ranges), definition__in=definitions, seconds__isnull=False
@@ -446,9 +453,10 @@ def _live_sums(rows, definitions, ranges, cycle_seconds, histograms, stage_sums)
         histograms[row["stage"]][int(row["bucket"])] += row["n"]
 
 
-def weekly_volume(*, period, definitions, owner=None, today=None):
+def weekly_volume(*, period, definitions, owner=None, today=None, computed_days=None):
     """(week starts, started per week, closed per week) over the period: the days the rollup
-    has computed from it (not when narrowed to an owner), the others live."""
+    has computed from it (not when narrowed to an owner), the others live. `computed_days`: as
+    for process_kpis."""
     first = period.start - timedelta(days=period.start.weekday())
     weeks = []
     day = first
@@ -460,9 +468,7 @@ def weekly_volume(*, period, definitions, owner=None, today=None):
     def week_of(day):
         return day - timedelta(days=day.weekday())
 
-    computed = set()
-    if owner is None:
-        computed, stamp = kpi_days.computed_days_stamped(period.start, period.end, today=today)
+    computed, stamp = computed_days or computed_days_of(period, owner=owner, today=today)
     if computed:
         for day, opened, ended in _cached_rollup(
             "weekly", definitions, computed, stamp, lambda: _rolled_up_days(definitions, computed)

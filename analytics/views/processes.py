@@ -105,9 +105,13 @@ def process_kpi_dashboard(request):
     owner = form.value("owner")
     definitions = process_kpis.definitions_shown(form.value("definition"))
     with report_transaction():
-        rows = process_kpis.process_kpis(period=period, definitions=definitions, owner=owner)
+        # Which days the rollup has computed: read once for both.
+        computed = process_kpis.computed_days_of(period, owner=owner)
+        rows = process_kpis.process_kpis(
+            period=period, definitions=definitions, owner=owner, computed_days=computed
+        )
         weeks, started, closed = process_kpis.weekly_volume(
-            period=period, definitions=definitions, owner=owner
+            period=period, definitions=definitions, owner=owner, computed_days=computed
         )
     if wants_csv(request):
         return csv_response(request, f"process-kpis-{period.start}-{period.end}", *_kpi_csv(rows))

@@ -122,13 +122,16 @@ def _control(bound_field, *, small):
     if isinstance(value, list | tuple):  # the ordering filter's value is a list of fields
         value = value[0] if value else None
     value = "" if value is None else str(value)
+    # As Django's widgets say it: a control whose value was refused.
+    invalid = format_html(' aria-invalid="{}"', "true") if bound_field.errors else ""
     size = " form-select-sm" if small else ""
     if hasattr(field, "choices"):
         return format_html(
-            '<select class="form-select{}" id="{}" name="{}">{}</select>',
+            '<select class="form-select{}" id="{}" name="{}"{}>{}</select>',
             size,
             bound_field.id_for_label,
             bound_field.html_name,
+            invalid,
             format_html_join(
                 "",
                 '<option value="{}"{}>{}</option>',
@@ -141,20 +144,22 @@ def _control(bound_field, *, small):
     size = " form-control-sm" if small else ""
     if widget.__class__.__name__ == "Textarea":
         return format_html(
-            '<textarea class="form-control{}" id="{}" name="{}" rows="{}">{}</textarea>',
+            '<textarea class="form-control{}" id="{}" name="{}" rows="{}"{}>{}</textarea>',
             size,
             bound_field.id_for_label,
             bound_field.html_name,
             widget.attrs.get("rows", 3),
+            invalid,
             value,
         )
     return format_html(
-        '<input class="form-control{}" type="{}" id="{}" name="{}" value="{}">',
+        '<input class="form-control{}" type="{}" id="{}" name="{}" value="{}"{}>',
         size,
         "search" if small else getattr(widget, "input_type", "text"),
         bound_field.id_for_label,
         bound_field.html_name,
         value,
+        invalid,
     )
 
 

@@ -5,10 +5,12 @@ from datetime import date
 import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
+from django.urls import reverse
 
 from analytics.models import ReportView
 from analytics.reports import ReportFilterForm, csv_response, period_for, report
 from core.models import AuditEvent
+from tests.factories import ProcessDefinitionFactory
 
 
 @pytest.mark.parametrize(
@@ -87,3 +89,21 @@ def test_every_report_view_is_recorded_and_only_managers_get_in(manager, sales_r
     assert list(ReportView.objects.values_list("user__username", "report")) == [
         ("mike_manager", "test-report")
     ]
+
+
+@pytest.mark.django_db
+def test_the_filter_bar_keeps_the_choice_and_marks_a_refused_one(persona_client, manager):
+    """The report filters' selects are built by core_tags.filter_control (no per-option widget
+    templates): the chosen option selected, a refused value marked for assistive technology,
+    its error beside it, the labels escaped."""
+    ProcessDefinitionFactory(name="<b>Deals</b> & co", kind="sales")
+    client = persona_client(manager)
+    page = client.get(reverse("analytics:process_kpis"), {"period": "last_quarter"})
+    html = page.content.decode()
+    assert '<option value="last_quarter" selected>' in html
+    assert "&lt;b&gt;Deals&lt;/b&gt; &amp; co</option>" in html
+    assert 'aria-invalid="true"' not in html
+    refused = client.get(reverse("analytics:process_kpis"), {"owner": "999999"}).content.decode()
+    owner = '<select class="form-select form-select-sm" id="id_owner" name="owner"'
+    assert f'{owner} aria-invalid="true">' in refused
+    assert 'class="invalid-feedback d-block"' in refused
