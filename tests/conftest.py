@@ -26,17 +26,35 @@ ONE_PROCESS = {
 }
 
 
+# The longest single tests, handed out right after the groups: at the end of the order
+# (pytest-django's puts the tests without a database last) one of them would keep a process
+# busy for half a minute while the others idle. Only tests that may run anywhere in a process's
+# order are here: none with a database (it only runs before its transactional tests, which
+# flush it, in pytest-django's order).
+LONG = ("tests/test_settings.py::test_static_files_collect_with_the_production_storage",)
+
+
 def pytest_xdist_make_scheduler(config, log):
     if config.getvalue("dist") != "load":
         return None  # a --dist of the command line's own
     from xdist.scheduler import LoadScopeScheduling
 
     class Scheduling(LoadScopeScheduling):
-        """Each test on its own, as --dist load, but the groups of ONE_PROCESS whole."""
+        """Each test on its own, as --dist load, but the groups of ONE_PROCESS whole, and the
+        groups and then the LONG tests first."""
 
         def _split_scope(self, nodeid):
             groups = (group for prefix, group in ONE_PROCESS.items() if nodeid.startswith(prefix))
             return next(groups, nodeid)
+
+        def _assign_work_unit(self, node):
+            if not getattr(self, "_long_first", False):
+                self._long_first = True
+                units = list(self.workqueue.items())
+                units.sort(key=lambda unit: len(unit[1]) == 1 and not unit[0].startswith(LONG))
+                self.workqueue.clear()
+                self.workqueue.update(units)
+            super()._assign_work_unit(node)
 
     return Scheduling(config, log)
 

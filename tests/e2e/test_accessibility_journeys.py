@@ -241,8 +241,18 @@ NAVIGATION_ENTRIES = """() => Object.fromEntries(
 )"""
 
 
+# The page as the user sees it once it has settled: the document and everything it loads
+# (stylesheets, scripts, images), the fonts its icons use, and no htmx request in flight or
+# swap unsettled. The pages fetch nothing else of their own (static/js: htmx alone requests),
+# so this is the "network idle" of Playwright without its fixed half second of quiet per page.
+SETTLED = """() => document.readyState === "complete"
+    && document.fonts.status === "loaded"
+    && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling")"""
+
+
 def check(page, name, found):
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("load")
+    page.wait_for_function(SETTLED)
     problems = violations(page)
     if problems:
         found[name] = describe(problems)

@@ -6,10 +6,16 @@ run, so CI stays short and reproducible; HYPOTHESIS_PROFILE=long runs many rando
 """
 
 import os
+import shutil
 
 import pytest
-from django.test import Client
+from django.db import transaction
+from django.test import Client, override_settings
 from hypothesis import HealthCheck, Phase, settings
+
+from core.models import Team
+from core.permissions import FINANCE, MANAGER, SALES, SERVICE
+from tests.factories import UserFactory
 
 from .targets import discover_forms
 from .world import build_world
@@ -72,18 +78,49 @@ class Hostile:
         return {method: form for (target, method), form in found.items() if target == name}
 
 
+@pytest.fixture(scope="module")
+def hostile_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The world, built once per test module (in each test process): `(world, media)`.
+
+    It is built in a transaction of its own that stays open while the module's tests run and is
+    rolled back after the last one. Each test runs in a savepoint inside it (pytest-django's `db`,
+    as Django's TestCase does after setUpTestData), and every hostile request in a savepoint of
+    the probe's own, so each test starts from the world as built, without building it again (the
+    world's hundreds of rows, its customers, processes and mail, took seconds per test). The
+    personas are those of tests/conftest.py, as one team (personas_in_one_team)."""
+    media = tmp_path_factory.mktemp("hostile-media")
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            users = {
+                "manager": UserFactory(username="mike_manager", roles=[MANAGER]),
+                "sales_rep": UserFactory(username="sally_sales", roles=[SALES]),
+                "service_agent": UserFactory(username="sam_service", roles=[SERVICE]),
+                "finance_clerk": UserFactory(username="fiona_finance", roles=[FINANCE]),
+            }
+            team = Team.objects.create(name="Everyone")
+            team.members.add(*users.values(), UserFactory(username="oscar_outsider"))
+            with override_settings(MEDIA_ROOT=media):
+                world = build_world(**users)
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    yield world, media
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
 @pytest.fixture
-def hostile(
-    db, manager, sales_rep, service_agent, finance_clerk, settings, tmp_path, personas_in_one_team
-):
+def hostile(db, hostile_world, settings, tmp_path):
+    world, media = hostile_world
+    # The world's files (a document's scan, an export's CSV), copied for this test alone: an
+    # erasure deletes files, which no rollback brings back.
     settings.MEDIA_ROOT = tmp_path / "media"
+    shutil.copytree(media, settings.MEDIA_ROOT)
     # The world's mailbox is on a closed port of 127.0.0.1 (refused at once); a hostile host
     # saved on a mailbox is never connected to, but should anything try, it gives up quickly.
     settings.MAIL_IMAP_TIMEOUT = 2.0
-    world = build_world(
-        manager=manager,
-        sales_rep=sales_rep,
-        service_agent=service_agent,
-        finance_clerk=finance_clerk,
-    )
     return Hostile(world)

@@ -141,12 +141,12 @@ EXTREMES = {
 
 
 def test_every_field_refuses_a_value_outside_every_bound(hostile):
-    probe = Probe(hostile.world)
     failures, swept = [], 0
     for name, entry in sorted(URLS.items()):
         form = hostile.forms(name).get("post")
         if form is None or not form.fields:
             continue  # nothing to sweep (a button alone: "Test connection", "Send now")
+        probe = Probe(hostile.world)  # after the pages opened to find the form (Probe.start)
         persona = entry.personas[0]
         sane = base_payload(form, persona, entry.submit)
         request = {"name": name, "persona": persona, "method": "post", "fields": form.fields}
