@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import migrations, models
 from django.db.models import Case, F, OuterRef, Q, Subquery, When
 
+import processes.models.instances
+
 
 def fill_sla_due(apps, schema_editor):
     """Every open ticket's earliest deadline not yet met (processes.models.tickets.
@@ -75,7 +77,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="processinstance",
-            constraint=models.CheckConstraint(
+            constraint=processes.models.instances.DatabaseCheck(
                 condition=models.Q(
                     ("closed_at__isnull", True), ("sla_due_at__isnull", True), _connector="OR"
                 ),
