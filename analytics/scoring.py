@@ -4,7 +4,8 @@ Per batch of ids (in id order, so memory stays flat however many customers there
 handful of aggregate queries gathers the figures of all the batch's customers at once (payments,
 invoices, payouts, contracts, interactions, open tickets), `analytics.formulas.score` turns them
 into scores, and the batch is written in one transaction: a new CustomerScore only for customers
-whose score changed, and the headline figures copied onto the customer for lists and rules.
+whose score changed, and the headline figures copied into the customer's value row
+(customers.CustomerValue) for lists and rules.
 
 The run record is the lock: a unique constraint allows one running run, so a second run started
 meanwhile stops at once (AlreadyRunning). A run that stopped making progress an hour ago is taken
@@ -26,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from core import bounds
-from customers.models import Customer
+from customers.models import Customer, CustomerValue
 from processes.models import Ticket
 from relationships.models import Contract, Interaction, Invoice, Payment, Payout
 
@@ -243,9 +244,10 @@ def changed_scores_python(lo, hi, *, params, as_of, last_contacts):
     return changed
 
 
-def _update_customers(rows, *, scored_at):
-    """Copy the headline figures onto the customers: [(id, grade, ltv, currency, reliability,
-    days late)]. On PostgreSQL one UPDATE from arrays per batch; elsewhere bulk_update."""
+def _update_values(rows, *, scored_at):
+    """Copy the headline figures into the customers' value rows (CustomerValue): [(id, grade,
+    ltv, currency, reliability, days late)]. On PostgreSQL one UPDATE from arrays per batch;
+    elsewhere bulk_update."""
     if not rows:
         return
     if connection.vendor == "postgresql":
@@ -253,20 +255,20 @@ def _update_customers(rows, *, scored_at):
         ids = list(columns[0])
         with connection.cursor() as cursor:
             cursor.execute(
-                "UPDATE customers_customer AS c SET grade = v.grade, ltv = v.ltv, "
+                "UPDATE customers_customervalue AS c SET grade = v.grade, ltv = v.ltv, "
                 "ltv_currency = v.currency, payment_reliability = v.reliability, "
                 "avg_days_late = v.days_late, scored_at = %s "
                 "FROM unnest(%s::bigint[], %s::varchar[], %s::numeric[], %s::varchar[], "
                 "%s::numeric[], %s::numeric[]) "
                 "AS v(id, grade, ltv, currency, reliability, days_late) "
                 # The range lets the planner reach the rows through the primary key.
-                "WHERE c.id = v.id AND c.id BETWEEN %s AND %s",
+                "WHERE c.customer_id = v.id AND c.customer_id BETWEEN %s AND %s",
                 [scored_at, *(list(column) for column in columns), min(ids), max(ids)],
             )
         return
-    customers = [
-        Customer(
-            pk=pk,
+    values = [
+        CustomerValue(
+            customer_id=pk,
             grade=grade,
             ltv=ltv,
             ltv_currency=currency,
@@ -276,8 +278,8 @@ def _update_customers(rows, *, scored_at):
         )
         for pk, grade, ltv, currency, reliability, days_late in rows
     ]
-    Customer.objects.bulk_update(
-        customers,
+    CustomerValue.objects.bulk_update(
+        values,
         ["grade", "ltv", "ltv_currency", "payment_reliability", "avg_days_late", "scored_at"],
         batch_size=500,
     )
@@ -305,8 +307,10 @@ def score_batch(*, after, last, params, as_of, now) -> tuple[int, int]:
     changed = scoring_sql.changed_scores(lo, hi, params=params, as_of=as_of)
     if changed:
         with transaction.atomic():
+            # The narrow value rows are the lock, not the wide customer rows (locking a row
+            # writes to it); a merge takes the same locks first (customers.merging).
             locked = list(
-                Customer.objects.filter(pk__in=[row[0] for row in changed])
+                CustomerValue.objects.filter(pk__in=[row[0] for row in changed])
                 .order_by("pk")
                 .select_for_update()
                 .values_list("pk", flat=True)
@@ -337,7 +341,7 @@ def _score_batch_python(customers, *, params, as_of, now):
 
 def _write(changed, *, params, as_of, now):
     """The changed scores become current (the previous ones stay as history), and their
-    headline figures are copied onto the customers."""
+    headline figures are copied into the customers' value rows."""
     retired = [previous for _, previous, _, _ in changed if previous is not None]
     if retired:
         CustomerScore.objects.filter(pk__in=retired).update(is_current=False)
@@ -355,8 +359,8 @@ def _write(changed, *, params, as_of, now):
         ],
         batch_size=1000,
     )
-    # A customer row carries 20 indexes: it is rewritten only when what it shows changed.
-    _update_customers(
+    # The value row is rewritten only when what it shows changed.
+    _update_values(
         [
             (
                 pk,

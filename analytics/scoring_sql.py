@@ -130,10 +130,13 @@ figures AS (
            coalesce(t.n, 0) AS open_tickets,
            (b.customer_id IS NOT NULL OR o.customer_id IS NOT NULL
             OR k.customer_id IS NOT NULL) AS has_billing,
-           c.scored_at, c.grade AS shown_grade, c.ltv AS shown_ltv,
-           c.ltv_currency AS shown_currency, c.payment_reliability AS shown_reliability,
-           c.avg_days_late AS shown_days_late
+           v.scored_at, v.grade AS shown_grade, v.ltv AS shown_ltv,
+           v.ltv_currency AS shown_currency, v.payment_reliability AS shown_reliability,
+           v.avg_days_late AS shown_days_late
     FROM customers_customer c
+    -- What the lists show now (every customer has its row: customers.value_rows).
+    JOIN customers_customervalue v ON v.customer_id = c.id
+        AND v.customer_id BETWEEN %(lo)s AND %(hi)s
     LEFT JOIN billing b ON b.customer_id = c.id
     LEFT JOIN payouts o ON o.customer_id = c.id
     LEFT JOIN contracts k ON k.customer_id = c.id
