@@ -304,13 +304,13 @@ def score_batch(*, after, last, params, as_of, now) -> tuple[int, int]:
     lo, hi = batch["lo"], batch["hi"]
     # First without locks: on most nights most customers' scores don't change, and those
     # cost one read and no write (locking rows writes to every one of them).
-    changed = scoring_sql.changed_scores(lo, hi, params=params, as_of=as_of)
+    changed = scoring_sql.changed_ids(lo, hi, params=params, as_of=as_of)
     if changed:
         with transaction.atomic():
             # The narrow value rows are the lock, not the wide customer rows (locking a row
             # writes to it); a merge takes the same locks first (customers.merging).
             locked = list(
-                CustomerValue.objects.filter(pk__in=[row[0] for row in changed])
+                CustomerValue.objects.filter(pk__in=changed)
                 .order_by("pk")
                 .select_for_update()
                 .values_list("pk", flat=True)

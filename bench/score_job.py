@@ -119,7 +119,7 @@ def ensure_time():
 
 def reset_scores(server, database):
     """Seconds taken: {"reset": the three statements, "vacuum": VACUUM ANALYZE}, and the
-    number of customers whose value columns were reset."""
+    number of customers whose value rows were reset."""
     with page_bench.connect(server, database) as connection:
         started = time.perf_counter()
         for statement in RESET_SQL:
@@ -342,11 +342,11 @@ def main():
 
     jobs, expectations, reset = [], [], None
     if not args.steady_only:
-        log("resetting scores, runs and the customers' value columns; VACUUM ANALYZE")
+        log("resetting scores, runs and the customers' value rows; VACUUM ANALYZE")
         reset = reset_scores(args.server, name)
         log(
             f"  reset {reset['reset_seconds']:.1f} s ({reset['customers_reset']:,} customers' "
-            f"value columns), VACUUM ANALYZE {reset['vacuum_seconds']:.1f} s"
+            f"value rows), VACUUM ANALYZE {reset['vacuum_seconds']:.1f} s"
         )
         jobs.append(
             run_job(
@@ -405,7 +405,7 @@ def main():
             f"best of {args.repeats}, wall clock in the benchmark's process",
             "job": f"{TIME} -v manage.py score_customers in a subprocess: wall time (Python "
             "start-up included) and maximum resident set size; first after resetting scores, "
-            "runs and customer value columns (and VACUUM ANALYZE), then again at once",
+            "runs and customer value rows (and VACUUM ANALYZE), then again at once",
             "batch_size": args.batch_size,
             "workers": args.workers,
         },

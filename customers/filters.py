@@ -10,6 +10,9 @@ from core.users import staff_users
 
 from .models import Customer, Segment
 
+# The sorts read from the value table.
+VALUE_SORTS = {"grade", "ltv", "reliability"}
+
 
 class CustomerOrderingFilter(OrderingFilter):
     """Sorting by value from the value table's indexes (customers.CustomerValue): unscored
@@ -43,10 +46,6 @@ class CustomerOrderingFilter(OrderingFilter):
         if any(param.lstrip("-") in VALUE_SORTS for param in value):
             qs = qs.filter(value__isnull=False)  # an inner join
         return qs.order_by(*order)
-
-
-# The sorts read from the value table.
-VALUE_SORTS = {"grade", "ltv", "reliability"}
 
 
 class CustomerFilter(StyledFilterSet):

@@ -318,6 +318,10 @@ def test_the_second_pass_scores_only_the_locked_customers(params):
     current = ScoringParameters.objects.current()
     everyone = scoring_sql.changed_scores(first.pk, second.pk, params=current, as_of=AS_OF)
     assert [row[0] for row in everyone] == [first.pk, second.pk]
+    assert scoring_sql.changed_ids(first.pk, second.pk, params=current, as_of=AS_OF) == [
+        first.pk,
+        second.pk,
+    ]
     only = scoring_sql.changed_scores(
         first.pk, second.pk, params=current, as_of=AS_OF, only=[second.pk]
     )
@@ -336,15 +340,14 @@ def test_a_payment_recorded_between_the_two_passes_is_in_the_score_written(param
         issue_date=date(2026, 4, 1),
         due_date=date(2026, 5, 1),
     )
-    read = scoring_sql.changed_scores
+    read = scoring_sql.changed_ids
 
-    def pay_after_the_first_read(*args, only=None, **kwargs):
-        rows = read(*args, only=only, **kwargs)
-        if only is None:
-            PaymentFactory(invoice=late_invoice, paid_on=date(2026, 5, 1))
-        return rows
+    def pay_after_the_first_read(*args, **kwargs):
+        ids = read(*args, **kwargs)
+        PaymentFactory(invoice=late_invoice, paid_on=date(2026, 5, 1))
+        return ids
 
-    monkeypatch.setattr(scoring_sql, "changed_scores", pay_after_the_first_read)
+    monkeypatch.setattr(scoring_sql, "changed_ids", pay_after_the_first_read)
     scoring.score_all_customers(as_of=AS_OF)
     customer.refresh_from_db()
     assert customer.ltv == Decimal("25000.00")
