@@ -39,6 +39,7 @@ class CustomersConfig(AppConfig):
             ContactPerson,
             Customer,
             CustomerMerge,
+            CustomerValue,
             DuplicateSuggestion,
         )
 
@@ -100,6 +101,10 @@ class CustomersConfig(AppConfig):
         # A merge keeps each differing field's two values (names, e-mails...): erased with the
         # person, the record of the merge itself stays. A suggestion holds ids and reasons only.
         personal_data.register("merges", CustomerMerge, customer="survivor", erase={"values": {}})
+        # How we value the person now (grade, LTV, reliability) is in their export, like the
+        # score history (analytics); it holds no personal text and an erasure keeps it, as it
+        # keeps the finances it is computed from.
+        personal_data.register("value", CustomerValue, customer="customer")
         personal_data.declare_impersonal(DuplicateSuggestion)
         personal_data.declare_impersonal(ConsentState)
         personal_data.declare_impersonal(ConsentPurpose)
