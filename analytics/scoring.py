@@ -4,7 +4,8 @@ Per batch of ids (in id order, so memory stays flat however many customers there
 handful of aggregate queries gathers the figures of all the batch's customers at once (payments,
 invoices, payouts, contracts, interactions, open tickets), `analytics.formulas.score` turns them
 into scores, and the batch is written in one transaction: a new CustomerScore only for customers
-whose score changed, and the headline figures copied onto the customer for lists and rules.
+whose score changed, and the headline figures copied into the customer's value row
+(customers.CustomerValue) for lists and rules.
 
 The run record is the lock: a unique constraint allows one running run, so a second run started
 meanwhile stops at once (AlreadyRunning). A run that stopped making progress an hour ago is taken
@@ -26,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from core import bounds
-from customers.models import Customer
+from customers.models import Customer, CustomerValue
 from processes.models import Ticket
 from relationships.models import Contract, Interaction, Invoice, Payment, Payout
 
@@ -243,9 +244,10 @@ def changed_scores_python(lo, hi, *, params, as_of, last_contacts):
     return changed
 
 
-def _update_customers(rows, *, scored_at):
-    """Copy the headline figures onto the customers: [(id, grade, ltv, currency, reliability,
-    days late)]. On PostgreSQL one UPDATE from arrays per batch; elsewhere bulk_update."""
+def _update_values(rows, *, scored_at):
+    """Copy the headline figures into the customers' value rows (CustomerValue): [(id, grade,
+    ltv, currency, reliability, days late)]. On PostgreSQL one UPDATE from arrays per batch;
+    elsewhere bulk_update."""
     if not rows:
         return
     if connection.vendor == "postgresql":
@@ -253,20 +255,20 @@ def _update_customers(rows, *, scored_at):
         ids = list(columns[0])
         with connection.cursor() as cursor:
             cursor.execute(
-                "UPDATE customers_customer AS c SET grade = v.grade, ltv = v.ltv, "
+                "UPDATE customers_customervalue AS c SET grade = v.grade, ltv = v.ltv, "
                 "ltv_currency = v.currency, payment_reliability = v.reliability, "
                 "avg_days_late = v.days_late, scored_at = %s "
                 "FROM unnest(%s::bigint[], %s::varchar[], %s::numeric[], %s::varchar[], "
                 "%s::numeric[], %s::numeric[]) "
                 "AS v(id, grade, ltv, currency, reliability, days_late) "
                 # The range lets the planner reach the rows through the primary key.
-                "WHERE c.id = v.id AND c.id BETWEEN %s AND %s",
+                "WHERE c.customer_id = v.id AND c.customer_id BETWEEN %s AND %s",
                 [scored_at, *(list(column) for column in columns), min(ids), max(ids)],
             )
         return
-    customers = [
-        Customer(
-            pk=pk,
+    values = [
+        CustomerValue(
+            customer_id=pk,
             grade=grade,
             ltv=ltv,
             ltv_currency=currency,
@@ -276,8 +278,8 @@ def _update_customers(rows, *, scored_at):
         )
         for pk, grade, ltv, currency, reliability, days_late in rows
     ]
-    Customer.objects.bulk_update(
-        customers,
+    CustomerValue.objects.bulk_update(
+        values,
         ["grade", "ltv", "ltv_currency", "payment_reliability", "avg_days_late", "scored_at"],
         batch_size=500,
     )
@@ -302,11 +304,13 @@ def score_batch(*, after, last, params, as_of, now) -> tuple[int, int]:
     lo, hi = batch["lo"], batch["hi"]
     # First without locks: on most nights most customers' scores don't change, and those
     # cost one read and no write (locking rows writes to every one of them).
-    changed = scoring_sql.changed_scores(lo, hi, params=params, as_of=as_of)
+    changed = scoring_sql.changed_ids(lo, hi, params=params, as_of=as_of)
     if changed:
         with transaction.atomic():
+            # The narrow value rows are the lock, not the wide customer rows (locking a row
+            # writes to it); a merge takes the same locks first (customers.merging).
             locked = list(
-                Customer.objects.filter(pk__in=[row[0] for row in changed])
+                CustomerValue.objects.filter(pk__in=changed)
                 .order_by("pk")
                 .select_for_update()
                 .values_list("pk", flat=True)
@@ -335,28 +339,56 @@ def _score_batch_python(customers, *, params, as_of, now):
         return len(rows), len(changed)
 
 
+SCORE_FIELDS = (*COMPARED, "days_since_last_contact")
+
+
+def _insert_scores(changed, *, params, as_of, now):
+    """The new current scores in one INSERT from arrays (PostgreSQL): when every score changes
+    (a first run, new parameters) building and saving 5,000 model instances per batch cost the
+    job more than PostgreSQL took to store them."""
+    fields = [CustomerScore._meta.get_field(name) for name in SCORE_FIELDS]
+    columns = ", ".join(field.column for field in fields)
+    types = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO analytics_customerscore (customer_id, {columns}, computed_at, as_of, "
+            "parameters_id, is_current) "
+            f"SELECT s.*, %s, %s, %s, true FROM unnest(%s::bigint[], {types}) AS s",
+            [
+                now,
+                as_of,
+                params.pk,
+                [pk for pk, _, _, _ in changed],
+                *([getattr(score, name) for _, _, score, _ in changed] for name in SCORE_FIELDS),
+            ],
+        )
+
+
 def _write(changed, *, params, as_of, now):
     """The changed scores become current (the previous ones stay as history), and their
-    headline figures are copied onto the customers."""
+    headline figures are copied into the customers' value rows."""
     retired = [previous for _, previous, _, _ in changed if previous is not None]
     if retired:
         CustomerScore.objects.filter(pk__in=retired).update(is_current=False)
-    CustomerScore.objects.bulk_create(
-        [
-            CustomerScore(
-                customer_id=pk,
-                computed_at=now,
-                as_of=as_of,
-                parameters=params,
-                is_current=True,
-                **{name: getattr(score, name) for name in (*COMPARED, "days_since_last_contact")},
-            )
-            for pk, _, score, _ in changed
-        ],
-        batch_size=1000,
-    )
-    # A customer row carries 20 indexes: it is rewritten only when what it shows changed.
-    _update_customers(
+    if connection.vendor == "postgresql":
+        _insert_scores(changed, params=params, as_of=as_of, now=now)
+    else:
+        CustomerScore.objects.bulk_create(
+            [
+                CustomerScore(
+                    customer_id=pk,
+                    computed_at=now,
+                    as_of=as_of,
+                    parameters=params,
+                    is_current=True,
+                    **{name: getattr(score, name) for name in SCORE_FIELDS},
+                )
+                for pk, _, score, _ in changed
+            ],
+            batch_size=1000,
+        )
+    # The value row is rewritten only when what it shows changed.
+    _update_values(
         [
             (
                 pk,

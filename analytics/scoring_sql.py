@@ -130,10 +130,13 @@ figures AS (
            coalesce(t.n, 0) AS open_tickets,
            (b.customer_id IS NOT NULL OR o.customer_id IS NOT NULL
             OR k.customer_id IS NOT NULL) AS has_billing,
-           c.scored_at, c.grade AS shown_grade, c.ltv AS shown_ltv,
-           c.ltv_currency AS shown_currency, c.payment_reliability AS shown_reliability,
-           c.avg_days_late AS shown_days_late
+           v.scored_at, v.grade AS shown_grade, v.ltv AS shown_ltv,
+           v.ltv_currency AS shown_currency, v.payment_reliability AS shown_reliability,
+           v.avg_days_late AS shown_days_late
     FROM customers_customer c
+    -- What the lists show now (every customer has its row: customers.value_rows).
+    JOIN customers_customervalue v ON v.customer_id = c.id
+        AND v.customer_id BETWEEN %(lo)s AND %(hi)s
     LEFT JOIN billing b ON b.customer_id = c.id
     LEFT JOIN payouts o ON o.customer_id = c.id
     LEFT JOIN contracts k ON k.customer_id = c.id
@@ -151,11 +154,7 @@ scores AS (
         ELSE 'D' END AS grade
     FROM figures f
 )
-SELECT s.customer_id, cs.id, s.ltv, s.net_12m, s.reliability, s.days_late, s.overdue,
-       s.days_since, s.interactions_90d, s.open_tickets, s.grade,
-       s.scored_at IS NULL
-       OR (s.shown_grade, s.shown_ltv, s.shown_currency, s.shown_reliability, s.shown_days_late)
-          IS DISTINCT FROM (s.grade, s.ltv, %(base)s, s.reliability, s.days_late)
+SELECT {columns}
 FROM scores s
 LEFT JOIN analytics_customerscore cs
     ON cs.customer_id = s.customer_id AND cs.is_current
@@ -169,9 +168,17 @@ ORDER BY s.customer_id
 """
 
 
-def statement(lo, hi, *, params, as_of, only=None):
+# What changed_scores() reads of each changed score.
+SCORE_COLUMNS = """s.customer_id, cs.id, s.ltv, s.net_12m, s.reliability, s.days_late, s.overdue,
+       s.days_since, s.interactions_90d, s.open_tickets, s.grade,
+       s.scored_at IS NULL
+       OR (s.shown_grade, s.shown_ltv, s.shown_currency, s.shown_reliability, s.shown_days_late)
+          IS DISTINCT FROM (s.grade, s.ltv, %(base)s, s.reliability, s.days_late)"""
+
+
+def statement(lo, hi, *, params, as_of, only=None, ids_only=False):
     """The SQL and its parameters for the batch lo <= id <= hi, or only the customers `only`
-    (ids) within it (EXPLAIN it to see the plan)."""
+    (ids) within it (EXPLAIN it to see the plan); `ids_only`: the changed customers' ids."""
     rates = sorted(params.rates().items())
     horizon = params.ltv_horizon_months
     factors = [
@@ -212,8 +219,18 @@ def statement(lo, hi, *, params, as_of, only=None):
         ),
         factors=", ".join(f"({months}, %(factor{months})s::numeric)" for months, _ in factors),
         only="AND c.id = ANY(%(only)s::bigint[])" if only is not None else "",
+        columns="s.customer_id" if ids_only else SCORE_COLUMNS,
     )
     return sql, values
+
+
+def changed_ids(lo, hi, *, params, as_of):
+    """The ids of the customers with lo <= id <= hi whose score changed: what the first,
+    unlocked pass needs (the locked pass reads the scores), without shipping every changed
+    score to Python twice when all of them change."""
+    with connection.cursor() as cursor:
+        cursor.execute(*statement(lo, hi, params=params, as_of=as_of, ids_only=True))
+        return [row[0] for row in cursor.fetchall()]
 
 
 def changed_scores(lo, hi, *, params, as_of, only=None):

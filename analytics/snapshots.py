@@ -57,16 +57,19 @@ def value_reports_statuses():
 
 
 def _state_figures(base_currency):
-    scored = Q(scored_at__isnull=False, ltv_currency=base_currency)
+    scored = Q(value__scored_at__isnull=False, value__ltv_currency=base_currency)
     return {
         "customers": Count("pk"),
         **{status: Count("pk", filter=Q(status=status)) for status in value_reports_statuses()},
-        **{field: Count("pk", filter=Q(grade=grade)) for grade, field in GRADE_FIELDS.items()},
-        "ungraded": Count("pk", filter=Q(grade__isnull=True)),
-        "ltv_sum": Coalesce(Sum("ltv", filter=scored), Value(Decimal(0))),
+        **{
+            field: Count("pk", filter=Q(value__grade=grade))
+            for grade, field in GRADE_FIELDS.items()
+        },
+        "ungraded": Count("pk", filter=Q(value__grade__isnull=True)),
+        "ltv_sum": Coalesce(Sum("value__ltv", filter=scored), Value(Decimal(0))),
         "ltv_count": Count("pk", filter=scored),
-        "reliability_sum": Coalesce(Sum("payment_reliability"), Value(Decimal(0))),
-        "reliability_count": Count("payment_reliability"),
+        "reliability_sum": Coalesce(Sum("value__payment_reliability"), Value(Decimal(0))),
+        "reliability_count": Count("value__payment_reliability"),
     }
 
 

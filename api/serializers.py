@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from core import bounds
 from core.users import staff_users
-from customers.models import ContactPerson, Customer, Segment
+from customers.models import ContactPerson, Customer, CustomerValue, Segment
 from processes.models import ProcessDefinition, ProcessInstance, Stage, Task, Ticket
 from relationships.models import (
     Asset,
@@ -75,7 +75,7 @@ class CustomerValueSerializer(ReadSerializer):
     """The customer's current value, written by the nightly scoring job (read-only)."""
 
     class Meta:
-        model = Customer
+        model = CustomerValue
         fields = [
             "grade",
             "ltv",
@@ -89,7 +89,7 @@ class CustomerValueSerializer(ReadSerializer):
 
 class CustomerSerializer(ReadSerializer):
     segments = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    value = CustomerValueSerializer(source="*", read_only=True)
+    value = CustomerValueSerializer(source="current_value", read_only=True)
 
     class Meta:
         model = Customer

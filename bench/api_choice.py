@@ -49,7 +49,7 @@ def ninja_urlconf():
 
     class Value(Schema):
         grade: str | None
-        ltv: str
+        ltv: str | None
         ltv_currency: str
         payment_reliability: str | None
         avg_days_late: str | None
@@ -84,7 +84,11 @@ def ninja_urlconf():
 
     @api.get("/customers/", response=list[CustomerOut])
     def customers(request, before: int | None = None):
-        rows = Customer.objects.visible_to(request.user).prefetch_related("segments")
+        rows = (
+            Customer.objects.visible_to(request.user)
+            .select_related("value")
+            .prefetch_related("segments")
+        )
         if before is not None:
             rows = rows.filter(id__lt=before)
         return [
@@ -111,7 +115,7 @@ def ninja_urlconf():
                 "updated_at": c.updated_at.isoformat(),
                 "value": {
                     "grade": c.grade,
-                    "ltv": str(c.ltv),
+                    "ltv": text(c.ltv),
                     "ltv_currency": c.ltv_currency,
                     "payment_reliability": text(c.payment_reliability),
                     "avg_days_late": text(c.avg_days_late),

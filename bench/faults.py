@@ -148,7 +148,7 @@ def redis_outage(cluster, template, *, seconds, outage):
         drained_from = time.monotonic()
         print("  " + servers.manage(env, "drain_outbox").strip())
         deadline = time.monotonic() + 60
-        ltv = "SELECT ltv FROM customers_customer WHERE id = %s"
+        ltv = "SELECT ltv FROM customers_customervalue WHERE customer_id = %s"
         while time.monotonic() < deadline:
             value = servers.sql(url, ltv, data["customer"])[0][0]
             if value is not None and value >= stored:

@@ -44,7 +44,7 @@ from django.template import engines  # noqa: E402
 from django.utils import timezone, translation  # noqa: E402
 
 from core.pages import TimelineEntry  # noqa: E402
-from customers.models import ContactPerson, Customer, Segment  # noqa: E402
+from customers.models import ContactPerson, Customer, CustomerValue, Segment  # noqa: E402
 from customers.templatetags.customer_tags import customer_rows  # noqa: E402
 from relationships.customer_page import _interaction_renderer  # noqa: E402
 from relationships.models import Interaction  # noqa: E402
@@ -102,6 +102,9 @@ def customers(n):
             relationship_kind="casual" if i % 5 == 0 else "lasting",
             first_contact_on=date(2024, 1, 1) + timedelta(days=i),
             last_contact_at=now - timedelta(hours=7 * i) if i % 4 else None,
+            owner=owner if i % 4 else None,
+        )
+        customer.value = CustomerValue(
             grade="ABCD"[i % 4] if i % 6 else "",
             scored_at=now if i % 7 else None,
             ltv=Decimal(12_345 + 1_000 * i) if i % 5 else None,
@@ -110,7 +113,6 @@ def customers(n):
             # function cuts, so only such values give the same text both ways.
             payment_reliability=Decimal(60 + i % 40) if i % 3 else None,
             avg_days_late=Decimal(i % 9) / 2 if i % 3 else None,
-            owner=owner if i % 4 else None,
         )
         customer.list_segments = segments[: i % 3]
         rows.append(customer)

@@ -8,7 +8,7 @@
 2. Baseline: one SQL aggregate summing every customer's payments over their invoices
    (payments JOIN invoices GROUP BY customer, currency), every row fetched through a server-side
    cursor; best of 3, wall clock.
-3. The job from scratch: scores, runs and the customers' value columns reset, then
+3. The job from scratch: scores, runs and the customers' value rows reset, then
    `manage.py score_customers` in a subprocess under /usr/bin/time -v (wall time, peak RSS):
    every customer's score changes.
 4. The job again right after: steady state, nothing changes.
@@ -46,18 +46,23 @@ JOIN relationships_invoice i ON i.id = p.invoice_id
 GROUP BY 1, 2
 """
 
-# Before the first run: no score, no run, and the customers' value columns at their defaults
-# (as right after migration 0006), so every customer's score changes.
+# Before the first run: no score, no run, and the customers' value rows at their defaults
+# (as the trigger inserts them for a new customer), so every customer's score changes.
 RESET_SQL = [
     "DELETE FROM analytics_customerscore",
     "DELETE FROM analytics_scoringrun",
-    "UPDATE customers_customer SET grade = NULL, ltv = 0, ltv_currency = '', "
+    "UPDATE customers_customervalue SET grade = NULL, ltv = NULL, ltv_currency = '', "
     "payment_reliability = NULL, avg_days_late = NULL, scored_at = NULL "
-    "WHERE scored_at IS NOT NULL OR grade IS NOT NULL OR ltv <> 0 OR ltv_currency <> '' "
+    "WHERE scored_at IS NOT NULL OR grade IS NOT NULL OR ltv IS NOT NULL OR ltv_currency <> '' "
     "OR payment_reliability IS NOT NULL OR avg_days_late IS NOT NULL",
 ]
 # The reset's dead rows are vacuumed away so the first run does not pay for them.
-VACUUM_TABLES = ("customers_customer", "analytics_customerscore", "analytics_scoringrun")
+VACUUM_TABLES = (
+    "customers_customer",
+    "customers_customervalue",
+    "analytics_customerscore",
+    "analytics_scoringrun",
+)
 VOLUME_TABLES = (
     "customers_customer",
     "relationships_invoice",
@@ -114,7 +119,7 @@ def ensure_time():
 
 def reset_scores(server, database):
     """Seconds taken: {"reset": the three statements, "vacuum": VACUUM ANALYZE}, and the
-    number of customers whose value columns were reset."""
+    number of customers whose value rows were reset."""
     with page_bench.connect(server, database) as connection:
         started = time.perf_counter()
         for statement in RESET_SQL:
@@ -337,11 +342,11 @@ def main():
 
     jobs, expectations, reset = [], [], None
     if not args.steady_only:
-        log("resetting scores, runs and the customers' value columns; VACUUM ANALYZE")
+        log("resetting scores, runs and the customers' value rows; VACUUM ANALYZE")
         reset = reset_scores(args.server, name)
         log(
             f"  reset {reset['reset_seconds']:.1f} s ({reset['customers_reset']:,} customers' "
-            f"value columns), VACUUM ANALYZE {reset['vacuum_seconds']:.1f} s"
+            f"value rows), VACUUM ANALYZE {reset['vacuum_seconds']:.1f} s"
         )
         jobs.append(
             run_job(
@@ -400,7 +405,7 @@ def main():
             f"best of {args.repeats}, wall clock in the benchmark's process",
             "job": f"{TIME} -v manage.py score_customers in a subprocess: wall time (Python "
             "start-up included) and maximum resident set size; first after resetting scores, "
-            "runs and customer value columns (and VACUUM ANALYZE), then again at once",
+            "runs and customer value rows (and VACUUM ANALYZE), then again at once",
             "batch_size": args.batch_size,
             "workers": args.workers,
         },

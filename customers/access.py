@@ -54,7 +54,9 @@ def get_customer_for_user(request, pk, *, write=False, permission=None, queryset
 
 
 _fetch_for_page = CustomerRows(
-    lambda customer: Customer.objects.filter(pk=customer).select_related("owner", "created_by")
+    lambda customer: Customer.objects.filter(pk=customer).select_related(
+        "owner", "created_by", "value"
+    )
 )
 
 

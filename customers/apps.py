@@ -7,6 +7,11 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
+        # SQLite rebuilds a table to alter it, dropping its triggers: reinstalled after every
+        # migrate (customers.value_rows).
+        post_migrate.connect(_install_value_trigger, sender=self)
         from . import search
 
         search.register()  # what the navigation bar's box finds (core.search)
@@ -34,6 +39,7 @@ class CustomersConfig(AppConfig):
             ContactPerson,
             Customer,
             CustomerMerge,
+            CustomerValue,
             DuplicateSuggestion,
         )
 
@@ -43,15 +49,10 @@ class CustomersConfig(AppConfig):
                 "updated_at",
                 # Denormalised from the latest interaction by relationships' services.
                 "last_contact_at",
-                # Written by the scoring job; their history is analytics' CustomerScore.
-                "grade",
-                "ltv",
-                "ltv_currency",
-                "payment_reliability",
-                "avg_days_late",
-                "scored_at",
             ],
         )
+        # CustomerValue is not audited: the scoring job writes it, and its history is
+        # analytics' CustomerScore.
         audit.register(ContactPerson)
         # What a person's export holds and their erasure removes (privacy; README "Personal
         # data"). A customer's tax id is erased only for a person (an individual customer),
@@ -100,6 +101,10 @@ class CustomersConfig(AppConfig):
         # A merge keeps each differing field's two values (names, e-mails...): erased with the
         # person, the record of the merge itself stays. A suggestion holds ids and reasons only.
         personal_data.register("merges", CustomerMerge, customer="survivor", erase={"values": {}})
+        # How we value the person now (grade, LTV, reliability) is in their export, like the
+        # score history (analytics); it holds no personal text and an erasure keeps it, as it
+        # keeps the finances it is computed from.
+        personal_data.register("value", CustomerValue, customer="customer")
         personal_data.declare_impersonal(DuplicateSuggestion)
         personal_data.declare_impersonal(ConsentState)
         personal_data.declare_impersonal(ConsentPurpose)
@@ -110,3 +115,9 @@ class CustomersConfig(AppConfig):
             template="customers/_duplicates_hint.html",
             context=customer_page.duplicates_hint,
         )
+
+
+def _install_value_trigger(sender, using="default", **kwargs):
+    from .value_rows import install_trigger
+
+    install_trigger(using)

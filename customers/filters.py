@@ -10,11 +10,17 @@ from core.users import staff_users
 
 from .models import Customer, Segment
 
+# The sorts read from the value table.
+VALUE_SORTS = {"grade", "ltv", "reliability"}
+
 
 class CustomerOrderingFilter(OrderingFilter):
-    """Sorting in which unscored customers (no grade, no reliability) come last both ways, and
-    customers of one grade are in name order; the customer_grade_* and customer_reliability_*
-    indexes serve exactly these orders."""
+    """Sorting by value from the value table's indexes (customers.CustomerValue): unscored
+    customers (no grade, LTV or reliability) come last in both directions, and within a grade the
+    most valuable come first (grade, then LTV descending, then id: one index serves it; the
+    reverse order uses value_grade_desc_idx). The value table is joined with an inner join,
+    which every customer's value row allows (customers.value_rows): a left join's missing rows
+    could not be read in index order."""
 
     def filter(self, qs, value):
         if not value:
@@ -24,21 +30,21 @@ class CustomerOrderingFilter(OrderingFilter):
             descending = param.startswith("-")
             name = param.lstrip("-")
             if name == "grade":
-                order += [
-                    F("grade").desc(nulls_last=True)
+                grade, ltv = F("value__grade"), F("value__ltv")
+                order += (
+                    [grade.desc(nulls_last=True), ltv.asc()]
                     if descending
-                    else F("grade").asc(nulls_last=True),
-                    "-display_name" if descending else "display_name",
-                ]
-            elif name == "reliability":
-                reliability = F("payment_reliability")
+                    else [grade.asc(nulls_last=True), ltv.desc()]
+                )
+            elif name in ("ltv", "reliability"):
+                figure = F("value__ltv" if name == "ltv" else "value__payment_reliability")
                 order.append(
-                    reliability.desc(nulls_last=True)
-                    if descending
-                    else reliability.asc(nulls_last=True)
+                    figure.desc(nulls_last=True) if descending else figure.asc(nulls_last=True)
                 )
             else:
                 order.append(self.get_ordering_value(param))
+        if any(param.lstrip("-") in VALUE_SORTS for param in value):
+            qs = qs.filter(value__isnull=False)  # an inner join
         return qs.order_by(*order)
 
 
@@ -64,11 +70,11 @@ class CustomerFilter(StyledFilterSet):
         method="filter_grade",
     )
     ltv_min = django_filters.NumberFilter(
-        label=_("LTV at least"), field_name="ltv", lookup_expr="gte", min_value=0
+        label=_("LTV at least"), field_name="value__ltv", lookup_expr="gte", min_value=0
     )
     reliability_min = django_filters.NumberFilter(
         label=_("Reliability at least"),
-        field_name="payment_reliability",
+        field_name="value__payment_reliability",
         lookup_expr="gte",
         min_value=0,
         max_value=100,
@@ -83,9 +89,9 @@ class CustomerFilter(StyledFilterSet):
         label=_("Sort by"),
         fields=(
             ("display_name", "name"),
-            ("grade", "grade"),
-            ("ltv", "ltv"),
-            ("payment_reliability", "reliability"),
+            ("value__grade", "grade"),
+            ("value__ltv", "ltv"),
+            ("value__payment_reliability", "reliability"),
             ("last_contact_at", "last_contact"),
             ("first_contact_on", "first_contact"),
             ("status", "status"),
@@ -93,7 +99,7 @@ class CustomerFilter(StyledFilterSet):
         ),
         field_labels={
             "name": _("Name"),
-            "grade": _("Grade"),
+            "grade": _("Grade, then lifetime value"),
             "ltv": _("Lifetime value"),
             "reliability": _("Payment reliability"),
             "last_contact": _("Last contact"),
@@ -109,8 +115,8 @@ class CustomerFilter(StyledFilterSet):
 
     def filter_grade(self, queryset, name, value):
         if value == "none":
-            return queryset.filter(grade__isnull=True)
-        return queryset.filter(grade=value)
+            return queryset.filter(value__grade__isnull=True)
+        return queryset.filter(value__grade=value)
 
     def filter_search(self, queryset, name, value):
         return queryset.search(value)

@@ -24,7 +24,7 @@ from core import audit, visibility
 from core.integrity import save_or_raise_validation
 from core.permissions import can
 
-from .models import ContactPerson, Customer, CustomerMerge, DuplicateSuggestion
+from .models import ContactPerson, Customer, CustomerMerge, CustomerValue, DuplicateSuggestion
 from .permissions import MERGE_CUSTOMERS
 
 # The customer's own fields the user chooses between on the merge screen, in screen order.
@@ -183,6 +183,15 @@ def customer_merge(*, survivor, merged, values, by, options=None, versions=None)
     """
     if survivor.pk == merged.pk:
         raise ValidationError(_("Choose two different customers."))
+    # The value rows first: the scoring job locks those (not the customers) before it writes a
+    # score, and a score's foreign key then waits for a customer this merge has locked; taken
+    # in the same order by both, a merge and a scoring batch wait for each other, never deadlock.
+    list(
+        CustomerValue.objects.select_for_update()
+        .filter(pk__in=(survivor.pk, merged.pk))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     first, second = _lock(Customer, *sorted((survivor.pk, merged.pk)))
     survivor, merged = (first, second) if first.pk == survivor.pk else (second, first)
     if not may_merge(by, survivor, merged):
@@ -205,7 +214,9 @@ def customer_merge(*, survivor, merged, values, by, options=None, versions=None)
     merge = Merge(survivor=survivor, merged=merged, options=options or {}, by=by)
     chosen = _choose_values(survivor, merged, values, MERGE_FIELDS)
     with audit.audit_context(user=by):  # also outside a request (the shell, a job)
-        handled = {ContactPerson, CustomerMerge, DuplicateSuggestion, Customer}
+        # Each customer has exactly one value row (one per primary key): the merged customer
+        # keeps its own, as it was, and the survivor's is rescored after the merge (analytics).
+        handled = {ContactPerson, CustomerMerge, CustomerValue, DuplicateSuggestion, Customer}
         for hook in merge_hooks():
             handled.update(hook.handles)
             if hook.before is not None:

@@ -88,12 +88,12 @@ class CustomerQuerySet(models.QuerySet):
         "relationship_kind",
         "first_contact_on",
         "last_contact_at",
-        "grade",
-        "ltv",
-        "ltv_currency",
-        "payment_reliability",
-        "avg_days_late",
-        "scored_at",
+        "value__grade",
+        "value__ltv",
+        "value__ltv_currency",
+        "value__payment_reliability",
+        "value__avg_days_late",
+        "value__scored_at",
         "owner__username",
     )
 
@@ -104,7 +104,7 @@ class CustomerQuerySet(models.QuerySet):
     def for_list(self):
         """Rows for the customer list; each customer's segments are in `list_segments`."""
         return (
-            self.select_related("owner")
+            self.select_related("owner", "value")
             .only(*self.LIST_FIELDS)
             .prefetch_related(
                 models.Prefetch(
@@ -254,49 +254,6 @@ class Customer(models.Model):
         help_text=_("The customer this duplicate was merged into; its pages lead there."),
     )
 
-    # Value at a glance: written by the scoring job (analytics.scoring) from the customer's
-    # current score, so every list, the page header and the processes' decision rules read them
-    # without importing analytics or joining the score history.
-    grade = models.CharField(
-        _("grade"),
-        max_length=1,
-        choices=Grade,
-        null=True,
-        blank=True,
-        editable=False,
-        help_text=_("Empty until the customer is first scored."),
-    )
-    ltv = models.DecimalField(
-        _("lifetime value"),
-        max_digits=16,
-        decimal_places=2,
-        default=0,
-        db_default=0,  # the data generator's COPY leaves it out
-        editable=False,
-        help_text=_("In the scoring base currency (ltv_currency)."),
-    )
-    ltv_currency = models.CharField(
-        _("value currency"), max_length=3, blank=True, default="", db_default="", editable=False
-    )
-    payment_reliability = models.DecimalField(
-        _("payment reliability"),
-        max_digits=5,
-        decimal_places=2,
-        null=True,
-        blank=True,
-        editable=False,
-        help_text=_("0-100; empty while no invoice has fallen due."),
-    )
-    avg_days_late = models.DecimalField(
-        _("average days late"),
-        max_digits=7,
-        decimal_places=1,
-        null=True,
-        blank=True,
-        editable=False,
-    )
-    scored_at = models.DateTimeField(_("scored at"), null=True, blank=True, editable=False)
-
     erased_at = models.DateTimeField(
         _("personal data erased at"),
         null=True,
@@ -342,15 +299,6 @@ class Customer(models.Model):
                 condition=models.Q(status="merged", merged_into__isnull=False)
                 | (~models.Q(status="merged") & models.Q(merged_into__isnull=True)),
                 name="customer_merged_has_survivor",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(grade__isnull=True) | models.Q(grade__in=["A", "B", "C", "D"]),
-                name="customer_grade_valid",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(payment_reliability__isnull=True)
-                | models.Q(payment_reliability__gte=0, payment_reliability__lte=100),
-                name="customer_reliability_in_range",
             ),
             bounds.window_check(
                 "first_contact_on", bounds.PAST, name="customer_first_contact_in_window"
@@ -410,17 +358,6 @@ class Customer(models.Model):
                 condition=CURRENT,
             ),
             models.Index(fields=["relationship_kind"], name="customer_rel_kind_idx"),
-            # Customer list: filtered and sorted by value (grade then name, LTV, reliability).
-            # Unscored customers (NULL grade or reliability) sort last in both directions; the
-            # NULLS LAST indexes that serves (customer_grade_desc_idx, customer_reliability_idx,
-            # customer_reliability_desc_idx) exist on PostgreSQL only, created by migration
-            # 0006 (partial since 0012), since SQLite's CREATE INDEX cannot say NULLS LAST.
-            models.Index(
-                fields=["grade", "display_name", "id"],
-                name="customer_grade_name_idx",
-                condition=CURRENT,
-            ),
-            models.Index(fields=["ltv", "id"], name="customer_ltv_idx", condition=CURRENT),
             # Merging: a survivor's merged customers (their redirects, its history).
             models.Index(
                 fields=["merged_into"],
@@ -448,6 +385,151 @@ class Customer(models.Model):
         # Stored in one spelling so uniqueness and search see "PL 123-456" and "pl123456" as one.
         self.tax_id = normalize_tax_id(self.tax_id)
         self.email = (self.email or "").strip().lower()
+
+    # The customer's value (CustomerValue), read as if it were the customer's own: lists, the
+    # page header, exports and the processes' rules show `customer.grade`. Querysets that show
+    # it select_related("value"). A customer not saved yet reads as not scored; a saved one
+    # always has its row (customers.value_rows), and a missing one is an error, not "unscored".
+    @property
+    def current_value(self):
+        if self._state.adding and not Customer.value.related.is_cached(self):
+            return CustomerValue()
+        return self.value
+
+    @property
+    def grade(self):
+        return self.current_value.grade
+
+    def get_grade_display(self):
+        return self.current_value.get_grade_display()
+
+    @property
+    def ltv(self):
+        return self.current_value.ltv
+
+    @property
+    def ltv_currency(self):
+        return self.current_value.ltv_currency
+
+    @property
+    def payment_reliability(self):
+        return self.current_value.payment_reliability
+
+    @property
+    def avg_days_late(self):
+        return self.current_value.avg_days_late
+
+    @property
+    def scored_at(self):
+        return self.current_value.scored_at
+
+
+# Sorting by value puts unscored customers last in both directions (NULLS LAST). PostgreSQL
+# sorts NULLs last in ascending order already, so the declared indexes below serve the
+# ascending sorts; the descending ones need DESC NULLS LAST, which Django cannot declare: these
+# are created on PostgreSQL only by migration customers 0016 (SQLite cannot say NULLS LAST in an
+# index, and needs none at development sizes).
+VALUE_DESC_INDEXES = {
+    "value_grade_desc_idx": '"grade" DESC NULLS LAST, "ltv" ASC, "customer_id" DESC',
+    "value_ltv_desc_idx": '"ltv" DESC NULLS LAST, "customer_id" DESC',
+    "value_reliability_desc_idx": '"payment_reliability" DESC NULLS LAST, "customer_id" DESC',
+}
+
+
+class CustomerValue(models.Model):
+    """A customer's value at a glance, one row per customer: written by the scoring job
+    (analytics.scoring) from the customer's current score, so every list, the page header and
+    the processes' decision rules read it without importing analytics or joining the score
+    history. A narrow table of its own, so that a rescore rewrites these few columns and their
+    indexes and never the wide, heavily indexed customer row.
+
+    Every customer has its row from the moment it is inserted: a database trigger on
+    customers_customer adds it (customers.value_rows), whatever wrote the customer (services,
+    imports, the API, the data generator's COPY, raw SQL), so lists join it with an inner join
+    and sort from its indexes. A merged customer keeps its row, as it keeps every other row;
+    the lists leave merged customers out by the customer's status.
+    """
+
+    customer = models.OneToOneField(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="value",
+    )
+    grade = models.CharField(
+        _("grade"),
+        max_length=1,
+        choices=Customer.Grade,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Empty until the customer is first scored."),
+    )
+    # Empty until the customer is first scored (as the grade), so that sorting by LTV puts the
+    # unscored customers last both ways, after the negative values too (payouts above payments).
+    ltv = models.DecimalField(
+        _("lifetime value"),
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("In the scoring base currency (ltv_currency)."),
+    )
+    ltv_currency = models.CharField(
+        _("value currency"),
+        max_length=3,
+        blank=True,
+        default="",
+        db_default="",  # the trigger inserts the customer id only
+        editable=False,
+    )
+    payment_reliability = models.DecimalField(
+        _("payment reliability"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("0-100; empty while no invoice has fallen due."),
+    )
+    avg_days_late = models.DecimalField(
+        _("average days late"),
+        max_digits=7,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    scored_at = models.DateTimeField(_("scored at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("customer value")
+        verbose_name_plural = _("customer values")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(grade__isnull=True) | models.Q(grade__in=["A", "B", "C", "D"]),
+                name="value_grade_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(payment_reliability__isnull=True)
+                | models.Q(payment_reliability__gte=0, payment_reliability__lte=100),
+                name="value_reliability_in_range",
+            ),
+        ]
+        # Customer list: filtered and sorted by value. Each ends in the customer id, the list's
+        # tie-breaker, so a page's keys come from the index (core.pagination); the descending
+        # sorts use VALUE_DESC_INDEXES.
+        indexes = [
+            # Grade, then the most valuable first: the best customers of each grade on top.
+            models.Index(fields=["grade", "-ltv", "customer"], name="value_grade_ltv_idx"),
+            models.Index(fields=["ltv", "customer"], name="value_ltv_idx"),
+            models.Index(fields=["payment_reliability", "customer"], name="value_reliability_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id} · {self.grade or '—'}"
 
 
 class ContactPerson(models.Model):

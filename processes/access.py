@@ -84,8 +84,9 @@ def get_instance_for_user(request, pk, *, write=False, kinds=None, queryset=None
     if not can(request.user, VIEW_PROCESSES):
         raise PermissionDenied
     if queryset is None:
+        # The customer's value: the instance page weighs the cost against it.
         queryset = ProcessInstance.objects.select_related(
-            "definition", "stage", "customer", "owner"
+            "definition", "stage", "customer__value", "owner"
         )
     instance = get_object_or_404(queryset.visible_to(request.user), pk=pk)
     if kinds is not None and instance.definition.kind not in kinds:

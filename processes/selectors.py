@@ -1,7 +1,7 @@
 """Reads that weigh a process's cost against the customer's value, and the decision rules that
-act on it. The customer's grade and lifetime value are written onto the customer by analytics'
-scoring job, so nothing here imports analytics; currencies convert through core.money,
-whose rates analytics registers."""
+act on it. The customer's grade and lifetime value are written into its value row
+(customers.CustomerValue) by analytics' scoring job, so nothing here imports analytics;
+currencies convert through core.money, whose rates analytics registers."""
 
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import money
-from customers.models import Customer
+from customers.models import Customer, CustomerValue
 from relationships.models import Payout
 
 from .models import Approval, DecisionRule, ProcessDefinition, ProcessInstance
@@ -337,10 +337,10 @@ def decision_rule_preview(rule: DecisionRule) -> RulePreview:
     evaluated — not scored, no exchange rate, no value — does not admit)."""
     admits = Q()
     if rule.min_grade or rule.min_ltv is not None or rule.max_cost_to_value_percent is not None:
-        admits &= Q(scored_at__isnull=False)
+        admits &= Q(value__scored_at__isnull=False)
     if rule.min_grade:
         admits &= Q(
-            grade__in=[grade for grade in Customer.Grade.values if rule.grade_passes(grade)]
+            value__grade__in=[grade for grade in Customer.Grade.values if rule.grade_passes(grade)]
         )
     condition = _ltv_condition(rule)
     if condition is not None:
@@ -361,22 +361,22 @@ def _ltv_condition(rule: DecisionRule):
     currency = rule.definition.currency
     cost = expected_cost(rule.definition) if rule.max_cost_to_value_percent is not None else None
     admitted = Q(pk__in=[])
-    codes = Customer.objects.exclude(ltv_currency="").values_list("ltv_currency", flat=True)
+    codes = CustomerValue.objects.exclude(ltv_currency="").values_list("ltv_currency", flat=True)
     for code in codes.order_by().distinct():
-        condition = Q(ltv_currency=code)
+        condition = Q(value__ltv_currency=code)
         if rule.min_ltv is not None:
             minimum = money.convert(rule.min_ltv, currency, code)
             if minimum is None:
                 continue
-            condition &= Q(ltv__gte=minimum)
+            condition &= Q(value__ltv__gte=minimum)
         if cost is not None:
             converted = money.convert(cost, currency, code)
             if converted is None:
                 continue
             # cost_to_value: a value above 0, and cost * 100 / LTV rounded half up to cents
             # <= percent, that is cost * 100 / LTV < percent + 0.005.
-            condition &= Q(ltv__gt=0) & Q(
-                ltv__gt=converted * 100 / (rule.max_cost_to_value_percent + CENT / 2)
+            condition &= Q(value__ltv__gt=0) & Q(
+                value__ltv__gt=converted * 100 / (rule.max_cost_to_value_percent + CENT / 2)
             )
         admitted |= condition
     return admitted

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.utils import timezone
 
-from customers.models import ContactPerson, Customer, Segment
+from customers.models import ContactPerson, Customer, CustomerValue, Segment
 from relationships.models import (
     Asset,
     Contract,
@@ -68,6 +68,19 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     def relationship(self, create, extracted, **kwargs):
         if create and extracted is not False:
             Relationship.objects.create(customer=self, started_on=self.first_contact_on)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """The customer's value (grade=..., ltv=...) is written into the value row the
+        database gave it (customers.value_rows), as the scoring job writes it."""
+        value = {name: kwargs.pop(name) for name in VALUE_FIELDS if name in kwargs}
+        customer = super()._create(model_class, *args, **kwargs)
+        if value:
+            CustomerValue.objects.filter(pk=customer.pk).update(**value)
+        return customer
+
+
+VALUE_FIELDS = ("grade", "ltv", "ltv_currency", "payment_reliability", "avg_days_late", "scored_at")
 
 
 class ContactPersonFactory(factory.django.DjangoModelFactory):

@@ -39,12 +39,10 @@ class CustomerViewSet(IdempotentCreateMixin, ResourceViewSet):
     ordering_fields = ("display_name", "first_contact_on", "created_at")
 
     def base_queryset(self):
-        return Customer.objects.prefetch_related("segments")
+        return Customer.objects.select_related("value").prefetch_related("segments")
 
     def lookup(self, pk, *, write=False):
-        return get_customer_for_user(
-            self.request, pk, write=write, queryset=Customer.objects.prefetch_related("segments")
-        )
+        return get_customer_for_user(self.request, pk, write=write, queryset=self.base_queryset())
 
     @extend_schema(
         request=serializers.CustomerRegisterSerializer,
@@ -97,7 +95,7 @@ class CustomerViewSet(IdempotentCreateMixin, ResourceViewSet):
         """The customer's current value: grade, lifetime value, payment reliability (written by
         the nightly scoring job; read-only)."""
         customer = self.lookup(pk)
-        return Response(serializers.CustomerValueSerializer(customer).data)
+        return Response(serializers.CustomerValueSerializer(customer.current_value).data)
 
 
 class ContactPersonViewSet(IdempotentCreateMixin, ResourceViewSet):

@@ -47,13 +47,14 @@ class BulkWriter:
                 adapters.append(None)
         return adapters
 
-    def prepare(self, tables):
-        """Before the first batch."""
+    def prepare(self, tables, *, filled=()):
+        """Before the first batch; `filled`: the names of tables that triggers fill as the
+        batches are written (customers_customervalue)."""
 
     def restore(self):
         """After the last batch, and after a failed one: undo what prepare() set aside."""
 
-    def finish(self, tables):
+    def finish(self, tables, *, filled=()):
         """After the last batch."""
 
     def reset_sequences(self, tables):
@@ -92,12 +93,14 @@ class CopyWriter(BulkWriter):
         super().__init__(connection)
         self.indexes, self.foreign_keys = [], []
 
-    def prepare(self, tables):
+    def prepare(self, tables, *, filled=()):
         if self.connection.in_atomic_block:
             # Inside a caller's transaction (tests) writes may still wait for their deferred
             # checks, and PostgreSQL refuses to alter those tables: load the ordinary way.
             return
-        names = [table.db_table for table in tables]
+        # A table a trigger fills row for row with the written ones (each customer's value
+        # row) is set aside the same way: its foreign key would otherwise be checked per row.
+        names = [table.db_table for table in tables] + list(filled)
         qn = self.connection.ops.quote_name
         with self.connection.cursor() as cursor:
             for name in names:
@@ -142,13 +145,13 @@ class CopyWriter(BulkWriter):
             for row in rows:
                 copy.write_row(row)
 
-    def finish(self, tables):
+    def finish(self, tables, *, filled=()):
         # Fresh statistics, so the app's queries are planned for the new volume right away
         # instead of after autovacuum gets round to it.
         qn = self.connection.ops.quote_name
         with self.connection.cursor() as cursor:
-            for table in tables:
-                cursor.execute(f"ANALYZE {qn(table.db_table)}")
+            for name in [table.db_table for table in tables] + list(filled):
+                cursor.execute(f"ANALYZE {qn(name)}")
 
 
 def writer_for(connection):

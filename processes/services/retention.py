@@ -49,7 +49,7 @@ def retention_campaign_start(
     customers = (
         retention_candidates(segment=segment, ending_within_days=ending_within_days)
         .editable_by(by)
-        .select_related("owner")
+        .select_related("owner", "value")  # the decision rules read the customer's value
     )
     book = RuleBook(definition)
     for customer in customers:

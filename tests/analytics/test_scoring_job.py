@@ -14,7 +14,7 @@ from django.utils import timezone
 from analytics import scoring, scoring_sql
 from analytics.models import CustomerScore, ScoringParameters, ScoringRun
 from core.permissions import FINANCE
-from customers.models import Customer
+from customers.models import Customer, CustomerValue
 from relationships import services as relationship_services
 from relationships.models import Payment
 from tests.factories import (
@@ -275,6 +275,35 @@ def test_a_customer_row_is_rewritten_only_when_what_it_shows_changes(params):
     assert customer.grade == "B" and customer.ltv == Decimal("20000.00")
 
 
+def _row_version(table, key, pk):
+    """PostgreSQL's xmin of a row: it changes whenever the row is written (locks included)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT xmin::text FROM {table} WHERE {key} = %s", [pk])
+        return cursor.fetchone()[0]
+
+
+def test_scoring_writes_the_value_row_never_the_customer_row(params):
+    customer = paying_customer()
+    written = Customer.objects.filter(pk=customer.pk).values_list("updated_at", flat=True)
+    before = written.get()
+    if connection.vendor == "postgresql":
+        customer_row = _row_version("customers_customer", "id", customer.pk)
+    scoring.score_all_customers(as_of=AS_OF)
+    value = CustomerValue.objects.get(pk=customer.pk)
+    assert (value.grade, value.ltv, value.ltv_currency) == ("B", Decimal("20000.00"), "PLN")
+    assert written.get() == before
+    if connection.vendor == "postgresql":
+        assert _row_version("customers_customer", "id", customer.pk) == customer_row
+        # Nothing it shows changed: the value row is not rewritten (a lock sets xmax only).
+        value_row = _row_version("customers_customervalue", "customer_id", customer.pk)
+        InteractionFactory(
+            customer=customer, occurred_at=timezone.make_aware(timezone.datetime(2026, 6, 1))
+        )
+        assert scoring.score_all_customers(as_of=AS_OF).changed == 1
+        assert _row_version("customers_customervalue", "customer_id", customer.pk) == value_row
+        assert _row_version("customers_customer", "id", customer.pk) == customer_row
+
+
 def _shown(customers):
     return {
         customer.pk: (customer.grade, customer.ltv, customer.payment_reliability)
@@ -289,6 +318,10 @@ def test_the_second_pass_scores_only_the_locked_customers(params):
     current = ScoringParameters.objects.current()
     everyone = scoring_sql.changed_scores(first.pk, second.pk, params=current, as_of=AS_OF)
     assert [row[0] for row in everyone] == [first.pk, second.pk]
+    assert scoring_sql.changed_ids(first.pk, second.pk, params=current, as_of=AS_OF) == [
+        first.pk,
+        second.pk,
+    ]
     only = scoring_sql.changed_scores(
         first.pk, second.pk, params=current, as_of=AS_OF, only=[second.pk]
     )
@@ -307,15 +340,14 @@ def test_a_payment_recorded_between_the_two_passes_is_in_the_score_written(param
         issue_date=date(2026, 4, 1),
         due_date=date(2026, 5, 1),
     )
-    read = scoring_sql.changed_scores
+    read = scoring_sql.changed_ids
 
-    def pay_after_the_first_read(*args, only=None, **kwargs):
-        rows = read(*args, only=only, **kwargs)
-        if only is None:
-            PaymentFactory(invoice=late_invoice, paid_on=date(2026, 5, 1))
-        return rows
+    def pay_after_the_first_read(*args, **kwargs):
+        ids = read(*args, **kwargs)
+        PaymentFactory(invoice=late_invoice, paid_on=date(2026, 5, 1))
+        return ids
 
-    monkeypatch.setattr(scoring_sql, "changed_scores", pay_after_the_first_read)
+    monkeypatch.setattr(scoring_sql, "changed_ids", pay_after_the_first_read)
     scoring.score_all_customers(as_of=AS_OF)
     customer.refresh_from_db()
     assert customer.ltv == Decimal("25000.00")
@@ -331,12 +363,12 @@ def test_parallel_workers_score_exactly_as_one_worker_does(transactional_db):
     customers += [CustomerFactory() for _ in range(3)]
     run = scoring.score_all_customers(as_of=AS_OF, batch_size=2, workers=2)
     assert (run.status, run.scored, run.changed) == (ScoringRun.Status.DONE, 10, 10)
-    parallel = _shown(Customer.objects.all())
+    parallel = _shown(Customer.objects.select_related("value"))
     CustomerScore.objects.all().delete()
-    Customer.objects.update(grade=None, ltv=0, payment_reliability=None, scored_at=None)
+    CustomerValue.objects.update(grade=None, ltv=0, payment_reliability=None, scored_at=None)
     serial = scoring.score_all_customers(as_of=AS_OF, batch_size=2, workers=1)
     assert serial.changed == 10
-    assert _shown(Customer.objects.all()) == parallel
+    assert _shown(Customer.objects.select_related("value")) == parallel
     assert parallel[customers[6].pk][1] == Decimal("7000.00")
     assert CustomerScore.objects.current().count() == 10
 

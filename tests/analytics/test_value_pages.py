@@ -252,3 +252,28 @@ def test_bad_parameters_are_refused_beside_the_field_and_nothing_is_saved(
     assert response.status_code == 200
     assert message in str(response.context["form"].errors)
     assert ScoringParameters.objects.current() == current
+
+
+def test_every_value_sort_keeps_unscored_customers_last_both_ways(persona_client, sales_rep):
+    """Within a grade the most valuable come first (the reverse sort reverses that too); an
+    unscored customer (no grade, no LTV, no reliability) is last whichever way, below a
+    negative LTV (payouts above payments) and a scored customer without billing."""
+    graded("Alpha", grade="A", ltv="90000", reliability="95")
+    graded("Bravo", grade="B", ltv="20000", reliability="80")
+    graded("Aardvark", grade="B", ltv="30000", reliability=None)
+    graded("Minus", grade="D", ltv="-500", reliability="10")
+    CustomerFactory(display_name="Delta")
+    client = persona_client(sales_rep)
+    url = reverse("customers:list")
+
+    def order(ordering):
+        return names(client.get(url, {"ordering": ordering}))
+
+    assert order("grade") == ["Alpha", "Aardvark", "Bravo", "Minus", "Delta"]
+    assert order("-grade") == ["Minus", "Bravo", "Aardvark", "Alpha", "Delta"]
+    assert order("ltv") == ["Minus", "Bravo", "Aardvark", "Alpha", "Delta"]
+    assert order("-ltv") == ["Alpha", "Aardvark", "Bravo", "Minus", "Delta"]
+    assert order("reliability") == ["Minus", "Bravo", "Alpha", "Aardvark", "Delta"]
+    # Aardvark (scored, nothing due yet) and Delta share an empty reliability: the id decides,
+    # in the direction of the sort.
+    assert order("-reliability") == ["Alpha", "Bravo", "Minus", "Delta", "Aardvark"]

@@ -166,7 +166,7 @@ def test_the_scoring_job_does_not_flood_the_audit():
         )
     before = AuditEvent.objects.filter(model="customers.customer").count()
     scoring.score_all_customers(as_of=date(2026, 6, 1))
-    assert Customer.objects.filter(scored_at__isnull=False).count() == 3
+    assert Customer.objects.filter(value__scored_at__isnull=False).count() == 3
     assert AuditEvent.objects.filter(model="customers.customer").count() == before
 
 

@@ -43,7 +43,8 @@ class Counts(fastpath.CompiledCounts):
 def _contacts(customer):
     return (
         ContactPerson.objects.filter(customer=customer)
-        .select_related("customer__owner")
+        # The customer's value row: a reverse one-to-one, as the customer page reads it.
+        .select_related("customer__owner", "customer__value")
         .order_by("last_name", "id")
     )
 
@@ -157,11 +158,16 @@ def _shape(rows):
     """Everything a caller can see of the rows: types, loaded and deferred fields, annotations,
     select_related objects (recursively), the keys of dicts in their order."""
 
-    def one(obj):
+    def one(obj, seen=()):
         if obj is None:
             return None
         if isinstance(obj, dict):
             return [(key, type(value), value) for key, value in obj.items()]
+        if any(obj is other for other in seen):
+            # A one-to-one's object points back at the one it was read with (customer.value
+            # and value.customer): the same object, not another copy.
+            return ("back to", type(obj))
+        seen = (*seen, obj)
         return {
             "type": type(obj),
             "db": obj._state.db,
@@ -173,7 +179,8 @@ def _shape(rows):
                 if not name.startswith("_")
             ],
             "related": {
-                name: one(related) for name, related in sorted(obj._state.fields_cache.items())
+                name: one(related, seen)
+                for name, related in sorted(obj._state.fields_cache.items())
             },
         }
 

@@ -68,7 +68,9 @@ def test_with_redis_stopped_pages_answer_and_queued_work_runs_once_it_is_back(ap
         def scored():
             """the customer is scored with the payment made during the outage"""
             rows = servers.sql(
-                app_database, "SELECT ltv FROM customers_customer WHERE id = %s", customer
+                app_database,
+                "SELECT ltv FROM customers_customervalue WHERE customer_id = %s",
+                customer,
             )
             return rows[0][0] is not None and rows[0][0] >= 1000
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core import money
+from customers.models import CustomerValue
 from processes import services
 from processes.models import (
     Approval,
@@ -529,10 +530,10 @@ def test_a_retention_campaign_holds_customers_a_rule_sends_to_a_manager(
         name="Renewals", definition=retention, segment=segment, by=sales_rep
     )
     assert campaign.skipped_by_rules == 0
-    held = campaign.instances.get(customer__grade="B")
+    held = campaign.instances.get(customer__value__grade="B")
     assert held.awaiting_start_approval
     assert held.approvals.get().requested_by == sales_rep
-    assert not campaign.instances.get(customer__grade="A").awaiting_start_approval
+    assert not campaign.instances.get(customer__value__grade="A").awaiting_start_approval
 
 
 @pytest.fixture
@@ -867,10 +868,9 @@ def test_the_instance_page_weighs_the_cost_so_far_against_the_customers_value(
 def test_within_the_limits_the_ratio_is_not_highlighted(
     persona_client, opportunity, sales_process, sales_rep, make_rule
 ):
-    customer = opportunity.customer
-    customer.grade, customer.ltv, customer.ltv_currency = "A", Decimal("1000"), "PLN"
-    customer.scored_at = timezone.now()
-    customer.save()
+    CustomerValue.objects.filter(pk=opportunity.customer_id).update(
+        grade="A", ltv=Decimal("1000"), ltv_currency="PLN", scored_at=timezone.now()
+    )
     services.instance_log_work(instance=opportunity, user=sales_rep, minutes=30)  # 60 PLN
     make_rule(sales_process, max_cost_to_value_percent=Decimal("10"))
     panel = _panel(persona_client(sales_rep).get(opportunity.get_absolute_url()))
