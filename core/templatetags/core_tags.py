@@ -3,6 +3,7 @@ built without per-option widget templates, a sparkline, amounts with their curre
 reader's language, and the language menu."""
 
 from django import forms, template
+from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -123,7 +124,7 @@ def _control(bound_field, *, small):
         value = value[0] if value else None
     value = "" if value is None else str(value)
     # As Django's widgets say it: a control whose value was refused.
-    invalid = format_html(' aria-invalid="{}"', "true") if bound_field.errors else ""
+    invalid = flatatt({"aria-invalid": "true"}) if bound_field.errors else ""
     size = " form-select-sm" if small else ""
     if hasattr(field, "choices"):
         return format_html(
