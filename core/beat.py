@@ -162,6 +162,8 @@ def _watch(lock, interval, stop):
             return
 
 
+# The lock lives as long as the beat: a collected one would close its connection or file and
+# let a standby in.
 _held = {}
 
 
@@ -171,7 +173,7 @@ def hold_the_beat(sender=None, **_signal_kwargs):
     wait_for(lock, retry_seconds=settings.BEAT_LOCK_RETRY_SECONDS)
     logger.info("beat: holds the one-beat lock.")
     stop = threading.Event()
-    _held.update(lock=lock, stop=stop)
+    _held["lock"] = lock
     if isinstance(lock, PostgresBeatLock):
         threading.Thread(
             target=_watch,
