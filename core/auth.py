@@ -4,11 +4,12 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import mfa
+from . import fastpath, mfa
 from .login_limits import username_wait_seconds
 
 
@@ -100,9 +101,15 @@ class ProfileModelBackend(ModelBackend):
     (core.i18n) reads the profile's language on every request without a query of its own."""
 
     def get_user(self, user_id):
-        User = get_user_model()
         try:
-            user = User._default_manager.select_related("crm_profile").get(pk=user_id)
-        except User.DoesNotExist:
+            pk = get_user_model()._meta.pk.to_python(user_id)
+        except ValidationError:  # not an id a session of ours holds
             return None
-        return user if self.user_can_authenticate(user) else None
+        users = _user_with_profile(pk)
+        return users[0] if users and self.user_can_authenticate(users[0]) else None
+
+
+# Every request's first query after the session's: compiled once per process (core.fastpath).
+_user_with_profile = fastpath.UserRows(
+    lambda user: get_user_model()._default_manager.select_related("crm_profile").filter(pk=user)
+)

@@ -58,6 +58,7 @@ from datetime import UTC, date, datetime
 
 import psycopg
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import checks
 from django.db import connections, router
 from django.db.backends.postgresql.psycopg_any import register_tzloader
@@ -67,8 +68,9 @@ from django.db.models.query import ModelIterable, ValuesIterable, get_related_po
 from psycopg.postgres import types as pg_types
 from psycopg.pq import Format
 
-# Stands for the key while a statement is compiled; no row has it.
-_PLACEHOLDER = -7_340_912_111
+# Stands for the key while a statement is compiled; no row has it. Within a 32-bit integer:
+# Django finds a value out of an integer column's range matches nothing (auth_user's id).
+_PLACEHOLDER = -2_073_409_121
 
 # Stand for the moments while a statement is compiled; no row is dated then.
 _MOMENTS = {
@@ -330,6 +332,23 @@ class CompiledRows(_Keyed):
                 setattr(obj, name, row[pos])
             objects.append(obj)
         return objects
+
+
+class UserRows(CompiledRows):
+    """CompiledRows about one user (the user model of the settings): what every page reads of
+    the user who asks for it, and the list tools' saved views and teams."""
+
+    @property
+    def model(self):
+        return get_user_model()
+
+
+class UserCounts(CompiledCounts):
+    """CompiledCounts about one user (the navigation's bell)."""
+
+    @property
+    def model(self):
+        return get_user_model()
 
 
 class ModelCheck:

@@ -89,7 +89,7 @@ class DateTimeField(_ExampleOnInvalid, forms.DateTimeField):
 # --- One read of a choice list for several forms on a page --------------------------------
 
 
-class _SharedRowsIterator:
+class SharedRowsIterator:
     """Yields a model choice field's choices from rows read once for the page.
 
     Mixed in front of the field's own iterator class (Django's, or django-filter's, which adds
@@ -128,7 +128,7 @@ def share_choices(name, *forms):
         field = form.fields[name]
         field.iterator = type(
             "Shared" + field.iterator.__name__,
-            (_SharedRowsIterator, field.iterator),
+            (SharedRowsIterator, field.iterator),
             {"rows": rows},
         )
         field.widget.choices = field.choices

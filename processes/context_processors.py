@@ -2,12 +2,19 @@
 
 from functools import cache
 
+from core.fastpath import UserCounts
+
 from .models import Notification
+
+# Asked on every page: compiled once per process (core.fastpath).
+_unread = UserCounts(
+    lambda user: {"unread": Notification.objects.filter(recipient=user, read_at__isnull=True)}
+)
 
 
 def unread_count(user) -> int:
     """The user's unread notifications: one COUNT over notification_unread_idx."""
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    return _unread(user)["unread"]
 
 
 def notifications(request):

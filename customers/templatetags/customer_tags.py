@@ -8,9 +8,11 @@ from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.urls import reverse
 from django.utils import dateformat, formats, numberformat, timezone
 from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from core import html as fast_html
 from core.money import currency_suffix
 
 register = template.Library()
@@ -194,9 +196,9 @@ def customer_rows(page, selectable=False):
                 naturaltime(last),
             ]
         args.append(dateformat.format(customer.first_contact_on, short_date_format))
-        return format_html(
+        return fast_html.format_html(
             _row_format(is_person, bool(tax_id), reliability is not None, bool(last), selectable),
             *args,
         )
 
-    return format_html_join("", "{}", ((row(customer),) for customer in page.object_list))
+    return mark_safe("".join(row(customer) for customer in page.object_list))

@@ -12,10 +12,14 @@ from django.db.models import Count, F, Sum, Value
 from django.db.models.functions import Length, Upper
 from django.utils import timezone
 
-from core import fastpath
+from core import fastpath, lists
+from core.auth import ProfileModelBackend
+from core.models import Team, UserProfile
+from core.permissions import ROLES_CACHE_ATTRIBUTE, user_roles
 from customers.models import ContactPerson, Customer, Segment
 from processes import services as process_services
-from processes.models import StageTransition
+from processes.context_processors import unread_count
+from processes.models import Notification, StageTransition
 from relationships import services
 from relationships.models import Asset, Interaction, Invoice
 from tests.factories import (
@@ -515,3 +519,83 @@ def test_a_model_check_runs_the_models_own_clean(monkeypatch):
     assert [
         e.messages for e in check({"first_name": "Ada", "last_name": "Nobody"})["last_name"]
     ] == [["No such person."]]
+
+
+def _per_user(user):
+    """What a page reads of the user asking for it (core.fastpath.UserRows, UserCounts)."""
+    backend = ProfileModelBackend()
+    loaded = backend.get_user(str(user.pk))  # as the session holds it
+    if hasattr(loaded, ROLES_CACHE_ATTRIBUTE):
+        delattr(loaded, ROLES_CACHE_ATTRIBUTE)
+    return {
+        "user": (loaded.pk, loaded.username, getattr(loaded, "crm_profile", None)),
+        "roles": user_roles(loaded),
+        "views": [(v.name, v.owner.username, v.team and v.team.name) for v in views_for(loaded)],
+        "teams": [team.name for team in lists.teams_of(loaded)],
+        "unread": unread_count(loaded),
+    }
+
+
+def views_for(user):
+    return lists.views_for(user, "customers")
+
+
+def test_what_every_page_reads_of_its_user_is_the_same_both_ways(
+    settings, sales_rep, service_agent, manager
+):
+    UserProfile.objects.update_or_create(user=sales_rep, defaults={"language": "pl"})
+    team = Team.objects.create(name="Warsaw")
+    team.members.add(sales_rep, service_agent)
+    lists.saved_view_create(
+        owner=sales_rep, list_key="customers", name="Warsaw A", query="grade=A", team=team
+    )
+    lists.saved_view_create(owner=sales_rep, list_key="customers", name="Mine", query="grade=B")
+    lists.saved_view_create(owner=manager, list_key="invoices", name="Other list", query="")
+    for n in range(3):
+        Notification.objects.create(
+            recipient=sales_rep, kind=Notification.Kind.STALL_WARNING, occurrence=f"e:{n}"
+        )
+
+    expected = {
+        sales_rep: {
+            "user": (sales_rep.pk, "sally_sales", "pl"),
+            "roles": frozenset({"sales"}),
+            "views": [("Mine", "sally_sales", None), ("Warsaw A", "sally_sales", "Warsaw")],
+            "teams": ["Warsaw"],
+            "unread": 3,
+        },
+        service_agent: {
+            "user": (service_agent.pk, "sam_service", ""),
+            "roles": frozenset({"service"}),
+            "views": [("Warsaw A", "sally_sales", "Warsaw")],
+            "teams": ["Warsaw"],
+            "unread": 0,
+        },
+        manager: {
+            "user": (manager.pk, "mike_manager", ""),
+            "roles": frozenset({"manager"}),
+            "views": [],
+            "teams": [],
+            "unread": 0,
+        },
+    }
+    for fast in (True, False, True):  # compiled for the first user, reused for the others
+        settings.CRM_FAST_PATH = fast
+        for user, figures in expected.items():
+            found = _per_user(user)
+            profile = found["user"][2]
+            found["user"] = (*found["user"][:2], profile.language if profile else "")
+            assert found == figures, (fast, user.username)
+
+
+@pytest.mark.usefixtures("fast_path")
+@pytest.mark.parametrize("session_id", ["abc", "", "99999999999999999999", "-1"])
+def test_a_session_naming_no_user_of_ours_loads_no_user(session_id, sales_rep):
+    assert ProfileModelBackend().get_user(session_id) is None
+
+
+@pytest.mark.usefixtures("fast_path")
+def test_an_inactive_user_is_not_loaded_from_the_session(sales_rep):
+    sales_rep.is_active = False
+    sales_rep.save()
+    assert ProfileModelBackend().get_user(sales_rep.pk) is None
