@@ -56,12 +56,14 @@ class Target:
 
 
 # Targets by data-set size: the entry for the largest size not above the run's size applies
-# (the smallest entry for smaller runs). From the issue: at 100k customers with history, customer
-# list and customer page p95 ≤ 50 ms and ≥ 10 % of the ceiling; other pages p95 ≤ 150 ms;
-# at 1M the customer list p95 ≤ 100 ms.
-LIST = {100_000: Target(50, 0.10), 1_000_000: Target(100)}
-CUSTOMER_PAGE = {100_000: Target(50, 0.10)}
+# (the smallest entry for smaller runs). From the benchmark issue: at 100k customers with
+# history, customer list and customer page p95 ≤ 50 ms and ≥ 10 % of the ceiling; other pages
+# p95 ≤ 150 ms. From issue 18, at 1M: every customer list variant and the customer page p95 ≤
+# 30 ms and ≥ 15 % of the ceiling, the board and the KPI page p95 ≤ 60 ms and ≥ 8 %.
+LIST = {100_000: Target(50, 0.10), 1_000_000: Target(30, 0.15)}
+CUSTOMER_PAGE = {100_000: Target(50, 0.10), 1_000_000: Target(30, 0.15)}
 OTHER = {100_000: Target(150)}
+BOARD_AND_KPIS = {100_000: Target(150), 1_000_000: Target(60, 0.08)}
 # Global search (issue 18): served by indexes at any size, p95 ≤ 30 ms and ≥ 15 % at 1M; at
 # 100k held to the customer list's target.
 SEARCH = {100_000: Target(50, 0.10), 1_000_000: Target(30, 0.15)}
@@ -100,14 +102,20 @@ PAGES = [
     Page("Invoice list", "/invoices/"),
     Page("Invoice list, overdue", "/invoices/?overdue=on"),
     Page("Contract list", "/contracts/"),
-    Page("Pipeline board", "/processes/{sales_definition}/board/"),
+    Page("Pipeline board", "/processes/{sales_definition}/board/", BOARD_AND_KPIS),
     Page("Process list", "/processes/instances/"),
     Page("Ticket list", "/tickets/"),
     # Manager reports (analytics/): each with its default period, the KPI dashboard also over
     # the longer periods a manager picks (analytics.reports.PERIOD_CHOICES).
-    Page("Process KPIs, this month", "/reports/process-kpis/"),
-    Page("Process KPIs, last quarter", "/reports/process-kpis/?period=last_quarter"),
-    Page("Process KPIs, last 12 months", "/reports/process-kpis/?period=last_12_months"),
+    Page("Process KPIs, this month", "/reports/process-kpis/", BOARD_AND_KPIS),
+    Page(
+        "Process KPIs, last quarter", "/reports/process-kpis/?period=last_quarter", BOARD_AND_KPIS
+    ),
+    Page(
+        "Process KPIs, last 12 months",
+        "/reports/process-kpis/?period=last_12_months",
+        BOARD_AND_KPIS,
+    ),
     Page("Forecast report", "/reports/forecast/"),
     Page("Customer value report", "/reports/customer-value/"),
     Page("Segment report", "/reports/segments/"),
@@ -128,6 +136,11 @@ PAGES = [
 # POST /api/v1/payments/ (with an Idempotency-Key), sequential only: each one writes.
 API_PAYMENT = Page("API create payment", "/api/v1/payments/", OTHER)
 CEILING = Page("Ceiling: one-query view", "/_bench/ceiling/")
+
+
+def wanted(args, name):
+    """Whether the run measures the page `name` (--only)."""
+    return not args.only or any(text.lower() in name.lower() for text in args.only)
 
 
 def parse_size(text):
@@ -778,12 +791,21 @@ def main():
     parser.add_argument(
         "--only",
         metavar="TEXT",
-        help="measure only the pages whose name contains TEXT (the ceiling is always measured)",
+        action="append",
+        help="measure only the pages whose name contains TEXT; may be given several times (the "
+        "ceiling is always measured)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure the ceiling and the pages this many times in turn, on one server; with "
+        "--check a page must meet its target in every round (default 1)",
     )
     args = parser.parse_args()
-    pages = [p for p in PAGES if not args.only or args.only.lower() in p.name.lower()]
+    pages = [p for p in PAGES if wanted(args, p.name)]
     if not pages:
-        parser.error(f"no page name contains {args.only!r}")
+        parser.error(f"no page name contains any of {args.only!r}")
 
     label = size_label(args.size)
     name = database_name(args)
@@ -851,15 +873,20 @@ def main():
     server = start_server(port, server_log)
     try:
         cookies = {username: log_in(port, password, username) for username in {BENCH_USER, *users}}
-        ceiling = measure(CEILING, CEILING.path, port, cookies[BENCH_USER], args, load)
-        ceiling.update(queries[CEILING.path, BENCH_USER], share=1.0)
-        results = []
-        for page, path, username in zip(pages, paths, users, strict=True):
-            result = measure(page, path, port, cookies[username], args, load)
-            result.update(queries[path, username], persona=username)
-            results.append(judge(result, page.target_for(args.size), ceiling["rps"]))
+        rounds = []
+        for number in range(1, args.rounds + 1):
+            if args.rounds > 1:
+                log(f"round {number} of {args.rounds}")
+            ceiling = measure(CEILING, CEILING.path, port, cookies[BENCH_USER], args, load)
+            ceiling.update(queries[CEILING.path, BENCH_USER], share=1.0)
+            results = []
+            for page, path, username in zip(pages, paths, users, strict=True):
+                result = measure(page, path, port, cookies[username], args, load)
+                result.update(queries[path, username], persona=username)
+                results.append(judge(result, page.target_for(args.size), ceiling["rps"]))
+            rounds.append({"ceiling": ceiling, "pages": results})
         payment = None
-        if not args.only or args.only.lower() in API_PAYMENT.name.lower():
+        if wanted(args, API_PAYMENT.name):
             log(f"{API_PAYMENT.name}: POST {API_PAYMENT.path}")
             payment = api_payments(port, min(args.requests, 100), args.warmup)
     finally:
@@ -888,8 +915,10 @@ def main():
         },
         "fixtures": fixtures,
         "personas": personas,
+        # The last round's, as a one-round run gives them; every round's in "rounds".
         "ceiling": ceiling,
         "pages": results,
+        "rounds": rounds,
         "api_payment": payment,
     }
     output = RESULTS / f"bench-{label}-{stamp}.json"
@@ -899,14 +928,20 @@ def main():
         f"\nCRM benchmark: {args.size:,} customers ({name}), gunicorn 2 workers, "
         f"{args.connections} connections for {args.duration} s ({client})"
     )
-    print(table(ceiling, results))
+    for number, measured in enumerate(rounds, start=1):
+        if len(rounds) > 1:
+            print(f"\nRound {number} of {len(rounds)}")
+        print(table(measured["ceiling"], measured["pages"]))
     if payment is not None:
         print(
             f"{payment['name']:<30} {payment['p50_ms']:>7.1f} {payment['p95_ms']:>7.1f} "
             f"(sequential POSTs, {payment['requests']})"
         )
-        results.append(payment)
-    missed = [r["name"] for r in results if not r["met"]]
+    missed = list(
+        dict.fromkeys(r["name"] for measured in rounds for r in measured["pages"] if not r["met"])
+    )
+    if payment is not None and not payment["met"]:
+        missed.append(payment["name"])
     print(f"\nTargets missed: {', '.join(missed)}" if missed else "\nAll targets met.")
     print(f"JSON: {output.relative_to(ROOT)}")
     if args.check and missed:
