@@ -21,7 +21,7 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Count, Exists, ExpressionWrapper, F, Func, OuterRef, Q, Sum, Value
+from django.db.models import Count, ExpressionWrapper, F, Func, Q, Sum, Value
 from django.db.models.functions import Least
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -278,19 +278,19 @@ def score_batch(*, after, last, params, as_of, now) -> tuple[int, int]:
     customers = Customer.objects.current().filter(pk__gt=after, pk__lte=last)
     if connection.vendor != "postgresql":
         return _score_batch_python(customers, params=params, as_of=as_of, now=now)
-    # The batch's bounds and size, without bringing its ids over to Python, and how many of
-    # its customers have no current score by these parameters (a first run, new parameters).
-    by_these = CustomerScore.objects.current().filter(customer=OuterRef("pk"), parameters=params)
-    batch = customers.aggregate(
-        lo=models.Min("pk"),
-        hi=models.Max("pk"),
-        size=Count("pk"),
-        stale=Count("pk", filter=~Exists(by_these)),
-    )
+    # The batch's bounds and size, without bringing its ids over to Python.
+    batch = customers.aggregate(lo=models.Min("pk"), hi=models.Max("pk"), size=Count("pk"))
     if not batch["size"]:
         return 0, 0
     lo, hi = batch["lo"], batch["hi"]
-    if batch["stale"] * 2 > batch["size"]:
+    # How many of them have a current score by these parameters: one range of the current
+    # scores' index (a first run or new parameters: few or none).
+    by_these = (
+        CustomerScore.objects.current()
+        .filter(customer_id__gte=lo, customer_id__lte=hi, parameters=params)
+        .count()
+    )
+    if by_these * 2 < batch["size"]:
         # Most scores will change: lock the whole batch straight away and score it once.
         changed = None
     else:
