@@ -301,7 +301,8 @@ def write_changed(lo, hi, *, params, as_of, now, only) -> int:
 def changed_scores(lo, hi, *, params, as_of, only=None):
     """[(customer id, previous score id or None, formulas.Score, whether the customer's
     headline figures differ from the new ones)] for the customers with lo <= id <= hi (and
-    among `only`, when given) whose score changed."""
+    among `only`, when given) whose score changed: what write_changed() writes, read (a test
+    holds it to analytics.formulas; EXPLAIN it with statement())."""
     with connection.cursor() as cursor:
         cursor.execute(*statement(lo, hi, params=params, as_of=as_of, only=only))
         rows = cursor.fetchall()
