@@ -246,26 +246,7 @@ def changed_scores_python(lo, hi, *, params, as_of, last_contacts):
 
 def _update_values(rows, *, scored_at):
     """Copy the headline figures into the customers' value rows (CustomerValue): [(id, grade,
-    ltv, currency, reliability, days late)]. On PostgreSQL one UPDATE from arrays per batch;
-    elsewhere bulk_update."""
-    if not rows:
-        return
-    if connection.vendor == "postgresql":
-        columns = list(zip(*rows, strict=True))
-        ids = list(columns[0])
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE customers_customervalue AS c SET grade = v.grade, ltv = v.ltv, "
-                "ltv_currency = v.currency, payment_reliability = v.reliability, "
-                "avg_days_late = v.days_late, scored_at = %s "
-                "FROM unnest(%s::bigint[], %s::varchar[], %s::numeric[], %s::varchar[], "
-                "%s::numeric[], %s::numeric[]) "
-                "AS v(id, grade, ltv, currency, reliability, days_late) "
-                # The range lets the planner reach the rows through the primary key.
-                "WHERE c.customer_id = v.id AND c.customer_id BETWEEN %s AND %s",
-                [scored_at, *(list(column) for column in columns), min(ids), max(ids)],
-            )
-        return
+    ltv, currency, reliability, days late)]."""
     values = [
         CustomerValue(
             customer_id=pk,
@@ -290,9 +271,9 @@ def score_batch(*, after, last, params, as_of, now) -> tuple[int, int]:
 
     The customers whose score changes are locked before it is written, so a single-customer
     rescoring running at the same moment waits instead of writing a second current score.
-    PostgreSQL computes the scores in SQL (analytics.scoring_sql); other databases gather the
-    figures and run analytics.formulas in Python. Both give the same scores (a test holds them
-    to it).
+    PostgreSQL computes and writes the scores in SQL (analytics.scoring_sql); other databases
+    gather the figures and run analytics.formulas in Python. Both give the same scores (a test
+    holds them to it).
     """
     customers = Customer.objects.current().filter(pk__gt=after, pk__lte=last)
     if connection.vendor != "postgresql":
@@ -302,23 +283,35 @@ def score_batch(*, after, last, params, as_of, now) -> tuple[int, int]:
     if not batch["size"]:
         return 0, 0
     lo, hi = batch["lo"], batch["hi"]
-    # First without locks: on most nights most customers' scores don't change, and those
-    # cost one read and no write (locking rows writes to every one of them).
-    changed = scoring_sql.changed_ids(lo, hi, params=params, as_of=as_of)
-    if changed:
-        with transaction.atomic():
-            # The narrow value rows are the lock, not the wide customer rows (locking a row
-            # writes to it); a merge takes the same locks first (customers.merging).
-            locked = list(
-                CustomerValue.objects.filter(pk__in=changed)
-                .order_by("pk")
-                .select_for_update()
-                .values_list("pk", flat=True)
-            )
-            # Again under the locks, which a rescoring that committed meanwhile is seen by.
-            changed = scoring_sql.changed_scores(lo, hi, params=params, as_of=as_of, only=locked)
-            _write(changed, params=params, as_of=as_of, now=now)
-    return batch["size"], len(changed)
+    # How many of them have a current score by these parameters: one range of the current
+    # scores' index (a first run or new parameters: few or none).
+    by_these = (
+        CustomerScore.objects.current()
+        .filter(customer_id__gte=lo, customer_id__lte=hi, parameters=params)
+        .count()
+    )
+    if by_these * 2 < batch["size"]:
+        # Most scores will change: lock the whole batch straight away and score it once.
+        changed = None
+    else:
+        # First without locks: on most nights most customers' scores don't change, and those
+        # cost one read and no write (locking rows writes to every one of them).
+        changed = scoring_sql.changed_ids(lo, hi, params=params, as_of=as_of)
+        if not changed:
+            return batch["size"], 0
+    with transaction.atomic():
+        # The narrow value rows are the lock, not the wide customer rows (locking a row
+        # writes to it); a merge takes the same locks first (customers.merging).
+        values = CustomerValue.objects.filter(pk__gte=lo, pk__lte=hi)
+        if changed is not None:
+            values = values.filter(pk__in=changed)
+        locked = list(values.order_by("pk").select_for_update().values_list("pk", flat=True))
+        # Scored again under the locks (a new statement sees what a rescoring that committed
+        # meanwhile wrote) and written where it is computed.
+        written = scoring_sql.write_changed(
+            lo, hi, params=params, as_of=as_of, now=now, only=locked
+        )
+    return batch["size"], written
 
 
 def _score_batch_python(customers, *, params, as_of, now):
@@ -342,51 +335,27 @@ def _score_batch_python(customers, *, params, as_of, now):
 SCORE_FIELDS = (*COMPARED, "days_since_last_contact")
 
 
-def _insert_scores(changed, *, params, as_of, now):
-    """The new current scores in one INSERT from arrays (PostgreSQL): when every score changes
-    (a first run, new parameters) building and saving 5,000 model instances per batch cost the
-    job more than PostgreSQL took to store them."""
-    fields = [CustomerScore._meta.get_field(name) for name in SCORE_FIELDS]
-    columns = ", ".join(field.column for field in fields)
-    types = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO analytics_customerscore (customer_id, {columns}, computed_at, as_of, "
-            "parameters_id, is_current) "
-            f"SELECT s.*, %s, %s, %s, true FROM unnest(%s::bigint[], {types}) AS s",
-            [
-                now,
-                as_of,
-                params.pk,
-                [pk for pk, _, _, _ in changed],
-                *([getattr(score, name) for _, _, score, _ in changed] for name in SCORE_FIELDS),
-            ],
-        )
-
-
 def _write(changed, *, params, as_of, now):
     """The changed scores become current (the previous ones stay as history), and their
-    headline figures are copied into the customers' value rows."""
+    headline figures are copied into the customers' value rows (the Python path's writes;
+    PostgreSQL's are analytics.scoring_sql.write_changed)."""
     retired = [previous for _, previous, _, _ in changed if previous is not None]
     if retired:
         CustomerScore.objects.filter(pk__in=retired).update(is_current=False)
-    if connection.vendor == "postgresql":
-        _insert_scores(changed, params=params, as_of=as_of, now=now)
-    else:
-        CustomerScore.objects.bulk_create(
-            [
-                CustomerScore(
-                    customer_id=pk,
-                    computed_at=now,
-                    as_of=as_of,
-                    parameters=params,
-                    is_current=True,
-                    **{name: getattr(score, name) for name in SCORE_FIELDS},
-                )
-                for pk, _, score, _ in changed
-            ],
-            batch_size=1000,
-        )
+    CustomerScore.objects.bulk_create(
+        [
+            CustomerScore(
+                customer_id=pk,
+                computed_at=now,
+                as_of=as_of,
+                parameters=params,
+                is_current=True,
+                **{name: getattr(score, name) for name in SCORE_FIELDS},
+            )
+            for pk, _, score, _ in changed
+        ],
+        batch_size=1000,
+    )
     # The value row is rewritten only when what it shows changed.
     _update_values(
         [

@@ -3,9 +3,11 @@
 One statement per batch reads, each as one range of an index on the customer id, the batch's
 payments (joined to their invoices for the due date), invoices, paid payouts, active recurring
 contracts, recent interactions and open tickets; converts every amount to the base currency,
-applies the formulas, compares the result with each customer's current score and returns only
-the scores that changed. In the steady state (nothing changed since the last night) no row
-crosses to Python at all.
+applies the formulas and compares the result with each customer's current score. The same
+statement either returns the ids of the customers whose score changed (the nightly run's first,
+unlocked pass: in the steady state no row crosses to Python at all) or writes the changed scores
+and value rows itself (under the value rows' locks), so a run in which every score changes ships
+no score to Python either.
 
 analytics.formulas stays the specification: the SQL below follows it step by step, the
 contracts' discount factors are computed by it (and passed in as a table), and a test runs both
@@ -153,32 +155,80 @@ scores AS (
         WHEN f.ltv >= %(c_ltv)s AND coalesce(f.reliability >= %(c_rel)s, true) THEN 'C'
         ELSE 'D' END AS grade
     FROM figures f
+),
+-- The scores that changed, each with its customer's current score (if any) and whether what
+-- the lists show of it changes too.
+changed AS {materialized} (
+    SELECT s.*, cs.id AS previous,
+           s.scored_at IS NULL
+           OR (s.shown_grade, s.shown_ltv, s.shown_currency, s.shown_reliability,
+               s.shown_days_late)
+              IS DISTINCT FROM (s.grade, s.ltv, %(base)s, s.reliability, s.days_late)
+           AS headline_changed
+    FROM scores s
+    LEFT JOIN analytics_customerscore cs
+        ON cs.customer_id = s.customer_id AND cs.is_current
+       AND cs.customer_id BETWEEN %(lo)s AND %(hi)s
+    WHERE cs.id IS NULL OR cs.parameters_id <> %(parameters)s
+       OR (cs.currency, cs.ltv, cs.net_revenue_12m, cs.payment_reliability, cs.avg_days_late,
+           cs.overdue_amount, cs.interactions_90d, cs.open_tickets, cs.grade)
+          IS DISTINCT FROM (%(base)s, s.ltv, s.net_12m, s.reliability, s.days_late, s.overdue,
+                            s.interactions_90d, s.open_tickets, s.grade)
 )
-SELECT {columns}
-FROM scores s
-LEFT JOIN analytics_customerscore cs
-    ON cs.customer_id = s.customer_id AND cs.is_current
-   AND cs.customer_id BETWEEN %(lo)s AND %(hi)s
-WHERE cs.id IS NULL OR cs.parameters_id <> %(parameters)s
-   OR (cs.currency, cs.ltv, cs.net_revenue_12m, cs.payment_reliability, cs.avg_days_late,
-       cs.overdue_amount, cs.interactions_90d, cs.open_tickets, cs.grade)
-      IS DISTINCT FROM (%(base)s, s.ltv, s.net_12m, s.reliability, s.days_late, s.overdue,
-                        s.interactions_90d, s.open_tickets, s.grade)
-ORDER BY s.customer_id
+{query}
 """
 
 
 # What changed_scores() reads of each changed score.
-SCORE_COLUMNS = """s.customer_id, cs.id, s.ltv, s.net_12m, s.reliability, s.days_late, s.overdue,
-       s.days_since, s.interactions_90d, s.open_tickets, s.grade,
-       s.scored_at IS NULL
-       OR (s.shown_grade, s.shown_ltv, s.shown_currency, s.shown_reliability, s.shown_days_late)
-          IS DISTINCT FROM (s.grade, s.ltv, %(base)s, s.reliability, s.days_late)"""
+READ = """SELECT s.customer_id, s.previous, s.ltv, s.net_12m, s.reliability, s.days_late,
+       s.overdue, s.days_since, s.interactions_90d, s.open_tickets, s.grade, s.headline_changed
+FROM changed s
+ORDER BY s.customer_id"""
+
+READ_IDS = "SELECT s.customer_id FROM changed s ORDER BY s.customer_id"
+
+# write_changed(): the changed scores written where they are computed, nothing shipped to
+# Python. The previous current scores are retired before the new ones go in (the partial
+# unique index one_current_score_per_customer allows one current score per customer, and it
+# is checked row by row): the sub-statements of a WITH run in no set order, but `inserted`
+# reads the count of `retired` in a one-time filter, which runs `retired` to its end before
+# the first row is inserted. A score retired by this statement no longer counts for the
+# index's check (it is deleted by this very transaction).
+WRITE = """,
+retired AS (
+    UPDATE analytics_customerscore cs SET is_current = false
+    FROM changed s
+    WHERE cs.id = s.previous AND cs.customer_id BETWEEN %(lo)s AND %(hi)s
+    RETURNING cs.id
+),
+inserted AS (
+    INSERT INTO analytics_customerscore (customer_id, currency, ltv, net_revenue_12m,
+        payment_reliability, avg_days_late, overdue_amount, days_since_last_contact,
+        interactions_90d, open_tickets, grade, computed_at, as_of, parameters_id, is_current)
+    SELECT s.customer_id, %(base)s, s.ltv, s.net_12m, s.reliability, s.days_late, s.overdue,
+           s.days_since, s.interactions_90d, s.open_tickets, s.grade, %(now)s, %(as_of)s,
+           %(parameters)s, true
+    FROM changed s
+    WHERE (SELECT count(*) FROM retired) >= 0
+    ORDER BY s.customer_id
+    RETURNING customer_id
+),
+-- The value row is rewritten only when what it shows changed.
+shown AS (
+    UPDATE customers_customervalue v
+    SET grade = s.grade, ltv = s.ltv, ltv_currency = %(base)s, payment_reliability = s.reliability,
+        avg_days_late = s.days_late, scored_at = %(now)s
+    FROM changed s
+    WHERE v.customer_id = s.customer_id AND s.headline_changed
+      AND v.customer_id BETWEEN %(lo)s AND %(hi)s
+)
+SELECT count(*) FROM inserted"""
 
 
-def statement(lo, hi, *, params, as_of, only=None, ids_only=False):
+def statement(lo, hi, *, params, as_of, only=None, query=READ, now=None):
     """The SQL and its parameters for the batch lo <= id <= hi, or only the customers `only`
-    (ids) within it (EXPLAIN it to see the plan); `ids_only`: the changed customers' ids."""
+    (ids) within it (EXPLAIN it to see the plan); `query` is what is done with the changed
+    scores: READ them, READ_IDS or WRITE them (scores computed at `now`)."""
     rates = sorted(params.rates().items())
     horizon = params.ltv_horizon_months
     factors = [
@@ -208,6 +258,7 @@ def statement(lo, hi, *, params, as_of, only=None, ids_only=False):
         "parameters": params.pk,
         "base": params.base_currency,
         "only": list(only or ()),
+        "now": now,
     }
     for n, (currency, rate) in enumerate(rates):
         values[f"currency{n}"], values[f"rate{n}"] = currency, rate
@@ -219,7 +270,9 @@ def statement(lo, hi, *, params, as_of, only=None, ids_only=False):
         ),
         factors=", ".join(f"({months}, %(factor{months})s::numeric)" for months, _ in factors),
         only="AND c.id = ANY(%(only)s::bigint[])" if only is not None else "",
-        columns="s.customer_id" if ids_only else SCORE_COLUMNS,
+        # Written, the changed scores are read three times: computed once.
+        materialized="MATERIALIZED" if query is WRITE else "",
+        query=query,
     )
     return sql, values
 
@@ -229,14 +282,27 @@ def changed_ids(lo, hi, *, params, as_of):
     unlocked pass needs (the locked pass reads the scores), without shipping every changed
     score to Python twice when all of them change."""
     with connection.cursor() as cursor:
-        cursor.execute(*statement(lo, hi, params=params, as_of=as_of, ids_only=True))
+        cursor.execute(*statement(lo, hi, params=params, as_of=as_of, query=READ_IDS))
         return [row[0] for row in cursor.fetchall()]
+
+
+def write_changed(lo, hi, *, params, as_of, now, only) -> int:
+    """Write the scores of the customers `only` (ids, with lo <= id <= hi) that changed, in
+    one statement: the previous current scores retired, the new ones inserted as current, and
+    the headline figures copied into the value rows where what they show changed. Returns the
+    number of scores written. The caller holds the value rows' locks of `only`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            *statement(lo, hi, params=params, as_of=as_of, only=only, query=WRITE, now=now)
+        )
+        return cursor.fetchone()[0]
 
 
 def changed_scores(lo, hi, *, params, as_of, only=None):
     """[(customer id, previous score id or None, formulas.Score, whether the customer's
     headline figures differ from the new ones)] for the customers with lo <= id <= hi (and
-    among `only`, when given) whose score changed."""
+    among `only`, when given) whose score changed: what write_changed() writes, read (a test
+    holds it to analytics.formulas; EXPLAIN it with statement())."""
     with connection.cursor() as cursor:
         cursor.execute(*statement(lo, hi, params=params, as_of=as_of, only=only))
         rows = cursor.fetchall()

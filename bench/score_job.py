@@ -12,7 +12,9 @@
    `manage.py score_customers` in a subprocess under /usr/bin/time -v (wall time, peak RSS):
    every customer's score changes.
 4. The job again right after: steady state, nothing changes.
-5. A table on stdout and bench/results/score-job-<size>-<time>.json.
+5. A new version of the scoring parameters (the newest one's numbers copied), then the job again:
+   every score changes and every current score is retired.
+6. A table on stdout and bench/results/score-job-<size>-<time>.json.
 """
 
 import argparse
@@ -133,6 +135,28 @@ def reset_scores(server, database):
         "vacuum_seconds": time.perf_counter() - started,
         "customers_reset": customers,
     }
+
+
+def new_parameters(server, database):
+    """A new version of the scoring parameters, the newest one's numbers copied (what a manager
+    saving the /value/ page does): every score changes, since each names its version, and every
+    current score is retired. Returns the new version's number."""
+    kept = ("id", "version", "note", "created_at")
+    with page_bench.connect(server, database) as connection:
+        columns = [
+            row[0]
+            for row in connection.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = 'analytics_scoringparameters' ORDER BY ordinal_position"
+            )
+            if row[0] not in kept
+        ]
+        listed = ", ".join(columns)
+        return connection.execute(
+            f"INSERT INTO analytics_scoringparameters (version, note, created_at, {listed}) "
+            f"SELECT version + 1, 'bench/score_job.py: new parameters', now(), {listed} "
+            "FROM analytics_scoringparameters ORDER BY version DESC LIMIT 1 RETURNING version"
+        ).fetchone()[0]
 
 
 def volumes(server, database):
@@ -370,6 +394,18 @@ def main():
         )
     )
     expectations.append("none")
+    if not args.steady_only:
+        log(f"new scoring parameters: version {new_parameters(args.server, name)}")
+        jobs.append(
+            run_job(
+                "Scoring job, new parameters (all change)",
+                args.server,
+                name,
+                args.batch_size,
+                args.workers,
+            )
+        )
+        expectations.append("all")
     customers = data.get("customers_customer") or 0
     for job, expected in zip(jobs, expectations, strict=True):
         # The target is on the job's own time; the process's (with Python and Django start-up,
@@ -405,7 +441,8 @@ def main():
             f"best of {args.repeats}, wall clock in the benchmark's process",
             "job": f"{TIME} -v manage.py score_customers in a subprocess: wall time (Python "
             "start-up included) and maximum resident set size; first after resetting scores, "
-            "runs and customer value rows (and VACUUM ANALYZE), then again at once",
+            "runs and customer value rows (and VACUUM ANALYZE), then again at once, then "
+            "after a new version of the scoring parameters",
             "batch_size": args.batch_size,
             "workers": args.workers,
         },

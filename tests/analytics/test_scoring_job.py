@@ -2,6 +2,7 @@
 a single customer rescored once a payment, invoice, payout or interaction commits."""
 
 import threading
+import time
 from datetime import date, timedelta
 from decimal import Decimal
 from io import StringIO
@@ -120,13 +121,19 @@ def test_a_run_that_stopped_making_progress_no_longer_blocks(params):
     assert dead.status == ScoringRun.Status.FAILED and "Abandoned" in dead.error
 
 
-def test_a_failing_run_is_recorded_and_releases_the_lock(params, monkeypatch):
-    CustomerFactory()
+def break_the_writes(monkeypatch):
+    """Every write of scores fails: PostgreSQL's (in SQL) and the Python path's."""
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(scoring, "_write", broken)
+    monkeypatch.setattr(scoring_sql, "write_changed", broken)
+
+
+def test_a_failing_run_is_recorded_and_releases_the_lock(params, monkeypatch):
+    CustomerFactory()
+    break_the_writes(monkeypatch)
     with pytest.raises(RuntimeError):
         scoring.score_all_customers(as_of=AS_OF)
     run = ScoringRun.objects.get()
@@ -334,6 +341,7 @@ def test_a_payment_recorded_between_the_two_passes_is_in_the_score_written(param
     if connection.vendor != "postgresql":
         pytest.skip("The two passes are the SQL path's.")
     customer = paying_customer(amount="20000.00")
+    scoring.score_all_customers(as_of=AS_OF)  # so the next run takes the two passes
     late_invoice = InvoiceFactory(
         customer=customer,
         amount=Decimal("5000.00"),
@@ -382,14 +390,97 @@ def test_a_batch_failing_in_a_worker_fails_the_run_and_releases_the_lock(
     ScoringParameters.objects.current()
     for _ in range(4):
         paying_customer()
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("disk full")
-
-    monkeypatch.setattr(scoring, "_write", broken)
+    break_the_writes(monkeypatch)
     with pytest.raises(RuntimeError, match="disk full"):
         scoring.score_all_customers(as_of=AS_OF, batch_size=1, workers=2)
     run = ScoringRun.objects.get()
     assert run.status == ScoringRun.Status.FAILED and "disk full" in run.error
     monkeypatch.undo()
     assert scoring.score_all_customers(as_of=AS_OF, workers=2).changed == 4
+
+
+def _waiting_for_a_lock(timeout=10):
+    """Whether another connection to this database waits for a row lock, polled up to
+    `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.05)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_payment_rescored_during_a_full_rescore_waits_for_it_and_is_not_lost(
+    transactional_db, monkeypatch
+):
+    """A full rescore (new parameters) locks each batch's value rows before it reads the
+    figures; a payment's rescoring of one of those customers waits for the batch to commit,
+    then writes its own score over the batch's, never a second current one."""
+    if connection.vendor != "postgresql":
+        pytest.skip("Two connections writing at once need PostgreSQL (CI's database).")
+    params = ScoringParameters.objects.current()
+    customer = paying_customer(amount="20000.00")  # rescored as its payment commits
+    others = [paying_customer(amount="3000.00") for _ in range(2)]
+    late_invoice = InvoiceFactory(
+        customer=customer,
+        amount=Decimal("5000.00"),
+        issue_date=date(2026, 4, 1),
+        due_date=date(2026, 5, 1),
+    )
+    newer = ScoringParameters.objects.create(version=params.version + 1)
+    locked, go = threading.Event(), threading.Event()
+    outcome = {}
+    write = scoring_sql.write_changed
+
+    def pause_once_locked(*args, **kwargs):
+        if threading.current_thread().name == "full-rescore":
+            locked.set()
+            go.wait(timeout=20)
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(scoring_sql, "write_changed", pause_once_locked)
+
+    def full_rescore():
+        try:
+            outcome["run"] = scoring.score_all_customers(workers=1)
+        finally:
+            connection.close()
+
+    def pay():
+        try:
+            PaymentFactory(invoice=late_invoice, paid_on=date(2026, 5, 1))  # rescores on commit
+        finally:
+            connection.close()
+
+    rescoring = threading.Thread(target=full_rescore, name="full-rescore")
+    rescoring.start()
+    try:
+        assert locked.wait(timeout=20)
+        paying = threading.Thread(target=pay)
+        paying.start()
+        try:
+            assert _waiting_for_a_lock()  # the payment's rescoring waits for the batch
+        finally:
+            go.set()
+            paying.join()
+    finally:
+        go.set()
+        rescoring.join()
+
+    assert outcome["run"].status == ScoringRun.Status.DONE
+    assert outcome["run"].changed == 3
+    current = CustomerScore.objects.current()
+    assert current.count() == 3
+    assert set(current.values_list("parameters", flat=True)) == {newer.pk}
+    score = current.get(customer=customer)
+    assert score.ltv == Decimal("25000.00")
+    assert CustomerValue.objects.get(pk=customer.pk).ltv == Decimal("25000.00")
+    assert {value.ltv for value in CustomerValue.objects.filter(pk__in=others)} == {
+        Decimal("3000.00")
+    }
