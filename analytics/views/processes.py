@@ -105,8 +105,9 @@ def process_kpi_dashboard(request):
     owner = form.value("owner")
     definitions = process_kpis.definitions_shown(form.value("definition"))
     with report_transaction():
-        # Which days the rollup has computed: read once for both.
-        computed = process_kpis.computed_days_of(period, owner=owner)
+        # Which days the rollup has computed, and whether the others hold anything: read once
+        # for both.
+        computed = process_kpis.computed_days_of(period, definitions=definitions, owner=owner)
         rows = process_kpis.process_kpis(
             period=period, definitions=definitions, owner=owner, computed_days=computed
         )
