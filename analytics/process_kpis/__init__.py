@@ -20,6 +20,7 @@ The modules, each importing only those above it in this list:
 
 from .dashboard import (
     ROLLUP_CACHE_PREFIX,
+    DaysRead,
     DefinitionKpis,
     StageKpis,
     computed_days_of,
@@ -35,6 +36,7 @@ from .kpi_days import (
     computed_days,
     computed_days_stamped,
     histogram_percentile,
+    hold_anything,
     whole_months,
     within,
 )
@@ -61,6 +63,7 @@ __all__ = [
     "ROLLUP_REFRESH_DAYS",
     "STAGE_STAY_BATCH",
     "STAGE_STAY_LOOKBACK",
+    "DaysRead",
     "DefinitionKpis",
     "Measure",
     "Metric",
@@ -75,6 +78,7 @@ __all__ = [
     "definitions_shown",
     "drilldown",
     "histogram_percentile",
+    "hold_anything",
     "net_amount",
     "period_bounds",
     "process_kpi_rollup",

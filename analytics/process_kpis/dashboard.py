@@ -5,12 +5,13 @@ Every figure is a GROUP BY over the cohorts of analytics.process_kpis.measures; 
 over instances in Python except the SQLite percentile fallback (analytics.aggregates). Days the
 nightly rollup has computed are read from it (analytics.process_kpis.days), and cached under a
 key that changes whenever the rollup computes one of those days again; today, days not computed
-yet and every figure narrowed to an owner are measured live.
+yet and every figure narrowed to an owner are measured live (the days beside computed ones
+only when they hold anything to measure: DaysRead).
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import zip_longest
 
@@ -158,12 +159,34 @@ def definitions_shown(definition=None):
     return list(ProcessDefinition.objects.order_by("kind", "name"))
 
 
-def computed_days_of(period, *, owner=None, today=None):
-    """(the period's days the rollup has computed, when the latest of them was computed), what
-    process_kpis and weekly_volume read from the rollup; none when narrowed to an owner."""
+@dataclass(frozen=True)
+class DaysRead:
+    """Where the dashboard reads a period's days from: `computed`, the days the rollup has
+    computed (none when narrowed to an owner), and `stamp`, when the latest of them was
+    computed (together a cache key); `live`, [(first, last)] ranges of the other days, to be
+    measured live: none when they hold nothing to measure."""
+
+    computed: set
+    stamp: datetime | None
+    live: list
+
+
+def computed_days_of(period, *, definitions, owner=None, today=None):
+    """The DaysRead of the period for `definitions`, what process_kpis and weekly_volume read."""
     if owner is not None:
-        return set(), None
-    return kpi_days.computed_days_stamped(period.start, period.end, today=today)
+        computed, stamp = set(), None
+    else:
+        computed, stamp = kpi_days.computed_days_stamped(period.start, period.end, today=today)
+    live = kpi_days.runs(
+        day
+        for day in (period.start + timedelta(days=n) for n in range(period.days))
+        if day not in computed
+    )
+    # Beside computed days the days left are few (today, maybe yesterday before the nightly
+    # run), and often hold nothing: one statement says so instead of the eight measuring them.
+    if computed and not kpi_days.hold_anything(live, definitions=definitions):
+        live = []
+    return DaysRead(computed=computed, stamp=stamp, live=live)
 
 
 def process_kpis(*, period, definitions, owner=None, today=None, computed_days=None):
@@ -173,11 +196,11 @@ def process_kpis(*, period, definitions, owner=None, today=None, computed_days=N
     if not definitions:
         return []
     rows = {d.pk: DefinitionKpis(definition=d) for d in definitions}
-    computed, stamp = computed_days or computed_days_of(period, owner=owner, today=today)
-    if computed:
-        figures = _rolled_up(
-            rows, period=period, definitions=definitions, computed=computed, stamp=stamp
-        )
+    days = computed_days or computed_days_of(
+        period, definitions=definitions, owner=owner, today=today
+    )
+    if days.computed:
+        figures = _rolled_up(rows, definitions=definitions, days=days)
     else:
         figures = _live(rows, period=period, definitions=definitions, owner=owner)
     stages = Stage.objects.filter(definition__in=definitions, outcome="").order_by(
@@ -248,9 +271,10 @@ def _live(rows, *, period, definitions, owner):
     return _stage_figures(definitions=definitions, owner=owner, start=start, end=end)
 
 
-def _rolled_up(rows, *, period, definitions, computed, stamp=None):
-    """Fills `rows` with the computed days' sums plus the other days measured live (their sums
-    and histograms), the percentiles read from the histograms; returns the stage figures."""
+def _rolled_up(rows, *, definitions, days):
+    """Fills `rows` with the computed days' sums plus the live days measured (their sums and
+    histograms), the percentiles read from the histograms; returns the stage figures."""
+    computed, stamp = days.computed, days.stamp
     ids = sorted(d.pk for d in definitions)
     rolled = _cached_rollup(
         "totals", definitions, computed, stamp, lambda: _rollup_totals(ids, computed)
@@ -269,13 +293,8 @@ def _rolled_up(rows, *, period, definitions, computed, stamp=None):
     for stage, sums in rolled["stage_sums"].items():
         stage_sums[stage].update(sums)
 
-    live = kpi_days.runs(
-        day
-        for day in (period.start + timedelta(days=n) for n in range(period.days))
-        if day not in computed
-    )
-    if live:
-        _live_sums(rows, definitions, live, cycle_seconds, histograms, stage_sums)
+    if days.live:
+        _live_sums(rows, definitions, days.live, cycle_seconds, histograms, stage_sums)
 
     for pk, kpis in rows.items():
         if kpis.closed:
@@ -468,23 +487,25 @@ def weekly_volume(*, period, definitions, owner=None, today=None, computed_days=
     def week_of(day):
         return day - timedelta(days=day.weekday())
 
-    computed, stamp = computed_days or computed_days_of(period, owner=owner, today=today)
-    if computed:
+    days = computed_days or computed_days_of(
+        period, definitions=definitions, owner=owner, today=today
+    )
+    if days.computed:
+        computed = days.computed
         for day, opened, ended in _cached_rollup(
-            "weekly", definitions, computed, stamp, lambda: _rolled_up_days(definitions, computed)
+            "weekly",
+            definitions,
+            computed,
+            days.stamp,
+            lambda: _rolled_up_days(definitions, computed),
         ):
             started[week_of(day)] += opened
             closed[week_of(day)] += ended
-    live = kpi_days.runs(
-        day
-        for day in (period.start + timedelta(days=n) for n in range(period.days))
-        if day not in computed
-    )
-    if live:
+    if days.live:
         instances = instances_of(definitions=definitions, owner=owner)
         for field, table in (("opened_at", started), ("closed_at", closed)):
             for row in (
-                instances.filter(kpi_days.within(field, live))
+                instances.filter(kpi_days.within(field, days.live))
                 .annotate(week=TruncWeek(field))
                 .values("week")
                 .annotate(n=Count("id"))

@@ -5,17 +5,21 @@ not: over computed days they are read from histograms whose buckets are BUCKET_R
 bucket's upper bound is 3 % above its lower one), interpolated within the bucket, so a median or
 p90 shown is within 3 % of the exact value (4.0 days may show as 3.9 or 4.1). A period of days
 none of which is computed (today only, a filter by owner, before the first rollup) is measured
-live and exactly. Today, and any day the rollup has not computed yet, are always measured live.
+live and exactly. Today, and any day the rollup has not computed yet, are measured live, unless
+one statement (hold_anything) finds nothing on them to measure.
 """
 
 import math
 from datetime import date, datetime, time, timedelta
 
+from django.db import connections, router
 from django.db.models import Count, Max, Min, Q, Value
 from django.db.models.functions import Floor, Greatest, Ln
 from django.utils import timezone
 
-from ..models import ProcessKpiDay
+from processes.models import ProcessInstance
+
+from ..models import ProcessKpiDay, StageStay
 
 BUCKET_RATIO = 1.03
 LOG_RATIO = math.log(BUCKET_RATIO)
@@ -84,6 +88,42 @@ def within(field, ranges):
             **{f"{field}__gte": day_start(first), f"{field}__lt": day_start(last + timedelta(1))}
         )
     return condition
+
+
+def hold_anything(ranges, *, definitions):
+    """Whether anything the dashboard measures happened on the days `ranges` [(first, last)]:
+    an instance of `definitions` opened or closed, or a measured stay in one of their stages
+    ended. When nothing did, those days add nothing to any figure, and the statements
+    measuring them live need not run.
+
+    One statement of three EXISTS, each an index probe per definition (instance_kpi_opened_idx,
+    instance_board_idx, stage_stay_kpi_idx), written as SQL: the same statement from the ORM
+    took about 5 ms to compile, far longer than the database takes to answer it."""
+    if not ranges or not definitions:
+        return False
+    connection = connections[router.db_for_read(ProcessInstance)]
+    bounds = [
+        connection.ops.adapt_datetimefield_value(moment)
+        for first, last in ranges
+        for moment in (day_start(first), day_start(last + timedelta(days=1)))
+    ]
+    ids = [definition.pk for definition in definitions]
+    of_definitions = f"definition_id IN ({', '.join(['%s'] * len(ids))})"
+
+    def on_days(column):
+        return " OR ".join([f"({column} >= %s AND {column} < %s)"] * len(ranges))
+
+    instance, stay = ProcessInstance._meta.db_table, StageStay._meta.db_table
+    sql = (
+        f"SELECT 1 WHERE EXISTS (SELECT 1 FROM {instance} "
+        f"WHERE {of_definitions} AND ({on_days('opened_at')})) "
+        f"OR EXISTS (SELECT 1 FROM {instance} WHERE {of_definitions} AND ({on_days('closed_at')})) "
+        f"OR EXISTS (SELECT 1 FROM {stay} "
+        f"WHERE {of_definitions} AND seconds IS NOT NULL AND ({on_days('left_at')}))"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*ids, *bounds] * 3)
+        return cursor.fetchone() is not None
 
 
 def computed_days(first: date, last: date, *, today=None):

@@ -104,9 +104,18 @@ def process_kpi_dashboard(request):
     period = form.selected_period
     owner = form.value("owner")
     definitions = process_kpis.definitions_shown(form.value("definition"))
+    if form.value("definition") is None:
+        # Every definition was just read, in the select's order (the model's): its options
+        # from those rows, not from one more query.
+        field = form.fields["definition"]
+        field.choices = [
+            ("", field.empty_label),
+            *((definition.pk, field.label_from_instance(definition)) for definition in definitions),
+        ]
     with report_transaction():
-        # Which days the rollup has computed: read once for both.
-        computed = process_kpis.computed_days_of(period, owner=owner)
+        # Which days the rollup has computed, and whether the others hold anything: read once
+        # for both.
+        computed = process_kpis.computed_days_of(period, definitions=definitions, owner=owner)
         rows = process_kpis.process_kpis(
             period=period, definitions=definitions, owner=owner, computed_days=computed
         )

@@ -144,18 +144,19 @@ def _card_renderer(user, definition):
     unassigned = _("unassigned")
     move_label = _("Move to…")
     now = timezone.now()
+    # Whether the user may work on a card depends only on who owns it and its customer, and
+    # a board's 60 cards share a few owners: asked once per pair, not once per card.
+    may_work = {}
 
     def render_card(card):
-        movable = (
-            may_move
-            and not card["awaiting_start_approval"]
-            and may_work_on_card(
-                user,
-                definition.kind,
-                owner_id=card["owner_id"],
-                customer_owner_id=card["customer__owner_id"],
-            )
-        )
+        movable = may_move and not card["awaiting_start_approval"]
+        if movable:
+            owners = (card["owner_id"], card["customer__owner_id"])
+            if owners not in may_work:
+                may_work[owners] = may_work_on_card(
+                    user, definition.kind, owner_id=owners[0], customer_owner_id=owners[1]
+                )
+            movable = may_work[owners]
         details = []
         if card["amount"] is not None:
             details.append(money.format_money(card["amount"], card["currency"]))

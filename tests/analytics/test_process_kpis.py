@@ -386,6 +386,7 @@ def test_only_managers_see_the_kpis(client, persona_client, sales_rep, name):
 # --- The nightly rollup (analytics.process_kpis.rollup) -----------------------------------------
 
 MARCH_1, MARCH_31 = MARCH.start, MARCH.end
+APRIL_1 = datetime(2026, 4, 1).date()
 
 
 def rollup_rows():
@@ -472,6 +473,76 @@ def test_today_is_measured_live_after_the_nightly_rollup(
     assert (rows[0].started, rows[0].closed) == (2, 2)
     _weeks, started, closed = process_kpis.weekly_volume(period=period, definitions=[sales_process])
     assert (sum(started), sum(closed)) == (2, 2)
+
+
+def test_the_days_left_are_checked_for_anything_to_measure(
+    sales_process, standard_support, sales_rep
+):
+    deal = run(
+        sales_process,
+        by=sales_rep,
+        opened=at(2),
+        moves=[("Qualified", at(10)), ("Lost", at(20))],
+    )
+    process_kpis.stage_stays_refresh()
+
+    def holds(first, last, definitions=(sales_process,)):
+        return process_kpis.hold_anything(
+            [(datetime(2026, 3, first).date(), datetime(2026, 3, last).date())],
+            definitions=list(definitions),
+        )
+
+    assert holds(2, 2)  # opened
+    assert holds(10, 10)  # only a stay in Lead ended
+    assert not holds(3, 9)
+    assert not holds(21, 31)
+    assert not holds(2, 20, definitions=[standard_support])
+    # The closing alone, its stay in Qualified set aside:
+    StageStay.objects.filter(instance=deal, left_at=at(20)).delete()
+    assert holds(20, 20)
+    two_runs = [(at(5).date(), at(6).date()), (at(20).date(), at(20).date())]
+    assert process_kpis.hold_anything(two_runs, definitions=[sales_process])
+
+
+def test_days_left_that_hold_nothing_are_not_measured(
+    sales_process, march_sales, django_assert_num_queries
+):
+    process_kpis.process_kpi_rollup(first=MARCH_1, last=datetime(2026, 3, 24).date())
+    definitions = process_kpis.definitions_shown()
+    days = process_kpis.computed_days_of(MARCH, definitions=definitions, today=APRIL_1)
+    assert (len(days.computed), days.live) == (24, [])  # 25 to 31 March: nothing happened
+    kpis_of(sales_process)  # the rolled-up part cached
+    with django_assert_num_queries(2):  # the stages, the targets
+        rows = process_kpis.process_kpis(period=MARCH, definitions=definitions, computed_days=days)
+    kpis = next(row for row in rows if row.definition == sales_process)
+    assert (kpis.started, kpis.closed, kpis.succeeded) == (4, 3, 2)
+    assert [s.stays for s in kpis.stages][:2] == [3, 2]
+
+
+@pytest.mark.parametrize(
+    ("opened", "moves", "started", "closed", "lead_stays"),
+    [
+        (at(25), [], 5, 3, 3),
+        (at(2), [("Qualified", at(25))], 5, 3, 4),
+        (at(2), [("Lost", at(25))], 5, 4, 4),
+    ],
+    ids=["opened", "a stay ended", "closed"],
+)
+def test_days_left_that_hold_anything_are_measured_live(
+    sales_process, sales_rep, march_sales, opened, moves, started, closed, lead_stays
+):
+    run(sales_process, by=sales_rep, opened=opened, moves=moves)
+    process_kpis.process_kpi_rollup(first=MARCH_1, last=datetime(2026, 3, 24).date())
+    definitions = process_kpis.definitions_shown()
+    days = process_kpis.computed_days_of(MARCH, definitions=definitions, today=APRIL_1)
+    assert days.live == [(datetime(2026, 3, 25).date(), MARCH_31)]
+    rows = process_kpis.process_kpis(period=MARCH, definitions=definitions, computed_days=days)
+    kpis = next(row for row in rows if row.definition == sales_process)
+    assert (kpis.started, kpis.closed, kpis.stages[0].stays) == (started, closed, lead_stays)
+    _weeks, by_week, closed_by_week = process_kpis.weekly_volume(
+        period=MARCH, definitions=definitions, computed_days=days
+    )
+    assert (sum(by_week), sum(closed_by_week)) == (started, closed)
 
 
 def test_the_nightly_job_fills_every_past_day_then_only_the_last_week(sales_process, march_sales):

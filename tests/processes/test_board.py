@@ -62,6 +62,35 @@ def test_the_board_has_a_drop_target_per_outcome_and_a_move_button_per_movable_c
     assert "<script>" not in body  # the CSP allows no inline script
 
 
+def test_each_card_is_movable_by_who_owns_it_and_its_customer(
+    persona_client, sales_rep, sales_process
+):
+    outsider = UserFactory(username="olga_other", roles=["sales"])  # in no team of sally's
+
+    def opened(title, *, customer_owner, owner):
+        return services.instance_open(
+            definition=sales_process,
+            customer=CustomerFactory(owner=customer_owner),
+            title=title,
+            by=sales_rep,
+            owner=owner,
+        )
+
+    # Cards sharing who owns them and their customer are decided together; each pair alike.
+    others = [opened(f"Other {n}", customer_owner=outsider, owner=outsider) for n in range(2)]
+    own = [opened(f"Own {n}", customer_owner=outsider, owner=sales_rep) for n in range(2)]
+    mine = opened("Mine", customer_owner=sales_rep, owner=outsider)
+    body = (
+        persona_client(sales_rep)
+        .get(reverse("processes:board", args=[sales_process.pk]))
+        .content.decode()
+    )
+    for instance in others:
+        assert "data-movable" not in _card(body, instance.pk)
+    for instance in [*own, mine]:
+        assert "data-movable" in _card(body, instance.pk)
+
+
 def test_a_service_agent_sees_the_board_without_drag_handles_or_drop_targets(
     persona_client, service_agent, sales_process, opportunity
 ):
