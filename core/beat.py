@@ -67,7 +67,13 @@ class PostgresBeatLock:
         with contextlib.suppress(DatabaseError):
             self.connection.close()
 
-    release = reset
+    def release(self):
+        """Give the lock up now: the server frees a closed session's locks only once its
+        backend has exited, a moment later, so a standby asking at once could still be refused."""
+        if self.connection.connection is not None:
+            with contextlib.suppress(DatabaseError), self.connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock_all()")
+        self.reset()
 
 
 class FileBeatLock:
