@@ -120,11 +120,23 @@ def read_alias() -> str:
     return block.alias
 
 
+# Who may do what: users, their roles and teams, API tokens. Always read from the primary, also
+# inside `reads()`: a role revoked or a user deactivated a second ago must not still open a list
+# from a lagging replica, and a role just granted must not be refused (a user's roles are read
+# at the first permission check, which for an API list is inside its `reads()` block).
+ACCESS_MODELS = frozenset(
+    {"auth.User", "auth.Group", "auth.User_groups", "core.Team", "core.Team_members",
+     "api.ApiToken"}
+)
+
+
 class PrimaryReplicaRouter:
-    """Reads inside `reads()` to the replica when it may serve them; everything else, every
-    write and every migration to the primary."""
+    """Reads inside `reads()` to the replica when it may serve them, except those deciding
+    access (ACCESS_MODELS); everything else, every write and every migration to the primary."""
 
     def db_for_read(self, model, **hints):
+        if model._meta.label in ACCESS_MODELS:
+            return DEFAULT_DB_ALIAS
         # Never None: Django would then follow a replica-read instance's own database.
         return read_alias()
 

@@ -58,6 +58,23 @@ def test_only_reads_inside_reads_go_to_the_replica(with_replica):
     assert replica.read_alias() == "default"
 
 
+def test_who_may_do_what_is_read_from_the_primary_even_inside_reads(with_replica):
+    """A role revoked a second ago must not open an API list from a lagging replica (the API
+    list asks the user's roles inside its `reads()` block)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from api.models import ApiToken
+    from core.models import Team
+
+    user_model = get_user_model()
+    access = [user_model, Group, user_model.groups.through, Team, Team.members.through, ApiToken]
+    router = replica.PrimaryReplicaRouter()
+    with replica.reads(_get()):
+        assert router.db_for_read(Customer) == "replica"
+        assert {router.db_for_read(model) for model in access} == {"default"}
+
+
 def test_an_unhealthy_or_lagging_replica_leaves_the_reads_on_the_primary(with_replica, monkeypatch):
     monkeypatch.setattr(replica, "replica_ready", lambda: False)
     with replica.reads(_get()):
