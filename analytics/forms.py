@@ -3,6 +3,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.concurrent_edits import ConcurrentEditMixin
 from core.money import ISO_4217
 
 from .models import DataQualityTemplate, DigestSubscription, ScoringParameters
@@ -76,7 +77,7 @@ class DigestSubscriptionForm(forms.ModelForm):
         fields = ["enabled"]
 
 
-class DataQualityTemplateForm(forms.ModelForm):
+class DataQualityTemplateForm(ConcurrentEditMixin, forms.ModelForm):
     class Meta:
         model = DataQualityTemplate
         fields = QUALITY_EDITABLE

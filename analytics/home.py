@@ -58,9 +58,15 @@ class Block:
     empty: str
     note: str = ""
     extra: dict = field(default_factory=dict)
+    # How many rows there are beyond those shown, when the rows are not the things counted
+    # (the collections block counts cases but lists stages): None when they are.
+    unlisted: int | None = None
 
     @property
     def more(self):
+        """The footer's "and N more": what the block does not list."""
+        if self.unlisted is not None:
+            return self.unlisted
         return max(0, self.count - len(self.rows))
 
 
@@ -238,7 +244,8 @@ def payouts_to_pay(user):
 
 
 def collection_stages(user):
-    """Open collection cases counted by stage; each stage links to its cases."""
+    """Open collection cases counted by stage; each stage links to its cases. The count is of
+    cases, the rows are stages: "and N more" counts the stages not listed."""
     stages = (
         ProcessInstance.objects.visible_to(user)
         .open()
@@ -262,9 +269,10 @@ def collection_stages(user):
         key="collections",
         title=_("Collection cases by stage"),
         count=sum(counts.values()),
-        rows=rows,
+        rows=rows[: _rows()],
         url=_url("processes:collection_list", state="open"),
         empty=_("No collection case is open."),
+        unlisted=max(0, len(rows) - _rows()),
     )
 
 

@@ -6,6 +6,8 @@ from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils import formats
+
 
 @dataclass(frozen=True)
 class Period:
@@ -19,7 +21,11 @@ class Period:
         return (self.end - self.start).days + 1
 
     def __str__(self):
-        return f"{self.start:%Y-%m-%d} - {self.end:%Y-%m-%d}"
+        """As the reader writes dates (01.01.2026 - 07.12.2026 in Polish, Czech and Russian)."""
+        start, end = (
+            formats.date_format(day, "SHORT_DATE_FORMAT") for day in (self.start, self.end)
+        )
+        return f"{start} - {end}"
 
 
 def month_start(day, months_back=0):

@@ -20,7 +20,7 @@ import threading
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, models, transaction
+from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.db.models import Count, ExpressionWrapper, F, Func, Q, Sum, Value
 from django.db.models.functions import Least
 from django.utils import timezone
@@ -38,6 +38,12 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
 STALE_AFTER = timedelta(hours=1)
+# A run that changed at least this many scores, and at least a fifth of those it scored (the
+# first run, new parameters), vacuums and analyses the two tables it rewrote before it ends.
+# It leaves a dead row version behind for every score and value row it changed, and until
+# autovacuum has been round (it had not a minute after a full rescore at 1M) every later read
+# wades through them: the next nightly run took 25 s instead of 9 s at 1M. VACUUM took 3 s.
+TIDY_AFTER_CHANGED = 10_000
 # The fields that make a score different from the previous one. Days since the last contact
 # grows every day by itself, so it is recorded but does not by itself make a new snapshot.
 COMPARED = (
@@ -453,6 +459,7 @@ def score_all_customers(
         run.save(update_fields=["status", "finished_at", "error"])
         logger.exception("Scoring run %s failed after %s customers", run.pk, run.scored)
         raise
+    _tidy_after(run)
     run.status = ScoringRun.Status.DONE
     run.finished_at = timezone.now()
     run.total = max(run.total, run.scored)
@@ -465,6 +472,24 @@ def score_all_customers(
         run.duration,
     )
     return run
+
+
+def _tidy_after(run):
+    """VACUUM (ANALYZE) the score and value tables after a run that rewrote many of their rows
+    (see TIDY_AFTER_CHANGED); never inside a transaction, where VACUUM cannot run. A VACUUM
+    that fails (a role that does not own the tables) is logged and the run still counts."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    if run.changed < TIDY_AFTER_CHANGED or run.changed * 5 < run.scored:
+        return
+    tables = ", ".join(
+        connection.ops.quote_name(model._meta.db_table) for model in (CustomerValue, CustomerScore)
+    )
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {tables}")
+    except DatabaseError:
+        logger.warning("Scoring run %s: VACUUM of %s failed", run.pk, tables, exc_info=True)
 
 
 def _serial(*, workers, limit, **score):

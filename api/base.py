@@ -155,6 +155,9 @@ class ResourceViewSet(
     ordering_fields = ()
     id_filters = ()  # e.g. ("customer",): see RecordIdFilter
     filter_backends = [FilterSetBackend, RecordIdFilter, Ordering]
+    # What the server computes on its own (a customer's value, rescored in the background): not
+    # part of the ETag, so a rescore does not make the If-Match of every client stale.
+    etag_ignores = ()
 
     def base_queryset(self):
         """The records, with what their representation reads (select/prefetch_related)."""
@@ -182,10 +185,13 @@ class ResourceViewSet(
     def represent(self, obj):
         return self.get_serializer_class()(obj, context=self.get_serializer_context()).data
 
+    def etag(self, data) -> str:
+        return etag_of({key: value for key, value in data.items() if key not in self.etag_ignores})
+
     def object_response(self, obj, *, status_code=status.HTTP_200_OK, headers=None):
         data = self.represent(obj)
         response = Response(data, status=status_code, headers=headers)
-        response["ETag"] = etag_of(data)
+        response["ETag"] = self.etag(data)
         return response
 
     def retrieve(self, request, *args, **kwargs):
@@ -209,7 +215,7 @@ class ResourceViewSet(
         header = self.request.headers.get("If-Match")
         if not header:
             raise PreconditionRequired
-        if not _matches(header, etag_of(self.represent(obj))):
+        if not _matches(header, self.etag(self.represent(obj))):
             raise PreconditionFailed
         return obj
 

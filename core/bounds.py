@@ -25,7 +25,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.core.validators import (
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinValueValidator,
+    validate_email,
+)
 from django.db import models
 from django.utils import formats, timezone
 from django.utils.deconstruct import deconstructible
@@ -195,6 +200,24 @@ def text_field(*args, limit: int, validators=(), **kwargs) -> models.TextField:
 SEARCH_TERM_MAX_LENGTH = 300
 
 
+def validate_mailbox_address(value):
+    """A person's e-mail address, one the CRM writes to, is at an internet domain. Beside the
+    EmailField's own check (which reports a malformed address, so this one stays silent then),
+    refused: an address at a bare IP ("user@[127.0.0.1]", valid by RFC 5321, yet no customer's
+    mailbox, and mail to it would go to a machine of the typist's choosing) and at a name
+    without a dot ("user@localhost"), which only a local network resolves."""
+    try:
+        validate_email(value)
+    except ValidationError:
+        return
+    domain = value.rpartition("@")[2]
+    if domain.startswith("[") or "." not in domain:
+        raise ValidationError(
+            _("Enter an e-mail address at an internet domain, such as name@example.com."),
+            code="invalid",
+        )
+
+
 # --- Amounts ----------------------------------------------------------------------------------
 # One contract, invoice, payment, payout or deal: up to a billion less a cent. More than any
 # single document of the businesses this CRM serves; sums of them (totals, lifetime values)
@@ -202,8 +225,24 @@ SEARCH_TERM_MAX_LENGTH = 300
 MAX_AMOUNT = Decimal("999999999.99")
 
 
+@deconstructible(path="django.core.validators.MaxValueValidator")
+class _ReadableMaxValueValidator(MaxValueValidator):
+    """Its message writes the limit as the reader writes numbers (999 999 999,99 in Polish).
+    Written into migrations as the MaxValueValidator it is (the path): nothing to migrate."""
+
+    def __call__(self, value):
+        try:
+            super().__call__(value)
+        except ValidationError as error:
+            error.params = {
+                **(error.params or {}),
+                "limit_value": formats.number_format(self.limit_value, force_grouping=True),
+            }
+            raise
+
+
 def max_amount_validator(maximum: Decimal = MAX_AMOUNT):
-    return MaxValueValidator(
+    return _ReadableMaxValueValidator(
         maximum,
         message=_("The amount cannot exceed %(limit_value)s."),
     )

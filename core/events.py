@@ -26,6 +26,7 @@ CUSTOMER_CREATED = "customer.created"
 RELATIONSHIP_ENDED = "relationship.ended"
 INVOICE_OVERDUE = "invoice.overdue"
 PAYMENT_RECEIVED = "payment.received"
+INVOICE_WRITTEN_OFF = "invoice.written_off"
 PROCESS_STAGE_CHANGED = "process.stage_changed"
 TICKET_SLA_BREACHED = "ticket.sla_breached"
 APPROVAL_DECIDED = "approval.decided"
@@ -35,6 +36,7 @@ EVENTS = (
     RELATIONSHIP_ENDED,
     INVOICE_OVERDUE,
     PAYMENT_RECEIVED,
+    INVOICE_WRITTEN_OFF,
     PROCESS_STAGE_CHANGED,
     TICKET_SLA_BREACHED,
     APPROVAL_DECIDED,

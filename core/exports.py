@@ -17,12 +17,14 @@ once:
   into an anonymous temporary file that a FileResponse then sends; dates are dates and amounts
   numbers in the workbook, so they sort and add up there.
 
-A text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'`,
-so a spreadsheet shows it rather than running it as a formula (CSV/formula injection); numbers,
-dates and amounts are not text and are written as they are. The audit records who exported
-which list with which filters and how many rows (`core.audit.record_export`), once the last
-row is out (or the download was broken off: the rows sent so far); for a background export
-when its file is written.
+A text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is never run as a
+formula (CSV/formula injection): in CSV it is prefixed with `'`, which a spreadsheet shows; in
+XLSX it is written as it is, in a cell typed as a string with the "quote prefix" style (what a
+spreadsheet gives a text typed after a `'`), so it shows exactly the value and stays text when
+edited. Numbers, dates and amounts are not text and are written as they are. The audit records
+who exported which list with which filters and how many rows (`core.audit.record_export`), once
+the last row is out (or the download was broken off: the rows sent so far); for a background
+export when its file is written.
 """
 
 import csv
@@ -173,11 +175,10 @@ def _rows(queryset, columns, *, request=None):
 
 def _converters(columns, *, typed):
     """One function per column turning a database value into the cell's value: text for CSV,
-    typed values (dates, Decimals) for XLSX when `typed`."""
+    made safe from formulas; typed values (dates, Decimals) and the text as it is for XLSX when
+    `typed` (write_xlsx writes a formula-like text as a string cell)."""
     zone = timezone.get_current_timezone()
-
-    def text(value):
-        return spreadsheet_safe(value)
+    text = str if typed else spreadsheet_safe
 
     def local(value):
         value = timezone.localtime(value, zone) if timezone.is_aware(value) else value
@@ -189,7 +190,7 @@ def _converters(columns, *, typed):
         if column.convert is not None:
             convert = column.convert
         elif labels is not None:
-            convert = lambda value, labels=labels: spreadsheet_safe(labels.get(value, value))  # noqa: E731
+            convert = lambda value, labels=labels: text(labels.get(value, value))  # noqa: E731
         elif column.kind == DATETIME:
             convert = local if typed else (lambda value: f"{local(value):%Y-%m-%d %H:%M}")
         elif column.kind == DATE:
@@ -251,6 +252,18 @@ def write_csv(output, headers, columns, rows):
     return counter[0]
 
 
+def _xlsx_text_cell(sheet, value):
+    """A text that would start a formula as a string cell with the quote prefix: openpyxl
+    takes any text starting with `=` for a formula, and a spreadsheet `+1`, `-1` or `@x` as
+    one when the cell is edited. The value is shown exactly, without a `'`."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell
+
+
 def write_xlsx(output, name, headers, columns, rows):
     """Writes the workbook to the binary file `output`; returns the rows written."""
     from openpyxl import Workbook
@@ -258,7 +271,12 @@ def write_xlsx(output, name, headers, columns, rows):
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=name[:31])
-    sheet.append([spreadsheet_safe(header) for header in headers])
+    sheet.append(
+        [
+            _xlsx_text_cell(sheet, header) if header[:1] in FORMULA_STARTS else header
+            for header in headers
+        ]
+    )
     converters = _converters(columns, typed=True)
     formats = {
         AMOUNT: XLSX_AMOUNT_FORMAT,
@@ -277,7 +295,9 @@ def write_xlsx(output, name, headers, columns, rows):
                 cells.append(None)
                 continue
             value = convert(value)
-            if number_format is not None:
+            if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+                value = _xlsx_text_cell(sheet, value)
+            elif number_format is not None:
                 cell = WriteOnlyCell(sheet, value=value)
                 cell.number_format = number_format
                 value = cell

@@ -60,3 +60,14 @@ class SearchFilter(django_filters.CharFilter):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", SEARCH_TERM_MAX_LENGTH)
         super().__init__(*args, **kwargs)
+
+
+class NumberFilter(django_filters.NumberFilter):
+    """django-filter's NumberFilter with one upper limit: its own `max_value`. django-filter adds
+    a second one (1e50) to every number filter, whose message ("≤ 1e+50") appeared beside the
+    real limit's for a value above both."""
+
+    def get_max_validator(self):
+        if self.extra.get("max_value") is not None:
+            return None
+        return super().get_max_validator()

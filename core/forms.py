@@ -9,7 +9,9 @@ Polish, Czech and Russian: Django's DATE_INPUT_FORMATS), for typed dates and cli
 a picker, and a refused value is answered with an example in the user's own format.
 """
 
+import re
 from datetime import datetime
+from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -84,6 +86,75 @@ class DateTimeField(_ExampleOnInvalid, forms.DateTimeField):
     format_type, iso_format = "DATETIME_INPUT_FORMATS", "%Y-%m-%d %H:%M"
     one = _("Enter a valid date and time, for example %(example)s.")
     two = _("Enter a valid date and time, for example %(example)s or %(iso)s.")
+
+
+# --- Amounts, typed as their reader writes them ------------------------------------------------
+# An amount is a text input, not `<input type="number">`: a number input follows the browser's
+# locale, not the page's, and Chromium in English silently drops the comma and the space of a
+# Polish "1 234,56", posting 123456, a hundred times the amount. A text input posts what was
+# typed; `inputmode="decimal"` still brings up the numeric keyboard on a phone. The field reads
+# the active language's separators (1 234,56 in Polish, Czech and Russian, where Django's
+# thousands separator is a no-break space and a plain one is typed; 1,234.56 in English), and
+# refuses what it would have to guess: "1234,56" in English (a European decimal comma, not a
+# thousands separator) and a dot and a comma together in Polish, Czech and Russian.
+
+_SPACES = " \xa0\u202f"  # a space, a no-break space, a narrow no-break space
+
+
+class AmountInput(forms.TextInput):
+    def __init__(self, attrs=None):
+        super().__init__({"inputmode": "decimal", **(attrs or {})})
+
+
+class AmountField(forms.DecimalField):
+    """An amount in the active language's format (or with a dot for decimals); never a guess."""
+
+    widget = AmountInput
+    default_error_messages = {"invalid": _("Enter an amount, for example %(example)s.")}
+    decimal_point = {
+        ".": _("Write the amount with a dot for decimals, for example 1234.56."),
+        ",": _("Write the amount with a comma for decimals, for example 1234,56."),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs["localize"] = True
+        kwargs.setdefault("widget", AmountInput)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if not isinstance(value, str):
+            return super().to_python(value)
+        text = value.strip()
+        point = str(get_format("DECIMAL_SEPARATOR"))
+        grouping = str(get_format("THOUSAND_SEPARATOR"))
+        spaced = grouping in _SPACES
+        group = f"[{_SPACES}]" if spaced else re.escape(grouping)
+        example = {"example": f"1234{point}56"}
+        # "1234,56" in English: a decimal comma, or a thousands comma with a digit lost?
+        # "1.234,56" or "1,234.56" in Polish: which one is the decimal point?
+        if (not spaced and re.search(f"{group}[0-9]{{1,2}}$", text)) or (
+            point != "." and "." in text and point in text
+        ):
+            message = self.decimal_point.get(point, self.error_messages["invalid"])
+            raise ValidationError(message, code="invalid", params=example)
+        points = "[.]" if point == "." else f"[.{re.escape(point)}]"
+        shape = f"[+-]?(?:[0-9]{{1,3}}(?:{group}[0-9]{{3}})+|[0-9]*)(?:{points}[0-9]*)?"
+        if not re.fullmatch(shape, text) or not re.search("[0-9]", text):
+            raise ValidationError(self.error_messages["invalid"], code="invalid", params=example)
+        return Decimal(re.sub(group, "", text).replace(point, "."))
+
+
+class DecimalNumberField(AmountField):
+    """A number that is not money (a percentage, a discount), read and refused the same way:
+    a number input would turn a Polish "1,5" typed in an English browser into 15."""
+
+    default_error_messages = {"invalid": _("Enter a number, for example %(example)s.")}
+    decimal_point = {
+        ".": _("Write the number with a dot for decimals, for example 1234.56."),
+        ",": _("Write the number with a comma for decimals, for example 1234,56."),
+    }
 
 
 # --- One read of a choice list for several forms on a page --------------------------------

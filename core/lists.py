@@ -110,6 +110,44 @@ def filters_of(query) -> str:
     return kept.urlencode()
 
 
+def describe_filters(info: ListInfo, user, query) -> str:
+    """A saved view's filters as its list's form shows them ("Status: Active · Grade: C"), in
+    the reader's language; a parameter the form does not know is shown as it is."""
+    params = QueryDict(query)
+    form = info.rows(user, params).filterset.form
+    parts = []
+    for name, values in params.lists():
+        values = [value for value in values if value != ""]
+        if name in NOT_FILTERS or not values:
+            continue
+        field = form.fields.get(name)
+        if field is None:
+            parts.append(f"{name}: {', '.join(values)}")
+            continue
+        parts.append(f"{field.label}: {', '.join(_shown(field, values))}")
+    return " · ".join(parts)
+
+
+def _shown(field, values):
+    """The labels of a filter's chosen values."""
+    if isinstance(field, forms.ModelChoiceField | forms.ModelMultipleChoiceField):
+        try:  # the chosen rows only: a list of every customer would be read whole
+            return [str(obj) for obj in field.queryset.filter(pk__in=values)] or values
+        except (ValueError, ValidationError):
+            return values
+    if isinstance(field, forms.ChoiceField):
+        labels = {}
+        for key, label in field.choices:
+            if isinstance(label, list | tuple):  # a group of choices
+                labels.update({str(k): str(v) for k, v in label})
+            else:
+                labels[str(key)] = str(label)
+        return [labels.get(value, value) for value in values]
+    if isinstance(field, forms.BooleanField | forms.NullBooleanField):
+        return [_("yes") if value in ("on", "true", "True", "1") else _("no") for value in values]
+    return values
+
+
 # --- Saved views ---------------------------------------------------------------------------
 
 
@@ -118,7 +156,7 @@ def user_teams(user):
 
 
 # The list tools read both on every list page: compiled once per process (core.fastpath).
-_team_rows = fastpath.UserRows(lambda user: Team.objects.filter(members=user))
+_team_rows = fastpath.UserRows(user_teams)
 _view_rows = {}  # list key -> its UserRows
 
 

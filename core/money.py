@@ -15,6 +15,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
+from core.forms import AmountField as AmountFormField
+from core.forms import DecimalNumberField
 
 MAX_DIGITS = 14
 DECIMAL_PLACES = 2
@@ -192,6 +194,28 @@ def validate_currency(value):
         )
 
 
+class AmountField(models.DecimalField):
+    """A DecimalField whose forms read the amount as the user's language writes it, in a text
+    input (core.forms.AmountField): never a number input, which posts 123456 for a Polish
+    "1 234,56" typed in an English browser."""
+
+    form_class = AmountFormField
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": self.form_class, **kwargs})
+
+    def deconstruct(self):
+        # Stored exactly as a DecimalField: the forms differ, the column does not.
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.DecimalField", args, kwargs
+
+
+class NumberField(AmountField):
+    """A decimal that is not money (a percentage, a discount), typed as AmountField is."""
+
+    form_class = DecimalNumberField
+
+
 def amount_field(verbose_name, *, positive=True, **kwargs):
     """A money amount; `positive` (the default) refuses zero and below beside the field, and
     none is above bounds.MAX_AMOUNT."""
@@ -201,7 +225,7 @@ def amount_field(verbose_name, *, positive=True, **kwargs):
         if positive
         else _("The amount cannot be negative."),
     )
-    return models.DecimalField(
+    return AmountField(
         verbose_name,
         max_digits=MAX_DIGITS,
         decimal_places=DECIMAL_PLACES,

@@ -31,6 +31,12 @@ class BoundedColumn:
             )
         if isinstance(self.field, models.TextField):
             return models.Q(**{f"_length_{name}__gt": self.field.max_length})
+        if bounds.validate_mailbox_address in self.field.validators:
+            # At a bare IP, or at a domain without a dot (bounds.validate_mailbox_address).
+            return models.Q(**{f"{name}__contains": "@["}) | (
+                models.Q(**{f"{name}__contains": "@"})
+                & ~models.Q(**{f"{name}__regex": r"@[^@]*\."})
+            )
         condition = models.Q(pk__in=[])
         for validator in self.field.validators:
             if isinstance(validator, MaxValueValidator):
@@ -77,7 +83,7 @@ def _is_history(model):
 
 def bounded_columns():
     """Every bounded column of every model (core.bounds): dates and times with a window, texts
-    with a length, numbers with a minimum or maximum."""
+    with a length, numbers with a minimum or maximum, e-mail addresses at an internet domain."""
     columns = []
     for model in apps.get_models():
         if _is_history(model) or model._meta.proxy or not model._meta.managed:
@@ -89,6 +95,8 @@ def bounded_columns():
                 rule = f"{window.start} .. {end}"
             elif isinstance(field, models.TextField) and field.max_length:
                 rule = f"<= {field.max_length} characters"
+            elif bounds.validate_mailbox_address in field.validators:
+                rule = "an e-mail address at an internet domain"
             elif isinstance(field, models.DecimalField) and any(
                 isinstance(v, MaxValueValidator | MinValueValidator) for v in field.validators
             ):

@@ -29,6 +29,7 @@ A user's team-mates are read once per user object (one query) and kept on it, li
 
 from django.conf import settings
 from django.core import checks
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 
@@ -54,6 +55,12 @@ def register_finance_records(model):
 
 def _finance_sources():
     return [model.objects.values("customer_id") for model in _finance_models]
+
+
+class NotEditable(PermissionDenied):
+    """A refusal about whose record it is, not about the user's role: the user sees the record
+    but is not on its owner's side. Its message, set by the access helpers, is the 403 page's
+    explanation (core.views.errors); the message of any other PermissionDenied is not shown."""
 
 
 def mode():

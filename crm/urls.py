@@ -57,6 +57,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+# A refusal about whose record it is says so (core.views.errors).
+handler403 = "core.views.errors.permission_denied"
 # Under /api/ a missing address or a crash answers an RFC 9457 problem; elsewhere the pages.
 handler404 = "api.views.errors.page_not_found"
 handler500 = "api.views.errors.server_error"

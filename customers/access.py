@@ -9,6 +9,7 @@ a record the user sees but may not change is a 403.
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from core import visibility
 from core.permissions import can
@@ -33,10 +34,22 @@ def _follow_merge(obj):
     return obj
 
 
+def customer_editable(user, customer):
+    """Whether `user` is on the owner's side of `customer` (or a manager): what a page asks
+    before it offers a change that require_customer_editable() guards; the role permission is
+    asked separately."""
+    return visibility.can_edit_owner(user, customer.owner_id)
+
+
 def require_customer_editable(request, customer):
     """403 unless the user is on the owner's side of `customer` (or a manager)."""
-    if not visibility.can_edit_owner(request.user, customer.owner_id):
-        raise PermissionDenied
+    if not customer_editable(request.user, customer):
+        raise visibility.NotEditable(
+            _(
+                "You can see this customer, but only its owner, their team or a manager can "
+                "change it."
+            )
+        )
 
 
 def get_customer_for_user(request, pk, *, write=False, permission=None, queryset=None):

@@ -6,6 +6,9 @@ payouts, equipment, documents and their timeline entries; processes add open pro
 and tasks; analytics add the customer's value to the header.
 """
 
+from django.db.models import F
+
+from core import visibility
 from core.pages import PageRegistry
 from core.permissions import can
 
@@ -23,13 +26,26 @@ history_querysets = customer_page.history_querysets
 
 
 # The page is the most requested one: its hint's statement is compiled once per process.
-_fetch_pending_duplicates = CustomerRows(lambda customer: pending_for(customer)[:3])
+_fetch_pending_duplicates = CustomerRows(
+    lambda customer: pending_for(customer).annotate(
+        first_owner_id=F("first__owner_id"), second_owner_id=F("second__owner_id")
+    )[:3]
+)
 
 
 def duplicates_hint(request, customer):
-    """The possible duplicates nobody dismissed, for those who may merge (one indexed query)."""
+    """The possible duplicates nobody dismissed, for those who may merge them: both customers
+    must be theirs to change, as the merge screen requires (one indexed query, none when this
+    customer is not theirs)."""
     from .permissions import MERGE_CUSTOMERS
 
-    if not can(request.user, MERGE_CUSTOMERS):
+    user = request.user
+    if not can(user, MERGE_CUSTOMERS) or not visibility.can_edit_owner(user, customer.owner_id):
         return {"suggestions": []}
-    return {"customer": customer, "suggestions": _fetch_pending_duplicates(customer)}
+    suggestions = [
+        suggestion
+        for suggestion in _fetch_pending_duplicates(customer)
+        if visibility.can_edit_owner(user, suggestion.first_owner_id)
+        and visibility.can_edit_owner(user, suggestion.second_owner_id)
+    ]
+    return {"customer": customer, "suggestions": suggestions}

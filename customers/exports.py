@@ -22,10 +22,10 @@ CUSTOMER_COLUMNS = [
     Column(_("City"), "city"),
     Column(_("Country"), "country"),
     Column(_("Status"), "status", choices=Customer.Status),
-    Column(_("Relationship kind"), "relationship_kind"),
+    Column(_("Relationship kind"), "relationship_kind", choices=Customer.RelationshipKind),
     Column(_("Source"), "source", choices=Customer.Source),
     Column(_("Owner"), "owner__username"),
-    Column(_("Grade"), "value__grade"),
+    Column(_("Grade"), "value__grade"),  # A to D: the letter is the grade's name in every language
     Column(_("Lifetime value"), "value__ltv", AMOUNT),
     Column(_("Value currency"), "value__ltv_currency"),
     Column(_("Payment reliability"), "value__payment_reliability", NUMBER),

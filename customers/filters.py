@@ -1,17 +1,21 @@
 from datetime import timedelta
+from decimal import Decimal
 
 import django_filters
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.filters import OrderingFilter, SearchFilter, StyledFilterSet
+from core.filters import NumberFilter, OrderingFilter, SearchFilter, StyledFilterSet
 from core.users import staff_users
 
-from .models import Customer, Segment
+from .models import Customer, CustomerValue, Segment
 
 # The sorts read from the value table.
 VALUE_SORTS = {"grade", "ltv", "reliability"}
+# The largest lifetime value its column holds: the "LTV at least" filter's upper limit.
+_LTV = CustomerValue._meta.get_field("ltv")
+LTV_MAX = Decimal(f"{'9' * (_LTV.max_digits - _LTV.decimal_places)}.{'9' * _LTV.decimal_places}")
 
 
 class CustomerOrderingFilter(OrderingFilter):
@@ -69,17 +73,21 @@ class CustomerFilter(StyledFilterSet):
         choices=[*Customer.Grade.choices, ("none", _("Not graded"))],
         method="filter_grade",
     )
-    ltv_min = django_filters.NumberFilter(
-        label=_("LTV at least"), field_name="value__ltv", lookup_expr="gte", min_value=0
+    ltv_min = NumberFilter(
+        label=_("LTV at least"),
+        field_name="value__ltv",
+        lookup_expr="gte",
+        min_value=0,
+        max_value=LTV_MAX,
     )
-    reliability_min = django_filters.NumberFilter(
+    reliability_min = NumberFilter(
         label=_("Reliability at least"),
         field_name="value__payment_reliability",
         lookup_expr="gte",
         min_value=0,
         max_value=100,
     )
-    uncontacted_days = django_filters.NumberFilter(
+    uncontacted_days = NumberFilter(
         label=_("No contact for (days)"),
         method="filter_uncontacted_days",
         min_value=1,

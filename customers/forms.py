@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import lists
+from core.concurrent_edits import LOADED, ConcurrentEditMixin
 from core.forms import DateField, DateInput
 from core.i18n import language_for_country
 from core.users import staff_users
@@ -22,7 +23,7 @@ from .selectors import find_duplicates
 from .services import POSSIBLE_DUPLICATE_MESSAGE
 
 
-class CustomerForm(forms.ModelForm):
+class CustomerForm(ConcurrentEditMixin, forms.ModelForm):
     """Customer details. On creation it also guards against twins (see `find_duplicates`)."""
 
     confirm_not_duplicate = forms.BooleanField(
@@ -75,8 +76,9 @@ class CustomerForm(forms.ModelForm):
             Row(Column("legal_name", css_class="col-md-8"), Column("tax_id", css_class="col-md-4")),
             Row(Column("email"), Column("phone")),
             Row(
-                Column("street", css_class="col-md-5"),
-                Column("postal_code", css_class="col-md-2"),
+                # Room for "Kod pocztowy" / "Почтовый индекс" on one line, level with its row.
+                Column("street", css_class="col-md-4"),
+                Column("postal_code", css_class="col-md-3"),
                 Column("city", css_class="col-md-3"),
                 Column("country", css_class="col-md-2"),
             ),
@@ -84,6 +86,7 @@ class CustomerForm(forms.ModelForm):
             "segments",
             "notes",
             *(["confirm_not_duplicate"] if check_duplicates else []),
+            *([LOADED] if LOADED in self.fields else []),
         )
 
     def clean_tax_id(self):
@@ -128,7 +131,7 @@ class CustomerForm(forms.ModelForm):
         self.add_error(None, error)
 
 
-class ContactPersonForm(forms.ModelForm):
+class ContactPersonForm(ConcurrentEditMixin, forms.ModelForm):
     class Meta:
         model = ContactPerson
         fields = [

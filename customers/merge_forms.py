@@ -1,9 +1,11 @@
 """The side-by-side merge screens' forms: which record survives, and each differing field's
 value from the left or the right record."""
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from django import forms
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from .merging import CONTACT_MERGE_FIELDS, MERGE_FIELDS
@@ -18,6 +20,8 @@ def _shown(record, name):
         return "—"
     if getattr(field, "choices", None):
         return getattr(record, f"get_{name}_display")()
+    if isinstance(value, date | Decimal):  # as the reader writes dates and numbers
+        return formats.localize(value)
     return str(value)
 
 

@@ -141,8 +141,11 @@ class CustomerQuerySet(models.QuerySet):
             models.Q(display_name__icontains=term)
             | models.Q(legal_name__icontains=term)
             | models.Q(email=term.lower())
-            | models.Q(tax_id=normalize_tax_id(term))
         )
+        # A term without letters or digits ("!", "%", an emoji) normalises to "": compared,
+        # it would match every customer without a tax id (and no index holds those).
+        if tax_id := normalize_tax_id(term):
+            condition |= models.Q(tax_id=tax_id)
         if key:
             condition |= models.Q(phone_key=key)
         elif len(digits) >= 6:
@@ -176,6 +179,14 @@ class Customer(models.Model):
         # points at the survivor, which holds everything that was the merged customer's.
         MERGED = "merged", _("Merged into another customer")
 
+    class RelationshipKind(models.TextChoices):
+        """The kind of the customer's current relationship (`relationship_kind`): the labels of
+        relationships' Relationship.Kind, which this app may not import (the layers point down);
+        tests/relationships/test_relationship_kinds.py keeps the two the same."""
+
+        LASTING = "lasting", _("Lasting relationship")
+        CASUAL = "casual", _("Casual contact")
+
     class Grade(models.TextChoices):
         """Customer value grades; analytics' scoring parameters set the thresholds."""
 
@@ -193,7 +204,7 @@ class Customer(models.Model):
         blank=True,
         help_text=_("VAT / NIP / IČO; stored without spaces or dashes, unique when given."),
     )
-    email = models.EmailField(_("e-mail"), blank=True)
+    email = models.EmailField(_("e-mail"), blank=True, validators=[bounds.validate_mailbox_address])
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     phone_digits = models.GeneratedField(
         expression=_digits_only("phone"),
@@ -345,6 +356,15 @@ class Customer(models.Model):
                 fields=["-last_contact_at", "-id"],
                 name="customer_last_contact_id_idx",
                 condition=CURRENT,
+            ),
+            # The sales home's "not contacted for 30 days" (analytics.home) and the list
+            # filtered by owner sorted by last contact: a range of the owner's entries, in order;
+            # its count reads no row of the table (the status is included).
+            models.Index(
+                fields=["owner", "last_contact_at", "id"],
+                name="customer_owner_contact_idx",
+                condition=CURRENT,
+                include=["status"],
             ),
             models.Index(
                 fields=["-first_contact_on", "-id"],
@@ -541,7 +561,7 @@ class ContactPerson(models.Model):
     first_name = models.CharField(_("first name"), max_length=100)
     last_name = models.CharField(_("last name"), max_length=100)
     title = models.CharField(_("role / title"), max_length=150, blank=True)
-    email = models.EmailField(_("e-mail"), blank=True)
+    email = models.EmailField(_("e-mail"), blank=True, validators=[bounds.validate_mailbox_address])
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     phone_digits = models.GeneratedField(
         expression=_digits_only("phone"),

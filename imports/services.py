@@ -17,13 +17,14 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Max, ProtectedError, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core import bulk, visibility
 from core.audit import audit_context
 from core.bounds import LONG_TEXT
 from core.exports import spreadsheet_safe
+from core.i18n import user_language
 from core.integrity import save_or_raise_validation
 from core.outbox import enqueue
 from core.permissions import can
@@ -203,20 +204,23 @@ def _require_status(batch, *statuses):
 
 def batch_prepare(*, batch_id):
     """Read every row of the file into ImportRows, each with its errors and duplicate match,
-    in chunks; one transaction, so a second run (a redelivered task) starts clean."""
+    in chunks; one transaction, so a second run (a redelivered task) starts clean. The errors
+    are stored as text, so they are written in the importing user's language: a worker has no
+    request to take one from."""
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().filter(pk=batch_id).first()
         if batch is None or batch.status != ImportBatch.Status.PREPARING:
             return  # done already, or the user changed the mapping: another task follows
-        try:
-            _prepare_rows(batch)
-        except ValidationError as error:
-            transaction.set_rollback(True)
-            failure = " ".join(error.messages)
-        else:
-            batch.status = ImportBatch.Status.PREVIEW
-            batch.save()
-            return
+        with translation.override(user_language(batch.created_by)):
+            try:
+                _prepare_rows(batch)
+            except ValidationError as error:
+                transaction.set_rollback(True)
+                failure = " ".join(error.messages)
+            else:
+                batch.status = ImportBatch.Status.PREVIEW
+                batch.save()
+                return
     ImportBatch.objects.filter(pk=batch_id).update(
         status=ImportBatch.Status.UPLOADED, error=failure
     )
@@ -391,31 +395,32 @@ def batch_start(*, batch, by) -> ImportBatch:
 
 def batch_run(*, batch_id):
     """Import every row, in one transaction (see the module's docstring). Idempotent: a batch
-    already run is left alone."""
+    already run is left alone. The rows' reasons are written in the importing user's language."""
     updated = ImportBatch.objects.filter(
         pk=batch_id, status__in=[ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING]
     ).update(status=ImportBatch.Status.RUNNING)
     if not updated:
         return
     batch = ImportBatch.objects.get(pk=batch_id)
-    try:
-        with (
-            audit_context(source=batch.audit_source, user=batch.created_by),
-            transaction.atomic(),
-        ):
-            batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
-            if batch.status != ImportBatch.Status.RUNNING:
-                return
-            _run_rows(batch)
-    except Exception as error:
-        logger.exception("Import %s failed; nothing of it was saved", batch_id)
-        ImportBatch.objects.filter(pk=batch_id).update(
-            status=ImportBatch.Status.FAILED,
-            error=_("The import failed and nothing of it was saved: %(error)s")
-            % {"error": str(error)[:500]},
-        )
-        if not isinstance(error, ValidationError | ProtectedError):
-            raise
+    with translation.override(user_language(batch.created_by)):
+        try:
+            with (
+                audit_context(source=batch.audit_source, user=batch.created_by),
+                transaction.atomic(),
+            ):
+                batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+                if batch.status != ImportBatch.Status.RUNNING:
+                    return
+                _run_rows(batch)
+        except Exception as error:
+            logger.exception("Import %s failed; nothing of it was saved", batch_id)
+            ImportBatch.objects.filter(pk=batch_id).update(
+                status=ImportBatch.Status.FAILED,
+                error=_("The import failed and nothing of it was saved: %(error)s")
+                % {"error": str(error)[:500]},
+            )
+            if not isinstance(error, ValidationError | ProtectedError):
+                raise
 
 
 def _run_rows(batch):
@@ -521,7 +526,11 @@ def batch_undo(*, batch, by) -> ImportBatch:
 
 
 def rejected_rows_csv(batch):
-    """The rejected rows as CSV lines: the row number, why, then the mapped cells."""
+    """The rejected rows as CSV lines: the row number, why, then the mapped cells under the
+    file's own headers, so the user can correct them and import the file again. The reason of
+    a row the preview found errors in names each field as the user does (`captions`)."""
+    import_kind = kinds.get(batch.kind)
+    captions = import_kind.captions(batch)
     fields = [name for _column, name in sorted(batch.mapping.items(), key=lambda i: int(i[0]))]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -533,10 +542,19 @@ def rejected_rows_csv(batch):
         buffer.truncate()
         return value
 
-    yield "\ufeff" + line([_("row"), _("reason"), *fields])
+    yield "\ufeff" + line(
+        [_("row"), _("reason"), *(_safe_cell(captions.get(f, f)) for f in fields)]
+    )
     rows = batch.rows.filter(outcome=ImportRow.Outcome.REJECTED).order_by("number")
     for row in rows.iterator(chunk_size=2000):
-        yield line([row.number, row.message, *(_safe_cell(row.cells.get(f, "")) for f in fields)])
+        reason = import_kind.errors_text(row.errors, captions) if row.errors else row.message
+        yield line(
+            [
+                row.number,
+                _safe_cell(reason),
+                *(_safe_cell(row.cells.get(f, "")) for f in fields),
+            ]
+        )
 
 
 # A spreadsheet would run a cell starting with = + - @ as a formula (CSV injection).

@@ -149,11 +149,18 @@ def _preview_page(request, batch):
         kind.field(name)
         for _column, name in sorted(batch.mapping.items(), key=lambda item: int(item[0]))
     ]
+    mapped = {f.name for f in fields}
+    captions = kind.captions(batch)
     table = [
         {
             "row": row,
             "cells": [(row.cells.get(f.name, ""), row.errors.get(f.name, "")) for f in fields],
-            "other_errors": row.errors.get("__all__", ""),
+            # The row's own errors and those of fields without a column (a contact person's
+            # name when only the job title is mapped): beside no cell, so shown for the row.
+            "other_errors": kind.error_lines(
+                {name: error for name, error in row.errors.items() if name not in mapped},
+                captions,
+            ),
         }
         for row in page
     ]

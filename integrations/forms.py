@@ -3,6 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds, events
+from core.concurrent_edits import ConcurrentEditMixin
 from core.users import staff_users
 from customers.models import ContactPerson, Customer
 
@@ -16,7 +17,7 @@ def _formfield(field, **kwargs):
     return field.formfield(**kwargs)
 
 
-class SubscriptionForm(forms.ModelForm):
+class SubscriptionForm(ConcurrentEditMixin, forms.ModelForm):
     events = forms.MultipleChoiceField(
         label=_("Events"),
         choices=[(name, name) for name in events.EVENTS],
@@ -30,7 +31,7 @@ class SubscriptionForm(forms.ModelForm):
         formfield_callback = _formfield
 
 
-class WebFormForm(forms.ModelForm):
+class WebFormForm(ConcurrentEditMixin, forms.ModelForm):
     class Meta:
         model = WebForm
         fields = ["name", "slug", "allowed_origin", "redirect_url", "owner"]
@@ -55,7 +56,12 @@ class IntakeForm(forms.Form):
     company = forms.CharField(
         label=_("company"), max_length=_max(Customer, "display_name"), required=False
     )
-    email = forms.EmailField(label=_("e-mail"), max_length=254, required=False)
+    email = forms.EmailField(
+        label=_("e-mail"),
+        max_length=254,
+        required=False,
+        validators=[bounds.validate_mailbox_address],
+    )
     phone = forms.CharField(label=_("phone"), max_length=_max(Customer, "phone"), required=False)
     tax_id = forms.CharField(label=_("tax id"), max_length=_max(Customer, "tax_id"), required=False)
     message = forms.CharField(label=_("message"), max_length=bounds.SHORT_TEXT, required=False)

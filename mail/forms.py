@@ -2,7 +2,9 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from core.concurrent_edits import ConcurrentEditMixin
 from core.i18n import language_choices
 
 from .models import MailTemplate
@@ -25,7 +27,7 @@ class ComposeForm(forms.Form):
     reader's language) or free text, with the customer's documents and a new upload."""
 
     to = ContactChoiceField(
-        label=_("To"),
+        label=pgettext_lazy("e-mail recipients", "To"),
         queryset=None,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("The customer's contact persons with an e-mail address that did not bounce."),
@@ -77,7 +79,7 @@ class ComposeForm(forms.Form):
         return body
 
 
-class MailTemplateForm(forms.ModelForm):
+class MailTemplateForm(ConcurrentEditMixin, forms.ModelForm):
     class Meta:
         model = MailTemplate
         fields = ["name", "purpose", "language", "subject", "body", "is_active"]

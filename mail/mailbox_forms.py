@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.concurrent_edits import ConcurrentEditMixin
 from customers.models import Customer
 
 from .models import Mailbox, PrivateAddress
@@ -11,7 +12,7 @@ from .services.sync import private_host_refused
 PASSWORD_MAX_LENGTH = 500
 
 
-class MailboxForm(forms.ModelForm):
+class MailboxForm(ConcurrentEditMixin, forms.ModelForm):
     """The connection; the password is written, never shown back (kept encrypted)."""
 
     password = forms.CharField(

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.concurrent_edits import ConcurrentEditMixin
 from customers.models import ConsentPurpose, Segment
 from processes.models import RetentionCampaign
 
@@ -10,7 +11,7 @@ from .models import Mailing, MailTemplate
 from .models.mailings import FILTER_LIMIT
 
 
-class MailingForm(forms.ModelForm):
+class MailingForm(ConcurrentEditMixin, forms.ModelForm):
     class Meta:
         model = Mailing
         fields = ["name", "purpose", "template", "segment", "customer_filter", "campaign"]

@@ -5,6 +5,7 @@ team-mates, managers), except collection cases: finance works the whole ledger (
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from core import visibility
 from core.permissions import can
@@ -92,8 +93,35 @@ def get_instance_for_user(request, pk, *, write=False, kinds=None, queryset=None
     if kinds is not None and instance.definition.kind not in kinds:
         raise PermissionDenied
     if write and not may_work_on(request.user, instance):
-        raise PermissionDenied
+        if not can_work(request.user, instance.definition.kind):
+            raise PermissionDenied
+        raise visibility.NotEditable(
+            _(
+                "You can see this process, but only its owner, the customer's owner, their team "
+                "or a manager can work on it."
+            )
+        )
     return instance
+
+
+def may_complete(user, task, *, customer_owner_id):
+    """Whether `user` may tick `task` off (`customer_owner_id`: its customer's owner, which a
+    page of one customer's tasks knows): its assignee (whoever was given the work may finish
+    it), whoever set it while on the customer's owner side, or a manager."""
+    return can(user, WORK_TASKS) and (
+        user.pk == task.assignee_id
+        or can(user, APPROVE)
+        or (user.pk == task.created_by_id and visibility.can_edit_owner(user, customer_owner_id))
+    )
+
+
+def mark_completable(user, tasks, *, customer_owner_id):
+    """One customer's `tasks` as a list, each with `completable` set for the page's "Done"
+    button (no query: the user's roles and team-mates are read once per request)."""
+    tasks = list(tasks)
+    for task in tasks:
+        task.completable = may_complete(user, task, customer_owner_id=customer_owner_id)
+    return tasks
 
 
 def get_task_for_user(request, pk, *, write=False):
@@ -102,17 +130,13 @@ def get_task_for_user(request, pk, *, write=False):
     task = get_object_or_404(
         Task.objects.visible_to(request.user).select_related("customer", "instance"), pk=pk
     )
-    # Ticking a task off: its assignee (whoever was given the work may finish it), whoever set it
-    # while on the customer's owner side, or a manager.
-    if write and not (
-        request.user.pk == task.assignee_id
-        or can(request.user, APPROVE)
-        or (
-            request.user.pk == task.created_by_id
-            and visibility.can_edit_owner(request.user, task.customer.owner_id)
+    if write and not may_complete(request.user, task, customer_owner_id=task.customer.owner_id):
+        raise visibility.NotEditable(
+            _(
+                "Only the task's assignee, a manager, or whoever set it while they may change "
+                "the customer can mark it done."
+            )
         )
-    ):
-        raise PermissionDenied
     return task
 
 

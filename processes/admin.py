@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import AuditHistoryAdminMixin, UniqueRaceAdminMixin
@@ -61,6 +61,24 @@ class SlaPolicyInline(admin.TabularInline):
 class KpiTargetInline(admin.TabularInline):
     model = KpiTarget
     extra = 0
+
+
+class GoesWithItsProcessAdminMixin:
+    """A ticket or a collection case is deleted with its process (Process instances), never
+    alone: its process would stay behind without it and break the ticket or collections list
+    for everyone. The delete permission stays, so deleting the process can take it along."""
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        raise PermissionDenied
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["show_delete"] = False  # the admin's submit row reads it
+        return super().render_change_form(request, context, *args, **kwargs)
 
 
 @admin.register(ProcessDefinition)
@@ -169,7 +187,7 @@ class WorkLogAdmin(admin.ModelAdmin):
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(GoesWithItsProcessAdminMixin, admin.ModelAdmin):
     list_display = [
         "instance",
         "priority",
@@ -191,7 +209,7 @@ class TicketAdmin(admin.ModelAdmin):
 
 
 @admin.register(CollectionCase)
-class CollectionCaseAdmin(UniqueRaceAdminMixin, admin.ModelAdmin):
+class CollectionCaseAdmin(GoesWithItsProcessAdminMixin, UniqueRaceAdminMixin, admin.ModelAdmin):
     list_display = ["instance", "invoice", "balance_at_open", "reminders_sent"]
     search_fields = ["invoice__number", "instance__customer__display_name"]
     list_select_related = ["instance", "invoice"]

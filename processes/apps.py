@@ -97,3 +97,9 @@ class ProcessesConfig(AppConfig):
         from . import merging
 
         register_merge_hook(merging.hook)
+        from core import events
+
+        from .services.collections import collection_cases_on_event
+
+        # A payment or write-off that settles an invoice closes its collection case at once.
+        events.receiver(collection_cases_on_event)

@@ -17,7 +17,7 @@ from customers.customer_page import (
 )
 from customers.selectors import CustomerCounts, CustomerRows
 
-from .access import workable_kinds
+from .access import mark_completable, workable_kinds
 from .models import Approval, ProcessDefinition, ProcessInstance, StageTransition, Task
 
 PANEL_ROWS = 20
@@ -49,11 +49,13 @@ def processes_context(request, customer):
             .order_by("-last_activity_at", "-id")[:PANEL_ROWS]
         )
     if counts["open_tasks"]:
-        tasks = list(
+        tasks = mark_completable(
+            request.user,
             Task.objects.open()
             .filter(customer=customer)
             .select_related("assignee", "instance")
-            .order_by("due_on", "id")[:PANEL_ROWS]
+            .order_by("due_on", "id")[:PANEL_ROWS],
+            customer_owner_id=customer.owner_id,
         )
     kinds = (
         workable_kinds(request.user)

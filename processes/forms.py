@@ -7,7 +7,8 @@ from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds, lists
-from core.forms import DateField, DateInput
+from core.concurrent_edits import ConcurrentEditMixin
+from core.forms import DateField, DateInput, DecimalNumberField
 from core.users import staff_users
 from customers.models import Customer
 from relationships.models import Asset
@@ -64,7 +65,7 @@ class InstanceForm(forms.ModelForm):
         return cleaned
 
 
-class InstanceEditForm(forms.ModelForm):
+class InstanceEditForm(ConcurrentEditMixin, forms.ModelForm):
     class Meta:
         model = ProcessInstance
         fields = ["title", "owner", "amount", "currency", "expected_close_on"]
@@ -149,7 +150,7 @@ class WorkLogForm(forms.Form):
 
 
 class DiscountForm(forms.Form):
-    percent = forms.DecimalField(
+    percent = DecimalNumberField(
         label=_("Discount (%)"), min_value=0, max_value=100, max_digits=5, decimal_places=2
     )
     reason = forms.CharField(
@@ -186,7 +187,7 @@ class TicketForm(forms.Form):
         self.fields["owner"].queryset = staff_users()
 
 
-class TaskForm(forms.ModelForm):
+class TaskForm(ConcurrentEditMixin, forms.ModelForm):
     class Meta:
         model = Task
         fields = ["title", "assignee", "due_on", "instance", "notes"]
@@ -229,7 +230,7 @@ class WriteOffRequestForm(forms.Form):
     )
 
 
-class RetentionCampaignForm(forms.ModelForm):
+class RetentionCampaignForm(ConcurrentEditMixin, forms.ModelForm):
     class Meta:
         model = RetentionCampaign
         fields = ["name", "definition", "segment", "contracts_ending_within_days"]
@@ -244,7 +245,7 @@ class RetentionCampaignForm(forms.ModelForm):
         window.widget.attrs["max"] = CAMPAIGN_WINDOW_MAX_DAYS
 
 
-class KpiTargetForm(forms.ModelForm):
+class KpiTargetForm(ConcurrentEditMixin, forms.ModelForm):
     """A manager's target for one KPI of one definition (fixed by the page) and period."""
 
     class Meta:
@@ -268,7 +269,7 @@ class KpiTargetForm(forms.ModelForm):
         return cleaned
 
 
-class DecisionRuleForm(forms.ModelForm):
+class DecisionRuleForm(ConcurrentEditMixin, forms.ModelForm):
     """A manager's decision rule for one definition (fixed by the page it is edited on)."""
 
     class Meta:

@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.cache import cache
 from django.db.models import Avg, Count, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -401,4 +402,27 @@ def waiting_payouts(user):
         .awaiting_approval()
         .select_related("customer", "requested_by")
         .order_by("requested_at", "id")
+    )
+
+
+def decided_approvals(user, *, limit):
+    """The process approvals `user` sees that have been decided, the newest decision first."""
+    return (
+        Approval.objects.visible_to(user)
+        .exclude(decision=Approval.Decision.PENDING)
+        .select_related("instance__customer", "requested_by", "decided_by")
+        .order_by("-decided_at", "-id")[:limit]
+    )
+
+
+def decided_payouts(user, *, limit):
+    """The payouts `user` sees that a manager approved or rejected (paid since or not), the
+    newest decision first, its moment as `decided_at`: the approvals inbox lists them beside the
+    decided process approvals."""
+    return (
+        Payout.objects.visible_to(user)
+        .filter(Q(approved_at__isnull=False) | Q(rejected_at__isnull=False))
+        .annotate(decided_at=Coalesce("approved_at", "rejected_at"))
+        .select_related("customer", "approved_by", "rejected_by")
+        .order_by("-decided_at", "-id")[:limit]
     )

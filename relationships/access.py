@@ -7,6 +7,7 @@ ledger: finance users need only the permission, not the owner rule."""
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from core import visibility
 from core.permissions import can
@@ -15,12 +16,24 @@ from customers.permissions import VIEW_CUSTOMERS
 from .models import Asset, Contract, Document, Invoice, Payout, Relationship
 
 
+def may_write(user, customer, *, finance=False):
+    """Whether `user` may change what is attached to `customer` (`finance`: a finance action):
+    what a page asks before it offers a change that require_writable() guards; the role
+    permission is asked separately."""
+    if finance and visibility.is_finance(user):
+        return True
+    return visibility.can_edit_owner(user, customer.owner_id)
+
+
 def require_writable(user, customer, *, finance=False):
     """403 unless `user` may change what is attached to `customer`."""
-    if finance and visibility.is_finance(user):
-        return
-    if not visibility.can_edit_owner(user, customer.owner_id):
-        raise PermissionDenied
+    if not may_write(user, customer, finance=finance):
+        raise visibility.NotEditable(
+            _(
+                "You can see this record, but only its customer's owner, their team or a "
+                "manager can change it."
+            )
+        )
 
 
 def _get(request, queryset, pk, permission, *, write=False, finance=False):
@@ -77,7 +90,7 @@ def get_own_payout_request_for_user(request, pk, *, permission):
     included: they decide, they do not rewrite), and only before approval."""
     payout = get_payout_for_user(request, pk, permission=permission)
     if payout.requested_by_id != request.user.pk:
-        raise PermissionDenied
+        raise visibility.NotEditable(_("Only the person who requested this payout can change it."))
     return payout
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
-from core.filters import OrderingFilter, SearchFilter, StyledFilterSet
+from core.filters import NumberFilter, OrderingFilter, SearchFilter, StyledFilterSet
 from core.forms import DateInput
 from customers.models import Customer
 
@@ -112,7 +112,7 @@ class ContractFilter(StyledFilterSet):
     billing_period = django_filters.ChoiceFilter(
         label=_("Billing"), choices=Contract.BillingPeriod.choices
     )
-    ending_within = django_filters.NumberFilter(
+    ending_within = NumberFilter(
         label=_("Ending within (days)"),
         method="filter_ending_within",
         min_value=0,

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core import bounds
+from core.concurrent_edits import ConcurrentEditMixin
 from core.forms import DateField, DateInput, DateTimeField, DateTimeInput
 from core.money import currency_symbol, format_amount
 
@@ -44,7 +45,7 @@ class FirstContactForm(forms.Form):
     )
 
 
-class InteractionForm(forms.ModelForm):
+class InteractionForm(ConcurrentEditMixin, forms.ModelForm):
     class Meta:
         model = Interaction
         fields = [
@@ -151,7 +152,7 @@ class CurrencyFormMixin:
             self.initial["currency"] = settings.DEFAULT_CURRENCY
 
 
-class ContractForm(CurrencyFormMixin, forms.ModelForm):
+class ContractForm(ConcurrentEditMixin, CurrencyFormMixin, forms.ModelForm):
     signed_on = DateField(
         label=_("Signed on"),
         required=False,
@@ -247,7 +248,7 @@ class ContractTerminateForm(forms.Form):
     )
 
 
-class InvoiceForm(CurrencyFormMixin, forms.ModelForm):
+class InvoiceForm(ConcurrentEditMixin, CurrencyFormMixin, forms.ModelForm):
     class Meta:
         model = Invoice
         fields = ["number", "contract", "issue_date", "due_date", "amount", "currency"]
@@ -283,7 +284,7 @@ class WriteOffForm(forms.Form):
     )
 
 
-class PayoutForm(CurrencyFormMixin, forms.ModelForm):
+class PayoutForm(ConcurrentEditMixin, CurrencyFormMixin, forms.ModelForm):
     class Meta:
         model = Payout
         fields = ["kind", "amount", "currency", "reason"]
@@ -311,7 +312,7 @@ class PayoutRejectForm(forms.Form):
     )
 
 
-class AssetForm(forms.ModelForm):
+class AssetForm(ConcurrentEditMixin, forms.ModelForm):
     class Meta:
         model = Asset
         fields = [
@@ -332,7 +333,7 @@ class AssetForm(forms.ModelForm):
         self.fields["contract"].queryset = customer.contracts.all()
 
 
-class DocumentForm(forms.ModelForm):
+class DocumentForm(ConcurrentEditMixin, forms.ModelForm):
     class Meta:
         model = Document
         fields = ["file", "title", "contract", "invoice", "asset"]

@@ -4,12 +4,13 @@ import re
 
 import pytest
 from django.core.cache import cache
-from django.utils import translation
+from django.utils import timezone, translation
 
 from core import catalogues
 from core.models import Team
 from core.permissions import FINANCE, MANAGER, SALES, SERVICE
 
+from .dates import FROM_THE_CLOCK
 from .factories import CustomerFactory, UserFactory
 
 # `make test` runs the suite in several processes (pytest-xdist, `-n`). The tests under each
@@ -83,6 +84,22 @@ def default_language():
     translation.deactivate()
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def todays_date(request, monkeypatch):
+    """A module's `TODAY = clock_today()`, and the dates it derives in `dates_from(today)`, as
+    of each test's start (tests/dates.py)."""
+    module = request.module
+    if module is None or module.__name__ not in FROM_THE_CLOCK:
+        return
+    today = timezone.localdate()
+    if today == module.TODAY:
+        return
+    monkeypatch.setattr(module, "TODAY", today)
+    derive = getattr(module, "dates_from", None)
+    for name, value in (derive(today) if derive else {}).items():
+        monkeypatch.setattr(module, name, value)
 
 
 @pytest.fixture(params=[True, False], ids=["fast", "plain"])

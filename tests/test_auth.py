@@ -104,3 +104,20 @@ def test_a_username_longer_than_any_is_refused_beside_the_field(client):
     assert response.status_code == 200
     assert "username" in response.context["form"].errors
     assert not AccessAttempt.objects.exists()
+
+
+def test_no_page_template_has_an_inline_style_the_policy_would_refuse():
+    """style-src 'self': an inline style="…" is refused by the browser (a console error, and the
+    style is lost: the definition editor's SLA table stretched across the page). Only e-mails,
+    which no policy governs, may have them."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    templates = Path(settings.BASE_DIR) / "templates"
+    inline = [
+        str(path.relative_to(templates))
+        for path in templates.rglob("*.html")
+        if "emails" not in path.parts and 'style="' in path.read_text(encoding="utf-8")
+    ]
+    assert inline == []

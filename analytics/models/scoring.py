@@ -11,12 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
-from core.money import currency_field, validate_currency
+from core.money import AmountField, NumberField, currency_field, validate_currency
 from customers.models import Customer
 
 
 def _percent(verbose_name, default, **kwargs):
-    return models.DecimalField(
+    return NumberField(
         verbose_name,
         max_digits=5,
         decimal_places=2,
@@ -27,7 +27,7 @@ def _percent(verbose_name, default, **kwargs):
 
 
 def _amount(verbose_name, default, **kwargs):
-    return models.DecimalField(
+    return AmountField(
         verbose_name,
         max_digits=14,
         decimal_places=2,

@@ -49,7 +49,7 @@ def drilldown(*, show, period, definitions, owner=None, stage=None):
             Q(response_due_at__isnull=False)
             & ~(
                 Q(first_response_at__lte=F("response_due_at"))
-                | Q(first_response_at__isnull=True, resolved_at__lte=F("response_due_at"))
+                | Q(first_response_at__isnull=True, instance__closed_at__lte=F("response_due_at"))
             )
             | Q(
                 resolution_due_at__isnull=False,

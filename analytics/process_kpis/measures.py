@@ -100,11 +100,12 @@ def cycle_buckets(cycle):
 def ticket_deadlines():
     """Closed tickets' deadlines kept and missed, counted in the same pass over the closed
     instances (their ticket joined): the first response (or the closing, if nobody answered)
-    by the response deadline; resolved tickets by the resolution deadline."""
+    by the response deadline (a ticket cancelled in time met it); resolved tickets by the
+    resolution deadline."""
     has_response_due = Q(ticket__response_due_at__isnull=False)
     responded_in_time = Q(ticket__first_response_at__lte=F("ticket__response_due_at")) | Q(
         ticket__first_response_at__isnull=True,
-        ticket__resolved_at__lte=F("ticket__response_due_at"),
+        closed_at__lte=F("ticket__response_due_at"),  # resolved or cancelled in time
     )
     resolved_with_due = Q(ticket__resolution_due_at__isnull=False, outcome=Stage.Outcome.RESOLVED)
     return {

@@ -37,6 +37,7 @@ class CustomerViewSet(IdempotentCreateMixin, ResourceViewSet):
     create_permission = EDIT_CUSTOMERS
     filterset_class = CustomerFilter
     ordering_fields = ("display_name", "first_contact_on", "created_at")
+    etag_ignores = ("value",)  # the scoring job's, not a change anyone made
 
     def base_queryset(self):
         return Customer.objects.select_related("value").prefetch_related("segments")

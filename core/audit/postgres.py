@@ -74,19 +74,34 @@ WRITES = ("INSERT", "UPDATE", "DELETE", "WITH", "MERGE")
 
 
 def install_triggers(using="default"):
-    """Creates the trigger function and one pair of triggers per audited table (idempotent)."""
+    """Creates the trigger function and one pair of triggers per audited table (idempotent).
+
+    The triggers follow the tables as they are, not only the models: after `migrate` back to an
+    earlier release, a table may lack a column the current models have (or be missing), and its
+    triggers then watch the columns it has (a missing table gets none) instead of the
+    post_migrate hook failing the migration."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         return
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(FUNCTION)
+        cursor.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema()"
+        )
+        present = {}
+        for table_name, column in cursor.fetchall():
+            present.setdefault(table_name, set()).add(column)
         for entry in audited():
+            table_columns = present.get(entry.model._meta.db_table)
+            if table_columns is None:
+                continue
             table = quote(entry.model._meta.db_table)
             arguments = ", ".join(
                 _literal(value) for value in (entry.label, *entry.excluded_columns())
             )
-            columns = entry.columns()
+            columns = [column for column in entry.columns() if column in table_columns]
             old = ", ".join(f"OLD.{quote(column)}" for column in columns)
             new = ", ".join(f"NEW.{quote(column)}" for column in columns)
             for name in TRIGGER_NAMES:

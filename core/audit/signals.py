@@ -10,9 +10,11 @@ reads the stored row first (one query) so the row records what changed, as the t
 import contextlib
 import datetime
 import decimal
+import json
 import uuid
 
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, models
 from django.db.models.signals import post_delete, post_save, pre_save
 
@@ -32,6 +34,10 @@ def _json(value):
         return str(value)
     if isinstance(value, uuid.UUID):
         return str(value)
+    if isinstance(value, dict | list):
+        # A JSON column's value as the program holds it, dates and amounts inside (a merge's
+        # chosen values): as the database will store it.
+        return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
     return value
 
 

@@ -1,11 +1,13 @@
 """Small pieces every app's views share: services called from forms, lists, form pages, going
 back."""
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -46,8 +48,14 @@ def run_service(form, service, /, **kwargs) -> ServiceCall:
                 return redirect(call.result)
         return render(...)  # the form again, with the service's errors beside its fields
     """
+    # A form editing a stored record: not over a change someone saved meanwhile
+    # (core.concurrent_edits); the row stays locked until the service has written.
+    check = getattr(form, "check_not_edited_meanwhile", None)
     try:
-        result = service(**kwargs)
+        with transaction.atomic() if check else nullcontext():
+            if check:
+                check()
+            result = service(**kwargs)
     except ValidationError as error:
         apply_service_errors(form, error)
         return ServiceCall(ok=False)

@@ -78,6 +78,8 @@ def saved_view_list(request):
         .order_by("list_key", "name", "id")
         if lists.get(view.list_key) is not None
     ]
+    for view, info in views:
+        view.described = lists.describe_filters(info, request.user, view.query)
     return render(request, "core/saved_view_list.html", {"views": views, "teams": teams})
 
 

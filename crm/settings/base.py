@@ -354,6 +354,9 @@ CACHES = {
 # --- E-mail ---------------------------------------------------------------------------------
 # EMAIL_URL=smtp+tls://user:password@smtp.example.com:587 switches to SMTP.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# Seconds an SMTP conversation may stall: Django's default waits for ever, and the send task
+# holds its e-mail's row lock (and a worker) while it talks to the server.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=30.0)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="crm@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Mailbox sync (mail.services.sync): off unless asked for, so `make run` needs no mail server.

@@ -75,6 +75,29 @@ class ImportKind:
         mapped = set(mapping.values())
         return [f for f in self.fields if f.required and f.name not in mapped]
 
+    def captions(self, batch) -> dict:
+        """Field name → what the user calls it: the header of the file's column mapped to it,
+        else the field's label (in the active language). Errors and the rejected rows' file
+        name fields so, never by their internal names."""
+        captions = {f.name: str(f.label) for f in self.fields}
+        for column, name in batch.mapping.items():
+            index = int(column)
+            if index < len(batch.headers) and batch.headers[index].strip():
+                captions[name] = batch.headers[index]
+        return captions
+
+    def error_lines(self, errors, captions) -> list:
+        """A row's errors (field name → message) as "caption: message" texts; the row's own
+        errors (`__all__`) without a caption."""
+        return [
+            message if name == "__all__" else f"{captions.get(name, name)}: {message}"
+            for name, message in errors.items()
+        ]
+
+    def errors_text(self, errors, captions) -> str:
+        """A rejected row's reason: all its errors, each naming its field as the user does."""
+        return "; ".join(self.error_lines(errors, captions))[:500]
+
     # The steps; each kind implements them.
     def clean(self, cells, *, batch) -> CleanRow:
         raise NotImplementedError

@@ -41,7 +41,6 @@ from .finance import (
     _json,
     _refusal,
     _refused,
-    _row_errors,
     _texts,
 )
 
@@ -277,9 +276,11 @@ class ContractImport(ImportKind):
 
     def run(self, rows, *, batch):
         user, today = batch.created_by, timezone.localdate()
+        captions = self.captions(batch)  # a rejected row's reason names the user's columns
         for row in rows:
             if row.errors:
-                row.outcome, row.message = row.Outcome.REJECTED, _row_errors(row)
+                row.outcome = row.Outcome.REJECTED
+                row.message = self.errors_text(row.errors, captions)
                 continue
             if row.action == row.Action.SKIP:
                 row.outcome, row.message = row.Outcome.SKIPPED, _("Skipped as chosen.")

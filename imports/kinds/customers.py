@@ -530,9 +530,10 @@ class CustomerImport(ImportKind):
     def run(self, rows, *, batch):
         user = batch.created_by
         creates, updates, children = [], [], []
+        captions = self.captions(batch)  # a rejected row's reason names the user's columns
         for row in rows:
             if row.errors:
-                _finish(row, row.Outcome.REJECTED, _row_errors_message(row))
+                _finish(row, row.Outcome.REJECTED, self.errors_text(row.errors, captions))
             elif row.parent_id:
                 children.append(row)
             elif row.action == row.Action.SKIP:
@@ -794,7 +795,3 @@ def _known_contact(values, existing):
 def _finish(row, outcome, message):
     row.outcome = outcome
     row.message = str(message)[:500]
-
-
-def _row_errors_message(row):
-    return "; ".join(f"{name}: {message}" for name, message in row.errors.items())[:500]

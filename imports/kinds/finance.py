@@ -221,9 +221,11 @@ class InvoiceImport(ImportKind):
 
     def run(self, rows, *, batch):
         user = batch.created_by
+        captions = self.captions(batch)  # a rejected row's reason names the user's columns
         for row in rows:
             if row.errors:
-                row.outcome, row.message = row.Outcome.REJECTED, _row_errors(row)
+                row.outcome = row.Outcome.REJECTED
+                row.message = self.errors_text(row.errors, captions)
                 continue
             if row.action == row.Action.SKIP:
                 row.outcome, row.message = row.Outcome.SKIPPED, _("Skipped as chosen.")
@@ -354,9 +356,11 @@ class PaymentImport(ImportKind):
 
     def run(self, rows, *, batch):
         user = batch.created_by
+        captions = self.captions(batch)  # a rejected row's reason names the user's columns
         for row in rows:
             if row.errors:
-                row.outcome, row.message = row.Outcome.REJECTED, _row_errors(row)
+                row.outcome = row.Outcome.REJECTED
+                row.message = self.errors_text(row.errors, captions)
                 continue
             if row.action == row.Action.SKIP:
                 row.outcome, row.message = row.Outcome.SKIPPED, _("Skipped as chosen.")
@@ -416,10 +420,6 @@ def _refusal(error):
     if isinstance(error, PermissionDenied):
         return _("You may not do this for this customer.")
     return " ".join(error.messages)[:500]
-
-
-def _row_errors(row):
-    return "; ".join(f"{name}: {message}" for name, message in row.errors.items())[:500]
 
 
 def _refused():

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
+from core.money import NumberField
 from core.visibility import CustomerRecordQuerySet
 
 
@@ -34,7 +35,7 @@ class Approval(models.Model):
         related_name="approvals",
     )
     action = models.CharField(_("what"), max_length=20, choices=Action)
-    value = models.DecimalField(
+    value = NumberField(
         _("value"),
         max_digits=14,
         decimal_places=2,

@@ -9,7 +9,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
-from core.money import ZERO, amount_field, currency_symbol, format_amount
+from core.money import ZERO, AmountField, NumberField, amount_field, currency_symbol, format_amount
 from customers.models import Customer
 
 from .definitions import ProcessDefinition
@@ -45,7 +45,7 @@ class DecisionRule(models.Model):
         blank=True,
         help_text=_("The customer must have this grade or a better one (A is best)."),
     )
-    min_ltv = models.DecimalField(
+    min_ltv = AmountField(
         _("minimum lifetime value"),
         max_digits=16,
         decimal_places=2,
@@ -57,7 +57,7 @@ class DecisionRule(models.Model):
             "conversion into its currency."
         ),
     )
-    max_cost_to_value_percent = models.DecimalField(
+    max_cost_to_value_percent = NumberField(
         _("maximum cost to value (%)"),
         max_digits=7,
         decimal_places=2,

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
-from core.money import ZERO, amount_field, currency_field
+from core.money import ZERO, AmountField, amount_field, currency_field
 
 MAX_STAGES = 8  # Sales cycles of up to eight stages (DOMAIN.md); the database enforces it too.
 
@@ -137,7 +137,7 @@ class KpiTarget(models.Model):
         related_name="kpi_targets",
     )
     metric = models.CharField(_("metric"), max_length=30, choices=Metric)
-    target = models.DecimalField(
+    target = AmountField(
         _("target value"),
         max_digits=14,
         decimal_places=2,
@@ -237,9 +237,13 @@ class Stage(models.Model):
                 deferrable=models.Deferrable.IMMEDIATE,
                 violation_error_message=_("Another stage of this definition has this position."),
             ),
+            # Deferrable for the same reason: the editor renames stages among themselves
+            # (two names swapped) in one UPDATE; migration 0017 keeps a plain unique index on
+            # SQLite, where the editor parks the renamed stages' names first.
             models.UniqueConstraint(
                 fields=["definition", "name"],
                 name="stage_name_unique",
+                deferrable=models.Deferrable.IMMEDIATE,
                 violation_error_message=_("Another stage of this definition has this name."),
             ),
             models.CheckConstraint(

@@ -219,12 +219,16 @@ class Ticket(models.Model):
             resolved=self.resolved_at,
         )
 
-    def response_breached(self, now=None):
-        if self.response_due_at is None:
+    def _missed(self, deadline, met, now):
+        """The deadline passed before it was met or the ticket closed, whichever came first
+        (a ticket cancelled in time has not breached it); processes.models.sla_breach_q."""
+        if deadline is None:
             return False
-        return (self.first_response_at or now or timezone.now()) > self.response_due_at
+        ends = [moment for moment in (met, self.instance.closed_at) if moment is not None]
+        return (min(ends) if ends else now or timezone.now()) > deadline
+
+    def response_breached(self, now=None):
+        return self._missed(self.response_due_at, self.first_response_at, now)
 
     def resolution_breached(self, now=None):
-        if self.resolution_due_at is None:
-            return False
-        return (self.resolved_at or now or timezone.now()) > self.resolution_due_at
+        return self._missed(self.resolution_due_at, self.resolved_at, now)

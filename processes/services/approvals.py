@@ -138,14 +138,16 @@ def approval_approve(*, approval: Approval, by, comment="") -> Approval:
         instance_update(instance=instance, data={"discount_percent": approval.value})
     elif approval.action == Approval.Action.WRITE_OFF:
         case = CollectionCase.objects.select_related("invoice").get(pk=instance.pk)
+        lost = instance.definition.stages.filter(outcome=Stage.Outcome.LOST).first()
+        # The case closes first, with the approval: the write-off's own closing of its open
+        # case (collection_cases_on_event) then has nothing left to do.
+        instance_move(
+            instance=instance, to_stage=lost, by=by, reason=approval.reason, approval=approval
+        )
         if not case.invoice.written_off_at and case.invoice.balance > 0:
             relationship_services.invoice_write_off(
                 invoice=case.invoice, reason=approval.reason, by=by
             )
-        lost = instance.definition.stages.filter(outcome=Stage.Outcome.LOST).first()
-        instance_move(
-            instance=instance, to_stage=lost, by=by, reason=approval.reason, approval=approval
-        )
     elif approval.action == Approval.Action.START:
         # The hold lifts with the decision; a held collection case sends its first e-mail now.
         if instance.definition.kind == ProcessDefinition.Kind.COLLECTIONS and instance.stage.code:

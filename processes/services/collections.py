@@ -2,11 +2,12 @@
 
 import logging
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from core import events
@@ -118,13 +119,16 @@ def collection_cases_open_overdue(*, today) -> list[CollectionCase]:
     return opened
 
 
-def collection_cases_settle_paid() -> int:
-    """Open cases whose invoice has been paid move to the definition's won (settled) stage."""
+def collection_cases_settle_paid(*, invoice_id=None) -> int:
+    """Open cases whose invoice is settled close: paid in full, into the definition's won
+    (settled) stage; written off, into its lost one, with the write-off's reason. The daily job
+    asks for every invoice; a payment or write-off that settles one, for its invoice at once."""
     settled = 0
     cases = (
-        CollectionCase.objects.filter(
-            instance__closed_at__isnull=True,
-            invoice__paid_amount__gte=F("invoice__amount"),
+        CollectionCase.objects.filter(instance__closed_at__isnull=True)
+        .filter(
+            Q(invoice__paid_amount__gte=F("invoice__amount"))
+            | Q(invoice__written_off_at__isnull=False)
         )
         # A case held for a manager's approval cannot move; the decision comes first.
         .exclude(
@@ -136,14 +140,31 @@ def collection_cases_settle_paid() -> int:
                 )
             )
         )
-        .select_related("instance__definition")
+        .select_related("instance__definition", "invoice")
     )
+    if invoice_id is not None:
+        cases = cases.filter(invoice_id=invoice_id)
     for case in cases:
-        won = case.instance.definition.stages.filter(outcome=Stage.Outcome.WON).first()
-        if won is None:
+        written_off = case.invoice.written_off_at is not None
+        outcome = Stage.Outcome.LOST if written_off else Stage.Outcome.WON
+        to_stage = case.instance.definition.stages.filter(outcome=outcome).first()
+        if to_stage is None:
             continue
         instance_move(
-            instance=case.instance, to_stage=won, by=None, reason=_("Invoice paid in full.")
+            instance=case.instance,
+            to_stage=to_stage,
+            by=None,
+            reason=case.invoice.write_off_reason if written_off else _("Invoice paid in full."),
+            written_off=written_off,
         )
         settled += 1
     return settled
+
+
+def collection_cases_on_event(event: events.Event):
+    """core.events receiver: the payment or write-off that settles an invoice closes its open
+    case in the same transaction, not at the next daily run."""
+    if (
+        event.name == events.PAYMENT_RECEIVED and Decimal(event.data["invoice_balance"]) <= 0
+    ) or event.name == events.INVOICE_WRITTEN_OFF:
+        collection_cases_settle_paid(invoice_id=event.data["invoice_id"])

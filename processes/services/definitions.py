@@ -14,7 +14,16 @@ from decimal import Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection, transaction
-from django.db.models import Case, Count, PositiveSmallIntegerField, Q, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    PositiveSmallIntegerField,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -44,6 +53,8 @@ REQUIRED_OUTCOMES = {
     Kind.SUPPORT: (Outcome.RESOLVED,),
 }
 SUMMARY_LIMIT = 10_000
+# On SQLite, stages renamed among themselves pass through "\u2063<id>" (_set_names).
+PARKED_NAME_PREFIX = "\u2063"
 
 
 @dataclass
@@ -373,6 +384,29 @@ def _set_positions(definition, positions: dict[int, int]):
     )
 
 
+def _set_names(definition, names: dict[int, str]):
+    """Rename existing stages (stage id → new name) in one go, however the names swap or pass
+    along a chain, keeping the one-name-per-definition rule; like _set_positions.
+
+    PostgreSQL checks the deferrable stage_name_unique at the end of the statement: one UPDATE
+    with a CASE, which the audit records as one change per stage (old name → new). SQLite checks
+    its unique index row by row: the renamed stages first take a name no user types (an
+    invisible separator and the stage's id), then their new ones. The plan was checked for
+    duplicate names already, so the new names are unique.
+    """
+    if not names:
+        return
+    renamed = Stage.objects.filter(definition=definition, pk__in=list(names))
+    if connection.vendor == "sqlite":
+        renamed.update(name=Concat(Value(PARKED_NAME_PREFIX), Cast("pk", CharField())))
+    renamed.update(
+        name=Case(
+            *(When(pk=pk, then=Value(name)) for pk, name in names.items()),
+            output_field=CharField(),
+        )
+    )
+
+
 def _save_stages(definition, rows: list[StageRow]):
     """Remove, change, reorder and add stages as the rows say (already validated)."""
     removed = [row.stage.pk for row in rows if row.delete and row.stage is not None]
@@ -386,6 +420,17 @@ def _save_stages(definition, rows: list[StageRow]):
         return (row.position, settled, rows.index(row))
 
     kept = sorted((row for row in rows if not row.delete), key=order)
+    # Two or more stages renamed: all at once (they may swap names), before the other fields.
+    names = {
+        row.stage.pk: row.values["name"]
+        for row in kept
+        if row.stage is not None and row.stage.name != row.values["name"]
+    }
+    if len(names) > 1:
+        _set_names(definition, names)
+        for row in kept:
+            if row.stage is not None and row.stage.pk in names:
+                row.stage.name = names[row.stage.pk]
     positions, new = {}, []
     for position, row in enumerate(kept, start=1):
         if row.stage is None:

@@ -156,11 +156,14 @@ def instance_move(
     at=None,
     approval=None,
     from_stage_id=None,
+    written_off=False,
 ) -> ProcessInstance:
     """Move an instance to another stage, logging the move; a terminal stage closes it.
 
     `approval`: the decided request that authorises a gated move (an approved write-off, or
     a refused start closing a collection case without a cancelled stage).
+    `written_off`: a collection case closed as lost because its invoice was written off
+    (invoice_write_off, itself finance's or a manager's deliberate act), needing no approval.
     `from_stage_id`: the stage the mover saw the instance in (the board's column); when it has
     moved or closed since, the move is refused with code "moved_meanwhile".
     """
@@ -178,6 +181,7 @@ def instance_move(
     if (
         locked.definition.kind == ProcessDefinition.Kind.COLLECTIONS
         and to_stage.outcome == Stage.Outcome.LOST
+        and not written_off
         and not (
             approval is not None
             and approval.instance_id == locked.pk

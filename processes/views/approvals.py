@@ -17,11 +17,11 @@ from relationships.permissions import APPROVE_PAYOUTS
 from .. import services
 from ..access import get_approval_for_user
 from ..forms import DecisionForm
-from ..models import Approval
 from ..permissions import APPROVE
-from ..selectors import waiting_approvals, waiting_payouts
+from ..selectors import decided_approvals, decided_payouts, waiting_approvals, waiting_payouts
 
 INBOX_LIMIT = 200  # per kind of request; the oldest first, so nothing waits unseen for long
+DECIDED_LIMIT = 20  # the newest decisions of every kind together
 
 
 def _inbox(request, *, form=None, form_pk=None, payout_form=None, payout_pk=None, status=200):
@@ -40,12 +40,11 @@ def _inbox(request, *, form=None, form_pk=None, payout_form=None, payout_pk=None
     for kind, bound, pk in (("approval", form, form_pk), ("payout", payout_form, payout_pk)):
         if bound is not None and (kind, pk) not in with_form:
             top_errors += [error for errors in bound.errors.values() for error in errors]
-    decided = (
-        Approval.objects.visible_to(request.user)
-        .exclude(decision=Approval.Decision.PENDING)
-        .select_related("instance__customer", "requested_by", "decided_by")
-        .order_by("-decided_at", "-id")[:20]
-    )
+    decided = [("approval", a) for a in decided_approvals(request.user, limit=DECIDED_LIMIT)]
+    if can(request.user, APPROVE_PAYOUTS):
+        decided += [("payout", p) for p in decided_payouts(request.user, limit=DECIDED_LIMIT)]
+    decided.sort(key=lambda entry: (entry[1].decided_at, entry[0], entry[1].pk), reverse=True)
+    decided = decided[:DECIDED_LIMIT]
     return render(
         request,
         "processes/approval_list.html",

@@ -128,10 +128,11 @@ def _url_for_pk(viewname):
     return lambda pk: f"{head}{pk}{tail}"
 
 
-def _card_renderer(user, definition):
+def _card_renderer(user, definition, *, in_place=False):
     """A function rendering one card row: the labels are translated and the URLs reversed
     once per page, and each card is one format_html call (an included template per card cost
-    about as much as the rest of the page)."""
+    about as much as the rest of the page). `in_place`: one rendering only the card's body,
+    as an out-of-band swap for a move's answer."""
     may_move = can_work(user, definition.kind)
     detail_url = _url_for_pk("processes:instance_detail")
     customer_url = _url_for_pk("customers:detail")
@@ -148,15 +149,19 @@ def _card_renderer(user, definition):
     # a board's 60 cards share a few owners: asked once per pair, not once per card.
     may_work = {}
 
-    def render_card(card):
-        movable = may_move and not card["awaiting_start_approval"]
-        if movable:
-            owners = (card["owner_id"], card["customer__owner_id"])
-            if owners not in may_work:
-                may_work[owners] = may_work_on_card(
-                    user, definition.kind, owner_id=owners[0], customer_owner_id=owners[1]
-                )
-            movable = may_work[owners]
+    def is_movable(card):
+        if not may_move or card["awaiting_start_approval"]:
+            return False
+        owners = (card["owner_id"], card["customer__owner_id"])
+        if owners not in may_work:
+            may_work[owners] = may_work_on_card(
+                user, definition.kind, owner_id=owners[0], customer_owner_id=owners[1]
+            )
+        return may_work[owners]
+
+    def render_body(card, movable, *, oob=False):
+        """What the card shows; `oob`: to replace it in place after a move (the late badge
+        follows the new stage's deadline), keeping the card itself, which the drag holds."""
         details = []
         if card["amount"] is not None:
             details.append(money.format_money(card["amount"], card["currency"]))
@@ -173,17 +178,18 @@ def _card_renderer(user, definition):
             if movable
             else ""
         )
+        start = (
+            '<div class="card-body p-2 small" id="card-{pk}-body" hx-swap-oob="true">'
+            if oob
+            else '<div class="card-body p-2 small" id="card-{pk}-body">'
+        )
         return format_html(
-            '<li class="card board-card" id="card-{pk}" data-card="{pk}" data-stage="{stage}" '
-            'data-title="{title}"{movable}><div class="card-body p-2 small">'
-            '<a class="fw-semibold" href="{url}">{title}</a>{late}{held}'
+            start + '<a class="fw-semibold" href="{url}">{title}</a>{late}{held}'
             '<div><a class="link-secondary" href="{customer_url}">{customer}</a></div>'
             '<div class="text-body-secondary">{details}</div>{button}'
-            '<div class="board-note" id="card-{pk}-note"></div></div></li>',
+            '<div class="board-note" id="card-{pk}-note"></div></div>',
             pk=card["pk"],
-            stage=card["stage_id"],
             title=card["title"],
-            movable=" data-movable" if movable else "",
             url=detail_url(card["pk"]),
             late=late if card["stage_due_at"] is not None and card["stage_due_at"] < now else "",
             held=held if card["awaiting_start_approval"] else "",
@@ -193,6 +199,20 @@ def _card_renderer(user, definition):
             button=button,
         )
 
+    def render_card(card):
+        movable = is_movable(card)
+        return format_html(
+            '<li class="card board-card" id="card-{pk}" data-card="{pk}" data-stage="{stage}" '
+            'data-title="{title}"{movable}>{body}</li>',
+            pk=card["pk"],
+            stage=card["stage_id"],
+            title=card["title"],
+            movable=" data-movable" if movable else "",
+            body=render_body(card, movable),
+        )
+
+    if in_place:
+        return lambda card: render_body(card, is_movable(card), oob=True)
     return render_card
 
 
@@ -263,10 +283,29 @@ def _move_answer(request, instance, stages, *, outcome, message):
                 {"stage": stage, "count": count, "count_is_capped": count_is_capped, "amounts": []}
             )
     _sum_columns(request.user, instance.definition, columns)
+    card = ""
+    if outcome != "refused":
+        # Where the card now stands, it shows what is true there (the late badge follows the
+        # new stage's deadline).
+        row = (
+            ProcessInstance.objects.open()
+            .filter(pk=instance.pk)
+            .with_hold()
+            .values(*CARD_FIELDS)
+            .first()
+        )
+        if row is not None:
+            card = _card_renderer(request.user, instance.definition, in_place=True)(row)
     response = render(
         request,
         "processes/_board_move.html",
-        {"card_pk": instance.pk, "columns": columns, "message": message, "outcome": outcome},
+        {
+            "card_pk": instance.pk,
+            "card": card,
+            "columns": columns,
+            "message": message,
+            "outcome": outcome,
+        },
     )
     response[MOVE_OUTCOME_HEADER] = outcome
     return response

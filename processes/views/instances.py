@@ -14,10 +14,10 @@ from core.forms import share_choices
 from core.permissions import permission_required
 from core.views.helpers import redirect_back as _back
 from core.views.helpers import run_action, run_service
-from customers.access import get_customer_for_user
+from customers.access import customer_editable, get_customer_for_user
 
 from .. import selectors, services
-from ..access import get_instance_for_user, may_work_on, workable_kinds
+from ..access import get_instance_for_user, mark_completable, may_work_on, workable_kinds
 from ..forms import (
     DiscountForm,
     InstanceBulkForm,
@@ -111,6 +111,8 @@ def _detail_page(request, instance, *, status=200, **forms):
         "instance": instance,
         "customer": instance.customer,
         "may_work": may_work,
+        # Adding a task to the process is the customer's owner side's (instance_task_create).
+        "customer_editable": customer_editable(request.user, instance.customer),
         "late": instance.stage_sla_breached(now),
         "transitions": list(
             instance.transitions.select_related("from_stage", "to_stage", "by").order_by(
@@ -118,7 +120,11 @@ def _detail_page(request, instance, *, status=200, **forms):
             )
         ),
         "work": list(instance.work.select_related("user")[:50]),
-        "tasks": list(instance.tasks.select_related("assignee", "done_by").order_by("done_at")),
+        "tasks": mark_completable(
+            request.user,
+            instance.tasks.select_related("assignee", "done_by").order_by("done_at"),
+            customer_owner_id=instance.customer.owner_id,
+        ),
         "approvals": approvals,
         "hold": next(
             (a for a in approvals if a.action == Approval.Action.START and a.is_pending), None

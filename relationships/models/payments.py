@@ -2,11 +2,11 @@
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
-from core.money import amount_field, currency_field
+from core.money import amount_field, currency_field, format_money
 from core.visibility import FinanceRecordQuerySet
 
 from .invoices import Invoice
@@ -92,7 +92,10 @@ class Payment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.amount} {self.currency} · {self.paid_on}"
+        # As the reader writes money and dates: "1 680,00 zł · 07.12.2026" in Polish.
+        paid_on = formats.date_format(self.paid_on, "SHORT_DATE_FORMAT") if self.paid_on else ""
+        amount = "" if self.amount is None else format_money(self.amount, self.currency)
+        return f"{amount} · {paid_on}"
 
     def save(self, *args, **kwargs):
         self.customer_id = self.invoice.customer_id

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
-from core.money import amount_field, currency_field
+from core.money import amount_field, currency_field, format_money
 from core.visibility import FinanceRecordQuerySet
 from customers.models import Customer
 
@@ -158,7 +158,8 @@ class Payout(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.amount} {self.currency}"
+        amount = "" if self.amount is None else format_money(self.amount, self.currency)
+        return f"{self.get_kind_display()} {amount}"
 
     @property
     def needs_approval(self):

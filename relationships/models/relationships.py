@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
@@ -113,7 +113,10 @@ class Relationship(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.customer} · {self.get_status_display()} · {self.started_on}"
+        started = (
+            formats.date_format(self.started_on, "SHORT_DATE_FORMAT") if self.started_on else ""
+        )
+        return f"{self.customer} · {self.get_status_display()} · {started}"
 
     @property
     def is_open(self):

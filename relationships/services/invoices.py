@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import audit
+from core import audit, events
 from core.integrity import save_or_raise_validation
 from core.permissions import can
 from customers.models import Customer
@@ -101,4 +101,19 @@ def invoice_write_off(*, invoice: Invoice, reason, by) -> Invoice:
     invoice.write_off_reason = reason
     invoice.full_clean()
     invoice.save()
+    events.publish(
+        events.INVOICE_WRITTEN_OFF,
+        instance=invoice,
+        key=f"invoice:{invoice.pk}:written_off",
+        data={
+            "invoice_id": invoice.pk,
+            "invoice_number": invoice.number,
+            "customer_id": invoice.customer_id,
+            "balance": events.amount(invoice.balance),
+            "currency": invoice.currency,
+            "written_off_at": events.iso(invoice.written_off_at),
+            "written_off_by_id": by.pk if by else None,
+            "reason": reason,
+        },
+    )
     return invoice

@@ -37,6 +37,11 @@ def payment_register(
                 % {"invoice": invoice.currency, "payment": currency}
             }
         )
+    if amount is not None and amount > 0 and invoice.balance <= 0:
+        # Typically paid meanwhile by someone who had the same invoice open.
+        raise ValidationError(
+            {"amount": _("This invoice has already been paid in full; nothing is left to pay.")}
+        )
     if amount is not None and amount > invoice.balance:
         raise ValidationError(
             {

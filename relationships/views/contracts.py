@@ -8,13 +8,13 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from core import exports, lists
-from core.permissions import permission_required
+from core.permissions import can, permission_required
 from core.views.helpers import run_action, run_service
 from customers.access import get_customer_for_user
 from customers.permissions import VIEW_CUSTOMERS
 
 from .. import services
-from ..access import get_contract_for_user
+from ..access import get_contract_for_user, may_write
 from ..forms import (
     ContractForm,
     ContractTerminateForm,
@@ -41,12 +41,18 @@ def contract_list(request):
 @permission_required(VIEW_CUSTOMERS)
 def contract_detail(request, pk):
     contract = get_contract_for_user(request, pk)
+    customer = contract.customer
     return render(
         request,
         "relationships/contract_detail.html",
         {
             "contract": contract,
-            "customer": contract.customer,
+            "customer": customer,
+            # The buttons' targets ask the same: signing, editing, terminating and uploading
+            # are the owner's side's; confirming back-billing is also a finance action.
+            "customer_editable": may_write(request.user, customer),
+            "backbilling_confirmable": can(request.user, CONFIRM_BACKBILLING)
+            and may_write(request.user, customer, finance=True),
             "invoices": list(contract.invoices.order_by("-issue_date", "-id")[:50]),
             "assets": list(contract.assets.all()),
             "documents": list(contract.documents.select_related("uploaded_by")),

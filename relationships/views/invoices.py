@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from core import exports, lists, visibility
 from core.permissions import can, permission_required
 from core.views.helpers import run_service
-from customers.access import get_customer_for_user, require_customer_editable
+from customers.access import customer_editable, get_customer_for_user, require_customer_editable
 from customers.permissions import VIEW_CUSTOMERS
 
 from .. import services
@@ -47,6 +47,9 @@ def invoice_list(request):
 
 
 def _invoice_page(request, invoice, *, payment_form=None, write_off_form=None, status=200):
+    """The invoice, with its payment and write-off forms while it is unsettled. A form given
+    back with errors is shown even when the invoice is settled now: paid or written off by
+    someone else meanwhile is the very error it carries."""
     can_pay = can(request.user, REGISTER_PAYMENTS)
     can_write_off = can(request.user, WRITE_OFF)
     unsettled = not invoice.is_settled
@@ -58,11 +61,13 @@ def _invoice_page(request, invoice, *, payment_form=None, write_off_form=None, s
             "customer": invoice.customer,
             "payments": list(invoice.payments.select_related("recorded_by")),
             "documents": list(invoice.documents.select_related("uploaded_by")),
+            # Uploading a document is the owner's side's, not a finance action.
+            "customer_editable": customer_editable(request.user, invoice.customer),
             "payment_form": (payment_form or PaymentForm(invoice=invoice))
-            if can_pay and unsettled
+            if can_pay and (unsettled or payment_form is not None)
             else None,
             "write_off_form": (write_off_form or WriteOffForm())
-            if can_write_off and unsettled
+            if can_write_off and (unsettled or write_off_form is not None)
             else None,
         },
         status=status,

@@ -37,6 +37,32 @@ document.addEventListener("change", function (event) {
     var dropdown = results();
     if (dropdown && !event.target.closest(".global-search")) dropdown.replaceChildren();
   });
+  // Enter opens the results page: no dropdown request is sent while the page is leaving (the
+  // navigation would cut it off). Coming back to the page searches again.
+  document.addEventListener("submit", function (event) {
+    if (event.target.classList.contains("global-search")) event.target.dataset.leaving = "1";
+  });
+  window.addEventListener("pageshow", function () {
+    var form = document.querySelector("form.global-search");
+    if (form) delete form.dataset.leaving;
+  });
+  // A box emptied (or left with one letter) closes the dropdown without asking the server.
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.target.closest && event.target.closest("form.global-search");
+    if (!form) return;
+    if (form.dataset.leaving) {
+      event.preventDefault();
+    } else if (event.target.value !== undefined && event.target.value.trim().length < 2) {
+      event.preventDefault();
+      var dropdown = results();
+      if (dropdown) dropdown.replaceChildren();
+    }
+  });
+  // Results that arrive after the user has left the box (Escape, a click elsewhere) stay hidden.
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var form = event.target.closest && event.target.closest("form.global-search");
+    if (form && !form.contains(document.activeElement)) event.detail.shouldSwap = false;
+  });
 })();
 // Lists that act. A list filtered with htmx changes the address, not the page around the
 // table: saving a view and exporting read the filters from the address when they are used.

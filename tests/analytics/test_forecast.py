@@ -17,15 +17,25 @@ from analytics.periods import month_end, month_start
 from core.models import UserProfile
 from processes import services as process_services
 from processes.models import ProcessInstance
+from tests.dates import clock_today
 from tests.factories import CustomerFactory, UserFactory
 from tests.processes.conftest import stage
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
-NEXT_MONTH = forecast.next_month(month_start(TODAY))
-M1 = month_start(TODAY, 3)  # three months ago
-M2 = month_start(TODAY, 2)
+
+def dates_from(today):
+    """The months these tests are about, from `today` (tests/conftest.py `todays_date` calls it
+    again if a run crosses midnight)."""
+    return {
+        "NEXT_MONTH": forecast.next_month(month_start(today)),
+        "M1": month_start(today, 3),  # three months ago
+        "M2": month_start(today, 2),
+    }
+
+
+TODAY = clock_today()
+NEXT_MONTH, M1, M2 = (dates_from(TODAY)[name] for name in ("NEXT_MONTH", "M1", "M2"))
 
 
 def opportunity(definition, *, by, stage_name, amount, currency="PLN", close=None, **extra):

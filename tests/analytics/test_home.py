@@ -310,6 +310,62 @@ def test_finance_home_shows_overdue_invoices_payouts_to_pay_cases_and_todays_pay
     assert [i.pk for i in follow(client, found["payments"]).context["page"]] == [paid.pk]
 
 
+def _collection_cases_in_stages(definition, customer, finance_clerk, per_stage):
+    """Open collection cases, `per_stage[i]` of them in the definition's i-th working stage."""
+    today = timezone.localdate()
+    stages = list(definition.stages.filter(outcome="").order_by("position"))
+    for stage, count in zip(stages, per_stage, strict=False):
+        for _n in range(count):
+            invoice = InvoiceFactory(
+                customer=customer,
+                issue_date=today - timedelta(days=60),
+                due_date=today - timedelta(days=30),
+            )
+            case = services.collection_case_open(invoice=invoice, by=finance_clerk)
+            ProcessInstance.objects.filter(pk=case.instance.pk).update(stage=stage)
+    return stages
+
+
+def test_collections_block_says_and_more_only_of_stages_it_does_not_list(
+    persona_client,
+    finance_clerk,
+    customer,
+    collections_process,  # noqa: F811
+):
+    stages = _collection_cases_in_stages(
+        collections_process, customer, finance_clerk, per_stage=[2, 1, 3, 4]
+    )
+    response = persona_client(finance_clerk).get(reverse("home"))
+
+    block = blocks(response)["collections"]
+    assert block.count == 10
+    assert [row["stage"] for row in block.rows] == stages
+    assert [row["count"] for row in block.rows] == [2, 1, 3, 4]
+    assert block.more == 0
+    card = response.content.decode().split('id="block-collections"')[1].split("</section>")[0]
+    assert "more ·" not in card and "Open the full list" in card
+
+
+def test_collections_block_counts_the_stages_beyond_its_rows(
+    persona_client,
+    finance_clerk,
+    customer,
+    settings,
+    collections_process,  # noqa: F811
+):
+    settings.HOME_BLOCK_ROWS = 3
+    stages = _collection_cases_in_stages(
+        collections_process, customer, finance_clerk, per_stage=[2, 1, 3, 4]
+    )
+    response = persona_client(finance_clerk).get(reverse("home"))
+
+    block = blocks(response)["collections"]
+    assert block.count == 10
+    assert [row["stage"] for row in block.rows] == stages[:3]
+    assert block.more == 1
+    assert "and 1 more" in response.content.decode()
+
+
 # --- Managers -----------------------------------------------------------------------------
 
 

@@ -484,3 +484,36 @@ def test_a_payment_rescored_during_a_full_rescore_waits_for_it_and_is_not_lost(
     assert {value.ltv for value in CustomerValue.objects.filter(pk__in=others)} == {
         Decimal("3000.00")
     }
+
+
+def _vacuums(table):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT vacuum_count, analyze_count FROM pg_stat_user_tables WHERE relname = %s",
+            [table],
+        )
+        return cursor.fetchone()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_that_rewrote_many_rows_vacuums_them_and_a_quiet_night_does_not(
+    transactional_db, monkeypatch
+):
+    """A full rescore leaves a dead version of every score and value row it rewrote; the run
+    vacuums and analyses both tables before it ends, so the next night does not read them."""
+    if connection.vendor != "postgresql":
+        pytest.skip("VACUUM is PostgreSQL's (CI's database).")
+    monkeypatch.setattr(scoring, "TIDY_AFTER_CHANGED", 3)
+    for _ in range(4):
+        paying_customer()
+    tables = [CustomerValue._meta.db_table, CustomerScore._meta.db_table]
+    before = [_vacuums(table) for table in tables]
+    run = scoring.score_all_customers(as_of=AS_OF, workers=1)
+    assert (run.status, run.changed) == (ScoringRun.Status.DONE, 4)
+    after = [_vacuums(table) for table in tables]
+    for (vacuumed, analysed), (vacuumed_after, analysed_after) in zip(before, after, strict=True):
+        assert vacuumed_after == vacuumed + 1 and analysed_after == analysed + 1
+    quiet = scoring.score_all_customers(as_of=AS_OF, workers=1)
+    assert quiet.changed == 0
+    assert [_vacuums(table) for table in tables] == after

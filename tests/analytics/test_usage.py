@@ -514,3 +514,15 @@ def test_show_all_answers_htmx_with_the_whole_table_and_reloads_the_page_without
     assert (len(page.context["weeks"]["rows"]), len(page.context["days"]["rows"])) == (11, 14)
     # The CSV holds every row whatever is shown.
     assert len(_csv(client.get(URL, {**WINTER, "format": "csv", "table": "days"}))) == 1 + 74
+
+
+def test_a_reports_period_is_written_as_the_reader_writes_dates():
+    from django.utils import translation
+
+    from analytics.periods import Period
+
+    period = Period(date(2026, 1, 1), date(2026, 12, 7))
+    with translation.override("pl"):
+        assert str(period) == "01.01.2026 - 07.12.2026"
+    with translation.override("en"):
+        assert str(period) == "01/01/2026 - 12/07/2026"

@@ -26,6 +26,23 @@ def test_a_record_answers_an_etag_that_changes_with_it(api_as, sales_rep, custom
     assert api.get(f"/api/v1/customers/{customer.pk}/")["ETag"] != first
 
 
+def test_a_rescore_does_not_make_an_etag_stale(api_as, sales_rep, customer):
+    """The customer's value is the scoring job's, rescored in the background after payments,
+    interactions and every night: not a change a client could conflict with."""
+    from customers.models import CustomerValue
+
+    api = api_as(sales_rep)
+    etag = api.get(f"/api/v1/customers/{customer.pk}/")["ETag"]
+    CustomerValue.objects.filter(pk=customer.pk).update(grade="A", payment_reliability=97)
+    shown = api.get(f"/api/v1/customers/{customer.pk}/")
+    assert shown.json()["value"]["grade"] == "A"  # the new value is shown...
+    assert shown["ETag"] == etag  # ... and the ETag still holds
+    response = api.patch(
+        f"/api/v1/customers/{customer.pk}/", {"city": "Gdynia"}, format="json", HTTP_IF_MATCH=etag
+    )
+    assert response.status_code == 200, response.json()
+
+
 def test_an_update_with_the_current_etag_goes_through(api_as, sales_rep, customer):
     api = api_as(sales_rep)
     etag = api.get(f"/api/v1/customers/{customer.pk}/")["ETag"]

@@ -24,6 +24,18 @@ def test_invalid_input_is_a_400_with_messages_beside_the_fields(api_as, sales_re
     assert body["instance"] == "/api/v1/customers/"
 
 
+def test_an_address_at_a_bare_ip_is_refused_beside_its_field(api_as, sales_rep):
+    response = api_as(sales_rep).post(
+        "/api/v1/customers/",
+        {"display_name": "Loopback", "email": "user@[127.0.0.1]"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert problem_of(response)["errors"]["email"] == [
+        "Enter an e-mail address at an internet domain, such as name@example.com."
+    ]
+
+
 def test_a_date_outside_the_window_is_refused_beside_its_field(api_as, finance_clerk):
     response = api_as(finance_clerk).post(
         "/api/v1/invoices/",

@@ -8,10 +8,12 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db import models
+from django.forms import modelform_factory
 from django.utils import timezone
 
 from core import bounds
 from core.selectors import bounded_columns
+from customers.models import ContactPerson, Customer
 
 DOMAIN_APPS = ("customers", "relationships", "processes", "analytics")
 
@@ -146,6 +148,43 @@ def test_amounts_have_a_maximum_and_texts_a_length():
         notes.run_validators("x" * (bounds.LONG_TEXT + 1))
 
 
+@pytest.mark.parametrize(
+    ("language", "limit"),
+    [("en", "999,999,999.99"), ("pl", "999\xa0999\xa0999,99"), ("ru", "999\xa0999\xa0999,99")],
+)
+def test_the_amount_limit_is_written_as_the_reader_writes_numbers(language, limit):
+    from django.utils import translation
+
+    from relationships.models import Invoice
+
+    amount = Invoice._meta.get_field("amount")
+    with translation.override(language), pytest.raises(ValidationError) as refused:
+        amount.run_validators(bounds.MAX_AMOUNT + 1)
+    with translation.override(language):
+        assert limit in " ".join(refused.value.messages)
+
+
 def test_an_unknown_window_is_a_programming_error():
     with pytest.raises(ValueError):
         bounds.WindowValidator("someday")
+
+
+@pytest.mark.parametrize("address", ["user@[127.0.0.1]", "user@localhost"])
+def test_a_customers_address_is_at_an_internet_domain(address):
+    """Valid for Django's EmailField, yet no customer's mailbox: refused on customers and their
+    contacts, with the reason beside the field."""
+    for model in (Customer, ContactPerson):
+        form = modelform_factory(model, fields=["email"])(data={"email": address})
+        assert form.errors["email"] == [
+            "Enter an e-mail address at an internet domain, such as name@example.com."
+        ]
+
+
+@pytest.mark.parametrize("address", ["anna@example.com", "biuro@gęślą.pl", "x@sub.example.co.uk"])
+def test_ordinary_addresses_pass(address):
+    bounds.validate_mailbox_address(address)
+
+
+def test_a_malformed_address_gets_one_message_not_two():
+    form = modelform_factory(Customer, fields=["email"])(data={"email": "a@b"})
+    assert form.errors["email"] == ["Enter a valid email address."]

@@ -91,7 +91,7 @@ def test_formula_injection_is_neutralised_in_csv_and_xlsx(persona_client, sales_
     assert record["City"] == "'@SUM(1)"
 
     (header, row), sheet = _xlsx(client.get(reverse("customers:list"), {"format": "xlsx"}))
-    assert row[1] == '\'=HYPERLINK("http://evil.example","click")'
+    assert row[1] == '=HYPERLINK("http://evil.example","click")'
     assert sheet.cell(row=2, column=2).data_type == "s"
 
 
@@ -167,3 +167,76 @@ def test_export_needs_the_lists_permission(persona_client, outsider):
         reverse("relationships:invoice_list"), {"format": "csv"}
     )
     assert response.status_code == 403
+
+
+def _model_field(model, path):
+    """The model field a column's `values_list` path reads."""
+    *relations, name = path.split("__")
+    for relation in relations:
+        model = model._meta.get_field(relation).related_model
+    return model._meta.get_field(name)
+
+
+def test_every_exported_code_column_shows_its_label(manager):
+    from django.http import QueryDict
+
+    for info in lists.registered():
+        rows = info.rows(manager, QueryDict())
+        for column in rows.columns:
+            field = _model_field(rows.queryset.model, column.path)
+            # relationship_kind is a copy of the relationship's kind, without choices of its own.
+            if column.path == "value__grade":
+                continue  # A to D: the letter is the grade's name in every language, as in the list
+            if field.choices or column.path == "relationship_kind":
+                assert column.choices is not None or column.convert is not None, (
+                    info.key,
+                    column.path,
+                )
+
+
+@pytest.mark.parametrize(
+    ("language", "header", "lasting", "casual"),
+    [
+        ("pl", "Rodzaj relacji", "Stała relacja", "Kontakt okazjonalny"),
+        ("cs", "Druh vztahu", "Trvalý vztah", "Příležitostný kontakt"),
+    ],
+)
+def test_the_relationship_kind_is_exported_as_its_label_in_the_users_language(
+    persona_client, sales_rep, language, header, lasting, casual
+):
+    from core.i18n import profile_set_language
+
+    profile_set_language(user=sales_rep, language=language)
+    CustomerFactory(display_name="Alpha", relationship_kind="lasting")
+    CustomerFactory(display_name="Beta", relationship_kind="casual")
+    client = persona_client(sales_rep)
+
+    head, *body = _csv(client.get(reverse("customers:list"), {"format": "csv", "ordering": "name"}))
+    kinds = {row[1]: dict(zip(head, row, strict=True))[header] for row in body}
+    assert kinds == {"Alpha": lasting, "Beta": casual}
+
+    (head, *body), _sheet = _xlsx(client.get(reverse("customers:list"), {"format": "xlsx"}))
+    kinds = {row[1]: dict(zip(head, row, strict=True))[header] for row in body}
+    assert kinds == {"Alpha": lasting, "Beta": casual}
+
+
+def test_the_xlsx_export_writes_formula_like_text_as_plain_text(persona_client, sales_rep):
+    CustomerFactory(display_name="=1+1", phone="+420 792 749 710", city="-Łódź", street="@home")
+    client = persona_client(sales_rep)
+
+    (header, row), sheet = _xlsx(client.get(reverse("customers:list"), {"format": "xlsx"}))
+
+    record = dict(zip(header, row, strict=True))
+    assert record["Name"] == "=1+1"
+    assert record["Phone"] == "+420 792 749 710"
+    assert record["City"] == "-Łódź"
+    assert record["Street"] == "@home"
+    for name in ("Name", "Phone", "City", "Street"):
+        cell = sheet.cell(row=2, column=header.index(name) + 1)
+        # A string, never a formula; quotePrefix keeps it text when someone edits the cell.
+        assert cell.data_type == "s", name
+        assert cell.quotePrefix, name
+    # The CSV keeps its guard: a spreadsheet opening it sees the apostrophe, not a formula.
+    header, row = _csv(client.get(reverse("customers:list"), {"format": "csv"}))
+    record = dict(zip(header, row, strict=True))
+    assert (record["Name"], record["Phone"]) == ("'=1+1", "'+420 792 749 710")

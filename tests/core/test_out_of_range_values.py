@@ -10,9 +10,10 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.models import Customer
+from customers.models import ContactPerson, Customer
 from relationships.models import Contract, Interaction, Invoice, Payment
 from tests.factories import (
+    ContactPersonFactory,
     ContractFactory,
     CustomerFactory,
     InteractionFactory,
@@ -162,6 +163,20 @@ def test_check_bounds_finds_values_the_validators_refuse_and_the_database_kept(d
     assert f"pk={long_note.pk}  10001 characters" in out
     assert "relationships.Interaction.occurred_at" in out
     assert f"pk={future.pk}" in out
+
+
+def test_check_bounds_finds_addresses_stored_before_the_internet_domain_rule(db, capsys):
+    loopback = CustomerFactory(email="ok@example.com")
+    local = ContactPersonFactory(email="fine@example.pl")
+    kept = ContactPersonFactory(email="a.b@mail.example.com")
+    Customer.objects.filter(pk=loopback.pk).update(email="user@[127.0.0.1]")
+    ContactPerson.objects.filter(pk=local.pk).update(email="first.last@localhost")
+    with pytest.raises(CommandError):
+        call_command("check_bounds")
+    out = capsys.readouterr().out
+    assert f"pk={loopback.pk}  user@[127.0.0.1]" in out
+    assert f"pk={local.pk}  first.last@localhost" in out
+    assert f"pk={kept.pk}" not in out
 
 
 def test_check_bounds_passes_on_clean_data(db, capsys):

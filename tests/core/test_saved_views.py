@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from core import lists
 from core.models import SavedView, Team
+from tests.factories import SegmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -152,3 +153,23 @@ def test_a_team_that_goes_leaves_its_views_to_their_owners(sales_rep, service_ag
     assert view.team is None
     assert list(lists.views_for(sales_rep, "customers")) == [view]
     assert list(lists.views_for(service_agent, "customers")) == []
+
+
+def test_my_saved_views_describe_their_filters_as_the_list_labels_them(
+    persona_client, sales_rep, manager
+):
+    segment = SegmentFactory(name="Wholesale")
+    lists.saved_view_create(
+        owner=sales_rep,
+        list_key="customers",
+        name="Good wholesale",
+        query=f"status=active&grade=C&segment={segment.pk}&owner={manager.pk}&q=Kow",
+    )
+    lists.saved_view_create(owner=sales_rep, list_key="customers", name="All", query="")
+    page = persona_client(sales_rep).get(reverse("saved_view_list")).content.decode()
+    assert (
+        f"Status: Active · Grade: C: modest · Segment: Wholesale · Owner: {manager.username} · "
+        "Search: Kow"
+    ) in page
+    assert "no filters" in page
+    assert "status=active&amp;grade=C" in page  # the link still opens the list so filtered

@@ -26,6 +26,24 @@ def test_list_searches_by_name_tax_id_email_and_phone(persona_client, sales_rep)
         assert _names(client.get(url, {"q": term})) == ["Kowalski Transport"], term
 
 
+@pytest.mark.parametrize("term", ["!", "%", "_", "'\"", "\U0001f600", "- / -"])
+def test_a_term_without_letters_or_digits_does_not_list_customers_without_a_tax_id(
+    persona_client, sales_rep, term
+):
+    CustomerFactory(display_name="Kowalski Transport", tax_id="")
+    CustomerFactory(display_name="Nowak Logistics", tax_id="PL5261040828")
+    response = persona_client(sales_rep).get(reverse("customers:list"), {"q": term})
+    assert response.status_code == 200
+    assert _names(response) == []
+
+
+def test_a_name_holding_the_punctuation_searched_is_still_found(persona_client, sales_rep):
+    CustomerFactory(display_name="Yes! Studio", tax_id="")
+    CustomerFactory(display_name="Kowalski Transport", tax_id="")
+    response = persona_client(sales_rep).get(reverse("customers:list"), {"q": "!"})
+    assert _names(response) == ["Yes! Studio"]
+
+
 def test_list_filters_by_status_segment_owner_source_and_kind(persona_client, sales_rep, manager):
     vip = SegmentFactory(name="VIP")
     match = CustomerFactory(
@@ -78,6 +96,23 @@ def test_an_invalid_filter_value_shows_an_error_not_a_500(persona_client, sales_
     response = persona_client(sales_rep).get(reverse("customers:list"), {"status": "nonsense"})
     assert response.status_code == 200
     assert response.context["filter"].errors
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "limit"),
+    [
+        ("reliability_min", "1e400", "100"),
+        ("uncontacted_days", "99999", "3650"),
+        ("ltv_min", "1e400", "99999999999999.99"),
+    ],
+)
+def test_a_number_filter_past_its_limit_says_that_limit_once(
+    persona_client, sales_rep, name, value, limit
+):
+    response = persona_client(sales_rep).get(reverse("customers:list"), {name: value})
+    assert response.status_code == 200
+    errors = response.context["filter"].form.errors[name]
+    assert len(errors) == 1 and limit in errors[0], errors
 
 
 def test_htmx_requests_get_only_the_table(persona_client, sales_rep):

@@ -1,6 +1,6 @@
 """Merging duplicate customers and contact persons: the service (customers.merging)."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from analytics.models import CustomerScore
+from core.models import AuditEvent
 from customers.merging import contact_merge, customer_merge, merge_questions
 from customers.models import (
     ContactPerson,
@@ -214,6 +215,20 @@ def test_the_survivor_takes_the_chosen_values_and_the_merge_records_them(manager
     assert survivor.city == "Warsaw"
     assert record.values["display_name"] == ["Acme", "Acme Sp. z o.o.", "Acme Sp. z o.o."]
     assert record.values["city"] == ["Warsaw", "Kraków", "Warsaw"]
+
+
+def test_a_chosen_date_is_merged_and_recorded(manager):
+    """The merge record's values hold a date (first contact): written to the audit on SQLite as on
+    PostgreSQL, not refused by the JSON encoder (QA: every merge of customers first met on
+    different days answered 500 under `make run`)."""
+    survivor = CustomerFactory(first_contact_on=date(2021, 3, 1))
+    merged = CustomerFactory(first_contact_on=date(2019, 10, 15), relationship=False)
+    record = _merge(survivor, merged, manager, values={"first_contact_on": date(2019, 10, 15)})
+    survivor.refresh_from_db()
+    assert survivor.first_contact_on == date(2019, 10, 15)
+    record.refresh_from_db()
+    assert record.values["first_contact_on"] == ["2021-03-01", "2019-10-15", "2019-10-15"]
+    assert AuditEvent.objects.filter(model="customers.customermerge").exists()
 
 
 def test_two_open_relationships_need_the_users_choice(manager):

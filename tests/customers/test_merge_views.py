@@ -371,3 +371,17 @@ def test_admins_read_merges_and_suggestions_in_the_admin(client, admin_user, man
     assert str(right) in client.get(merges).content.decode()
     change = reverse("admin:customers_customermerge_change", args=[merge.pk])
     assert client.get(change).status_code == 200
+
+
+def test_the_merge_screen_writes_dates_as_the_reader_does(persona_client, manager):
+    from datetime import date
+
+    from core.i18n import profile_set_language
+
+    profile_set_language(user=manager, language="pl")
+    left = CustomerFactory(display_name="Acme", first_contact_on=date(2021, 3, 1))
+    right = CustomerFactory(
+        display_name="ACME Ltd", first_contact_on=date(2019, 10, 15), relationship=False
+    )
+    page = persona_client(manager).get(_merge_url(left, right)).content.decode()
+    assert "15 października 2019" in page and "2019-10-15" not in page

@@ -356,3 +356,35 @@ def test_the_anonymous_pages_have_no_serious_accessibility_violations(page, mana
     check_error_page(page, "unsubscribe-invalid", invalid, 404, found)
     check_error_page(page, "404-anonymous", "/no-such-page/", 404, found)
     assert not found, report(found)
+
+
+PHONE = {"width": 390, "height": 844}
+SIDEWAYS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+def test_no_page_scrolls_sideways_on_a_phone(login, page, manager, demo_book):
+    """At 390 px a wide table scrolls inside its .table-responsive wrapper, the board's columns
+    inside the board, and a long word in a customer's name breaks in the heading: the page
+    itself never scrolls sideways."""
+    long_name = Customer.objects.create(
+        display_name="Wielobranżowe Konstantynopolitańczykowianeczkówna",
+        legal_name="PrzedsiębiorstwoProdukcyjnoHandlowoUsługoweKonstantynopolitańczykowianeczka",
+        owner=manager,
+        first_contact_on=timezone.localdate(),
+    )
+    definition = ProcessDefinition.objects.filter(kind="sales").order_by("pk").first()
+    urls = [
+        *pages_of(manager),
+        ("board", reverse("processes:board", args=[definition.pk])),
+        ("definition", reverse("processes:definition_edit", args=[definition.pk])),
+        ("imports", reverse("imports:list")),
+        ("long-name", long_name.get_absolute_url()),
+    ]
+    login(manager)
+    page.set_viewport_size(PHONE)
+    wide = {}
+    for name, url in urls:
+        assert page.goto(url).status == 200, url
+        if (extra := page.evaluate(SIDEWAYS)) > 0:
+            wide[name] = extra
+    assert wide == {}, f"pages wider than the phone by so many pixels: {wide}"

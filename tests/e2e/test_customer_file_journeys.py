@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from customers.models import Customer
+from tests.e2e.conftest import PASSWORD
 from tests.factories import ContactPersonFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -154,3 +155,44 @@ def test_the_customer_list_filters_sorts_and_searches(login, page, screenshot, s
     # One hit: the contact person's customer page opens, with them among its contacts.
     expect(page.locator("#contacts").get_by_text("Ewa Lis")).to_be_visible()
     screenshot("search")
+
+
+def test_two_people_editing_one_customer_keep_both_changes(
+    browser, live_server, login, page, screenshot, sales_rep, manager
+):
+    """The rep and the manager open the same customer's edit form; the rep saves a new city,
+    then the manager a new phone: the manager's form comes back saying so, with the rep's city
+    in it, and a second save keeps both."""
+    customer = CustomerFactory(
+        display_name="Hurtownia Zieleń", city="Białystok", phone="+48 600 100 200", owner=sales_rep
+    )
+    edit = f"/customers/{customer.pk}/edit/"
+    login(manager)
+    page.goto(edit)
+
+    colleague = browser.new_context(base_url=live_server.url)
+    rep = colleague.new_page()
+    rep.goto("/login/")
+    rep.get_by_label("Username").fill(sales_rep.username)
+    rep.get_by_label("Password").fill(PASSWORD)
+    rep.get_by_role("button", name="Log in").click()
+    rep.wait_for_url(re.compile(r".*/$"))
+    rep.goto(edit)
+    rep.get_by_label("City").fill("Kraków")
+    rep.get_by_role("button", name="Save").click()
+    expect(rep.get_by_text("Customer saved.")).to_be_visible()
+    colleague.close()
+
+    page.get_by_label("Phone").fill("+48 600 999 999")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Someone else saved this record after you opened it")).to_be_visible()
+    expect(page.get_by_label("City")).to_have_value("Kraków")
+    expect(page.get_by_label("Phone")).to_have_value("+48 600 999 999")
+    expect(
+        page.get_by_text("Changed by someone else meanwhile: this is the new value.")
+    ).to_be_visible()
+    screenshot("customer-edited-meanwhile")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Customer saved.")).to_be_visible()
+    customer.refresh_from_db()
+    assert (customer.city, customer.phone) == ("Kraków", "+48 600 999 999")

@@ -5,6 +5,7 @@ background, told by the bell and downloaded from My exports."""
 
 import csv
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -14,6 +15,7 @@ from core.models import AuditEvent, ExportJob, SavedView, Team
 from core.permissions import SALES
 from customers.models import Customer
 from tests.e2e.axe import describe, violations
+from tests.e2e.network import slow_line
 from tests.factories import CustomerFactory, SegmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -166,3 +168,22 @@ def test_a_big_filtered_export_is_prepared_in_the_background(
         "Beta Paper",
         "Delta Ink",
     ]
+
+
+def test_on_a_slow_line_the_list_ends_on_the_last_word_typed(login, page, sales_rep):
+    """A word typed while the previous filter is still loading is not dropped: the list and the
+    address end on what the box says."""
+    CustomerFactory(display_name="Kowalczyk Meble", owner=sales_rep)
+    CustomerFactory(display_name="Kowalski Transport", owner=sales_rep)
+    login(sales_rep)
+    page.goto("/customers/")
+
+    slow_line(page, latency_ms=800)
+    table = page.locator("#customer-table")
+    box = page.locator("main input[name=q]")
+    box.press_sequentially("Kowal", delay=30)
+    page.wait_for_timeout(600)  # the first filter is on its way
+    box.press_sequentially("ski", delay=30)
+    expect(table).not_to_contain_text("Kowalczyk Meble", timeout=5_000)
+    expect(table).to_contain_text("Kowalski Transport")
+    expect(page).to_have_url(re.compile(r"q=Kowalski"))

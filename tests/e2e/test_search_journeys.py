@@ -4,6 +4,7 @@ invoice opened from the dropdown; Escape leaves the box."""
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.network import slow_line
 from tests.factories import ContractFactory, CustomerFactory, InvoiceFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -60,3 +61,44 @@ def test_slash_typed_in_a_field_stays_in_the_field(login, page, sales_rep):
     page.keyboard.type("a/b")
     expect(field).to_have_value("a/b")
     expect(page.locator("#global-search")).not_to_be_focused()
+
+
+def test_on_a_slow_line_the_dropdown_follows_the_last_word_and_escape_keeps_it_closed(
+    login, page, sales_rep
+):
+    """Answers that take longer than a pause in typing: no request is cut off (the browser would
+    report it), the dropdown ends on the last word typed, a late answer does not reopen a dropdown
+    the user closed, and Enter opens the results page without a dropdown request on the way."""
+    CustomerFactory(display_name="Horák Logistika", owner=sales_rep)
+    CustomerFactory(display_name="Horváth Stavby", owner=sales_rep)
+    login(sales_rep)
+    dropdown_requests = []
+    page.on(
+        "request",
+        lambda request: request.headers.get("hx-request") and dropdown_requests.append(request.url),
+    )
+    slow_line(page, latency_ms=600)
+    box = page.locator("#global-search")
+    dropdown = page.locator("#global-search-results")
+
+    box.click()
+    box.press_sequentially("Hor", delay=30)
+    page.wait_for_timeout(400)  # a pause: the first answer is on its way
+    box.press_sequentially("ák", delay=30)
+    expect(dropdown).to_contain_text("Horák Logistika")
+    expect(dropdown).not_to_contain_text("Horváth Stavby")
+
+    with page.expect_request(lambda request: "q=Horv" in request.url):
+        box.fill("Horv")  # the request has gone out ...
+    with page.expect_response(lambda response: "q=Horv" in response.url):
+        page.keyboard.press("Escape")  # ... and the user leaves before it answers
+    page.wait_for_timeout(200)
+    expect(dropdown).to_be_empty()
+    assert "q=Horv" in dropdown_requests[-1]  # the emptied box asked nothing
+
+    page.keyboard.press("/")
+    sent = len(dropdown_requests)
+    box.fill("Horváth")
+    box.press("Enter")
+    expect(page.get_by_role("heading", name="Horváth Stavby")).to_be_visible()
+    assert len(dropdown_requests) == sent  # only the results page was asked for

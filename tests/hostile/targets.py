@@ -486,6 +486,8 @@ class _FormParser(HTMLParser):
         name = a.get("name")
         if tag == "input" and name:
             kind = (a.get("type") or "text").lower()
+            if kind == "text" and a.get("inputmode") == "decimal":
+                kind = "number"  # an amount (core.forms.AmountInput): swept with huge amounts
             if kind in ("submit", "button", "reset", "image"):
                 return
             if name == "csrfmiddlewaretoken":

@@ -163,6 +163,8 @@ def test_the_rejected_rows_download_says_why(sales_rep, imported):
 
     lines = "".join(services.rejected_rows_csv(batch)).lstrip("\ufeff").splitlines()
 
-    assert lines[0] == "row,reason,display_name,tax_id"
-    assert lines[1] == "3,tax_id: Not a valid NIP.,Bad,1234563219"
+    # The file's own headers, and the field named by its column: the file can be fixed and
+    # imported again.
+    assert lines[0] == "row,reason,Name,NIP"
+    assert lines[1] == "3,NIP: Not a valid NIP.,Bad,1234563219"
     assert len(lines) == 2

@@ -226,6 +226,31 @@ def test_a_failed_attempt_is_recorded_and_the_retry_sends_it_once(
     assert len(smtp_settings.inbox(reader.email)) == 1
 
 
+def test_a_server_that_stops_answering_costs_an_attempt_not_the_worker(
+    smtp_settings, customer, sales_rep, settings, django_capture_on_commit_callbacks
+):
+    """A server that takes the connection and never greets: the attempt ends after
+    EMAIL_TIMEOUT (30 s unless configured; Django's own default waits for ever, holding the
+    e-mail's row lock and the worker), to be tried again."""
+    from crm.settings import base
+
+    assert base.EMAIL_TIMEOUT == 30.0
+    reader = ContactPersonFactory(customer=customer, email=smtp_settings.new_address("stall"))
+    with django_capture_on_commit_callbacks(execute=False):
+        message = services.email_send(
+            customer=customer, to=[reader], subject="Hello", body="Text", by=sales_rep
+        )
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)  # the kernel completes the handshake; nobody ever speaks
+        settings.EMAIL_PORT = silent.getsockname()[1]
+        settings.EMAIL_TIMEOUT = 1
+        assert services.email_deliver(message_pk=message.pk) == services.Delivery.RETRY
+    message.refresh_from_db()
+    assert message.status == EmailMessage.Status.QUEUED
+    assert "timed out" in message.last_error
+
+
 def test_an_email_failing_every_attempt_is_shown_failed_and_can_be_sent_again(
     smtp_settings, customer, sales_rep, persona_client, settings, send_now
 ):

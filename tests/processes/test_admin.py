@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from processes import services
-from processes.models import ProcessDefinition
+from processes.models import ProcessDefinition, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -118,3 +118,24 @@ def test_the_admin_refuses_only_terminal_stages(admin_client):
 def test_instances_are_not_added_in_the_admin(admin_client, opportunity):
     assert admin_client.get(reverse("admin:processes_processinstance_add")).status_code == 403
     assert services  # opened in the app only
+
+
+def test_a_ticket_or_a_collection_case_is_deleted_only_with_its_process(admin_client, ticket):
+    """Alone, its process would stay behind without it and break the ticket list for everyone."""
+    for model in ("ticket", "collectioncase"):
+        url = reverse(f"admin:processes_{model}_delete", args=[ticket.pk])
+        assert admin_client.get(url).status_code == 403
+        assert admin_client.post(url, {"post": "yes"}).status_code == 403
+        changelist = admin_client.get(reverse(f"admin:processes_{model}_changelist"))
+        assert "delete_selected" not in changelist.content.decode()
+    change = admin_client.get(reverse("admin:processes_ticket_change", args=[ticket.pk]))
+    assert "deletelink" not in change.content.decode()
+    assert Ticket.objects.filter(pk=ticket.pk).exists()
+
+    # Deleting the process takes its ticket along.
+    response = admin_client.post(
+        reverse("admin:processes_processinstance_delete", args=[ticket.instance.pk]),
+        {"post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not Ticket.objects.filter(pk=ticket.pk).exists()

@@ -89,6 +89,39 @@ def test_approving_each_kind_from_the_inbox(
     assert client.get(inbox).context["entries"] == []
 
 
+def test_recently_decided_lists_every_kind_newest_first(
+    persona_client, manager, discount, write_off, payout, customer, sales_rep
+):
+    other_manager = UserFactory(roles=["manager"])
+    refused = PayoutFactory(customer=customer, amount=Decimal("7000.00"), requested_by=sales_rep)
+    client = persona_client(manager)
+    client.post(reverse("processes:approval_approve", args=[discount.pk]))
+    client.post(reverse("processes:approval_payout_approve", args=[payout.pk]))
+    client.post(
+        reverse("processes:approval_reject", args=[write_off.pk]), {"comment": "Keep chasing"}
+    )
+    client.post(
+        reverse("processes:approval_payout_reject", args=[refused.pk]),
+        {"rejection_reason": "Not in the contract"},
+    )
+    payout.refresh_from_db()
+    payout.mark_paid(by=other_manager)  # paid since: still a decided approval
+
+    response = client.get(reverse("processes:approval_list"))
+
+    assert [(kind, item.pk) for kind, item in response.context["decided"]] == [
+        ("payout", refused.pk),
+        ("approval", write_off.pk),
+        ("payout", payout.pk),
+        ("approval", discount.pk),
+    ]
+    decided = response.content.decode().split('id="decided"')[1]
+    assert "No decisions yet." not in decided
+    assert f'id="decided-payout-{payout.pk}"' in decided
+    assert f'id="decided-payout-{refused.pk}"' in decided
+    assert "Not in the contract" in decided and "Keep chasing" in decided
+
+
 def test_rejecting_a_payout_needs_a_reason_shown_beside_it(persona_client, manager, payout):
     client = persona_client(manager)
 
@@ -165,7 +198,8 @@ def test_the_inbox_costs_the_same_queries_for_many_requests(
     client = persona_client(manager)
     client.get(reverse("processes:approval_list"))
 
-    # The approvals, the payouts, the decided ones, the bell: and the session, user and roles.
+    # The approvals, the payouts, the decided ones of each, the bell: and the session, user
+    # and roles.
     with django_assert_max_num_queries(8):
         response = client.get(reverse("processes:approval_list"))
     assert len(response.context["entries"]) == 12

@@ -1,8 +1,11 @@
 """The pipeline board: its cards and drop targets, and the move endpoint its drag and drop and
 "Move to…" dialog POST to (static/js/board.js), with the same rules as the instance page."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from processes import services
 from processes.models import Approval, ProcessInstance
@@ -379,3 +382,23 @@ def test_a_card_dropped_back_on_its_own_column_stays_and_nothing_is_refused(
     assert "stays in Lead" in response.content.decode()
     opportunity.refresh_from_db()
     assert opportunity.stage.name == "Lead"
+
+
+def test_a_moved_card_shows_what_is_true_in_its_new_stage(
+    persona_client, sales_rep, sales_process, opportunity
+):
+    """Late in Lead (its 48-hour SLA passed), the card loses the badge in Qualified (no SLA):
+    the answer replaces the card's body in place, not the card the drag holds."""
+    ProcessInstance.objects.filter(pk=opportunity.pk).update(
+        stage_due_at=timezone.now() - timedelta(hours=1)
+    )
+    board = persona_client(sales_rep).get(reverse("processes:board", args=[sales_process.pk]))
+    assert "late" in _card(board.content.decode(), opportunity.pk)
+
+    response = _move(persona_client(sales_rep), opportunity, stage(sales_process, "Qualified"))
+    assert _outcome(response) == "moved"
+    body = response.content.decode()
+    card = body[body.index(f'id="card-{opportunity.pk}-body"') :].split("</li>")[0]
+    assert card.startswith(f'id="card-{opportunity.pk}-body" hx-swap-oob="true"')
+    assert "Printers for the new office" in card and ">late<" not in card
+    assert 'id="board-status"' in body  # and the status line still says it moved

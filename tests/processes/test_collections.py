@@ -8,17 +8,17 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import timezone
 
 from processes import services, tasks
 from processes.models import CollectionCase
 from relationships.models import Interaction
+from tests.dates import clock_today
 from tests.factories import ContactPersonFactory, InvoiceFactory, PaymentFactory
 
 from .conftest import stage
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
+TODAY = clock_today()
 
 
 @pytest.fixture(autouse=True)
@@ -155,3 +155,37 @@ def test_collections_list_query_count_does_not_grow(
     with django_assert_max_num_queries(11):
         response = client.get(reverse("processes:collection_list"))
     assert response.status_code == 200
+
+
+def test_registering_the_payment_that_settles_the_invoice_closes_its_case_at_once(
+    collections_process, overdue_invoice, finance_clerk
+):
+    from relationships.services import payment_register
+
+    case = services.collection_case_open(invoice=overdue_invoice, by=finance_clerk)
+    services.instance_move(
+        instance=case.instance, to_stage=stage(collections_process, "Demand"), by=finance_clerk
+    )
+    pay = {"currency": overdue_invoice.currency, "paid_on": TODAY, "method": "bank_transfer"}
+    payment_register(invoice=overdue_invoice, amount=Decimal("200"), by=finance_clerk, **pay)
+    case.instance.refresh_from_db()
+    assert case.instance.is_open  # a part payment leaves the case open
+    payment_register(invoice=overdue_invoice, amount=Decimal("300"), by=finance_clerk, **pay)
+    case.instance.refresh_from_db()
+    assert not case.instance.is_open
+    assert case.instance.outcome == "won"
+    assert case.instance.outcome_reason == "Invoice paid in full."
+    assert services.collection_cases_settle_paid() == 0  # the daily job finds nothing left
+
+
+def test_writing_off_the_invoice_closes_its_case_at_once(
+    collections_process, overdue_invoice, finance_clerk
+):
+    from relationships.services import invoice_write_off
+
+    case = services.collection_case_open(invoice=overdue_invoice, by=finance_clerk)
+    invoice_write_off(invoice=overdue_invoice, reason="Company in liquidation", by=finance_clerk)
+    case.instance.refresh_from_db()
+    assert not case.instance.is_open
+    assert case.instance.outcome == "lost"
+    assert case.instance.outcome_reason == "Company in liquidation"

@@ -26,6 +26,7 @@ from processes.models import (
     RetentionCampaign,
     StageTransition,
 )
+from tests.dates import clock_today
 from tests.factories import (
     CustomerFactory,
     InvoiceFactory,
@@ -37,7 +38,7 @@ from tests.factories import (
 from .conftest import stage
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
+TODAY = clock_today()
 REFUSE = DecisionRule.OnBreak.REFUSE
 APPROVAL = DecisionRule.OnBreak.APPROVAL
 

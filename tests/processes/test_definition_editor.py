@@ -45,6 +45,15 @@ def stage_key(response, name, field):
     raise LookupError(name)
 
 
+def assert_saved(response):
+    """The editor saved and redirected; if not, the form's errors say why."""
+    assert response.status_code == 302, response.context and (
+        response.context["form"].errors,
+        response.context["stage_formset"].errors,
+        response.context["stage_formset"].non_form_errors(),
+    )
+
+
 def edit_url(definition):
     return reverse("processes:definition_edit", args=[definition.pk])
 
@@ -74,11 +83,7 @@ def test_a_manager_renames_a_stage_reorders_two_and_changes_an_sla(
     data["slas-2-response_hours"] = "3"  # high
     data["comment"] = "Faster on high"
     response = client.post(edit_url(standard_support), data)
-    assert response.status_code == 302, response.context and (
-        response.context["form"].errors,
-        response.context["stage_formset"].errors,
-        response.context["stage_formset"].non_form_errors(),
-    )
+    assert_saved(response)
     assert list(standard_support.stages.values_list("name", flat=True)) == [
         "Working on it",
         "New",
@@ -95,6 +100,17 @@ def test_a_manager_renames_a_stage_reorders_two_and_changes_an_sla(
     assert "Version 2" in text and "Faster on high" in text
     assert "Stage “In progress” renamed to “Working on it”." in text
     assert "Stage “Working on it” moved from position 2 to 1." in text
+
+
+def test_a_manager_swaps_two_stage_names_in_one_save(client, manager, sales_process):
+    client.force_login(manager)
+    page = client.get(edit_url(sales_process))
+    data = form_data(page)
+    data[stage_key(page, "Lead", "name")] = "Qualified"
+    data[stage_key(page, "Qualified", "name")] = "Lead"
+    response = client.post(edit_url(sales_process), data)
+    assert_saved(response)
+    assert list(sales_process.stages.values_list("name", flat=True))[:2] == ["Qualified", "Lead"]
 
 
 def test_removing_a_used_stage_is_refused_at_the_top_of_the_stage_table(

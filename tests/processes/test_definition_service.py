@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
+from core.models import AuditEvent
 from processes import services
 from processes.models import ProcessDefinition, ProcessDefinitionRevision, SlaPolicy, Stage
 from processes.services.definitions import STAGE_FIELDS, StageRow, definition_snapshot
@@ -131,6 +132,38 @@ def test_stages_are_reordered_swapped_and_renumbered(sales_process, manager):
     ]
     revision = sales_process.revisions.get(number=2)
     assert "Stage “Qualified” moved from position 2 to 1." in revision.summary
+
+
+def test_stage_names_are_swapped_and_passed_along_in_one_save(sales_process, manager):
+    lead, qualified = sales_process.stages.order_by("position")[:2]
+    update(
+        sales_process,
+        manager,
+        changes={"Lead": {"name": "Qualified"}, "Qualified": {"name": "Lead"}},
+    )
+    assert names(sales_process) == ["Qualified", "Lead", "Proposal", "Won", "Lost"]
+    assert Stage.objects.get(name="Qualified").pk == lead.pk  # renamed, not recreated
+    # A chain: each stage takes the next one's name, the last a new one.
+    update(
+        sales_process,
+        manager,
+        changes={
+            "Qualified": {"name": "Lead"},
+            "Lead": {"name": "Proposal"},
+            "Proposal": {"name": "Offer"},
+        },
+    )
+    assert names(sales_process) == ["Lead", "Proposal", "Offer", "Won", "Lost"]
+    assert Stage.objects.get(name="Proposal").pk == qualified.pk
+    summary = sales_process.revisions.get(number=2).summary
+    assert "Stage “Lead” renamed to “Qualified”." in summary
+    assert "Stage “Qualified” renamed to “Lead”." in summary
+    if connection.vendor == "postgresql":  # the audit's triggers record each rename once
+        renames = AuditEvent.objects.filter(model="processes.stage", object_id=lead.pk)
+        assert [event.changes["name"] for event in renames.order_by("pk")][-2:] == [
+            ["Lead", "Qualified"],
+            ["Qualified", "Lead"],
+        ]
 
 
 def test_a_full_definition_of_eight_stages_is_reversed_in_one_save(manager):
@@ -386,22 +419,27 @@ def test_a_definition_created_in_the_editor_starts_at_revision_one(manager):
     assert not definition.sla_policies.exists()
 
 
-def test_the_database_keeps_one_stage_per_position(sales_process):
-    """The rule the editor reorders around is still there on either database (on SQLite as a
-    plain unique index, migration 0013): two stages cannot share a position."""
+def test_the_database_keeps_one_stage_per_position_and_name(sales_process):
+    """The rules the editor reorders and renames around are still there on either database (on
+    SQLite as plain unique indexes, migrations 0014 and 0017): two stages cannot share a
+    position or a name."""
     lead, qualified = sales_process.stages.order_by("position")[:2]
     with pytest.raises(IntegrityError), transaction.atomic():
         Stage.objects.filter(pk=qualified.pk).update(position=lead.position)
     with pytest.raises(IntegrityError), transaction.atomic():
         Stage.objects.create(definition=sales_process, position=9, name="Ninth")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Stage.objects.filter(pk=qualified.pk).update(name=lead.name)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's deferrable rule")
-def test_postgresql_checks_the_position_rule_at_the_end_of_the_statement(sales_process):
+@pytest.mark.parametrize("rule", ["stage_position_unique", "stage_name_unique"])
+def test_postgresql_checks_the_position_and_name_rules_at_the_end_of_the_statement(
+    sales_process, rule
+):
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT condeferrable, condeferred FROM pg_constraint WHERE conname = %s",
-            ["stage_position_unique"],
+            "SELECT condeferrable, condeferred FROM pg_constraint WHERE conname = %s", [rule]
         )
         assert cursor.fetchone() == (True, False)
 

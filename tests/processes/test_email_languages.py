@@ -12,19 +12,20 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.test.signals import template_rendered
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.formats import date_format
 
 from core.models import UserProfile
 from processes import services
 from processes.models import Notification
+from tests.dates import clock_today
 from tests.factories import ContactPersonFactory, CustomerFactory, InvoiceFactory
 
 from .conftest import stage
 
 pytestmark = pytest.mark.django_db
 NBSP = "\xa0"
-TODAY = timezone.localdate()
+TODAY = clock_today()
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from customers.models import Customer
 from processes.models import ProcessInstance, RetentionCampaign
+from tests.dates import clock_today
 from tests.factories import (
     ContractFactory,
     CustomerFactory,
@@ -16,7 +16,7 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
+TODAY = clock_today()
 
 
 @pytest.fixture

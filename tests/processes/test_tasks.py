@@ -4,14 +4,14 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from processes import services
 from processes.models import Task
+from tests.dates import clock_today
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
+TODAY = clock_today()
 
 
 def test_my_tasks_shows_my_open_tasks_most_urgent_first(

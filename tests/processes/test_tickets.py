@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from processes import services
-from processes.models import Ticket
+from processes.models import ProcessInstance, Ticket
 from tests.factories import AssetFactory, ContactPersonFactory, CustomerFactory
 
 from .conftest import stage
@@ -170,3 +170,52 @@ def test_recording_the_first_response_from_the_ticket_page(persona_client, servi
     assert response.status_code == 302
     ticket.refresh_from_db()
     assert ticket.first_response_at is not None
+
+
+def test_a_ticket_closed_before_its_deadlines_has_not_breached_them(
+    persona_client, service_agent, standard_support, customer
+):
+    long_ago = timezone.now() - timedelta(days=3)
+    cancelled = services.ticket_open(
+        definition=standard_support,
+        customer=customer,
+        subject="Cancelled in time",
+        description="x",
+        priority="urgent",
+        by=service_agent,
+        at=long_ago,
+    )
+    services.instance_move(
+        instance=cancelled.instance,
+        to_stage=stage(standard_support, "Cancelled"),
+        reason="Customer withdrew it",
+        by=service_agent,
+        at=long_ago + timedelta(hours=1),
+    )
+    cancelled.refresh_from_db()
+    assert cancelled.response_due_at < timezone.now()  # both deadlines are gone by now
+    assert not cancelled.response_breached()
+    assert not cancelled.resolution_breached()
+    assert not ProcessInstance.objects.sla_breached(now=timezone.now()).exists()
+    client = persona_client(service_agent)
+    response = client.get(reverse("processes:ticket_list"), {"breached": "on"})
+    assert list(response.context["page"]) == []
+    body = client.get(cancelled.instance.get_absolute_url()).content.decode()
+    assert "SLA breached" not in body
+
+
+def test_a_ticket_closed_after_a_deadline_it_missed_has_breached_it(
+    ticket, standard_support, service_agent
+):
+    closing = ticket.resolution_due_at + timedelta(minutes=5)
+    services.instance_move(
+        instance=ticket.instance,
+        to_stage=stage(standard_support, "Cancelled"),
+        reason="Customer withdrew it",
+        by=service_agent,
+        at=closing,
+    )
+    ticket.refresh_from_db()
+    assert ticket.response_breached()
+    assert ticket.resolution_breached()
+    assert ProcessInstance.objects.sla_breached(now=closing).get() == ticket.instance

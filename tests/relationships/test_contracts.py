@@ -12,11 +12,12 @@ from django.utils import timezone
 
 from relationships import services, tasks
 from relationships.models import Contract, Relationship
+from tests.dates import clock_today
 from tests.factories import ContractFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
+TODAY = clock_today()
 
 
 def _form_data(**overrides):

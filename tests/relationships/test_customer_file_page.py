@@ -6,9 +6,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from relationships import services
+from tests.dates import clock_today
 from tests.factories import (
     AssetFactory,
     ContractFactory,
@@ -23,7 +23,7 @@ from tests.factories import (
 # The customer page runs both ways: compiled statements (core.fastpath) and plain querysets.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_path")]
 
-TODAY = timezone.localdate()
+TODAY = clock_today()
 
 
 def _fill(customer, n, user):

@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from relationships import services
 from relationships.models import Invoice, Payment
+from tests.dates import clock_today
 from tests.factories import (
     ContractFactory,
     CustomerFactory,
@@ -18,7 +18,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
+TODAY = clock_today()
 
 
 @pytest.mark.parametrize("rows", [3, 40])
@@ -162,6 +162,90 @@ def test_bad_payment_input_is_refused_beside_the_field_and_nothing_is_saved(
     assert not Payment.objects.exists()
     invoice.refresh_from_db()
     assert invoice.paid_amount == 0
+
+
+def test_a_payment_of_an_invoice_paid_meanwhile_is_refused_beside_the_form(
+    persona_client, finance_clerk
+):
+    """Two clerks open the same invoice and both submit the full amount it offers: the second
+    sees the form again with why, not an invoice page without it, and nothing more is paid."""
+    invoice = InvoiceFactory(amount=Decimal("250.00"))
+    client = persona_client(finance_clerk)
+    offered = client.get(invoice.get_absolute_url()).context["payment_form"].initial["amount"]
+    data = {"amount": offered, "currency": "PLN", "paid_on": TODAY.isoformat(), "method": "card"}
+    url = reverse("relationships:payment_create", args=[invoice.pk])
+    assert client.post(url, data).status_code == 302
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    form = response.context["payment_form"]
+    assert form is not None and form.is_bound
+    assert "already been paid in full" in " ".join(form.errors["amount"])
+    html = response.content.decode()
+    assert 'id="register-payment"' in html and "already been paid in full" in html
+    assert Payment.objects.count() == 1
+    invoice.refresh_from_db()
+    assert (invoice.paid_amount, invoice.status) == (Decimal("250.00"), "paid")
+
+
+def test_a_payment_above_what_was_left_after_another_one_shows_the_balance(
+    persona_client, finance_clerk
+):
+    invoice = InvoiceFactory(amount=Decimal("250.00"))
+    services.payment_register(
+        invoice=invoice,
+        amount=Decimal("100.00"),
+        currency="PLN",
+        paid_on=TODAY,
+        method="cash",
+        by=finance_clerk,
+    )
+    response = persona_client(finance_clerk).post(
+        reverse("relationships:payment_create", args=[invoice.pk]),
+        {"amount": "250.00", "currency": "PLN", "paid_on": TODAY.isoformat(), "method": "card"},
+    )
+    assert response.status_code == 200
+    assert "overpay" in " ".join(response.context["payment_form"].errors["amount"])
+    assert "150" in " ".join(response.context["payment_form"].errors["amount"])
+    assert Payment.objects.count() == 1
+
+
+def test_a_payment_of_an_invoice_written_off_meanwhile_says_so_beside_the_form(
+    persona_client, finance_clerk, manager
+):
+    invoice = InvoiceFactory(amount=Decimal("250.00"))
+    services.invoice_write_off(invoice=invoice, reason="Company dissolved", by=manager)
+    response = persona_client(finance_clerk).post(
+        reverse("relationships:payment_create", args=[invoice.pk]),
+        {"amount": "250.00", "currency": "PLN", "paid_on": TODAY.isoformat(), "method": "card"},
+    )
+    assert response.status_code == 200
+    assert "written off" in " ".join(response.context["payment_form"].non_field_errors())
+    assert "written off; it takes no payments" in response.content.decode()
+    assert not Payment.objects.exists()
+
+
+def test_writing_off_an_invoice_paid_meanwhile_says_so_beside_the_form(
+    persona_client, finance_clerk, manager
+):
+    invoice = InvoiceFactory(amount=Decimal("250.00"))
+    services.payment_register(
+        invoice=invoice,
+        amount=Decimal("250.00"),
+        currency="PLN",
+        paid_on=TODAY,
+        method="cash",
+        by=finance_clerk,
+    )
+    response = persona_client(manager).post(
+        reverse("relationships:invoice_write_off", args=[invoice.pk]),
+        {"write_off_reason": "Company dissolved"},
+    )
+    assert response.status_code == 200
+    assert "nothing to write off" in response.content.decode()
+    invoice.refresh_from_db()
+    assert invoice.written_off_at is None
 
 
 def test_writing_off_from_the_invoice_needs_a_reason(persona_client, manager):

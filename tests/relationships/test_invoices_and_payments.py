@@ -6,16 +6,16 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from core.models import AuditEvent
 from relationships import services
 from relationships.models import Invoice, Payment
+from tests.dates import clock_today
 from tests.factories import ContractFactory, CustomerFactory, InvoiceFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
+TODAY = clock_today()
 
 
 def _pay(invoice, by, amount, currency=None, **extra):
