@@ -125,8 +125,14 @@ def read_alias() -> str:
 # from a lagging replica, and a role just granted must not be refused (a user's roles are read
 # at the first permission check, which for an API list is inside its `reads()` block).
 ACCESS_MODELS = frozenset(
-    {"auth.User", "auth.Group", "auth.User_groups", "core.Team", "core.Team_members",
-     "api.ApiToken"}
+    {
+        "auth.User",
+        "auth.Group",
+        "auth.User_groups",
+        "core.Team",
+        "core.Team_members",
+        "api.ApiToken",
+    }
 )
 
 
