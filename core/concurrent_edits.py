@@ -16,6 +16,11 @@ again in between. The row lock makes two simultaneous saves take turns; the seco
 the first's change. (SQLite has no row locks; its IMMEDIATE transactions serialise writers.)
 
 A POST without the hidden field (a form opened before this release) is not checked.
+
+The fields the form does not show are another matter: a service that saves the whole row would
+write back the values they had when the request read the record, undoing a change committed in
+the milliseconds before the row lock (a background job, another screen's action). So, once the
+row is locked, each of those fields that the view left as it was read is taken from the row.
 """
 
 import hashlib
@@ -79,6 +84,7 @@ class ConcurrentEditMixin:
         self._loaded = {}
         if self.instance.pk is None:
             return
+        self._unshown = self._unshown_values(self.instance)
         self.fields[LOADED] = _LoadedField(required=False)
         if not self.is_bound:
             self.initial[LOADED] = self._digests(self.instance)
@@ -94,6 +100,29 @@ class ConcurrentEditMixin:
                 continue
             if field.concrete or field.many_to_many:
                 yield name, field
+
+    def _unshown_fields(self):
+        deferred = self.instance.get_deferred_fields()
+        for field in self._meta.model._meta.concrete_fields:
+            if field.primary_key or field.name in self.fields or field.attname in deferred:
+                continue
+            yield field
+
+    def _unshown_values(self, record) -> dict:
+        return {
+            field.attname: digest(getattr(record, field.attname))
+            for field in self._unshown_fields()
+        }
+
+    def _take_unshown_from(self, stored):
+        """The fields the form does not show, as the locked row holds them, where the view has
+        not set them itself since the record was read."""
+        for field in self._unshown_fields():
+            name = field.attname
+            if name not in self._unshown:
+                continue
+            if digest(getattr(self.instance, name)) == self._unshown[name]:
+                setattr(self.instance, name, getattr(stored, name))
 
     def _digests(self, record) -> str:
         values = {
@@ -122,6 +151,7 @@ class ConcurrentEditMixin:
         stored = model._base_manager.select_for_update().filter(pk=self.instance.pk).first()
         if stored is None:
             return  # gone meanwhile: the service says what that means
+        self._take_unshown_from(stored)
         taken, clashes = [], []
         for name, field in self._model_fields():
             if name not in self._loaded or name not in self.cleaned_data:

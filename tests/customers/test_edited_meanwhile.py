@@ -166,3 +166,33 @@ def test_two_saves_at_the_same_moment_take_turns_and_the_second_is_refused(manag
     winner = statuses.index(302)
     expected = [("Kraków", customer.phone), ("Białystok", "+48 600 999 999")][winner]
     assert (customer.city, customer.phone) == expected
+
+
+def test_a_field_the_form_does_not_show_changed_just_before_the_save_is_kept(manager, customer):
+    """Between the request's read of the record and the row lock (milliseconds), a background
+    job or another screen changed a field the edit form does not show (the status, written by
+    the relationship services). The whole-row save must not write back the value it read."""
+    from customers import services
+    from customers.forms import CustomerForm
+    from customers.models import Customer
+    from core.views.helpers import run_service
+
+    url = reverse("customers:edit", args=[customer.pk])
+    client = Client()
+    client.force_login(manager)
+    payload = {**opened(client, url), "city": "Kraków"}
+    read = Customer.objects.get(pk=customer.pk)  # the view's read
+    form = CustomerForm(payload, instance=read)
+    assert form.is_valid(), form.errors
+    Customer.objects.filter(pk=customer.pk).update(status=Customer.Status.ACTIVE)
+
+    data = {k: v for k, v in form.cleaned_data.items() if k != "segments"}
+    assert run_service(
+        form,
+        services.customer_update,
+        customer=read,
+        data=data,
+        segments=form.cleaned_data["segments"],
+    )
+    customer.refresh_from_db()
+    assert (customer.city, customer.status) == ("Kraków", Customer.Status.ACTIVE)
