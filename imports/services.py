@@ -268,20 +268,21 @@ def _prepare_rows(batch):
 
 
 def _prepare_chunk(batch, import_kind, chunk):
-    rows, cleaned = [], []
-    for number, cells in chunk:
-        clean = import_kind.clean(cells, batch=batch)
-        rows.append(
-            ImportRow(
-                batch=batch,
-                number=number,
-                cells=cells,
-                values=import_kind.dump(clean.values) if not clean.errors else {},
-                errors=clean.errors,
-                group_key=import_kind.group_key(clean),
-            )
+    cleaned = [import_kind.clean(cells, batch=batch) for _number, cells in chunk]
+    # What the run would refuse that a row alone does not tell (an unknown invoice, an
+    # overpayment counting the file's earlier rows): shown now, not found at the run.
+    import_kind.check(cleaned, batch=batch)
+    rows = [
+        ImportRow(
+            batch=batch,
+            number=number,
+            cells=cells,
+            values=import_kind.dump(clean.values) if not clean.errors else {},
+            errors=clean.errors,
+            group_key=import_kind.group_key(clean),
         )
-        cleaned.append(clean)
+        for (number, cells), clean in zip(chunk, cleaned, strict=True)
+    ]
     # Rows repeating a customer key belong to the first row with it, in this chunk or before.
     keys = {row.group_key for row in rows if row.group_key}
     firsts = _first_rows(batch, keys)
@@ -501,12 +502,8 @@ def _save_outcomes(rows):
 
 
 def batch_undo(*, batch, by) -> ImportBatch:
-    """Remove the customers and contact persons the batch created and restore the values it
-    updated, all at once, while nothing has touched them since (else a ValidationError)."""
-    refused = _(
-        "This import cannot be undone: some of its customers or contact persons were changed "
-        "since, or have new records."
-    )
+    """Remove what the batch created and restore the values it updated (its kind's `undo`), all
+    at once, while nothing has touched them since (else a ValidationError)."""
     with audit_context(source=f"undo of {batch.audit_source}"[:300], user=by):
         try:
             with transaction.atomic():
@@ -518,7 +515,7 @@ def batch_undo(*, batch, by) -> ImportBatch:
                 batch.undone_by = by
                 batch.save()
         except ProtectedError:
-            raise ValidationError(refused) from None
+            raise ValidationError(kinds.undo_refused()) from None
     return batch
 
 

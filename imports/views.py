@@ -6,7 +6,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -171,6 +173,7 @@ def _preview_page(request, batch):
     }
     context = {
         "batch": batch,
+        "kind": kind,
         "fields": fields,
         "table": table,
         "page": page,
@@ -230,7 +233,32 @@ def import_progress(request, pk):
 
 
 def _result_page(request, batch):
-    return render(request, "imports/import_result.html", {"batch": batch})
+    kind = kinds.get(batch.kind)
+    counts = [
+        ("count-created", kind.created_text(batch.created_count), batch.created_count),
+        ("count-updated", kind.updated_text(batch.updated_count), batch.updated_count),
+        (
+            "count-skipped",
+            ngettext("%(count)s row skipped", "%(count)s rows skipped", batch.skipped_count),
+            batch.skipped_count,
+        ),
+        (
+            "count-rejected",
+            ngettext("%(count)s row rejected", "%(count)s rows rejected", batch.rejected_count),
+            batch.rejected_count,
+        ),
+    ]
+    lines = [_count_line(i, text, count) for i, text, count in counts if text is not None]
+    return render(
+        request, "imports/import_result.html", {"batch": batch, "kind": kind, "counts": lines}
+    )
+
+
+def _count_line(element_id, text, count):
+    """A count's translated text ("%(count)s invoices created") with the number in an element
+    of its own, which the page's tests find by its id."""
+    before, _placeholder, after = text.partition("%(count)s")
+    return format_html('{}<span id="{}">{}</span>{}', before, element_id, count, after)
 
 
 @login_required

@@ -1,6 +1,6 @@
 """The registry of import kinds: each kind is one module here, registered by its key."""
 
-from .base import CHUNK_SIZE, CleanRow, Field, ImportKind
+from .base import CHUNK_SIZE, CleanRow, Field, ImportKind, undo_refused
 from .contracts import ContractImport
 from .customers import CustomerImport
 from .finance import InvoiceImport, PaymentImport
@@ -30,4 +30,13 @@ register(ContractImport())
 register(InvoiceImport())
 register(PaymentImport())
 
-__all__ = ["CHUNK_SIZE", "CleanRow", "Field", "ImportKind", "all_kinds", "choices", "get"]
+__all__ = [
+    "CHUNK_SIZE",
+    "CleanRow",
+    "Field",
+    "ImportKind",
+    "all_kinds",
+    "choices",
+    "get",
+    "undo_refused",
+]

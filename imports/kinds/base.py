@@ -4,6 +4,7 @@ takes (clean a row, find its duplicate, run a chunk of rows, undo a batch)."""
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from ..parsing import fold
 
@@ -39,6 +40,8 @@ class ImportKind:
     fields: tuple = ()
     # Whether rows can match an existing customer (create / update / skip per row).
     matches_customers = False
+    # What the result page says undo does, in the kind's own words.
+    undo_text = ""
 
     def field_names(self):
         return [f.name for f in self.fields]
@@ -98,9 +101,23 @@ class ImportKind:
         """A rejected row's reason: all its errors, each naming its field as the user does."""
         return "; ".join(self.error_lines(errors, captions))[:500]
 
+    # The result page's counts, in the kind's own words: a translated text with its plural
+    # form for `count`, holding a "%(count)s" the page fills in.
+    def created_text(self, count) -> str:
+        raise NotImplementedError
+
+    def updated_text(self, count) -> str | None:
+        """None for the kinds that never update a record."""
+        return None
+
     # The steps; each kind implements them.
     def clean(self, cells, *, batch) -> CleanRow:
         raise NotImplementedError
+
+    def check(self, cleaned, *, batch) -> None:
+        """Add to a chunk's clean rows (in file order) the errors one row cannot tell by itself
+        and the run would find: against the database and the file's earlier rows (those of
+        earlier chunks are the batch's ImportRows already written, with their values)."""
 
     def dump(self, values) -> dict:
         """A clean row's values as JSON for ImportRow.values (dates as ISO text)."""
@@ -135,6 +152,12 @@ def model_errors(error: ValidationError, prefix=""):
         )
         for name, errors in error.error_dict.items()
     }
+
+
+def undo_refused():
+    return _(
+        "This import cannot be undone: some of its records were changed since, or have new records."
+    )
 
 
 def touched_since(model, ids, since) -> bool:

@@ -33,6 +33,7 @@ from .finance import (
     CURRENCY,
     CUSTOMER_NAME,
     CUSTOMER_TAX_ID,
+    _check_customers_and_numbers,
     _check_model,
     _customer_and_number,
     _date,
@@ -114,6 +115,10 @@ class ContractImport(ImportKind):
     key = "contracts"
     label = gettext_lazy("Contracts")
     permission = IMPORT_FINANCE
+    undo_text = gettext_lazy(
+        "Undo removes the contracts this import created, as long as nobody has changed them "
+        "since and no invoice points at them."
+    )
     fields = (
         CUSTOMER_TAX_ID,
         CUSTOMER_NAME,
@@ -263,6 +268,12 @@ class ContractImport(ImportKind):
         _check_model(row, contract, exclude=["customer", "relationship", "status"])
         row.values = values
         return row
+
+    def check(self, cleaned, *, batch):
+        _check_customers_and_numbers(cleaned, batch=batch)
+
+    def created_text(self, count):
+        return ngettext("%(count)s contract created", "%(count)s contracts created", count)
 
     def dump(self, values):
         return _json(values)

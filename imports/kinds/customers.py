@@ -21,7 +21,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from core import bulk, visibility
 from core.fastpath import ModelCheck
@@ -204,6 +204,10 @@ class CustomerImport(ImportKind):
     label = gettext_lazy("Customers and contact persons")
     permission = IMPORT_CUSTOMERS
     matches_customers = True
+    undo_text = gettext_lazy(
+        "Undo removes the customers and contact persons this import created and restores what "
+        "it updated, as long as nobody has changed them since."
+    )
     fields = (
         Field(
             "display_name",
@@ -459,6 +463,12 @@ class CustomerImport(ImportKind):
         if errors:
             for name, message in model_errors(ValidationError(errors), prefix).items():
                 row.errors.setdefault(name, message)
+
+    def created_text(self, count):
+        return ngettext("%(count)s customer created", "%(count)s customers created", count)
+
+    def updated_text(self, count):
+        return ngettext("%(count)s customer updated", "%(count)s customers updated", count)
 
     def dump(self, values):
         customer = dict(values.get("customer", {}))

@@ -16,30 +16,39 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
+from core.money import currency_symbol, format_amount
 from customers.models import Customer, normalize_tax_id
 from relationships.models import Invoice, Payment
-from relationships.services import invoice_create, payment_register
+from relationships.services import invoice_create, payment_check, payment_register
 
 from .. import parsing
 from ..permissions import IMPORT_FINANCE
-from .base import CleanRow, Field, ImportKind, touched_since
+from .base import CleanRow, Field, ImportKind, model_errors, touched_since, undo_refused
 
 CUSTOMER_TAX_ID = Field(
     "customer_tax_id",
     gettext_lazy("customer's tax id"),
     (
         "tax id",
+        "tax number",
+        "vat id",
+        "vat number",
         "nip",
         "nip klienta",
         "nip nabywcy",
+        "nip kontrahenta",
         "ičo",
-        "ico",
+        "ič",
+        "ičo odběratele",
+        "ič odběratele",
         "dič",
+        "dič odběratele",
         "inn",
         "инн",
         "инн покупателя",
+        "инн контрагента",
     ),
 )
 CUSTOMER_NAME = Field(
@@ -47,18 +56,28 @@ CUSTOMER_NAME = Field(
     gettext_lazy("customer's name"),
     (
         "customer",
+        "customer name",
         "client",
+        "client name",
         "buyer",
         "nabywca",
+        "nazwa nabywcy",
         "klient",
+        "nazwa klienta",
         "kontrahent",
+        "nazwa kontrahenta",
         "odběratel",
+        "název odběratele",
         "zákazník",
+        "firma",
         "покупатель",
         "клиент",
         "контрагент",
+        "наименование покупателя",
+        "наименование контрагента",
     ),
 )
+# Punctuation is dropped and "№" folds to "no" (parsing.fold): "Invoice #" is "invoice".
 INVOICE_NUMBER_SYNONYMS = (
     "invoice",
     "invoice number",
@@ -67,14 +86,25 @@ INVOICE_NUMBER_SYNONYMS = (
     "numer faktury",
     "nr faktury",
     "faktura",
+    "faktura nr",
+    "numer dokumentu",
+    "nr dokumentu",
     "číslo faktury",
     "faktura č",
+    "číslo dokladu",
+    "doklad",
     "номер счета",
+    "номер счёта",
     "счет",
     "счёт",
-    "номер счёта",
+    "счёт №",
+    "номер документа",
 )
-CURRENCY = Field("currency", gettext_lazy("currency"), ("waluta", "měna", "mena", "валюта"))
+CURRENCY = Field(
+    "currency",
+    gettext_lazy("currency"),
+    ("currency code", "waluta", "kod waluty", "měna", "mena", "kód měny", "валюта", "код валюты"),
+)
 METHODS = {
     Payment.Method.BANK_TRANSFER: ("transfer", "przelew", "převod", "prevod", "перевод"),
     Payment.Method.CARD: ("karta", "karta płatnicza", "карта"),
@@ -116,17 +146,72 @@ def _json(values):
 
 
 def _check_model(row, instance, exclude):
+    """The model's own checks of a row, as a ModelForm runs them: a field whose cell could not
+    be read is left empty and out of them, so a check comparing it with another field (a due
+    date before the issue date) does not report a second, spurious error for it."""
+    fields = {f.name for f in instance._meta.concrete_fields} - set(exclude)
+    failed = [name for name in row.errors if name in fields]
+    for name in failed:
+        setattr(instance, name, None)
     try:
-        instance.full_clean(exclude=exclude, validate_constraints=False)
+        instance.full_clean(exclude=[*exclude, *failed], validate_constraints=False)
     except ValidationError as error:
         for name, errors in error.message_dict.items():
             row.errors.setdefault(name, " ".join(errors))
+
+
+def _add_errors(row, error):
+    for name, message in model_errors(error).items():
+        row.errors.setdefault(name, message)
+
+
+def _earlier_rows(batch, key, values):
+    """The values of the batch's rows read so far (earlier chunks) whose `key` is one of
+    `values`: rows with errors keep no values, so only the rows the run will write count."""
+    if not values:
+        return []
+    return batch.rows.filter(**{f"values__{key}__in": sorted(values)}).values_list(
+        "values", flat=True
+    )
+
+
+def _check_customers_and_numbers(cleaned, *, batch):
+    """For invoices and contracts, what the run would refuse that one row cannot tell: a
+    customer the importing user cannot find (or several of them), a number an earlier row of
+    the file takes. The same look-up as the run's (`_find_customer`), once per customer key."""
+    user = batch.created_by
+    numbers = {clean.values.get("number") for clean in cleaned} - {"", None}
+    taken = {values["number"] for values in _earlier_rows(batch, "number", numbers)}
+    found = {}
+    for clean in cleaned:
+        values = clean.values
+        if values.get("customer_tax_id") or values.get("customer_name"):
+            key = (
+                values["customer_tax_id"],
+                "" if values["customer_tax_id"] else values["customer_name"],
+            )
+            if key not in found:
+                try:
+                    found[key] = _find_customer(values, user)
+                except ValidationError as error:
+                    found[key] = error
+            if isinstance(found[key], ValidationError):
+                _add_errors(clean, found[key])
+        number = values.get("number")
+        if number and number in taken:
+            clean.errors.setdefault("number", _("An earlier row of this file has this number."))
+        elif number and not clean.errors:
+            taken.add(number)
 
 
 class InvoiceImport(ImportKind):
     key = "invoices"
     label = gettext_lazy("Invoices (open balances)")
     permission = IMPORT_FINANCE
+    undo_text = gettext_lazy(
+        "Undo removes the invoices this import created and the payments recorded with them, as "
+        "long as nobody has changed them since and they have no other payments."
+    )
     fields = (
         CUSTOMER_TAX_ID,
         CUSTOMER_NAME,
@@ -137,10 +222,18 @@ class InvoiceImport(ImportKind):
             (
                 "issued",
                 "invoice date",
+                "date issued",
+                "date",
+                "data",
                 "data wystawienia",
+                "data faktury",
+                "datum",
                 "datum vystavení",
+                "vystaveno",
+                "дата",
                 "дата выставления",
                 "дата счета",
+                "дата документа",
             ),
         ),
         Field(
@@ -149,11 +242,16 @@ class InvoiceImport(ImportKind):
             (
                 "due",
                 "payment due",
+                "due on",
                 "termin płatności",
                 "termin zapłaty",
+                "płatne do",
                 "splatnost",
                 "datum splatnosti",
+                "splatno",
                 "срок оплаты",
+                "срок платежа",
+                "оплатить до",
             ),
             required=True,
         ),
@@ -162,15 +260,24 @@ class InvoiceImport(ImportKind):
             gettext_lazy("amount"),
             (
                 "total",
+                "total amount",
                 "gross",
+                "gross amount",
+                "invoice amount",
                 "kwota",
                 "kwota brutto",
                 "brutto",
                 "wartość",
+                "wartość brutto",
+                "razem brutto",
                 "částka",
+                "částka s dph",
                 "celkem",
+                "celkem s dph",
                 "сумма",
                 "сумма счета",
+                "сумма с ндс",  # noqa: RUF001
+                "итого",
             ),
             required=True,
         ),
@@ -180,12 +287,16 @@ class InvoiceImport(ImportKind):
             gettext_lazy("paid"),
             (
                 "paid amount",
+                "amount paid",
                 "zapłacono",
                 "wpłacono",
                 "kwota zapłacona",
+                "zapłacona kwota",
                 "zaplaceno",
                 "uhrazeno",
+                "uhrazená částka",
                 "оплачено",
+                "сумма оплаты",
             ),
         ),
     )
@@ -208,6 +319,12 @@ class InvoiceImport(ImportKind):
         _check_model(row, invoice, exclude=["customer", "contract", "paid_amount"])
         row.values = values
         return row
+
+    def check(self, cleaned, *, batch):
+        _check_customers_and_numbers(cleaned, batch=batch)
+
+    def created_text(self, count):
+        return ngettext("%(count)s invoice created", "%(count)s invoices created", count)
 
     def dump(self, values):
         return _json(values)
@@ -280,6 +397,10 @@ class PaymentImport(ImportKind):
     key = "payments"
     label = gettext_lazy("Payments of invoices")
     permission = IMPORT_FINANCE
+    undo_text = gettext_lazy(
+        "Undo removes the payments this import recorded and takes their amounts back off their "
+        "invoices, as long as nobody has changed them since."
+    )
     fields = (
         Field(
             "invoice_number", gettext_lazy("invoice number"), INVOICE_NUMBER_SYNONYMS, required=True
@@ -287,7 +408,22 @@ class PaymentImport(ImportKind):
         Field(
             "amount",
             gettext_lazy("amount"),
-            ("kwota", "wpłata", "částka", "platba", "сумма", "сумма платежа"),
+            (
+                "payment amount",
+                "amount paid",
+                "kwota",
+                "kwota wpłaty",
+                "kwota zapłaty",
+                "kwota płatności",
+                "wpłata",
+                "částka",
+                "částka platby",
+                "částka úhrady",
+                "platba",
+                "сумма",
+                "сумма платежа",
+                "сумма оплаты",
+            ),
             required=True,
         ),
         CURRENCY,
@@ -297,26 +433,57 @@ class PaymentImport(ImportKind):
             (
                 "date",
                 "payment date",
+                "date paid",
                 "data",
+                "data zapłaty",
                 "data wpłaty",
                 "data płatności",
+                "data operacji",
+                "data księgowania",
+                "datum",
                 "datum platby",
                 "datum úhrady",
+                "datum zaplacení",
+                "datum pohybu",
                 "дата",
                 "дата оплаты",
                 "дата платежа",
+                "дата поступления",
             ),
             required=True,
         ),
         Field(
             "method",
             gettext_lazy("method"),
-            ("forma płatności", "sposób płatności", "způsob platby", "способ оплаты"),
+            (
+                "payment method",
+                "forma płatności",
+                "sposób płatności",
+                "metoda płatności",
+                "způsob platby",
+                "způsob úhrady",
+                "forma úhrady",
+                "способ оплаты",
+                "форма оплаты",
+            ),
         ),
         Field(
             "reference",
             gettext_lazy("reference"),
-            ("tytuł", "tytuł przelewu", "opis", "variabilní symbol", "назначение платежа"),
+            (
+                "description",
+                "memo",
+                "tytuł",
+                "tytuł przelewu",
+                "tytuł płatności",
+                "opis",
+                "opis operacji",
+                "variabilní symbol",
+                "zpráva pro příjemce",
+                "poznámka",
+                "назначение платежа",
+                "комментарий",
+            ),
         ),
     )
 
@@ -344,6 +511,48 @@ class PaymentImport(ImportKind):
         row.values = values
         return row
 
+    def check(self, cleaned, *, batch):
+        """What payment_register would refuse, asked of the same checks (`payment_check`): an
+        invoice the user cannot see, another currency, a date in the future, and overpaying,
+        with what the file's earlier rows pay on the same invoice taken off its balance."""
+        numbers = {clean.values.get("invoice_number") for clean in cleaned} - {"", None}
+        invoices = _invoices(numbers, batch.created_by)
+        paid = {}
+        for values in _earlier_rows(batch, "invoice_number", numbers):
+            number = values["invoice_number"]
+            paid[number] = paid.get(number, Decimal(0)) + Decimal(values["amount"])
+        for clean in cleaned:
+            values = clean.values
+            invoice = invoices.get(values.get("invoice_number"))
+            if invoice is None:
+                clean.errors.setdefault("invoice_number", _no_invoice())
+                continue
+            earlier = paid.get(invoice.number, Decimal(0))
+            try:
+                payment_check(
+                    invoice=invoice,
+                    amount=values.get("amount"),
+                    currency=values.get("currency") or invoice.currency,
+                    paid_on=values.get("paid_on"),
+                    balance=invoice.balance - earlier,
+                )
+            except ValidationError as error:
+                errors = model_errors(error)
+                if earlier and "amount" in errors:
+                    errors["amount"] += " " + _(
+                        "Earlier rows of this file pay %(amount)s %(currency)s of it."
+                    ) % {
+                        "amount": format_amount(earlier),
+                        "currency": currency_symbol(invoice.currency),
+                    }
+                for name, message in errors.items():
+                    clean.errors.setdefault(name, message)
+            if not clean.errors:
+                paid[invoice.number] = earlier + values["amount"]
+
+    def created_text(self, count):
+        return ngettext("%(count)s payment recorded", "%(count)s payments recorded", count)
+
     def dump(self, values):
         return _json(values)
 
@@ -357,6 +566,7 @@ class PaymentImport(ImportKind):
     def run(self, rows, *, batch):
         user = batch.created_by
         captions = self.captions(batch)  # a rejected row's reason names the user's columns
+        invoices = _invoices({row.values.get("invoice_number") for row in rows} - {None}, user)
         for row in rows:
             if row.errors:
                 row.outcome = row.Outcome.REJECTED
@@ -366,11 +576,9 @@ class PaymentImport(ImportKind):
                 row.outcome, row.message = row.Outcome.SKIPPED, _("Skipped as chosen.")
                 continue
             values = self.load(row.values)
-            invoice = Invoice.objects.visible_to(user).filter(number=values["invoice_number"])
-            invoice = invoice.first()
+            invoice = invoices.get(values["invoice_number"])
             if invoice is None:
-                row.outcome = row.Outcome.REJECTED
-                row.message = _("No invoice with this number that you can see.")
+                row.outcome, row.message = row.Outcome.REJECTED, _no_invoice()
                 continue
             try:
                 with transaction.atomic():
@@ -402,18 +610,34 @@ class PaymentImport(ImportKind):
 
 
 def _find_customer(values, user):
+    """The row's customer among those `user` sees: by tax id, else by exact name; a
+    ValidationError beside the column that named it when there is none, or several."""
     customers = Customer.objects.visible_to(user)
     if values.get("customer_tax_id"):
+        field = "customer_tax_id"
         found = list(customers.filter(tax_id=values["customer_tax_id"])[:2])
     else:
+        field = "customer_name"
         found = list(customers.filter(display_name__iexact=values["customer_name"])[:2])
     if len(found) != 1:
         raise ValidationError(
-            _("No customer you can see has this tax id or name.")
-            if not found
-            else _("Several customers have this name; give the tax id.")
+            {
+                field: _("No customer you can see has this tax id or name.")
+                if not found
+                else _("Several customers have this name; give the tax id.")
+            }
         )
     return found[0]
+
+
+def _invoices(numbers, user):
+    """Invoice number → the invoice `user` sees with it (numbers are unique)."""
+    found = Invoice.objects.visible_to(user).filter(number__in=sorted(numbers))
+    return {invoice.number: invoice for invoice in found}
+
+
+def _no_invoice():
+    return _("No invoice with this number that you can see.")
 
 
 def _refusal(error):
@@ -423,6 +647,4 @@ def _refusal(error):
 
 
 def _refused():
-    return _(
-        "This import cannot be undone: some of its records were changed since, or have new records."
-    )
+    return undo_refused()

@@ -40,7 +40,7 @@ from .invoices import (
     invoice_update,
     invoice_write_off,
 )
-from .payments import payment_register
+from .payments import payment_check, payment_register
 from .payouts import (
     PAYOUT_EDITABLE_FIELDS,
     payout_approve,
@@ -80,6 +80,7 @@ __all__ = [
     "invoice_move",
     "invoice_update",
     "invoice_write_off",
+    "payment_check",
     "payment_register",
     "payout_approve",
     "payout_mark_paid",
