@@ -7,13 +7,13 @@ The windows are constants, not settings: they describe what a real date in this 
 a preference of one installation, and the database checks are written with them.
 
 - BUSINESS: dates people agree on and plan (contract terms, invoice and due dates, billed
-  periods, installation, expected close, task due dates): 1 January 1900 to 31 December 2100.
+  periods, expected close, task due dates): 1 January 1900 to 31 December 2100.
   Wide enough for any real contract, old or long; narrow enough that a typo such as 0001-01-01
   or 9999-12-31 is refused instead of billing two thousand years.
 - PAST: things that already happened and that a person records (the first contact, an
-  interaction, a signature, a payment, a consent, a decision): from 1 January 1970, nobody's
-  CRM records earlier contacts, until the end of today in TIME_ZONE (a small tolerance for
-  clocks and time zones, not a way to log tomorrow's meeting).
+  interaction, a signature, a payment, a consent, a decision, an installation): from 1 January
+  1970, nobody's CRM records earlier contacts, until the end of today in TIME_ZONE (a small
+  tolerance for clocks and time zones, not a way to log tomorrow's meeting).
 - RECORDED: moments the system writes or computes (time stamps of jobs, deadlines, the days of
   report figures): 1 January 1970 to 31 December 2100.
 

@@ -78,7 +78,12 @@ class Team(models.Model):
     """A group of staff who share their customers: with CRM_VISIBILITY = "team" a user sees the
     customers owned by anyone in one of their teams (core.visibility decides)."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(
+        _("name"),
+        max_length=100,
+        unique=True,
+        error_messages={"unique": _("A team with this name already exists.")},
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("members"),

@@ -22,8 +22,18 @@ from core import bounds
 class ConsentPurpose(models.Model):
     """Something a person may consent to be contacted for; managed by managers in the admin."""
 
-    code = models.SlugField(_("code"), max_length=50, unique=True)
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    code = models.SlugField(
+        _("code"),
+        max_length=50,
+        unique=True,
+        error_messages={"unique": _("A consent purpose with this code already exists.")},
+    )
+    name = models.CharField(
+        _("name"),
+        max_length=100,
+        unique=True,
+        error_messages={"unique": _("A consent purpose with this name already exists.")},
+    )
     wording = bounds.text_field(
         _("wording"),
         limit=bounds.SHORT_TEXT,

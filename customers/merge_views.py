@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from core.permissions import permission_required
@@ -64,7 +65,15 @@ def duplicate_dismiss(request, pk):
 def duplicate_find(request, pk):
     customer = get_customer_for_user(request, pk, write=True, permission=MERGE_CUSTOMERS)
     found = duplicates.duplicates_record(customer=customer)
-    messages.info(request, _("%(count)s new possible duplicates found.") % {"count": found})
+    if found:
+        message = ngettext(
+            "%(count)s new possible duplicate found.",
+            "%(count)s new possible duplicates found.",
+            found,
+        ) % {"count": found}
+    else:
+        message = _("No new possible duplicates found.")
+    messages.info(request, message)
     return redirect(f"{redirect('customers:duplicates').url}?customer={customer.pk}")
 
 

@@ -41,7 +41,12 @@ def _digits_only(field):
 
 
 class Segment(models.Model):
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(
+        _("name"),
+        max_length=100,
+        unique=True,
+        error_messages={"unique": _("A segment with this name already exists.")},
+    )
     description = bounds.text_field(
         _("description"),
         blank=True,
@@ -680,6 +685,7 @@ class CustomerMerge(models.Model):
         verbose_name=_("merged customer"),
         on_delete=models.PROTECT,
         related_name="merge",
+        error_messages={"unique": _("This customer has already been merged into another one.")},
     )
     merged_at = models.DateTimeField(_("merged at"), default=timezone.now, editable=False)
     merged_by = models.ForeignKey(

@@ -219,6 +219,7 @@ class WebForm(models.Model):
         pgettext_lazy("web form", "address"),
         max_length=50,
         unique=True,
+        error_messages={"unique": _("A web form with this address already exists.")},
         help_text=_("The last part of the form's URL: it posts to /forms/ followed by this."),
     )
     token = models.CharField(

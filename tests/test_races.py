@@ -93,7 +93,7 @@ def test_a_contract_number_taken_meanwhile_is_an_error_beside_the_number(
     response = persona_client(manager).post(
         reverse("relationships:contract_create", args=[customer.pk]), _contract_data()
     )
-    assert _errors(response) == {"number": ["Contract with this Number already exists."]}
+    assert _errors(response) == {"number": ["A contract with this number already exists."]}
     assert Contract.objects.filter(number="C-2024/1").count() == 1
     assert not customer.contracts.exists()
 
@@ -131,7 +131,7 @@ def test_an_invoice_number_taken_meanwhile_is_an_error_beside_the_number(
             "currency": "PLN",
         },
     )
-    assert _errors(response) == {"number": ["Invoice with this Number already exists."]}
+    assert _errors(response) == {"number": ["An invoice with this number already exists."]}
     assert Invoice.objects.filter(number="FV/2024/1").count() == 1
 
 
@@ -151,7 +151,10 @@ def test_an_asset_serial_taken_meanwhile_is_an_error_beside_the_serial_number(
         },
     )
     assert _errors(response) == {
-        "serial_number": ["An asset of this model with this serial number exists."]
+        "serial_number": [
+            "An asset of this model with this serial number already exists "
+            "(capital and small letters count as the same)."
+        ]
     }
     assert Asset.objects.filter(serial_number="SN-1").count() == 1
 
@@ -303,7 +306,7 @@ def test_the_admin_answers_a_lost_race_with_its_form_error(admin_user, client, m
     )
     assert response.status_code == 200
     assert response.context["adminform"].form.errors == {
-        "name": ["Segment with this Name already exists."]
+        "name": ["A segment with this name already exists."]
     }
     assert Segment.objects.filter(name="Key accounts").count() == 1
 
@@ -320,7 +323,7 @@ def test_the_admin_shows_a_rule_its_form_cannot_check_as_a_message(
         follow=True,
     )
     assert response.status_code == 200
-    assert "Segment with this Name already exists." in [
+    assert "A segment with this name already exists." in [
         str(message) for message in response.context["messages"]
     ]
     assert Segment.objects.filter(name="Key accounts").count() == 1

@@ -13,7 +13,12 @@ class Mailbox(models.Model):
         PERSONAL = "personal", _("A user's own")
 
     name = models.CharField(_("name"), max_length=100)
-    address = models.EmailField(_("address"), max_length=254, unique=True)
+    address = models.EmailField(
+        _("address"),
+        max_length=254,
+        unique=True,
+        error_messages={"unique": _("A mailbox with this address already exists.")},
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.SHARED)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

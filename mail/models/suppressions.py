@@ -10,7 +10,12 @@ class SuppressedAddress(models.Model):
         BOUNCE = "bounce", _("Bounced")
         COMPLAINT = "complaint", _("Marked as spam")
 
-    address = models.EmailField(_("address"), max_length=254, unique=True)
+    address = models.EmailField(
+        _("address"),
+        max_length=254,
+        unique=True,
+        error_messages={"unique": _("This address is already on the suppression list.")},
+    )
     reason = models.CharField(_("reason"), max_length=10, choices=Reason, default=Reason.BOUNCE)
     diagnostic = models.CharField(_("server's reason"), max_length=500, blank=True)
     bounces = models.PositiveIntegerField(_("bounces"), default=1)

@@ -60,7 +60,12 @@ class Contract(models.Model):
         related_name="contracts",
         help_text=_("The relationship that was open when the contract was signed."),
     )
-    number = models.CharField(_("number"), max_length=50, unique=True)
+    number = models.CharField(
+        _("number"),
+        max_length=50,
+        unique=True,
+        error_messages={"unique": _("A contract with this number already exists.")},
+    )
     title = models.CharField(_("title"), max_length=200)
     product = models.CharField(_("product or service"), max_length=200)
     value = amount_field(

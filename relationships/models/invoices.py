@@ -90,7 +90,12 @@ class Invoice(models.Model):
         blank=True,
         related_name="invoices",
     )
-    number = models.CharField(_("number"), max_length=60, unique=True)
+    number = models.CharField(
+        _("number"),
+        max_length=60,
+        unique=True,
+        error_messages={"unique": _("An invoice with this number already exists.")},
+    )
     issue_date = models.DateField(
         _("issue date"), default=timezone.localdate, validators=[bounds.WindowValidator("business")]
     )

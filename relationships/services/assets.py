@@ -6,6 +6,7 @@ from core.integrity import save_or_raise_validation
 from customers.models import Customer
 
 from ..models import Asset
+from ..models.assets import SERIAL_UNIQUE
 
 ASSET_EDITABLE_FIELDS = (
     "name",
@@ -19,7 +20,8 @@ ASSET_EDITABLE_FIELDS = (
 
 
 # The serial number is what the user typed twice; the model is usually picked from the list.
-ASSET_SERIAL_BESIDE = {"asset_serial_unique_per_model": "serial_number"}
+# (Asset.validate_constraints says it there too, for the check before the save.)
+ASSET_SERIAL_BESIDE = {SERIAL_UNIQUE: "serial_number"}
 
 
 @transaction.atomic

@@ -66,12 +66,12 @@ def _customer_tax_id():
 
 def _contract_number():
     original = ContractFactory(number="C-2024/7")
-    return twin_of(original), "number", "Contract with this Number already exists."
+    return twin_of(original), "number", "A contract with this number already exists."
 
 
 def _invoice_number():
     original = InvoiceFactory(number="FV/2024/7")
-    return twin_of(original), "number", "Invoice with this Number already exists."
+    return twin_of(original), "number", "An invoice with this number already exists."
 
 
 def _invoice_period():
@@ -98,15 +98,21 @@ def _open_relationship():
     return twin, "customer", "This customer already has an open relationship."
 
 
+ASSET_SERIAL_TAKEN = (
+    "An asset of this model with this serial number already exists "
+    "(capital and small letters count as the same)."
+)
+
+
 def _asset_serial():
     original = AssetFactory(serial_number="SN-1")
     twin = twin_of(original)
-    return twin, NON_FIELD_ERRORS, "An asset of this model with this serial number exists."
+    return twin, NON_FIELD_ERRORS, ASSET_SERIAL_TAKEN
 
 
 def _segment_name():
     SegmentFactory(name="Key accounts")
-    return Segment(name="Key accounts"), "name", "Segment with this Name already exists."
+    return Segment(name="Key accounts"), "name", "A segment with this name already exists."
 
 
 def _definition_name():
@@ -114,7 +120,7 @@ def _definition_name():
     return (
         twin_of(original),
         "name",
-        "Process definition with this Name already exists.",
+        "A process definition with this name already exists.",
     )
 
 
@@ -223,7 +229,7 @@ def _consent_purpose_code():
     return (
         twin_of(original, name="Another newsletter", is_default=False),
         "code",
-        "Consent purpose with this Code already exists.",
+        "A consent purpose with this code already exists.",
     )
 
 
@@ -232,7 +238,7 @@ def _consent_purpose_name():
     return (
         twin_of(original, code="another_newsletter", is_default=False),
         "name",
-        "Consent purpose with this Name already exists.",
+        "A consent purpose with this name already exists.",
     )
 
 
@@ -253,7 +259,7 @@ def _customer_merged_once():
         survivor=survivor, merged=merged, values={}, by=UserFactory(roles=["manager"])
     )
     twin = twin_of(original, survivor=CustomerFactory(relationship=False))
-    return twin, "merged", "Customer merge with this Merged customer already exists."
+    return twin, "merged", "This customer has already been merged into another one."
 
 
 CASES = {

@@ -1,5 +1,4 @@
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from core.management.base import TranslatedCommand
 from customers.duplicates import duplicates_scan, duplicates_scan_recent
@@ -20,6 +19,11 @@ class Command(TranslatedCommand):
 
     def handle(self, *args, **options):
         result = duplicates_scan() if options["all"] else duplicates_scan_recent()
-        self.stdout.write(
-            _("%(scanned)s customers looked at, %(new)s new possible duplicates.") % result
-        )
+        # Two sentences, each with its own plural form.
+        looked_at = ngettext(
+            "%(scanned)s customer looked at.", "%(scanned)s customers looked at.", result["scanned"]
+        ) % {"scanned": result["scanned"]}
+        found = ngettext(
+            "%(new)s new possible duplicate.", "%(new)s new possible duplicates.", result["new"]
+        ) % {"new": result["new"]}
+        self.stdout.write(f"{looked_at} {found}")
