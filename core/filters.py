@@ -6,6 +6,7 @@ from django import forms
 from django.db.models.expressions import OrderBy
 
 from .bounds import SEARCH_TERM_MAX_LENGTH
+from .forms import AmountField, DecimalNumberField, WholeNumberField
 
 
 class StyledFilterSet(django_filters.FilterSet):
@@ -63,11 +64,34 @@ class SearchFilter(django_filters.CharFilter):
 
 
 class NumberFilter(django_filters.NumberFilter):
-    """django-filter's NumberFilter with one upper limit: its own `max_value`. django-filter adds
-    a second one (1e50) to every number filter, whose message ("≤ 1e+50") appeared beside the
-    real limit's for a value above both."""
+    """A number typed as text in the reader's format, as the forms read it (core.forms): a
+    number input follows the browser's language, not the page's, and an English Chromium turns
+    a Polish "1,5" into 15. A thousands separator that another language reads as its decimal
+    point is refused: the value lives on in the address, for readers of other languages.
+
+    One upper limit: the filter's own `max_value`. django-filter adds a second one (1e50) to
+    every number filter, whose message ("≤ 1e+50") appeared beside the real limit's for a value
+    above both."""
+
+    field_class = DecimalNumberField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("grouping_marks", False)
+        super().__init__(*args, **kwargs)
 
     def get_max_validator(self):
         if self.extra.get("max_value") is not None:
             return None
         return super().get_max_validator()
+
+
+class AmountFilter(NumberFilter):
+    """An amount (a lifetime value), with an amount's messages."""
+
+    field_class = AmountField
+
+
+class WholeNumberFilter(NumberFilter):
+    """A count of days or a record's id: "1,5" is refused, never read as 15 or cut to 1."""
+
+    field_class = WholeNumberField

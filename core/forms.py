@@ -97,6 +97,10 @@ class DateTimeField(_ExampleOnInvalid, forms.DateTimeField):
 # thousands separator is a no-break space and a plain one is typed; 1,234.56 in English), and
 # refuses what it would have to guess: "1234,56" in English (a European decimal comma, not a
 # thousands separator) and a dot and a comma together in Polish, Czech and Russian.
+# A list filter's value travels in an address (a saved view, a shared link, a mailing's audience)
+# and can be read in another language than it was typed in: there (`grouping_marks=False`) a
+# thousands separator that another language reads as its decimal point ("1,500" in English is
+# 1.5 in Polish) is refused, so a value is read the same in every language or refused in one.
 
 _SPACES = " \xa0\u202f"  # a space, a no-break space, a narrow no-break space
 
@@ -110,16 +114,23 @@ class AmountField(forms.DecimalField):
     """An amount in the active language's format (or with a dot for decimals); never a guess."""
 
     widget = AmountInput
-    default_error_messages = {"invalid": _("Enter an amount, for example %(example)s.")}
+    default_error_messages = {
+        "invalid": _("Enter an amount, for example %(example)s."),
+        "grouping": _("Write the amount without a thousands separator, for example %(example)s."),
+    }
     decimal_point = {
         ".": _("Write the amount with a dot for decimals, for example 1234.56."),
         ",": _("Write the amount with a comma for decimals, for example 1234,56."),
     }
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, grouping_marks=True, **kwargs):
         kwargs["localize"] = True
-        kwargs.setdefault("widget", AmountInput)
+        kwargs.setdefault("widget", self.widget)
+        self.grouping_marks = grouping_marks
         super().__init__(**kwargs)
+
+    def example(self, point):
+        return f"1234{point}56"
 
     def to_python(self, value):
         if value in self.empty_values:
@@ -131,7 +142,7 @@ class AmountField(forms.DecimalField):
         grouping = str(get_format("THOUSAND_SEPARATOR"))
         spaced = grouping in _SPACES
         group = f"[{_SPACES}]" if spaced else re.escape(grouping)
-        example = {"example": f"1234{point}56"}
+        example = {"example": self.example(point)}
         # "1234,56" in English: a decimal comma, or a thousands comma with a digit lost?
         # "1.234,56" or "1,234.56" in Polish: which one is the decimal point?
         if (not spaced and re.search(f"{group}[0-9]{{1,2}}$", text)) or (
@@ -139,6 +150,8 @@ class AmountField(forms.DecimalField):
         ):
             message = self.decimal_point.get(point, self.error_messages["invalid"])
             raise ValidationError(message, code="invalid", params=example)
+        if not spaced and not self.grouping_marks and grouping in text:
+            raise ValidationError(self.error_messages["grouping"], code="invalid", params=example)
         points = "[.]" if point == "." else f"[.{re.escape(point)}]"
         shape = f"[+-]?(?:[0-9]{{1,3}}(?:{group}[0-9]{{3}})+|[0-9]*)(?:{points}[0-9]*)?"
         if not re.fullmatch(shape, text) or not re.search("[0-9]", text):
@@ -150,11 +163,49 @@ class DecimalNumberField(AmountField):
     """A number that is not money (a percentage, a discount), read and refused the same way:
     a number input would turn a Polish "1,5" typed in an English browser into 15."""
 
-    default_error_messages = {"invalid": _("Enter a number, for example %(example)s.")}
+    default_error_messages = {
+        "invalid": _("Enter a number, for example %(example)s."),
+        "grouping": _("Write the number without a thousands separator, for example %(example)s."),
+    }
     decimal_point = {
         ".": _("Write the number with a dot for decimals, for example 1234.56."),
         ",": _("Write the number with a comma for decimals, for example 1234,56."),
     }
+
+
+class WholeNumberInput(AmountInput):
+    def __init__(self, attrs=None):
+        super().__init__({"inputmode": "numeric", **(attrs or {})})
+
+
+class WholeNumberField(DecimalNumberField):
+    """A whole number (days, a record's id) read the same way: a number input would turn a
+    Polish "1,5" typed in an English browser into 15, and 1.5 days is no answer either."""
+
+    widget = WholeNumberInput
+    default_error_messages = {
+        "invalid": _("Enter a whole number, for example %(example)s."),
+        "grouping": _(
+            "Enter a whole number without a thousands separator, for example %(example)s."
+        ),
+    }
+    # "1,5" in English: not a whole number, whichever the comma was meant to be.
+    decimal_point = {}
+
+    def example(self, point):
+        return "1234"
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is not None and value != value.to_integral_value():
+            raise ValidationError(
+                self.error_messages["invalid"], code="invalid", params={"example": self.example("")}
+            )
+        return value
+
+    def clean(self, value):
+        value = super().clean(value)
+        return None if value is None else int(value)
 
 
 # --- One read of a choice list for several forms on a page --------------------------------

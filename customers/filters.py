@@ -6,7 +6,14 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.filters import NumberFilter, OrderingFilter, SearchFilter, StyledFilterSet
+from core.filters import (
+    AmountFilter,
+    NumberFilter,
+    OrderingFilter,
+    SearchFilter,
+    StyledFilterSet,
+    WholeNumberFilter,
+)
 from core.users import staff_users
 
 from .models import Customer, CustomerValue, Segment
@@ -73,7 +80,7 @@ class CustomerFilter(StyledFilterSet):
         choices=[*Customer.Grade.choices, ("none", _("Not graded"))],
         method="filter_grade",
     )
-    ltv_min = NumberFilter(
+    ltv_min = AmountFilter(
         label=_("LTV at least"),
         field_name="value__ltv",
         lookup_expr="gte",
@@ -87,7 +94,7 @@ class CustomerFilter(StyledFilterSet):
         min_value=0,
         max_value=100,
     )
-    uncontacted_days = NumberFilter(
+    uncontacted_days = WholeNumberFilter(
         label=_("No contact for (days)"),
         method="filter_uncontacted_days",
         min_value=1,
@@ -132,4 +139,4 @@ class CustomerFilter(StyledFilterSet):
     def filter_uncontacted_days(self, queryset, name, value):
         if value is None:
             return queryset
-        return queryset.not_contacted_since(timezone.now() - timedelta(days=int(value)))
+        return queryset.not_contacted_since(timezone.now() - timedelta(days=value))

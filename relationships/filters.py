@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
-from core.filters import NumberFilter, OrderingFilter, SearchFilter, StyledFilterSet
+from core.filters import OrderingFilter, SearchFilter, StyledFilterSet, WholeNumberFilter
 from core.forms import DateInput
 from customers.models import Customer
 
@@ -112,7 +112,7 @@ class ContractFilter(StyledFilterSet):
     billing_period = django_filters.ChoiceFilter(
         label=_("Billing"), choices=Contract.BillingPeriod.choices
     )
-    ending_within = NumberFilter(
+    ending_within = WholeNumberFilter(
         label=_("Ending within (days)"),
         method="filter_ending_within",
         min_value=0,
@@ -143,4 +143,4 @@ class ContractFilter(StyledFilterSet):
     def filter_ending_within(self, queryset, name, value):
         if value is None:
             return queryset
-        return queryset.ending_within(int(value), today=timezone.localdate()).order_by("end_date")
+        return queryset.ending_within(value, today=timezone.localdate()).order_by("end_date")

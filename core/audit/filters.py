@@ -10,7 +10,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .. import bounds
-from ..filters import NumberFilter, StyledFilterSet
+from ..filters import StyledFilterSet, WholeNumberFilter
 from ..models import AuditEvent
 from .registry import audited
 
@@ -30,12 +30,7 @@ class AuditEventFilter(StyledFilterSet):
     )
     action = django_filters.ChoiceFilter(label=_("Action"), choices=AuditEvent.Action.choices)
     model = django_filters.ChoiceFilter(label=_("Kind of record"), choices=_kinds)
-    object_id = NumberFilter(
-        label=_("Record id"),
-        min_value=1,
-        max_value=MAX_RECORD_ID,
-        widget=forms.NumberInput(attrs={"min": 1}),
-    )
+    object_id = WholeNumberFilter(label=_("Record id"), min_value=1, max_value=MAX_RECORD_ID)
     since = django_filters.DateFilter(
         label=_("From"),
         method="filter_since",

@@ -141,8 +141,13 @@ def _control(bound_field, *, small, css=None):
     if isinstance(value, list | tuple):  # the ordering filter's value is a list of fields
         value = value[0] if value else None
     value = "" if value is None else str(value)
-    # As Django's widgets say it: a control whose value was refused.
-    invalid = flatatt({"aria-invalid": "true"}) if bound_field.errors else ""
+    # As Django's widgets say it: a control whose value was refused, and where it is said why
+    # (the templates give the errors' block this id, as crispy-forms does).
+    invalid = (
+        flatatt({"aria-invalid": "true", "aria-describedby": f"{bound_field.auto_id}_error"})
+        if bound_field.errors
+        else ""
+    )
     size = " form-select-sm" if small else ""
     if hasattr(field, "choices"):
         return format_html(
@@ -164,13 +169,16 @@ def _control(bound_field, *, small, css=None):
             invalid,
             value,
         )
+    # A number typed as text (core.forms.AmountInput) keeps its phone keyboard.
+    inputmode = flatatt({"inputmode": widget.attrs.get("inputmode")})
     return format_html(
-        '<input class="form-control{}" type="{}" id="{}" name="{}" value="{}"{}>',
+        '<input class="form-control{}" type="{}" id="{}" name="{}" value="{}"{}{}>',
         size,
         "search" if small else getattr(widget, "input_type", "text"),
         bound_field.id_for_label,
         bound_field.html_name,
         value,
+        inputmode,
         invalid,
     )
 

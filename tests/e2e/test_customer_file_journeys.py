@@ -149,7 +149,7 @@ def test_the_customer_list_filters_sorts_and_searches(login, page, screenshot, s
     screenshot("customer-list")
 
     page.get_by_role(
-        "searchbox", name="Search customers, contacts, contracts, invoices, deals and tickets"
+        "combobox", name="Search customers, contacts, contracts, invoices, deals and tickets"
     ).fill("511 222 333")
     page.keyboard.press("Enter")
     # One hit: the contact person's customer page opens, with them among its contacts.

@@ -1,5 +1,6 @@
 """The navigation bar's global search in a real browser: "/" to the box, a number typed, the
-invoice opened from the dropdown; Escape leaves the box."""
+invoice opened from the dropdown; Escape closes the dropdown, a second one leaves the box (the
+arrow keys: tests/e2e/test_keyboard_journeys.py)."""
 
 import pytest
 from playwright.sync_api import expect
@@ -8,6 +9,8 @@ from tests.e2e.network import slow_line
 from tests.factories import ContractFactory, CustomerFactory, InvoiceFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+SEARCH = "Search customers, contacts, contracts, invoices, deals and tickets"
 
 
 def test_a_finance_clerk_presses_slash_types_a_number_and_opens_the_invoice(
@@ -22,7 +25,7 @@ def test_a_finance_clerk_presses_slash_types_a_number_and_opens_the_invoice(
 
     page.locator("main").click()  # focus on the page, not in a field
     page.keyboard.press("/")
-    box = page.get_by_role("searchbox")
+    box = page.get_by_role("combobox", name=SEARCH)
     expect(box).to_be_focused()
     box.press_sequentially("um/2026/0042/0", delay=30)
 
@@ -35,14 +38,16 @@ def test_a_finance_clerk_presses_slash_types_a_number_and_opens_the_invoice(
     invoices.get_by_role("link", name="UM/2026/0042/02").click()
     expect(page.get_by_role("heading", name="Invoice UM/2026/0042/02")).to_be_visible()
 
-    # Escape leaves the box and closes the dropdown.
+    # Escape closes the dropdown, keeping the box; a second one leaves the box.
     page.keyboard.press("/")
     expect(box).to_be_focused()
     box.fill("UM/2026")
     expect(dropdown.locator('[data-kind="contracts"]')).to_contain_text("Fleet service")
     page.keyboard.press("Escape")
-    expect(box).not_to_be_focused()
     expect(dropdown).to_be_empty()
+    expect(box).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(box).not_to_be_focused()
 
     # Enter shows the results page, grouped by kind.
     page.keyboard.press("/")
@@ -91,12 +96,12 @@ def test_on_a_slow_line_the_dropdown_follows_the_last_word_and_escape_keeps_it_c
     with page.expect_request(lambda request: "q=Horv" in request.url):
         box.fill("Horv")  # the request has gone out ...
     with page.expect_response(lambda response: "q=Horv" in response.url):
-        page.keyboard.press("Escape")  # ... and the user leaves before it answers
+        page.keyboard.press("Escape")  # ... and the user closes the dropdown before it answers
     page.wait_for_timeout(200)
     expect(dropdown).to_be_empty()
-    assert "q=Horv" in dropdown_requests[-1]  # the emptied box asked nothing
+    expect(box).to_be_focused()
+    assert "q=Horv" in dropdown_requests[-1]  # closing it asked nothing
 
-    page.keyboard.press("/")
     sent = len(dropdown_requests)
     box.fill("Horváth")
     box.press("Enter")
