@@ -192,6 +192,9 @@ class ResourceViewSet(
         data = self.represent(obj)
         response = Response(data, status=status_code, headers=headers)
         response["ETag"] = self.etag(data)
+        if status_code == status.HTTP_201_CREATED:
+            # Where the new record is read (and later changed, with this ETag as If-Match).
+            response["Location"] = self.reverse_action("detail", args=[obj.pk])
         return response
 
     def retrieve(self, request, *args, **kwargs):
@@ -270,15 +273,21 @@ class IdempotentCreateMixin:
         with transaction.atomic():
             record, stored = self._claim(principal, key, fingerprint)
             if stored is not None:
+                # Exactly the first answer: its status, body, ETag and Location.
                 headers = {"Idempotent-Replayed": "true"}
+                if stored.etag:
+                    headers["ETag"] = stored.etag
                 if stored.location:
                     headers["Location"] = stored.location
-                return Response(stored.response_body, status=stored.status_code, headers=headers)
+                return Response(
+                    json.loads(stored.response_body), status=stored.status_code, headers=headers
+                )
             response = self.perform_create_response()
             record.status_code = response.status_code
-            record.response_body = response.data
+            record.response_body = json.dumps(response.data, cls=DjangoJSONEncoder)
+            record.etag = response.get("ETag", "")
             record.location = response.get("Location", "")
-            record.save(update_fields=["status_code", "response_body", "location"])
+            record.save(update_fields=["status_code", "response_body", "etag", "location"])
         return response
 
     def _claim(self, principal, key, fingerprint):

@@ -4,7 +4,6 @@ import hashlib
 import secrets
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -113,7 +112,10 @@ class IdempotencyKey(models.Model):
     # SHA-256 of the method, path and body the key was first sent with.
     fingerprint = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    # The answer's JSON as first sent, as text: jsonb would reorder its keys, and a replay
+    # answers exactly as the first answer did.
+    response_body = models.TextField(blank=True)
+    etag = models.CharField(max_length=100, blank=True)
     location = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()

@@ -62,6 +62,22 @@ def add_problem_responses(result, generator, request, public):
                         "content": {PROBLEM_CONTENT_TYPE: {"schema": reference}},
                     },
                 )
+            if "201" in responses:
+                # A create names the new record and gives its ETag; so does a replay of it.
+                responses["201"].setdefault("headers", {}).update(
+                    {
+                        "Location": {
+                            "schema": {**TEXT, "format": "uri"},
+                            "required": True,
+                            "description": _("The new record's address, where it is read."),
+                        },
+                        "ETag": {
+                            "schema": TEXT,
+                            "required": True,
+                            "description": _("The new record's ETag, for a change's If-Match."),
+                        },
+                    }
+                )
             responses["429"].setdefault("headers", {})["Retry-After"] = {
                 "schema": {"type": "integer"},
                 "description": _("Seconds to wait before the next request."),

@@ -1,6 +1,7 @@
 """Forms of the mail app: writing an e-mail, and the templates managers write."""
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -22,6 +23,18 @@ class DocumentChoiceField(forms.ModelMultipleChoiceField):
         return f"{document.title} ({document.original_name})"
 
 
+def template_choices(templates):
+    """(name, "name (en, pl)") per template name, its languages in the interface's order."""
+    order = [code for code, _name in settings.LANGUAGES]
+    languages = {}
+    for name, language in templates.values_list("name", "language"):
+        languages.setdefault(name, []).append(language)
+    return [
+        (name, f"{name} ({', '.join(sorted(codes, key=order.index))})")
+        for name, codes in sorted(languages.items())
+    ]
+
+
 class ComposeForm(forms.Form):
     """An e-mail to some of the customer's contact persons: from a template (filled in the
     reader's language) or free text, with the customer's documents and a new upload."""
@@ -32,12 +45,13 @@ class ComposeForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("The customer's contact persons with an e-mail address that did not bounce."),
     )
-    template = forms.ModelChoiceField(
+    # A template is chosen by its name (the languages it is written in beside it); the
+    # language field decides which of its versions fills the e-mail.
+    template = forms.ChoiceField(
         label=_("Template"),
-        queryset=None,
+        choices=(),
         required=False,
-        empty_label=_("— free text —"),
-        help_text=_("Fills the subject and the text in the language chosen below."),
+        help_text=_("Filled in the language chosen beside it."),
     )
     language = forms.ChoiceField(
         label=_("Language"),
@@ -64,7 +78,7 @@ class ComposeForm(forms.Form):
     def __init__(self, *args, contacts, templates, documents, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to"].queryset = contacts
-        self.fields["template"].queryset = templates
+        self.fields["template"].choices = [("", _("— free text —")), *template_choices(templates)]
         self.fields["attachments"].queryset = documents
         self.fields["language"].choices = [("", _("the recipient's")), *language_choices()]
         self.fields["body"].widget.attrs["maxlength"] = BODY_MAX_LENGTH

@@ -1,6 +1,7 @@
 """Writing an e-mail to a customer's contact persons, from the customer page, a contact person,
 a ticket, a collection case or a deal; and sending a failed one again."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -46,14 +47,26 @@ def _get_int(request, name):
     return int(value) if value.isdigit() and len(value) < 12 else None
 
 
-def _template_in(template, language):
-    """The same template in the reader's language when it has been written in it."""
-    if template.language == language:
-        return template
-    return (
-        MailTemplate.objects.filter(name=template.name, language=language, is_active=True).first()
-        or template
-    )
+def _template_in(templates, name, language):
+    """The version of the template `name` written in `language`; else in the site's language,
+    else in the first language it has (None: it is no longer offered)."""
+    versions = {template.language: template for template in templates.filter(name=name)}
+    for code in (language, settings.LANGUAGE_CODE, *dict(settings.LANGUAGES)):
+        if code in versions:
+            return versions[code]
+    return None
+
+
+def _cannot_fill(form, *, has_recipients):
+    """Why "Fill from template" filled nothing: said beside the template, not only at "To"."""
+    if has_recipients:
+        message = _("Choose whom it goes to first: it is filled in for the first recipient.")
+    else:
+        message = _(
+            "There is nobody to fill it in for: this customer has no contact person with an "
+            "e-mail address that can be written to."
+        )
+    form.add_error("template", message)
 
 
 @permission_required(SEND_EMAIL)
@@ -76,12 +89,9 @@ def compose(request, pk):
     purpose = purpose_for(instance)
     contacts = recipients_of(customer)
     documents = Document.objects.filter(customer=customer).order_by("-uploaded_at", "-id")
-    form_options = {
-        "contacts": contacts,
-        "templates": templates_for(purpose),
-        "documents": documents,
-    }
-    preview = None
+    templates = templates_for(purpose)
+    form_options = {"contacts": contacts, "templates": templates, "documents": documents}
+    preview = fill_note = None
     if request.method == "POST":
         action = request.POST.get("action", "preview")
         form = ComposeForm(request.POST, request.FILES, **form_options)
@@ -89,8 +99,25 @@ def compose(request, pk):
             data = form.cleaned_data
             to = list(data["to"])
             language = data["language"] or reader_language(to[0], customer)
-            if action == "fill" and data["template"] is not None:
-                template = _template_in(data["template"], language)
+            template = None
+            if action == "fill" and data["template"]:
+                template = _template_in(templates, data["template"], language)
+                if template is None:  # made inactive since the page was drawn
+                    form.add_error(
+                        "template",
+                        form.fields["template"].error_messages["invalid_choice"]
+                        % {"value": data["template"]},
+                    )
+            if template is not None:
+                if template.language != language:
+                    names = dict(settings.LANGUAGES)
+                    fill_note = _(
+                        "“%(template)s” is not written in %(wanted)s yet: it is filled in %(used)s."
+                    ) % {
+                        "template": template.name,
+                        "wanted": names.get(language, language),
+                        "used": names[template.language],
+                    }
                 context = mail_context(
                     customer=customer,
                     contact=to[0],
@@ -101,8 +128,7 @@ def compose(request, pk):
                 subject, body = render_mail(template, context)
                 values = request.POST.copy()
                 values["subject"], values["body"] = subject, body
-                values["language"] = template.language
-                values["template"] = str(template.pk)  # the version used, in its language
+                values["language"] = template.language  # the version used, in its language
                 form = ComposeForm(values, **form_options)
                 form.is_valid()
                 preview = {"subject": subject, "body": body, "language": template.language}
@@ -138,6 +164,8 @@ def compose(request, pk):
                         "body": data["body"],
                         "language": language,
                     }
+        elif action == "fill" and "to" in form.errors and form.cleaned_data.get("template"):
+            _cannot_fill(form, has_recipients=contacts.exists())
     else:
         initial = {}
         if (contact_pk := _get_int(request, "contact")) is not None:
@@ -162,6 +190,7 @@ def compose(request, pk):
             "reply_to": reply_to,
             "form": form,
             "preview": preview,
+            "fill_note": fill_note,
             "has_recipients": contacts.exists(),
         },
     )

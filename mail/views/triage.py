@@ -37,6 +37,11 @@ def _require_any(user):
         raise PermissionDenied
 
 
+def _may_create_customer(user) -> bool:
+    """Asked by triage_create_customer, and by the pages before they offer it."""
+    return can(user, EDIT_CUSTOMERS)
+
+
 @login_required
 def triage_list(request):
     _require_any(request.user)
@@ -51,7 +56,13 @@ def triage_list(request):
     return render(
         request,
         "mail/triage_list.html",
-        {"page": page, "query": query, "mailboxes": mailboxes, "chosen": chosen},
+        {
+            "page": page,
+            "query": query,
+            "mailboxes": mailboxes,
+            "chosen": chosen,
+            "can_create": _may_create_customer(request.user),
+        },
     )
 
 
@@ -87,7 +98,7 @@ def _render_detail(request, message, *, form, search=None, matches=(), duplicate
             "search": search or CustomerSearchForm(),
             "matches": matches,
             "duplicates": duplicates,
-            "can_create": can(request.user, EDIT_CUSTOMERS),
+            "can_create": _may_create_customer(request.user),
         },
     )
 
@@ -96,7 +107,7 @@ def _render_detail(request, message, *, form, search=None, matches=(), duplicate
 @login_required
 def triage_create_customer(request, pk):
     message = get_triage_message_for_user(request, pk)
-    if not can(request.user, EDIT_CUSTOMERS):
+    if not _may_create_customer(request.user):
         raise PermissionDenied
     form = TriageCustomerForm(request.POST, instance=Customer(owner=request.user))
     duplicates = []
