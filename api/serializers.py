@@ -511,6 +511,9 @@ class ProcessDefinitionSerializer(ReadSerializer):
 
 class ProcessInstanceSerializer(ReadSerializer):
     kind = serializers.CharField(source="definition.kind", read_only=True)
+    # A title the CRM wrote itself (a collection case's "Invoice C-…") in the caller's language,
+    # like every text of the API; a typed title as typed.
+    title = serializers.CharField(source="display_title", read_only=True)
 
     class Meta:
         model = ProcessInstance

@@ -119,7 +119,7 @@ class TransitionInline(admin.TabularInline):
 @admin.register(ProcessInstance)
 class ProcessInstanceAdmin(UniqueRaceAdminMixin, AuditHistoryAdminMixin, admin.ModelAdmin):
     list_display = [
-        "title",
+        "shown_title",
         "customer",
         "definition",
         "stage",
@@ -135,6 +135,11 @@ class ProcessInstanceAdmin(UniqueRaceAdminMixin, AuditHistoryAdminMixin, admin.M
     search_fields = ["title", "customer__display_name"]
     list_select_related = ["customer", "definition", "stage", "owner"]
     raw_id_fields = ["customer", "owner", "opened_by", "campaign"]
+
+    @admin.display(description=_("title"), ordering="title")
+    def shown_title(self, obj):
+        return obj.display_title
+
     # Stages move through the app, which logs every move and accrues the cost.
     readonly_fields = [
         "definition",
@@ -231,13 +236,26 @@ class TaskAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "recipient", "kind", "instance", "message", "read_at", "emailed"]
+    list_display = [
+        "created_at",
+        "recipient",
+        "kind",
+        "instance",
+        "shown_text",
+        "read_at",
+        "emailed",
+    ]
     list_filter = ["kind", "emailed"]
     search_fields = ["message", "recipient__username"]
     list_select_related = ["recipient", "instance"]
     raw_id_fields = ["recipient", "instance"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+    # The text in the admin's language; `message` is the text as it was sent.
+    @admin.display(description=_("message"))
+    def shown_text(self, obj):
+        return obj.text
 
 
 @admin.register(Approval)
@@ -248,7 +266,12 @@ class ApprovalAdmin(UniqueRaceAdminMixin, AuditHistoryAdminMixin, admin.ModelAdm
     list_select_related = ["instance", "requested_by"]
     raw_id_fields = ["instance", "requested_by", "decided_by"]
     # Decisions carry out the action they gate, so they are made in the app.
-    readonly_fields = ["decision", "decided_by", "decided_at", "comment"]
+    readonly_fields = ["decision", "decided_by", "decided_at", "comment", "reason_shown"]
+
+    @admin.display(description=_("why, in your language"))
+    def reason_shown(self, obj):
+        return obj.reason_text
+
     show_full_result_count = False
 
 

@@ -75,7 +75,7 @@ class ProcessesConfig(AppConfig):
             "processes",
             ProcessInstance,
             customer="customer",
-            erase={"title": ERASED, "outcome_reason": ""},
+            erase={"title": ERASED, "title_kind": "", "title_params": {}, "outcome_reason": ""},
         )
         personal_data.register(
             "tickets",

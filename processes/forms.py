@@ -76,6 +76,10 @@ class InstanceEditForm(ConcurrentEditMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = staff_users()
         self.fields["currency"].required = False
+        if self.instance.title_kind:
+            # A title the CRM wrote is edited as this reader reads it; left alone, it stays
+            # the CRM's (not a changed field), and keeps being written in each reader's language.
+            self.initial["title"] = self.instance.display_title
 
     def clean_currency(self):
         return (self.cleaned_data.get("currency") or "").strip().upper()
@@ -255,6 +259,20 @@ class KpiTargetForm(ConcurrentEditMixin, forms.ModelForm):
     def __init__(self, *args, definition, **kwargs):
         super().__init__(*args, **kwargs)
         self.definition = definition
+        # The model's clean() asks the definition's kind, on creating as on editing.
+        self.instance.definition = definition
+        # Only the KPIs measured for this kind of process; a target of another (set before
+        # this rule) stays listed, so that editing it says why it must change.
+        offered = set(KpiTarget.metrics_for(definition.kind))
+        self.fields["metric"].choices = [
+            (value, label)
+            for value, label in self.fields["metric"].choices
+            if not value or value in offered or value == self.instance.metric
+        ]
+        self.fields["target"].help_text = _(
+            "A percentage (0 to 100) for a rate, days for the cycle time, an amount in "
+            "%(currency)s for the cost and the amount recovered."
+        ) % {"currency": definition.currency}
 
     def clean(self):
         cleaned = super().clean()

@@ -11,13 +11,13 @@ from django.core.cache import cache
 from django.db.models import Avg, Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from core import money
 from customers.models import Customer, CustomerValue
 from relationships.models import Payout
 
 from .models import Approval, DecisionRule, ProcessDefinition, ProcessInstance
+from .models.decision_rules import breach_reason_text, breach_text
 
 CENT = Decimal("0.01")
 # The window whose closed instances set the expected cost of a new one.
@@ -39,14 +39,16 @@ def expected_cost(definition: ProcessDefinition, *, now=None) -> Decimal:
 
 
 def not_scored_reason():
-    return _("the customer has not been scored yet")
+    return {"code": "not_scored"}
 
 
 def no_rate_reason(from_currency, to_currency):
-    return _("no exchange rate links %(from)s and %(to)s") % {
-        "from": from_currency or "?",
-        "to": to_currency or "?",
-    }
+    return {"code": "no_rate", "from": from_currency or "", "to": to_currency or ""}
+
+
+def _number(value) -> str:
+    """A decimal as a reason's parameter: a plain string, formatted only when it is shown."""
+    return str(Decimal(value))
 
 
 @dataclass(frozen=True)
@@ -54,13 +56,18 @@ class CostToValue:
     """A cost (in `currency`) against the customer's lifetime value.
 
     `percent` is the cost as a percentage of the lifetime value, or None with `problem` saying
-    why it cannot be computed (not scored, no value, no exchange rate).
+    why it cannot be computed (not scored, no value, no exchange rate): a reason as data
+    (breach_reason_text), `problem_text` in the active language.
     """
 
     cost: Decimal
     currency: str
     percent: Decimal | None
-    problem: str = ""
+    problem: dict | None = None
+
+    @property
+    def problem_text(self):
+        return breach_reason_text(self.problem) if self.problem else ""
 
 
 def cost_to_value(*, cost, currency, customer) -> CostToValue:
@@ -71,13 +78,10 @@ def cost_to_value(*, cost, currency, customer) -> CostToValue:
             cost,
             currency,
             None,
-            _(
-                "the customer's lifetime value is %(value)s %(currency)s, so the cost cannot be "
-                "weighed against it"
-            )
-            % {
-                "value": money.format_amount(customer.ltv or 0),
-                "currency": money.currency_symbol(customer.ltv_currency),
+            {
+                "code": "no_ltv",
+                "value": _number(customer.ltv or 0),
+                "currency": customer.ltv_currency,
             },
         )
     converted = money.convert(cost, currency, customer.ltv_currency)
@@ -89,21 +93,30 @@ def cost_to_value(*, cost, currency, customer) -> CostToValue:
 
 @dataclass
 class Breach:
-    """An active rule a start breaks, and why (one reason per broken condition)."""
+    """An active rule a start breaks, and why (one reason per broken condition).
+
+    `causes` are the reasons as data (`{"code": …, …}`, see breach_reason_text): what an
+    approval that holds the process keeps (`as_data`), so each reader reads them in their own
+    language; `reasons` and `message` are them written in the active language.
+    """
 
     rule: DecisionRule
-    reasons: list = field(default_factory=list)
+    causes: list = field(default_factory=list)
 
     @property
     def refuses(self):
         return self.rule.on_break == DecisionRule.OnBreak.REFUSE
 
     @property
+    def reasons(self):
+        return [breach_reason_text(cause) for cause in self.causes]
+
+    @property
     def message(self):
-        return _("Rule “%(name)s”: %(reasons)s.") % {
-            "name": self.rule.name,
-            "reasons": "; ".join(self.reasons),
-        }
+        return breach_text(self.rule.name, self.causes)
+
+    def as_data(self):
+        return {"rule": self.rule.name, "reasons": self.causes}
 
     def __str__(self):
         return self.message
@@ -156,7 +169,11 @@ class RuleBook:
                 reasons += self._amount(rule, amount, currency)
             if reasons:
                 # "Not scored yet" once, however many of the rule's conditions it defeats.
-                found.append(Breach(rule=rule, reasons=list(dict.fromkeys(reasons))))
+                causes = []
+                for reason in reasons:
+                    if reason not in causes:
+                        causes.append(reason)
+                found.append(Breach(rule=rule, causes=causes))
         return found
 
     # Each condition: [] when it holds, else the reason it does not (a condition that cannot
@@ -166,13 +183,10 @@ class RuleBook:
         if customer.scored_at is None:
             return [not_scored_reason()]
         if not customer.grade:
-            return [_("the customer has no grade")]
+            return [{"code": "no_grade"}]
         if rule.grade_passes(customer.grade):
             return []
-        return [
-            _("the customer is graded %(grade)s, the rule asks for %(minimum)s or better")
-            % {"grade": customer.grade, "minimum": rule.min_grade}
-        ]
+        return [{"code": "grade", "grade": customer.grade, "minimum": rule.min_grade}]
 
     def _ltv(self, rule, customer):
         if customer.scored_at is None:
@@ -183,15 +197,12 @@ class RuleBook:
         if customer.ltv >= minimum:
             return []
         return [
-            _(
-                "the customer's lifetime value is %(value)s %(currency)s, the rule asks for at "
-                "least %(minimum)s %(minimum_currency)s"
-            )
-            % {
-                "value": money.format_amount(customer.ltv),
-                "currency": money.currency_symbol(customer.ltv_currency),
-                "minimum": money.format_amount(rule.min_ltv),
-                "minimum_currency": money.currency_symbol(self.definition.currency),
+            {
+                "code": "ltv",
+                "value": _number(customer.ltv),
+                "currency": customer.ltv_currency,
+                "minimum": _number(rule.min_ltv),
+                "minimum_currency": self.definition.currency,
             }
         ]
 
@@ -201,21 +212,18 @@ class RuleBook:
         if ratio.percent <= rule.max_cost_to_value_percent:
             return []
         return [
-            _(
-                "the cost of %(cost)s %(currency)s is %(percent)s%% of the customer's lifetime "
-                "value, the rule allows at most %(maximum)s%%"
-            )
-            % {
-                "cost": money.format_amount(ratio.cost),
-                "currency": money.currency_symbol(ratio.currency),
-                "percent": money.format_amount(ratio.percent),
-                "maximum": money.format_amount(rule.max_cost_to_value_percent),
+            {
+                "code": "ratio",
+                "cost": _number(ratio.cost),
+                "currency": ratio.currency,
+                "percent": _number(ratio.percent),
+                "maximum": _number(rule.max_cost_to_value_percent),
             }
         ]
 
     def _amount(self, rule, amount, currency):
         if amount is None:
-            return [_("the process has no amount")]
+            return [{"code": "no_amount"}]
         currency = (currency or self.definition.currency).upper()
         converted = money.convert(Decimal(amount), currency, self.definition.currency)
         if converted is None:
@@ -223,15 +231,12 @@ class RuleBook:
         if converted >= rule.min_amount:
             return []
         return [
-            _(
-                "the amount is %(amount)s %(currency)s, the rule asks for at least %(minimum)s "
-                "%(minimum_currency)s"
-            )
-            % {
-                "amount": money.format_amount(Decimal(amount)),
-                "currency": money.currency_symbol(currency),
-                "minimum": money.format_amount(rule.min_amount),
-                "minimum_currency": money.currency_symbol(self.definition.currency),
+            {
+                "code": "amount",
+                "amount": _number(amount),
+                "currency": currency,
+                "minimum": _number(rule.min_amount),
+                "minimum_currency": self.definition.currency,
             }
         ]
 

@@ -255,15 +255,10 @@ def _count_failure(*, subscription_id: int):
         recipient=subscription.owner,
         kind=Notification.Kind.WEBHOOK_DISABLED,
         occurrence=f"webhook:{subscription.pk}:{subscription.disabled_at:%Y%m%dT%H%M%S.%f}",
-        message=lambda: (
-            _(
-                "Webhook “%(name)s” (%(url)s) was switched off after %(count)s failed deliveries "
-                "in a row. Check the receiver, then activate it again."
-            )
-            % {
-                "name": subscription.name,
-                "url": subscription.target_url,
-                "count": subscription.consecutive_failures,
-            }
-        ),
+        # Written in each reader's language from these values (Notification.text).
+        params={
+            "name": subscription.name,
+            "url": subscription.target_url,
+            "count": subscription.consecutive_failures,
+        },
     )

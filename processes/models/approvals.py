@@ -9,6 +9,8 @@ from core import bounds
 from core.money import NumberField
 from core.visibility import CustomerRecordQuerySet
 
+from .decision_rules import breach_text
+
 
 class ApprovalQuerySet(CustomerRecordQuerySet):
     customer_path = "instance__customer__"
@@ -48,6 +50,17 @@ class Approval(models.Model):
         _("why"),
         blank=True,
         limit=bounds.SHORT_TEXT,
+    )
+    reason_data = models.JSONField(
+        _("why, as data"),
+        default=list,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "A start held by decision rules: each broken rule and its reasons as codes and "
+            "values, written in each reader's language (reason_text); `why` keeps the text as "
+            "it was first written."
+        ),
     )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -142,5 +155,21 @@ class Approval(models.Model):
         return f"{self.get_action_display()} · {self.instance}"
 
     @property
+    def reason_text(self):
+        """Why, in the reader's language: a start held by decision rules is written from its
+        reason_data; a person's reason (and a hold recorded before reason_data) as stored."""
+        if self.reason_data:
+            return "\n".join(
+                breach_text(breach.get("rule", ""), breach.get("reasons", []))
+                for breach in self.reason_data
+            )
+        return self.reason
+
+    @property
     def is_pending(self):
         return self.decision == self.Decision.PENDING
+
+    def is_requested_by(self, user) -> bool:
+        """Four eyes: whoever asked cannot decide (approval_not_self_decided); a scheduled
+        job's request is anyone's to decide."""
+        return self.requested_by_id is not None and self.requested_by_id == user.pk

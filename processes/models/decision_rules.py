@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.formats import number_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
@@ -170,3 +171,78 @@ class DecisionRule(models.Model):
                 % {"value": format_amount(self.min_amount), "currency": currency_symbol(currency)}
             )
         return parts
+
+
+# --- Why a start breaks a rule, as data --------------------------------------------------------
+# The rule book (processes.selectors.RuleBook) gives each reason as a code and its parameters
+# (amounts as decimal strings, currencies as ISO codes); the approval that holds a process keeps
+# them (Approval.reason_data), and every reader gets them written in their own language, with
+# their own number format, by the functions below.
+
+
+def _amount(value):
+    return format_amount(Decimal(str(value)))
+
+
+def breach_reason_text(reason: dict) -> str:
+    """One reason (`{"code": …, …parameters}`) in the active language."""
+    code = reason.get("code")
+    if code == "not_scored":
+        return gettext("the customer has not been scored yet")
+    if code == "no_grade":
+        return gettext("the customer has no grade")
+    if code == "grade":
+        return gettext(
+            "the customer is graded %(grade)s, the rule asks for %(minimum)s or better"
+        ) % {"grade": reason["grade"], "minimum": reason["minimum"]}
+    if code == "no_rate":
+        return gettext("no exchange rate links %(from)s and %(to)s") % {
+            "from": reason.get("from") or "?",
+            "to": reason.get("to") or "?",
+        }
+    if code == "ltv":
+        return gettext(
+            "the customer's lifetime value is %(value)s %(currency)s, the rule asks for at "
+            "least %(minimum)s %(minimum_currency)s"
+        ) % {
+            "value": _amount(reason["value"]),
+            "currency": currency_symbol(reason["currency"]),
+            "minimum": _amount(reason["minimum"]),
+            "minimum_currency": currency_symbol(reason["minimum_currency"]),
+        }
+    if code == "no_ltv":
+        return gettext(
+            "the customer's lifetime value is %(value)s %(currency)s, so the cost cannot be "
+            "weighed against it"
+        ) % {"value": _amount(reason["value"]), "currency": currency_symbol(reason["currency"])}
+    if code == "ratio":
+        return gettext(
+            "the cost of %(cost)s %(currency)s is %(percent)s%% of the customer's lifetime "
+            "value, the rule allows at most %(maximum)s%%"
+        ) % {
+            "cost": _amount(reason["cost"]),
+            "currency": currency_symbol(reason["currency"]),
+            "percent": _amount(reason["percent"]),
+            "maximum": _amount(reason["maximum"]),
+        }
+    if code == "no_amount":
+        return gettext("the process has no amount")
+    if code == "amount":
+        return gettext(
+            "the amount is %(amount)s %(currency)s, the rule asks for at least %(minimum)s "
+            "%(minimum_currency)s"
+        ) % {
+            "amount": _amount(reason["amount"]),
+            "currency": currency_symbol(reason["currency"]),
+            "minimum": _amount(reason["minimum"]),
+            "minimum_currency": currency_symbol(reason["minimum_currency"]),
+        }
+    return str(reason.get("text", code))  # a code this version does not know: never a 500
+
+
+def breach_text(rule_name: str, reasons: list) -> str:
+    """A broken rule and its reasons, as one sentence in the active language."""
+    return gettext("Rule “%(name)s”: %(reasons)s.") % {
+        "name": rule_name,
+        "reasons": "; ".join(breach_reason_text(reason) for reason in reasons),
+    }

@@ -4,10 +4,11 @@ targets managers set for them."""
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds
@@ -31,7 +32,12 @@ class ProcessDefinition(models.Model):
         RETENTION = "retention", _("Retention")
         CUSTOM = "custom", _("Custom")
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(
+        _("name"),
+        max_length=100,
+        unique=True,
+        error_messages={"unique": _("A process definition with this name already exists.")},
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)
     goal = bounds.text_field(
         _("goal"),
@@ -130,6 +136,13 @@ class KpiTarget(models.Model):
         QUARTER = "quarter", _("Quarter")
         YEAR = "year", _("Year")
 
+    # What each measure is counted in, and so the range of a target for it.
+    PERCENT_METRICS = (Metric.WIN_RATE, Metric.RESOLUTION_RATE, Metric.SLA_MET_RATE)
+    DAYS_METRICS = (Metric.AVG_CYCLE_DAYS,)
+    MAX_PERCENT = 100
+    # An average cycle of ten years: longer than any process this CRM runs.
+    MAX_DAYS = 3650
+
     definition = models.ForeignKey(
         ProcessDefinition,
         verbose_name=_("definition"),
@@ -141,7 +154,8 @@ class KpiTarget(models.Model):
         _("target value"),
         max_digits=14,
         decimal_places=2,
-        validators=[bounds.min_zero_validator(), bounds.max_amount_validator()],
+        # The upper bound depends on the measure: clean() says it in the measure's words.
+        validators=[bounds.min_zero_validator()],
     )
     period = models.CharField(_("period"), max_length=10, choices=Period, default=Period.MONTH)
 
@@ -155,10 +169,66 @@ class KpiTarget(models.Model):
                 name="one_kpi_target_per_metric_and_period",
                 violation_error_message=_("This definition already has a target for this KPI."),
             ),
+            # A percentage up to 100, days up to ten years, an amount up to bounds.MAX_AMOUNT.
+            models.CheckConstraint(
+                condition=models.Q(target__gte=0)
+                & (
+                    models.Q(
+                        metric__in=["win_rate", "resolution_rate", "sla_met_rate"],
+                        target__lte=100,
+                    )
+                    | models.Q(metric="avg_cycle_days", target__lte=3650)
+                    | models.Q(
+                        metric__in=["avg_cost", "amount_recovered"], target__lte=bounds.MAX_AMOUNT
+                    )
+                ),
+                name="kpi_target_within_its_measures_range",
+                violation_error_message=_("The target is outside the range of its KPI."),
+            ),
         ]
 
     def __str__(self):
         return f"{self.definition} · {self.get_metric_display()} = {self.target}"
+
+    @classmethod
+    def metrics_for(cls, kind) -> list[str]:
+        """The measures the KPI page shows for a process of `kind` (analytics.process_kpis):
+        success is a resolved ticket in support (its resolution rate) and a won instance in every
+        other kind (the win rate, and the amount won or recovered)."""
+        if kind == ProcessDefinition.Kind.SUPPORT:
+            excluded = {cls.Metric.WIN_RATE, cls.Metric.AMOUNT_RECOVERED}
+        else:
+            excluded = {cls.Metric.RESOLUTION_RATE}
+        return [metric for metric in cls.Metric.values if metric not in excluded]
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        try:
+            kind = self.definition.kind
+        except ProcessDefinition.DoesNotExist:
+            kind = None  # a new definition's inline row: its kind is checked when saved
+        if kind and self.metric and self.metric not in self.metrics_for(kind):
+            errors["metric"] = _(
+                "“%(metric)s” is not measured for a process of the kind “%(kind)s”."
+            ) % {
+                "metric": self.get_metric_display(),
+                "kind": ProcessDefinition.Kind(kind).label,
+            }
+        if self.target is not None and self.metric:
+            # Only the upper bound: a negative value is refused beside the field already.
+            if self.metric in self.PERCENT_METRICS and self.target > self.MAX_PERCENT:
+                errors["target"] = _("Enter a percentage between 0 and 100.")
+            elif self.metric in self.DAYS_METRICS and self.target > self.MAX_DAYS:
+                errors["target"] = _("Enter a number of days between 0 and %(limit)s.") % {
+                    "limit": formats.number_format(self.MAX_DAYS, force_grouping=True)
+                }
+            elif self.target > bounds.MAX_AMOUNT:
+                errors["target"] = _("The amount cannot exceed %(limit_value)s.") % {
+                    "limit_value": formats.number_format(bounds.MAX_AMOUNT, force_grouping=True)
+                }
+        if errors:
+            raise ValidationError(errors)
 
 
 class Stage(models.Model):

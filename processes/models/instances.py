@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds, visibility
@@ -24,6 +25,16 @@ from customers.models import Customer
 from .approvals import Approval
 from .definitions import ProcessDefinition, Stage
 from .retention import RetentionCampaign
+
+
+def title_text(title, kind="", params=None):
+    """A process's title as the reader reads it: a title the CRM wrote itself (`kind`) in the
+    active language from its parameters, a typed one as it was typed. Takes the plain values,
+    so a list read with values() writes the same title as a page with the model."""
+    params = params or {}
+    if kind == ProcessInstance.TitleKind.COLLECTION_INVOICE and params.get("number"):
+        return gettext("Invoice %(number)s") % {"number": params["number"]}
+    return title
 
 
 def _deadline_missed_q(deadline, met, now):
@@ -125,6 +136,9 @@ class ProcessInstanceQuerySet(CustomerRecordQuerySet):
 class ProcessInstance(models.Model):
     """One run of a definition for one customer: a deal, a ticket, a collection case, …"""
 
+    class TitleKind(models.TextChoices):
+        COLLECTION_INVOICE = "collection_invoice", pgettext_lazy("title kind", "Invoice number")
+
     definition = models.ForeignKey(
         ProcessDefinition,
         verbose_name=_("definition"),
@@ -137,7 +151,21 @@ class ProcessInstance(models.Model):
         on_delete=models.PROTECT,
         related_name="process_instances",
     )
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(
+        _("title"),
+        max_length=200,
+        help_text=_(
+            "As typed; for a title the CRM wrote itself, its text in the default language "
+            "(searched, and shown where the kind is not known)."
+        ),
+    )
+    # A title the CRM writes itself (a collection case's "Invoice C-…", written by the daily
+    # job) is stored as its kind and parameters and written in each reader's language when it
+    # is shown (display_title); empty for a typed title.
+    title_kind = models.CharField(
+        _("title kind"), max_length=30, choices=TitleKind, blank=True, default="", editable=False
+    )
+    title_params = models.JSONField(_("title parameters"), default=dict, blank=True, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
@@ -288,6 +316,10 @@ class ProcessInstance(models.Model):
                 name="instance_last_activity_in_window",
                 datetime_field=True,
             ),
+            DatabaseCheck(
+                condition=models.Q(title_kind__in=["", "collection_invoice"]),
+                name="instance_title_kind_valid",
+            ),
             # A closed process has no SLA deadline left to meet: closing clears sla_due_at.
             DatabaseCheck(
                 condition=models.Q(closed_at__isnull=True) | models.Q(sla_due_at__isnull=True),
@@ -389,10 +421,24 @@ class ProcessInstance(models.Model):
         ]
 
     def __str__(self):
-        return self.title
+        return self.display_title
 
     def get_absolute_url(self):
         return reverse("processes:instance_detail", args=[self.pk])
+
+    @property
+    def display_title(self):
+        """The title in the reader's language (title_text): what pages, the API, e-mails and
+        the admin show."""
+        return title_text(self.title, self.title_kind, self.title_params)
+
+    def title_data(self):
+        """The title as plain values for a record that names this process in its own stored
+        data (a notification), to be written again with title_text."""
+        data = {"title": self.title}
+        if self.title_kind:
+            data.update(title_kind=self.title_kind, title_params=self.title_params)
+        return data
 
     def clean(self):
         errors = {}

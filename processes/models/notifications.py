@@ -3,11 +3,14 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from core import bounds
+from core import bounds, lists
+from core.money import format_amount
 
-from .instances import ProcessInstance
+from .approvals import Approval
+from .instances import ProcessInstance, title_text
 
 
 class Notification(models.Model):
@@ -51,7 +54,20 @@ class Notification(models.Model):
         max_length=100,
         help_text=_("What the notification is about, e.g. the stage entry that ran late."),
     )
-    message = models.CharField(_("message"), max_length=300)
+    message = models.CharField(
+        _("message"),
+        max_length=300,
+        help_text=_(
+            "The text as it was sent (in the recipient's language then); the pages write it "
+            "again from the kind and parameters in the reader's language."
+        ),
+    )
+    params = models.JSONField(
+        _("parameters"),
+        default=dict,
+        blank=True,
+        help_text=_("What the text says, as values: written in the reader's language on display."),
+    )
     link = models.CharField(
         _("link"),
         max_length=300,
@@ -98,4 +114,123 @@ class Notification(models.Model):
         ]
 
     def __str__(self):
-        return self.message
+        return self.text
+
+    @property
+    def text(self):
+        """The notification in the active language, with its numbers in that language's format:
+        written from `kind` and `params` (notification_text). A notification recorded before
+        the parameters were kept (or of a kind without a sentence) shows `message`."""
+        if not self.params:
+            return self.message
+        return notification_text(self.kind, self.params) or self.message
+
+
+def _title(params):
+    return title_text(
+        params.get("title", ""), params.get("title_kind", ""), params.get("title_params")
+    )
+
+
+def _count(value):
+    return format_amount(value, 0)
+
+
+def _watch_text(params):
+    """The stall and SLA watch's warnings; an escalation is its warning, marked escalated."""
+    about = params.get("about")
+    names = {"title": _title(params), "customer": params.get("customer", "")}
+    if about == "stage_sla":
+        text = gettext("“%(title)s” (%(customer)s) is past the SLA of stage %(stage)s.") % {
+            **names,
+            "stage": params.get("stage", ""),
+        }
+    elif about == "stall":
+        days = int(params.get("days", 0))
+        text = ngettext(
+            "“%(title)s” (%(customer)s) has had no activity for %(days)s day.",
+            "“%(title)s” (%(customer)s) has had no activity for %(days)s days.",
+            days,
+        ) % {**names, "days": _count(days)}
+    elif about == "response":
+        text = gettext("Ticket “%(title)s” (%(customer)s) has had no response in time.") % names
+    elif about == "resolution":
+        text = gettext("Ticket “%(title)s” (%(customer)s) is past its resolution deadline.") % names
+    else:
+        return ""
+    if params.get("escalated"):
+        text = gettext("Escalated: %(message)s") % {"message": text}
+    return text
+
+
+def _approval_requested_text(params):
+    names = {"what": Approval.Action(params["action"]).label, "title": _title(params)}
+    if params.get("who"):
+        return gettext("%(who)s asks for approval: %(what)s on “%(title)s”.") % {
+            **names,
+            "who": params["who"],
+        }
+    return gettext("A scheduled job asks for approval: %(what)s on “%(title)s”.") % names
+
+
+def _approval_decided_text(params):
+    return gettext("%(what)s on “%(title)s”: %(decision)s.") % {
+        "what": Approval.Action(params["action"]).label,
+        "title": _title(params),
+        "decision": Approval.Decision(params["decision"]).label,
+    }
+
+
+def _webhook_disabled_text(params):
+    return gettext(
+        "Webhook “%(name)s” (%(url)s) was switched off after %(count)s failed deliveries "
+        "in a row. Check the receiver, then activate it again."
+    ) % {"name": params["name"], "url": params["url"], "count": _count(params["count"])}
+
+
+def _export_list(params):
+    info = lists.get(params["list"])
+    return str(info.label) if info is not None else params["list"]
+
+
+def _export_ready_text(params):
+    rows = int(params["rows"])
+    return ngettext(
+        "Your export of %(list)s (%(rows)s row) is ready to download.",
+        "Your export of %(list)s (%(rows)s rows) is ready to download.",
+        rows,
+    ) % {"list": _export_list(params), "rows": _count(rows)}
+
+
+def _export_failed_text(params):
+    return gettext("Your export of %(list)s failed: %(error)s") % {
+        "list": _export_list(params),
+        "error": params.get("error", ""),
+    }
+
+
+_TEXTS = {
+    Notification.Kind.STAGE_SLA_WARNING: _watch_text,
+    Notification.Kind.STAGE_SLA_ESCALATION: _watch_text,
+    Notification.Kind.STALL_WARNING: _watch_text,
+    Notification.Kind.STALL_ESCALATION: _watch_text,
+    Notification.Kind.RESPONSE_SLA_BREACH: _watch_text,
+    Notification.Kind.RESOLUTION_SLA_BREACH: _watch_text,
+    Notification.Kind.APPROVAL_REQUESTED: _approval_requested_text,
+    Notification.Kind.APPROVAL_DECIDED: _approval_decided_text,
+    Notification.Kind.WEBHOOK_DISABLED: _webhook_disabled_text,
+    Notification.Kind.EXPORT_READY: _export_ready_text,
+    Notification.Kind.EXPORT_FAILED: _export_failed_text,
+}
+
+
+def notification_text(kind, params) -> str:
+    """A notification of `kind` written from `params` in the active language; "" when the
+    kind has no sentence or the parameters do not fit it (the stored message is shown)."""
+    writer = _TEXTS.get(kind)
+    if writer is None:
+        return ""
+    try:
+        return writer(params)
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        return ""

@@ -1,8 +1,6 @@
 """Asking the managers for a decision: shared by opening a held process (instances) and by the
 requests a person makes (approvals)."""
 
-from django.utils.translation import gettext as _
-
 from core.integrity import save_or_raise_validation
 
 from ..models import Approval, Notification
@@ -10,30 +8,27 @@ from .activity import _touch
 from .notifications import managers, notification_send
 
 
-def _request_approval(*, instance, action, value=None, reason="", by) -> Approval:
+def _request_approval(*, instance, action, value=None, reason="", reason_data=None, by) -> Approval:
     """A pending request for the managers (notified, except the requester). `by` is None for a
-    scheduled job's request."""
+    scheduled job's request; `reason_data` is a decision rules' hold's reasons as data
+    (Approval.reason_text)."""
     approval = Approval(
         instance=instance,
         action=action,
         value=value,
         reason=(reason or "").strip(),
+        reason_data=reason_data or [],
         requested_by=by,
     )
     approval.full_clean()
     save_or_raise_validation(approval)
 
-    def message():  # written in each manager's language by notification_send
-        if by is not None:
-            return _("%(who)s asks for approval: %(what)s on “%(title)s”.") % {
-                "who": by.get_username(),
-                "what": approval.get_action_display(),
-                "title": instance.title,
-            }
-        return _("A scheduled job asks for approval: %(what)s on “%(title)s”.") % {
-            "what": approval.get_action_display(),
-            "title": instance.title,
-        }
+    # Written in each reader's language from these values (Notification.text).
+    params = {
+        "action": approval.action,
+        "who": by.get_username() if by is not None else "",
+        **instance.title_data(),
+    }
 
     for boss in managers():
         if by is None or boss.pk != by.pk:
@@ -42,7 +37,7 @@ def _request_approval(*, instance, action, value=None, reason="", by) -> Approva
                 kind=Notification.Kind.APPROVAL_REQUESTED,
                 instance=instance,
                 occurrence=f"approval:{approval.pk}",
-                message=message,
+                params=params,
             )
     _touch(instance)
     return approval

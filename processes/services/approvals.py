@@ -73,7 +73,7 @@ def _decide(*, approval: Approval, by, decision, comment):
     approval = Approval.objects.select_for_update().select_related("instance").get(pk=approval.pk)
     if not approval.is_pending:
         raise ValidationError(_("This request has already been decided."))
-    if approval.requested_by_id == by.pk:
+    if approval.is_requested_by(by):
         raise ValidationError(_("Nobody can decide their own request."))
     approval.decision = decision
     approval.decided_by = by
@@ -94,14 +94,12 @@ def _tell_requester(approval: Approval):
         kind=Notification.Kind.APPROVAL_DECIDED,
         instance=approval.instance,
         occurrence=f"approval:{approval.pk}",
-        message=lambda: (
-            _("%(what)s on “%(title)s”: %(decision)s.")
-            % {
-                "what": approval.get_action_display(),
-                "title": approval.instance.title,
-                "decision": approval.get_decision_display(),
-            }
-        ),
+        # Written in each reader's language from these values (Notification.text).
+        params={
+            "action": approval.action,
+            "decision": approval.decision,
+            **approval.instance.title_data(),
+        },
     )
 
 

@@ -22,11 +22,19 @@ def _bulk_instances(instances, by):
         instance.pk: instance
         for instance in ProcessInstance.objects.filter(pk__in=[row.pk for row in rows])
         .select_related("definition", "customer")
-        .only("owner", "title", "last_activity_at", "definition__kind", "customer__owner")
+        .only(
+            "owner",
+            "title",
+            "title_kind",  # with title_params: the title in the user's language (describe)
+            "title_params",
+            "last_activity_at",
+            "definition__kind",
+            "customer__owner",
+        )
     }
     rows = [loaded[row.pk] for row in rows]
     lists.refuse_uneditable(
-        rows, lambda instance: may_work_on(by, instance), describe=lambda row: row.title
+        rows, lambda instance: may_work_on(by, instance), describe=lambda row: row.display_title
     )
     return rows
 

@@ -8,18 +8,27 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core import events
 from relationships.models import Invoice
 
-from ..models import Approval, CollectionCase, ProcessDefinition, Stage
+from ..models import Approval, CollectionCase, ProcessDefinition, ProcessInstance, Stage
+from ..models.instances import title_text
 from ..selectors import RuleBook
 from .collection_emails import _collection_email
 from .decision_rules import DecisionRuleRefusal
 from .instances import instance_move, instance_open
 
 logger = logging.getLogger(__name__)
+
+
+def _default_language_title(invoice):
+    with translation.override(settings.LANGUAGE_CODE):
+        return title_text(
+            "", ProcessInstance.TitleKind.COLLECTION_INVOICE, {"number": invoice.number}
+        )
 
 
 def _collections_definition():
@@ -55,7 +64,12 @@ def collection_case_open(
     instance = instance_open(
         definition=definition,
         customer=invoice.customer,
-        title=_("Invoice %(number)s") % {"number": invoice.number},
+        # Written in each reader's language (ProcessInstance.display_title): the daily job
+        # opens most cases in nobody's language. The stored text (searched) is the default
+        # language's.
+        title=_default_language_title(invoice),
+        title_kind=ProcessInstance.TitleKind.COLLECTION_INVOICE,
+        title_params={"number": invoice.number},
         by=by,
         owner=owner if owner is not None else by,
         amount=invoice.balance,

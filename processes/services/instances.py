@@ -22,6 +22,7 @@ from ..models import (
     WorkLog,
     stage_deadline,
 )
+from ..models.instances import title_text
 from ..selectors import RuleBook
 from .activity import _touch
 from .approval_requests import _request_approval
@@ -47,6 +48,8 @@ def instance_open(
     customer: Customer,
     title,
     by,
+    title_kind="",
+    title_params=None,
     owner=None,
     amount=None,
     currency="",
@@ -60,7 +63,9 @@ def instance_open(
     The definition's active decision rules decide first: a broken rule that refuses raises
     DecisionRuleRefusal (nothing is saved); broken rules that ask a manager open the instance
     held, with a pending START approval listing why. `by` is None when a job opens it;
-    `rule_book` lets a job that opens many read the rules once.
+    `rule_book` lets a job that opens many read the rules once. A title the CRM writes itself
+    comes as its `title_kind` and `title_params` (written in each reader's language), with
+    `title` its text in the default language.
     """
     if not definition.active:
         raise ValidationError({"definition": _("This process is no longer active.")})
@@ -72,6 +77,8 @@ def instance_open(
         definition=definition,
         customer=customer,
         title=(title or "").strip(),
+        title_kind=title_kind,
+        title_params=title_params or {},
         owner=owner if owner is not None else by,
         amount=amount,
         currency=(currency or (definition.currency if amount is not None else "")).upper(),
@@ -93,7 +100,10 @@ def instance_open(
         _request_approval(
             instance=instance,
             action=Approval.Action.START,
+            # The text as first written, and the reasons as data that each reader reads in
+            # their own language (Approval.reason_text): a job opens it in no one's language.
             reason="\n".join(breach.message for breach in breaches),
+            reason_data=[breach.as_data() for breach in breaches],
             by=by,
         )
         instance.awaiting_start_approval = True
@@ -243,6 +253,14 @@ def instance_move(
 
 @transaction.atomic
 def instance_update(*, instance: ProcessInstance, data: dict) -> ProcessInstance:
+    data = dict(data)
+    if "title" in data and instance.title_kind:
+        written = title_text(instance.title, instance.title_kind, instance.title_params)
+        if data["title"] == written:
+            del data["title"]  # the CRM's title as this reader reads it: it stays the CRM's
+        else:
+            # A typed title replaces the one the CRM wrote: it is shown as typed from now on.
+            data.update(title_kind="", title_params={})
     for name, value in data.items():
         setattr(instance, name, value)
     if instance.amount is not None and not instance.currency:

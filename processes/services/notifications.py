@@ -9,11 +9,8 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from core.alerts import alerts_at_once
-from core.export_jobs import label_of
 from core.i18n import user_language
 from core.models import ExportJob
 from core.permissions import MANAGER
@@ -45,27 +42,34 @@ def managers():
     )
 
 
-def notification_send(*, recipient, kind, message, occurrence, instance=None, link="") -> bool:
+def notification_send(
+    *, recipient, kind, occurrence, params=None, message="", instance=None, link=""
+) -> bool:
     """Record an in-app notification and e-mail it (unless the recipient takes alerts in the
     digest only), once per (recipient, kind, instance, occurrence): returns False, sending
     nothing, when it was sent before.
 
-    Both are in the recipient's language (their profile's, else LANGUAGE_CODE), whoever
-    triggered them: `message` is best a function that writes the text (`lambda: _("…") % {…}`),
-    called in that language; a plain string is stored as it is.
+    What it says is stored as `params` (plain values: names, codes, numbers) that the
+    notification's kind writes as a sentence (Notification.text) in the language of whoever
+    reads it, whenever they read it; the e-mail and `message` (the text as sent) are written
+    in the recipient's language (their profile's, else LANGUAGE_CODE), whoever triggered them.
+    Without `params`, `message` is a text that is shown as it is, in every language (one that
+    is not the CRM's to translate).
     """
     with translation.override(user_language(recipient)):
-        text = str(message() if callable(message) else message)
+        notification = Notification(
+            recipient=recipient,
+            kind=kind,
+            instance=instance,
+            occurrence=occurrence,
+            params=params or {},
+            message=message,
+        )
+        notification.message = str(notification.text)[:300]
+        notification.link = link
         try:
             with transaction.atomic():
-                notification = Notification.objects.create(
-                    recipient=recipient,
-                    kind=kind,
-                    instance=instance,
-                    occurrence=occurrence,
-                    message=text[:300],
-                    link=link,
-                )
+                notification.save()
         except IntegrityError:
             return False
         # By e-mail at once unless the recipient chose the digest only (core.alerts); the
@@ -110,26 +114,14 @@ def export_finished(job) -> None:
     done = job.status == ExportJob.Status.DONE
     if done:
         link = reverse("export_download", args=[job.pk])
-
-        def message():
-            return ngettext(
-                "Your export of %(list)s (%(rows)s row) is ready to download.",
-                "Your export of %(list)s (%(rows)s rows) is ready to download.",
-                job.rows,
-            ) % {"list": label_of(job), "rows": job.rows}
+        params = {"list": job.list_key, "rows": job.rows}
     else:
         link = reverse("export_list")
-
-        def message():
-            return _("Your export of %(list)s failed: %(error)s") % {
-                "list": label_of(job),
-                "error": job.error,
-            }
-
+        params = {"list": job.list_key, "error": job.error}
     notification_send(
         recipient=job.user,
         kind=Notification.Kind.EXPORT_READY if done else Notification.Kind.EXPORT_FAILED,
-        message=message,
+        params=params,
         # A failed export run again is another occurrence.
         occurrence=f"export:{job.pk}:{job.finished_at:%Y%m%d%H%M%S%f}",
         link=link,

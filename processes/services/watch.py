@@ -1,52 +1,42 @@
 """The stall and SLA watch: owners are warned and managers told, each event once."""
 
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from core import events
 
 from ..models import Notification, ProcessDefinition, ProcessInstance, Ticket
 from .notifications import managers, notification_send
 
-# Each warning is written when it is sent, in its recipient's language (notification_send).
+# Each warning is stored as what it is about (Notification.params): every reader, the recipient
+# or anyone reading it later, gets it written in their own language (Notification.text).
+
+
+def _about(instance, about, **extra):
+    return {
+        "about": about,
+        **instance.title_data(),
+        "customer": str(instance.customer),
+        **extra,
+    }
 
 
 def _past_stage_sla(instance):
-    return _("“%(title)s” (%(customer)s) is past the SLA of stage %(stage)s.") % {
-        "title": instance.title,
-        "customer": instance.customer,
-        "stage": instance.stage,
-    }
+    return _about(instance, "stage_sla", stage=instance.stage.name)
 
 
 def _stalled(instance, days):
-    return _("“%(title)s” (%(customer)s) has had no activity for %(days)s days.") % {
-        "title": instance.title,
-        "customer": instance.customer,
-        "days": days,
-    }
+    return _about(instance, "stall", days=days)
 
 
 def _no_response(instance):
-    return _("Ticket “%(title)s” (%(customer)s) has had no response in time.") % {
-        "title": instance.title,
-        "customer": instance.customer,
-    }
+    return _about(instance, "response")
 
 
 def _past_resolution(instance):
-    return _("Ticket “%(title)s” (%(customer)s) is past its resolution deadline.") % {
-        "title": instance.title,
-        "customer": instance.customer,
-    }
-
-
-def _escalated(message):
-    return _("Escalated: %(message)s") % {"message": message()}
+    return _about(instance, "resolution")
 
 
 def _stamp(moment):
@@ -54,7 +44,7 @@ def _stamp(moment):
 
 
 def _warn_and_escalate(
-    *, instance, now, deadline, occurrence, warning, escalation, message, boss_list, seen
+    *, instance, now, deadline, occurrence, warning, escalation, params, boss_list, seen
 ):
     """Warn the owner once the deadline has passed; tell the managers once it is long past.
 
@@ -69,7 +59,7 @@ def _warn_and_escalate(
             kind=warning,
             instance=instance,
             occurrence=occurrence,
-            message=message,
+            params=params,
         )
     if now >= deadline + timedelta(hours=settings.PROCESS_ESCALATION_HOURS):
         for boss in boss_list:
@@ -80,7 +70,7 @@ def _warn_and_escalate(
                 kind=escalation,
                 instance=instance,
                 occurrence=occurrence,
-                message=partial(_escalated, message),
+                params={**params, "escalated": True},
             )
     return sent
 
@@ -147,7 +137,7 @@ def processes_watch(*, now=None) -> int:
             occurrence=f"stage:{_stamp(instance.stage_entered_at)}",
             warning=K.STAGE_SLA_WARNING,
             escalation=K.STAGE_SLA_ESCALATION,
-            message=partial(_past_stage_sla, instance),
+            params=_past_stage_sla(instance),
             boss_list=bosses,
             seen=seen,
         )
@@ -168,7 +158,7 @@ def processes_watch(*, now=None) -> int:
                 occurrence=f"activity:{_stamp(instance.last_activity_at)}",
                 warning=K.STALL_WARNING,
                 escalation=K.STALL_ESCALATION,
-                message=partial(_stalled, instance, days),
+                params=_stalled(instance, days),
                 boss_list=bosses,
                 seen=seen,
             )
@@ -188,7 +178,7 @@ def processes_watch(*, now=None) -> int:
             occurrence="response",
             warning=K.RESPONSE_SLA_BREACH,
             escalation=K.STAGE_SLA_ESCALATION,
-            message=partial(_no_response, ticket.instance),
+            params=_no_response(ticket.instance),
             boss_list=bosses,
             seen=seen,
         )
@@ -202,7 +192,7 @@ def processes_watch(*, now=None) -> int:
             occurrence="resolution",
             warning=K.RESOLUTION_SLA_BREACH,
             escalation=K.STAGE_SLA_ESCALATION,
-            message=partial(_past_resolution, ticket.instance),
+            params=_past_resolution(ticket.instance),
             boss_list=bosses,
             seen=seen,
         )

@@ -26,12 +26,17 @@ DECIDED_LIMIT = 20  # the newest decisions of every kind together
 
 def _inbox(request, *, form=None, form_pk=None, payout_form=None, payout_pk=None, status=200):
     entries = [("approval", a) for a in waiting_approvals(request.user)[:INBOX_LIMIT]]
+    for _kind, approval in entries:
+        # Asked as the service asks it, so no button is offered that would only be refused.
+        approval.own_request = approval.is_requested_by(request.user)
     if can(request.user, APPROVE_PAYOUTS):
         entries += [("payout", p) for p in waiting_payouts(request.user)[:INBOX_LIMIT]]
     entries.sort(key=lambda entry: (entry[1].requested_at, entry[0], entry[1].pk))
     # A refusal about a request no longer shown with its form (decided meanwhile, or one's
     # own) is said on top of the page instead.
-    with_form = {(kind, item.pk) for kind, item in entries if kind == "approval"} | {
+    with_form = {
+        (kind, item.pk) for kind, item in entries if kind == "approval" and not item.own_request
+    } | {
         (kind, item.pk)
         for kind, item in entries
         if kind == "payout" and item.requested_by_id != request.user.pk

@@ -26,6 +26,7 @@ from .. import selectors, services
 from ..access import can_work, get_definition_for_user, get_instance_for_user, may_work_on_card
 from ..forms import BoardMoveForm
 from ..models import ProcessDefinition, ProcessInstance
+from ..models.instances import title_text
 from ..permissions import VIEW_PROCESSES
 
 # A column shows its most recently active cards; the list view has them all.
@@ -36,6 +37,8 @@ BOARD_CARDS_PER_STAGE = 20
 CARD_FIELDS = (
     "pk",
     "title",
+    "title_kind",  # with title_params: a title the CRM wrote, in the reader's language
+    "title_params",
     "stage_id",
     "owner_id",
     "owner__username",
@@ -173,7 +176,7 @@ def _card_renderer(user, definition, *, in_place=False):
                 '<button type="button" class="btn btn-sm btn-outline-secondary board-move" '
                 'aria-haspopup="dialog">{}<span class="visually-hidden"> {}</span></button>',
                 move_label,
-                card["title"],
+                title_text(card["title"], card["title_kind"], card["title_params"]),
             )
             if movable
             else ""
@@ -189,7 +192,7 @@ def _card_renderer(user, definition, *, in_place=False):
             '<div class="text-body-secondary">{details}</div>{button}'
             '<div class="board-note" id="card-{pk}-note"></div></div>',
             pk=card["pk"],
-            title=card["title"],
+            title=title_text(card["title"], card["title_kind"], card["title_params"]),
             url=detail_url(card["pk"]),
             late=late if card["stage_due_at"] is not None and card["stage_due_at"] < now else "",
             held=held if card["awaiting_start_approval"] else "",
@@ -206,7 +209,7 @@ def _card_renderer(user, definition, *, in_place=False):
             'data-title="{title}"{movable}>{body}</li>',
             pk=card["pk"],
             stage=card["stage_id"],
-            title=card["title"],
+            title=title_text(card["title"], card["title_kind"], card["title_params"]),
             movable=" data-movable" if movable else "",
             body=render_body(card, movable),
         )
@@ -324,7 +327,7 @@ def board_move(request, pk):
     ) in ("", str(instance.stage_id)):
         # Dropped back where it was: nothing to do, and nothing refused.
         message = _("“%(title)s” stays in %(stage)s.") % {
-            "title": instance.title,
+            "title": instance.display_title,
             "stage": instance.stage.name,
         }
         return _move_answer(request, instance, [instance.stage], outcome="moved", message=message)
@@ -362,12 +365,12 @@ def board_move(request, pk):
         )
     if instance.is_open:
         message = _("“%(title)s” moved to %(stage)s.") % {
-            "title": instance.title,
+            "title": instance.display_title,
             "stage": to_stage.name,
         }
     else:
         message = _("“%(title)s” closed: %(outcome)s.") % {
-            "title": instance.title,
+            "title": instance.display_title,
             "outcome": instance.get_outcome_display(),
         }
     return _move_answer(request, instance, [from_stage, to_stage], outcome="moved", message=message)

@@ -103,6 +103,9 @@ def _detail_page(request, instance, *, status=200, **forms):
     may_work = may_work_on(request.user, instance)
     now = timezone.now()
     approvals = list(instance.approvals.select_related("requested_by", "decided_by"))
+    for approval in approvals:
+        # Asked as the service asks it: one's own request is not one's to decide.
+        approval.own_request = approval.is_requested_by(request.user)
     # Read off the approvals the page shows anyway, rather than asked of the database again.
     instance.awaiting_start_approval = instance.is_open and any(
         approval.action == Approval.Action.START and approval.is_pending for approval in approvals
@@ -225,7 +228,7 @@ def instance_edit(request, pk):
         request,
         form,
         customer=instance.customer,
-        title=_("Edit %(title)s") % {"title": instance.title},
+        title=_("Edit %(title)s") % {"title": instance.display_title},
         submit=_("Save"),
         cancel_url=instance.get_absolute_url(),
     )
