@@ -172,10 +172,10 @@ def test_a_field_the_form_does_not_show_changed_just_before_the_save_is_kept(man
     """Between the request's read of the record and the row lock (milliseconds), a background
     job or another screen changed a field the edit form does not show (the status, written by
     the relationship services). The whole-row save must not write back the value it read."""
+    from core.views.helpers import run_service
     from customers import services
     from customers.forms import CustomerForm
     from customers.models import Customer
-    from core.views.helpers import run_service
 
     url = reverse("customers:edit", args=[customer.pk])
     client = Client()
