@@ -248,6 +248,15 @@ def max_amount_validator(maximum: Decimal = MAX_AMOUNT):
     )
 
 
+def max_value_validator(maximum: Decimal):
+    """The largest value a number field takes where its unit depends on another field (a KPI
+    target is a percentage, days or an amount): the model's clean() then says the bound in
+    the unit's words."""
+    return _ReadableMaxValueValidator(
+        maximum, message=_("The value cannot exceed %(limit_value)s.")
+    )
+
+
 def digits_max_validator(max_digits: int, decimal_places: int):
     """The largest value a computed decimal column can hold, as a validator (admin edits)."""
     whole = "9" * (max_digits - decimal_places) or "0"

@@ -3,10 +3,12 @@ times (and an open ticket's next deadline), computed as processes.services compu
 opportunities, support tickets, collection cases for overdue invoices and the key-account
 retention campaign."""
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
 from processes import services as process_services
+from processes.models import ProcessInstance
 from processes.models.tickets import next_sla_deadline
 from relationships.models import Contract, Relationship
 
@@ -68,6 +70,8 @@ class ProcessRows:
         campaign_id=None,
         touched=None,
         sla_due=None,
+        title_kind="",
+        title_params=None,
     ):
         """One instance from its moves [(stage, at, by, note)], the opening first, and its work
         [(user, minutes, at)]: cost, current stage, deadline and closing follow from them as
@@ -128,6 +132,8 @@ class ProcessRows:
                 due,
                 last_activity,
                 None if closed_at else sla_due,
+                title_kind,
+                json.dumps(title_params or {}),  # JSON text: COPY and SQLite both take it
             )
         )
         return instance_id
@@ -387,6 +393,9 @@ class ProcessRows:
             flow,
             draft,
             title=f"Invoice {number}",
+            # As processes.services.collections writes it: in each reader's language on display.
+            title_kind=ProcessInstance.TitleKind.COLLECTION_INVOICE,
+            title_params={"number": number},
             owner=owner,
             opened_by=None,
             moves=moves,

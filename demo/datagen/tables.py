@@ -98,7 +98,7 @@ INSTANCES = Table(
     """
     id definition_id customer_id title owner_id stage_id amount currency discount_percent
     expected_close_on outcome outcome_reason accrued_cost campaign_id opened_at opened_by_id
-    closed_at stage_entered_at stage_due_at last_activity_at sla_due_at
+    closed_at stage_entered_at stage_due_at last_activity_at sla_due_at title_kind title_params
     """,
 )
 TRANSITIONS = Table(StageTransition, "id instance_id from_stage_id to_stage_id at by_id note")

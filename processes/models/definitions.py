@@ -154,8 +154,8 @@ class KpiTarget(models.Model):
         _("target value"),
         max_digits=14,
         decimal_places=2,
-        # The upper bound depends on the measure: clean() says it in the measure's words.
-        validators=[bounds.min_zero_validator()],
+        # The measure's own upper bound, in its words, is clean()'s; this one holds for all.
+        validators=[bounds.min_zero_validator(), bounds.max_value_validator(bounds.MAX_AMOUNT)],
     )
     period = models.CharField(_("period"), max_length=10, choices=Period, default=Period.MONTH)
 
@@ -215,17 +215,14 @@ class KpiTarget(models.Model):
                 "metric": self.get_metric_display(),
                 "kind": ProcessDefinition.Kind(kind).label,
             }
-        if self.target is not None and self.metric:
-            # Only the upper bound: a negative value is refused beside the field already.
+        # Only the measure's upper bound: a negative value, or one past every measure's
+        # bound, is refused beside the field already (its validators).
+        if self.target is not None and self.metric and self.target <= bounds.MAX_AMOUNT:
             if self.metric in self.PERCENT_METRICS and self.target > self.MAX_PERCENT:
                 errors["target"] = _("Enter a percentage between 0 and 100.")
             elif self.metric in self.DAYS_METRICS and self.target > self.MAX_DAYS:
                 errors["target"] = _("Enter a number of days between 0 and %(limit)s.") % {
                     "limit": formats.number_format(self.MAX_DAYS, force_grouping=True)
-                }
-            elif self.target > bounds.MAX_AMOUNT:
-                errors["target"] = _("The amount cannot exceed %(limit_value)s.") % {
-                    "limit_value": formats.number_format(bounds.MAX_AMOUNT, force_grouping=True)
                 }
         if errors:
             raise ValidationError(errors)

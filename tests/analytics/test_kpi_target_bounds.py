@@ -31,7 +31,9 @@ def _create(client, definition, metric, target, period="month"):
         ("sla_met_rate", "150", "Enter a percentage between 0 and 100."),
         ("resolution_rate", "100.01", "Enter a percentage between 0 and 100."),
         ("avg_cycle_days", "3651", "Enter a number of days between 0 and 3,650."),
-        ("avg_cost", "1000000000", "The amount cannot exceed 999,999,999.99."),
+        # Past every measure's bound: the field's own limit, said once.
+        ("avg_cost", "1000000000", "The value cannot exceed 999,999,999.99."),
+        ("sla_met_rate", "1000000000", "The value cannot exceed 999,999,999.99."),
     ],
 )
 def test_a_target_beyond_its_measures_range_is_refused_in_its_words(

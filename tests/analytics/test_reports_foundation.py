@@ -105,5 +105,5 @@ def test_the_filter_bar_keeps_the_choice_and_marks_a_refused_one(persona_client,
     assert 'aria-invalid="true"' not in html
     refused = client.get(reverse("analytics:process_kpis"), {"owner": "999999"}).content.decode()
     owner = '<select class="form-select form-select-sm" id="id_owner" name="owner"'
-    assert f'{owner} aria-invalid="true">' in refused
-    assert 'class="invalid-feedback d-block"' in refused
+    assert f'{owner} aria-describedby="id_owner_error" aria-invalid="true">' in refused
+    assert 'class="invalid-feedback d-block" id="id_owner_error"' in refused
