@@ -514,6 +514,8 @@ class ProcessInstanceSerializer(ReadSerializer):
     # A title the CRM wrote itself (a collection case's "Invoice C-…") in the caller's language,
     # like every text of the API; a typed title as typed.
     title = serializers.CharField(source="display_title", read_only=True)
+    # "Invoice paid in full." written by the settle job, in the caller's language likewise.
+    outcome_reason = serializers.CharField(source="outcome_reason_text", read_only=True)
 
     class Meta:
         model = ProcessInstance

@@ -14,7 +14,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core import bounds, visibility
@@ -35,6 +35,18 @@ def title_text(title, kind="", params=None):
     if kind == ProcessInstance.TitleKind.COLLECTION_INVOICE and params.get("number"):
         return gettext("Invoice %(number)s") % {"number": params["number"]}
     return title
+
+
+# Reasons and notes a job writes on a move (no person typed them): stored as their English
+# msgid, in nobody's language, and shown in the reader's (note_text).
+PAID_IN_FULL = gettext_noop("Invoice paid in full.")
+SYSTEM_NOTES = frozenset({PAID_IN_FULL})
+
+
+def note_text(text):
+    """A move's note or an outcome reason as the reader reads it: one the CRM wrote itself in
+    the reader's language, one a person typed as typed."""
+    return gettext(text) if text in SYSTEM_NOTES else text
 
 
 def _deadline_missed_q(deadline, met, now):
@@ -432,6 +444,10 @@ class ProcessInstance(models.Model):
         the admin show."""
         return title_text(self.title, self.title_kind, self.title_params)
 
+    @property
+    def outcome_reason_text(self):
+        return note_text(self.outcome_reason)
+
     def title_data(self):
         """The title as plain values for a record that names this process in its own stored
         data (a notification), to be written again with title_text."""
@@ -546,6 +562,10 @@ class StageTransition(models.Model):
     @property
     def is_opening(self):
         return self.from_stage_id is None
+
+    @property
+    def note_text(self):
+        return note_text(self.note)
 
 
 class WorkLog(models.Model):

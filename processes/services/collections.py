@@ -15,7 +15,7 @@ from core import events
 from relationships.models import Invoice
 
 from ..models import Approval, CollectionCase, ProcessDefinition, ProcessInstance, Stage
-from ..models.instances import title_text
+from ..models.instances import PAID_IN_FULL, title_text
 from ..selectors import RuleBook
 from .collection_emails import _collection_email
 from .decision_rules import DecisionRuleRefusal
@@ -168,7 +168,8 @@ def collection_cases_settle_paid(*, invoice_id=None) -> int:
             instance=case.instance,
             to_stage=to_stage,
             by=None,
-            reason=case.invoice.write_off_reason if written_off else _("Invoice paid in full."),
+            # In nobody's language: the pages write it in the reader's (note_text).
+            reason=case.invoice.write_off_reason if written_off else PAID_IN_FULL,
             written_off=written_off,
         )
         settled += 1

@@ -189,3 +189,27 @@ def test_writing_off_the_invoice_closes_its_case_at_once(
     assert not case.instance.is_open
     assert case.instance.outcome == "lost"
     assert case.instance.outcome_reason == "Company in liquidation"
+
+
+def test_the_settled_cases_reason_is_written_in_each_readers_language(
+    collections_process, overdue_invoice, finance_clerk, manager, client
+):
+    """The payment that settles the invoice is registered by a Polish clerk (or the job, in
+    nobody's language): the reason is kept in no language and each reader reads their own."""
+    from django.utils import translation
+
+    from relationships.services import payment_register
+
+    case = services.collection_case_open(invoice=overdue_invoice, by=finance_clerk)
+    pay = {"currency": overdue_invoice.currency, "paid_on": TODAY, "method": "bank_transfer"}
+    with translation.override("pl"):
+        payment_register(invoice=overdue_invoice, amount=Decimal("500"), by=finance_clerk, **pay)
+    instance = case.instance
+    instance.refresh_from_db()
+    assert instance.outcome_reason == "Invoice paid in full."
+    with translation.override("ru"):
+        assert instance.outcome_reason_text == "Счёт оплачен полностью."
+    client.force_login(manager)
+    page = client.get(instance.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="pl").content.decode()
+    assert "Faktura opłacona w całości." in page
+    assert "Invoice paid in full." not in page
