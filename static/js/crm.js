@@ -9,7 +9,8 @@ document.addEventListener("change", function (event) {
 
 // The navigation bar's search, a combobox whose popup is a small dialog of links (WAI-ARIA's
 // combobox pattern, with the focus moving into the popup): "/" focuses the box from anywhere but
-// a field being typed in; ArrowDown (ArrowUp) goes from the box to the first (last) result,
+// a field being typed in; ArrowDown (ArrowUp) goes from the box to the first (last) result
+// (past the first group's "more" link, which ArrowUp from that result reaches),
 // ArrowUp/ArrowDown, Home/End move between them, ArrowUp from the first returns to the box;
 // Escape closes the dropdown and returns to the box, and a second Escape leaves the box.
 (function () {
@@ -46,7 +47,11 @@ document.addEventListener("change", function (event) {
       var found = links();
       if (found.length) {
         event.preventDefault();
-        found[event.key === "ArrowDown" ? 0 : found.length - 1].focus();
+        // Down: the first result itself, not its group's "more" link above it.
+        var first = found.filter(function (link) {
+          return link.classList.contains("list-group-item-action");
+        })[0] || found[0];
+        (event.key === "ArrowDown" ? first : found[found.length - 1]).focus();
       } else if (event.key === "ArrowDown" && box.value.trim().length >= 2 && window.htmx) {
         // Closed with Escape: ArrowDown opens it again, with fresh results.
         event.preventDefault();

@@ -58,6 +58,25 @@ def test_a_refused_log_in_puts_the_focus_on_its_error_then_on_the_form(page, sal
     expect(username).to_be_focused()
 
 
+def test_arrow_down_goes_to_the_first_result_past_its_groups_more_link(login, page, sales_rep):
+    from core import search as global_search
+
+    for number in range(global_search.DROPDOWN_LIMIT + 2):
+        CustomerFactory(display_name=f"Horák Logistika {number}", owner=sales_rep)
+    login(sales_rep)
+    box = page.get_by_role("combobox", name=SEARCH)
+    dropdown = page.locator("#global-search-results")
+    page.locator("main").click()
+    page.keyboard.press("/")
+    box.press_sequentially("Horák", delay=30)
+    more = dropdown.get_by_role("link", name="more")
+    expect(more).to_be_visible()
+    page.keyboard.press("ArrowDown")
+    expect(dropdown.locator("a.list-group-item-action").first).to_be_focused()
+    page.keyboard.press("ArrowUp")  # the "more" link above it is still reachable
+    expect(more).to_be_focused()
+
+
 def test_the_search_dropdown_is_walked_with_the_arrow_keys(login, page, screenshot, sales_rep):
     CustomerFactory(display_name="Horák Logistika", owner=sales_rep)
     CustomerFactory(display_name="Horváth Stavby", owner=sales_rep)
