@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 
 from . import audit, exports, lists, outbox
 from .audit import audit_context
-from .i18n import user_language
+from .i18n import work_language
 from .models import ExportJob
 from .permissions import can
 
@@ -91,14 +91,14 @@ def export_job_run(job_id):
         job.save(update_fields=["status", "started_at"])
     try:
         with (
-            translation.override(user_language(job.user)),
+            translation.override(work_language(job.language, job.user)),
             audit_context(source=exports.RUN_TASK, user=job.user),
         ):
             _write(job)
     except Exception:
         # The details are for the log; the user is told what to do.
         logger.exception("Export job %s failed", job.pk)
-        with translation.override(user_language(job.user)):
+        with translation.override(work_language(job.language, job.user)):
             _fail(
                 job,
                 _(

@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 
 from . import audit, lists, outbox
 from .db import replica
+from .i18n import page_language
 from .models import ExportJob
 
 CSV, XLSX = "csv", "xlsx"
@@ -156,7 +157,7 @@ def export_job_start(*, user, list_key, fmt, query):
     )
     if pending is not None:
         return pending, False
-    job = ExportJob(user=user, list_key=list_key, format=fmt, query=query)
+    job = ExportJob(user=user, list_key=list_key, format=fmt, query=query, language=page_language())
     job.full_clean()
     job.save()
     outbox.enqueue(RUN_TASK, job.pk)

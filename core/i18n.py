@@ -78,6 +78,21 @@ def user_language(user) -> str:
     return profile_language(user) or settings.LANGUAGE_CODE
 
 
+def page_language() -> str:
+    """The language of the page being answered, to be kept with work done later for its
+    reader (an import's messages, an export's file): a user without a language on their
+    profile reads the browser's, which a worker cannot ask."""
+    language = translation.get_language()
+    return language if is_supported(language) else ""
+
+
+def work_language(stored: str, user) -> str:
+    """The language of background work asked from a page: the one chosen on the user's
+    profile (the pages are in it too), else the page's, kept when the work was asked
+    (`page_language`), else LANGUAGE_CODE."""
+    return profile_language(user) or (stored if is_supported(stored) else settings.LANGUAGE_CODE)
+
+
 def profile_set_language(*, user, language) -> UserProfile:
     """Save `language` as `user`'s choice, creating the profile on the first choice."""
     if not is_supported(language):

@@ -343,6 +343,9 @@ class ExportJob(models.Model):
         help_text=_("The list's query string, without the page and the format."),
     )
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.QUEUED)
+    # The language of the page it was asked from: the file's headings and values are written
+    # in it (core.i18n.work_language).
+    language = models.CharField(_("language"), max_length=10, blank=True, editable=False)
     rows = models.PositiveIntegerField(_("rows"), null=True, blank=True)
     file = models.FileField(_("file"), upload_to=export_upload_to, max_length=300, blank=True)
     error = models.CharField(_("error"), max_length=500, blank=True)

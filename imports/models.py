@@ -80,6 +80,9 @@ class ImportBatch(models.Model):
         related_name="+",
     )
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.UPLOADED)
+    # The language of the page it was uploaded from: the worker writes the preview's and the
+    # run's messages in it (core.i18n.work_language).
+    language = models.CharField(_("language"), max_length=10, blank=True, editable=False)
     error = models.TextField(_("error"), blank=True)
     total_rows = models.PositiveIntegerField(_("rows"), default=0)
     created_count = models.PositiveIntegerField(_("created"), default=0)

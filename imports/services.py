@@ -24,7 +24,7 @@ from core import bulk, visibility
 from core.audit import audit_context
 from core.bounds import LONG_TEXT
 from core.exports import spreadsheet_safe
-from core.i18n import user_language
+from core.i18n import page_language, work_language
 from core.integrity import save_or_raise_validation
 from core.outbox import enqueue
 from core.permissions import can
@@ -94,6 +94,7 @@ def batch_upload(*, uploaded, kind, by, default_country, owner=None) -> ImportBa
         default_country=default_country,
         owner=owner,
         created_by=by,
+        language=page_language(),
     )
     _read_header(batch, uploaded, layout, header_row=None)
     uploaded.seek(0)
@@ -211,7 +212,7 @@ def batch_prepare(*, batch_id):
         batch = ImportBatch.objects.select_for_update().filter(pk=batch_id).first()
         if batch is None or batch.status != ImportBatch.Status.PREPARING:
             return  # done already, or the user changed the mapping: another task follows
-        with translation.override(user_language(batch.created_by)):
+        with translation.override(work_language(batch.language, batch.created_by)):
             try:
                 _prepare_rows(batch)
             except ValidationError as error:
@@ -403,7 +404,7 @@ def batch_run(*, batch_id):
     if not updated:
         return
     batch = ImportBatch.objects.get(pk=batch_id)
-    with translation.override(user_language(batch.created_by)):
+    with translation.override(work_language(batch.language, batch.created_by)):
         try:
             with (
                 audit_context(source=batch.audit_source, user=batch.created_by),

@@ -341,3 +341,24 @@ def test_every_registered_list_is_written_by_a_job(manager, media_root, fmt):
         assert job.file.size > 0
     exported = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT)
     assert {event.details["list"] for event in exported} == {i.key for i in lists.registered()}
+
+
+def test_a_job_is_written_in_the_language_of_the_page_it_was_asked_from(
+    persona_client, small_threshold, sales_rep, media_root
+):
+    """No language on the profile: the pages follow the browser (Czech here); the worker,
+    with no browser to ask, writes the file in the language of the page that asked."""
+    from django.utils import translation
+
+    for name in ("A", "B", "C"):
+        CustomerFactory(display_name=f"Firma {name}", owner=sales_rep)
+    client = persona_client(sales_rep)
+    client.get(reverse("customers:list"), {"format": "csv"}, HTTP_ACCEPT_LANGUAGE="cs")
+    job = ExportJob.objects.get()
+    assert job.language == "cs"
+    with translation.override("en"):  # the worker's own language
+        export_jobs.export_job_run(job.pk)
+    job.refresh_from_db()
+    head = _csv_rows(_download(client, job))[0]
+    assert "Název" in head and "Obchodní firma" in head
+    assert "Name" not in head and "Legal name" not in head

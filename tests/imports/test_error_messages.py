@@ -87,3 +87,18 @@ def test_the_rejected_rows_file_has_the_users_headers_and_reasons(
     assert (beta["Nazwa"], beta["NIP"], beta["Miasto"]) == ("Beta", "1234563219", "Kraków")
     for reason in reasons.values():
         assert "contact1_" not in reason and "display_name" not in reason
+
+
+def test_a_user_reading_the_browsers_language_gets_the_previews_errors_in_it(
+    sales_rep, upload, prepare
+):
+    """No language on the profile: the pages follow the browser (Polish here), and the worker,
+    which has no browser to ask, writes in the language of the page the file came from."""
+    from django.utils import translation
+
+    assert not sales_rep.crm_profile.language if hasattr(sales_rep, "crm_profile") else True
+    with translation.override("pl"):  # the upload page's request, in the browser's language
+        batch = upload(sales_rep, POLISH, name="klienci.csv")
+    assert batch.language == "pl"
+    batch = prepare(batch)  # in the worker: English
+    assert _row(batch, 3).errors["tax_id"] == "Nieprawidłowy numer NIP."
