@@ -103,6 +103,7 @@ class DateTimeField(_ExampleOnInvalid, forms.DateTimeField):
 # 1.5 in Polish) is refused, so a value is read the same in every language or refused in one.
 
 _SPACES = " \xa0\u202f"  # a space, a no-break space, a narrow no-break space
+_DIGIT_CODES = {"max_digits", "max_whole_digits"}  # the column's size, said as a number of digits
 
 
 class AmountInput(forms.TextInput):
@@ -131,6 +132,16 @@ class AmountField(forms.DecimalField):
 
     def example(self, point):
         return f"1234{point}56"
+
+    def run_validators(self, value):
+        try:
+            super().run_validators(value)
+        except ValidationError as error:
+            # Past the field's limit: say the limit, not how many digits the column holds.
+            errors = error.error_list
+            if any(item.code == "max_value" for item in errors):
+                errors = [item for item in errors if item.code not in _DIGIT_CODES]
+            raise ValidationError(errors) from None
 
     def to_python(self, value):
         if value in self.empty_values:

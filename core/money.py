@@ -6,7 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.dispatch import receiver
 from django.test.signals import setting_changed
@@ -202,7 +202,14 @@ class AmountField(models.DecimalField):
     form_class = AmountFormField
 
     def formfield(self, **kwargs):
-        return super().formfield(**{"form_class": self.form_class, **kwargs})
+        field = super().formfield(**{"form_class": self.form_class, **kwargs})
+        # The model's upper limit in the form too, in its own words ("The amount cannot exceed
+        # 999 999 999,99."): without it, a number too long for the column was refused as "no
+        # more than 12 digits before the decimal point" before the model's limit was asked.
+        field.validators.extend(
+            validator for validator in self.validators if isinstance(validator, MaxValueValidator)
+        )
+        return field
 
     def deconstruct(self):
         # Stored exactly as a DecimalField: the forms differ, the column does not.

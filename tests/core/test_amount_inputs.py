@@ -125,3 +125,15 @@ def test_the_models_percentages_are_typed_as_numbers():
     field = ProcessInstance._meta.get_field("discount_percent").formfield()
     assert isinstance(field, DecimalNumberField)
     assert isinstance(ScoringParametersForm().fields["annual_discount_rate"], DecimalNumberField)
+
+
+def test_a_number_too_long_for_the_column_is_refused_with_the_fields_limit():
+    """99999999999999 does not fit the column (12 digits before the point) and is past the
+    model's limit: the form says the limit, in the reader's format, once."""
+    from django.core.exceptions import ValidationError
+
+    field = InvoiceForm.base_fields["amount"]
+    with translation.override("pl"):
+        with pytest.raises(ValidationError) as refused:
+            field.clean("99999999999999")
+        assert refused.value.messages == ["Kwota nie może przekraczać 999\xa0999\xa0999,99."]
