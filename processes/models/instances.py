@@ -40,13 +40,13 @@ def title_text(title, kind="", params=None):
 # Reasons and notes a job writes on a move (no person typed them): stored as their English
 # msgid, in nobody's language, and shown in the reader's (note_text).
 PAID_IN_FULL = gettext_noop("Invoice paid in full.")
-SYSTEM_NOTES = frozenset({PAID_IN_FULL})
+SYSTEM_NOTES = {PAID_IN_FULL: _("Invoice paid in full.")}
 
 
 def note_text(text):
     """A move's note or an outcome reason as the reader reads it: one the CRM wrote itself in
     the reader's language, one a person typed as typed."""
-    return gettext(text) if text in SYSTEM_NOTES else text
+    return str(SYSTEM_NOTES[text]) if text in SYSTEM_NOTES else text
 
 
 def _deadline_missed_q(deadline, met, now):
